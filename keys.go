@@ -1,0 +1,130 @@
+package session
+
+import (
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gorilla/securecookie"
+)
+
+// MinKeyLength is the shortest secret a KeyRing accepts, in bytes (256 bits).
+const MinKeyLength = 32
+
+// Errors returned when a key ring cannot be built. They are wrapped with the
+// position of the offending key, never with the key itself.
+var (
+	ErrNoKeys        = errors.New("session: no signing keys")
+	ErrKeyTooShort   = errors.New("session: signing key shorter than 32 bytes")
+	ErrKeyDuplicate  = errors.New("session: duplicate signing key")
+	ErrKeyUndecoding = errors.New("session: signing key is not valid base64")
+)
+
+// hkdfInfo binds derived keys to this library and purpose, so a secret that is
+// also used elsewhere never signs our cookies with the same HMAC key.
+const hkdfInfo = "github.com/sessionauth/session cookie-signing v1"
+
+// GenerateKey returns 32 bytes from crypto/rand, suitable as a KeyRing secret.
+// Encode it with base64.StdEncoding to put it in SESSION_KEYS.
+func GenerateKey() []byte {
+	k := make([]byte, MinKeyLength)
+	rand.Read(k) // never returns an error; crashes the program if the OS has no entropy
+	return k
+}
+
+// KeyRing holds the secrets that sign and verify session tokens. The first key
+// signs; every key verifies. Rotate by putting a new key first and keeping the
+// old one after it until every cookie it signed has expired (see README).
+//
+// The secrets are not used directly: each is expanded with HKDF-SHA256 into the
+// HMAC key of its own gorilla/securecookie codec. A KeyRing is immutable and
+// safe for concurrent use.
+type KeyRing struct {
+	codecs []*securecookie.SecureCookie
+}
+
+// NewKeyRing builds a ring from raw secrets. keys[0] signs; all of them verify.
+// Each secret must be at least 32 bytes and distinct; the secrets are copied.
+func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
+	if len(keys) == 0 {
+		return nil, ErrNoKeys
+	}
+	ring := &KeyRing{codecs: make([]*securecookie.SecureCookie, 0, len(keys))}
+	for i, k := range keys {
+		if len(k) < MinKeyLength {
+			return nil, fmt.Errorf("key %d has %d bytes: %w", i, len(k), ErrKeyTooShort)
+		}
+		for j := range i {
+			if subtle.ConstantTimeCompare(keys[j], k) == 1 {
+				return nil, fmt.Errorf("keys %d and %d: %w", j, i, ErrKeyDuplicate)
+			}
+		}
+		hashKey, err := hkdf.Key(sha256.New, k, nil, hkdfInfo, 32)
+		if err != nil {
+			return nil, fmt.Errorf("session: deriving key %d: %w", i, err)
+		}
+		c := securecookie.New(hashKey, nil)
+		c.SetSerializer(securecookie.NopEncoder{})
+		c.MaxLength(maxCookieLen)
+		// Lifetimes are enforced by the Manager and the store; the codec's own
+		// 30-day default would otherwise silently cap remember-me sessions.
+		c.MaxAge(0)
+		ring.codecs = append(ring.codecs, c)
+	}
+	return ring, nil
+}
+
+// ParseKeyRing parses the SESSION_KEYS format: comma-separated secrets, each
+// in standard or URL-safe base64, padded or not. Surrounding spaces are ignored.
+// The first key signs; every key verifies. Errors name the key's position only.
+func ParseKeyRing(s string) (*KeyRing, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, ErrNoKeys
+	}
+	parts := strings.Split(s, ",")
+	keys := make([][]byte, 0, len(parts))
+	for i, p := range parts {
+		k, err := decodeKey(strings.TrimSpace(p))
+		if err != nil {
+			return nil, fmt.Errorf("key %d: %w", i, ErrKeyUndecoding)
+		}
+		keys = append(keys, k)
+	}
+	return NewKeyRing(keys...)
+}
+
+func decodeKey(s string) ([]byte, error) {
+	if s == "" {
+		return nil, ErrKeyUndecoding
+	}
+	s = strings.TrimRight(s, "=")
+	if strings.ContainsAny(s, "-_") {
+		return base64.RawURLEncoding.DecodeString(s)
+	}
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+// Len reports how many keys the ring holds.
+func (k *KeyRing) Len() int { return len(k.codecs) }
+
+// sign returns the signed form of raw under the first key, bound to name.
+func (k *KeyRing) sign(name string, raw []byte) (string, error) {
+	return k.codecs[0].Encode(name, raw)
+}
+
+// verify checks value against every key, the signing key first, and returns
+// the payload and the index of the key that verified it (0 is current).
+func (k *KeyRing) verify(name, value string) (raw []byte, keyIndex int, ok bool) {
+	for i, c := range k.codecs {
+		var b []byte
+		if c.Decode(name, value, &b) == nil {
+			return b, i, true
+		}
+	}
+	return nil, -1, false
+}

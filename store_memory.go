@@ -1,0 +1,317 @@
+package session
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// memoryShards spreads keys over independent locks so that concurrent requests
+// on different sessions do not contend. Keys are hex hashes, so their first
+// byte is uniformly distributed.
+const memoryShards = 32
+
+// DefaultSweepInterval is how often a MemoryStore removes expired records.
+const DefaultSweepInterval = time.Minute
+
+// MemoryStore is a Store that keeps records in the process's memory. It is the
+// default store: fast, needs nothing, and loses every session when the process
+// exits. It is for a single process only; run Redis when there is more than
+// one instance of the app.
+//
+// Memory: a session costs about 300 bytes plus its Data (the key, the record,
+// map overhead and, for a signed-in user, one entry in the user index).
+//
+// Expired records are invisible at once and freed by a sweep: at most once per
+// sweep interval, started by a write and run in a short-lived goroutine, so an
+// idle MemoryStore holds no goroutine and needs no Close. Sweep frees them on
+// demand.
+type MemoryStore struct {
+	shards [memoryShards]memoryShard
+
+	usersMu sync.Mutex
+	users   map[string]map[string]struct{} // userID -> set of keys
+
+	now           func() time.Time
+	sweepInterval time.Duration
+	nextSweep     atomic.Int64 // unix nanoseconds
+	sweeping      atomic.Bool
+}
+
+type memoryShard struct {
+	mu      sync.RWMutex
+	records map[string]Record
+}
+
+// MemoryOption configures a MemoryStore.
+type MemoryOption func(*MemoryStore)
+
+// WithSweepInterval sets how often expired records are freed (default one
+// minute). A shorter interval frees memory sooner at the cost of more sweeps.
+func WithSweepInterval(d time.Duration) MemoryOption {
+	return func(s *MemoryStore) {
+		if d > 0 {
+			s.sweepInterval = d
+		}
+	}
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
+	s := &MemoryStore{
+		users:         make(map[string]map[string]struct{}),
+		now:           time.Now,
+		sweepInterval: DefaultSweepInterval,
+	}
+	for i := range s.shards {
+		s.shards[i].records = make(map[string]Record)
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.nextSweep.Store(s.now().Add(s.sweepInterval).UnixNano())
+	return s
+}
+
+func (s *MemoryStore) shard(key string) *memoryShard {
+	var h byte
+	if key != "" {
+		h = key[0] ^ key[len(key)-1]
+	}
+	return &s.shards[int(h)%memoryShards]
+}
+
+// Get returns the live record stored under key. The returned Data is shared
+// with the store and must not be modified.
+func (s *MemoryStore) Get(ctx context.Context, key string) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	sh := s.shard(key)
+	sh.mu.RLock()
+	rec, ok := sh.records[key]
+	sh.mu.RUnlock()
+	if !ok || !s.now().Before(rec.Expires) {
+		return Record{}, ErrNotFound
+	}
+	return rec, nil
+}
+
+// Create stores rec under key unless a live record is there already.
+func (s *MemoryStore) Create(ctx context.Context, key string, rec Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rec.Data = clone(rec.Data)
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	if old, ok := sh.records[key]; ok {
+		if now.Before(old.Expires) {
+			sh.mu.Unlock()
+			return ErrExists
+		}
+		s.unindex(old.UserID, key) // an expired record not yet swept
+	}
+	// The user index is updated under the shard lock so that DeleteUser, which
+	// takes the index first, either sees this key or runs after it is stored.
+	if rec.UserID != "" {
+		s.usersMu.Lock()
+		set := s.users[rec.UserID]
+		if set == nil {
+			set = make(map[string]struct{}, 1)
+			s.users[rec.UserID] = set
+		}
+		set[key] = struct{}{}
+		s.usersMu.Unlock()
+	}
+	sh.records[key] = rec
+	sh.mu.Unlock()
+	s.maybeSweep(now)
+	return nil
+}
+
+// Update replaces Expires and Data of the live record under key; it never
+// recreates a record that was deleted or has expired.
+func (s *MemoryStore) Update(ctx context.Context, key string, rec Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	data := clone(rec.Data)
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	old, ok := sh.records[key]
+	if !ok || !now.Before(old.Expires) {
+		return ErrNotFound
+	}
+	old.Expires, old.Data = rec.Expires, data
+	sh.records[key] = old
+	return nil
+}
+
+// Touch moves the expiry of the live record under key.
+func (s *MemoryStore) Touch(ctx context.Context, key string, expires time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	old, ok := sh.records[key]
+	if !ok || !now.Before(old.Expires) {
+		return ErrNotFound
+	}
+	old.Expires = expires
+	sh.records[key] = old
+	return nil
+}
+
+// Delete removes the record under key, if any.
+func (s *MemoryStore) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.remove(key)
+	return nil
+}
+
+func (s *MemoryStore) remove(key string) {
+	sh := s.shard(key)
+	sh.mu.Lock()
+	rec, ok := sh.records[key]
+	if ok {
+		delete(sh.records, key)
+		s.unindex(rec.UserID, key)
+	}
+	sh.mu.Unlock()
+}
+
+// removeOf removes key from userID's index, and its record if it is theirs.
+func (s *MemoryStore) removeOf(userID, key string) {
+	sh := s.shard(key)
+	sh.mu.Lock()
+	if rec, ok := sh.records[key]; ok && rec.UserID == userID {
+		delete(sh.records, key)
+	}
+	s.unindex(userID, key)
+	sh.mu.Unlock()
+}
+
+func (s *MemoryStore) unindex(userID, key string) {
+	if userID == "" {
+		return
+	}
+	s.usersMu.Lock()
+	if set := s.users[userID]; set != nil {
+		delete(set, key)
+		if len(set) == 0 {
+			delete(s.users, userID)
+		}
+	}
+	s.usersMu.Unlock()
+}
+
+// ListUser returns the live records of userID.
+func (s *MemoryStore) ListUser(ctx context.Context, userID string) ([]Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	keys := s.userKeys(userID)
+	now := s.now()
+	out := make([]Entry, 0, len(keys))
+	for _, k := range keys {
+		sh := s.shard(k)
+		sh.mu.RLock()
+		rec, ok := sh.records[k]
+		sh.mu.RUnlock()
+		if ok && now.Before(rec.Expires) {
+			out = append(out, Entry{Key: k, Record: rec})
+		}
+	}
+	return out, nil
+}
+
+func (s *MemoryStore) userKeys(userID string) []string {
+	if userID == "" {
+		return nil
+	}
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
+	set := s.users[userID]
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// DeleteUser deletes every record of userID.
+func (s *MemoryStore) DeleteUser(ctx context.Context, userID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Repeat until the index is empty, so that a Create that indexed a key
+	// after the first snapshot is deleted too.
+	for {
+		keys := s.userKeys(userID)
+		if len(keys) == 0 {
+			return nil
+		}
+		for _, k := range keys {
+			s.removeOf(userID, k)
+		}
+	}
+}
+
+// Len reports how many records the store holds, expired ones included until
+// a sweep frees them.
+func (s *MemoryStore) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		n += len(sh.records)
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// Sweep frees every expired record now. It locks one shard at a time, so
+// requests keep being served while it runs.
+func (s *MemoryStore) Sweep() {
+	now := s.now()
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for k, rec := range sh.records {
+			if !now.Before(rec.Expires) {
+				delete(sh.records, k)
+				s.unindex(rec.UserID, k)
+			}
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// maybeSweep starts a sweep in the background when one is due and none runs.
+func (s *MemoryStore) maybeSweep(now time.Time) {
+	if now.UnixNano() < s.nextSweep.Load() || !s.sweeping.CompareAndSwap(false, true) {
+		return
+	}
+	s.nextSweep.Store(now.Add(s.sweepInterval).UnixNano())
+	go func() {
+		defer s.sweeping.Store(false)
+		s.Sweep()
+	}()
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}
