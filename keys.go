@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gorilla/securecookie"
 )
@@ -45,7 +46,7 @@ func GenerateKey() []byte {
 // HMAC key of its own gorilla/securecookie codec. A KeyRing is immutable and
 // safe for concurrent use.
 type KeyRing struct {
-	codecs []*securecookie.SecureCookie
+	hashKeys [][]byte // HKDF outputs, one per secret, signing key first
 }
 
 // NewKeyRing builds a ring from raw secrets. keys[0] signs; all of them verify.
@@ -54,7 +55,7 @@ func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
 	if len(keys) == 0 {
 		return nil, ErrNoKeys
 	}
-	ring := &KeyRing{codecs: make([]*securecookie.SecureCookie, 0, len(keys))}
+	ring := &KeyRing{hashKeys: make([][]byte, 0, len(keys))}
 	for i, k := range keys {
 		if len(k) < MinKeyLength {
 			return nil, fmt.Errorf("key %d has %d bytes: %w", i, len(k), ErrKeyTooShort)
@@ -68,13 +69,7 @@ func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
 		if err != nil {
 			return nil, fmt.Errorf("session: deriving key %d: %w", i, err)
 		}
-		c := securecookie.New(hashKey, nil)
-		c.SetSerializer(securecookie.NopEncoder{})
-		c.MaxLength(maxCookieLen)
-		// Lifetimes are enforced by the Manager and the store; the codec's own
-		// 30-day default would otherwise silently cap remember-me sessions.
-		c.MaxAge(0)
-		ring.codecs = append(ring.codecs, c)
+		ring.hashKeys = append(ring.hashKeys, hashKey)
 	}
 	return ring, nil
 }
@@ -110,19 +105,42 @@ func decodeKey(s string) ([]byte, error) {
 }
 
 // Len reports how many keys the ring holds.
-func (k *KeyRing) Len() int { return len(k.codecs) }
+func (k *KeyRing) Len() int { return len(k.hashKeys) }
 
-// sign returns the signed form of raw under the first key, bound to name.
-func (k *KeyRing) sign(name string, raw []byte) (string, error) {
-	return k.codecs[0].Encode(name, raw)
+// signer is a KeyRing bound to one Manager's cookie name and maximum age: one
+// gorilla/securecookie codec per key (HMAC-SHA256 over name, timestamp and
+// value, compared in constant time).
+type signer struct {
+	name   string
+	codecs []*securecookie.SecureCookie
+}
+
+// newSigner builds the codecs. maxAge rejects tokens signed longer ago than
+// the longest session can live, before any store I/O; it replaces the
+// codec's 30-day default, which would silently cap longer sessions.
+func (k *KeyRing) newSigner(name string, maxAge time.Duration) *signer {
+	s := &signer{name: name, codecs: make([]*securecookie.SecureCookie, len(k.hashKeys))}
+	for i, hk := range k.hashKeys {
+		c := securecookie.New(hk, nil)
+		c.SetSerializer(securecookie.NopEncoder{})
+		c.MaxLength(maxCookieLen)
+		c.MaxAge(int(maxAge / time.Second))
+		s.codecs[i] = c
+	}
+	return s
+}
+
+// sign returns the signed form of token under the first key.
+func (s *signer) sign(token []byte) (string, error) {
+	return s.codecs[0].Encode(s.name, token)
 }
 
 // verify checks value against every key, the signing key first, and returns
-// the payload and the index of the key that verified it (0 is current).
-func (k *KeyRing) verify(name, value string) (raw []byte, keyIndex int, ok bool) {
-	for i, c := range k.codecs {
+// the token and the index of the key that verified it (0 is the current key).
+func (s *signer) verify(value string) (token []byte, keyIndex int, ok bool) {
+	for i, c := range s.codecs {
 		var b []byte
-		if c.Decode(name, value, &b) == nil {
+		if c.Decode(s.name, value, &b) == nil && len(b) == tokenLen {
 			return b, i, true
 		}
 	}

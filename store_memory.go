@@ -92,10 +92,25 @@ func (s *MemoryStore) Get(ctx context.Context, key string) (Record, error) {
 	sh.mu.RLock()
 	rec, ok := sh.records[key]
 	sh.mu.RUnlock()
-	if !ok || !s.now().Before(rec.Expires) {
+	if !ok {
+		return Record{}, ErrNotFound
+	}
+	if now := s.now(); !now.Before(rec.Expires) {
+		s.removeExpired(key, now)
 		return Record{}, ErrNotFound
 	}
 	return rec, nil
+}
+
+// removeExpired frees the record under key if it is still expired.
+func (s *MemoryStore) removeExpired(key string, now time.Time) {
+	sh := s.shard(key)
+	sh.mu.Lock()
+	if rec, ok := sh.records[key]; ok && !now.Before(rec.Expires) {
+		delete(sh.records, key)
+		s.unindex(rec.UserID, key)
+	}
+	sh.mu.Unlock()
 }
 
 // Create stores rec under key unless a live record is there already.

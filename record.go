@@ -1,0 +1,147 @@
+package session
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+)
+
+// ErrCorruptRecord is reported (to the logger and the error hook) when a
+// store returns Data this version cannot decode. The Manager deletes such a
+// record and treats the request as anonymous.
+var ErrCorruptRecord = errors.New("session: corrupt record")
+
+// Record.Data layout, version 1 (all integers are varints):
+//
+//	byte    version (1)
+//	byte    flags (bit 0: persistent cookie)
+//	varint  created, Unix milliseconds
+//	uvarint idle timeout, milliseconds
+//	uvarint absolute lifetime, milliseconds
+//	uvarint number of values, then for each: uvarint len, key, uvarint len, value
+//
+// The header is decoded on every request without allocating; the values only
+// when the handler first reads or writes one.
+const (
+	recordVersion   = 1
+	flagPersistent  = 1 << 0
+	maxRecordValues = 4096
+)
+
+// recordHeader is the part of Record.Data every request needs.
+type recordHeader struct {
+	persistent bool
+	created    time.Time
+	idle       time.Duration
+	lifetime   time.Duration
+}
+
+// decodeHeader parses the header and returns the offset of the values.
+func decodeHeader(data []byte) (h recordHeader, rest []byte, err error) {
+	if len(data) < 2 || data[0] != recordVersion || data[1]&^flagPersistent != 0 {
+		return h, nil, ErrCorruptRecord
+	}
+	h.persistent = data[1]&flagPersistent != 0
+	p := data[2:]
+	created, n := binary.Varint(p)
+	if n <= 0 {
+		return h, nil, ErrCorruptRecord
+	}
+	p = p[n:]
+	idle, n := binary.Uvarint(p)
+	if n <= 0 || idle == 0 || idle > uint64(maxDuration/time.Millisecond) {
+		return h, nil, ErrCorruptRecord
+	}
+	p = p[n:]
+	life, n := binary.Uvarint(p)
+	if n <= 0 || life == 0 || life > uint64(maxDuration/time.Millisecond) {
+		return h, nil, ErrCorruptRecord
+	}
+	p = p[n:]
+	h.created = time.UnixMilli(created)
+	h.idle = time.Duration(idle) * time.Millisecond
+	h.lifetime = time.Duration(life) * time.Millisecond
+	return h, p, nil
+}
+
+// maxDuration bounds timeouts read from a record (100 years), so arithmetic
+// on them cannot overflow.
+const maxDuration = 100 * 365 * 24 * time.Hour
+
+// walkValues checks the values that follow the header and calls fn, when not
+// nil, for each pair. It never panics and rejects trailing bytes and counts
+// the input cannot hold. With fn nil it does not allocate.
+func walkValues(p []byte, fn func(k, v []byte)) error {
+	count, n := binary.Uvarint(p)
+	if n <= 0 || count > maxRecordValues || count > uint64(len(p)) {
+		return ErrCorruptRecord
+	}
+	p = p[n:]
+	for range count {
+		var k, v []byte
+		var ok bool
+		if k, p, ok = readBytes(p); !ok {
+			return ErrCorruptRecord
+		}
+		if v, p, ok = readBytes(p); !ok {
+			return ErrCorruptRecord
+		}
+		if fn != nil {
+			fn(k, v)
+		}
+	}
+	if len(p) != 0 {
+		return ErrCorruptRecord
+	}
+	return nil
+}
+
+// decodeValues returns the values of a section that walkValues accepted.
+func decodeValues(p []byte) (map[string]string, error) {
+	values := make(map[string]string)
+	err := walkValues(p, func(k, v []byte) { values[string(k)] = string(v) })
+	return values, err
+}
+
+func readBytes(p []byte) ([]byte, []byte, bool) {
+	l, n := binary.Uvarint(p)
+	if n <= 0 || l > uint64(len(p)-n) {
+		return nil, nil, false
+	}
+	p = p[n:]
+	return p[:l], p[l:], true
+}
+
+// encodeRecord is the inverse of decodeHeader and decodeValues. rawValues, if
+// not nil, is an undecoded values section that is copied as it is.
+func encodeRecord(h recordHeader, values map[string]string, rawValues []byte) []byte {
+	size := 2 + 3*binary.MaxVarintLen64
+	if rawValues != nil {
+		size += len(rawValues)
+	} else {
+		size += binary.MaxVarintLen64
+		for k, v := range values {
+			size += len(k) + len(v) + 2*binary.MaxVarintLen64
+		}
+	}
+	b := make([]byte, 0, size)
+	var flags byte
+	if h.persistent {
+		flags |= flagPersistent
+	}
+	b = append(b, recordVersion, flags)
+	b = binary.AppendVarint(b, h.created.UnixMilli())
+	b = binary.AppendUvarint(b, uint64(h.idle/time.Millisecond))
+	b = binary.AppendUvarint(b, uint64(h.lifetime/time.Millisecond))
+	if rawValues != nil {
+		return append(b, rawValues...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(values)))
+	for k, v := range values {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return b
+}

@@ -1,0 +1,99 @@
+package session
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+)
+
+// errResponseReplaced is what Write returns after a failed commit replaced
+// the handler's response with Config.ErrorHandler's.
+var errResponseReplaced = errors.New("session: response replaced: the session could not be saved")
+
+// commitWriter saves the session just before the response headers go out:
+// on the first WriteHeader, Write or Flush, or after the handler returns if
+// it wrote nothing. Unwrap keeps http.ResponseController working.
+type commitWriter struct {
+	http.ResponseWriter
+	m      *Manager
+	s      *Session
+	r      *http.Request
+	done   bool // commit ran
+	failed bool // commit failed; the error response was written
+}
+
+func (w *commitWriter) ensureCommitted() {
+	if w.done {
+		return
+	}
+	w.done = true
+	if err := w.m.commit(w.r.Context(), w.s, w.ResponseWriter.Header()); err != nil {
+		w.failed = true
+		w.m.logError(w.r.Context(), "session: saving the session failed; answering with the error handler", w.s.keyLocked(), err)
+		w.m.onError(w.ResponseWriter, w.r, err)
+	}
+}
+
+// WriteHeader commits the session, then writes the status. Informational
+// (1xx) statuses pass through without committing.
+func (w *commitWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.ensureCommitted()
+	if !w.failed {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+// Write commits the session before the first byte.
+func (w *commitWriter) Write(b []byte) (int, error) {
+	w.ensureCommitted()
+	if w.failed {
+		return 0, errResponseReplaced
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush commits the session, then flushes, so streaming handlers keep
+// working behind the middleware.
+func (w *commitWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is Flush for http.ResponseController.
+func (w *commitWriter) FlushError() error {
+	w.ensureCommitted()
+	if w.failed {
+		return errResponseReplaced
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack commits the session (its cookie cannot be sent on a hijacked
+// connection, but the store is up to date), then hands over the connection.
+func (w *commitWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.ensureCommitted()
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap returns the underlying ResponseWriter.
+func (w *commitWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// finish runs after the handler returns. A handler that wrote nothing gets
+// its session committed now. Changes made after the headers went out are
+// still saved to the store when the session exists; a change that needed a
+// new cookie is logged as lost.
+func (w *commitWriter) finish() {
+	if !w.done {
+		w.ensureCommitted()
+		return
+	}
+	w.m.saveLate(w.r.Context(), w.s)
+}
+
+func (s *Session) keyLocked() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.key
+}
