@@ -689,7 +689,10 @@ func TestS22_MemoryStoreSweepsInBackground(t *testing.T) {
 
 func TestS23_RememberMeIsPerSessionAndCapped(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(c *Config) { c.RememberMeLifetime = 1000 * 24 * time.Hour; c.RememberMeIdleTimeout = 500 * 24 * time.Hour })
+	h := newHarness(t, func(c *Config) {
+		c.RememberMeLifetime = 1000 * 24 * time.Hour
+		c.RememberMeIdleTimeout = 500 * 24 * time.Hour
+	})
 	plain := sessionCookie(t, h.do("POST", "/login?user=a"), h.m.cookie.Name)
 	if plain.MaxAge != 0 || !plain.Expires.IsZero() {
 		t.Fatalf("session without remember-me is persistent: %+v", plain)
