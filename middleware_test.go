@@ -666,7 +666,7 @@ func TestS22_ExpiredSessionsRemoved(t *testing.T) {
 	}
 }
 
-func TestS22_MemoryStoreSweepsInBackground(t *testing.T) {
+func TestS22_S39_MemoryStoreSweepsInBackground(t *testing.T) {
 	t.Parallel()
 	clk := &clock{t: time.Now()}
 	mem := NewMemoryStore(WithSweepInterval(time.Minute))
