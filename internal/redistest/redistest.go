@@ -1,0 +1,350 @@
+// Package redistest starts throwaway Redis servers and clusters for tests.
+//
+// Every server listens on a free loopback port, keeps no data on disk
+// (--save "" --appendonly no unless the caller adds other arguments) and is
+// stopped by t.Cleanup. When REDIS_URL is set, New returns that server instead
+// of starting one; such a server cannot be killed or restarted, so fault tests
+// skip. When the redis-server (or, for clusters, redis-cli) binary is missing
+// the test is skipped with a message saying so, except under CI=true, where it
+// fails: CI must never silently skip the Redis tests.
+//
+// Tests that share one server keep apart by using Prefix as their key prefix,
+// so nothing here ever flushes a database.
+package redistest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// startTimeout bounds how long a server may take to answer PING after start.
+const startTimeout = 15 * time.Second
+
+// Server is a Redis server for one test: either a process this package
+// started (Owned reports true) or the one named by REDIS_URL.
+type Server struct {
+	// Addr is the server's host:port.
+	Addr string
+
+	opts *redis.Options
+	args []string // full redis-server argument list, for Restart
+	dir  string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	out  *bytes.Buffer
+	done chan struct{}
+}
+
+// Need reports whether the named binaries are on PATH. When one is missing it
+// skips the test, or fails it when CI=true, and returns false.
+func Need(t testing.TB, binaries ...string) bool {
+	t.Helper()
+	for _, b := range binaries {
+		if _, err := exec.LookPath(b); err != nil {
+			msg := fmt.Sprintf("redistest: %s not found on PATH; install the redis-server package (Debian: apt-get install redis-server) or set REDIS_URL", b)
+			if os.Getenv("CI") == "true" {
+				t.Fatal(msg + " (CI=true: Redis tests must run)")
+			}
+			t.Skip(msg)
+			return false
+		}
+	}
+	return true
+}
+
+// New returns the Redis server of REDIS_URL if it is set, or else starts a
+// throwaway redis-server with extra appended to its default arguments (later
+// arguments win, so "--appendonly", "yes" turns persistence on). The server is
+// stopped when the test ends.
+func New(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	if u := os.Getenv("REDIS_URL"); u != "" {
+		opts, err := redis.ParseURL(u)
+		if err != nil {
+			t.Fatalf("redistest: REDIS_URL: %v", err)
+		}
+		return &Server{Addr: opts.Addr, opts: opts}
+	}
+	return start(t, extra...)
+}
+
+// start launches redis-server on a free port, retrying with a new port if the
+// one picked was taken in the meantime.
+func start(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	Need(t, "redis-server")
+	dir := t.TempDir()
+	var lastErr error
+	for range 5 {
+		port := freePort(t)
+		args := []string{
+			"--port", strconv.Itoa(port),
+			"--bind", "127.0.0.1",
+			"--save", "",
+			"--appendonly", "no",
+			"--daemonize", "no",
+			"--dir", dir,
+			"--logfile", "",
+		}
+		args = append(args, extra...)
+		s := &Server{
+			Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+			args: args,
+			dir:  dir,
+		}
+		s.opts = &redis.Options{Addr: s.Addr}
+		if lastErr = s.run(); lastErr == nil {
+			t.Cleanup(s.stop)
+			return s
+		}
+	}
+	t.Fatalf("redistest: cannot start redis-server: %v", lastErr)
+	return nil
+}
+
+// run starts the process and waits until it answers PING.
+func (s *Server) run() error {
+	cmd := exec.Command("redis-server", s.args...)
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	s.mu.Lock()
+	s.cmd, s.out, s.done = cmd, out, done
+	s.mu.Unlock()
+	if err := waitPing(s.Addr, done); err != nil {
+		s.stop()
+		return fmt.Errorf("%w; output: %s", err, out.String())
+	}
+	return nil
+}
+
+// waitPing polls addr with PING until it answers PONG, the process exits or
+// startTimeout passes.
+func waitPing(addr string, exited <-chan struct{}) error {
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("redis-server exited")
+		default:
+		}
+		if ping(addr) == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("no PONG from %s within %v", addr, startTimeout)
+}
+
+func ping(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "+PONG") {
+		return fmt.Errorf("unexpected reply %q", line)
+	}
+	return nil
+}
+
+func (s *Server) stop() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Kill()
+	<-done
+}
+
+// Owned reports whether this package started the server (and so can Kill and
+// Restart it), as opposed to using REDIS_URL's.
+func (s *Server) Owned() bool { return s.args != nil }
+
+// Options returns go-redis options for the server (a copy the caller may
+// change, for example to shorten timeouts).
+func (s *Server) Options() *redis.Options {
+	o := *s.opts
+	return &o
+}
+
+// Client returns a go-redis client for the server, closed when the test ends.
+func (s *Server) Client(t testing.TB) *redis.Client {
+	c := redis.NewClient(s.Options())
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Kill stops the server abruptly (SIGKILL), as a crash would. It skips the
+// test when the server is REDIS_URL's.
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
+	if !s.Owned() {
+		t.Skip("redistest: cannot kill the REDIS_URL server")
+	}
+	s.stop()
+}
+
+// Restart starts the server again on the same port with the same arguments
+// and waits until it answers. Its data is gone unless persistence was turned
+// on with New's extra arguments (the data directory is kept).
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	if !s.Owned() {
+		t.Skip("redistest: cannot restart the REDIS_URL server")
+	}
+	s.stop()
+	var err error
+	for range 50 { // the port may linger for a moment after the kill
+		if err = s.run(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("redistest: restart on %s: %v", s.Addr, err)
+}
+
+// Cluster is a Redis Cluster of three masters (no replicas) on loopback ports,
+// torn down when the test ends.
+type Cluster struct {
+	// Addrs are the masters' host:port addresses, for redis.ClusterOptions.
+	Addrs []string
+}
+
+// NewCluster starts three redis-server processes with cluster mode on, joins
+// them with redis-cli --cluster create and waits until every node reports
+// cluster_state:ok. It ignores REDIS_URL.
+func NewCluster(t testing.TB) *Cluster {
+	t.Helper()
+	Need(t, "redis-server", "redis-cli")
+	c := &Cluster{}
+	for range 3 {
+		bus := freePort(t)
+		s := start(t,
+			"--cluster-enabled", "yes",
+			"--cluster-port", strconv.Itoa(bus),
+			"--cluster-config-file", "nodes-"+strconv.Itoa(bus)+".conf",
+			"--cluster-node-timeout", "5000",
+		)
+		c.Addrs = append(c.Addrs, s.Addr)
+	}
+	args := append([]string{"--cluster", "create"}, c.Addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "redis-cli", args...).CombinedOutput(); err != nil {
+		t.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for _, addr := range c.Addrs {
+		for {
+			if clusterOK(addr) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("redistest: cluster node %s never reported cluster_state:ok", addr)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return c
+}
+
+func clusterOK(addr string) bool {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	info, err := c.ClusterInfo(ctx).Result()
+	return err == nil && strings.Contains(info, "cluster_state:ok")
+}
+
+// Client returns a cluster client for the cluster, closed when the test ends.
+func (c *Cluster) Client(t testing.TB) *redis.ClusterClient {
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs})
+	t.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+// Unresponsive returns the address of a loopback listener that accepts
+// connections and never answers, for tests of timeouts. It is closed, with
+// its connections, when the test ends.
+func Unresponsive(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// Prefix returns a key prefix that no other test uses ("t:<random>:"), so
+// tests can share one server without flushing it.
+func Prefix() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return "t:" + hex.EncodeToString(b[:]) + ":"
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

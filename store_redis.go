@@ -1,0 +1,599 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultRedisKeyPrefix is the prefix of every key a RedisStore writes unless
+// WithRedisKeyPrefix says otherwise.
+const DefaultRedisKeyPrefix = "session:"
+
+// maxUserIDLen is the longest user ID a RedisStore accepts; the record header
+// keeps its length in four hex digits.
+const maxUserIDLen = 0xffff
+
+// errUserIDTooLong is returned by Create for a user ID over maxUserIDLen bytes.
+var errUserIDTooLong = errors.New("session: redis store: user ID longer than 65535 bytes")
+
+// RedisStore is a Store on Redis through go-redis v9. It works unchanged with
+// a single server (*redis.Client), Sentinel (redis.NewFailoverClient), Redis
+// Cluster (*redis.ClusterClient) and client-side sharding (*redis.Ring).
+//
+// Key layout, with the default prefix "session:":
+//
+//	session:<store key>        string: one session record, PXAT its Expires
+//	session:u:{<user ID>}      sorted set: the user's store keys
+//
+// A record is one string value (header, user ID, Data), so Get is one GET. The
+// user index is a sorted set whose scores are an upper bound of each record's
+// expiry and whose own PEXPIREAT is its highest score, so an index lives as
+// long as the longest session in it (at most twice that session's age past
+// its expiry) and entries of expired sessions are pruned whenever the index is
+// written or read. The user ID is the index key's hash tag, so every command
+// on one index stays in one cluster slot; no command ever spans two keys of
+// different slots, and no command scans the keyspace (no KEYS, no SCAN).
+//
+// Round trips: Get 1; Create 1 (a pipeline of SET NX and the index update);
+// Update 1; Touch 1; Delete 1. When Update or Touch extend a session past what
+// its user index covers, they take two more round trips to extend the index
+// first; the covered span doubles each time, so this happens about
+// log2(lifetime/idle timeout) times in a session's life. ListUser costs 2 round
+// trips (3 when it prunes), DeleteUser 3 or more.
+//
+// Logout (Delete) removes only the record; its index entry is dropped when
+// ListUser or DeleteUser next meet it. On a single server or Sentinel that is
+// immediate; on Cluster and Ring, where a pipeline's commands to two nodes are
+// not ordered, an entry whose record is missing may belong to a Create still in
+// flight, so it is kept until its score passes and then pruned.
+//
+// Deadlines: the store checks ctx before any I/O. Whether go-redis abandons a
+// command that is already waiting for a reply when ctx ends depends on the
+// client's ContextTimeoutEnabled option; without it a stalled server holds a
+// request for the client's ReadTimeout (3s by default) per retry. Set
+// ContextTimeoutEnabled, and short ReadTimeout/WriteTimeout, for a server that
+// may hang.
+//
+// Redis should run with maxmemory-policy noeviction (or a volatile-* policy
+// with room to spare): evicting a user index would hide sessions from
+// LogoutAll.
+type RedisStore struct {
+	client  redis.UniversalClient
+	prefix  string
+	ordered bool // one server: the commands of one pipeline run in order
+	now     func() time.Time
+}
+
+// RedisOption configures a RedisStore.
+type RedisOption func(*RedisStore)
+
+// WithRedisKeyPrefix sets the prefix of every key the store writes (default
+// "session:"), so that several apps or environments can share one Redis. A
+// prefix containing "{...}" puts every key in that hash slot, which works but
+// gives up spreading sessions over a cluster.
+func WithRedisKeyPrefix(prefix string) RedisOption {
+	return func(s *RedisStore) { s.prefix = prefix }
+}
+
+// NewRedisStore returns a Store that keeps sessions in Redis through client.
+// It starts no goroutine and needs no Close; the caller owns the client.
+func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) *RedisStore {
+	s := &RedisStore{client: client, prefix: DefaultRedisKeyPrefix, now: time.Now}
+	_, s.ordered = client.(*redis.Client)
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+func (s *RedisStore) recordKey(key string) string { return s.prefix + key }
+
+func (s *RedisStore) indexKey(userID string) string { return s.prefix + "u:{" + userID + "}" }
+
+// Record encoding (version 1), chosen so that Lua scripts can read and patch
+// fields at fixed offsets without a decoder:
+//
+//	[0]      0x01
+//	[1:13]   Expires, Unix milliseconds, 12 lower-case hex digits
+//	[13:25]  index horizon: the user index covers the record until then
+//	[25:37]  creation time, Unix milliseconds
+//	[37:41]  len(UserID), 4 hex digits
+//	[41:]    UserID, then Data
+const (
+	recVersion = 0x01
+	recHeader  = 41
+)
+
+func putHex(b []byte, v uint64) {
+	const digits = "0123456789abcdef"
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
+}
+
+func hex12(ms int64) string {
+	var b [12]byte
+	putHex(b[:], uint64(ms))
+	return string(b[:])
+}
+
+func parseHex(b []byte) (int64, bool) {
+	var v int64
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | int64(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | int64(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+func encodeRecord(expires, horizon, created int64, userID string, data []byte) []byte {
+	b := make([]byte, recHeader+len(userID)+len(data))
+	b[0] = recVersion
+	putHex(b[1:13], uint64(expires))
+	putHex(b[13:25], uint64(horizon))
+	putHex(b[25:37], uint64(created))
+	putHex(b[37:41], uint64(len(userID)))
+	copy(b[recHeader:], userID)
+	copy(b[recHeader+len(userID):], data)
+	return b
+}
+
+// decodeRecord parses v; the returned Data aliases v.
+func decodeRecord(v []byte) (Record, bool) {
+	if len(v) < recHeader || v[0] != recVersion {
+		return Record{}, false
+	}
+	exp, ok1 := parseHex(v[1:13])
+	n, ok2 := parseHex(v[37:41])
+	if !ok1 || !ok2 || int64(len(v)-recHeader) < n {
+		return Record{}, false
+	}
+	rec := Record{
+		UserID:  string(v[recHeader : recHeader+n]),
+		Expires: time.UnixMilli(exp),
+	}
+	if d := v[recHeader+n:]; len(d) > 0 {
+		rec.Data = d
+	}
+	return rec, true
+}
+
+// horizon returns how long the user index should cover a record created at
+// created that now expires at exp: exp plus the record's age at exp, so the
+// covered span doubles on each extension.
+func horizon(created, exp int64) int64 {
+	if exp <= created {
+		return exp
+	}
+	return exp + (exp - created)
+}
+
+// idxAddScript prunes expired entries from the index KEYS[1], raises the
+// score of member ARGV[3] to ARGV[2] (adding it if absent) and sets the index
+// to expire with its highest score. ARGV[1] is now in Unix milliseconds.
+var idxAddScript = redis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], top[2])
+return 1
+`)
+
+// idxListScript prunes expired entries from the index KEYS[1] and returns the
+// rest as member, score pairs. ARGV[1] is now in Unix milliseconds.
+var idxListScript = redis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+`)
+
+// idxRemoveScript removes the member, score pairs in ARGV from the index
+// KEYS[1] when the member's score is still the one given (so an entry that
+// was re-added meanwhile stays), then lowers the index's expiry to its highest
+// remaining score. It returns how many entries it removed.
+var idxRemoveScript = redis.NewScript(`
+local n = 0
+for i = 1, #ARGV, 2 do
+  local s = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if s and tonumber(s) == tonumber(ARGV[i + 1]) then
+    n = n + redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+if n > 0 then
+  local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  if top[2] then redis.call('PEXPIREAT', KEYS[1], top[2]) end
+end
+return n
+`)
+
+// extendScript updates the live record KEYS[1]: ARGV[1] now (ms), ARGV[2] new
+// expiry (ms), ARGV[3] the same as 12 hex digits, ARGV[4] a new index horizon
+// in hex that the caller has already extended the index to (or ""), ARGV[5]
+// "t" to keep Data or "u" to replace it with ARGV[6].
+//
+// It returns 0 when there is no live record (nothing is written: a deleted
+// session is never recreated), 1 when done, and {2, userID, created hex} when
+// the new expiry would pass what the user index covers; then nothing is
+// written and the caller extends the index and calls again with ARGV[4].
+var extendScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v or #v < 41 or string.byte(v, 1) ~= 1 then return 0 end
+local e = tonumber(string.sub(v, 2, 13), 16)
+local n = tonumber(string.sub(v, 38, 41), 16)
+if not e or not n or e <= tonumber(ARGV[1]) then return 0 end
+local exp = tonumber(ARGV[2])
+local h = string.sub(v, 14, 25)
+if n > 0 and exp > tonumber(h, 16) then
+  if ARGV[4] ~= '' and tonumber(ARGV[4], 16) >= exp then
+    h = ARGV[4]
+  else
+    return {2, string.sub(v, 42, 41 + n), string.sub(v, 26, 37)}
+  end
+end
+if ARGV[5] == 'u' then
+  redis.call('SET', KEYS[1], string.sub(v, 1, 1) .. ARGV[3] .. h .. string.sub(v, 26, 41 + n) .. ARGV[6], 'PXAT', ARGV[2])
+else
+  redis.call('SETRANGE', KEYS[1], 1, ARGV[3] .. h)
+  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+end
+return 1
+`)
+
+// delOwnedScript deletes the record KEYS[1] if it belongs to user ARGV[1]. It
+// returns 1 when it deleted it, 0 when there was none, -1 when the record is
+// someone else's (or undecodable) and was left alone.
+var delOwnedScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+if #v >= 41 and string.byte(v, 1) == 1 then
+  local n = tonumber(string.sub(v, 38, 41), 16)
+  if n and string.sub(v, 42, 41 + n) == ARGV[1] then
+    redis.call('DEL', KEYS[1])
+    return 1
+  end
+end
+return -1
+`)
+
+func wrapRedis(op string, err error) error {
+	return fmt.Errorf("session: redis %s: %w", op, err)
+}
+
+// firstErr returns the first error among cmds other than redis.Nil.
+func firstErr(cmds []redis.Cmder) error {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Get returns the live record under key with one GET. Data is a fresh copy.
+// A value that is not a record of this store reads as ErrNotFound.
+func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, wrapRedis("get", err)
+	}
+	v, err := s.client.Get(ctx, s.recordKey(key)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Record{}, ErrNotFound
+	}
+	if err != nil {
+		return Record{}, wrapRedis("get", err)
+	}
+	rec, ok := decodeRecord(v)
+	if !ok || !s.now().Before(rec.Expires) {
+		return Record{}, ErrNotFound
+	}
+	return rec, nil
+}
+
+// Create stores rec under key with SET NX PXAT, pipelined with the update of
+// the user's index when rec.UserID is not "": one round trip. Expires is kept
+// to the millisecond. A record that has already expired is not stored.
+func (s *RedisStore) Create(ctx context.Context, key string, rec Record) error {
+	if err := ctx.Err(); err != nil {
+		return wrapRedis("create", err)
+	}
+	if len(rec.UserID) > maxUserIDLen {
+		return errUserIDTooLong
+	}
+	now := s.now().UnixMilli()
+	exp := rec.Expires.UnixMilli()
+	if exp <= now {
+		return nil
+	}
+	h := exp
+	if rec.UserID != "" {
+		h = horizon(now, exp)
+	}
+	val := encodeRecord(exp, h, now, rec.UserID, rec.Data)
+	set := redis.NewStatusCmd(ctx, "set", s.recordKey(key), val, "pxat", exp, "nx")
+	if rec.UserID == "" {
+		_ = s.client.Process(ctx, set)
+	} else {
+		// The index update follows the SET in the same pipeline. On one
+		// server they run in this order, so whoever sees the index entry
+		// also sees the record. EVAL, not EVALSHA, keeps this one round trip
+		// even right after a server restart.
+		pipe := s.client.Pipeline()
+		pipe.Process(ctx, set)
+		idxAddScript.Eval(ctx, pipe, []string{s.indexKey(rec.UserID)}, now, h, key)
+		cmds, _ := pipe.Exec(ctx)
+		if err := firstErr(cmds); err != nil {
+			return wrapRedis("create", err)
+		}
+	}
+	switch err := set.Err(); {
+	case errors.Is(err, redis.Nil):
+		return ErrExists
+	case err != nil:
+		return wrapRedis("create", err)
+	}
+	return nil
+}
+
+// Update replaces Expires and Data of the live record under key in one
+// round trip (a script: read, check, SET PXAT); it never recreates a deleted
+// or expired record. The stored UserID is kept whatever rec.UserID says.
+func (s *RedisStore) Update(ctx context.Context, key string, rec Record) error {
+	return s.extend(ctx, "update", key, rec.Expires, "u", rec.Data)
+}
+
+// Touch moves the expiry of the live record under key in one round trip (a
+// script: read, check, patch the stored Expires, PEXPIREAT).
+func (s *RedisStore) Touch(ctx context.Context, key string, expires time.Time) error {
+	return s.extend(ctx, "touch", key, expires, "t", nil)
+}
+
+func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Time, mode string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return wrapRedis(op, err)
+	}
+	rk := s.recordKey(key)
+	exp := expires.UnixMilli()
+	now := s.now().UnixMilli()
+	if data == nil {
+		data = []byte{}
+	}
+	allowed := ""
+	for attempt := 0; ; attempt++ {
+		res, err := extendScript.Run(ctx, s.client, []string{rk}, now, exp, hex12(exp), allowed, mode, data).Result()
+		if err != nil {
+			return wrapRedis(op, err)
+		}
+		switch r := res.(type) {
+		case int64:
+			if r == 1 {
+				return nil
+			}
+			return ErrNotFound
+		case []any:
+			if len(r) != 3 || attempt > 0 {
+				return wrapRedis(op, errors.New("unexpected script reply"))
+			}
+			userID, _ := r[1].(string)
+			createdHex, _ := r[2].(string)
+			created, ok := parseHex([]byte(createdHex))
+			if !ok || userID == "" {
+				return wrapRedis(op, errors.New("unexpected script reply"))
+			}
+			// Extend the index first, so that the record never outlives
+			// its index entry, then retry with the new horizon.
+			h := horizon(created, exp)
+			if err := idxAddScript.Run(ctx, s.client, []string{s.indexKey(userID)}, now, h, key).Err(); err != nil {
+				return wrapRedis(op, err)
+			}
+			allowed = hex12(h)
+		default:
+			return wrapRedis(op, fmt.Errorf("unexpected script reply %T", res))
+		}
+	}
+}
+
+// Delete removes the record under key with one DEL. Its user index entry is
+// pruned later, when ListUser or DeleteUser meet it or its score passes.
+func (s *RedisStore) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return wrapRedis("delete", err)
+	}
+	if err := s.client.Del(ctx, s.recordKey(key)).Err(); err != nil {
+		return wrapRedis("delete", err)
+	}
+	return nil
+}
+
+type indexEntry struct {
+	key   string
+	score string
+}
+
+// listIndex prunes expired entries from userID's index and returns the rest.
+func (s *RedisStore) listIndex(ctx context.Context, userID string, now int64) ([]indexEntry, error) {
+	res, err := idxListScript.Run(ctx, s.client, []string{s.indexKey(userID)}, now).StringSlice()
+	if err != nil {
+		return nil, err
+	}
+	return pairs(res), nil
+}
+
+func pairs(flat []string) []indexEntry {
+	out := make([]indexEntry, 0, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		out = append(out, indexEntry{flat[i], flat[i+1]})
+	}
+	return out
+}
+
+// removeArgs turns entries into idxRemoveScript arguments.
+func removeArgs(entries []indexEntry) []any {
+	args := make([]any, 0, 2*len(entries))
+	for _, e := range entries {
+		args = append(args, e.key, e.score)
+	}
+	return args
+}
+
+// ListUser returns the live records of userID: one round trip to read (and
+// prune) the index, one pipelined GET of its records, and one more to drop
+// entries whose records are gone, when there are any.
+func (s *RedisStore) ListUser(ctx context.Context, userID string) ([]Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrapRedis("list user", err)
+	}
+	if userID == "" {
+		return nil, nil
+	}
+	now := s.now()
+	entries, err := s.listIndex(ctx, userID, now.UnixMilli())
+	if err != nil {
+		return nil, wrapRedis("list user", err)
+	}
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	pipe := s.client.Pipeline()
+	gets := make([]*redis.StringCmd, len(entries))
+	for i, e := range entries {
+		gets[i] = pipe.Get(ctx, s.recordKey(e.key))
+	}
+	cmds, _ := pipe.Exec(ctx)
+	if err := firstErr(cmds); err != nil {
+		return nil, wrapRedis("list user", err)
+	}
+	out := make([]Entry, 0, len(entries))
+	var stale []indexEntry
+	for i, e := range entries {
+		v, err := gets[i].Bytes()
+		if err != nil { // redis.Nil: deleted or expired in Redis
+			if s.ordered {
+				stale = append(stale, e)
+			}
+			continue
+		}
+		rec, ok := decodeRecord(v)
+		if !ok || rec.UserID != userID || !now.Before(rec.Expires) {
+			stale = append(stale, e) // not this user's, or dead for good
+			continue
+		}
+		out = append(out, Entry{Key: e.key, Record: rec})
+	}
+	if len(stale) > 0 {
+		if err := idxRemoveScript.Run(ctx, s.client, []string{s.indexKey(userID)}, removeArgs(stale)...).Err(); err != nil {
+			return nil, wrapRedis("list user", err)
+		}
+	}
+	return out, nil
+}
+
+// DeleteUser deletes every record of userID. Each pass reads the index,
+// deletes the records still owned by the user (a script per record, all
+// pipelined) and removes their entries; passes repeat until one finds nothing
+// new, so records created while it runs are deleted too. A typical call costs
+// three round trips.
+func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
+	if err := ctx.Err(); err != nil {
+		return wrapRedis("delete user", err)
+	}
+	if userID == "" {
+		return nil
+	}
+	ik := s.indexKey(userID)
+	entries, err := s.listIndex(ctx, userID, s.now().UnixMilli())
+	if err != nil {
+		return wrapRedis("delete user", err)
+	}
+	// kept holds entries whose record was missing but that must stay in the
+	// index (Cluster, Ring: the record may be a Create still in flight).
+	kept := make(map[indexEntry]bool)
+	for {
+		todo := entries[:0:0]
+		for _, e := range entries {
+			if !kept[e] {
+				todo = append(todo, e)
+			}
+		}
+		if len(todo) == 0 {
+			return nil
+		}
+		calls := make([]*scriptCall, len(todo))
+		for i, e := range todo {
+			calls[i] = &scriptCall{script: delOwnedScript, keys: []string{s.recordKey(e.key)}, args: []any{userID}}
+		}
+		if err := s.pipelineScripts(ctx, calls); err != nil {
+			return wrapRedis("delete user", err)
+		}
+		var drop []indexEntry
+		for i, e := range todo {
+			r, _ := calls[i].cmd.Int64()
+			if r == 0 && !s.ordered {
+				kept[e] = true
+				continue
+			}
+			drop = append(drop, e)
+		}
+		calls = calls[:0]
+		if len(drop) > 0 {
+			calls = append(calls, &scriptCall{script: idxRemoveScript, keys: []string{ik}, args: removeArgs(drop)})
+		}
+		list := &scriptCall{script: idxListScript, keys: []string{ik}, args: []any{s.now().UnixMilli()}}
+		if err := s.pipelineScripts(ctx, append(calls, list)); err != nil {
+			return wrapRedis("delete user", err)
+		}
+		flat, err := list.cmd.StringSlice()
+		if err != nil {
+			return wrapRedis("delete user", err)
+		}
+		entries = pairs(flat)
+	}
+}
+
+// scriptCall is one script invocation in a pipeline.
+type scriptCall struct {
+	script *redis.Script
+	keys   []string
+	args   []any
+	cmd    *redis.Cmd
+}
+
+// pipelineScripts runs calls in one pipeline with EVALSHA. Calls that fail
+// with NOSCRIPT (the server restarted or its script cache was flushed) did not
+// run, so they are sent again in a second pipeline with EVAL. It returns the
+// first error other than redis.Nil.
+func (s *RedisStore) pipelineScripts(ctx context.Context, calls []*scriptCall) error {
+	pipe := s.client.Pipeline()
+	for _, c := range calls {
+		c.cmd = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
+	}
+	pipe.Exec(ctx)
+	var retry []*scriptCall
+	for _, c := range calls {
+		if redis.HasErrorPrefix(c.cmd.Err(), "NOSCRIPT") {
+			retry = append(retry, c)
+		}
+	}
+	if len(retry) > 0 {
+		pipe = s.client.Pipeline()
+		for _, c := range retry {
+			c.cmd = c.script.Eval(ctx, pipe, c.keys, c.args...)
+		}
+		pipe.Exec(ctx)
+	}
+	for _, c := range calls {
+		if err := c.cmd.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	return nil
+}
