@@ -115,7 +115,9 @@ func TestS40_RedisRoundTrips(t *testing.T) {
 			}
 			return nil
 		}},
-		{"Update", 1, func() error { return s.Update(ctx, key, session.Record{UserID: "rt-user", Expires: exp.Add(time.Minute), Data: []byte("e")}) }},
+		{"Update", 1, func() error {
+			return s.Update(ctx, key, session.Record{UserID: "rt-user", Expires: exp.Add(time.Minute), Data: []byte("e")})
+		}},
 		{"Touch", 1, func() error { return s.Touch(ctx, key, exp.Add(2*time.Minute)) }},
 		{"TouchAnonymous", 1, func() error { return s.Touch(ctx, anon, exp.Add(100*time.Hour)) }},
 		{"Delete", 1, func() error { return s.Delete(ctx, key) }},
@@ -422,8 +424,10 @@ func TestS36_RedisStoreUnresponsive(t *testing.T) {
 			t.Cleanup(func() { client.Close() })
 			s := session.NewRedisStore(client)
 			ops := map[string]func(ctx context.Context) error{
-				"Get":      func(ctx context.Context) error { _, err := s.Get(ctx, storetest.NewKey()); return err },
-				"Create":   func(ctx context.Context) error { return s.Create(ctx, storetest.NewKey(), session.Record{UserID: "u", Expires: time.Now().Add(time.Hour)}) },
+				"Get": func(ctx context.Context) error { _, err := s.Get(ctx, storetest.NewKey()); return err },
+				"Create": func(ctx context.Context) error {
+					return s.Create(ctx, storetest.NewKey(), session.Record{UserID: "u", Expires: time.Now().Add(time.Hour)})
+				},
 				"Touch":    func(ctx context.Context) error { return s.Touch(ctx, storetest.NewKey(), time.Now().Add(time.Hour)) },
 				"Delete":   func(ctx context.Context) error { return s.Delete(ctx, storetest.NewKey()) },
 				"ListUser": func(ctx context.Context) error { _, err := s.ListUser(ctx, "u"); return err },
