@@ -13,12 +13,12 @@ import (
 // WithRedisKeyPrefix says otherwise.
 const DefaultRedisKeyPrefix = "session:"
 
-// maxUserIDLen is the longest user ID a RedisStore accepts; the record header
+// redisMaxUserIDLen is the longest user ID a RedisStore accepts; the record header
 // keeps its length in four hex digits.
-const maxUserIDLen = 0xffff
+const redisMaxUserIDLen = 0xffff
 
-// errUserIDTooLong is returned by Create for a user ID over maxUserIDLen bytes.
-var errUserIDTooLong = errors.New("session: redis store: user ID longer than 65535 bytes")
+// errRedisUserIDTooLong is returned by Create for a user ID over redisMaxUserIDLen bytes.
+var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer than 65535 bytes")
 
 // RedisStore is a Store on Redis through go-redis v9. It works unchanged with
 // a single server (*redis.Client), Sentinel (redis.NewFailoverClient), Redis
@@ -104,11 +104,11 @@ func (s *RedisStore) indexKey(userID string) string { return s.prefix + "u:{" + 
 //	[37:41]  len(UserID), 4 hex digits
 //	[41:]    UserID, then Data
 const (
-	recVersion = 0x01
-	recHeader  = 41
+	redisRecVersion = 0x01
+	redisRecHeader  = 41
 )
 
-func putHex(b []byte, v uint64) {
+func redisPutHex(b []byte, v uint64) {
 	const digits = "0123456789abcdef"
 	for i := len(b) - 1; i >= 0; i-- {
 		b[i] = digits[v&0xf]
@@ -116,13 +116,13 @@ func putHex(b []byte, v uint64) {
 	}
 }
 
-func hex12(ms int64) string {
+func redisHex12(ms int64) string {
 	var b [12]byte
-	putHex(b[:], uint64(ms))
+	redisPutHex(b[:], uint64(ms))
 	return string(b[:])
 }
 
-func parseHex(b []byte) (int64, bool) {
+func redisParseHex(b []byte) (int64, bool) {
 	var v int64
 	for _, c := range b {
 		switch {
@@ -137,52 +137,52 @@ func parseHex(b []byte) (int64, bool) {
 	return v, true
 }
 
-func encodeRecord(expires, horizon, created int64, userID string, data []byte) []byte {
-	b := make([]byte, recHeader+len(userID)+len(data))
-	b[0] = recVersion
-	putHex(b[1:13], uint64(expires))
-	putHex(b[13:25], uint64(horizon))
-	putHex(b[25:37], uint64(created))
-	putHex(b[37:41], uint64(len(userID)))
-	copy(b[recHeader:], userID)
-	copy(b[recHeader+len(userID):], data)
+func encodeRedisRecord(expires, horizon, created int64, userID string, data []byte) []byte {
+	b := make([]byte, redisRecHeader+len(userID)+len(data))
+	b[0] = redisRecVersion
+	redisPutHex(b[1:13], uint64(expires))
+	redisPutHex(b[13:25], uint64(horizon))
+	redisPutHex(b[25:37], uint64(created))
+	redisPutHex(b[37:41], uint64(len(userID)))
+	copy(b[redisRecHeader:], userID)
+	copy(b[redisRecHeader+len(userID):], data)
 	return b
 }
 
-// decodeRecord parses v; the returned Data aliases v.
-func decodeRecord(v []byte) (Record, bool) {
-	if len(v) < recHeader || v[0] != recVersion {
+// decodeRedisRecord parses v; the returned Data aliases v.
+func decodeRedisRecord(v []byte) (Record, bool) {
+	if len(v) < redisRecHeader || v[0] != redisRecVersion {
 		return Record{}, false
 	}
-	exp, ok1 := parseHex(v[1:13])
-	n, ok2 := parseHex(v[37:41])
-	if !ok1 || !ok2 || int64(len(v)-recHeader) < n {
+	exp, ok1 := redisParseHex(v[1:13])
+	n, ok2 := redisParseHex(v[37:41])
+	if !ok1 || !ok2 || int64(len(v)-redisRecHeader) < n {
 		return Record{}, false
 	}
 	rec := Record{
-		UserID:  string(v[recHeader : recHeader+n]),
+		UserID:  string(v[redisRecHeader : redisRecHeader+n]),
 		Expires: time.UnixMilli(exp),
 	}
-	if d := v[recHeader+n:]; len(d) > 0 {
+	if d := v[redisRecHeader+n:]; len(d) > 0 {
 		rec.Data = d
 	}
 	return rec, true
 }
 
-// horizon returns how long the user index should cover a record created at
+// redisHorizon returns how long the user index should cover a record created at
 // created that now expires at exp: exp plus the record's age at exp, so the
 // covered span doubles on each extension.
-func horizon(created, exp int64) int64 {
+func redisHorizon(created, exp int64) int64 {
 	if exp <= created {
 		return exp
 	}
 	return exp + (exp - created)
 }
 
-// idxAddScript prunes expired entries from the index KEYS[1], raises the
+// redisIdxAdd prunes expired entries from the index KEYS[1], raises the
 // score of member ARGV[3] to ARGV[2] (adding it if absent) and sets the index
 // to expire with its highest score. ARGV[1] is now in Unix milliseconds.
-var idxAddScript = redis.NewScript(`
+var redisIdxAdd = redis.NewScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
@@ -190,18 +190,18 @@ redis.call('PEXPIREAT', KEYS[1], top[2])
 return 1
 `)
 
-// idxListScript prunes expired entries from the index KEYS[1] and returns the
-// rest as member, score pairs. ARGV[1] is now in Unix milliseconds.
-var idxListScript = redis.NewScript(`
+// redisIdxList prunes expired entries from the index KEYS[1] and returns the
+// rest as member, score redisPairs. ARGV[1] is now in Unix milliseconds.
+var redisIdxList = redis.NewScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 `)
 
-// idxRemoveScript removes the member, score pairs in ARGV from the index
+// redisIdxRemove removes the member, score redisPairs in ARGV from the index
 // KEYS[1] when the member's score is still the one given (so an entry that
 // was re-added meanwhile stays), then lowers the index's expiry to its highest
 // remaining score. It returns how many entries it removed.
-var idxRemoveScript = redis.NewScript(`
+var redisIdxRemove = redis.NewScript(`
 local n = 0
 for i = 1, #ARGV, 2 do
   local s = redis.call('ZSCORE', KEYS[1], ARGV[i])
@@ -216,7 +216,7 @@ end
 return n
 `)
 
-// extendScript updates the live record KEYS[1]: ARGV[1] now (ms), ARGV[2] new
+// redisExtend updates the live record KEYS[1]: ARGV[1] now (ms), ARGV[2] new
 // expiry (ms), ARGV[3] the same as 12 hex digits, ARGV[4] a new index horizon
 // in hex that the caller has already extended the index to (or ""), ARGV[5]
 // "t" to keep Data or "u" to replace it with ARGV[6].
@@ -225,7 +225,7 @@ return n
 // session is never recreated), 1 when done, and {2, userID, created hex} when
 // the new expiry would pass what the user index covers; then nothing is
 // written and the caller extends the index and calls again with ARGV[4].
-var extendScript = redis.NewScript(`
+var redisExtend = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v or #v < 41 or string.byte(v, 1) ~= 1 then return 0 end
 local e = tonumber(string.sub(v, 2, 13), 16)
@@ -249,10 +249,10 @@ end
 return 1
 `)
 
-// delOwnedScript deletes the record KEYS[1] if it belongs to user ARGV[1]. It
+// redisDelOwned deletes the record KEYS[1] if it belongs to user ARGV[1]. It
 // returns 1 when it deleted it, 0 when there was none, -1 when the record is
 // someone else's (or undecodable) and was left alone.
-var delOwnedScript = redis.NewScript(`
+var redisDelOwned = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 if #v >= 41 and string.byte(v, 1) == 1 then
@@ -269,8 +269,8 @@ func wrapRedis(op string, err error) error {
 	return fmt.Errorf("session: redis %s: %w", op, err)
 }
 
-// firstErr returns the first error among cmds other than redis.Nil.
-func firstErr(cmds []redis.Cmder) error {
+// redisFirstErr returns the first error among cmds other than redis.Nil.
+func redisFirstErr(cmds []redis.Cmder) error {
 	for _, c := range cmds {
 		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
 			return err
@@ -292,7 +292,7 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 	if err != nil {
 		return Record{}, wrapRedis("get", err)
 	}
-	rec, ok := decodeRecord(v)
+	rec, ok := decodeRedisRecord(v)
 	if !ok || !s.now().Before(rec.Expires) {
 		return Record{}, ErrNotFound
 	}
@@ -303,35 +303,54 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 // the user's index when rec.UserID is not "": one round trip. Expires is kept
 // to the millisecond. A record that has already expired is not stored.
 func (s *RedisStore) Create(ctx context.Context, key string, rec Record) error {
+	return s.create(ctx, "", key, rec)
+}
+
+// create deletes oldKey when it is not "" and creates rec under key, all in
+// one round trip.
+func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record) error {
 	if err := ctx.Err(); err != nil {
 		return wrapRedis("create", err)
 	}
-	if len(rec.UserID) > maxUserIDLen {
-		return errUserIDTooLong
+	if len(rec.UserID) > redisMaxUserIDLen {
+		return errRedisUserIDTooLong
 	}
 	now := s.now().UnixMilli()
 	exp := rec.Expires.UnixMilli()
-	if exp <= now {
+	var set *redis.StatusCmd
+	if exp > now { // a record that has already expired is not stored
+		h := exp
+		if rec.UserID != "" {
+			h = redisHorizon(now, exp)
+		}
+		val := encodeRedisRecord(exp, h, now, rec.UserID, rec.Data)
+		set = redis.NewStatusCmd(ctx, "set", s.recordKey(key), val, "pxat", exp, "nx")
+	}
+	switch {
+	case set == nil && oldKey == "":
 		return nil
-	}
-	h := exp
-	if rec.UserID != "" {
-		h = horizon(now, exp)
-	}
-	val := encodeRecord(exp, h, now, rec.UserID, rec.Data)
-	set := redis.NewStatusCmd(ctx, "set", s.recordKey(key), val, "pxat", exp, "nx")
-	if rec.UserID == "" {
+	case rec.UserID == "" && oldKey == "":
 		_ = s.client.Process(ctx, set)
-	} else {
+	case set == nil:
+		if err := s.client.Del(ctx, s.recordKey(oldKey)).Err(); err != nil {
+			return wrapRedis("create", err)
+		}
+		return nil
+	default:
 		// The index update follows the SET in the same pipeline. On one
 		// server they run in this order, so whoever sees the index entry
 		// also sees the record. EVAL, not EVALSHA, keeps this one round trip
 		// even right after a server restart.
 		pipe := s.client.Pipeline()
+		if oldKey != "" {
+			pipe.Del(ctx, s.recordKey(oldKey))
+		}
 		pipe.Process(ctx, set)
-		idxAddScript.Eval(ctx, pipe, []string{s.indexKey(rec.UserID)}, now, h, key)
+		if rec.UserID != "" {
+			redisIdxAdd.Eval(ctx, pipe, []string{s.indexKey(rec.UserID)}, now, redisHorizon(now, exp), key)
+		}
 		cmds, _ := pipe.Exec(ctx)
-		if err := firstErr(cmds); err != nil {
+		if err := redisFirstErr(cmds); err != nil {
 			return wrapRedis("create", err)
 		}
 	}
@@ -342,6 +361,15 @@ func (s *RedisStore) Create(ctx context.Context, key string, rec Record) error {
 		return wrapRedis("create", err)
 	}
 	return nil
+}
+
+// Replace deletes the record under oldKey and creates rec under newKey, as
+// Delete then Create would, in one pipelined round trip instead of two. It is
+// the login and renew path: a Manager that finds this method on its store
+// uses it instead of the two calls. If the create fails the old record is
+// gone all the same. An empty oldKey only creates.
+func (s *RedisStore) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
+	return s.create(ctx, oldKey, newKey, rec)
 }
 
 // Update replaces Expires and Data of the live record under key in one
@@ -369,7 +397,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 	}
 	allowed := ""
 	for attempt := 0; ; attempt++ {
-		res, err := extendScript.Run(ctx, s.client, []string{rk}, now, exp, hex12(exp), allowed, mode, data).Result()
+		res, err := redisExtend.Run(ctx, s.client, []string{rk}, now, exp, redisHex12(exp), allowed, mode, data).Result()
 		if err != nil {
 			return wrapRedis(op, err)
 		}
@@ -385,17 +413,17 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 			}
 			userID, _ := r[1].(string)
 			createdHex, _ := r[2].(string)
-			created, ok := parseHex([]byte(createdHex))
+			created, ok := redisParseHex([]byte(createdHex))
 			if !ok || userID == "" {
 				return wrapRedis(op, errors.New("unexpected script reply"))
 			}
 			// Extend the index first, so that the record never outlives
 			// its index entry, then retry with the new horizon.
-			h := horizon(created, exp)
-			if err := idxAddScript.Run(ctx, s.client, []string{s.indexKey(userID)}, now, h, key).Err(); err != nil {
+			h := redisHorizon(created, exp)
+			if err := redisIdxAdd.Run(ctx, s.client, []string{s.indexKey(userID)}, now, h, key).Err(); err != nil {
 				return wrapRedis(op, err)
 			}
-			allowed = hex12(h)
+			allowed = redisHex12(h)
 		default:
 			return wrapRedis(op, fmt.Errorf("unexpected script reply %T", res))
 		}
@@ -414,30 +442,30 @@ func (s *RedisStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-type indexEntry struct {
+type redisIndexEntry struct {
 	key   string
 	score string
 }
 
 // listIndex prunes expired entries from userID's index and returns the rest.
-func (s *RedisStore) listIndex(ctx context.Context, userID string, now int64) ([]indexEntry, error) {
-	res, err := idxListScript.Run(ctx, s.client, []string{s.indexKey(userID)}, now).StringSlice()
+func (s *RedisStore) listIndex(ctx context.Context, userID string, now int64) ([]redisIndexEntry, error) {
+	res, err := redisIdxList.Run(ctx, s.client, []string{s.indexKey(userID)}, now).StringSlice()
 	if err != nil {
 		return nil, err
 	}
-	return pairs(res), nil
+	return redisPairs(res), nil
 }
 
-func pairs(flat []string) []indexEntry {
-	out := make([]indexEntry, 0, len(flat)/2)
+func redisPairs(flat []string) []redisIndexEntry {
+	out := make([]redisIndexEntry, 0, len(flat)/2)
 	for i := 0; i+1 < len(flat); i += 2 {
-		out = append(out, indexEntry{flat[i], flat[i+1]})
+		out = append(out, redisIndexEntry{flat[i], flat[i+1]})
 	}
 	return out
 }
 
-// removeArgs turns entries into idxRemoveScript arguments.
-func removeArgs(entries []indexEntry) []any {
+// redisRemoveArgs turns entries into redisIdxRemove arguments.
+func redisRemoveArgs(entries []redisIndexEntry) []any {
 	args := make([]any, 0, 2*len(entries))
 	for _, e := range entries {
 		args = append(args, e.key, e.score)
@@ -469,11 +497,11 @@ func (s *RedisStore) ListUser(ctx context.Context, userID string) ([]Entry, erro
 		gets[i] = pipe.Get(ctx, s.recordKey(e.key))
 	}
 	cmds, _ := pipe.Exec(ctx)
-	if err := firstErr(cmds); err != nil {
+	if err := redisFirstErr(cmds); err != nil {
 		return nil, wrapRedis("list user", err)
 	}
 	out := make([]Entry, 0, len(entries))
-	var stale []indexEntry
+	var stale []redisIndexEntry
 	for i, e := range entries {
 		v, err := gets[i].Bytes()
 		if err != nil { // redis.Nil: deleted or expired in Redis
@@ -482,7 +510,7 @@ func (s *RedisStore) ListUser(ctx context.Context, userID string) ([]Entry, erro
 			}
 			continue
 		}
-		rec, ok := decodeRecord(v)
+		rec, ok := decodeRedisRecord(v)
 		if !ok || rec.UserID != userID || !now.Before(rec.Expires) {
 			stale = append(stale, e) // not this user's, or dead for good
 			continue
@@ -490,7 +518,7 @@ func (s *RedisStore) ListUser(ctx context.Context, userID string) ([]Entry, erro
 		out = append(out, Entry{Key: e.key, Record: rec})
 	}
 	if len(stale) > 0 {
-		if err := idxRemoveScript.Run(ctx, s.client, []string{s.indexKey(userID)}, removeArgs(stale)...).Err(); err != nil {
+		if err := redisIdxRemove.Run(ctx, s.client, []string{s.indexKey(userID)}, redisRemoveArgs(stale)...).Err(); err != nil {
 			return nil, wrapRedis("list user", err)
 		}
 	}
@@ -516,7 +544,7 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 	}
 	// kept holds entries whose record was missing but that must stay in the
 	// index (Cluster, Ring: the record may be a Create still in flight).
-	kept := make(map[indexEntry]bool)
+	kept := make(map[redisIndexEntry]bool)
 	for {
 		todo := entries[:0:0]
 		for _, e := range entries {
@@ -527,14 +555,14 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 		if len(todo) == 0 {
 			return nil
 		}
-		calls := make([]*scriptCall, len(todo))
+		calls := make([]*redisScriptCall, len(todo))
 		for i, e := range todo {
-			calls[i] = &scriptCall{script: delOwnedScript, keys: []string{s.recordKey(e.key)}, args: []any{userID}}
+			calls[i] = &redisScriptCall{script: redisDelOwned, keys: []string{s.recordKey(e.key)}, args: []any{userID}}
 		}
 		if err := s.pipelineScripts(ctx, calls); err != nil {
 			return wrapRedis("delete user", err)
 		}
-		var drop []indexEntry
+		var drop []redisIndexEntry
 		for i, e := range todo {
 			r, _ := calls[i].cmd.Int64()
 			if r == 0 && !s.ordered {
@@ -545,9 +573,9 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 		}
 		calls = calls[:0]
 		if len(drop) > 0 {
-			calls = append(calls, &scriptCall{script: idxRemoveScript, keys: []string{ik}, args: removeArgs(drop)})
+			calls = append(calls, &redisScriptCall{script: redisIdxRemove, keys: []string{ik}, args: redisRemoveArgs(drop)})
 		}
-		list := &scriptCall{script: idxListScript, keys: []string{ik}, args: []any{s.now().UnixMilli()}}
+		list := &redisScriptCall{script: redisIdxList, keys: []string{ik}, args: []any{s.now().UnixMilli()}}
 		if err := s.pipelineScripts(ctx, append(calls, list)); err != nil {
 			return wrapRedis("delete user", err)
 		}
@@ -555,12 +583,12 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 		if err != nil {
 			return wrapRedis("delete user", err)
 		}
-		entries = pairs(flat)
+		entries = redisPairs(flat)
 	}
 }
 
-// scriptCall is one script invocation in a pipeline.
-type scriptCall struct {
+// redisScriptCall is one script invocation in a pipeline.
+type redisScriptCall struct {
 	script *redis.Script
 	keys   []string
 	args   []any
@@ -571,13 +599,13 @@ type scriptCall struct {
 // with NOSCRIPT (the server restarted or its script cache was flushed) did not
 // run, so they are sent again in a second pipeline with EVAL. It returns the
 // first error other than redis.Nil.
-func (s *RedisStore) pipelineScripts(ctx context.Context, calls []*scriptCall) error {
+func (s *RedisStore) pipelineScripts(ctx context.Context, calls []*redisScriptCall) error {
 	pipe := s.client.Pipeline()
 	for _, c := range calls {
 		c.cmd = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
 	}
 	pipe.Exec(ctx)
-	var retry []*scriptCall
+	var retry []*redisScriptCall
 	for _, c := range calls {
 		if redis.HasErrorPrefix(c.cmd.Err(), "NOSCRIPT") {
 			retry = append(retry, c)
