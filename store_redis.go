@@ -155,8 +155,10 @@ func decodeRedisRecord(v []byte) (Record, bool) {
 		return Record{}, false
 	}
 	exp, ok1 := redisParseHex(v[1:13])
-	n, ok2 := redisParseHex(v[37:41])
-	if !ok1 || !ok2 || int64(len(v)-redisRecHeader) < n {
+	_, ok2 := redisParseHex(v[13:25])
+	_, ok3 := redisParseHex(v[25:37])
+	n, ok4 := redisParseHex(v[37:41])
+	if !ok1 || !ok2 || !ok3 || !ok4 || int64(len(v)-redisRecHeader) < n {
 		return Record{}, false
 	}
 	rec := Record{
@@ -226,18 +228,19 @@ return n
 // the new expiry would pass what the user index covers; then nothing is
 // written and the caller extends the index and calls again with ARGV[4].
 var redisExtend = redis.NewScript(`
+local function hx(s)
+  if string.find(s, '^[0-9a-f]+$') then return tonumber(s, 16) end
+end
 local v = redis.call('GET', KEYS[1])
 if not v or #v < 41 or string.byte(v, 1) ~= 1 then return 0 end
-local e = tonumber(string.sub(v, 2, 13), 16)
-local n = tonumber(string.sub(v, 38, 41), 16)
-if not e or not n or e <= tonumber(ARGV[1]) then return 0 end
+local e, h, c, n = hx(string.sub(v, 2, 13)), string.sub(v, 14, 25), string.sub(v, 26, 37), hx(string.sub(v, 38, 41))
+if not e or not hx(h) or not hx(c) or not n or #v < 41 + n or e <= tonumber(ARGV[1]) then return 0 end
 local exp = tonumber(ARGV[2])
-local h = string.sub(v, 14, 25)
-if n > 0 and exp > tonumber(h, 16) then
+if n > 0 and exp > hx(h) then
   if ARGV[4] ~= '' and tonumber(ARGV[4], 16) >= exp then
     h = ARGV[4]
   else
-    return {2, string.sub(v, 42, 41 + n), string.sub(v, 26, 37)}
+    return {2, string.sub(v, 42, 41 + n), c}
   end
 end
 if ARGV[5] == 'u' then
@@ -256,8 +259,9 @@ var redisDelOwned = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 if #v >= 41 and string.byte(v, 1) == 1 then
-  local n = tonumber(string.sub(v, 38, 41), 16)
-  if n and string.sub(v, 42, 41 + n) == ARGV[1] then
+  local l = string.sub(v, 38, 41)
+  local n = string.find(l, '^[0-9a-f]+$') and tonumber(l, 16)
+  if n and #v >= 41 + n and string.sub(v, 42, 41 + n) == ARGV[1] then
     redis.call('DEL', KEYS[1])
     return 1
   end

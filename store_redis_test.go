@@ -992,3 +992,65 @@ func BenchmarkRedisStoreLogin(b *testing.B) {
 	}
 	reportRoundTrips(b, a, before)
 }
+
+// FuzzRedisRecord stores arbitrary bytes where a record would be and checks
+// that the Go decoder (Get) and the Lua scripts (Touch, Update) agree on what
+// is a live record, never fail with anything but ErrNotFound, and that Update
+// keeps the stored user ID.
+func FuzzRedisRecord(f *testing.F) {
+	client := redistest.New(f).Client(f)
+	prefix := redistest.Prefix()
+	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	ctx := context.Background()
+	for _, rec := range []session.Record{
+		{UserID: "alice", Expires: time.Now().Add(time.Hour), Data: []byte("data")},
+		{Expires: time.Now().Add(time.Hour)},
+		{UserID: "bob", Expires: time.Now().Add(time.Minute)},
+	} {
+		key := storetest.NewKey()
+		if err := s.Create(ctx, key, rec); err != nil {
+			f.Fatal(err)
+		}
+		raw, err := client.Get(ctx, prefix+key).Bytes()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+		f.Add(raw[:len(raw)-1])
+		f.Add(bytes.Replace(raw, []byte("0"), []byte(" "), 1))
+	}
+	f.Add([]byte("\x010x0000000000"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		key := storetest.NewKey()
+		if err := client.Set(ctx, prefix+key, v, time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+		defer client.Del(ctx, prefix+key)
+		before, err := s.Get(ctx, key)
+		if err != nil && !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("Get: %v", err)
+		}
+		live := err == nil
+		exp := time.Now().Add(time.Hour)
+		err = s.Touch(ctx, key, exp)
+		if err != nil && !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("Touch: %v", err)
+		}
+		if live != (err == nil) && (!live || before.Expires.After(time.Now().Add(time.Second))) {
+			t.Fatalf("Get says live=%v, Touch says %v", live, err)
+		}
+		err = s.Update(ctx, key, session.Record{UserID: "other", Expires: exp, Data: []byte("new")})
+		if err != nil && !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("Update: %v", err)
+		}
+		if err == nil {
+			after, err := s.Get(ctx, key)
+			if err != nil || string(after.Data) != "new" || (live && after.UserID != before.UserID) {
+				t.Fatalf("after Update: %+v, %v (before: user %q)", after, err, before.UserID)
+			}
+		}
+	})
+}
