@@ -172,7 +172,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 		}
 		st := &requestState{}
 		s := &st.session
-		m.load(r, s)
+		m.verifyRequest(r, s)
 		r = r.WithContext(context.WithValue(r.Context(), contextKey{}, s))
 		st.writer = commitWriter{ResponseWriter: w, m: m, s: s, r: r}
 		next.ServeHTTP(&st.writer, r)
@@ -196,13 +196,14 @@ type candidate struct {
 	fromCookie bool
 }
 
-// load fills s from the request. It never fails: anything that does not lead
-// to exactly one live session leaves s anonymous, and a store failure is kept
-// in s.loadErr for RequireAuth to answer 503.
-func (m *Manager) load(r *http.Request, s *Session) {
+// verifyRequest collects the tokens of the request that verify: the cookies
+// of our name and, when enabled, a Bearer header. It does no store I/O; the
+// session is loaded when the handler first uses it (see Session.ensureLoaded),
+// so a request that never looks at its session costs no store call.
+func (m *Manager) verifyRequest(r *http.Request, s *Session) {
 	s.m = m
-	var cands [maxCandidates]candidate
-	n, tries := 0, 0
+	s.ctx = r.Context()
+	tries := 0
 	consider := func(value string, fromCookie bool) bool {
 		if tries++; tries > 2*maxCandidates {
 			return false
@@ -214,34 +215,46 @@ func (m *Manager) load(r *http.Request, s *Session) {
 		if !ok {
 			return true
 		}
-		for i := range n {
-			if bytes.Equal(cands[i].token, tok) {
-				cands[i].fromCookie = cands[i].fromCookie || fromCookie
+		for i := range s.ncands {
+			if bytes.Equal(s.cands[i].token, tok) {
+				s.cands[i].fromCookie = s.cands[i].fromCookie || fromCookie
 				return true
 			}
 		}
-		cands[n] = candidate{token: tok, value: value, keyIndex: idx, fromCookie: fromCookie}
-		n++
-		return n < maxCandidates
+		s.cands[s.ncands] = candidate{token: tok, value: value, keyIndex: idx, fromCookie: fromCookie}
+		s.ncands++
+		return s.ncands < maxCandidates
 	}
 	forEachCookie(r.Header, m.cookie.Name, func(v string) bool { return consider(v, true) })
-	if m.bearer && n < maxCandidates {
+	if m.bearer && s.ncands < maxCandidates {
 		if v, ok := bearerToken(r.Header); ok {
 			consider(v, false)
 		}
 	}
-	if n == 0 {
+	s.loaded = s.ncands == 0
+}
+
+// ensureLoaded loads the session on first use. s.mu must be held.
+func (s *Session) ensureLoaded() {
+	if s.loaded {
 		return
 	}
+	s.loaded = true
+	s.m.load(s)
+}
 
-	ctx := r.Context()
+// load reads the verified tokens' records. It never fails: anything that
+// does not lead to exactly one live session leaves s anonymous, and a store
+// failure is kept in s.loadErr for RequireAuth to answer 503.
+func (m *Manager) load(s *Session) {
+	ctx, n := s.ctx, s.ncands
 	now := m.now()
 	live := -1
 	var liveRec Record
 	var liveHeader recordHeader
 	var liveValues []byte
 	for i := range n {
-		key := storeKey(cands[i].token)
+		key := storeKey(s.cands[i].token)
 		rec, h, values, err := m.fetch(ctx, key, now)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -249,7 +262,7 @@ func (m *Manager) load(r *http.Request, s *Session) {
 		case err != nil:
 			s.loadErr = err
 			if n == 1 { // keep it, so that Logout can still delete it
-				s.token, s.key = cands[0].token, key
+				s.token, s.key = s.cands[0].token, key
 			}
 			m.logError(ctx, "session: store read failed", key, err)
 			return
@@ -265,13 +278,13 @@ func (m *Manager) load(r *http.Request, s *Session) {
 		// A verified token with no live record (logged out, expired, or never
 		// stored). When it is the only one, delete the client's cookie; with
 		// several we cannot tell which one is ours.
-		if n == 1 && cands[0].fromCookie {
+		if n == 1 && s.cands[0].fromCookie {
 			s.cookieOp = cookieExpire
 		}
 		s.key = ""
 		return
 	}
-	c := &cands[live]
+	c := &s.cands[live]
 	s.token = c.token
 	if c.keyIndex == 0 {
 		s.signed = c.value
@@ -345,6 +358,11 @@ func (m *Manager) commit(ctx context.Context, s *Session, h http.Header) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.committed = true
+	if !s.loaded {
+		// The handler never used the session: nothing to save or extend.
+		m.writeCookie(s, h, m.now())
+		return nil
+	}
 	if s.loadErr != nil {
 		// The stored session is unknown: touch nothing, and set no cookie that
 		// could overwrite the client's valid one.
@@ -361,7 +379,7 @@ func (m *Manager) commit(ctx context.Context, s *Session, h http.Header) error {
 			break
 		}
 		hdr := recordHeader{created: now, idle: m.normal.idle, lifetime: m.normal.lifetime}
-		if err := m.create(ctx, s, "", hdr, s.values, now); err != nil {
+		if err := m.create(ctx, s, "", hdr, s.values, now, nil); err != nil {
 			return err
 		}
 	case s.dirty:
@@ -439,12 +457,16 @@ func (m *Manager) writeCookie(s *Session, h http.Header, now time.Time) {
 	}
 }
 
-// create stores a new record under a new token and points s at it.
-func (m *Manager) create(ctx context.Context, s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time) error {
+// create stores a new record under a new token and points s at it. put,
+// when not nil, stores it instead of Store.Create.
+func (m *Manager) create(ctx context.Context, s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time, put func(string, Record) error) error {
 	tok := newToken()
 	key := storeKey(tok)
 	rec := Record{UserID: userID, Expires: deadline(hdr, now), Data: encodeRecord(hdr, values, nil)}
-	if err := m.store.Create(ctx, key, rec); err != nil {
+	if put == nil {
+		put = func(key string, rec Record) error { return m.store.Create(ctx, key, rec) }
+	}
+	if err := put(key, rec); err != nil {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	if values == nil {
@@ -498,6 +520,7 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 	if s.committed {
 		return ErrHeadersWritten
 	}
+	s.ensureLoaded()
 	s.decodeValues()
 	values := s.values
 	if s.userID != "" && s.userID != userID {
@@ -511,13 +534,19 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 // replace deletes s's record, if any, then creates a new one with a new
 // token. If the create fails, the request is left signed out.
 func (m *Manager) replace(ctx context.Context, s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time) error {
+	if r, ok := m.store.(Replacer); ok && s.key != "" {
+		oldKey := s.key
+		return m.create(ctx, s, userID, hdr, values, now, func(key string, rec Record) error {
+			return r.Replace(ctx, oldKey, key, rec)
+		})
+	}
 	if s.key != "" {
 		if err := m.store.Delete(ctx, s.key); err != nil {
 			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 		}
 		s.forget()
 	}
-	return m.create(ctx, s, userID, hdr, values, now)
+	return m.create(ctx, s, userID, hdr, values, now, nil)
 }
 
 // Logout ends the request's session: its record is deleted and the cookie
@@ -531,6 +560,12 @@ func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.loaded && s.ncands == 1 {
+		// One verified token: delete it without reading it first.
+		s.loaded = true
+		s.key, s.fromCookie = storeKey(s.cands[0].token), s.cands[0].fromCookie
+	}
+	s.ensureLoaded()
 	if s.key != "" {
 		err = m.store.Delete(r.Context(), s.key)
 	}
@@ -559,7 +594,7 @@ func (m *Manager) LogoutAll(ctx context.Context, userID string) error {
 	}
 	if s, ok := ctx.Value(contextKey{}).(*Session); ok && s.m == m {
 		s.mu.Lock()
-		if s.userID == userID {
+		if s.loaded && s.userID == userID {
 			s.forget()
 			s.cookieOp = cookieExpire
 		}
@@ -592,6 +627,7 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ensureLoaded()
 	if s.loadErr != nil {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, s.loadErr)
 	}
@@ -672,6 +708,7 @@ func (m *Manager) RequireAuth(next http.Handler) http.Handler {
 	check := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := r.Context().Value(contextKey{}).(*Session)
 		s.mu.Lock()
+		s.ensureLoaded()
 		loadErr, userID := s.loadErr, s.userID
 		s.mu.Unlock()
 		switch {

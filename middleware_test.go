@@ -753,6 +753,9 @@ func TestS35_SlowRequestCannotUndoLogout(t *testing.T) {
 			c := h.login("alice")
 			loaded, release := make(chan struct{}), make(chan struct{})
 			slow := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if FromContext(r.Context()).UserID() != "alice" { // loads the session
+					t.Error("not signed in")
+				}
 				close(loaded)
 				<-release
 				if change == "write" {
@@ -1138,4 +1141,64 @@ func TestTypedValues(t *testing.T) {
 	r := httptest.NewRequest("GET", "/get", nil)
 	r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: cookie})
 	app.ServeHTTP(httptest.NewRecorder(), r)
+}
+
+func TestUnusedSessionCostsNoStoreCall(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	c := h.login("alice")
+	static := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("static file"))
+	}))
+	r := httptest.NewRequest("GET", "/app.css", nil)
+	r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: c})
+	before := h.store.calls()
+	w := httptest.NewRecorder()
+	static.ServeHTTP(w, r)
+	if n := h.store.calls() - before; n != 0 || w.Header().Get("Set-Cookie") != "" {
+		t.Fatalf("a handler that never used the session cost %d store calls (Set-Cookie %q)", n, w.Header().Get("Set-Cookie"))
+	}
+}
+
+func TestLogoutCostsOneStoreCall(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	c := h.login("alice")
+	before := h.store.calls()
+	h.do("POST", "/logout", c)
+	if n := h.store.calls() - before; n != 1 || h.store.deletes.Load() != 1 {
+		t.Fatalf("Logout cost %d store calls, want one delete", n)
+	}
+	if h.whoami(c) != "" {
+		t.Fatal("still signed in")
+	}
+}
+
+// replacingStore adds Replacer to a countingStore.
+type replacingStore struct {
+	*countingStore
+	replaces int
+}
+
+func (r *replacingStore) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
+	r.replaces++
+	if err := r.Store.Delete(ctx, oldKey); err != nil {
+		return err
+	}
+	return r.Store.Create(ctx, newKey, rec)
+}
+
+func TestLoginUsesReplacer(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	rs := &replacingStore{countingStore: h.store}
+	h.m.store = rs
+	first := h.login("alice")
+	second := h.login("alice", first)
+	if rs.replaces != 1 || h.store.deletes.Load() != 0 {
+		t.Fatalf("re-login: %d replaces, %d deletes; want one Replace", rs.replaces, h.store.deletes.Load())
+	}
+	if h.whoami(first) != "" || h.whoami(second) != "alice" {
+		t.Fatal("Replace did not swap the sessions")
+	}
 }

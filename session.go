@@ -30,6 +30,11 @@ type Session struct {
 	mu sync.Mutex
 	m  *Manager
 
+	ctx    context.Context // the request's, for loading
+	cands  [maxCandidates]candidate
+	ncands int  // verified tokens in cands
+	loaded bool // the store has been read (or there was nothing to read)
+
 	token  []byte // raw 32-byte token; nil while there is no stored session
 	key    string // hex SHA-256 of token: the store key
 	signed string // signed token as sent in the cookie, once known
@@ -67,7 +72,7 @@ func FromContext(ctx context.Context) *Session {
 	if s, ok := ctx.Value(contextKey{}).(*Session); ok {
 		return s
 	}
-	return &Session{detached: true}
+	return &Session{detached: true, loaded: true}
 }
 
 func fromRequestContext(ctx context.Context) (*Session, error) {
@@ -82,6 +87,7 @@ func fromRequestContext(ctx context.Context) (*Session, error) {
 func (s *Session) UserID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ensureLoaded()
 	return s.userID
 }
 
@@ -95,6 +101,7 @@ func (s *Session) IsAuthenticated() bool { return s.UserID() != "" }
 func (s *Session) ID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ensureLoaded()
 	return publicID(s.key)
 }
 
@@ -113,6 +120,7 @@ func publicID(key string) string {
 func (s *Session) Token() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ensureLoaded()
 	if s.token == nil || s.m == nil {
 		return ""
 	}
@@ -127,6 +135,7 @@ func (s *Session) Token() string {
 func (s *Session) Created() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ensureLoaded()
 	return s.header.created
 }
 
@@ -134,6 +143,7 @@ func (s *Session) Created() time.Time {
 func (s *Session) Persistent() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ensureLoaded()
 	return s.header.persistent
 }
 
@@ -228,6 +238,7 @@ func Value[T any](s *Session, key string) (v T, ok bool, err error) {
 // the load path has already checked the whole record, so this cannot happen
 // for records written by this package.
 func (s *Session) decodeValues() {
+	s.ensureLoaded()
 	if s.values != nil || s.rawValues == nil {
 		return
 	}

@@ -64,3 +64,11 @@ type Store interface {
 	ListUser(ctx context.Context, userID string) ([]Entry, error)
 	DeleteUser(ctx context.Context, userID string) error
 }
+
+// Replacer is an optional interface for stores that can delete one record
+// and create another in a single operation. Login, Renew and LogoutOthers
+// use it when the store has it (RedisStore does: one round trip instead of
+// two). Replace must behave as Delete(oldKey) followed by Create(newKey, rec).
+type Replacer interface {
+	Replace(ctx context.Context, oldKey, newKey string, rec Record) error
+}
