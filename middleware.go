@@ -330,7 +330,9 @@ func (m *Manager) deleteQuietly(ctx context.Context, key string) {
 // holds a usable token.
 func storeKey(token []byte) string {
 	sum := sha256.Sum256(token)
-	return hex.EncodeToString(sum[:])
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:])
 }
 
 const tokenLen = 32

@@ -47,10 +47,12 @@ type Entry struct {
 //   - Create stores a new record, or fails with ErrExists if the key is live.
 //     It adds the key to the user's index when UserID is not "".
 //   - Update replaces Expires and Data of a live record, or fails with
-//     ErrNotFound. It must never recreate a deleted or expired record: this is
+//     ErrNotFound. The stored UserID is kept whatever rec.UserID says. It must never recreate a deleted or expired record: this is
 //     what keeps a slow request from undoing a concurrent logout.
 //   - Touch moves Expires of a live record, or fails with ErrNotFound.
 //   - Delete removes the record; deleting a missing key is not an error.
+//     The user index may keep the key until ListUser or DeleteUser next meet
+//     it, but ListUser never returns a deleted record.
 //   - ListUser returns the user's live records, in no particular order, in
 //     time proportional to that user's sessions (never a scan of the store).
 //   - DeleteUser deletes every record of the user, including those created
