@@ -79,13 +79,14 @@ func (o CookieOptions) withDefaults() (CookieOptions, error) {
 			o.Name = DefaultInsecureCookieName
 		}
 	}
-	if !validCookieName(o.Name) || strings.ContainsAny(o.Path, ";\r\n") || strings.ContainsAny(o.Domain, ";\r\n ") {
+	if !validCookieName(o.Name) || !validCookiePath(o.Path) || !validCookieDomain(o.Domain) {
 		return o, ErrInvalidCookie
 	}
-	if strings.HasPrefix(o.Name, "__Host-") && (!secure || o.Path != "/" || o.Domain != "") {
+	// Browsers match the prefixes without regard to case.
+	if hasPrefixFold(o.Name, "__Host-") && (!secure || o.Path != "/" || o.Domain != "") {
 		return o, ErrHostPrefix
 	}
-	if strings.HasPrefix(o.Name, "__Secure-") && !secure {
+	if hasPrefixFold(o.Name, "__Secure-") && !secure {
 		return o, ErrSecurePrefix
 	}
 	if o.SameSite == http.SameSiteNoneMode && !secure {
@@ -104,6 +105,43 @@ func validCookieName(name string) bool {
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// validCookiePath accepts an absolute path of printable ASCII without ';'.
+func validCookiePath(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c >= 0x7f || c == ';' {
+			return false
+		}
+	}
+	return true
+}
+
+// validCookieDomain accepts "" or a host name (letters, digits, '-' and
+// '.', an optional leading dot), the form net/http keeps; anything else it
+// would silently drop, widening or narrowing the cookie's scope.
+func validCookieDomain(d string) bool {
+	d = strings.TrimPrefix(d, ".")
+	if d == "" {
+		return true
+	}
+	if len(d) > 253 || strings.HasPrefix(d, "-") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
 			return false
 		}
 	}

@@ -553,8 +553,12 @@ func (m *Manager) replace(ctx context.Context, s *Session, userID string, hdr re
 
 // Logout ends the request's session: its record is deleted and the cookie
 // expired (with the same Name, Path and Domain), even when the delete fails,
-// in which case the error is returned. Values are dropped; the handler may
-// set new ones (they start a new anonymous session).
+// in which case the error is returned. Every session token the request
+// carried is deleted, so a second cookie planted beside ours cannot keep the
+// user's session alive. Values are dropped; the handler may set new ones
+// (they start a new anonymous session).
+//
+// Cost: one store delete per token (one, normally); no store read.
 func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 	s, err := fromRequestContext(r.Context())
 	if err != nil {
@@ -562,21 +566,29 @@ func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.loaded && s.ncands == 1 {
-		// One verified token: delete it without reading it first.
-		s.loaded = true
-		s.key, s.fromCookie = storeKey(s.cands[0].token), s.cands[0].fromCookie
+	ctx := r.Context()
+	var errs []error
+	deleted := make(map[string]bool, s.ncands+1)
+	del := func(key string) {
+		if key == "" || deleted[key] {
+			return
+		}
+		deleted[key] = true
+		if err := m.store.Delete(ctx, key); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	s.ensureLoaded()
-	if s.key != "" {
-		err = m.store.Delete(r.Context(), s.key)
+	for i := range s.ncands {
+		del(storeKey(s.cands[i].token))
 	}
+	del(s.key)
+	s.loaded = true
 	s.forget()
 	s.loadErr = nil
 	s.cookieOp = cookieExpire
 	s.clearSite = m.clearSiteData
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, errors.Join(errs...))
 	}
 	if s.committed {
 		return ErrHeadersWritten
@@ -615,9 +627,11 @@ func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 
 // Renew gives the request's session a new token, keeping its user, values
 // and absolute lifetime. Call it when privileges change (a role granted, an
-// MFA step passed) so a token captured before cannot ride on them. Cost: one
-// store delete and one create. An anonymous request without a stored
-// session is left as it is.
+// MFA step passed) so a token captured before cannot ride on them. If the
+// session was logged out meanwhile (by a concurrent Logout or LogoutAll), it
+// stays logged out and Renew returns ErrNotAuthenticated. Cost: a store
+// create, read and delete. An anonymous request without a stored session is
+// left as it is.
 func (m *Manager) Renew(w http.ResponseWriter, r *http.Request) error {
 	return m.renew(r, false)
 }
@@ -642,15 +656,47 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 	if s.token == nil {
 		return nil
 	}
-	ctx := r.Context()
-	if others {
-		if err := m.store.DeleteUser(ctx, s.userID); err != nil {
+	// Only Login may bring a session into existence: create the new record
+	// first, then check that the old one is still live. A Logout or LogoutAll
+	// that ran since this request loaded the session has deleted the old
+	// record (and LogoutAll the new one too), and the renewal is undone.
+	ctx, oldKey, userID := r.Context(), s.key, s.userID
+	s.decodeValues()
+	if err := m.create(ctx, s, userID, s.header, s.values, m.now(), nil); err != nil {
+		return err
+	}
+	newKey := s.key
+	if _, err := m.store.Get(ctx, oldKey); err != nil {
+		m.deleteQuietly(ctx, newKey)
+		s.forget()
+		s.cookieOp = cookieExpire
+		if errors.Is(err, ErrNotFound) {
+			return ErrNotAuthenticated
+		}
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
+	if !others {
+		if err := m.store.Delete(ctx, oldKey); err != nil {
 			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 		}
+		return nil
 	}
-	s.decodeValues()
-	userID, hdr, values := s.userID, s.header, s.values
-	return m.replace(ctx, s, userID, hdr, values, m.now())
+	entries, err := m.store.ListUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if e.Key != newKey {
+			if err := m.store.Delete(ctx, e.Key); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, errors.Join(errs...))
+	}
+	return nil
 }
 
 // Sessions lists the live sessions of userID (for a "your devices" page),

@@ -23,9 +23,8 @@ var ErrCorruptRecord = errors.New("session: corrupt record")
 // The header is decoded on every request without allocating; the values only
 // when the handler first reads or writes one.
 const (
-	recordVersion   = 1
-	flagPersistent  = 1 << 0
-	maxRecordValues = 4096
+	recordVersion  = 1
+	flagPersistent = 1 << 0
 )
 
 // recordHeader is the part of Record.Data every request needs.
@@ -73,7 +72,8 @@ const maxDuration = 100 * 365 * 24 * time.Hour
 // the input cannot hold. With fn nil it does not allocate.
 func walkValues(p []byte, fn func(k, v []byte)) error {
 	count, n := binary.Uvarint(p)
-	if n <= 0 || count > maxRecordValues || count > uint64(len(p)) {
+	// Each value takes at least two bytes, which bounds the loop by the input.
+	if n <= 0 || count > uint64(len(p)) {
 		return ErrCorruptRecord
 	}
 	p = p[n:]
