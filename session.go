@@ -248,16 +248,3 @@ func (s *Session) decodeValues() {
 	}
 	s.values, s.rawValues = v, nil
 }
-
-// SessionInfo describes one stored session of a user, for a "your devices"
-// page. It carries no token and no store key.
-type SessionInfo struct {
-	// ID is the public identifier; Session.ID of the current request's
-	// session equals it when this is the current session.
-	ID         string
-	Created    time.Time
-	LastSeen   time.Time // to within half the idle timeout (see Config.IdleTimeout)
-	Expires    time.Time // when it ends if unused
-	Persistent bool
-	Values     map[string]string
-}
