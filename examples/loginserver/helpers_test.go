@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sessionauth/session"
+)
+
+const (
+	testUser     = "demo"
+	testPassword = "correct-horse-battery-staple"
+)
+
+// The demo hash is made once: argon2id costs tens of milliseconds.
+var testHash = sync.OnceValue(func() string {
+	h, err := session.HashPassword(testPassword)
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// downStore is a session store that can be switched off, like Redis going down.
+type downStore struct {
+	session.Store
+	down atomic.Bool
+}
+
+var errDown = errors.New("store down")
+
+func (s *downStore) err() error {
+	if s.down.Load() {
+		return errDown
+	}
+	return nil
+}
+
+func (s *downStore) Get(ctx context.Context, k string) (session.Record, error) {
+	if err := s.err(); err != nil {
+		return session.Record{}, err
+	}
+	return s.Store.Get(ctx, k)
+}
+
+func (s *downStore) Create(ctx context.Context, k string, r session.Record) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Create(ctx, k, r)
+}
+
+func (s *downStore) Update(ctx context.Context, k string, r session.Record) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, k, r)
+}
+
+func (s *downStore) Touch(ctx context.Context, k string, t time.Time) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Touch(ctx, k, t)
+}
+
+func (s *downStore) Delete(ctx context.Context, k string) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Delete(ctx, k)
+}
+
+func (s *downStore) ListUser(ctx context.Context, u string) ([]session.Entry, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.ListUser(ctx, u)
+}
+
+func (s *downStore) DeleteUser(ctx context.Context, u string) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.DeleteUser(ctx, u)
+}
+
+// clock is a settable clock for the login throttles.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+type env struct {
+	t     *testing.T
+	app   *app
+	h     http.Handler
+	users *memoryUsers
+	demo  User
+	store *downStore
+	clock *clock
+	logs  *syncBuffer
+}
+
+func newEnv(t *testing.T, mod ...func(*appConfig)) *env {
+	t.Helper()
+	keys, err := session.NewKeyRing(session.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{
+		t:     t,
+		users: newMemoryUsers(),
+		store: &downStore{Store: session.NewMemoryStore()},
+		clock: &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		logs:  &syncBuffer{},
+	}
+	if e.demo, err = e.users.addDemo(testUser, testHash()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := appConfig{
+		Sessions: session.Config{Store: e.store, Keys: keys, Logger: slog.New(slog.NewTextHandler(e.logs, nil))},
+		Users:    e.users,
+		Log:      slog.New(slog.NewTextHandler(e.logs, nil)),
+		DemoHint: true,
+		DemoUser: testUser,
+		Now:      e.clock.Now,
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	if e.app, err = newApp(cfg); err != nil {
+		t.Fatal(err)
+	}
+	e.h = e.app.routes()
+	return e
+}
+
+// browser keeps cookies like a browser would, for one client address.
+type browser struct {
+	e       *env
+	addr    string
+	ua      string
+	cookies map[string]*http.Cookie
+}
+
+func (e *env) browser(addr string) *browser {
+	return &browser{e: e, addr: addr, ua: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36", cookies: map[string]*http.Cookie{}}
+}
+
+type response struct {
+	*http.Response
+	body string
+}
+
+func (r *response) json(t *testing.T, v any) {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type %q, want JSON; body %q", ct, r.body)
+	}
+	if err := json.Unmarshal([]byte(r.body), v); err != nil {
+		t.Fatalf("decode %q: %v", r.body, err)
+	}
+}
+
+// errorMsg returns the "error" of a JSON error body, failing if it is not one.
+func (r *response) errorMsg(t *testing.T) string {
+	t.Helper()
+	var v map[string]string
+	r.json(t, &v)
+	if len(v) != 1 || v["error"] == "" {
+		t.Fatalf("body %q is not {\"error\":...}", r.body)
+	}
+	return v["error"]
+}
+
+// cookie returns the Set-Cookie of the session cookie, or nil.
+func (r *response) cookie() *http.Cookie {
+	for _, c := range r.Cookies() {
+		if c.Name == session.DefaultCookieName {
+			return c
+		}
+	}
+	return nil
+}
+
+func (b *browser) do(req *http.Request) *response {
+	req.RemoteAddr = b.addr
+	req.Header.Set("User-Agent", b.ua)
+	for _, c := range b.cookies {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	b.e.h.ServeHTTP(rec, req)
+	res := rec.Result()
+	body, _ := io.ReadAll(res.Body)
+	for _, c := range res.Cookies() {
+		if c.MaxAge < 0 || c.Value == "" {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = &http.Cookie{Name: c.Name, Value: c.Value}
+		}
+	}
+	return &response{Response: res, body: string(body)}
+}
+
+func (b *browser) get(path string) *response {
+	return b.do(httptest.NewRequest("GET", path, nil))
+}
+
+func (b *browser) postJSON(path, body string) *response {
+	req := httptest.NewRequest("POST", path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	return b.do(req)
+}
+
+func (b *browser) postForm(path string, form url.Values) *response {
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// What a browser sends for a same-origin form.
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", "http://example.com")
+	return b.do(req)
+}
+
+func (b *browser) login(user, pw string) *response {
+	body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
+	return b.postJSON("/login", string(body))
+}
+
+func (b *browser) mustLogin() {
+	b.e.t.Helper()
+	if r := b.login(testUser, testPassword); r.StatusCode != http.StatusOK {
+		b.e.t.Fatalf("login: %d %s", r.StatusCode, r.body)
+	}
+}
+
+func wantStatus(t *testing.T, r *response, code int) {
+	t.Helper()
+	if r.StatusCode != code {
+		t.Fatalf("status %d, want %d; body %q", r.StatusCode, code, r.body)
+	}
+}
