@@ -17,11 +17,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/sessionauth/session"
 )
 
@@ -118,16 +120,35 @@ func loadConfig(getenv func(string) string) (config, error) {
 }
 
 // openStore returns the session store: Redis when REDIS_URL is set, else
-// memory (one process; a restart signs everyone out).
-func openStore(c config) (session.Store, func(), error) {
-	if c.RedisURL != "" {
-		// TODO(redis): when session.NewRedisStore lands, connect here:
-		//	opts, err := redis.ParseURL(c.RedisURL)
-		//	client := redis.NewClient(opts)
-		//	return session.NewRedisStore(client), func() { client.Close() }, client.Ping(ctx).Err()
-		return nil, nil, errors.New("REDIS_URL is set, but this build has no Redis store yet")
+// memory (one process; a restart signs everyone out). It fails when Redis
+// cannot be reached at start-up, rather than serving with no sessions.
+func openStore(ctx context.Context, c config) (session.Store, func(), error) {
+	if c.RedisURL == "" {
+		return session.NewMemoryStore(), func() {}, nil
 	}
-	return session.NewMemoryStore(), func() {}, nil
+	opts, err := redis.ParseURL(c.RedisURL)
+	if err != nil {
+		// url.Parse errors quote the whole URL, password included: keep
+		// only the reason.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		return nil, nil, fmt.Errorf("REDIS_URL: want redis://[user:password@]host:port[/db] or rediss://...: %v", err)
+	}
+	// Give up on a slow Redis quickly: RequireAuth then answers 503 instead
+	// of holding the request.
+	opts.ContextTimeoutEnabled = true
+	opts.DialTimeout = 2 * time.Second
+	opts.ReadTimeout = time.Second
+	opts.WriteTimeout = time.Second
+	client := redis.NewClient(opts)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx).Err(); err != nil {
+		client.Close()
+		return nil, nil, fmt.Errorf("REDIS_URL: cannot reach Redis at %s: %w", opts.Addr, err)
+	}
+	return session.NewRedisStore(client), func() { client.Close() }, nil
 }
 
 // run starts the server and serves until ctx is cancelled, then shuts down
@@ -138,7 +159,7 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openStore(cfg)
+	store, closeStore, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -192,18 +213,20 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	}
 	if cfg.RedisURL == "" {
 		log.Info("sessions are kept in memory: a restart signs everyone out (set REDIS_URL to keep them)")
+	} else {
+		log.Info("sessions are kept in Redis: they survive a restart when SESSION_KEYS is set")
 	}
 	if cfg.InsecureCookies {
 		log.Warn("INSECURE_COOKIES=1: the session cookie is sent over plain HTTP; never do this in production")
 	}
-	url := "http://" + ln.Addr().String() + "/"
+	openURL := "http://" + ln.Addr().String() + "/"
 	if h, p, err := net.SplitHostPort(cfg.Addr); err == nil && (h == "localhost" || h == "") {
-		url = "http://localhost:" + portOf(ln.Addr(), p) + "/"
+		openURL = "http://localhost:" + portOf(ln.Addr(), p) + "/"
 	}
 	if cfg.DemoPasswordSet {
-		log.Info("listening", "url", url, "demo_user", demo.Username, "demo_password", "(from DEMO_PASSWORD)")
+		log.Info("listening", "url", openURL, "demo_user", demo.Username, "demo_password", "(from DEMO_PASSWORD)")
 	} else {
-		log.Info("listening", "url", url, "demo_user", demo.Username, "demo_password", cfg.DemoPassword)
+		log.Info("listening", "url", openURL, "demo_user", demo.Username, "demo_password", cfg.DemoPassword)
 	}
 	if ready != nil {
 		ready(ln.Addr().String())

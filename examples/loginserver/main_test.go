@@ -5,10 +5,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/internal/redistest"
 )
 
 func envFunc(m map[string]string) func(string) string {
@@ -94,11 +96,101 @@ func TestDemoUserIDStableAcrossRestarts(t *testing.T) {
 	}
 }
 
-func TestRedisURLWithoutRedisStoreFails(t *testing.T) {
+func TestRedisURLErrors(t *testing.T) {
 	t.Parallel()
-	err := run(context.Background(), envFunc(map[string]string{"ADDR": "127.0.0.1:0", "REDIS_URL": "redis://127.0.0.1:1"}), io.Discard, nil)
-	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") {
-		t.Fatalf("err = %v", err)
+	for _, tc := range []struct{ url, want string }{
+		{"http://127.0.0.1:6379", "REDIS_URL: want redis://"},
+		{"redis://user:s3cret-pw@127.0.0.1:notaport", "REDIS_URL: want redis://"},
+		{"redis://:s3cret-pw@127.0.0.1:1", "REDIS_URL: cannot reach Redis at 127.0.0.1:1"},
+	} {
+		err := run(context.Background(), envFunc(map[string]string{"ADDR": "127.0.0.1:0", "REDIS_URL": tc.url}), io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("REDIS_URL=%q: err = %v, want %q", tc.url, err, tc.want)
+		} else if strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("error %q shows the Redis password", err)
+		}
+	}
+}
+
+// startRun runs the server with env until the test ends and returns its
+// address and log.
+func startRun(t *testing.T, env map[string]string) (addr string, logs *syncBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, envFunc(env), logs, func(a string) { addrc <- a }) }()
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		cancel()
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-errc; err != nil {
+				t.Errorf("run returned %v after shutdown", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return addr, logs, stop
+}
+
+// With REDIS_URL and SESSION_KEYS set, a restart keeps everyone signed in:
+// the demo account's ID is the same and the sessions are in Redis.
+func TestRedisSessionsSurviveRestart(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	env := map[string]string{
+		"ADDR":          "127.0.0.1:0",
+		"REDIS_URL":     "redis://" + srv.Addr,
+		"SESSION_KEYS":  "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"DEMO_PASSWORD": "a long demo passphrase",
+	}
+	addr, logs, stop := startRun(t, env)
+	body := `{"username":"demo","password":"a long demo passphrase"}`
+	res, err := http.Post("http://"+addr+"/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == session.DefaultCookieName {
+			cookie = c
+		}
+	}
+	if res.StatusCode != http.StatusOK || cookie == nil {
+		t.Fatalf("login: %d, cookie %v\n%s", res.StatusCode, cookie, logs)
+	}
+	me := func(addr string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/me", nil)
+		req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	code, before := me(addr)
+	if code != http.StatusOK {
+		t.Fatalf("/me before restart: %d %s", code, before)
+	}
+	stop()
+	if !strings.Contains(logs.String(), "sessions are kept in Redis") {
+		t.Errorf("start-up log does not say sessions are in Redis:\n%s", logs)
+	}
+
+	addr2, _, _ := startRun(t, env)
+	code, after := me(addr2)
+	if code != http.StatusOK || after != before {
+		t.Fatalf("/me after restart: %d %s, want 200 %s", code, after, before)
 	}
 }
 
