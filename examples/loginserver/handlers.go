@@ -372,11 +372,17 @@ func (a *app) throttled(w http.ResponseWriter, r *http.Request, userKey, addrKey
 // acquireHashSlot bounds concurrent password hashing, which bounds memory
 // (19 MiB each) and CPU under a flood of logins.
 func (a *app) acquireHashSlot(ctx context.Context) (release func(), ok bool) {
+	release = sync.OnceFunc(func() { <-a.hashSlots })
+	select { // a free slot wins even if the wait below has already run out
+	case a.hashSlots <- struct{}{}:
+		return release, true
+	default:
+	}
 	t := time.NewTimer(a.slotWait)
 	defer t.Stop()
 	select {
 	case a.hashSlots <- struct{}{}:
-		return sync.OnceFunc(func() { <-a.hashSlots }), true
+		return release, true
 	case <-t.C:
 		return nil, false
 	case <-ctx.Done():
