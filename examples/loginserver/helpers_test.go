@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/sessionauth/session"
 )
 
@@ -283,3 +284,11 @@ func wantStatus(t *testing.T, r *response, code int) {
 		t.Fatalf("status %d, want %d; body %q", r.StatusCode, code, r.body)
 	}
 }
+
+// quietRedisLog drops go-redis's own "failed to dial" lines, which the
+// store-down tests provoke on purpose.
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(quietRedisLog{}) }
