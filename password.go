@@ -289,6 +289,17 @@ func (p argon2Params) belowPolicy() bool {
 
 var b64 = base64.RawStdEncoding.Strict()
 
+var errB64Newline = errors.New("line break in base64")
+
+// decodeB64 is b64.DecodeString without its tolerance of line breaks, so
+// that only the canonical form of a hash parses.
+func decodeB64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errB64Newline
+	}
+	return b64.DecodeString(s)
+}
+
 func encodeArgon2(p argon2Params) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.memory, p.time, p.threads,
@@ -348,10 +359,10 @@ func parseArgon2(s string) (argon2Params, error) {
 		return p, fmt.Errorf("%w: t=%d outside [1, %d]", ErrUnsupportedHash, t, maxArgon2Time)
 	}
 	p.memory, p.time, p.threads = uint32(m), uint32(t), uint8(th)
-	if p.salt, err = b64.DecodeString(parts[4]); err != nil {
+	if p.salt, err = decodeB64(parts[4]); err != nil {
 		return p, fmt.Errorf("%w: salt: %v", ErrMalformedHash, err)
 	}
-	if p.key, err = b64.DecodeString(parts[5]); err != nil {
+	if p.key, err = decodeB64(parts[5]); err != nil {
 		return p, fmt.Errorf("%w: key: %v", ErrMalformedHash, err)
 	}
 	if n := len(p.salt); n < minArgon2SaltLen || n > maxArgon2SaltLen {

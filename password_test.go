@@ -456,3 +456,20 @@ func FuzzVerifyPasswordHashShape(f *testing.F) {
 		}
 	})
 }
+
+// Found by FuzzParsePHC: encoding/base64 skips line breaks even in strict
+// mode, so a hash with one parsed to the same bytes as the canonical form.
+func TestVerifyPasswordRejectsLineBreaksInHash(t *testing.T) {
+	t.Parallel()
+	good, err := HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.LastIndexByte(good, '$') + 5
+	for _, brk := range []string{"\n", "\r", "\r\n"} {
+		bad := good[:i] + brk + good[i:]
+		if ok, _, err := VerifyPassword("correct horse battery", bad); ok || !errors.Is(err, ErrMalformedHash) {
+			t.Fatalf("hash with %q: match %v, err %v; want ErrMalformedHash", brk, ok, err)
+		}
+	}
+}
