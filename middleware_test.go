@@ -751,32 +751,17 @@ func TestS35_SlowRequestCannotUndoLogout(t *testing.T) {
 		t.Run(change, func(t *testing.T) {
 			h := newHarness(t, func(c *Config) { c.IdleTimeout = 10 * time.Minute })
 			c := h.login("alice")
-			loaded, release := make(chan struct{}), make(chan struct{})
-			slow := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if FromContext(r.Context()).UserID() != "alice" { // loads the session
-					t.Error("not signed in")
-				}
-				close(loaded)
-				<-release
-				if change == "write" {
-					FromContext(r.Context()).Set("k", "v")
-				}
-			}))
 			if change == "touch" {
 				h.clock.Advance(6 * time.Minute) // touch is due
 			}
-			done := make(chan *httptest.ResponseRecorder)
-			go func() {
-				r := httptest.NewRequest("GET", "/", nil)
-				r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: c})
-				w := httptest.NewRecorder()
-				slow.ServeHTTP(w, r)
-				done <- w
-			}()
-			<-loaded
+			// slowRequest loads the session, then waits for release.
+			release := slowRequest(t, h, c, func(w http.ResponseWriter, r *http.Request) {
+				if change == "write" {
+					FromContext(r.Context()).Set("k", "v")
+				}
+			})
 			h.do("POST", "/logout", c)
-			close(release)
-			w := <-done
+			w := release()
 			if h.mem.Len() != 0 || h.whoami(c) != "" {
 				t.Fatal("the slow request resurrected the session")
 			}

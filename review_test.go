@@ -21,32 +21,6 @@ import (
 	"time"
 )
 
-// slowRequest starts a request with cookie c through h.m.Middleware whose
-// handler waits after the session was loaded, then runs fn. It returns a
-// function that lets the handler go on and returns the response.
-func slowRequest(t *testing.T, h *harness, c string, fn func(w http.ResponseWriter, r *http.Request)) (release func() *httptest.ResponseRecorder) {
-	t.Helper()
-	loaded, goOn := make(chan struct{}), make(chan struct{})
-	app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		FromContext(r.Context()).UserID() // the session is loaded before the revocation
-		close(loaded)
-		<-goOn
-		fn(w, r)
-	}))
-	done := make(chan *httptest.ResponseRecorder)
-	go func() {
-		r := httptest.NewRequest("POST", "/", nil)
-		r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: c})
-		w := httptest.NewRecorder()
-		app.ServeHTTP(w, r)
-		done <- w
-	}()
-	<-loaded
-	return func() *httptest.ResponseRecorder {
-		close(goOn)
-		return <-done
-	}
-}
 
 // Regression (found in review, fixed): Renew and LogoutOthers re-create a session that a concurrent Logout or
 // LogoutAll deleted (replace() ignores that the old record is gone): S35 says
