@@ -21,7 +21,6 @@ import (
 	"time"
 )
 
-
 // Regression (found in review, fixed): Renew and LogoutOthers re-create a session that a concurrent Logout or
 // LogoutAll deleted (replace() ignores that the old record is gone): S35 says
 // only Login creates.
