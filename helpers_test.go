@@ -280,3 +280,12 @@ func slowRequest(t *testing.T, h *harness, c string, fn func(w http.ResponseWrit
 		return <-done
 	}
 }
+
+// verifyBytes is signer.verify with the token as a slice, for tests.
+func (s *signer) verifyBytes(v string) ([]byte, int, bool) {
+	t, i, ok := s.verify(v)
+	if !ok {
+		return nil, i, false
+	}
+	return t[:], i, true
+}

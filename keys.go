@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -109,10 +110,34 @@ func (k *KeyRing) Len() int { return len(k.hashKeys) }
 
 // signer is a KeyRing bound to one Manager's cookie name and maximum age: one
 // gorilla/securecookie codec per key (HMAC-SHA256 over name, timestamp and
-// value, compared in constant time).
+// value, compared in constant time), and a small cache of recently verified
+// values.
 type signer struct {
 	name   string
 	codecs []*securecookie.SecureCookie
+	cache  [verifiedShards]verifiedShard
+}
+
+// The verified-value cache spares a session's every request from repeating
+// the securecookie decode (base64, HMAC setup and check: about half of an
+// authenticated read). It is keyed by SHA-256 of the cookie value, so a
+// lookup compares hashes, never secret bytes, and it only ever holds values
+// that verified. Entries live for verifiedTTL; a full shard is emptied.
+const (
+	verifiedShards   = 16
+	verifiedPerShard = 256
+	verifiedTTL      = time.Minute
+)
+
+type verifiedShard struct {
+	mu sync.RWMutex
+	m  map[[sha256.Size]byte]verifiedValue
+}
+
+type verifiedValue struct {
+	token    [tokenLen]byte
+	keyIndex int
+	until    int64 // Unix nanoseconds
 }
 
 // newSigner builds the codecs. maxAge rejects tokens signed longer ago than
@@ -127,6 +152,9 @@ func (k *KeyRing) newSigner(name string, maxAge time.Duration) *signer {
 		c.MaxAge(int(maxAge / time.Second))
 		s.codecs[i] = c
 	}
+	for i := range s.cache {
+		s.cache[i].m = make(map[[sha256.Size]byte]verifiedValue)
+	}
 	return s
 }
 
@@ -137,12 +165,29 @@ func (s *signer) sign(token []byte) (string, error) {
 
 // verify checks value against every key, the signing key first, and returns
 // the token and the index of the key that verified it (0 is the current key).
-func (s *signer) verify(value string) (token []byte, keyIndex int, ok bool) {
+// A value verified within the last minute is answered from the cache.
+func (s *signer) verify(value string) (token [tokenLen]byte, keyIndex int, ok bool) {
+	sum := sha256.Sum256([]byte(value))
+	sh := &s.cache[sum[0]%verifiedShards]
+	now := time.Now().UnixNano()
+	sh.mu.RLock()
+	v, hit := sh.m[sum]
+	sh.mu.RUnlock()
+	if hit && now < v.until {
+		return v.token, v.keyIndex, true
+	}
 	for i, c := range s.codecs {
 		var b []byte
 		if c.Decode(s.name, value, &b) == nil && len(b) == tokenLen {
-			return b, i, true
+			v = verifiedValue{token: [tokenLen]byte(b), keyIndex: i, until: now + int64(verifiedTTL)}
+			sh.mu.Lock()
+			if len(sh.m) >= verifiedPerShard {
+				clear(sh.m)
+			}
+			sh.m[sum] = v
+			sh.mu.Unlock()
+			return v.token, i, true
 		}
 	}
-	return nil, -1, false
+	return token, -1, false
 }

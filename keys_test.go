@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -88,7 +89,7 @@ func TestS8_ParseKeyRing(t *testing.T) {
 	r1, _ := ParseKeyRing(url)
 	r2, _ := NewKeyRing(k1)
 	v, _ := r2.newSigner("n", 0).sign(make([]byte, 32))
-	if _, _, ok := r1.newSigner("n", 0).verify(v); !ok {
+	if _, _, ok := r1.newSigner("n", 0).verifyBytes(v); !ok {
 		t.Fatal("URL-base64 key parsed to different bytes")
 	}
 }
@@ -100,15 +101,15 @@ func TestS9_FirstKeySignsAllVerify(t *testing.T) {
 	sa, sb := ra.newSigner("n", 0), rb.newSigner("n", 0)
 	tok := newToken()
 	byB, _ := sb.sign(tok)
-	got, idx, ok := sa.verify(byB)
+	got, idx, ok := sa.verifyBytes(byB)
 	if !ok || idx != 1 || !bytes.Equal(got, tok) {
 		t.Fatalf("ring [A,B] on a B cookie: %v %d", ok, idx)
 	}
 	byA, _ := sa.sign(tok)
-	if _, idx, ok := sa.verify(byA); !ok || idx != 0 {
+	if _, idx, ok := sa.verifyBytes(byA); !ok || idx != 0 {
 		t.Fatal("ring [A,B] does not sign with A")
 	}
-	if _, _, ok := sb.verify(byA); ok {
+	if _, _, ok := sb.verifyBytes(byA); ok {
 		t.Fatal("ring [B] verified an A cookie")
 	}
 }
@@ -130,9 +131,55 @@ func TestTooOldTokenRejectedWithoutStore(t *testing.T) {
 		t.Fatal("fresh token rejected")
 	}
 	// securecookie rejects a timestamp more than MaxAge seconds old; a
-	// negative MaxAge makes a token signed this second already too old.
-	s.codecs[0].MaxAge(-1)
-	if _, _, ok := s.verify(v); ok {
+	// negative MaxAge makes a token signed this second already too old. A
+	// fresh signer, so that the verified-value cache does not answer.
+	old := ring.newSigner("n", 2*time.Hour)
+	old.codecs[0].MaxAge(-1)
+	if _, _, ok := old.verify(v); ok {
 		t.Fatal("token older than MaxAge accepted")
+	}
+}
+
+func TestVerifiedCache(t *testing.T) {
+	t.Parallel()
+	ring, _ := NewKeyRing(testKeyA)
+	s := ring.newSigner("n", time.Hour)
+	tok := newToken()
+	v, _ := s.sign(tok)
+	got, idx, ok := s.verify(v)
+	if !ok || idx != 0 || !bytes.Equal(got[:], tok) {
+		t.Fatal("verify")
+	}
+	sum := sha256.Sum256([]byte(v))
+	sh := &s.cache[sum[0]%verifiedShards]
+	sh.mu.RLock()
+	cached, hit := sh.m[sum]
+	sh.mu.RUnlock()
+	if !hit || cached.token != got {
+		t.Fatal("a verified value was not cached")
+	}
+	// Values that do not verify are never cached, and the cache is bounded.
+	for i := range 20 * verifiedPerShard {
+		s.verify(v[:len(v)-3] + string(rune('A'+i%26)) + "xy")
+		w, _ := s.sign(newToken())
+		s.verify(w)
+	}
+	for i := range s.cache {
+		s.cache[i].mu.RLock()
+		n := len(s.cache[i].m)
+		s.cache[i].mu.RUnlock()
+		if n > verifiedPerShard {
+			t.Fatalf("shard %d holds %d values", i, n)
+		}
+	}
+	// An expired entry is verified again (and still accepted).
+	sh.mu.Lock()
+	e := sh.m[sum]
+	e.until = 0
+	e.token[0] ^= 1 // if the stale entry were used, the token would be wrong
+	sh.m[sum] = e
+	sh.mu.Unlock()
+	if got, _, ok := s.verify(v); !ok || !bytes.Equal(got[:], tok) {
+		t.Fatal("expired cache entry used")
 	}
 }

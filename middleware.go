@@ -1,7 +1,6 @@
 package session
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -190,7 +189,7 @@ type requestState struct {
 
 // candidate is a token that verified, from a cookie or a Bearer header.
 type candidate struct {
-	token      []byte
+	token      [tokenLen]byte
 	value      string
 	keyIndex   int
 	fromCookie bool
@@ -216,7 +215,7 @@ func (m *Manager) verifyRequest(r *http.Request, s *Session) {
 			return true
 		}
 		for i := range s.ncands {
-			if bytes.Equal(s.cands[i].token, tok) {
+			if s.cands[i].token == tok {
 				s.cands[i].fromCookie = s.cands[i].fromCookie || fromCookie
 				return true
 			}
@@ -254,7 +253,7 @@ func (m *Manager) load(s *Session) {
 	var liveHeader recordHeader
 	var liveValues []byte
 	for i := range n {
-		key := storeKey(s.cands[i].token)
+		key := storeKey(s.cands[i].token[:])
 		rec, h, values, err := m.fetch(ctx, key, now)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -262,7 +261,7 @@ func (m *Manager) load(s *Session) {
 		case err != nil:
 			s.loadErr = err
 			if n == 1 { // keep it, so that Logout can still delete it
-				s.token, s.key = s.cands[0].token, key
+				s.token, s.key = s.cands[0].token[:], key
 			}
 			m.logError(ctx, "session: store read failed", key, err)
 			return
@@ -285,7 +284,7 @@ func (m *Manager) load(s *Session) {
 		return
 	}
 	c := &s.cands[live]
-	s.token = c.token
+	s.token = c.token[:]
 	if c.keyIndex == 0 {
 		s.signed = c.value
 	}
@@ -579,7 +578,7 @@ func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for i := range s.ncands {
-		del(storeKey(s.cands[i].token))
+		del(storeKey(s.cands[i].token[:]))
 	}
 	del(s.key)
 	s.loaded = true

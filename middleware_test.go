@@ -32,7 +32,7 @@ func TestS1_TokensAre32RandomBytes(t *testing.T) {
 	seen := map[string]bool{}
 	for range 50 {
 		c := h.login("u")
-		tok, _, ok := h.m.signer.verify(c)
+		tok, _, ok := h.m.signer.verifyBytes(c)
 		if !ok || len(tok) != 32 {
 			t.Fatalf("token of %d bytes (verified %v)", len(tok), ok)
 		}
@@ -51,7 +51,7 @@ func TestS2_StoreKeyIsHashAndHashIsNotAToken(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.login("alice")
-	tok, _, _ := h.m.signer.verify(c)
+	tok, _, _ := h.m.signer.verifyBytes(c)
 	entries, _ := h.mem.ListUser(context.Background(), "alice")
 	if len(entries) != 1 {
 		t.Fatalf("%d entries", len(entries))
@@ -98,7 +98,7 @@ func TestS3_SignatureVerifiedBeforeStoreAndBoundToName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok := other.newSigner("other", time.Hour).verify(c); ok {
+	if _, _, ok := other.newSigner("other", time.Hour).verifyBytes(c); ok {
 		t.Fatal("a value signed for one cookie name verified under another")
 	}
 }
@@ -112,7 +112,7 @@ func TestS4_StrictModeUnknownTokenNotAdopted(t *testing.T) {
 	if c == nil || c.Value == forged || c.Value == "" {
 		t.Fatalf("the unknown token was adopted: %+v", c)
 	}
-	if tok, _, _ := h.m.signer.verify(c.Value); bytes.Equal(tok, mustVerify(t, h, forged)) {
+	if tok, _, _ := h.m.signer.verifyBytes(c.Value); bytes.Equal(tok, mustVerify(t, h, forged)) {
 		t.Fatal("new session reuses the client's token")
 	}
 	// Without a change, the stale cookie is expired.
@@ -123,7 +123,7 @@ func TestS4_StrictModeUnknownTokenNotAdopted(t *testing.T) {
 }
 
 func mustVerify(t *testing.T, h *harness, v string) []byte {
-	tok, _, ok := h.m.signer.verify(v)
+	tok, _, ok := h.m.signer.verifyBytes(v)
 	if !ok {
 		t.Fatal("does not verify")
 	}
@@ -294,7 +294,7 @@ func TestS9_RotationReSignsOldCookies(t *testing.T) {
 	if c == nil || c.Value == cookieB {
 		t.Fatalf("old cookie not re-signed: %+v", c)
 	}
-	if _, idx, ok := m2.signer.verify(c.Value); !ok || idx != 0 {
+	if _, idx, ok := m2.signer.verifyBytes(c.Value); !ok || idx != 0 {
 		t.Fatalf("re-signed cookie verified with key %d (%v), want 0", idx, ok)
 	}
 	if c.Path != "/app" || c.Domain != "example.com" || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || !c.Partitioned {

@@ -225,14 +225,14 @@ func TestReview_S23_SignerMaxAgeFollowsLifetime(t *testing.T) {
 	now := time.Now().Unix()
 	day := int64(24 * 3600)
 	fresh := forgeSigned(ring, h.m.cookie.Name, tok, now)
-	if _, _, ok := h.m.signer.verify(fresh); !ok {
+	if _, _, ok := h.m.signer.verifyBytes(fresh); !ok {
 		t.Fatal("forged fresh token does not verify: the test's wire format is wrong")
 	}
-	if _, _, ok := h.m.signer.verify(forgeSigned(ring, h.m.cookie.Name, tok, now-60*day)); !ok {
+	if _, _, ok := h.m.signer.verifyBytes(forgeSigned(ring, h.m.cookie.Name, tok, now-60*day)); !ok {
 		t.Fatal("a 60-day-old token is rejected although remember-me sessions live 90 days")
 	}
 	old := forgeSigned(ring, h.m.cookie.Name, tok, now-91*day)
-	if _, _, ok := h.m.signer.verify(old); ok {
+	if _, _, ok := h.m.signer.verifyBytes(old); ok {
 		t.Fatal("a token older than the longest lifetime verifies")
 	}
 	calls := h.store.calls()
