@@ -160,9 +160,11 @@ func makeTimeouts(idle, life, defIdle, defLife time.Duration) (timeouts, error) 
 // Put it around everything that uses sessions; FromContext works inside it.
 //
 // Cost per request: nothing for a request without our cookie; for one with
-// a cookie, one HMAC-SHA256 and one store read, and a store write only when
-// a value changed or the idle window is due for extension. A cookie that
-// does not verify costs no store call. Mounting it twice is harmless.
+// a cookie, one HMAC-SHA256 check (or a SHA-256 when the same value verified
+// within the last minute), one store read when the handler first uses the
+// session, and a store write only when a value changed or the idle window is
+// due for extension. A cookie that does not verify costs no store call.
+// Mounting it twice is harmless.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s, ok := r.Context().Value(contextKey{}).(*Session); ok && s.m == m {
