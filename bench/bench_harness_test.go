@@ -1,0 +1,127 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"testing"
+)
+
+// TestScenarios runs a few requests of every scenario through every subject
+// and checks the handler saw what it should (the right user, forged cookies
+// refused, no errors, status 200).
+func TestScenarios(t *testing.T) {
+	t.Parallel()
+	for _, sc := range scenarios {
+		for _, f := range subjects {
+			t.Run(sc.name+"/"+f.name, func(t *testing.T) {
+				g := newRig(t, sc, f, true)
+				w, r := NewWriter(), new(http.Request)
+				for range 3 {
+					g.serve(w, r)
+				}
+				g.check(t)
+			})
+		}
+	}
+}
+
+// TestForgeChangesOneCharacter checks that a forged cookie keeps its name and
+// length and differs from the original in exactly one byte.
+func TestForgeChangesOneCharacter(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"session=AAAAAAAAAAAAAAAA", "session=abcdefghijklmnop", "s=MTcwMDAwMDAwMHxhYmN8ZGVm"} {
+		out := Forge(in)
+		if len(out) != len(in) || out[:8] != in[:8] {
+			t.Fatalf("Forge(%q) = %q: name or length changed", in, out)
+		}
+		diff := 0
+		for i := range in {
+			if in[i] != out[i] {
+				diff++
+			}
+		}
+		if diff != 1 {
+			t.Fatalf("Forge(%q) = %q: %d bytes differ, want 1", in, out, diff)
+		}
+	}
+}
+
+// TestWriterCountsSentSetCookies checks that only Set-Cookie lines present
+// when the header is written count, as on the wire.
+func TestWriterCountsSentSetCookies(t *testing.T) {
+	t.Parallel()
+	w := NewWriter()
+	w.Header().Add("Set-Cookie", "a=1")
+	w.Header().Add("Set-Cookie", "b=2")
+	w.Write(nil)
+	w.Header().Add("Set-Cookie", "late=3") // after the header was sent: lost
+	w.Finish()
+	w.Reset()
+	w.Finish() // a second request that set nothing
+	if got := w.SetCookies(); got != 2 {
+		t.Fatalf("SetCookies = %d, want 2", got)
+	}
+	if w.Status() != http.StatusOK {
+		t.Fatalf("status %d", w.Status())
+	}
+}
+
+// TestLoginCookieRequiresCookie checks that a subject whose login sets no
+// cookie is reported, not given an empty cookie.
+func TestLoginCookieRequiresCookie(t *testing.T) {
+	t.Parallel()
+	if _, err := LoginCookie(NewBare(), "u"); !errors.Is(err, errLoginNoCookie) {
+		t.Fatalf("err = %v, want errLoginNoCookie", err)
+	}
+}
+
+// TestRedisHookCountsEveryCommand checks the round-trip counter against the
+// server's own count of processed commands.
+func TestRedisHookCountsEveryCommand(t *testing.T) {
+	url := needRedis(t)
+	c, n, err := NewRedisClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	obs, _, err := NewRedisClient(url) // reads INFO without being counted
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obs.Close()
+	processed := func() int {
+		v, err := strconv.Atoi(redisInfo(t, obs, "stats", "total_commands_processed"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	ctx := context.Background()
+	run := func() {
+		c.Set(ctx, "bench:k", "v", 0)
+		c.Get(ctx, "bench:k")
+		pipe := c.Pipeline()
+		pipe.Get(ctx, "bench:k")
+		pipe.Del(ctx, "bench:k")
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Warm up: a connection's first use sends a handshake (HELLO and
+	// CLIENT SETINFO), real round trips the hook sees too, but not the
+	// steady state a benchmark measures.
+	run()
+	before, n0 := processed(), n.Load()
+	run()
+	// The server counts commands, the hook round trips: 2 single commands
+	// and one pipeline of 2 are 4 commands in 3 round trips. The first INFO
+	// is counted by the server once the second one runs.
+	if got := processed() - before - 1; got != 4 {
+		t.Fatalf("server processed %d commands, want 4", got)
+	}
+	if got := n.Load() - n0; got != 3 {
+		t.Fatalf("hook counted %d round trips, want 3", got)
+	}
+}

@@ -1,0 +1,64 @@
+package bench
+
+import (
+	"net/http"
+
+	"github.com/gorilla/sessions"
+)
+
+const (
+	gorillaCookie  = "session"
+	gorillaUserKey = "user_id"
+)
+
+// Gorilla is github.com/gorilla/sessions with its CookieStore (the whole
+// session, gob-encoded and HMAC-signed, in the cookie): no middleware, a
+// store.Get in every handler and session.Save after a change, as its README
+// shows. The store is configured with one 32-byte hash key and no encryption
+// key, the common set-up.
+//
+// The CookieStore has no server-side token: "login" rewrites the cookie with
+// the user ID in it.
+type Gorilla struct {
+	store *sessions.CookieStore
+}
+
+// NewGorillaCookie returns gorilla/sessions with a CookieStore.
+func NewGorillaCookie(hashKey []byte) *Gorilla {
+	st := sessions.NewCookieStore(hashKey)
+	st.Options.Secure = true
+	st.Options.HttpOnly = true
+	st.Options.SameSite = http.SameSiteLaxMode
+	return &Gorilla{store: st}
+}
+
+// Name implements Subject.
+func (*Gorilla) Name() string { return "gorilla-cookie" }
+
+// Wrap implements Subject: gorilla/sessions has no middleware.
+func (*Gorilla) Wrap(h http.Handler) http.Handler { return h }
+
+// Login implements Subject.
+func (g *Gorilla) Login(w http.ResponseWriter, r *http.Request, userID string) error {
+	return g.Set(w, r, gorillaUserKey, userID)
+}
+
+// Set implements Subject.
+func (g *Gorilla) Set(w http.ResponseWriter, r *http.Request, key, value string) error {
+	s, _ := g.store.Get(r, gorillaCookie) // an undecodable cookie gives a new session and an error
+	s.Values[key] = value
+	return s.Save(r, w)
+}
+
+// UserID implements Subject.
+func (g *Gorilla) UserID(_ http.ResponseWriter, r *http.Request) (string, error) {
+	s, _ := g.store.Get(r, gorillaCookie)
+	id, _ := s.Values[gorillaUserKey].(string)
+	return id, nil
+}
+
+// RoundTrips implements Subject: the cookie store has no server side.
+func (*Gorilla) RoundTrips() uint64 { return 0 }
+
+// Close implements Subject.
+func (*Gorilla) Close() error { return nil }

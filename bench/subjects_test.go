@@ -1,0 +1,59 @@
+package bench
+
+import (
+	"testing"
+	"time"
+)
+
+// benchUser is the user every logged-in cookie belongs to; the bare subject
+// reports the same ID.
+const benchUser = bareUser
+
+// hashKey is a fixed 32-byte key for the subjects that sign cookies.
+var hashKey = []byte("bench-key-0123456789abcdef012345")
+
+// factory makes one subject. count false asks for no round-trip counting on
+// in-process stores (parallel benchmarks); Redis subjects always count with a
+// go-redis hook, whose cost is noise next to a network round trip.
+type factory struct {
+	name  string
+	redis bool
+	floor bool // the bare handler: no sessions, so no session checks
+	new   func(tb testing.TB, count bool) Subject
+}
+
+func counter(count bool) *Counter {
+	if count {
+		return new(Counter)
+	}
+	return nil
+}
+
+// subjects lists every subject in the order of the results table.
+var subjects = []factory{
+	{name: "bare", floor: true, new: func(testing.TB, bool) Subject { return NewBare() }},
+	{name: "scs-mem", new: func(_ testing.TB, count bool) Subject { return NewSCSMemory(0, counter(count)) }},
+	{name: "scs-mem-idle", new: func(_ testing.TB, count bool) Subject {
+		return NewSCSMemory(30*time.Minute, counter(count))
+	}},
+	{name: "gorilla-cookie", new: func(testing.TB, bool) Subject { return NewGorillaCookie(hashKey) }},
+	{name: "scs-redis", redis: true, new: func(tb testing.TB, _ bool) Subject {
+		c, n, err := NewRedisClient(needRedis(tb))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return NewSCSRedis(c, n)
+	}},
+}
+
+// newSubject makes f's subject and closes it when tb ends.
+func newSubject(tb testing.TB, f factory, count bool) Subject {
+	tb.Helper()
+	s := f.new(tb, count)
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return s
+}
