@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -123,5 +124,45 @@ func TestRedisHookCountsEveryCommand(t *testing.T) {
 	}
 	if got := n.Load() - n0; got != 3 {
 		t.Fatalf("hook counted %d round trips, want 3", got)
+	}
+}
+
+// TestOursCostColumns checks the library's promised per-request costs, per
+// store: round trips and Set-Cookie headers (the targets; time is
+// left to the benchmarks).
+func TestOursCostColumns(t *testing.T) {
+	t.Parallel()
+	want := map[string]struct{ roundTrips, setCookies int }{
+		"anonymous": {0, 0},
+		"read":      {1, 0},
+		"forged":    {0, 0},
+		"login":     {1, 1},
+	}
+	for _, f := range subjects {
+		if !strings.HasPrefix(f.name, "ours-") {
+			continue
+		}
+		for _, sc := range scenarios {
+			w, ok := want[sc.name]
+			if !ok {
+				continue
+			}
+			t.Run(f.name+"/"+sc.name, func(t *testing.T) {
+				g := newRig(t, sc, f, true)
+				wr, r := NewWriter(), new(http.Request)
+				const n = 5
+				rt0 := g.s.RoundTrips()
+				for range n {
+					g.serve(wr, r)
+				}
+				g.check(t)
+				if got := int(g.s.RoundTrips() - rt0); got != n*w.roundTrips {
+					t.Errorf("%d round trips in %d requests, want %d each", got, n, w.roundTrips)
+				}
+				if got := wr.SetCookies(); got != n*w.setCookies {
+					t.Errorf("%d Set-Cookie in %d requests, want %d each", got, n, w.setCookies)
+				}
+			})
+		}
 	}
 }

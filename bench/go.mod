@@ -9,6 +9,7 @@ require (
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/gorilla/sessions v1.4.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/sessionauth/session v0.0.0-00010101000000-000000000000
 )
 
 require (

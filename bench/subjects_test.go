@@ -3,6 +3,8 @@ package bench
 import (
 	"testing"
 	"time"
+
+	"github.com/sessionauth/session"
 )
 
 // benchUser is the user every logged-in cookie belongs to; the bare subject
@@ -32,6 +34,10 @@ func counter(count bool) *Counter {
 // subjects lists every subject in the order of the results table.
 var subjects = []factory{
 	{name: "bare", floor: true, new: func(testing.TB, bool) Subject { return NewBare() }},
+	{name: "ours-mem", new: func(tb testing.TB, count bool) Subject {
+		n := counter(count)
+		return mustOurs(tb)(NewOurs("ours-mem", CountingStore{Next: session.NewMemoryStore(), N: n}, benchKeys(tb), n, nil))
+	}},
 	{name: "scs-mem", new: func(_ testing.TB, count bool) Subject { return NewSCSMemory(0, counter(count)) }},
 	{name: "scs-mem-idle", new: func(_ testing.TB, count bool) Subject {
 		return NewSCSMemory(30*time.Minute, counter(count))
@@ -56,4 +62,21 @@ func newSubject(tb testing.TB, f factory, count bool) Subject {
 		}
 	})
 	return s
+}
+
+func benchKeys(tb testing.TB) *session.KeyRing {
+	kr, err := session.NewKeyRing(hashKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kr
+}
+
+func mustOurs(tb testing.TB) func(*Ours, error) Subject {
+	return func(o *Ours, err error) Subject {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return o
+	}
 }

@@ -1,0 +1,110 @@
+package bench
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/sessionauth/session"
+)
+
+// Ours is this library: Manager.Middleware around the handler, Login,
+// Session.Set and Session.UserID, with default timeouts and cookie options.
+type Ours struct {
+	name    string
+	m       *session.Manager
+	counter *Counter
+	close   func() error
+}
+
+// NewOurs returns the library on store, counting round trips on counter
+// (which the caller wires to the store: CountingStore for in-process stores,
+// NewRedisClient's hook for Redis). closeFn, when not nil, runs on Close.
+func NewOurs(name string, store session.Store, keys *session.KeyRing, counter *Counter, closeFn func() error) (*Ours, error) {
+	m, err := session.New(session.Config{Store: store, Keys: keys})
+	if err != nil {
+		return nil, err
+	}
+	return &Ours{name: name, m: m, counter: counter, close: closeFn}, nil
+}
+
+// Name implements Subject.
+func (o *Ours) Name() string { return o.name }
+
+// Wrap implements Subject.
+func (o *Ours) Wrap(h http.Handler) http.Handler { return o.m.Middleware(h) }
+
+// Login implements Subject.
+func (o *Ours) Login(w http.ResponseWriter, r *http.Request, userID string) error {
+	return o.m.Login(w, r, userID)
+}
+
+// Set implements Subject.
+func (o *Ours) Set(_ http.ResponseWriter, r *http.Request, key, value string) error {
+	session.FromContext(r.Context()).Set(key, value)
+	return nil
+}
+
+// UserID implements Subject.
+func (o *Ours) UserID(_ http.ResponseWriter, r *http.Request) (string, error) {
+	return session.FromContext(r.Context()).UserID(), nil
+}
+
+// RoundTrips implements Subject.
+func (o *Ours) RoundTrips() uint64 { return o.counter.Load() }
+
+// Close implements Subject.
+func (o *Ours) Close() error {
+	if o.close != nil {
+		return o.close()
+	}
+	return nil
+}
+
+// CountingStore counts every call into a session.Store on N (nil: none).
+type CountingStore struct {
+	Next session.Store
+	N    *Counter
+}
+
+// Get implements session.Store.
+func (c CountingStore) Get(ctx context.Context, key string) (session.Record, error) {
+	c.N.Inc()
+	return c.Next.Get(ctx, key)
+}
+
+// Create implements session.Store.
+func (c CountingStore) Create(ctx context.Context, key string, rec session.Record) error {
+	c.N.Inc()
+	return c.Next.Create(ctx, key, rec)
+}
+
+// Update implements session.Store.
+func (c CountingStore) Update(ctx context.Context, key string, rec session.Record) error {
+	c.N.Inc()
+	return c.Next.Update(ctx, key, rec)
+}
+
+// Touch implements session.Store.
+func (c CountingStore) Touch(ctx context.Context, key string, expires time.Time) error {
+	c.N.Inc()
+	return c.Next.Touch(ctx, key, expires)
+}
+
+// Delete implements session.Store.
+func (c CountingStore) Delete(ctx context.Context, key string) error {
+	c.N.Inc()
+	return c.Next.Delete(ctx, key)
+}
+
+// ListUser implements session.Store.
+func (c CountingStore) ListUser(ctx context.Context, userID string) ([]session.Entry, error) {
+	c.N.Inc()
+	return c.Next.ListUser(ctx, userID)
+}
+
+// DeleteUser implements session.Store.
+func (c CountingStore) DeleteUser(ctx context.Context, userID string) error {
+	c.N.Inc()
+	return c.Next.DeleteUser(ctx, userID)
+}
