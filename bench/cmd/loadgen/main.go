@@ -42,6 +42,7 @@ type config struct {
 	concurrency int
 	wantStatus  int
 	out         string
+	wait        time.Duration
 }
 
 // Result is what one run measured; one JSON line on stdout (and appended to
@@ -76,6 +77,7 @@ func main() {
 	flag.IntVar(&cfg.concurrency, "c", 8, "concurrent connections")
 	flag.IntVar(&cfg.wantStatus, "status", http.StatusOK, "status every response must have")
 	flag.StringVar(&cfg.out, "out", "", "file to append the JSON result to")
+	flag.DurationVar(&cfg.wait, "wait", 0, "first wait up to this long for the server to answer at all")
 	flag.Parse()
 	if *freePort {
 		port, err := pickPort()
@@ -196,6 +198,11 @@ func run(ctx context.Context, cfg config) (Result, error) {
 	}
 	client := newClient(cfg.concurrency)
 	defer client.CloseIdleConnections()
+	if cfg.wait > 0 {
+		if err := waitUp(client, cfg.target, cfg.wait); err != nil {
+			return Result{}, err
+		}
+	}
 	var cookie string
 	if cfg.loginURL != "" {
 		if err := checkLoopback(cfg.loginURL); err != nil {
@@ -251,6 +258,23 @@ func run(ctx context.Context, cfg config) (Result, error) {
 		return res, fmt.Errorf("%d of %d requests failed", errs, len(lat))
 	}
 	return res, nil
+}
+
+// waitUp polls target until the server answers (any status) or d passes.
+func waitUp(c *http.Client, target string, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		resp, err := c.Get(target)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not answer within %s: %w", target, d, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 type response struct {

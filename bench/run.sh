@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks of this library, alexedwards/scs and gorilla/sessions,
+# and an end-to-end load test of GET /me; writes bench/RESULTS.md.
+#
+#   bash bench/run.sh            # the full run (about 10 minutes on 2 cores)
+#   QUICK=1 bash bench/run.sh    # a fast check that everything works (numbers meaningless)
+#
+# It installs what it needs (redis-server from Debian's packages when missing,
+# benchstat with `go install`), starts a throwaway redis-server on a free
+# loopback port with no persistence, and stops everything it started on exit.
+# All traffic stays on 127.0.0.1; every loop is bounded in count and time.
+#
+# Knobs (environment): BENCHTIME (0.5s), COUNT (6), E2E_ROUNDS (3),
+# E2E_REQUESTS (150000), E2E_SECONDS (8s), E2E_CONC (8), OUT (RESULTS.md).
+set -euo pipefail
+cd "$(dirname "$0")"
+bench_dir=$(pwd)
+
+if [ "${QUICK:-}" = 1 ]; then
+	: "${BENCHTIME:=200x}" "${COUNT:=2}" "${E2E_ROUNDS:=1}" "${E2E_REQUESTS:=5000}" "${E2E_SECONDS:=2s}"
+fi
+BENCHTIME=${BENCHTIME:-0.5s}
+COUNT=${COUNT:-6}
+E2E_ROUNDS=${E2E_ROUNDS:-3}
+E2E_REQUESTS=${E2E_REQUESTS:-150000}
+E2E_SECONDS=${E2E_SECONDS:-8s}
+E2E_CONC=${E2E_CONC:-8}
+OUT=${OUT:-RESULTS.md}
+
+log() { printf '== %s\n' "$*" >&2; }
+
+command -v go >/dev/null || { echo "run.sh: Go is not installed (go 1.26 or newer is needed)" >&2; exit 1; }
+
+# --- what we need -----------------------------------------------------------
+if ! command -v redis-server >/dev/null; then
+	log "installing redis-server (Debian package)"
+	if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+fi
+benchstat=$(go env GOPATH)/bin/benchstat
+if [ ! -x "$benchstat" ]; then
+	log "installing benchstat"
+	go install golang.org/x/perf/cmd/benchstat@latest
+fi
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+log "building"
+go build -o "$tmp/loadgen" ./cmd/loadgen
+go build -o "$tmp/meserver" ./cmd/meserver
+go build -o "$tmp/report" ./cmd/report
+go test -c -o "$tmp/bench.test" .
+example=
+if [ -d ../examples/loginserver ]; then
+	(cd .. && go build -o "$tmp/loginserver" ./examples/loginserver) && example=$tmp/loginserver
+fi
+
+# --- machine ------------------------------------------------------------------
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
+{
+	echo "date:        $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "cpu:         ${cpu_model:-unknown}"
+	echo "nproc:       $(nproc)"
+	echo "memory:      $(free -h 2>/dev/null | awk '/^Mem:/ {print $2}')"
+	echo "os:          $(uname -sr)"
+	echo "go:          $(go version | cut -d' ' -f3-)"
+	echo "redis:       $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)"
+	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "settings:    -benchtime $BENCHTIME -count $COUNT; e2e $E2E_ROUNDS rounds of at most $E2E_REQUESTS requests or $E2E_SECONDS, $E2E_CONC connections"
+} >"$tmp/machine.txt"
+cat "$tmp/machine.txt" >&2
+
+# --- redis ----------------------------------------------------------------------
+port=$("$tmp/loadgen" -free-port)
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+	--daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+	redis-cli -p "$port" ping >/dev/null 2>&1 && break
+	sleep 0.1
+done
+redis-cli -p "$port" ping >/dev/null || { echo "run.sh: redis-server did not start" >&2; cat "$tmp/redis.log" >&2; exit 1; }
+export REDIS_URL="redis://127.0.0.1:$port/0" BENCH_REDIS_FLUSH=1
+
+# --- in-process benchmarks ------------------------------------------------------
+log "benchmarks: scenarios x subjects (-benchtime $BENCHTIME -count $COUNT)"
+timeout 900 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkScenario$' \
+	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem | tee "$tmp/seq.txt" >&2
+log "benchmarks: parallel read (-cpu 1,2)"
+timeout 600 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkParallelRead$' \
+	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem -test.cpu 1,2 | tee "$tmp/par.txt" >&2
+
+# --- end to end -------------------------------------------------------------------
+# start_server NAME CMD...: starts a server that prints "listening on URL"
+# first, or (the example) one listening on $ADDR; sets $base.
+start_server() {
+	local name=$1
+	shift
+	"$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	server_pid=$!
+	pids+=("$server_pid")
+	base=
+	for _ in $(seq 100); do
+		if [ -n "${ADDR:-}" ]; then base="http://$ADDR"; break; fi
+		base=$(sed -n 's/^listening on //p' "$tmp/$name.out" | head -1)
+		[ -n "$base" ] && break
+		sleep 0.1
+	done
+	[ -n "$base" ] || { echo "run.sh: $name did not start" >&2; cat "$tmp/$name.err" >&2; return 1; }
+}
+
+stop_server() {
+	kill "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+}
+
+# load NAME USER PASSWORD: signs in, then GET /me under load.
+load() {
+	"$tmp/loadgen" -name "$1" -wait 10s -url "$base/me" -login-url "$base/login" \
+		-login-body "{\"username\":\"$2\",\"password\":\"$3\"}" \
+		-n "$E2E_REQUESTS" -d "$E2E_SECONDS" -c "$E2E_CONC" -warmup 2000 -out "$tmp/e2e.jsonl" >&2
+}
+
+e2e_servers="bare ours-mem ours-redis"
+if [ -n "$example" ]; then e2e_servers="$e2e_servers example-mem example-redis"; fi
+log "end to end: $e2e_servers ($E2E_ROUNDS rounds)"
+demo_password="bench-$(date +%s)-password"
+for round in $(seq "$E2E_ROUNDS"); do
+	for s in $e2e_servers; do
+		case $s in
+		bare | ours-mem)
+			start_server "$s" "$tmp/meserver" -mode "$s" -max-lifetime 2m
+			load "$s" demo bench-password
+			;;
+		ours-redis)
+			if ! "$tmp/meserver" -h 2>&1 | grep -q ours-redis; then continue; fi
+			start_server "$s" "$tmp/meserver" -mode "$s" -redis "$REDIS_URL" -max-lifetime 2m
+			load "$s" demo bench-password
+			;;
+		example-mem | example-redis)
+			eport=$("$tmp/loadgen" -free-port)
+			redis_env=(-u REDIS_URL)
+			[ "$s" = example-redis ] && redis_env=(REDIS_URL="$REDIS_URL")
+			ADDR="127.0.0.1:$eport" start_server "$s" env "${redis_env[@]}" ADDR="127.0.0.1:$eport" \
+				SESSION_KEYS="$(head -c 32 /dev/urandom | base64 | tr -d '\n')" \
+				DEMO_USER=demo DEMO_PASSWORD="$demo_password" "$example"
+			load "$s" demo "$demo_password"
+			;;
+		esac
+		stop_server
+	done
+	log "round $round done"
+done
+
+echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine.txt"
+
+# --- summary ----------------------------------------------------------------------
+cat "$tmp/seq.txt" "$tmp/par.txt" >"$tmp/all.txt"
+(cd "$tmp" && "$benchstat" all.txt >benchstat.txt)
+cmd="bash bench/run.sh"
+[ "${QUICK:-}" = 1 ] && cmd="QUICK=1 bash bench/run.sh"
+"$tmp/report" -seq "$tmp/seq.txt" -par "$tmp/par.txt" -e2e "$tmp/e2e.jsonl" \
+	-benchstat "$tmp/benchstat.txt" -machine "$tmp/machine.txt" -command "$cmd" -out "$bench_dir/$OUT"
+log "wrote bench/$OUT"
