@@ -7,6 +7,8 @@ replace github.com/sessionauth/session => ../
 require (
 	github.com/alexedwards/scs/goredisstore v0.0.0-20250212122300-421ef1d8611c
 	github.com/alexedwards/scs/v2 v2.9.0
+	github.com/boj/redistore v1.4.1
+	github.com/gomodule/redigo v1.9.2
 	github.com/gorilla/sessions v1.4.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/sessionauth/session v0.0.0-00010101000000-000000000000

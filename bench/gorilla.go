@@ -11,29 +11,29 @@ const (
 	gorillaUserKey = "user_id"
 )
 
-// Gorilla is github.com/gorilla/sessions with its CookieStore (the whole
-// session, gob-encoded and HMAC-signed, in the cookie): no middleware, a
-// store.Get in every handler and session.Save after a change, as its README
-// shows. The store is configured with one 32-byte hash key and no encryption
-// key, the common set-up.
-//
-// The CookieStore has no server-side token: "login" rewrites the cookie with
-// the user ID in it.
+// Gorilla is github.com/gorilla/sessions: no middleware, a store.Get in
+// every handler and session.Save after a change, as its README shows.
 type Gorilla struct {
-	store *sessions.CookieStore
+	name    string
+	store   sessions.Store
+	counter *Counter
+	close   func() error
 }
 
-// NewGorillaCookie returns gorilla/sessions with a CookieStore.
+// NewGorillaCookie returns gorilla/sessions with its CookieStore (the whole
+// session, gob-encoded and HMAC-signed, in the cookie), configured with one
+// 32-byte hash key and no encryption key, the common set-up. The CookieStore
+// has no server-side token: "login" rewrites the cookie with the user ID in it.
 func NewGorillaCookie(hashKey []byte) *Gorilla {
 	st := sessions.NewCookieStore(hashKey)
 	st.Options.Secure = true
 	st.Options.HttpOnly = true
 	st.Options.SameSite = http.SameSiteLaxMode
-	return &Gorilla{store: st}
+	return &Gorilla{name: "gorilla-cookie", store: st}
 }
 
 // Name implements Subject.
-func (*Gorilla) Name() string { return "gorilla-cookie" }
+func (g *Gorilla) Name() string { return g.name }
 
 // Wrap implements Subject: gorilla/sessions has no middleware.
 func (*Gorilla) Wrap(h http.Handler) http.Handler { return h }
@@ -57,8 +57,13 @@ func (g *Gorilla) UserID(_ http.ResponseWriter, r *http.Request) (string, error)
 	return id, nil
 }
 
-// RoundTrips implements Subject: the cookie store has no server side.
-func (*Gorilla) RoundTrips() uint64 { return 0 }
+// RoundTrips implements Subject (always 0 for the cookie store).
+func (g *Gorilla) RoundTrips() uint64 { return g.counter.Load() }
 
 // Close implements Subject.
-func (*Gorilla) Close() error { return nil }
+func (g *Gorilla) Close() error {
+	if g.close != nil {
+		return g.close()
+	}
+	return nil
+}

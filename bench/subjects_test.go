@@ -50,6 +50,13 @@ var subjects = []factory{
 		}
 		return NewSCSRedis(c, n)
 	}},
+	{name: "gorilla-redis", redis: true, new: func(tb testing.TB, _ bool) Subject {
+		g, err := NewGorillaRedis(needRedis(tb), hashKey)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return g
+	}},
 }
 
 // newSubject makes f's subject and closes it when tb ends.

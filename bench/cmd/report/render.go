@@ -19,7 +19,7 @@ type inputs struct {
 
 var (
 	scenarioOrder = []string{"anonymous", "read", "write", "login", "forged"}
-	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie"}
+	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis"}
 	scenarioTitle = map[string]string{
 		"anonymous": "anonymous",
 		"read":      "auth. read",
@@ -180,7 +180,9 @@ func write(w io.Writer, in inputs) error {
 	}
 	fmt.Fprintln(w, "Subjects: `bare` is a handler with no session work (the floor); `ours-*` is this library "+
 		"(memory store, Redis store); `scs-*` is alexedwards/scs v2 (memstore; memstore with IdleTimeout; goredisstore); "+
-		"`gorilla-cookie` is gorilla/sessions with its CookieStore. Scenarios: anonymous (no cookie, handler touches nothing), "+
+		"`gorilla-cookie` is gorilla/sessions with its CookieStore, `gorilla-redis` the same with boj/redistore "+
+		"(redigo, configured as its NewRediStore does, which PINGs on every connection borrow; "+
+		"no gorilla/sessions store on go-redis v9 is available from the Go module proxy). Scenarios: anonymous (no cookie, handler touches nothing), "+
 		"auth. read (valid cookie, handler reads the user ID), auth. write (handler changes one small value), "+
 		"login (no cookie → signed in with a fresh token), forged cookie (one character of a valid cookie changed).")
 	fmt.Fprintln(w)
