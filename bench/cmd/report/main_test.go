@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+const sampleBench = `goos: linux
+BenchmarkScenario/scenario=read/subject=ours-mem-2   	 2000	  2000 ns/op	 1.000 roundtrips/op	 0 setcookies/op	 1640 B/op	 17 allocs/op
+BenchmarkScenario/scenario=read/subject=ours-mem-2   	 2000	  2400 ns/op	 1.000 roundtrips/op	 0 setcookies/op	 1640 B/op	 17 allocs/op
+BenchmarkScenario/scenario=read/subject=ours-mem-2   	 2000	  9000 ns/op	 1.000 roundtrips/op	 0 setcookies/op	 1640 B/op	 17 allocs/op
+BenchmarkScenario/scenario=read/subject=scs-mem-2    	 2000	 20000 ns/op	 1.000 roundtrips/op	 0 setcookies/op	 9104 B/op	 199 allocs/op
+BenchmarkScenario/scenario=read/subject=bare-2       	 2000	    10 ns/op	 0 roundtrips/op	 0 setcookies/op	 0 B/op	 0 allocs/op
+BenchmarkScenario/scenario=read/subject=ours-redis-2 	 2000	 50000 ns/op	 1.000 roundtrips/op	 0 setcookies/op	 2000 B/op	 30 allocs/op
+BenchmarkScenario/scenario=anonymous/subject=ours-redis-2 	 2000	 500 ns/op	 0 roundtrips/op	 0 setcookies/op	 600 B/op	 3 allocs/op
+BenchmarkScenario/scenario=forged/subject=ours-redis-2 	 2000	 1500 ns/op	 0 roundtrips/op	 0 setcookies/op	 600 B/op	 15 allocs/op
+PASS
+`
+
+const samplePar = `BenchmarkParallelRead/subject=ours-mem     	 2000	  2000 ns/op	 0 setcookies/op	 1640 B/op	 17 allocs/op
+BenchmarkParallelRead/subject=ours-mem-2   	 2000	  1000 ns/op	 0 setcookies/op	 1640 B/op	 17 allocs/op
+`
+
+func TestParseBenchMedians(t *testing.T) {
+	t.Parallel()
+	set := benchSet{}
+	if err := parseBench(strings.NewReader(sampleBench), set); err != nil {
+		t.Fatal(err)
+	}
+	s := set[benchKey{scenario: "read", subject: "ours-mem", procs: 2}]
+	if got, _ := median(s["ns/op"]); got != 2400 {
+		t.Fatalf("median ns/op = %v, want 2400", got)
+	}
+	if got, _ := median(s["allocs/op"]); got != 17 {
+		t.Fatalf("median allocs/op = %v, want 17", got)
+	}
+	if _, ok := median(nil); ok {
+		t.Fatal("median of nothing reported ok")
+	}
+	if got, _ := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Fatalf("median of four = %v, want 2.5", got)
+	}
+}
+
+func TestReportTargets(t *testing.T) {
+	t.Parallel()
+	in := inputs{seq: benchSet{}, par: benchSet{}, command: "test"}
+	if err := parseBench(strings.NewReader(sampleBench), in.seq); err != nil {
+		t.Fatal(err)
+	}
+	if err := parseBench(strings.NewReader(samplePar), in.par); err != nil {
+		t.Fatal(err)
+	}
+	in.e2e = []e2eResult{{Name: "bare", ReqPerSec: 1000}, {Name: "ours-mem", ReqPerSec: 700}}
+	var b bytes.Buffer
+	if err := write(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"1/8.3 — **met**",              // time vs scs: 20000/2400
+		"1/11.7 — **met**",             // allocs vs scs
+		"2.40 µs, 17 allocs — **met**", // absolute target
+		"forged (0), no Set-Cookie on the read (0) — **met**",
+		"×2.00 — **met**",      // parallel scaling
+		"70% — **missed**",     // e2e within 25%
+		"| ours-mem | ×1.00 |", // ratio to ours
+		"| ours-mem | ×240 |",  // ratio to bare: 2400/10
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
