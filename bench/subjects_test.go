@@ -38,6 +38,13 @@ var subjects = []factory{
 		n := counter(count)
 		return mustOurs(tb)(NewOurs("ours-mem", CountingStore{Next: session.NewMemoryStore(), N: n}, benchKeys(tb), n, nil))
 	}},
+	{name: "ours-redis", redis: true, new: func(tb testing.TB, _ bool) Subject {
+		c, n, err := NewRedisClient(needRedis(tb))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return mustOurs(tb)(NewOurs("ours-redis", session.NewRedisStore(c), benchKeys(tb), n, c.Close))
+	}},
 	{name: "scs-mem", new: func(_ testing.TB, count bool) Subject { return NewSCSMemory(0, counter(count)) }},
 	{name: "scs-mem-idle", new: func(_ testing.TB, count bool) Subject {
 		return NewSCSMemory(30*time.Minute, counter(count))

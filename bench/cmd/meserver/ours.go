@@ -1,14 +1,29 @@
 package main
 
 import (
+	"context"
 	"net/http"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/sessionauth/session"
 )
 
 func init() {
 	modes["ours-mem"] = func(string) (http.Handler, func(), error) {
 		return newOurs(session.NewMemoryStore())
+	}
+	modes["ours-redis"] = func(url string) (http.Handler, func(), error) {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			return nil, nil, err
+		}
+		c := redis.NewClient(opt)
+		if err := c.Ping(context.Background()).Err(); err != nil {
+			c.Close()
+			return nil, nil, err
+		}
+		h, _, err := newOurs(session.NewRedisStore(c))
+		return h, func() { c.Close() }, err
 	}
 }
 
