@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sessionauth/session"
 )
 
 // TestScenarios runs a few requests of every scenario through every subject
@@ -166,5 +168,23 @@ func TestOursCostColumns(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestCountingStoreKeepsReplacer checks that the counting wrapper offers
+// Replace exactly when the wrapped store does.
+func TestCountingStoreKeepsReplacer(t *testing.T) {
+	t.Parallel()
+	if _, ok := NewCountingStore(session.NewMemoryStore(), nil).(session.Replacer); ok {
+		t.Error("wrapper of the memory store claims Replace")
+	}
+	url := needRedis(t)
+	c, _, err := NewRedisClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := NewCountingStore(session.NewRedisStore(c), nil).(session.Replacer); !ok {
+		t.Error("wrapper of the Redis store hides Replace")
 	}
 }

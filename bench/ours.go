@@ -61,7 +61,30 @@ func (o *Ours) Close() error {
 	return nil
 }
 
+// NewCountingStore wraps next in a CountingStore counting on n (nil: none),
+// keeping next's optional session.Replacer, so the Manager takes the same
+// path through the wrapper as without it.
+func NewCountingStore(next session.Store, n *Counter) session.Store {
+	c := CountingStore{Next: next, N: n}
+	if r, ok := next.(session.Replacer); ok {
+		return countingReplacer{CountingStore: c, r: r}
+	}
+	return c
+}
+
+type countingReplacer struct {
+	CountingStore
+	r session.Replacer
+}
+
+// Replace implements session.Replacer.
+func (c countingReplacer) Replace(ctx context.Context, oldKey, newKey string, rec session.Record) error {
+	c.N.Inc()
+	return c.r.Replace(ctx, oldKey, newKey, rec)
+}
+
 // CountingStore counts every call into a session.Store on N (nil: none).
+// It hides optional interfaces of Next; NewCountingStore keeps them.
 type CountingStore struct {
 	Next session.Store
 	N    *Counter

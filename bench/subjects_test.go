@@ -36,7 +36,7 @@ var subjects = []factory{
 	{name: "bare", floor: true, new: func(testing.TB, bool) Subject { return NewBare() }},
 	{name: "ours-mem", new: func(tb testing.TB, count bool) Subject {
 		n := counter(count)
-		return mustOurs(tb)(NewOurs("ours-mem", CountingStore{Next: session.NewMemoryStore(), N: n}, benchKeys(tb), n, nil))
+		return mustOurs(tb)(NewOurs("ours-mem", NewCountingStore(session.NewMemoryStore(), n), benchKeys(tb), n, nil))
 	}},
 	{name: "ours-redis", redis: true, new: func(tb testing.TB, _ bool) Subject {
 		c, n, err := NewRedisClient(needRedis(tb))
