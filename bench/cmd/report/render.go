@@ -261,9 +261,12 @@ func write(w io.Writer, in inputs) error {
 	if len(e2e) > 0 {
 		fmt.Fprintln(w, "## End to end: authenticated GET /me over loopback")
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "A server process answering `GET /me` with the signed-in user as JSON, loaded by `cmd/loadgen` from a second process "+
-			"(keep-alive connections, a fixed number of requests or a time limit). `bare` answers the same JSON with no session middleware. "+
-			"Both processes share the machine's cores. Medians over the rounds; rounds alternate between servers.")
+		fmt.Fprintln(w, "A server process answering an authenticated `GET /me` with the signed-in user as JSON, loaded by `cmd/loadgen` "+
+			"from a second process over loopback (keep-alive connections, at most a fixed number of requests or a time limit, after a warm-up). "+
+			"`bare` answers the same JSON with no session middleware; `ours-mem` and `ours-redis` are `cmd/meserver`, which uses the library "+
+			"as the example server does (Middleware around the mux, RequireAuth around /me); `example-*` is `examples/loginserver` itself "+
+			"(which also writes a structured log line per request). Both processes share the machine's cores. "+
+			"Medians over the rounds; rounds alternate between servers.")
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "| server | rounds | req/s | p50 | p99 | req/s vs bare | response bytes |")
 		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
