@@ -19,7 +19,6 @@ var hashKey = []byte("bench-key-0123456789abcdef012345")
 // go-redis hook, whose cost is noise next to a network round trip.
 type factory struct {
 	name  string
-	redis bool
 	floor bool // the bare handler: no sessions, so no session checks
 	new   func(tb testing.TB, count bool) Subject
 }
@@ -38,7 +37,7 @@ var subjects = []factory{
 		n := counter(count)
 		return mustOurs(tb)(NewOurs("ours-mem", NewCountingStore(session.NewMemoryStore(), n), benchKeys(tb), n, nil))
 	}},
-	{name: "ours-redis", redis: true, new: func(tb testing.TB, _ bool) Subject {
+	{name: "ours-redis", new: func(tb testing.TB, _ bool) Subject {
 		c, n, err := NewRedisClient(needRedis(tb))
 		if err != nil {
 			tb.Fatal(err)
@@ -50,14 +49,14 @@ var subjects = []factory{
 		return NewSCSMemory(30*time.Minute, counter(count))
 	}},
 	{name: "gorilla-cookie", new: func(testing.TB, bool) Subject { return NewGorillaCookie(hashKey) }},
-	{name: "scs-redis", redis: true, new: func(tb testing.TB, _ bool) Subject {
+	{name: "scs-redis", new: func(tb testing.TB, _ bool) Subject {
 		c, n, err := NewRedisClient(needRedis(tb))
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return NewSCSRedis(c, n)
 	}},
-	{name: "gorilla-redis", redis: true, new: func(tb testing.TB, _ bool) Subject {
+	{name: "gorilla-redis", new: func(tb testing.TB, _ bool) Subject {
 		g, err := NewGorillaRedis(needRedis(tb), hashKey)
 		if err != nil {
 			tb.Fatal(err)
