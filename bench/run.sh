@@ -45,6 +45,10 @@ if [ ! -x "$benchstat" ]; then
 	go install golang.org/x/perf/cmd/benchstat@latest
 fi
 
+# The root module's requirements can move ahead of bench/go.mod (it replaces
+# the root with ../); let the go command bring go.mod along rather than stop.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
+
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
