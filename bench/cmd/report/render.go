@@ -411,7 +411,7 @@ func targets(t table, par parSummary, e2e []e2eRow) []string {
 	if s, ok := par.scaling("ours-mem"); ok {
 		line := fmt.Sprintf("Parallel read throughput at GOMAXPROCS=%d at least 1.6× GOMAXPROCS=%d (memory store): ×%.2f — %s.", par.hi, par.lo, s, verdict(s >= 1.6))
 		if g, ok := par.scaling("gorilla-cookie"); ok {
-			line += fmt.Sprintf(" For scale: gorilla-cookie, which shares no state at all between requests, scaled ×%.2f in the same run, so what the machine gave is the ceiling.", g)
+			line += fmt.Sprintf(" For comparison, gorilla-cookie, which shares no state between requests, scaled ×%.2f in the same run.", g)
 		}
 		add("%s", line)
 	}
