@@ -283,9 +283,12 @@ func slowRequest(t *testing.T, h *harness, c string, fn func(w http.ResponseWrit
 
 // verifyBytes is signer.verify with the token as a slice, for tests.
 func (s *signer) verifyBytes(v string) ([]byte, int, bool) {
-	t, i, ok := s.verify(v)
+	r, ok := s.verify(v)
 	if !ok {
-		return nil, i, false
+		return nil, r.keyIndex, false
 	}
-	return t[:], i, true
+	if r.storeKey != storeKey(r.token[:]) {
+		panic("cached store key does not match the token")
+	}
+	return r.token[:], r.keyIndex, true
 }

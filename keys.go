@@ -136,6 +136,7 @@ type verifiedShard struct {
 
 type verifiedValue struct {
 	token    [tokenLen]byte
+	storeKey string // storeKey(token), computed once
 	keyIndex int
 	until    int64 // Unix nanoseconds
 }
@@ -164,30 +165,35 @@ func (s *signer) sign(token []byte) (string, error) {
 }
 
 // verify checks value against every key, the signing key first, and returns
-// the token and the index of the key that verified it (0 is the current key).
-// A value verified within the last minute is answered from the cache.
-func (s *signer) verify(value string) (token [tokenLen]byte, keyIndex int, ok bool) {
-	sum := sha256.Sum256([]byte(value))
+// the token, its store key and the index of the key that verified it (0 is
+// the current key). A value verified within the last minute is answered from
+// the cache. value must be at most maxCookieLen bytes.
+func (s *signer) verify(value string) (v verifiedValue, ok bool) {
+	if len(value) > maxCookieLen {
+		return v, false
+	}
+	var buf [maxCookieLen]byte // hashing a copy on the stack does not allocate
+	sum := sha256.Sum256(buf[:copy(buf[:], value)])
 	sh := &s.cache[sum[0]%verifiedShards]
 	now := time.Now().UnixNano()
 	sh.mu.RLock()
 	v, hit := sh.m[sum]
 	sh.mu.RUnlock()
 	if hit && now < v.until {
-		return v.token, v.keyIndex, true
+		return v, true
 	}
 	for i, c := range s.codecs {
 		var b []byte
 		if c.Decode(s.name, value, &b) == nil && len(b) == tokenLen {
-			v = verifiedValue{token: [tokenLen]byte(b), keyIndex: i, until: now + int64(verifiedTTL)}
+			v = verifiedValue{token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: now + int64(verifiedTTL)}
 			sh.mu.Lock()
 			if len(sh.m) >= verifiedPerShard {
 				clear(sh.m)
 			}
 			sh.m[sum] = v
 			sh.mu.Unlock()
-			return v.token, i, true
+			return v, true
 		}
 	}
-	return token, -1, false
+	return verifiedValue{keyIndex: -1}, false
 }

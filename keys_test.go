@@ -127,7 +127,7 @@ func TestTooOldTokenRejectedWithoutStore(t *testing.T) {
 	ring, _ := NewKeyRing(testKeyA)
 	s := ring.newSigner("n", 2*time.Hour)
 	v, _ := s.sign(newToken())
-	if _, _, ok := s.verify(v); !ok {
+	if _, _, ok := s.verifyBytes(v); !ok {
 		t.Fatal("fresh token rejected")
 	}
 	// securecookie rejects a timestamp more than MaxAge seconds old; a
@@ -135,7 +135,7 @@ func TestTooOldTokenRejectedWithoutStore(t *testing.T) {
 	// fresh signer, so that the verified-value cache does not answer.
 	old := ring.newSigner("n", 2*time.Hour)
 	old.codecs[0].MaxAge(-1)
-	if _, _, ok := old.verify(v); ok {
+	if _, _, ok := old.verifyBytes(v); ok {
 		t.Fatal("token older than MaxAge accepted")
 	}
 }
@@ -146,7 +146,7 @@ func TestVerifiedCache(t *testing.T) {
 	s := ring.newSigner("n", time.Hour)
 	tok := newToken()
 	v, _ := s.sign(tok)
-	got, idx, ok := s.verify(v)
+	got, idx, ok := s.verifyBytes(v)
 	if !ok || idx != 0 || !bytes.Equal(got[:], tok) {
 		t.Fatal("verify")
 	}
@@ -155,14 +155,14 @@ func TestVerifiedCache(t *testing.T) {
 	sh.mu.RLock()
 	cached, hit := sh.m[sum]
 	sh.mu.RUnlock()
-	if !hit || cached.token != got {
+	if !hit || !bytes.Equal(cached.token[:], got) || cached.storeKey != storeKey(tok) {
 		t.Fatal("a verified value was not cached")
 	}
 	// Values that do not verify are never cached, and the cache is bounded.
 	for i := range 20 * verifiedPerShard {
-		s.verify(v[:len(v)-3] + string(rune('A'+i%26)) + "xy")
+		s.verifyBytes(v[:len(v)-3] + string(rune('A'+i%26)) + "xy")
 		w, _ := s.sign(newToken())
-		s.verify(w)
+		s.verifyBytes(w)
 	}
 	for i := range s.cache {
 		s.cache[i].mu.RLock()
@@ -179,7 +179,7 @@ func TestVerifiedCache(t *testing.T) {
 	e.token[0] ^= 1 // if the stale entry were used, the token would be wrong
 	sh.m[sum] = e
 	sh.mu.Unlock()
-	if got, _, ok := s.verify(v); !ok || !bytes.Equal(got[:], tok) {
+	if got, _, ok := s.verifyBytes(v); !ok || !bytes.Equal(got[:], tok) {
 		t.Fatal("expired cache entry used")
 	}
 }

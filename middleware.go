@@ -192,6 +192,7 @@ type requestState struct {
 // candidate is a token that verified, from a cookie or a Bearer header.
 type candidate struct {
 	token      [tokenLen]byte
+	key        string // store key
 	value      string
 	keyIndex   int
 	fromCookie bool
@@ -212,17 +213,23 @@ func (m *Manager) verifyRequest(r *http.Request, s *Session) {
 		if value == "" || len(value) > maxCookieLen {
 			return true
 		}
-		tok, idx, ok := m.signer.verify(value)
+		v, ok := m.signer.verify(value)
 		if !ok {
 			return true
 		}
+		tok := v.token
 		for i := range s.ncands {
-			if s.cands[i].token == tok {
-				s.cands[i].fromCookie = s.cands[i].fromCookie || fromCookie
+			if c := s.cand(i); c.token == tok {
+				c.fromCookie = c.fromCookie || fromCookie
 				return true
 			}
 		}
-		s.cands[s.ncands] = candidate{token: tok, value: value, keyIndex: idx, fromCookie: fromCookie}
+		c := candidate{token: tok, key: v.storeKey, value: value, keyIndex: v.keyIndex, fromCookie: fromCookie}
+		if s.ncands == 0 {
+			s.first = c
+		} else {
+			s.more = append(s.more, c)
+		}
 		s.ncands++
 		return s.ncands < maxCandidates
 	}
@@ -233,6 +240,14 @@ func (m *Manager) verifyRequest(r *http.Request, s *Session) {
 		}
 	}
 	s.loaded = s.ncands == 0
+}
+
+// cand returns the i-th verified token.
+func (s *Session) cand(i int) *candidate {
+	if i == 0 {
+		return &s.first
+	}
+	return &s.more[i-1]
 }
 
 // ensureLoaded loads the session on first use. s.mu must be held.
@@ -255,7 +270,7 @@ func (m *Manager) load(s *Session) {
 	var liveHeader recordHeader
 	var liveValues []byte
 	for i := range n {
-		key := storeKey(s.cands[i].token[:])
+		key := s.cand(i).key
 		rec, h, values, err := m.fetch(ctx, key, now)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -263,7 +278,7 @@ func (m *Manager) load(s *Session) {
 		case err != nil:
 			s.loadErr = err
 			if n == 1 { // keep it, so that Logout can still delete it
-				s.token, s.key = s.cands[0].token[:], key
+				s.token, s.key = s.first.token[:], key
 			}
 			m.logError(ctx, "session: store read failed", key, err)
 			return
@@ -279,13 +294,13 @@ func (m *Manager) load(s *Session) {
 		// A verified token with no live record (logged out, expired, or never
 		// stored). When it is the only one, delete the client's cookie; with
 		// several we cannot tell which one is ours.
-		if n == 1 && s.cands[0].fromCookie {
+		if n == 1 && s.first.fromCookie {
 			s.cookieOp = cookieExpire
 		}
 		s.key = ""
 		return
 	}
-	c := &s.cands[live]
+	c := s.cand(live)
 	s.token = c.token[:]
 	if c.keyIndex == 0 {
 		s.signed = c.value
@@ -580,7 +595,7 @@ func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for i := range s.ncands {
-		del(storeKey(s.cands[i].token[:]))
+		del(s.cand(i).key)
 	}
 	del(s.key)
 	s.loaded = true

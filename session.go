@@ -31,9 +31,10 @@ type Session struct {
 	m  *Manager
 
 	ctx    context.Context // the request's, for loading
-	cands  [maxCandidates]candidate
-	ncands int  // verified tokens in cands
-	loaded bool // the store has been read (or there was nothing to read)
+	first  candidate       // the first verified token
+	more   []candidate     // further ones (several cookies of our name: rare)
+	ncands int             // verified tokens in first and more
+	loaded bool            // the store has been read (or there was nothing to read)
 
 	token  []byte // raw 32-byte token; nil while there is no stored session
 	key    string // hex SHA-256 of token: the store key
