@@ -9,7 +9,8 @@ import (
 // LogoutOthers is for a password change: it ends every other session of
 // the signed-in user and renews the current one (a new token; values and
 // absolute lifetime kept). It returns ErrNotAuthenticated for an anonymous
-// request.
+// request, or when the session was logged out meanwhile. Cost: a store
+// create, read and ListUser, and a delete per other session.
 func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 	return m.renew(r, true)
 }
