@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -291,7 +292,7 @@ func TestS42_LoginUpgradesOldHash(t *testing.T) {
 }
 
 // S30, S32: cross-origin POSTs are refused, the login form included.
-func TestS30_CrossOriginPostsRefused(t *testing.T) {
+func TestS30_S32_CrossOriginPostsRefusedLoginIncluded(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	for _, path := range []string{"/login", "/logout", "/logout-all", "/register"} {
@@ -628,6 +629,42 @@ func TestUsernameRules(t *testing.T) {
 		}
 		if err != nil && !errors.Is(err, errInvalidUsername) {
 			t.Errorf("error %v", err)
+		}
+	}
+}
+
+// S31: the limits of CrossOriginProtection that the root README states hold
+// for this server, and the README states them: a cross-site GET is not
+// checked (so GET handlers must have no side effects), and a POST with
+// neither Sec-Fetch-Site nor Origin (a non-browser client) passes the check,
+// which is why SameSite=Lax stays on as the second layer.
+func TestS31_CrossOriginLimitsAreDocumentedAndReal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	get := httptest.NewRequest("GET", "/", nil)
+	get.Header.Set("Sec-Fetch-Site", "cross-site")
+	if r := e.browser("192.0.2.1:1").do(get); r.StatusCode != http.StatusOK || r.cookie() != nil {
+		t.Fatalf("cross-site GET /: %d, cookie %v (GET is not checked and must change nothing)", r.StatusCode, r.cookie())
+	}
+	post := httptest.NewRequest("POST", "/login", strings.NewReader("username=demo&password=wrong-password-here"))
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if r := e.browser("192.0.2.1:1").do(post); r.StatusCode == http.StatusForbidden {
+		t.Fatal("a POST without Sec-Fetch-Site or Origin was refused; the README says it passes")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(readme)), " ")
+	for _, limit := range []string{
+		"GET requests are not checked",
+		"same-site subdomains are rejected unless you trust them",
+		"neither `Sec-Fetch-Site` nor `Origin`",
+		"SameSite=Lax stays on as the second layer",
+		"Protect the login form too",
+	} {
+		if !strings.Contains(text, limit) {
+			t.Errorf("README does not state: %q", limit)
 		}
 	}
 }
