@@ -27,6 +27,7 @@ E2E_REQUESTS=${E2E_REQUESTS:-150000}
 E2E_SECONDS=${E2E_SECONDS:-8s}
 E2E_CONC=${E2E_CONC:-8}
 OUT=${OUT:-RESULTS.md}
+case "$OUT" in /*) out_path=$OUT ;; *) out_path=$bench_dir/$OUT ;; esac
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -181,5 +182,5 @@ cat "$tmp/seq.txt" "$tmp/par.txt" >"$tmp/all.txt"
 cmd="bash bench/run.sh"
 [ "${QUICK:-}" = 1 ] && cmd="QUICK=1 bash bench/run.sh"
 "$tmp/report" -seq "$tmp/seq.txt" -par "$tmp/par.txt" -e2e "$tmp/e2e.jsonl" \
-	-benchstat "$tmp/benchstat.txt" -machine "$tmp/machine.txt" -command "$cmd" -out "$bench_dir/$OUT"
-log "wrote bench/$OUT"
+	-benchstat "$tmp/benchstat.txt" -machine "$tmp/machine.txt" -command "$cmd" -out "$out_path"
+log "wrote $out_path"
