@@ -13,20 +13,23 @@ import (
 // TestREADMECodeCompiles builds every Go block of README.md that follows a
 // "readme-test" marker, against this checkout of the module. A "fragment"
 // block is compiled inside a function that provides the names the README
-// leaves to the reader (cfg, pw, stored, newMyStore); a fragment that starts
-// with "func" is compiled at top level. Only "declared and not used" is
-// forgiven in fragments.
+// leaves to the reader (cfg, pw, stored, storedHash, name, ip, newMyStore);
+// a fragment that starts with "func" is compiled at top level. Only
+// "declared and not used" is forgiven in fragments.
 func TestREADMECodeCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds programs with the go command")
 	}
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
+	var blocks [][][]byte
+	for _, name := range []string{"README.md", "examples/loginserver/README.md"} {
+		readme, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, regexp.MustCompile("(?s)<!-- readme-test: ([a-z-]+) -->\n```go\n(.*?)```").FindAllSubmatch(readme, -1)...)
 	}
-	blocks := regexp.MustCompile("(?s)<!-- readme-test: ([a-z-]+) -->\n```go\n(.*?)```").FindAllSubmatch(readme, -1)
-	if len(blocks) < 5 {
-		t.Fatalf("found %d readme-test blocks in README.md, want at least 5", len(blocks))
+	if len(blocks) < 6 {
+		t.Fatalf("found %d readme-test blocks in the READMEs, want at least 6", len(blocks))
 	}
 	root, _ := filepath.Abs(".")
 	sum, err := os.ReadFile("go.sum")
@@ -77,6 +80,7 @@ func wrapFragment(code string) string {
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/storetest"
@@ -84,13 +88,14 @@ import (
 
 var (
 	_          = storetest.Run
+	_          = time.Second
 	newMyStore func(*testing.T) session.Store
 )
 
 func main() {}
 
 ` + top + `
-func fragment(cfg *session.Config, pw, stored string) {
+func fragment(cfg *session.Config, pw, stored, storedHash, name, ip string) {
 ` + body + `
 }
 `

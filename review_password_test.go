@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// BUG: when MaxKeys is reached, Throttle evicts the least recently failed key even while it is locked, so flooding failures on fresh keys (e.g. made-up usernames from many IPv6 /64s) lifts an account's lockout early (S46).
+// Regression (found in review, fixed): when MaxKeys is reached, Throttle evicts the least recently failed key even while it is locked, so flooding failures on fresh keys (e.g. made-up usernames from many IPv6 /64s) lifts an account's lockout early (S46).
 func TestReview_S46_ThrottleNeverEvictsALockedKey(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -24,7 +24,8 @@ type ThrottleConfig struct {
 	// after its last failure. Default 15 minutes.
 	MaxLockout time.Duration
 	// MaxKeys caps the number of keys tracked. When it is reached, keys past
-	// their window are dropped first, then the least recently failed key.
+	// their window are dropped first, then the least recently failed key that
+	// is not locked, then the lock that ends first.
 	// Each key costs roughly 150 bytes plus its length. Default 65536.
 	MaxKeys int
 	// Now is the clock; nil means time.Now. Tests inject a fake one.
@@ -35,7 +36,9 @@ type ThrottleConfig struct {
 // address for logins (S46). After MaxFailures failures within Window, a key is
 // locked for Lockout, then 2×, 4×… up to MaxLockout. A lockout always ends:
 // the worst an attacker can do to an account key is keep it locked for
-// MaxLockout at a time, while the real user's own address stays unlocked.
+// MaxLockout at a time. Combined as the example server does (the account-wide
+// key applies only to addresses that already failed for the account, next to
+// a key per account and address), it cannot lock the owner out at all.
 //
 // A login handler calls Check before verifying a password, Fail after a
 // wrong one, and Reset on the account key after a right one:
@@ -177,16 +180,16 @@ func (t *Throttle) fail(k string, now time.Time) {
 	}
 }
 
-// evict makes room for one key: it drops expired keys from the least recently
-// failed end, and if none was expired, the least recently failed key.
+// evict makes room for one key. It drops expired keys from the least
+// recently failed end; if none was expired, the least recently failed key
+// that is not locked; and only if every key is locked, the one whose lockout
+// ends first. So a flood of failures on made-up keys cannot lift a lockout
+// early, short of locking MaxKeys keys at once.
 func (t *Throttle) evict(now time.Time) {
 	dropped := false
 	for el := t.lru.Front(); el != nil; {
 		e := el.Value.(*throttleEntry)
 		if !t.expired(e, now) {
-			if dropped {
-				return
-			}
 			break
 		}
 		next := el.Next()
@@ -194,16 +197,41 @@ func (t *Throttle) evict(now time.Time) {
 		dropped = true
 		el = next
 	}
-	if !dropped {
-		if el := t.lru.Front(); el != nil {
+	if dropped {
+		return
+	}
+	var soonest *list.Element
+	for el := t.lru.Front(); el != nil; el = el.Next() {
+		e := el.Value.(*throttleEntry)
+		if !now.Before(e.until) {
 			t.remove(el)
+			return
 		}
+		if soonest == nil || e.until.Before(soonest.Value.(*throttleEntry).until) {
+			soonest = el
+		}
+	}
+	if soonest != nil {
+		t.remove(soonest)
 	}
 }
 
 func (t *Throttle) remove(el *list.Element) {
 	delete(t.entries, el.Value.(*throttleEntry).key)
 	t.lru.Remove(el)
+}
+
+// Failing reports whether key has failures or a lockout that the Throttle
+// has not forgotten yet (see Window). A login handler can use it to apply an
+// account-wide lock only to clients that have already failed for that
+// account, so that an attacker cannot lock the owner out (see the example
+// server).
+func (t *Throttle) Failing(key string) bool {
+	now := t.cfg.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	el, found := t.entries[key]
+	return found && !t.expired(el.Value.(*throttleEntry), now)
 }
 
 // Reset forgets keys: their failures, lockout and history. Call it on the

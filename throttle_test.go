@@ -8,29 +8,11 @@ import (
 	"time"
 )
 
-// fakeClock is a manual clock for Throttle tests: no sleeps, no timing.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
+func newFakeClock() *clock {
+	return &clock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
 }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newTestThrottle(clk *fakeClock) *Throttle {
+func newTestThrottle(clk *clock) *Throttle {
 	return NewThrottle(ThrottleConfig{
 		MaxFailures: 3,
 		Window:      10 * time.Minute,
@@ -293,5 +275,27 @@ func TestS46_ConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if n := th.Len(); n > 50 {
 		t.Fatalf("Len = %d > MaxKeys", n)
+	}
+}
+
+func TestS46_FailingTracksRecentFailures(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	th := newTestThrottle(clk)
+	if th.Failing("k") {
+		t.Fatal("a key with no failures is failing")
+	}
+	th.Fail("k")
+	if !th.Failing("k") || th.Failing("other") {
+		t.Fatal("Failing does not follow Fail")
+	}
+	clk.Advance(10*time.Minute + time.Second) // the window after the last failure
+	if th.Failing("k") {
+		t.Fatal("a key quiet for the whole window is still failing")
+	}
+	th.Fail("k")
+	th.Reset("k")
+	if th.Failing("k") {
+		t.Fatal("Reset key still failing")
 	}
 }

@@ -140,7 +140,11 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	// sign-out cannot show it again.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Vary", "Cookie")
-	user, ok := a.currentUser(w, r)
+	user, ok, err := a.currentUser(w, r)
+	if err != nil {
+		a.renderPage(w, http.StatusServiceUnavailable, pageData{Error: "Your account could not be loaded right now. Please try again."})
+		return
+	}
 	if !ok {
 		a.renderPage(w, http.StatusOK, a.signInPage("", ""))
 		return
@@ -163,24 +167,25 @@ func (a *app) signInPage(username, errMsg string) pageData {
 	return d
 }
 
-// currentUser returns the signed-in user. A session whose user no longer
-// exists is signed out.
-func (a *app) currentUser(w http.ResponseWriter, r *http.Request) (User, bool) {
+// currentUser returns the signed-in user, or ok == false when nobody is
+// signed in. A session whose user no longer exists is signed out. err is set
+// when the user store failed: callers answer 503, never "not signed in".
+func (a *app) currentUser(w http.ResponseWriter, r *http.Request) (u User, ok bool, err error) {
 	id := session.FromContext(r.Context()).UserID()
 	if id == "" {
-		return User{}, false
+		return User{}, false, nil
 	}
-	u, err := a.users.ByID(r.Context(), id)
-	if err != nil {
-		if errors.Is(err, ErrNoUser) {
-			a.log.InfoContext(r.Context(), "session of a deleted user ended", "user_id", id)
-			_ = a.sessions.Logout(w, r)
-		} else {
-			a.log.ErrorContext(r.Context(), "user store", "error", err)
-		}
-		return User{}, false
+	u, err = a.users.ByID(r.Context(), id)
+	switch {
+	case errors.Is(err, ErrNoUser):
+		a.log.InfoContext(r.Context(), "session of a deleted user ended", "user_id", id)
+		_ = a.sessions.Logout(w, r)
+		return User{}, false, nil
+	case err != nil:
+		a.log.ErrorContext(r.Context(), "user store", "error", err)
+		return User{}, false, err
 	}
-	return u, true
+	return u, true, nil
 }
 
 // credentials is the body of POST /login and POST /register.
@@ -257,11 +262,8 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, nameErr := normalizeUsername(c.Username)
-	userKey, addrKey := "user:"+name, "addr:"+clientAddr(r)
-	if nameErr != nil {
-		userKey = "" // cannot exist; only the address counts
-	}
-	if a.throttled(w, r, userKey, addrKey) {
+	keys := newLoginKeys(name, nameErr == nil, clientAddr(r))
+	if a.throttled(w, r, keys) {
 		return
 	}
 	release, ok := a.acquireHashSlot(r.Context())
@@ -273,7 +275,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	// Checked again now that this request holds a slot: at most HashSlots
 	// guesses can be in flight between the check and the Fail below.
-	if a.throttled(w, r, userKey, addrKey) {
+	if a.throttled(w, r, keys) {
 		return
 	}
 
@@ -283,16 +285,16 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if user.ID == "" {
-		if userKey != "" {
-			a.accounts.Fail(userKey)
+		if keys.user != "" {
+			a.accounts.Fail(keys.user, keys.pair)
 		}
-		a.addrs.Fail(addrKey)
+		a.addrs.Fail(keys.addr)
 		// The username is not logged: people type passwords into it by mistake.
 		a.log.InfoContext(r.Context(), "login failed", "addr", clientAddr(r))
 		a.fail(w, r, http.StatusUnauthorized, "invalid credentials", name)
 		return
 	}
-	a.accounts.Reset(userKey) // never the address key: see session.Throttle
+	a.accounts.Reset(keys.user, keys.pair) // never the address key: see session.Throttle
 
 	var opts []session.LoginOption
 	if c.Remember {
@@ -344,9 +346,10 @@ func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw str
 	}
 	if rehash {
 		if h, err := session.HashPassword(pw); err == nil {
-			if err := a.users.SetPasswordHash(ctx, u.ID, h); err != nil {
+			switch ok, err := a.users.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, h); {
+			case err != nil:
 				a.log.ErrorContext(ctx, "upgrade password hash", "user_id", u.ID, "error", err)
-			} else {
+			case ok:
 				a.log.InfoContext(ctx, "password hash upgraded to argon2id", "user_id", u.ID)
 			}
 		}
@@ -356,17 +359,43 @@ func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw str
 
 // throttled answers 429 with Retry-After when a key is locked (S46). It
 // never sleeps: a locked client gets its answer at once.
-func (a *app) throttled(w http.ResponseWriter, r *http.Request, userKey, addrKey string) bool {
-	wait1, ok1 := a.accounts.Check(userKey)
-	wait2, ok2 := a.addrs.Check(addrKey)
-	if ok1 && ok2 {
+//
+// Three keys: the address (many failures, any accounts), the account from
+// this address, and the account from anywhere. The account-wide lock stops
+// only addresses that have already failed for this account, so an attacker
+// who keeps an account locked from elsewhere never locks out its owner, while
+// each attacking address still gets only a handful of guesses.
+func (a *app) throttled(w http.ResponseWriter, r *http.Request, k loginKeys) bool {
+	wait, ok := a.addrs.Check(k.addr)
+	if k.pair != "" {
+		keys := []string{k.pair}
+		if a.accounts.Failing(k.pair) {
+			keys = append(keys, k.user)
+		}
+		w2, ok2 := a.accounts.Check(keys...)
+		wait, ok = max(wait, w2), ok && ok2
+	}
+	if ok {
 		return false
 	}
-	secs := int(math.Ceil(max(wait1, wait2).Seconds()))
+	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 	a.log.WarnContext(r.Context(), "login throttled", "addr", clientAddr(r), "retry_after_s", secs)
 	a.fail(w, r, http.StatusTooManyRequests, "too many failed sign-in attempts; try again later", "")
 	return true
+}
+
+// loginKeys are the throttle keys of one sign-in attempt; user and pair are
+// "" for a username that cannot exist.
+type loginKeys struct{ user, pair, addr string }
+
+func newLoginKeys(name string, validName bool, addr string) loginKeys {
+	k := loginKeys{addr: "addr:" + addr}
+	if validName {
+		k.user = "user:" + name
+		k.pair = "user:" + name + "|addr:" + addr
+	}
+	return k
 }
 
 // acquireHashSlot bounds concurrent password hashing, which bounds memory
@@ -435,7 +464,11 @@ type userJSON struct {
 
 // me answers who is signed in (behind RequireAuth).
 func (a *app) me(w http.ResponseWriter, r *http.Request) {
-	u, ok := a.currentUser(w, r)
+	u, ok, err := a.currentUser(w, r)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "user store unavailable")
+		return
+	}
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "not authenticated")
 		return
@@ -512,8 +545,8 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, passwordRule(err))
 		return
 	}
-	addrKey := "addr:" + clientAddr(r)
-	if a.throttled(w, r, "", addrKey) {
+	keys := loginKeys{addr: "addr:" + clientAddr(r)}
+	if a.throttled(w, r, keys) {
 		return
 	}
 	release, ok := a.acquireHashSlot(r.Context())
@@ -532,7 +565,7 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 	u, err := a.users.Create(r.Context(), name, hash)
 	switch {
 	case errors.Is(err, ErrUsernameTaken):
-		a.addrs.Fail(addrKey) // probing for existing names counts as failures
+		a.addrs.Fail(keys.addr) // probing for existing names counts as failures
 		writeError(w, http.StatusConflict, "username taken")
 		return
 	case err != nil:

@@ -214,8 +214,9 @@ func TestS46_LoginThrottledPerAccount(t *testing.T) {
 		r := e.browser(fmt.Sprintf("203.0.113.%d:1", i)).login(testUser, "wrong password, long enough")
 		wantStatus(t, r, http.StatusUnauthorized)
 	}
-	// ...for everyone, even with the right password, with a Retry-After.
-	b := e.browser("192.0.2.77:1")
+	// ...for every address that has failed for it, even with the right
+	// password, with a Retry-After.
+	b := e.browser("203.0.113.4:1")
 	r := b.login(testUser, testPassword)
 	wantStatus(t, r, http.StatusTooManyRequests)
 	if ra := r.Header.Get("Retry-After"); ra != "60" {
@@ -228,7 +229,14 @@ func TestS46_LoginThrottledPerAccount(t *testing.T) {
 	if r.Header.Get("Retry-After") == "" || !strings.Contains(r.body, "too many failed sign-in attempts") {
 		t.Fatalf("form 429: %v %s", r.Header, r.body)
 	}
-	// Other accounts are not affected.
+	// A new address gets one guess, and is then locked out of the account too.
+	atk := e.browser("198.51.100.9:1")
+	wantStatus(t, atk.login(testUser, "another wrong password"), http.StatusUnauthorized)
+	wantStatus(t, atk.login(testUser, "yet another wrong password"), http.StatusTooManyRequests)
+	// The owner, from an address that never failed, is not locked out (an
+	// attacker cannot deny the account to its owner).
+	wantStatus(t, e.browser("192.0.2.77:1").login(testUser, testPassword), http.StatusOK)
+	// Other accounts are not affected, even from a locked address.
 	if _, err := e.users.Create(context.Background(), "other", testHash()); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -128,12 +127,9 @@ func openStore(ctx context.Context, c config) (session.Store, func(), error) {
 	}
 	opts, err := redis.ParseURL(c.RedisURL)
 	if err != nil {
-		// url.Parse errors quote the whole URL, password included: keep
-		// only the reason.
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err
-		}
-		return nil, nil, fmt.Errorf("REDIS_URL: want redis://[user:password@]host:port[/db] or rediss://...: %v", err)
+		// Parse errors quote parts of the URL, which may be parts of the
+		// password: say what is expected, never what was given.
+		return nil, nil, errors.New("REDIS_URL does not parse: want redis://[user:password@]host:port[/db] or rediss://... (percent-encode special characters in the password)")
 	}
 	// Give up on a slow Redis quickly: RequireAuth then answers 503 instead
 	// of holding the request.

@@ -99,8 +99,8 @@ func TestDemoUserIDStableAcrossRestarts(t *testing.T) {
 func TestRedisURLErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ url, want string }{
-		{"http://127.0.0.1:6379", "REDIS_URL: want redis://"},
-		{"redis://user:s3cret-pw@127.0.0.1:notaport", "REDIS_URL: want redis://"},
+		{"http://127.0.0.1:6379", "REDIS_URL does not parse: want redis://"},
+		{"redis://user:s3cret-pw@127.0.0.1:notaport", "REDIS_URL does not parse: want redis://"},
 		{"redis://:s3cret-pw@127.0.0.1:1", "REDIS_URL: cannot reach Redis at 127.0.0.1:1"},
 	} {
 		err := run(context.Background(), envFunc(map[string]string{"ADDR": "127.0.0.1:0", "REDIS_URL": tc.url}), io.Discard, nil)

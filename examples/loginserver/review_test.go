@@ -29,7 +29,7 @@ func cheapHash(t *testing.T, pw string) string {
 	return string(h)
 }
 
-// BUG: an attacker spending 5 wrong guesses each time the account lockout ends keeps the account locked forever, even for its owner with the right password from a clean address and a browser that signed in before (S46).
+// Regression (found in review, fixed): an attacker spending 5 wrong guesses each time the account lockout ends keeps the account locked forever, even for its owner with the right password from a clean address and a browser that signed in before (S46).
 func TestReview_S46_AccountLockoutCannotDenyUserForever(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -86,7 +86,7 @@ func (f *flakyUsers) ByID(ctx context.Context, id string) (User, error) {
 	return f.UserStore.ByID(ctx, id)
 }
 
-// BUG: GET /me answers 401 "not authenticated" when the user store fails, so an outage looks like a sign-out to API clients (it should be 503, as for the session store).
+// Regression (found in review, fixed): GET /me answers 401 "not authenticated" when the user store fails, so an outage looks like a sign-out to API clients (it should be 503, as for the session store).
 func TestReview_MeAnswers503WhenUserStoreDown(t *testing.T) {
 	t.Parallel()
 	var fu *flakyUsers
@@ -120,7 +120,7 @@ func (s *racyUsers) ByUsername(ctx context.Context, name string) (User, error) {
 	return u, err
 }
 
-// BUG: the login-time re-hash (S42) writes unconditionally, so a password change (or admin reset) that lands while an old-password login is verifying is silently reverted to the old password.
+// Regression (found in review, fixed): the login-time re-hash (S42) writes unconditionally, so a password change (or admin reset) that lands while an old-password login is verifying is silently reverted to the old password.
 func TestReview_S42_RehashDoesNotRevertPasswordChange(t *testing.T) {
 	t.Parallel()
 	var ru *racyUsers
@@ -145,7 +145,7 @@ func TestReview_S42_RehashDoesNotRevertPasswordChange(t *testing.T) {
 	}
 }
 
-// BUG: a REDIS_URL whose password holds an unescaped '/', '?' or '#' makes url.Parse fail with `invalid port ":<password prefix>"`, and that text is printed to stderr.
+// Regression (found in review, fixed): a REDIS_URL whose password holds an unescaped '/', '?' or '#' makes url.Parse fail with `invalid port ":<password prefix>"`, and that text is printed to stderr.
 func TestReview_S12_RedisURLErrorNeverShowsPassword(t *testing.T) {
 	t.Parallel()
 	for _, u := range []string{

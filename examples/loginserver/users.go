@@ -41,9 +41,13 @@ type UserStore interface {
 	ByID(ctx context.Context, id string) (User, error)
 	// Create adds a user with a new ID, or fails with ErrUsernameTaken.
 	Create(ctx context.Context, username, passwordHash string) (User, error)
-	// SetPasswordHash replaces a user's hash: after a password change, or to
-	// upgrade an old hash at login.
+	// SetPasswordHash replaces a user's hash after a password change.
 	SetPasswordHash(ctx context.Context, id, passwordHash string) error
+	// UpgradePasswordHash replaces the hash only if it is still oldHash (in
+	// SQL: UPDATE users SET password_hash=$new WHERE id=$id AND
+	// password_hash=$old), so a login-time upgrade can never undo a password
+	// change that landed meanwhile. It reports whether it wrote.
+	UpgradePasswordHash(ctx context.Context, id, oldHash, newHash string) (bool, error)
 }
 
 // memoryUsers is an in-memory UserStore for the demo. It is lost on restart.
@@ -102,6 +106,20 @@ func (s *memoryUsers) SetPasswordHash(_ context.Context, id, passwordHash string
 	}
 	u.PasswordHash = passwordHash
 	return nil
+}
+
+func (s *memoryUsers) UpgradePasswordHash(_ context.Context, id, oldHash, newHash string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.byID[id]
+	if !ok {
+		return false, ErrNoUser
+	}
+	if u.PasswordHash != oldHash {
+		return false, nil
+	}
+	u.PasswordHash = newHash
+	return true, nil
 }
 
 // addDemo creates the demo account. Its ID is derived from its username, so it
