@@ -172,10 +172,10 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // already inside our Middleware
 			return
 		}
-		st := &requestState{}
+		st := &requestState{Context: r.Context()}
 		s := &st.session
 		m.verifyRequest(r, s)
-		r = r.WithContext(context.WithValue(r.Context(), contextKey{}, s))
+		r = r.WithContext(st)
 		st.writer = commitWriter{ResponseWriter: w, m: m, s: s, r: r}
 		next.ServeHTTP(&st.writer, r)
 		// Not deferred: when the handler panics, nothing is committed and the
@@ -184,10 +184,22 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// requestState puts the session and the response writer in one allocation.
+// requestState puts the request's context, session and response writer in
+// one allocation. It is the context the handler sees: it answers the session
+// for contextKey{} and hands every other key (and deadlines, cancellation)
+// to the request's own context.
 type requestState struct {
+	context.Context
 	session Session
 	writer  commitWriter
+}
+
+// Value returns the session for contextKey{}, otherwise the parent's value.
+func (st *requestState) Value(key any) any {
+	if _, ok := key.(contextKey); ok {
+		return &st.session
+	}
+	return st.Context.Value(key)
 }
 
 // candidate is a token that verified, from a cookie or a Bearer header.
