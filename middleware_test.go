@@ -1187,3 +1187,28 @@ func TestLoginUsesReplacer(t *testing.T) {
 		t.Fatal("Replace did not swap the sessions")
 	}
 }
+
+func TestRequestContextKeepsParentValuesAndCancellation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	type key struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
+	var ctx context.Context
+	app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx = r.Context()
+	}))
+	app.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil).WithContext(parent))
+	if ctx.Value(key{}) != "v" || FromContext(ctx) == nil || FromContext(ctx).detached {
+		t.Fatal("the handler's context lost the parent's value or the session")
+	}
+	derived, stop := context.WithCancel(ctx)
+	defer stop()
+	fired := make(chan struct{})
+	context.AfterFunc(ctx, func() { close(fired) })
+	cancel()
+	<-derived.Done()
+	<-fired
+	if !errors.Is(ctx.Err(), context.Canceled) {
+		t.Fatalf("ctx.Err() = %v", ctx.Err())
+	}
+}
