@@ -4,16 +4,13 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sessionauth/session/internal/redistest"
 )
 
 // redisEnv is the Redis the Redis subjects use: REDIS_URL when set (run.sh
@@ -41,54 +38,21 @@ func setupRedis() {
 		redisEnv.owned = os.Getenv("BENCH_REDIS_FLUSH") == "1"
 		return
 	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
+	if _, err := exec.LookPath("redis-server"); err != nil {
 		redisEnv.skipMsg = "no redis-server binary and REDIS_URL unset: Redis subjects skipped (apt-get install redis-server, or run bench/run.sh)"
 		return
 	}
-	url, stop, err := startRedis(bin)
-	if err != nil {
-		redisEnv.skipMsg = "could not start redis-server: " + err.Error()
-		return
-	}
-	redisEnv.url, redisEnv.owned, redisEnv.stop = url, true, stop
-}
-
-// startRedis starts a throwaway redis-server on a free loopback port with no
-// persistence and waits until it answers.
-func startRedis(bin string) (string, func(), error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}
-	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return url, stop, nil
+	dir, err := os.MkdirTemp("", "bench-redis-")
+	if err == nil {
+		var srv *redistest.Server
+		if srv, err = redistest.Start(dir); err == nil {
+			redisEnv.url, redisEnv.owned = "redis://"+srv.Addr+"/0", true
+			redisEnv.stop = func() { srv.Stop(); os.RemoveAll(dir) }
+			return
 		}
-		if time.Now().After(deadline) {
-			stop()
-			return "", nil, fmt.Errorf("redis-server on port %d did not answer: %w", port, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+		os.RemoveAll(dir)
 	}
+	redisEnv.skipMsg = "could not start redis-server: " + err.Error()
 }
 
 // needRedis skips (or, under CI=true, fails) a test or benchmark when no

@@ -85,15 +85,31 @@ func New(t testing.TB, extra ...string) *Server {
 	return start(t, extra...)
 }
 
-// start launches redis-server on a free port, retrying with a new port if the
-// one picked was taken in the meantime.
+// start launches a throwaway redis-server for one test, stopped when the
+// test ends.
 func start(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	Need(t, "redis-server")
-	dir := t.TempDir()
+	s, err := Start(t.TempDir(), extra...)
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Start launches redis-server on a free loopback port with no persistence
+// (extra is appended to the arguments; later ones win) and waits until it
+// answers PING. dir is its working directory. It is for code that outlives
+// one test, such as a TestMain; the caller must call Stop. It retries with
+// a new port if the one picked was taken in the meantime.
+func Start(dir string, extra ...string) (*Server, error) {
 	var lastErr error
 	for range 5 {
-		port := freePort(t)
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
 		args := []string{
 			"--port", strconv.Itoa(port),
 			"--bind", "127.0.0.1",
@@ -111,12 +127,10 @@ func start(t testing.TB, extra ...string) *Server {
 		}
 		s.opts = &redis.Options{Addr: s.Addr}
 		if lastErr = s.run(); lastErr == nil {
-			t.Cleanup(s.stop)
-			return s
+			return s, nil
 		}
 	}
-	t.Fatalf("redistest: cannot start redis-server: %v", lastErr)
-	return nil
+	return nil, fmt.Errorf("cannot start redis-server: %w", lastErr)
 }
 
 // run starts the process and waits until it answers PING.
@@ -133,7 +147,7 @@ func (s *Server) run() error {
 	s.cmd, s.out, s.done = cmd, out, done
 	s.mu.Unlock()
 	if err := waitPing(s.Addr, done); err != nil {
-		s.stop()
+		s.Stop()
 		return fmt.Errorf("%w; output: %s", err, out.String())
 	}
 	return nil
@@ -177,7 +191,8 @@ func ping(addr string) error {
 	return nil
 }
 
-func (s *Server) stop() {
+// Stop ends a server this package started. It is safe to call twice.
+func (s *Server) Stop() {
 	s.mu.Lock()
 	cmd, done := s.cmd, s.done
 	s.cmd = nil
@@ -214,7 +229,7 @@ func (s *Server) Kill(t testing.TB) {
 	if !s.Owned() {
 		t.Skip("redistest: cannot kill the REDIS_URL server")
 	}
-	s.stop()
+	s.Stop()
 }
 
 // Restart starts the server again on the same port with the same arguments
@@ -225,7 +240,7 @@ func (s *Server) Restart(t testing.TB) {
 	if !s.Owned() {
 		t.Skip("redistest: cannot restart the REDIS_URL server")
 	}
-	s.stop()
+	s.Stop()
 	var err error
 	for range 50 { // the port may linger for a moment after the kill
 		if err = s.run(); err == nil {
@@ -251,7 +266,10 @@ func NewCluster(t testing.TB) *Cluster {
 	Need(t, "redis-server", "redis-cli")
 	c := &Cluster{}
 	for range 3 {
-		bus := freePort(t)
+		bus, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
 		s := start(t,
 			"--cluster-enabled", "yes",
 			"--cluster-port", strconv.Itoa(bus),
@@ -340,12 +358,11 @@ func Prefix() string {
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
+func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
