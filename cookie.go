@@ -12,9 +12,11 @@ import (
 // longer value is not ours and is dropped before any decoding work.
 const maxCookieLen = 256
 
-// maxCandidates caps how many cookies (and bearer tokens) of our name one
-// request may make us verify, so a flood of them costs at most this many MACs.
-const maxCandidates = 4
+// maxSessionCookies caps how many cookies of our name one request may make
+// us verify, so a flood of them costs at most this many MACs. A request
+// with more is anonymous (it cannot be signed in on the strength of a
+// subset of its cookies), and Logout reports that it could not end them all.
+const maxSessionCookies = 16
 
 // maxPersistentAge is the longest Max-Age a browser honours (400 days).
 const maxPersistentAge = 400 * 24 * time.Hour

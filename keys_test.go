@@ -68,8 +68,8 @@ func TestS8_ParseKeyRing(t *testing.T) {
 		{" " + std + " , " + raw2 + " ", 2, nil},
 		{"", 0, ErrNoKeys},
 		{"   ", 0, ErrNoKeys},
-		{std + ",", 0, ErrKeyUndecoding},
-		{"not base64!!", 0, ErrKeyUndecoding},
+		{std + ",", 0, ErrKeyNotBase64},
+		{"not base64!!", 0, ErrKeyNotBase64},
 		{base64.StdEncoding.EncodeToString([]byte("too short")), 0, ErrKeyTooShort},
 		{std + "," + url, 0, ErrKeyDuplicate},
 	}

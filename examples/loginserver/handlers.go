@@ -503,7 +503,7 @@ func (a *app) listSessions(w http.ResponseWriter, r *http.Request) {
 // recently used.
 func (a *app) sessionRows(r *http.Request) ([]sessionJSON, error) {
 	s := session.FromContext(r.Context())
-	infos, err := a.sessions.Sessions(r.Context(), s.UserID())
+	infos, err := a.sessions.ListSessions(r.Context(), s.UserID())
 	if err != nil {
 		return nil, err
 	}
@@ -513,7 +513,7 @@ func (a *app) sessionRows(r *http.Request) ([]sessionJSON, error) {
 		rows = append(rows, sessionJSON{
 			ID: in.ID, Device: deviceLabel(ua), UserAgent: ua,
 			Created: in.Created.UTC(), LastSeen: in.LastSeen.UTC(), Expires: in.Expires.UTC(),
-			Persistent: in.Persistent, Current: in.ID == s.ID(),
+			Persistent: in.RememberMe, Current: in.ID == s.ID(),
 		})
 	}
 	slices.SortFunc(rows, func(x, y sessionJSON) int {
