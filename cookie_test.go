@@ -142,3 +142,40 @@ func TestTooManyCookiesBounded(t *testing.T) {
 		t.Fatalf("status %d", w.Code)
 	}
 }
+
+// Regression (found in review, fixed): cookie prefixes are matched case-insensitively by browsers
+// (RFC 6265bis), so "__HOST-sid" with a Domain is silently rejected by the
+// browser, yet New accepts it (S25).
+func TestS25_PrefixRulesAreCaseInsensitive(t *testing.T) {
+	t.Parallel()
+	ring, _ := NewKeyRing(testKeyA)
+	for _, opts := range []CookieOptions{
+		{Name: "__HOST-sid", Domain: "example.com"},
+		{Name: "__host-sid", Path: "/app"},
+		{Name: "__SECURE-sid", DisableSecure: true},
+	} {
+		if _, err := New(Config{Keys: ring, Cookie: opts}); err == nil {
+			t.Errorf("New accepted %+v, which browsers reject", opts)
+		}
+	}
+}
+
+// Regression (found in review, fixed): cookie attributes that net/http silently drops (invalid Domain) or
+// that browsers ignore (a Path not starting with "/", control bytes) pass
+// New; the cookie then has a different scope than configured, and a Path
+// like "app" makes the browser use the request's directory, so Logout's
+// expiry may not hit the login cookie.
+func TestS24_InvalidDomainOrPathRejectedAtNew(t *testing.T) {
+	t.Parallel()
+	ring, _ := NewKeyRing(testKeyA)
+	for _, opts := range []CookieOptions{
+		{Domain: "example.com:8443"},
+		{Domain: "ex_ample.com"},
+		{Path: "app"},
+		{Path: "/app\x01"},
+	} {
+		if _, err := New(Config{Keys: ring, Cookie: opts}); err == nil {
+			t.Errorf("New accepted cookie options %q/%q that net/http or browsers drop", opts.Domain, opts.Path)
+		}
+	}
+}

@@ -106,3 +106,23 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Coverage for S10: the README gives the three-step multi-instance rollout in
+// order: [old,new] everywhere, then [new,old], then drop old.
+func TestS10_READMEDocumentsRolloutOrder(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	steps := []string{"SESSION_KEYS=old,new", "SESSION_KEYS=new,old", "SESSION_KEYS=new`"}
+	at := 0
+	for _, s := range steps {
+		i := strings.Index(readme[at:], s)
+		if i < 0 {
+			t.Fatalf("README lacks rollout step %q after offset %d", s, at)
+		}
+		at += i + len(s)
+	}
+}
