@@ -561,7 +561,10 @@ func newRedisApp(t testing.TB, client redis.UniversalClient) *redisApp {
 	a := &redisApp{t: t, hook: &rtCounter{}, client: client, prefix: redistest.Prefix()}
 	client.AddHook(a.hook)
 	a.store = session.NewRedisStore(client, session.WithRedisKeyPrefix(a.prefix))
-	a.m, err = session.New(session.Config{Store: a.store, Keys: keys})
+	// A generous StoreTimeout: these tests are about correctness, on a
+	// machine that may be starved of CPU; store_guard_test.go tests the
+	// deadline.
+	a.m, err = session.New(session.Config{Store: a.store, Keys: keys, StoreTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
