@@ -98,3 +98,19 @@ func TestPrefixIsUnique(t *testing.T) {
 		t.Fatalf("Prefix() = %q, %q", a, b)
 	}
 }
+
+func TestPauseStopsAnswersUntilResume(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	if !s.Owned() {
+		t.Skip("REDIS_URL set")
+	}
+	s.Pause(t)
+	if err := ping(s.Addr); err == nil {
+		t.Fatal("a paused server answered PING")
+	}
+	s.Resume(t)
+	if err := ping(s.Addr); err != nil {
+		t.Fatalf("no answer after Resume: %v", err)
+	}
+}
