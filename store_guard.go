@@ -113,7 +113,7 @@ func (g *guard) do(ctx context.Context, op func(context.Context) error) error {
 		return errSuspended
 	}
 	callCtx := ctx
-	if d, has := ctx.Deadline(); !has || g.now().Add(g.timeout).Before(d) {
+	if d, has := ctx.Deadline(); !has || time.Until(d) > g.timeout {
 		var cancel context.CancelFunc
 		callCtx, cancel = context.WithTimeout(ctx, g.timeout)
 		defer cancel()
