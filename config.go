@@ -34,9 +34,9 @@ type Config struct {
 	// waiting; public pages stay anonymous), and one call every 500 ms
 	// probes the store until it answers; the Logger gets one line when
 	// calls stop and one when they resume. Cost: a context with a deadline
-	// per store call (a few hundred nanoseconds, three allocations). 0
-	// means 250 ms; a negative value turns the deadline and the breaker
-	// off. A MemoryStore, which does no I/O, is never wrapped.
+	// per store call, about 1 µs and 4 allocations (a Redis round trip is
+	// about 50 µs). 0 means 250 ms; a negative value turns the deadline and
+	// the breaker off. A MemoryStore, which does no I/O, is never wrapped.
 	StoreTimeout time.Duration
 	// Keys signs and verifies tokens. Required.
 	Keys *KeyRing

@@ -612,3 +612,26 @@ func TestManagerDuringStoreOutage(t *testing.T) {
 		t.Fatalf("%d log lines for the breaker closing, want 1", n)
 	}
 }
+
+// BenchmarkStoreGuardGet measures what the guard adds to a store call while
+// the store is healthy (Bare: the same stub without it).
+func BenchmarkStoreGuardGet(b *testing.B) {
+	stub := &stubStore{}
+	for _, bc := range []struct {
+		name  string
+		store Store
+	}{
+		{"Bare", stub},
+		{"Guarded", newGuard(stub, 0, nil)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.store.Get(ctx, "k"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
