@@ -81,7 +81,6 @@ type testApp struct {
 	userErr    error
 }
 
-
 func oidcProvider(t *testing.T, name string, op *providertest.Server, mod func(*OIDCConfig)) *Provider {
 	t.Helper()
 	cfg := OIDCConfig{Name: name, Issuer: op.Issuer(), ClientID: testClientID, ClientSecret: testClientSecret, RPLogout: true}
