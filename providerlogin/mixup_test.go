@@ -101,3 +101,29 @@ func TestPlainProviderWithoutIssParameter(t *testing.T) {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
 }
+
+// TestMixUpWithoutIssParameter: two plain providers that send no "iss";
+// only the provider bound into the stored state tells their responses
+// apart, and it must.
+func TestMixUpWithoutIssParameter(t *testing.T) {
+	t.Parallel()
+	hub1, hub2 := startProvider(t, true), startProvider(t, true)
+	hub1.OmitIssParameter(true)
+	hub2.OmitIssParameter(true)
+	a := startApp(t, func(base string) []*Provider {
+		registerApp(hub1, base, "hub1")
+		registerApp(hub2, base, "hub2")
+		return []*Provider{plainProvider(t, "hub1", hub1), plainProvider(t, "hub2", hub2)}
+	}, nil)
+	b := newBrowser(t)
+	cb := b.approve(b.startLogin(a, "hub1", ""), "approve")
+	moved := *cb
+	moved.Path = "/auth/hub2/callback"
+	wantError(t, b.get(moved.String()), http.StatusBadRequest, "provider_mismatch")
+	if hub2.Exchanges() != 0 {
+		t.Error("hub1's code was sent to hub2's token endpoint")
+	}
+	if who := b.whoami(a); who != "anonymous" {
+		t.Errorf("signed in as %q", who)
+	}
+}
