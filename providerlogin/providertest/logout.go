@@ -21,7 +21,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Unlock()
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: s.cookiePath, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 
 	q := r.URL.Query()
 	clientID := q.Get("client_id")

@@ -19,6 +19,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +63,7 @@ type User struct {
 type Server struct {
 	issuer, name string
 	plain        bool
+	cookiePath   string // the issuer's path: providers sharing a host keep their sessions apart
 
 	mu        sync.Mutex
 	key       *ecdsa.PrivateKey
@@ -109,19 +111,28 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Name == "" {
 		cfg.Name = "Demo Provider"
 	}
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil || u.Host == "" {
+		return nil, ErrBadConfig
+	}
+	cookiePath := u.Path
+	if cookiePath == "" {
+		cookiePath = "/"
+	}
 	return &Server{
-		issuer:   cfg.Issuer,
-		name:     cfg.Name,
-		plain:    cfg.Plain,
-		key:      key,
-		kid:      randomString(8),
-		clients:  map[string]Client{},
-		users:    map[string]User{},
-		codes:    map[string]*grant{},
-		tokens:   map[string]*grant{},
-		sessions: map[string]string{},
-		now:      time.Now,
-		codeTTL:  time.Minute,
+		cookiePath: cookiePath,
+		issuer:     cfg.Issuer,
+		name:       cfg.Name,
+		plain:      cfg.Plain,
+		key:        key,
+		kid:        randomString(8),
+		clients:    map[string]Client{},
+		users:      map[string]User{},
+		codes:      map[string]*grant{},
+		tokens:     map[string]*grant{},
+		sessions:   map[string]string{},
+		now:        time.Now,
+		codeTTL:    time.Minute,
 	}, nil
 }
 
@@ -191,7 +202,8 @@ func (s *Server) Logouts() int {
 	return s.logouts
 }
 
-// ServeHTTP routes the provider's endpoints.
+// ServeHTTP routes the provider's endpoints. When the issuer has a path,
+// mount the Server under it with http.StripPrefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	switch r.URL.Path {
