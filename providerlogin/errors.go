@@ -117,7 +117,8 @@ func wantsJSON(r *http.Request) bool {
 }
 
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign-in failed</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>Sign-in failed</title>
+<style>body{font-family:system-ui,sans-serif;background:#f3f4f6;margin:0}main{max-width:32rem;margin:4rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 4px 20px #0002}h1{margin-top:0;font-size:1.4rem}</style></head>
 <body><main id="signin-error" data-error="{{.Code}}"><h1>Sign-in failed</h1><p>{{.Message}}</p><p><a href="/">Back to the home page</a></p></main></body></html>
 `))
 
