@@ -95,7 +95,9 @@ func startExample(t *testing.T) string {
 	logs := &lockedBuffer{}
 	baseCh := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs, func(b string) { baseCh <- b }) }()
+	go func() {
+		done <- run(ctx, func(k string) string { return env[k] }, logs, func(b string) { baseCh <- b })
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
