@@ -131,8 +131,8 @@ func TestCallbackStateAttacks(t *testing.T) {
 		}},
 		{"expired state", func(t *testing.T, b *browser) response {
 			cb := b.approve(b.startLogin(a, "demo", ""), "approve")
-			a.h.now = func() time.Time { return time.Now().Add(11 * time.Minute) }
-			defer func() { a.h.now = time.Now }()
+			a.advance(11 * time.Minute)
+			defer a.advance(-11 * time.Minute)
 			return b.get(cb.String())
 		}},
 	}

@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/providerlogin/providertest"
@@ -27,7 +29,7 @@ const (
 
 // serve runs h on a fresh loopback port until the test ends and returns
 // its base URL.
-func serve(t *testing.T, h func(base string) http.Handler) string {
+func serve(t testing.TB, h func(base string) http.Handler) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -42,7 +44,7 @@ func serve(t *testing.T, h func(base string) http.Handler) string {
 
 // startProvider runs a providertest server on loopback with the test user
 // and a client whose callback is under appBase.
-func startProvider(t *testing.T, plain bool) *providertest.Server {
+func startProvider(t testing.TB, plain bool) *providertest.Server {
 	t.Helper()
 	var op *providertest.Server
 	serve(t, func(base string) http.Handler {
@@ -71,7 +73,7 @@ func registerApp(op *providertest.Server, appBase string, names ...string) {
 
 // testApp is an app using Handler, with a browser-like client.
 type testApp struct {
-	t        *testing.T
+	t        testing.TB
 	base     string
 	h        *Handler
 	sessions *session.Manager
@@ -79,9 +81,13 @@ type testApp struct {
 	mu         sync.Mutex
 	identities []Identity
 	userErr    error
+	skew       atomic.Int64 // added to the Handler's clock
 }
 
-func oidcProvider(t *testing.T, name string, op *providertest.Server, mod func(*OIDCConfig)) *Provider {
+// advance moves the Handler's clock by d (safe while requests run).
+func (a *testApp) advance(d time.Duration) { a.skew.Add(int64(d)) }
+
+func oidcProvider(t testing.TB, name string, op *providertest.Server, mod func(*OIDCConfig)) *Provider {
 	t.Helper()
 	cfg := OIDCConfig{Name: name, Issuer: op.Issuer(), ClientID: testClientID, ClientSecret: testClientSecret, RPLogout: true}
 	if mod != nil {
@@ -94,7 +100,7 @@ func oidcProvider(t *testing.T, name string, op *providertest.Server, mod func(*
 	return p
 }
 
-func plainProvider(t *testing.T, name string, op *providertest.Server) *Provider {
+func plainProvider(t testing.TB, name string, op *providertest.Server) *Provider {
 	t.Helper()
 	p, err := NewOAuth2(OAuth2Config{
 		Name: name, DisplayName: "Plain Hub", Issuer: op.Issuer(),
@@ -111,7 +117,7 @@ func plainProvider(t *testing.T, name string, op *providertest.Server) *Provider
 // startApp runs the app with the given providers. Routes besides the
 // Handler: GET /whoami (user ID or "anonymous"), GET /flows (the raw
 // pending-flows value), GET / ("home").
-func startApp(t *testing.T, providers func(base string) []*Provider, configure func(*Config)) *testApp {
+func startApp(t testing.TB, providers func(base string) []*Provider, configure func(*Config)) *testApp {
 	t.Helper()
 	a := &testApp{t: t}
 	keys, err := session.NewKeyRing(session.GenerateKey())
@@ -144,6 +150,7 @@ func startApp(t *testing.T, providers func(base string) []*Provider, configure f
 		if err != nil {
 			t.Fatal(err)
 		}
+		a.h.now = func() time.Time { return time.Now().Add(time.Duration(a.skew.Load())) }
 		mux := http.NewServeMux()
 		mux.Handle("/auth/", a.h)
 		mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
@@ -179,11 +186,11 @@ func (a *testApp) calls() int {
 
 // browser is a cookie-keeping client that does not follow redirects.
 type browser struct {
-	t *testing.T
+	t testing.TB
 	c *http.Client
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, c: &http.Client{
 		Jar:           jar,
@@ -284,7 +291,7 @@ func (b *browser) whoami(a *testApp) string {
 }
 
 // wantError checks an error answer's status and the code on its page.
-func wantError(t *testing.T, res response, status int, code string) {
+func wantError(t testing.TB, res response, status int, code string) {
 	t.Helper()
 	if res.status != status {
 		t.Fatalf("status %d, want %d; body %s", res.status, status, res.body)
@@ -296,7 +303,7 @@ func wantError(t *testing.T, res response, status int, code string) {
 
 var errTestUserStore = errors.New("user store down")
 
-func mustParse(t *testing.T, s string) *url.URL {
+func mustParse(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
 	if err != nil {

@@ -15,8 +15,8 @@ const maxReturnPath = 1024
 // It refuses everything a browser could read as another origin:
 // "//evil.example", "/\evil.example", "https:evil", "https://evil.example",
 // "/%2F%2Fevil.example", "/%5Cevil.example", and control characters, which
-// browsers strip ("/\t/evil.example"). Cost: a scan of p, allocation-free for
-// paths without escapes.
+// browsers strip ("/\t/evil.example"). Cost: a scan of p per decoding level
+// and one url.Parse (about a microsecond, one allocation).
 func SafeReturnPath(p string) (string, bool) {
 	if len(p) == 0 || len(p) > maxReturnPath {
 		return "", false
