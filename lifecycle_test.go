@@ -274,7 +274,7 @@ func TestS22_ExpiredSessionsRemoved(t *testing.T) {
 		t.Fatalf("expired record not removed on access: %d left", h.mem.Len())
 	}
 	// By the sweep.
-	h.mem.Sweep()
+	h.mem.sweep()
 	if h.mem.Len() != 0 {
 		t.Fatalf("sweep left %d records", h.mem.Len())
 	}

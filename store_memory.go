@@ -17,8 +17,8 @@ const memoryShards = 32
 // little to bother.
 const memoryShrinkMin = 1024
 
-// DefaultSweepInterval is how often a MemoryStore removes expired records.
-const DefaultSweepInterval = time.Minute
+// defaultSweepInterval is how often a MemoryStore removes expired records.
+const defaultSweepInterval = time.Minute
 
 // MemoryStore is a Store that keeps records in the process's memory. It is the
 // default store: fast, needs nothing, and loses every session when the process
@@ -36,7 +36,7 @@ const DefaultSweepInterval = time.Minute
 // MemoryStore holds no goroutine and no timer, and none needs Close. When a
 // sweep leaves a map at a quarter or less of the most it held, it re-allocates
 // the map, so the memory of a past peak goes back to the garbage collector
-// (Go maps never shrink by themselves). Sweep frees records on demand.
+// (Go maps never shrink by themselves).
 type MemoryStore struct {
 	shards [memoryShards]memoryShard
 
@@ -78,7 +78,7 @@ func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
 	s := &MemoryStore{
 		users:         make(map[string]map[string]struct{}),
 		now:           time.Now,
-		sweepInterval: DefaultSweepInterval,
+		sweepInterval: defaultSweepInterval,
 	}
 	for i := range s.shards {
 		s.shards[i].records = make(map[string]Record)
@@ -344,7 +344,7 @@ func (s *MemoryStore) Len() int {
 // Sweep frees every expired record now, and re-allocates the maps that are
 // at a quarter or less of their high-water mark. It locks one shard at a
 // time, so requests keep being served while it runs.
-func (s *MemoryStore) Sweep() {
+func (s *MemoryStore) sweep() {
 	now := s.now()
 	for i := range s.shards {
 		sh := &s.shards[i]
@@ -393,7 +393,7 @@ func (s *MemoryStore) maybeSweep(now time.Time) {
 	s.nextSweep.Store(now.Add(s.sweepInterval).UnixNano())
 	go func() {
 		defer s.sweeping.Store(false)
-		s.Sweep()
+		s.sweep()
 	}()
 }
 
@@ -428,7 +428,7 @@ func (s *MemoryStore) timedSweep() {
 		return
 	}
 	s.nextSweep.Store(s.now().Add(s.sweepInterval).UnixNano())
-	s.Sweep()
+	s.sweep()
 	s.sweeping.Store(false)
 	s.timerMu.Lock()
 	defer s.timerMu.Unlock()

@@ -139,7 +139,7 @@ func TestMemoryStoreSweepReallocatesMostlyEmptyMaps(t *testing.T) {
 	}
 	usersBefore := mapID(mem.users)
 	clk.Advance(time.Minute)
-	mem.Sweep()
+	mem.sweep()
 	for i := range mem.shards {
 		sh := &mem.shards[i]
 		if mapID(sh.records) == before[i] {
@@ -162,7 +162,7 @@ func TestMemoryStoreSweepReallocatesMostlyEmptyMaps(t *testing.T) {
 	}
 	// A second sweep with nothing to free keeps the maps as they are.
 	after := mapID(mem.shards[0].records)
-	mem.Sweep()
+	mem.sweep()
 	if mapID(mem.shards[0].records) != after {
 		t.Fatal("map re-allocated again with nothing freed")
 	}
@@ -181,7 +181,7 @@ func TestMemoryStoreConcurrentUseWithTimedSweeps(t *testing.T) {
 				mem.Create(ctx, k, Record{UserID: "u" + strconv.Itoa(w), Expires: exp})
 				mem.Get(ctx, k)
 				if i%100 == 0 {
-					mem.Sweep()
+					mem.sweep()
 				}
 			}
 		})

@@ -54,7 +54,7 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 //
 // Cluster failover: after a failed command on a *redis.ClusterClient the
 // store asks the client to reload its slot map, at most once per
-// RedisClusterReloadInterval, so requests follow a promoted replica within
+// redisClusterReloadInterval, so requests follow a promoted replica within
 // about half a second instead of the client's one-minute reload interval.
 // While a master is down and not yet replaced (the cluster's node timeout,
 // plus about a second), its shard fails; with Redis's default

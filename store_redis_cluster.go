@@ -8,7 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisClusterReloadInterval bounds how often a RedisStore on a
+// redisClusterReloadInterval bounds how often a RedisStore on a
 // *redis.ClusterClient asks the client to reload its slot map after a failed
 // command.
 //
@@ -22,7 +22,7 @@ import (
 // CLUSTER SLOTS to a live node) after an error other than redis.Nil or a
 // cancelled context, at most once per interval, so the client follows a
 // promotion within about this interval plus one reload.
-const RedisClusterReloadInterval = 500 * time.Millisecond
+const redisClusterReloadInterval = 500 * time.Millisecond
 
 // wrap reports err to the cluster recovery and wraps it for the caller.
 func (s *RedisStore) wrap(op string, err error) error {
@@ -31,14 +31,14 @@ func (s *RedisStore) wrap(op string, err error) error {
 }
 
 // noteErr reloads the cluster client's slot map after a failed command, at
-// most once per RedisClusterReloadInterval.
+// most once per redisClusterReloadInterval.
 func (s *RedisStore) noteErr(err error) {
 	if s.cluster == nil || err == nil || errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) {
 		return
 	}
 	now := time.Now().UnixNano()
 	last := s.lastReload.Load()
-	if now-last < int64(RedisClusterReloadInterval) || !s.lastReload.CompareAndSwap(last, now) {
+	if now-last < int64(redisClusterReloadInterval) || !s.lastReload.CompareAndSwap(last, now) {
 		return
 	}
 	s.cluster.ReloadState(context.Background())
