@@ -13,7 +13,7 @@ import (
 	"github.com/sessionauth/session/internal/redistest"
 )
 
-func TestLoginThenAuthenticatedRead(t *testing.T) {
+func TestLoginThenAReadIsSignedIn(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.login("alice")

@@ -32,7 +32,7 @@ func TestTokenForBearerClients(t *testing.T) {
 	}
 }
 
-func TestMissingMiddleware(t *testing.T) {
+func TestWithoutMiddlewareNothingIsSavedAndManagerCallsFail(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	r := httptest.NewRequest("GET", "/", nil)
@@ -75,7 +75,7 @@ func TestMissingMiddleware(t *testing.T) {
 	}
 }
 
-func TestTypedValues(t *testing.T) {
+func TestPutAndValueRoundTripTypedValues(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	type cart struct {
