@@ -13,7 +13,7 @@ import (
 	"github.com/sessionauth/session/internal/redistest"
 )
 
-func TestLoginThenAuthenticatedRead(t *testing.T) {
+func TestLoginThenAReadIsSignedIn(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.login("alice")
@@ -159,7 +159,7 @@ func TestS16_IndexExpiresWithSessions(t *testing.T) {
 	h := newHarness(t, nil)
 	h.login("alice")
 	h.clock.Advance(DefaultLifetime + time.Second)
-	h.mem.Sweep()
+	h.mem.sweep()
 	h.mem.usersMu.Lock()
 	n := len(h.mem.users)
 	h.mem.usersMu.Unlock()
