@@ -105,9 +105,8 @@ func (a *Attempt) finish(f func(ctx context.Context)) {
 // A browser with a device cookie for username (see LoginSucceeded) is
 // counted against that device's own budget only. Any other attempt is
 // counted against the client address (Address) and the account (Account);
-// if either is locked, the attempt is refused, and what it counted on the
-// other is given back. An allowed attempt then waits up to SlotWait for a
-// password hashing slot.
+// if either refuses, so does the guard (and the other keeps the count). An
+// allowed attempt then waits up to SlotWait for a password hashing slot.
 //
 // The attempt counts as a failure until LoginSucceeded or Abandon says
 // otherwise, so concurrent guesses can never exceed a budget. Pass the
@@ -118,8 +117,8 @@ func (a *Attempt) finish(f func(ctx context.Context)) {
 // err is ErrBusy when no slot came free, or wraps the Limiter's error (the
 // count could not be made: answer 503, so that an outage of the Limiter
 // does not lift every limit). Cost: one Limiter call, one round trip on
-// Redis; a refused attempt of an unknown device costs a second one when
-// only one of its two budgets refused it.
+// Redis, allowed or refused; only ErrBusy costs a second, to give the
+// attempt back.
 func (g *Guard) CheckLogin(r *http.Request, username string) (*Attempt, error) {
 	a := &Attempt{g: g, r: r, username: username, login: true}
 	var reqs []Request
@@ -161,7 +160,10 @@ func (g *Guard) check(a *Attempt, reqs []Request) (*Attempt, error) {
 		}
 	}
 	if retry > 0 {
-		g.giveBack(ctx, a.taken)
+		// What the other budget counted stays counted: a client that keeps
+		// trying while refused spends it, as it would by failing. Giving it
+		// back would cost a second round trip on every refusal and protect
+		// nothing an attacker could not spend directly.
 		a.taken = nil
 		a.retry = retry.Truncate(time.Second)
 		if a.retry < retry {
@@ -178,8 +180,9 @@ func (g *Guard) check(a *Attempt, reqs []Request) (*Attempt, error) {
 	return a, nil
 }
 
-// giveBack refunds what a refused or unserved attempt counted. A failure is
-// logged, not returned: the attempt's own answer does not depend on it.
+// giveBack refunds what an attempt that found no hashing slot counted. A
+// failure is logged, not returned: the attempt's answer does not depend on
+// it.
 func (g *Guard) giveBack(ctx context.Context, taken []Result) {
 	if len(taken) == 0 {
 		return

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionauth/session/internal/redistest"
 	"github.com/sessionauth/session/throttle"
 	"github.com/sessionauth/session/throttle/throttletest"
 )
@@ -340,9 +341,10 @@ func TestGuardAbandonGivesEverythingBack(t *testing.T) {
 	})
 }
 
-// A refused attempt gives back what it took from its other budget, so a
-// client hammering a locked account does not also use up its address.
-func TestGuardRefusedAttemptCountsNothing(t *testing.T) {
+// A refused attempt keeps what the other budget counted: a client that
+// keeps trying a locked account spends its address's budget as if it were
+// failing, and no more.
+func TestGuardRefusedAttemptStillCountsOnItsOtherBudget(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
 	g := newGuard(t, throttle.GuardConfig{Now: clk.Now})
@@ -350,15 +352,18 @@ func TestGuardRefusedAttemptCountsNothing(t *testing.T) {
 		signIn(t, g, newBrowser(fmt.Sprintf("192.0.2.%d:1", i+1)), "alice", false)
 	}
 	b := newBrowser("203.0.113.5:1")
-	for range 100 {
+	for range 20 {
 		if got := signIn(t, g, b, "alice", true); got != http.StatusTooManyRequests {
 			t.Fatalf("locked account: %d", got)
 		}
 	}
-	for i := range 50 { // the address still has its whole budget
+	for i := range 30 { // 20 of the address's 50 are spent
 		if got := signIn(t, g, b, fmt.Sprint("user", i), false); got != http.StatusUnauthorized {
-			t.Fatalf("guess %d from an address that was only refused: %d", i, got)
+			t.Fatalf("guess %d: %d", i, got)
 		}
+	}
+	if got := signIn(t, g, b, "user99", true); got != http.StatusTooManyRequests {
+		t.Fatalf("51st attempt from the address: %d, want 429", got)
 	}
 }
 
@@ -476,5 +481,52 @@ func TestGuardResetAccount(t *testing.T) {
 	}
 	if got := signIn(t, g, newBrowser("203.0.113.1:1"), "alice", true); got != http.StatusOK {
 		t.Fatalf("after ResetAccount: %d, want 200", got)
+	}
+}
+
+// On Redis every check is one round trip, allowed or refused; a failure
+// costs none more, a success one.
+func TestGuardRoundTripsOnRedis(t *testing.T) {
+	t.Parallel()
+	client := redistest.New(t).Client(t)
+	rt := &roundTrips{}
+	client.AddHook(rt)
+	clk := throttletest.NewClock()
+	l := throttle.NewRedis(client, throttle.RedisConfig{Prefix: redistest.Prefix(), Now: clk.Now})
+	g := newGuard(t, throttle.GuardConfig{Limiter: l, Now: clk.Now})
+	owner := newBrowser("192.0.2.1:1")
+	signIn(t, g, owner, "alice", true) // loads the scripts
+	for i := range 10 {
+		signIn(t, g, newBrowser(fmt.Sprintf("192.0.2.%d:1", i+10)), "bob", false)
+	}
+	var a *throttle.Attempt
+	tests := []struct {
+		name string
+		call func() error
+		want int64
+	}{
+		{"CheckLogin, unknown device", func() (err error) { a, err = g.CheckLogin(newBrowser("192.0.2.2:1").request(), "carol"); return }, 1},
+		{"LoginFailed", func() error { g.LoginFailed(a); return nil }, 0},
+		{"CheckLogin, known device", func() (err error) { a, err = g.CheckLogin(owner.request(), "alice"); return }, 1},
+		{"LoginSucceeded, known device", func() error { return g.LoginSucceeded(httptest.NewRecorder(), a) }, 1},
+		{"CheckLogin, refused", func() (err error) {
+			if a, err = g.CheckLogin(newBrowser("192.0.2.3:1").request(), "bob"); err == nil && a.Allowed() {
+				err = errors.New("bob's 11th attempt was allowed")
+			}
+			return
+		}, 1},
+		{"CheckLogin, unknown device again", func() (err error) { a, err = g.CheckLogin(newBrowser("192.0.2.4:1").request(), "dave"); return }, 1},
+		{"LoginSucceeded, unknown device", func() error { return g.LoginSucceeded(httptest.NewRecorder(), a) }, 1},
+		{"CheckRegister", func() (err error) { a, err = g.CheckRegister(newBrowser("192.0.2.5:1").request()); return }, 1},
+		{"Done", func() error { a.Done(); return nil }, 0},
+	}
+	for _, tc := range tests {
+		rt.n.Store(0)
+		if err := tc.call(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if n := rt.n.Load(); n != tc.want {
+			t.Errorf("%s: %d round trips, want %d", tc.name, n, tc.want)
+		}
 	}
 }
