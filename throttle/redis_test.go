@@ -65,7 +65,7 @@ func TestRedisKeysExpireOnTheirOwn(t *testing.T) {
 	client := redistest.New(t).Client(t)
 	prefix := redistest.Prefix()
 	l := throttle.NewRedis(client, throttle.RedisConfig{Prefix: prefix})
-	r := throttle.Rule{Limit: 1, Window: 300 * time.Millisecond, Lockout: 400 * time.Millisecond, MaxLockout: time.Second}
+	r := throttle.Rule{Limit: 1, Window: time.Second, Lockout: 2 * time.Second, MaxLockout: 2 * time.Second}
 	ctx := context.Background()
 	take(t, l, r, "counted")
 	lock(t, l, r, "locked")
@@ -75,10 +75,10 @@ func TestRedisKeysExpireOnTheirOwn(t *testing.T) {
 	if ttl := client.PTTL(ctx, prefix+"locked").Val(); ttl <= r.Window || ttl > r.Window+r.Lockout {
 		t.Fatalf("locked key PTTL %v, want (%v, %v]", ttl, r.Window, r.Window+r.Lockout)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for client.Exists(ctx, prefix+"counted", prefix+"locked").Val() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("keys still there 5 s later")
+			t.Fatal("keys still there 10 s later")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -170,14 +170,14 @@ func TestRedisUnreachableIsAnError(t *testing.T) {
 	})
 	t.Cleanup(func() { client.Close() })
 	l := throttle.NewRedis(client, throttle.RedisConfig{})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
 	if _, err := l.Take(ctx, []throttle.Request{{Key: "k", Rule: oneStrike}}); err == nil {
 		t.Fatal("Take against a server that never answers: no error")
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("Take took %v", d)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("Take took %v: the client's 100ms read timeout did not bound it", d)
 	}
 }
 
