@@ -38,6 +38,12 @@ func (c *clock) Now() time.Time {
 	return c.t
 }
 
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
 func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -45,9 +51,26 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // flakyStore is a session.Store that fails every call while down is set.
+// It also remembers the store keys it was asked to create.
 type flakyStore struct {
 	session.Store
 	down atomic.Bool
+
+	mu      sync.Mutex
+	created []string
+}
+
+func (s *flakyStore) Create(ctx context.Context, key string, rec session.Record) error {
+	s.mu.Lock()
+	s.created = append(s.created, key)
+	s.mu.Unlock()
+	return s.Store.Create(ctx, key, rec)
+}
+
+func (s *flakyStore) keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.created...)
 }
 
 var errStoreDown = errors.New("test store down")

@@ -1,6 +1,7 @@
 package accesstoken
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -76,9 +77,12 @@ func ParsePrivateKey(data []byte) (*PrivateKey, error) {
 func ParsePrivateKeys(data []byte) ([]*PrivateKey, error) {
 	var keys []*PrivateKey
 	for {
+		if i := bytes.Index(data, []byte("-----BEGIN")); i > 0 && len(bytes.TrimSpace(data[:i])) != 0 {
+			return nil, fmt.Errorf("%w: data outside PEM blocks", ErrKey)
+		}
 		block, rest := pem.Decode(data)
 		if block == nil {
-			if len(trimSpace(rest)) != 0 {
+			if len(bytes.TrimSpace(rest)) != 0 {
 				return nil, fmt.Errorf("%w: data outside PEM blocks", ErrKey)
 			}
 			break
@@ -105,13 +109,6 @@ func ParsePrivateKeys(data []byte) ([]*PrivateKey, error) {
 		return nil, fmt.Errorf("%w: no PEM key found", ErrKey)
 	}
 	return keys, nil
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
-		b = b[1:]
-	}
-	return b
 }
 
 func newPrivateKey(priv crypto.Signer) (*PrivateKey, error) {
