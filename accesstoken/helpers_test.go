@@ -305,3 +305,5 @@ func headerJSON(alg, kid string, changes map[string]any) string {
 	b, _ := json.Marshal(m)
 	return string(b)
 }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

@@ -185,6 +185,19 @@ func (i *Issuer) Rotate(next *PrivateKey) error {
 	return nil
 }
 
+// SetKeys replaces the key ring, and any schedule Rotate made: for a key
+// file reloaded without a restart, or to drop a compromised key at once
+// (its tokens, cached verifications included, are refused from the next
+// request on). Cost: an atomic store.
+func (i *Issuer) SetKeys(r *KeyRing) {
+	if r == nil {
+		panic("accesstoken: SetKeys(nil)")
+	}
+	i.rotateMu.Lock()
+	defer i.rotateMu.Unlock()
+	i.ring.Store(r)
+}
+
 // Token is a minted access token, shaped as an OAuth 2 token response.
 type Token struct {
 	AccessToken string    `json:"access_token"`
