@@ -114,9 +114,18 @@ func (r *remoteKeys) missing(now time.Time) error {
 	return invalid(ErrUnknownKey)
 }
 
+// current implements keySource. Like key, it starts a background refresh
+// when the set is past its max-age, so that tokens served from the
+// verification cache also get a removed key noticed.
 func (r *remoteKeys) current(k *verifyKey) bool {
-	s := r.set.Load()
-	return r.usable(s, r.now()) && s.keys[k.kid] == k
+	s, now := r.set.Load(), r.now()
+	if !r.usable(s, now) {
+		return false
+	}
+	if !now.Before(s.freshUntil) {
+		r.startFetch(now, false)
+	}
+	return s.keys[k.kid] == k
 }
 
 // startFetch starts a fetch unless the rate limit forbids it (force skips
