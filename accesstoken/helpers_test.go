@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/sessionauth/session"
 )
 
@@ -307,3 +308,5 @@ func headerJSON(alg, kid string, changes map[string]any) string {
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func sigAlg(a string) jose.SignatureAlgorithm { return jose.SignatureAlgorithm(a) }
