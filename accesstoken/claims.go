@@ -31,9 +31,10 @@ type Claims struct {
 }
 
 // Decode unmarshals the whole verified payload into v, for claims beyond
-// the registered ones (a provider's email, org or roles). Names match
-// exactly (case-sensitive) and a payload with a duplicate name was refused
-// at verification. Cost: one JSON decode of the payload.
+// the registered ones (a provider's email, org or roles). Unlike
+// encoding/json, a field matches only the claim name of its json tag (or
+// its Go name) exactly, case included, and a payload with a duplicate name
+// was refused at verification. Cost: one JSON decode of the payload.
 func (c *Claims) Decode(v any) error {
 	return json.Unmarshal(c.payload, v)
 }

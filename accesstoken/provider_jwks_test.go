@@ -322,3 +322,21 @@ func TestProviderCacheSurvivesRefreshOfSameKeys(t *testing.T) {
 		t.Fatalf("token of a replaced key: %v, want ErrSignature", err)
 	}
 }
+
+func TestProviderFollowsNoRedirect(t *testing.T) {
+	t.Parallel()
+	k := newIDPKey(t, "k1", "ES256", false)
+	p := newIDP(t, k)
+	redirect := httptest.NewServer(http.RedirectHandler(p.srv.URL+"/jwks", http.StatusFound))
+	t.Cleanup(redirect.Close)
+	pr, err := NewProvider(ProviderConfig{JWKSURL: redirect.URL, Issuer: idpIssuer, Audience: idpAudience, Now: p.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pr.Refresh(context.Background()); !errors.Is(err, ErrKeysUnavailable) {
+		t.Fatalf("Refresh through a redirect: %v", err)
+	}
+	if n := p.hits.Load(); n != 0 {
+		t.Fatalf("the redirect was followed (%d fetches)", n)
+	}
+}
