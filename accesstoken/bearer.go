@@ -13,21 +13,21 @@ var errInvalidRequest = errors.New("accesstoken: malformed Authorization header"
 // bearerToken returns the token of the request's single
 // `Authorization: Bearer <token>` header. Tokens are never read from the
 // query string or a form. No header, or another scheme, is
-// ErrNoBearerToken; several Authorization headers, or a Bearer header whose
+// errNoBearerToken; several Authorization headers, or a Bearer header whose
 // token is empty or has characters outside RFC 6750's b64token, is
 // errInvalidRequest.
 func bearerToken(r *http.Request) (string, error) {
 	values := r.Header.Values("Authorization")
 	switch len(values) {
 	case 0:
-		return "", ErrNoBearerToken
+		return "", errNoBearerToken
 	case 1:
 	default:
 		return "", errInvalidRequest
 	}
 	scheme, token, _ := strings.Cut(values[0], " ")
 	if !strings.EqualFold(scheme, "Bearer") {
-		return "", ErrNoBearerToken
+		return "", errNoBearerToken
 	}
 	token = strings.TrimLeft(token, " ")
 	if token == "" || !isB64Token(token) {
@@ -85,7 +85,7 @@ func requireBearer(verify func(context.Context, string) (*Claims, error), check 
 func refuse(w http.ResponseWriter, err error) {
 	h := w.Header()
 	switch {
-	case errors.Is(err, ErrNoBearerToken):
+	case errors.Is(err, errNoBearerToken):
 		h.Set("WWW-Authenticate", "Bearer")
 		writeError(w, http.StatusUnauthorized, "invalid_token", "an access token is required")
 	case errors.Is(err, errInvalidRequest):

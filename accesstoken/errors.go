@@ -8,24 +8,27 @@ import "errors"
 // why; each of them also matches ErrInvalidToken when returned by Verify.
 var ErrInvalidToken = errors.New("accesstoken: invalid token")
 
-// Reasons a token is refused. Verify returns them wrapped together with
-// ErrInvalidToken; none of them ever carries the token itself.
+// Reasons a token is refused. Verify (and Strict, for ErrSessionEnded)
+// returns them wrapped together with ErrInvalidToken; no error ever carries
+// the token itself.
 var (
-	ErrMalformed     = errors.New("accesstoken: malformed token")
-	ErrTooLarge      = errors.New("accesstoken: token too large")
-	ErrAlgorithm     = errors.New("accesstoken: algorithm not allowed")
-	ErrHeader        = errors.New("accesstoken: forbidden or malformed header parameter")
-	ErrUnknownKey    = errors.New("accesstoken: unknown key ID")
-	ErrSignature     = errors.New("accesstoken: signature does not verify")
-	ErrExpired       = errors.New("accesstoken: token expired")
-	ErrNotYetValid   = errors.New("accesstoken: token not valid yet")
-	ErrIssuer        = errors.New("accesstoken: wrong issuer")
-	ErrAudience      = errors.New("accesstoken: wrong audience")
-	ErrMissingClaim  = errors.New("accesstoken: required claim missing")
-	ErrClaims        = errors.New("accesstoken: malformed claims")
-	ErrSessionEnded  = errors.New("accesstoken: session ended")
-	ErrNoBearerToken = errors.New("accesstoken: no bearer token")
+	ErrMalformed    = errors.New("accesstoken: malformed token")
+	ErrTooLarge     = errors.New("accesstoken: token too large")
+	ErrAlgorithm    = errors.New("accesstoken: algorithm not allowed")
+	ErrHeader       = errors.New("accesstoken: forbidden or malformed header parameter")
+	ErrUnknownKey   = errors.New("accesstoken: unknown key ID")
+	ErrSignature    = errors.New("accesstoken: signature does not verify")
+	ErrExpired      = errors.New("accesstoken: token expired")
+	ErrNotYetValid  = errors.New("accesstoken: token not valid yet")
+	ErrIssuer       = errors.New("accesstoken: wrong issuer")
+	ErrAudience     = errors.New("accesstoken: wrong audience")
+	ErrMissingClaim = errors.New("accesstoken: required claim missing")
+	ErrClaims       = errors.New("accesstoken: malformed claims")
+	ErrSessionEnded = errors.New("accesstoken: session ended")
 )
+
+// errNoBearerToken: the request has no `Authorization: Bearer` header.
+var errNoBearerToken = errors.New("accesstoken: no bearer token")
 
 // ErrKeysUnavailable is returned by Provider.Verify when the provider's key
 // set cannot be fetched and no cached key fits the token. It does not match

@@ -119,7 +119,7 @@ func FuzzBearerToken(f *testing.F) {
 		r := &http.Request{Header: http.Header{"Authorization": {value}}}
 		tok, err := bearerToken(r)
 		if err != nil {
-			if !errors.Is(err, ErrNoBearerToken) && !errors.Is(err, errInvalidRequest) {
+			if !errors.Is(err, errNoBearerToken) && !errors.Is(err, errInvalidRequest) {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return
