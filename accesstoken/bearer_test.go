@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMiddlewareAnswersRFC6750(t *testing.T) {
@@ -84,6 +85,25 @@ func TestMiddlewareExpiredTokenSaysExpired(t *testing.T) {
 
 // TestMiddlewareKeepsTokenValidAfterLogout documents what revocation means
 // without Strict: the token lives until its exp.
+func TestMiddlewareDescribesRefusals(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	now := e.clock.Now()
+	sign := signWith(t, e.key.key, "EdDSA")
+	hdr := headerJSON("EdDSA", e.key.KeyID(), nil)
+	for _, tc := range []struct{ token, desc string }{
+		{craft(hdr, claimsJSON(now, testIssuer, testAudience, map[string]any{"nbf": now.Add(time.Hour).Unix()}), sign), "the access token is not valid yet"},
+		{strings.Repeat("a", DefaultMaxTokenSize+1), "the access token is too large"},
+		{craft(hdr, claimsJSON(now, testIssuer, "other", nil), sign), "the access token is invalid"},
+	} {
+		w := e.do("GET", "/api", nil, bearer(tc.token)...)
+		want := `Bearer error="invalid_token", error_description="` + tc.desc + `"`
+		if w.Code != 401 || w.Header().Get("WWW-Authenticate") != want {
+			t.Errorf("%d %q, want %q", w.Code, w.Header().Get("WWW-Authenticate"), want)
+		}
+	}
+}
+
 func TestMiddlewareKeepsTokenValidAfterLogout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
