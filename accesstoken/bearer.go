@@ -146,12 +146,17 @@ func (i *Issuer) Middleware(next http.Handler) http.Handler {
 // a token whose session has ended gets 401 invalid_token, and 503 when the
 // store cannot answer. Cost: Verify plus one session.Manager.Sessions call
 // for the token's user (memory store: a map read; Redis: two round trips,
-// the user's index and a pipelined read of their sessions).
+// the user's index and a pipelined read of their sessions); none for a
+// session already found ended (remembered until the token expires).
 func (i *Issuer) Strict(next http.Handler) http.Handler {
 	return requireBearer(i.Verify, i.checkSession, next)
 }
 
 func (i *Issuer) checkSession(r *http.Request, c *Claims) error {
+	now := i.now()
+	if i.ended.has(c.SessionID, now) {
+		return invalid(ErrSessionEnded)
+	}
 	infos, err := i.sessions.Sessions(r.Context(), c.Subject)
 	if err != nil {
 		if i.log != nil {
@@ -164,5 +169,6 @@ func (i *Issuer) checkSession(r *http.Request, c *Claims) error {
 			return nil
 		}
 	}
+	i.ended.add(c.SessionID, c.Expiry.Add(i.leeway), now)
 	return invalid(ErrSessionEnded)
 }

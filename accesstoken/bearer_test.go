@@ -180,3 +180,42 @@ func TestStrictAfterLogoutSession(t *testing.T) {
 		t.Fatalf("Strict after LogoutSession: %d", w.Code)
 	}
 }
+
+// TestStrictRemembersEndedSessions: once Strict has found a session ended,
+// its tokens cost no more store calls, and a live session is never
+// affected.
+func TestStrictRemembersEndedSessions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	dead, live := e.login("alice"), e.login("alice")
+	deadTok, liveTok := e.mint(dead), e.mint(live)
+	e.do("POST", "/logout", dead)
+	if w := e.do("GET", "/strict", nil, bearer(deadTok)...); w.Code != 401 {
+		t.Fatalf("first refusal: %d", w.Code)
+	}
+	e.store.down.Store(true) // a store call would now answer 503
+	for range 3 {
+		if w := e.do("GET", "/strict", nil, bearer(deadTok)...); w.Code != 401 {
+			t.Fatalf("known-dead session: %d, want 401 with no store call", w.Code)
+		}
+	}
+	if w := e.do("GET", "/strict", nil, bearer(liveTok)...); w.Code != 503 {
+		t.Fatalf("live session with the store down: %d, want 503", w.Code)
+	}
+}
+
+func TestEndedSessionsIsBoundedAndExpires(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_800_000_000, 0)
+	e := newEndedSessions(16)
+	for i := range 100 {
+		e.add(strings.Repeat("x", i+1), now.Add(time.Minute), now)
+		if len(e.ids) > 16 {
+			t.Fatalf("%d entries", len(e.ids))
+		}
+	}
+	e.add("sid", now.Add(time.Minute), now)
+	if !e.has("sid", now) || e.has("sid", now.Add(time.Minute)) {
+		t.Fatal("remembered past its token's exp, or not at all")
+	}
+}

@@ -81,6 +81,7 @@ type Issuer struct {
 	log      *slog.Logger
 	now      func() time.Time
 	v        verifier
+	ended    *endedSessions
 }
 
 // New checks cfg and returns an Issuer.
@@ -122,6 +123,7 @@ func New(cfg Config) (*Issuer, error) {
 		i.now = time.Now
 	}
 	i.ring.Store(cfg.Keys)
+	i.ended = newEndedSessions(DefaultCacheSize)
 	cacheSize := cfg.CacheSize
 	if cacheSize == 0 {
 		cacheSize = DefaultCacheSize
