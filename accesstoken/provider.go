@@ -142,8 +142,10 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 	if client == nil {
 		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
+	u, _ := url.Parse(cfg.JWKSURL) // checked by checkJWKSURL
 	rk := &remoteKeys{
 		url:          cfg.JWKSURL,
+		logURL:       u.Redacted(),
 		client:       client,
 		timeout:      orDefault(cfg.FetchTimeout, DefaultFetchTimeout),
 		minAge:       orDefault(cfg.MinCacheAge, DefaultMinCacheAge),

@@ -42,6 +42,7 @@ const (
 //     staleFor past their freshness; then they are dropped.
 type remoteKeys struct {
 	url          string
+	logURL       string // url without a password, for logs
 	client       *http.Client
 	timeout      time.Duration
 	minAge       time.Duration
@@ -180,7 +181,7 @@ func (r *remoteKeys) fetch() error {
 	defer cancel()
 	err := r.fetchOnce(ctx)
 	if err != nil && r.log != nil {
-		r.log.Warn("accesstoken: fetching the provider's JWKS failed; verifying with cached keys", "url", r.url, "err", err)
+		r.log.Warn("accesstoken: fetching the provider's JWKS failed; verifying with cached keys", "url", r.logURL, "err", err)
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -339,4 +340,37 @@ func TestProviderFollowsNoRedirect(t *testing.T) {
 	if n := p.hits.Load(); n != 0 {
 		t.Fatalf("the redirect was followed (%d fetches)", n)
 	}
+}
+
+func TestProviderLogsFetchFailuresWithoutPassword(t *testing.T) {
+	t.Parallel()
+	k := newIDPKey(t, "k1", "ES256", false)
+	p := newIDP(t, k)
+	p.set(func(p *idp) { p.status = http.StatusBadGateway })
+	var logs strings.Builder
+	var mu sync.Mutex
+	pr, err := NewProvider(ProviderConfig{
+		JWKSURL: strings.Replace(p.srv.URL, "http://", "http://user:hunter2@", 1), Issuer: idpIssuer, Audience: idpAudience,
+		Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr.Refresh(context.Background())
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "status 502") || strings.Contains(logs.String(), "hunter2") {
+		t.Fatalf("log: %s", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
