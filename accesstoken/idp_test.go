@@ -84,7 +84,10 @@ func newIDPKey(t testing.TB, kid, alg string, fresh bool) *idpKey {
 func newIDP(t *testing.T, keys ...*idpKey) *idp {
 	p := &idp{t: t, clock: newClock(), published: keys, cacheControl: "public, max-age=600"}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serveJWKS))
-	t.Cleanup(p.srv.Close)
+	t.Cleanup(func() {
+		p.srv.CloseClientConnections() // ends hanging answers at once
+		p.srv.Close()
+	})
 	return p
 }
 
