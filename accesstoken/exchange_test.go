@@ -60,7 +60,7 @@ func TestExchangeTurnsProviderTokenIntoSession(t *testing.T) {
 	if err != nil || c.Subject != "user-42" {
 		t.Fatalf("minted from the exchanged session: %+v %v", c, err)
 	}
-	infos, _ := x.sessions.Sessions(context.Background(), "user-42")
+	infos, _ := x.sessions.ListSessions(context.Background(), "user-42")
 	if len(infos) != 1 {
 		t.Fatalf("%d sessions for user-42", len(infos))
 	}

@@ -40,7 +40,7 @@ func (i *Issuer) Middleware(next http.Handler) http.Handler {
 // Strict is Middleware plus a check that the token's session is still
 // live, for routes where a logout or LogoutAll must stop tokens at once:
 // a token whose session has ended gets 401 invalid_token, and 503 when the
-// store cannot answer. Cost: Verify plus one session.Manager.Sessions call
+// store cannot answer. Cost: Verify plus one session.Manager.ListSessions call
 // for the token's user (memory store: a map read; Redis: two round trips,
 // the user's index and a pipelined read of their sessions); none for a
 // session already found ended (remembered until the token expires).
@@ -53,7 +53,7 @@ func (i *Issuer) checkSession(r *http.Request, c *Claims) error {
 	if i.ended.has(c.SessionID, now) {
 		return invalid(ErrSessionEnded)
 	}
-	infos, err := i.sessions.Sessions(r.Context(), c.Subject)
+	infos, err := i.sessions.ListSessions(r.Context(), c.Subject)
 	if err != nil {
 		if i.log != nil {
 			i.log.ErrorContext(r.Context(), "accesstoken: strict session check failed", "sid", c.SessionID, "err", err)

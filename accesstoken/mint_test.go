@@ -38,7 +38,7 @@ func TestMintCarriesSessionClaims(t *testing.T) {
 		t.Fatalf("claims %+v", c)
 	}
 	// sid is the session's public ID, as SessionInfo.ID lists it.
-	infos, _ := e.sessions.Sessions(context.Background(), "alice")
+	infos, _ := e.sessions.ListSessions(context.Background(), "alice")
 	if len(infos) != 1 || c.SessionID != infos[0].ID {
 		t.Fatalf("sid %q, sessions %+v", c.SessionID, infos)
 	}
