@@ -79,6 +79,10 @@ type RedisStore struct {
 
 	cluster    *redis.ClusterClient // client, when it is one
 	lastReload atomic.Int64         // when the cluster's slot map was last reloaded, Unix ns
+
+	cache         redis.Cache // the client's client-side cache, if any
+	cacheNS       string      // go-redis's namespace for cache's Redis keys
+	readPastCache bool        // the client caches, but not in a cache the store can reach
 }
 
 // RedisOption configures a RedisStore.
@@ -98,6 +102,7 @@ func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) *RedisStor
 	s := &RedisStore{client: client, prefix: DefaultRedisKeyPrefix, now: time.Now}
 	_, s.ordered = client.(*redis.Client)
 	s.cluster, _ = client.(*redis.ClusterClient)
+	s.useClientCache(client)
 	for _, o := range opts {
 		o(s)
 	}
@@ -303,7 +308,7 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, wrapRedis("get", err)
 	}
-	v, err := s.client.Get(ctx, s.recordKey(key)).Bytes()
+	v, err := s.get(ctx, s.recordKey(key)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return Record{}, ErrNotFound
 	}
@@ -333,6 +338,7 @@ func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record)
 	if len(rec.UserID) > redisMaxUserIDLen {
 		return errRedisUserIDTooLong
 	}
+	defer s.forget(oldKey, key)
 	now := s.now().UnixMilli()
 	exp := rec.Expires.UnixMilli()
 	var set *redis.StatusCmd
@@ -407,6 +413,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 	if err := ctx.Err(); err != nil {
 		return wrapRedis(op, err)
 	}
+	defer s.forget(key)
 	rk := s.recordKey(key)
 	exp := expires.UnixMilli()
 	now := s.now().UnixMilli()
@@ -454,7 +461,9 @@ func (s *RedisStore) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return wrapRedis("delete", err)
 	}
-	if err := s.client.Del(ctx, s.recordKey(key)).Err(); err != nil {
+	err := s.client.Del(ctx, s.recordKey(key)).Err()
+	s.forget(key)
+	if err != nil {
 		return s.wrap("delete", err)
 	}
 	return nil
@@ -577,7 +586,11 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 		for i, e := range todo {
 			calls[i] = &redisScriptCall{script: redisDelOwned, keys: []string{s.recordKey(e.key)}, args: []any{userID}}
 		}
-		if err := s.pipelineScripts(ctx, calls); err != nil {
+		err := s.pipelineScripts(ctx, calls)
+		for _, e := range todo {
+			s.forget(e.key)
+		}
+		if err != nil {
 			return s.wrap("delete user", err)
 		}
 		var drop []redisIndexEntry
