@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,7 +55,7 @@ func (w *writeCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 // LocalCache, and the cache.
 func cachedClient(t testing.TB, srv *redistest.Server) (*redis.Client, *redis.LocalCache) {
 	t.Helper()
-	lc := redis.NewLocalCache(redis.CacheConfig{MaxEntries: 10000, MaxStaleness: time.Minute})
+	lc := redis.NewLocalCache(redis.CacheConfig{MaxEntries: 100_000, MaxStaleness: time.Minute})
 	opt := srv.Options()
 	opt.Protocol = 3
 	opt.ClientSideCache = lc
@@ -207,7 +210,7 @@ func TestRedisClientCacheExpiryFromTheRecord(t *testing.T) {
 // instances returns two apps, A without caching and B with it, acting as
 // two instances of one deployment (same keys, same prefix, same Redis,
 // separate clients), and B's cache.
-func instances(t *testing.T, cfg session.Config) (a, b *redisApp, lc *redis.LocalCache) {
+func instances(t testing.TB, cfg session.Config) (a, b *redisApp, lc *redis.LocalCache) {
 	t.Helper()
 	srv := redistest.New(t)
 	keys, err := session.NewKeyRing(session.GenerateKey())
@@ -224,7 +227,7 @@ func instances(t *testing.T, cfg session.Config) (a, b *redisApp, lc *redis.Loca
 
 // readCached makes B read cookie twice and checks that the second read came
 // from its cache, and returns the body.
-func readCached(t *testing.T, b *redisApp, lc *redis.LocalCache, cookie string) string {
+func readCached(t testing.TB, b *redisApp, lc *redis.LocalCache, cookie string) string {
 	t.Helper()
 	b.do("GET", "/me", cookie)
 	h := lc.Stats().Hits
@@ -367,5 +370,138 @@ func TestRedisClientCacheNotReachableReadsPastIt(t *testing.T) {
 	}
 	if st := client.CSCStats(); st.Hits != 0 {
 		t.Fatalf("the store's reads were served from the cache %d times", st.Hits)
+	}
+}
+
+// BenchmarkRedisClientCacheRevocation measures the revocation delay on one
+// Redis server: instance A logs a session out, and instance B, which has
+// the session in its client-side cache, is asked for the cookie every 50 µs
+// until it refuses it. One op is one such trial (run it with -benchtime
+// 200x); the metrics are the delay's median, 99th percentile and maximum in
+// milliseconds, counted from the end of A's Logout response. With B=idle, B
+// serves nothing else, so only go-redis's drainer (every 5 ms) reads the
+// invalidation; with B=busy, two goroutines keep B's connections in use with
+// requests that reach Redis.
+func BenchmarkRedisClientCacheRevocation(b *testing.B) {
+	for _, mode := range []string{"idle", "busy"} {
+		b.Run("B="+mode, func(b *testing.B) {
+			a, inst, lc := instances(b, session.Config{})
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			if mode == "busy" {
+				for range 2 {
+					_, own := inst.do("POST", "/login?user=busy", "")
+					wg.Go(func() {
+						for i := 0; ; i++ {
+							select {
+							case <-stop:
+								return
+							default:
+							}
+							// An update, then a read that misses the
+							// cache: two requests to Redis.
+							inst.do("POST", "/write?n="+strconv.Itoa(i), own)
+							inst.do("GET", "/me", own)
+						}
+					})
+				}
+			}
+			var delays []time.Duration
+			for b.Loop() {
+				_, c := a.do("POST", "/login?user=rev", "")
+				readCached(b, inst, lc, c)
+				if w, _ := a.do("POST", "/logout", c); w.Code != 200 {
+					b.Fatalf("logout: %d", w.Code)
+				}
+				start := time.Now()
+				for {
+					if w, _ := inst.do("GET", "/me", c); w.Code == 401 {
+						break
+					}
+					if time.Since(start) > 10*time.Second {
+						b.Fatal("B still accepts the cookie 10s after the Logout")
+					}
+					time.Sleep(50 * time.Microsecond)
+				}
+				delays = append(delays, time.Since(start))
+			}
+			close(stop)
+			wg.Wait()
+			slices.Sort(delays)
+			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+			b.ReportMetric(ms(delays[len(delays)/2]), "p50-ms")
+			b.ReportMetric(ms(delays[len(delays)*99/100]), "p99-ms")
+			b.ReportMetric(ms(delays[len(delays)-1]), "max-ms")
+		})
+	}
+}
+
+// BenchmarkRedisClientCacheBytesPerSession reports the heap that 10,000
+// sessions cost in a client's LocalCache once read (the "bytes/session"
+// metric; "estimate-bytes/session" is go-redis's own estimate, which the
+// cache's MaxMemoryBytes bound counts), for records of "record-bytes" bytes
+// in Redis.
+func BenchmarkRedisClientCacheBytesPerSession(b *testing.B) {
+	const n = 10000
+	srv := redistest.New(b)
+	prefix := redistest.Prefix()
+	writer := session.NewRedisStore(srv.Client(b), session.WithRedisKeyPrefix(prefix))
+	ctx := context.Background()
+	data := []byte(strings.Repeat("d", 48)) // about what a session with two small values encodes to
+	keys := make([]string, n)
+	exp := time.Now().Add(time.Hour)
+	for i := range keys {
+		keys[i] = storetest.NewKey()
+		if err := writer.Create(ctx, keys[i], session.Record{UserID: "user-" + keys[i][:8], Expires: exp, Data: data}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	raw, err := srv.Client(b).Get(ctx, prefix+keys[0]).Bytes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	for b.Loop() {
+		client, lc := cachedClient(b, srv)
+		reader := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+		reader.Get(ctx, keys[0]) // connections and buffers before the baseline
+		before := heap()
+		for _, k := range keys {
+			if _, err := reader.Get(ctx, k); err != nil {
+				b.Fatal(err)
+			}
+		}
+		after := heap()
+		if got := lc.Len(); got != n {
+			b.Fatalf("%d entries cached, want %d", got, n)
+		}
+		b.ReportMetric(float64(after-before)/n, "bytes/session")
+		b.ReportMetric(float64(lc.MemoryUsage())/n, "estimate-bytes/session")
+		b.ReportMetric(float64(len(raw)), "record-bytes")
+		client.Close()
+	}
+}
+
+// BenchmarkRedisClientCacheGet is RedisStore.Get of an unchanged record on a
+// client with client-side caching: a cache hit, no round trip.
+func BenchmarkRedisClientCacheGet(b *testing.B) {
+	client, _ := cachedClient(b, redistest.New(b))
+	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	ctx := context.Background()
+	key := storetest.NewKey()
+	if err := s.Create(ctx, key, session.Record{UserID: "user-1234", Expires: time.Now().Add(time.Hour), Data: []byte(strings.Repeat("d", 48))}); err != nil {
+		b.Fatal(err)
+	}
+	s.Get(ctx, key)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Get(ctx, key); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
