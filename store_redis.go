@@ -61,6 +61,26 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // cluster-require-full-coverage yes the whole cluster answers CLUSTERDOWN
 // from the moment the master is marked failed until the promotion.
 //
+// Client-side caching (opt-in): on a *redis.Client built with
+// Options.ClientSideCache set to a redis.NewLocalCache (go-redis's
+// server-assisted caching over RESP3, experimental in go-redis), Get is
+// served from process memory once a record has been read, with no round
+// trip. Redis pushes an invalidation to every client that cached a record
+// when it changes, is deleted or expires, so a Logout, LogoutAll, update or
+// idle extension on one instance reaches the others after a delay of a few
+// milliseconds (go-redis reads an idle connection's invalidations every
+// CacheConfig.DrainInterval, 5 ms by default); CacheConfig.MaxStaleness is
+// the only hard bound, for invalidations held back by a network partition.
+// The store's own writes drop what they change from its cache at once, and
+// expiry is checked from the record on every read, so a stale entry can
+// end a session early but never extend one. go-redis caches only for a
+// single server in DB 0 (not Cluster, Sentinel or Ring clients, which stay
+// uncached); a client caching through Options.ClientSideCacheConfig alone,
+// whose cache the store cannot reach, is read past with GETEX. Each cached
+// session costs about 1 KB of heap; the cache is bounded by
+// CacheConfig.MaxEntries (10,000 when unset) or MaxMemoryBytes (which
+// counts go-redis's estimate, about 40% of the real heap).
+//
 // Deadlines: the store checks ctx before any I/O. Whether go-redis abandons a
 // command that is already waiting for a reply when ctx ends depends on the
 // client's ContextTimeoutEnabled option; without it a stalled server holds a
@@ -302,7 +322,8 @@ func redisFirstErr(cmds []redis.Cmder) error {
 	return nil
 }
 
-// Get returns the live record under key with one GET. Data is a fresh copy.
+// Get returns the live record under key with one GET, or none when the
+// client's client-side cache holds it. Data is a fresh copy.
 // A value that is not a record of this store reads as ErrNotFound.
 func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 	if err := ctx.Err(); err != nil {

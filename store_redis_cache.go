@@ -7,48 +7,17 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Client-side caching.
+// Client-side caching: what the store adds to go-redis's (see RedisStore).
 //
-// A *redis.Client built with Options.ClientSideCache (go-redis's
-// server-assisted client-side caching over RESP3, marked experimental in
-// go-redis) serves a RedisStore's Get, a plain GET, from process memory once
-// the record has been read, with no round trip. Redis tracks the keys each
-// connection has read and pushes an invalidation to it when any client
-// changes or deletes one of them, or when it expires; go-redis applies it
-// when it next reads from that connection, and an idle pooled connection is
-// read every CacheConfig.DrainInterval (5 ms by default). So a Logout,
-// LogoutAll, Update or idle extension on one instance reaches the caches of
-// the others after a delay: a few milliseconds on an idle loopback, more
-// under CPU pressure, and without a hard bound other than
-// CacheConfig.MaxStaleness, which caps how long an entry is served at all
-// (for example while a network partition holds the invalidations back). See
-// the README for measured figures.
-//
-// The store keeps what it can exact:
-//
-//   - Its own writes (Create, Replace, Update, Touch, Delete, DeleteUser)
-//     drop the written keys from the client's cache as soon as Redis has
-//     answered, so the next read on the same instance sees them at once
-//     (a request right after a logout or a change never reads the old
-//     record).
-//   - Expiry is checked against the Expires stored in the record on every
-//     read, cached or not, and the Manager checks the absolute lifetime from
-//     the record's data, so a stale entry can end a session early (an idle
-//     extension not yet seen) but never extend one.
-//
-// Caching needs a *redis.Client on a single server (or one built by
-// redis.NewUniversalClient with one address): go-redis does not cache for
-// Cluster, Sentinel (NewFailoverClient) or Ring clients, and a RedisStore on
-// them reads from Redis every time. Only DB 0 is cached. A client whose cache
-// the store cannot reach, one built with Options.ClientSideCacheConfig alone,
-// could serve the store its own stale writes, so the store reads with GETEX
-// (Redis 6.2 or later), which the cache does not serve, and such a client
-// gets no caching of sessions.
-//
-// Memory: each cached session costs about what Redis holds for it plus go-redis's
-// per-entry bookkeeping (see BenchmarkRedisClientCacheBytesPerSession), and
-// the cache is bounded by CacheConfig.MaxEntries and MaxMemoryBytes (10,000
-// entries when neither is set), evicting the least recently used.
+// go-redis tracks each pooled connection with CLIENT TRACKING and applies an
+// invalidation when it next reads the connection that carries it; the write
+// that causes it usually travels on another connection of the same client,
+// so without help a store would read its own stale record for up to a drain
+// interval after writing it. forget drops the written keys from the cache
+// as soon as Redis has answered. It needs the cache itself, which the
+// client's options expose only when the application built it
+// (Options.ClientSideCache); with ClientSideCacheConfig alone the store
+// reads with GETEX, which go-redis never caches.
 
 // cscNamespace is the prefix go-redis v9 puts before a Redis key in its
 // client-side cache: database, then the length-prefixed ACL user name.

@@ -3,7 +3,9 @@ package session_test
 import (
 	"context"
 	"errors"
+	"log"
 	"net"
+	"net/http"
 	"runtime"
 	"slices"
 	"strconv"
@@ -373,6 +375,33 @@ func TestRedisClientCacheNotReachableReadsPastIt(t *testing.T) {
 	}
 }
 
+// Serve unchanged session reads from process memory: go-redis's
+// server-assisted client-side cache, in a LocalCache the store can see (so
+// its own writes drop what they change). MaxEntries bounds the cache (about
+// 1 KB of heap per session); MaxStaleness bounds how long any cached session
+// is trusted without hearing from Redis. A Logout on another instance
+// reaches this one within milliseconds, through Redis's invalidation push.
+func ExampleNewRedisStore_clientSideCache() {
+	client := redis.NewClient(&redis.Options{
+		Addr:     "localhost:6379",
+		Protocol: 3, // RESP3: the invalidations arrive as push messages
+		ClientSideCache: redis.NewLocalCache(redis.CacheConfig{
+			MaxEntries:   100_000,
+			MaxStaleness: 10 * time.Second,
+		}),
+	})
+	defer client.Close()
+	keys, err := session.NewKeyRing(session.GenerateKey())
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := session.New(session.Config{Store: session.NewRedisStore(client), Keys: keys})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = m.Middleware(http.NotFoundHandler())
+}
+
 // BenchmarkRedisClientCacheRevocation measures the revocation delay on one
 // Redis server: instance A logs a session out, and instance B, which has
 // the session in its client-side cache, is asked for the cookie every 50 µs
@@ -503,5 +532,49 @@ func BenchmarkRedisClientCacheGet(b *testing.B) {
 		if _, err := s.Get(ctx, key); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRedisClientCacheDroppedWhenRedisGoesAway: when the server dies, the
+// connections that carried the invalidations are gone, and go-redis drops
+// what they cached: the store stops answering from the cache and reports
+// the outage, as the uncached store does.
+func TestRedisClientCacheDroppedWhenRedisGoesAway(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	if !srv.Owned() {
+		t.Skip("REDIS_URL set: cannot kill that server")
+	}
+	client, lc := cachedClient(t, srv)
+	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	ctx := tctx(t)
+	key := storetest.NewKey()
+	if err := s.Create(ctx, key, session.Record{UserID: "g", Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Get(ctx, key)
+	if _, err := s.Get(ctx, key); err != nil || lc.Len() == 0 {
+		t.Fatalf("not cached: %v, %d entries", err, lc.Len())
+	}
+	srv.Kill(t)
+	start := time.Now()
+	var served int
+	var last time.Duration
+	for {
+		_, err := s.Get(ctx, key)
+		if err == nil {
+			served, last = served+1, time.Since(start)
+		}
+		if err != nil && !errors.Is(err, session.ErrNotFound) {
+			t.Logf("after the kill the cache served the record %d times, the last %v after; the outage was reported %v after: %v", served, last, time.Since(start), err)
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("5s after the server died the store still answers %v from its cache", err)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	if last > 500*time.Millisecond {
+		t.Errorf("the cache served the record %v after the server died", last)
 	}
 }
