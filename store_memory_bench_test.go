@@ -78,3 +78,19 @@ func BenchmarkMemoryStoreHeapHighWater(b *testing.B) {
 		runtime.KeepAlive(s)
 	}
 }
+
+// BenchmarkMemoryStoreGet is MemoryStore.Get of a live record.
+func BenchmarkMemoryStoreGet(b *testing.B) {
+	s := NewMemoryStore()
+	ctx := context.Background()
+	key := memTestKey()
+	if err := s.Create(ctx, key, Record{UserID: "user-1234", Expires: time.Now().Add(time.Hour), Data: make([]byte, 48)}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Get(ctx, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -161,10 +161,10 @@ func redisHex12(ms int64) string {
 	return string(b[:])
 }
 
-func redisParseHex(b []byte) (int64, bool) {
+func redisParseHex[T redisText](b T) (int64, bool) {
 	var v int64
-	for _, c := range b {
-		switch {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
 		case c >= '0' && c <= '9':
 			v = v<<4 | int64(c-'0')
 		case c >= 'a' && c <= 'f':
@@ -175,6 +175,9 @@ func redisParseHex(b []byte) (int64, bool) {
 	}
 	return v, true
 }
+
+// redisText is a record value as go-redis returns it.
+type redisText interface{ ~string | ~[]byte }
 
 func encodeRedisRecord(expires, horizon, created int64, userID string, data []byte) []byte {
 	b := make([]byte, redisRecHeader+len(userID)+len(data))
@@ -188,8 +191,9 @@ func encodeRedisRecord(expires, horizon, created int64, userID string, data []by
 	return b
 }
 
-// decodeRedisRecord parses v; the returned Data aliases v.
-func decodeRedisRecord(v []byte) (Record, bool) {
+// decodeRedisRecord parses v. Data aliases v when v is a []byte and is a
+// copy when it is a string; UserID shares v's memory when v is a string.
+func decodeRedisRecord[T redisText](v T) (Record, bool) {
 	if len(v) < redisRecHeader || v[0] != redisRecVersion {
 		return Record{}, false
 	}
@@ -205,7 +209,7 @@ func decodeRedisRecord(v []byte) (Record, bool) {
 		Expires: time.UnixMilli(exp),
 	}
 	if d := v[redisRecHeader+n:]; len(d) > 0 {
-		rec.Data = d
+		rec.Data = []byte(d)
 	}
 	return rec, true
 }
@@ -329,7 +333,8 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, wrapRedis("get", err)
 	}
-	v, err := s.get(ctx, s.recordKey(key)).Bytes()
+	// The string, not Bytes: decoding copies only Data out of it.
+	v, err := s.get(ctx, s.recordKey(key)).Result()
 	if errors.Is(err, redis.Nil) {
 		return Record{}, ErrNotFound
 	}
@@ -459,7 +464,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 			}
 			userID, _ := r[1].(string)
 			createdHex, _ := r[2].(string)
-			created, ok := redisParseHex([]byte(createdHex))
+			created, ok := redisParseHex(createdHex)
 			if !ok || userID == "" {
 				return wrapRedis(op, errors.New("unexpected script reply"))
 			}
