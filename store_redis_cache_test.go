@@ -57,10 +57,22 @@ func (w *writeCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 // LocalCache, and the cache.
 func cachedClient(t testing.TB, srv *redistest.Server) (*redis.Client, *redis.LocalCache) {
 	t.Helper()
-	lc := redis.NewLocalCache(redis.CacheConfig{MaxEntries: 100_000, MaxStaleness: time.Minute})
+	return cachedClientDraining(t, srv, 0)
+}
+
+// cachedClientDraining is cachedClient with go-redis's drain interval (0:
+// its default, 5 ms).
+func cachedClientDraining(t testing.TB, srv *redistest.Server, drain time.Duration) (*redis.Client, *redis.LocalCache) {
+	t.Helper()
+	lc := redis.NewLocalCache(redis.CacheConfig{MaxEntries: 100_000, MaxStaleness: time.Minute, DrainInterval: drain})
 	opt := srv.Options()
 	opt.Protocol = 3
 	opt.ClientSideCache = lc
+	if drain > 0 {
+		// go-redis reads DrainInterval from ClientSideCacheConfig only, even
+		// when ClientSideCache supplies the cache.
+		opt.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: drain}
+	}
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { c.Close() })
 	return c, lc
@@ -214,6 +226,12 @@ func TestRedisClientCacheExpiryFromTheRecord(t *testing.T) {
 // separate clients), and B's cache.
 func instances(t testing.TB, cfg session.Config) (a, b *redisApp, lc *redis.LocalCache) {
 	t.Helper()
+	return instancesDraining(t, cfg, 0)
+}
+
+// instancesDraining is instances with B's drain interval given.
+func instancesDraining(t testing.TB, cfg session.Config, drain time.Duration) (a, b *redisApp, lc *redis.LocalCache) {
+	t.Helper()
 	srv := redistest.New(t)
 	keys, err := session.NewKeyRing(session.GenerateKey())
 	if err != nil {
@@ -222,7 +240,7 @@ func instances(t testing.TB, cfg session.Config) (a, b *redisApp, lc *redis.Loca
 	cfg.Keys = keys
 	prefix := redistest.Prefix()
 	a = newRedisAppWith(t, srv.Client(t), cfg, prefix)
-	bc, lc := cachedClient(t, srv)
+	bc, lc := cachedClientDraining(t, srv, drain)
 	b = newRedisAppWith(t, bc, cfg, prefix)
 	return a, b, lc
 }
@@ -410,11 +428,20 @@ func ExampleNewRedisStore_clientSideCache() {
 // milliseconds, counted from the end of A's Logout response. With B=idle, B
 // serves nothing else, so only go-redis's drainer (every 5 ms) reads the
 // invalidation; with B=busy, two goroutines keep B's connections in use with
-// requests that reach Redis.
+// requests that reach Redis. drain is B's DrainInterval (default: go-redis's
+// 5 ms).
 func BenchmarkRedisClientCacheRevocation(b *testing.B) {
-	for _, mode := range []string{"idle", "busy"} {
-		b.Run("B="+mode, func(b *testing.B) {
-			a, inst, lc := instances(b, session.Config{})
+	for _, bench := range []struct {
+		mode  string
+		drain time.Duration
+	}{{"idle", 0}, {"busy", 0}, {"idle", time.Millisecond}, {"busy", time.Millisecond}} {
+		mode := bench.mode
+		drain := "default"
+		if bench.drain > 0 {
+			drain = bench.drain.String()
+		}
+		b.Run("B="+mode+"/drain="+drain, func(b *testing.B) {
+			a, inst, lc := instancesDraining(b, session.Config{}, bench.drain)
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
 			if mode == "busy" {

@@ -413,7 +413,13 @@ func targets(t table, par parSummary, e2e []e2eRow) []string {
 	memT, ok3 := t.get("read", "ours-mem", "ns/op")
 	scsRT, ok4 := t.get("read", "scs-redis", "ns/op")
 	if ok1 && ok2 && ok3 && ok4 {
-		add("Redis with client-side caching: unchanged authenticated read within 2× the memory store's time: %s vs %s, %s — %s.", fmtTime(cachedT), fmtTime(memT), fmtRatio(cachedT/memT), verdict(cachedT <= 2*memT))
+		line := fmt.Sprintf("Redis with client-side caching: unchanged authenticated read within 2× the memory store's time: %s vs %s, %s — %s.", fmtTime(cachedT), fmtTime(memT), fmtRatio(cachedT/memT), verdict(cachedT <= 2*memT))
+		cachedC, okc := t.get("read", "ours-redis-cached", "cpu-ns/op")
+		memC, okm := t.get("read", "ours-mem", "cpu-ns/op")
+		if okc && okm && memC > 0 {
+			line += fmt.Sprintf(" Process CPU time per request: %s vs %s, %s.", fmtTime(cachedC), fmtTime(memC), fmtRatio(cachedC/memC))
+		}
+		add("%s", line)
 		add("… at most 1/20 of scs's Redis read: %s vs %s, 1/%.0f — %s.", fmtTime(cachedT), fmtTime(scsRT), scsRT/cachedT, verdict(cachedT*20 <= scsRT))
 		add("… with no round trip: %s round trips per read (the first read after the login fills the cache) — %s.", fmtCount(cachedRT), verdict(cachedRT < 0.01))
 	}
