@@ -69,8 +69,10 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // when it changes, is deleted or expires, so a Logout, LogoutAll, update or
 // idle extension on one instance reaches the others after a delay of a few
 // milliseconds (go-redis reads an idle connection's invalidations every
-// CacheConfig.DrainInterval, 5 ms by default); CacheConfig.MaxStaleness is
-// the only hard bound, for invalidations held back by a network partition.
+// 5 ms, or every DrainInterval of Options.ClientSideCacheConfig, which
+// go-redis v9.23 reads from there even when ClientSideCache supplies the
+// cache); CacheConfig.MaxStaleness is the only hard bound, for
+// invalidations held back by a network partition.
 // The store's own writes drop what they change from its cache at once, and
 // expiry is checked from the record on every read, so a stale entry can
 // end a session early but never extend one. go-redis caches only for a
