@@ -88,7 +88,19 @@ func TestRedisClientCacheConformance(t *testing.T) {
 
 func TestRedisClientCacheServesUnchangedReadsWithoutRoundTrip(t *testing.T) {
 	t.Parallel()
-	client, lc := cachedClient(t, redistest.New(t))
+	srv := redistest.New(t)
+	// Also with ClientSideCacheConfig set next to ClientSideCache, for its
+	// DrainInterval: the store still finds the cache.
+	for _, drain := range []time.Duration{0, time.Millisecond} {
+		t.Run("drain="+drain.String(), func(t *testing.T) {
+			t.Parallel()
+			testCachedReads(t, srv, drain)
+		})
+	}
+}
+
+func testCachedReads(t *testing.T, srv *redistest.Server, drain time.Duration) {
+	client, lc := cachedClientDraining(t, srv, drain)
 	wc := &writeCounter{}
 	client.AddHook(wc)
 	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
