@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessionauth/session"
+	"golang.org/x/crypto/bcrypt"
 )
 
 const (
@@ -292,3 +293,46 @@ type quietRedisLog struct{}
 func (quietRedisLog) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quietRedisLog{}) }
+
+// cheapHash is a bcrypt hash at the lowest cost (about 1 ms), so tests can
+// fail many logins without paying for argon2id each time.
+func cheapHash(t *testing.T, pw string) string {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(h)
+}
+
+func envFunc(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// startRun runs the server with env until the test ends and returns its
+// address and log.
+func startRun(t *testing.T, env map[string]string) (addr string, logs *syncBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, envFunc(env), logs, func(a string) { addrc <- a }) }()
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		cancel()
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-errc; err != nil {
+				t.Errorf("run returned %v after shutdown", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return addr, logs, stop
+}

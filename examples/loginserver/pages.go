@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -29,6 +28,39 @@ type pageData struct {
 	Error    string
 	// DemoUser and DemoPassword, when set, are shown as a hint on the form.
 	DemoUser, DemoPassword string
+}
+
+// home is the HTML page: the sign-in form, or who you are and your sessions.
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	// The page differs per user: never cache it, so the back button after
+	// sign-out cannot show it again.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Vary", "Cookie")
+	user, ok, err := a.currentUser(w, r)
+	if err != nil {
+		a.renderPage(w, http.StatusServiceUnavailable, pageData{Error: "Your account could not be loaded right now. Please try again."})
+		return
+	}
+	if !ok {
+		a.renderPage(w, http.StatusOK, a.signInPage("", ""))
+		return
+	}
+	data := pageData{SignedIn: true, Username: user.Username, UserID: user.ID}
+	rows, err := a.sessionRows(r)
+	if err != nil {
+		a.log.ErrorContext(r.Context(), "list sessions", "user_id", user.ID, "error", err)
+		data.Error = "Your sessions could not be listed right now."
+	}
+	data.Sessions = rows
+	a.renderPage(w, http.StatusOK, data)
+}
+
+func (a *app) signInPage(username, errMsg string) pageData {
+	d := pageData{Username: username, Error: errMsg}
+	if a.demoHint {
+		d.DemoUser, d.DemoPassword = a.demoUser, defaultDemoPassword
+	}
+	return d
 }
 
 // renderPage renders into a buffer first, so a template error never sends
@@ -65,37 +97,4 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
-}
-
-// deviceLabel turns a user agent into "Firefox on Windows". It is a rough
-// guess for display only; the full user agent is shown on hover.
-func deviceLabel(ua string) string {
-	if ua == "" {
-		return "Unknown device"
-	}
-	browser := ""
-	for _, b := range []struct{ token, name string }{
-		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"},
-		{"HeadlessChrome/", "Headless Chrome"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"},
-	} {
-		if strings.Contains(ua, b.token) {
-			browser = b.name
-			break
-		}
-	}
-	if browser == "" {
-		// A non-browser client such as "curl/8.5.0": its product name.
-		name, _, _ := strings.Cut(ua, "/")
-		name, _, _ = strings.Cut(name, " ")
-		return truncate(name, 40)
-	}
-	for _, o := range []struct{ token, name string }{
-		{"Windows", "Windows"}, {"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"},
-		{"CrOS", "ChromeOS"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"},
-	} {
-		if strings.Contains(ua, o.token) {
-			return browser + " on " + o.name
-		}
-	}
-	return browser
 }

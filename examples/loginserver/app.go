@@ -1,0 +1,73 @@
+package main
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/sessionauth/session"
+)
+
+// appConfig is what newApp needs. Tests fill it directly; main reads it from
+// the environment.
+type appConfig struct {
+	Sessions session.Config
+	Users    UserStore
+	Log      *slog.Logger
+	// DemoHint shows the demo account's credentials on the sign-in page
+	// (only while the built-in default password is in use).
+	DemoHint bool
+	DemoUser string
+	// Now is the clock of the login throttles; nil means time.Now.
+	Now func() time.Time
+	// HashSlots bounds concurrent password hashes (each takes about 19 MiB);
+	// 0 means max(2, GOMAXPROCS). HashSlotWait is how long a request waits
+	// for a slot before answering 503; 0 means 2 seconds.
+	HashSlots    int
+	HashSlotWait time.Duration
+}
+
+// app holds the server's dependencies; its methods are the HTTP handlers.
+type app struct {
+	sessions *session.Manager
+	users    UserStore
+	log      *slog.Logger
+	// Failed logins are throttled per account and per client address.
+	// Addresses get a higher limit: many people can share one (NAT, offices).
+	accounts, addrs *session.Throttle
+	hashSlots       chan struct{}
+	slotWait        time.Duration
+	demoHint        bool
+	demoUser        string
+}
+
+func newApp(c appConfig) (*app, error) {
+	m, err := session.New(c.Sessions)
+	if err != nil {
+		return nil, err
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.HashSlots <= 0 {
+		c.HashSlots = max(2, runtime.GOMAXPROCS(0))
+	}
+	if c.HashSlotWait <= 0 {
+		c.HashSlotWait = 2 * time.Second
+	}
+	return &app{
+		sessions: m,
+		users:    c.Users,
+		log:      c.Log,
+		accounts: session.NewThrottle(session.ThrottleConfig{
+			MaxFailures: 5, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: 15 * time.Minute, Now: c.Now,
+		}),
+		addrs: session.NewThrottle(session.ThrottleConfig{
+			MaxFailures: 50, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: 15 * time.Minute, Now: c.Now,
+		}),
+		hashSlots: make(chan struct{}, c.HashSlots),
+		slotWait:  c.HashSlotWait,
+		demoHint:  c.DemoHint,
+		demoUser:  c.DemoUser,
+	}, nil
+}
