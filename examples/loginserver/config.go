@@ -10,6 +10,10 @@ import (
 // Defaults of the demo account, printed at start-up when DEMO_PASSWORD is not
 // set. Replace the user store before going to production (users.go).
 const (
+	// defaultShutdownTimeout is how long requests in flight may take to
+	// finish after SIGTERM; Kubernetes waits 30 s before it kills.
+	defaultShutdownTimeout = 10 * time.Second
+
 	defaultDemoUser     = "demo"
 	defaultDemoPassword = "correct-horse-battery-staple"
 )
@@ -26,6 +30,7 @@ type config struct {
 	DemoPassword    string        // DEMO_PASSWORD
 	DemoPasswordSet bool          // DEMO_PASSWORD was set (then it is never printed)
 	InsecureCookies bool          // INSECURE_COOKIES=1
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 }
 
 // loadConfig reads the configuration through getenv (os.Getenv in main).
@@ -39,6 +44,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.Addr == "" {
 		c.Addr = "localhost:8080"
 	}
+	c.ShutdownTimeout = defaultShutdownTimeout
 	if v := getenv("SESSION_KEYS"); v != "" {
 		keys, err := session.ParseKeyRing(v)
 		if err != nil {
@@ -56,14 +62,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"SESSION_IDLE_TIMEOUT", &c.IdleTimeout}, {"SESSION_LIFETIME", &c.Lifetime}} {
+	}{{"SESSION_IDLE_TIMEOUT", &c.IdleTimeout}, {"SESSION_LIFETIME", &c.Lifetime}, {"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}} {
 		v := getenv(d.name)
 		if v == "" {
 			continue
 		}
 		t, err := time.ParseDuration(v)
 		if err != nil || t < time.Second {
-			return c, fmt.Errorf("%s: want a Go duration of at least 1s, like 30m or 24h; got %q", d.name, v)
+			return c, fmt.Errorf("%s: want a Go duration of at least 1s, like 30s or 24h; got %q", d.name, v)
 		}
 		*d.dst = t
 	}
