@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/netip"
@@ -29,21 +27,16 @@ type errBadRequest struct {
 
 func (e *errBadRequest) Error() string { return e.msg }
 
-// readCredentials decodes a JSON or (when allowForm) form body, capped at
-// maxBodyBytes.
+// readCredentials decodes a strict JSON body (see decodeStrict) or, when
+// allowForm, a form, capped at maxBodyBytes.
 func readCredentials(w http.ResponseWriter, r *http.Request, allowForm bool) (credentials, error) {
 	var c credentials
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
 	case mt == "application/json":
-		dec := json.NewDecoder(r.Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
+		if err := decodeStrict(r.Body, maxBodyBytes, &c); err != nil {
 			return c, bodyError(err)
-		}
-		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-			return c, &errBadRequest{http.StatusBadRequest, "malformed JSON body: trailing data"}
 		}
 	case allowForm && mt == "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
@@ -68,9 +61,16 @@ func readCredentials(w http.ResponseWriter, r *http.Request, allowForm bool) (cr
 	return c, nil
 }
 
+// bodyError turns an error from reading a body into a 400 whose message says
+// what was wrong: too large, malformed, or (for JSON) which key was refused.
 func bodyError(err error) error {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok || errors.Is(err, errJSONTooLarge) {
 		return &errBadRequest{http.StatusBadRequest, fmt.Sprintf("request body larger than %d bytes", maxBodyBytes)}
+	}
+	for _, e := range []error{errJSONNotObject, errJSONTrailing, errJSONUnknownKey, errJSONCaseVariant, errJSONDuplicate, errJSONFieldType} {
+		if errors.Is(err, e) {
+			return &errBadRequest{http.StatusBadRequest, err.Error()}
+		}
 	}
 	return &errBadRequest{http.StatusBadRequest, "malformed request body"}
 }
