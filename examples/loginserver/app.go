@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"net/http"
 	"runtime"
 	"time"
 
@@ -42,6 +43,15 @@ type app struct {
 }
 
 func newApp(c appConfig) (*app, error) {
+	a := &app{}
+	// Browsers get pages, API clients JSON, when RequireAuth turns a request
+	// away or the store fails.
+	if c.Sessions.Unauthenticated == nil {
+		c.Sessions.Unauthenticated = http.HandlerFunc(a.unauthenticated)
+	}
+	if c.Sessions.ErrorHandler == nil {
+		c.Sessions.ErrorHandler = a.storeUnavailable
+	}
 	m, err := session.New(c.Sessions)
 	if err != nil {
 		return nil, err
@@ -55,7 +65,7 @@ func newApp(c appConfig) (*app, error) {
 	if c.HashSlotWait <= 0 {
 		c.HashSlotWait = 2 * time.Second
 	}
-	return &app{
+	*a = app{
 		sessions: m,
 		users:    c.Users,
 		log:      c.Log,
@@ -69,5 +79,6 @@ func newApp(c appConfig) (*app, error) {
 		slotWait:  c.HashSlotWait,
 		demoHint:  c.DemoHint,
 		demoUser:  c.DemoUser,
-	}, nil
+	}
+	return a, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -252,6 +253,13 @@ func (b *browser) get(path string) *response {
 	return b.do(httptest.NewRequest("GET", path, nil))
 }
 
+// page GETs path as a browser navigation (Accept: text/html).
+func (b *browser) page(path string) *response {
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	return b.do(req)
+}
+
 func (b *browser) postJSON(path, body string) *response {
 	req := httptest.NewRequest("POST", path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -335,4 +343,55 @@ func startRun(t *testing.T, env map[string]string) (addr string, logs *syncBuffe
 	}
 	t.Cleanup(stop)
 	return addr, logs, stop
+}
+
+// wantBody fails unless the body contains every one of want.
+func wantBody(t *testing.T, r *response, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(r.body, w) {
+			t.Errorf("body lacks %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Fatalf("body:\n%s", r.body)
+	}
+}
+
+// focused returns the id of the input with autofocus, or "".
+func (r *response) focused() string {
+	m := regexp.MustCompile(`<input id="([a-z_]+)"[^>]* autofocus`).FindAllStringSubmatch(r.body, -1)
+	if len(m) != 1 {
+		return ""
+	}
+	return m[0][1]
+}
+
+// invalid returns the ids of the inputs marked aria-invalid.
+func (r *response) invalid() []string {
+	var ids []string
+	for _, m := range regexp.MustCompile(`<input id="([a-z_]+)"[^>]* aria-invalid="true"`).FindAllStringSubmatch(r.body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
+// loginDirect signs uid in through the Manager alone, without a password
+// hash, and returns the session cookie: for tests that need many sessions.
+func (e *env) loginDirect(uid string) *http.Cookie {
+	e.t.Helper()
+	h := e.app.sessions.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := e.app.sessions.Login(w, r, uid); err != nil {
+			e.t.Error(err)
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/", nil))
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == session.DefaultCookieName {
+			return &http.Cookie{Name: c.Name, Value: c.Value}
+		}
+	}
+	e.t.Fatal("direct login set no cookie")
+	return nil
 }

@@ -16,32 +16,33 @@ import (
 // password hash as a known one, so neither the answer nor its timing tells
 // whether an account exists.
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
-	c, err := readCredentials(w, r, true)
-	if err != nil {
-		a.fail(w, r, err.(*errBadRequest).status, err.Error(), "")
+	c, p := readCredentials(w, r, true)
+	if p != nil {
+		a.answer(w, r, p, "signin", a.signInData(c.Username))
 		return
 	}
 	name, nameErr := normalizeUsername(c.Username)
 	keys := newLoginKeys(name, nameErr == nil, clientAddr(r))
-	if a.throttled(w, r, keys) {
+	if p := a.throttled(r, keys); p != nil {
+		a.answer(w, r, p, "signin", a.signInData(c.Username))
 		return
 	}
 	release, ok := a.acquireHashSlot(r.Context())
 	if !ok {
-		w.Header().Set("Retry-After", "1")
-		a.fail(w, r, http.StatusServiceUnavailable, "server busy, try again", name)
+		a.answer(w, r, errServerBusy, "signin", a.signInData(c.Username))
 		return
 	}
 	defer release()
 	// Checked again now that this request holds a slot: at most HashSlots
 	// guesses can be in flight between the check and the Fail below.
-	if a.throttled(w, r, keys) {
+	if p := a.throttled(r, keys); p != nil {
+		a.answer(w, r, p, "signin", a.signInData(c.Username))
 		return
 	}
 
 	user, err := a.checkPassword(r.Context(), name, nameErr == nil, c.Password)
 	if err != nil {
-		a.fail(w, r, http.StatusServiceUnavailable, "user store unavailable", name)
+		a.answer(w, r, errUserStoreDown, "signin", a.signInData(c.Username))
 		return
 	}
 	if user.ID == "" {
@@ -49,32 +50,45 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 			a.accounts.Fail(keys.user, keys.pair)
 		}
 		a.addrs.Fail(keys.addr)
-		// The username is not logged: people type passwords into it by mistake.
-		a.log.InfoContext(r.Context(), "login failed", "addr", clientAddr(r))
-		a.fail(w, r, http.StatusUnauthorized, "invalid credentials", name)
+		// Neither the username (people type passwords into it by mistake)
+		// nor the full address is logged.
+		a.log.InfoContext(r.Context(), "login failed", "network", clientNetwork(r))
+		a.answer(w, r, errInvalidCredentials, "signin", a.signInData(c.Username))
 		return
 	}
 	a.accounts.Reset(keys.user, keys.pair) // never the address key: see session.Throttle
 
-	var opts []session.LoginOption
-	if c.Remember {
-		opts = append(opts, session.RememberMe())
-	}
-	if err := a.sessions.Login(w, r, user.ID, opts...); err != nil {
-		a.log.ErrorContext(r.Context(), "login: session store", "user_id", user.ID, "error", err)
-		a.fail(w, r, http.StatusServiceUnavailable, "session store unavailable", name)
+	if err := a.signIn(w, r, user, c.Remember); err != nil {
+		a.answer(w, r, errSessionStoreDown, "signin", a.signInData(c.Username))
 		return
 	}
-	// Shown in the devices list. Saved with the session before the response.
-	s := session.FromContext(r.Context())
-	s.Set("ua", strings.ToValidUTF8(truncate(r.UserAgent(), maxUserAgent), ""))
-	a.log.InfoContext(r.Context(), "signed in", "user_id", user.ID, "session", s.ID(), "remember", c.Remember)
-
 	if isForm(r) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
 	writeJSON(w, http.StatusOK, userJSON{ID: user.ID, Username: user.Username})
+}
+
+// signIn starts a new session for user and saves, for the sessions list,
+// the device it came from: the user agent and the coarse network.
+func (a *app) signIn(w http.ResponseWriter, r *http.Request, user User, remember bool) error {
+	var opts []session.LoginOption
+	if remember {
+		opts = append(opts, session.RememberMe())
+	}
+	if err := a.sessions.Login(w, r, user.ID, opts...); err != nil {
+		a.log.ErrorContext(r.Context(), "login: session store", "user_id", user.ID, "error", err)
+		return err
+	}
+	// Saved with the session before the response is written.
+	s := session.FromContext(r.Context())
+	s.Set(valueUserAgent, strings.ToValidUTF8(truncate(r.UserAgent(), maxUserAgent), ""))
+	network := clientNetwork(r)
+	if network != "" {
+		s.Set(valueNetwork, network)
+	}
+	a.log.InfoContext(r.Context(), "signed in", "user_id", user.ID, "session", s.ID(), "remember", remember, "network", network)
+	return nil
 }
 
 // checkPassword returns the user if pw is theirs, or a zero User. Unknown and
@@ -95,6 +109,15 @@ func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw str
 		a.log.ErrorContext(ctx, "user store", "error", err)
 		return User{}, err
 	}
+	if !a.verifyPassword(ctx, u, pw) {
+		return User{}, nil
+	}
+	return u, nil
+}
+
+// verifyPassword reports whether pw is u's password, and upgrades a hash
+// below policy while the password is at hand.
+func (a *app) verifyPassword(ctx context.Context, u User, pw string) bool {
 	match, rehash, err := session.VerifyPassword(pw, u.PasswordHash)
 	if err != nil && !errors.Is(err, session.ErrPasswordTooLong) {
 		// A stored hash that cannot be checked is bad data: log which user,
@@ -102,7 +125,7 @@ func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw str
 		a.log.ErrorContext(ctx, "stored password hash unusable", "user_id", u.ID, "error", err)
 	}
 	if !match {
-		return User{}, nil
+		return false
 	}
 	if rehash {
 		if h, err := session.HashPassword(pw); err == nil {
@@ -114,5 +137,5 @@ func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw str
 			}
 		}
 	}
-	return u, nil
+	return true
 }

@@ -112,7 +112,7 @@ func TestLoginSameAnswerForUnknownUserAndWrongPassword(t *testing.T) {
 	// Form failures: the page again, 401, the same message.
 	r := e.browser("192.0.2.9:1").postForm("/login", url.Values{"username": {"nobody"}, "password": {"x"}})
 	wantStatus(t, r, http.StatusUnauthorized)
-	if !strings.Contains(r.body, "invalid credentials") || !strings.Contains(r.body, `value="nobody"`) {
+	if !strings.Contains(r.body, "That username and password do not match.") || !strings.Contains(r.body, `value="nobody"`) {
 		t.Fatalf("form failure page: %s", r.body)
 	}
 }

@@ -14,7 +14,7 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 		// The cookie is expired anyway; the record ends with its timeout.
 		a.log.ErrorContext(r.Context(), "logout: session store", "user_id", uid, "error", err)
 		if !isForm(r) {
-			writeError(w, http.StatusServiceUnavailable, "session store unavailable")
+			writeError(w, http.StatusServiceUnavailable, errSessionStoreDown.code)
 			return
 		}
 	} else if uid != "" {
@@ -28,7 +28,7 @@ func (a *app) logoutAll(w http.ResponseWriter, r *http.Request) {
 	uid := session.FromContext(r.Context()).UserID()
 	if err := a.sessions.LogoutAll(r.Context(), uid); err != nil {
 		a.log.ErrorContext(r.Context(), "logout-all: session store", "user_id", uid, "error", err)
-		a.fail(w, r, http.StatusServiceUnavailable, "session store unavailable", "")
+		a.answer(w, r, errSessionStoreDown, "error", pageData{})
 		return
 	}
 	a.log.InfoContext(r.Context(), "signed out everywhere", "user_id", uid)

@@ -2,79 +2,132 @@ package main
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"fmt"
 	"html/template"
 	"net/http"
 	"time"
+
+	"github.com/sessionauth/session"
 )
 
-//go:embed page.html
-var pageHTML string
+// valueNotice is the session value that carries a one-time notice to the
+// next page ("Your password was changed..."), shown once and removed.
+const valueNotice = "notice"
 
-// page is the one HTML page. html/template escapes every value, including
-// the user agents shown in the sessions list.
-var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"ago": ago,
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-}).Parse(pageHTML))
+//go:embed templates
+var templateFS embed.FS
 
-// pageData is what page.html shows.
+// pages are the HTML pages, each layout.html around one page template.
+// html/template escapes every value, user agents included; the pages have
+// no scripts (the Content-Security-Policy allows none).
+var pages = func() map[string]*template.Template {
+	layout := template.Must(template.New("layout").Funcs(template.FuncMap{
+		"ago": ago,
+		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	}).ParseFS(templateFS, "templates/layout.html"))
+	m := map[string]*template.Template{}
+	for _, name := range []string{"signin", "signup", "account", "password", "error"} {
+		m[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+	}
+	return m
+}()
+
+// pageData is what the pages show.
 type pageData struct {
-	SignedIn bool
-	Username string // the signed-in user, or the name to refill the form with
-	UserID   string
-	Sessions []sessionJSON
-	Error    string
+	User     *User  // the signed-in user; nil on the sign-in and sign-up pages
+	Username string // the name to refill a form with
+	Notice   string // a one-time notice, such as "Your password was changed"
+	Error    string // what went wrong, in words for people
+	Focus    string // the id of the input to focus
+	// Sessions are the rows of the account page; MoreSessions counts the
+	// sessions left out.
+	Sessions     []sessionJSON
+	MoreSessions int
 	// DemoUser and DemoPassword, when set, are shown as a hint on the form.
 	DemoUser, DemoPassword string
+	Rules                  rules
 }
 
-// home is the HTML page: the sign-in form, or who you are and your sessions.
+// rules are the username and password rules, shown before they are broken.
+type rules struct {
+	MinUsername, MaxUsername, MinPassword int
+}
+
+var formRules = rules{MinUsername: minUsernameLen, MaxUsername: maxUsernameLen, MinPassword: passwordPolicy.MinLength}
+
+// render renders a page into a buffer first, so a template error never sends
+// half a page. Pages differ per user and are never cached, so the back
+// button after sign-out cannot show one again.
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	d.Rules = formRules
+	var buf bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
+		a.log.ErrorContext(r.Context(), "render page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Cookie")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// home is GET /: the sign-in form, or the account page with the sessions.
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	// The page differs per user: never cache it, so the back button after
-	// sign-out cannot show it again.
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Vary", "Cookie")
 	user, ok, err := a.currentUser(w, r)
 	if err != nil {
-		a.renderPage(w, http.StatusServiceUnavailable, pageData{Error: "Your account could not be loaded right now. Please try again."})
+		a.render(w, r, http.StatusServiceUnavailable, "error", pageData{Error: errUserStoreDown.human})
 		return
 	}
 	if !ok {
-		a.renderPage(w, http.StatusOK, a.signInPage("", ""))
+		a.render(w, r, http.StatusOK, "signin", a.signInData(""))
 		return
 	}
-	data := pageData{SignedIn: true, Username: user.Username, UserID: user.ID}
-	rows, err := a.sessionRows(r)
+	d := pageData{User: &user, Notice: session.FromContext(r.Context()).Pop(valueNotice)}
+	d.Sessions, d.MoreSessions, err = a.sessionRows(r)
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "list sessions", "user_id", user.ID, "error", err)
-		data.Error = "Your sessions could not be listed right now."
+		d.Error = "Your sessions cannot be listed right now. Please try again in a minute."
 	}
-	data.Sessions = rows
-	a.renderPage(w, http.StatusOK, data)
+	a.render(w, r, http.StatusOK, "account", d)
 }
 
-func (a *app) signInPage(username, errMsg string) pageData {
-	d := pageData{Username: username, Error: errMsg}
+// signInData is the sign-in page, with username filled in (focus then goes
+// to the password).
+func (a *app) signInData(username string) pageData {
+	d := pageData{Username: username, Focus: "username"}
+	if username != "" {
+		d.Focus = "password"
+	}
 	if a.demoHint {
 		d.DemoUser, d.DemoPassword = a.demoUser, defaultDemoPassword
 	}
 	return d
 }
 
-// renderPage renders into a buffer first, so a template error never sends
-// half a page.
-func (a *app) renderPage(w http.ResponseWriter, status int, d pageData) {
-	var buf bytes.Buffer
-	if err := page.Execute(&buf, d); err != nil {
-		a.log.Error("render page", "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+// signupPage is GET /signup. A signed-in user goes to the account page.
+func (a *app) signupPage(w http.ResponseWriter, r *http.Request) {
+	if session.FromContext(r.Context()).UserID() != "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	a.render(w, r, http.StatusOK, "signup", pageData{Focus: "username"})
+}
+
+// passwordPage is GET /password (behind RequireAuth).
+func (a *app) passwordPage(w http.ResponseWriter, r *http.Request) {
+	user, ok, err := a.currentUser(w, r)
+	switch {
+	case err != nil:
+		a.render(w, r, http.StatusServiceUnavailable, "error", pageData{Error: errUserStoreDown.human})
+	case !ok:
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	default:
+		a.render(w, r, http.StatusOK, "password", pageData{User: &user, Focus: "current_password"})
+	}
 }
 
 // ago formats a past time as "just now", "5 minutes ago", "3 hours ago"...

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -55,6 +57,60 @@ func TestRegisterCreatesAccountOrSaysWhyNot(t *testing.T) {
 	wantStatus(t, b.postJSON("/register", `{"username":"yuki","password":"パスワードはとても長いです。"}`), http.StatusBadRequest) // 14 characters
 	wantStatus(t, b.postJSON("/register", `{"username":"yuki","password":"パスワードはとても長いですね。"}`), http.StatusCreated)
 	wantStatus(t, b.login("yuki", "パスワードはとても長いですね。"), http.StatusOK)
-	// Register takes JSON only.
-	wantStatus(t, b.postForm("/register", url.Values{"username": {"carol"}, "password": {pw}}), http.StatusUnsupportedMediaType)
+	// Other content types: 415.
+	req := httptest.NewRequest("POST", "/register", strings.NewReader("carol:"+pw))
+	req.Header.Set("Content-Type", "text/plain")
+	wantStatus(t, b.do(req), http.StatusUnsupportedMediaType)
+}
+
+// The sign-up form creates the account, signs it in on this device and
+// greets it once.
+func TestSignupFormSignsInAndWelcomes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	r := b.postForm("/register", url.Values{"username": {"Zed"}, "password": {"a perfectly long passphrase"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	if r.cookie() == nil {
+		t.Fatal("sign-up did not sign in")
+	}
+	r = b.get("/")
+	wantBody(t, r, `Signed in as <span id="username">zed</span>`, "Welcome! Your account is ready and you are signed in.")
+	if r = b.get("/"); strings.Contains(r.body, "Welcome!") {
+		t.Fatal("the welcome was shown twice")
+	}
+}
+
+// Sign-up errors on the page are sentences, keep what was typed in the
+// username, and focus the field to fix; the API codes stay out of the page.
+func TestSignupFormErrorsInWords(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tests := []struct {
+		name, user, pw string
+		status         int
+		human, field   string
+	}{
+		{"taken", "Demo", "a perfectly long passphrase", http.StatusConflict, "That username is taken. Please choose another one.", "username"},
+		{"bad username", "b o b", "a perfectly long passphrase", http.StatusBadRequest, "Choose a username of 3 to 64 characters", "username"},
+		{"weak password", "bobby", "too short", http.StatusBadRequest, "Use at least 15 characters for your password.", "password"},
+		{"no password", "bobby", "", http.StatusBadRequest, "Enter your password.", "password"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := e.browser("192.0.2.1:1").postForm("/register", url.Values{"username": {tc.user}, "password": {tc.pw}})
+			wantStatus(t, r, tc.status)
+			wantBody(t, r, tc.human, `value="`+html.EscapeString(tc.user)+`"`, `id="signup-form"`)
+			if f := r.focused(); f != tc.field {
+				t.Fatalf("focus on %q, want %q", f, tc.field)
+			}
+			if got := r.invalid(); len(got) != 1 || got[0] != tc.field {
+				t.Fatalf("invalid fields %v", got)
+			}
+			if r.cookie() != nil {
+				t.Fatal("a refused sign-up set a cookie")
+			}
+		})
+	}
 }

@@ -5,17 +5,6 @@ import (
 	"net/http"
 )
 
-// fail answers an error: the sign-in page with a message for HTML forms,
-// JSON {"error": msg} for everyone else.
-func (a *app) fail(w http.ResponseWriter, r *http.Request, status int, msg, username string) {
-	if isForm(r) {
-		w.Header().Set("Cache-Control", "no-store")
-		a.renderPage(w, status, a.signInPage(username, msg))
-		return
-	}
-	writeError(w, status, msg)
-}
-
 // done answers a successful POST without a body: 303 to / for forms, 204 for
 // API clients.
 func (a *app) done(w http.ResponseWriter, r *http.Request) {
@@ -25,6 +14,28 @@ func (a *app) done(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// unauthenticated answers a request RequireAuth turned away: browsers go to
+// the sign-in page, API clients get 401.
+func (a *app) unauthenticated(w http.ResponseWriter, r *http.Request) {
+	if wantsHTML(r) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	writeError(w, http.StatusUnauthorized, "not authenticated")
+}
+
+// storeUnavailable answers a request the session store failed (the Manager
+// has logged the cause): 503, a page for browsers, JSON for API clients.
+// Never 401: the client must not think it was signed out.
+func (a *app) storeUnavailable(w http.ResponseWriter, r *http.Request, _ error) {
+	if wantsHTML(r) {
+		a.render(w, r, http.StatusServiceUnavailable, "error", pageData{Error: errSessionStoreDown.human})
+		return
+	}
+	writeError(w, http.StatusServiceUnavailable, errSessionStoreDown.code)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

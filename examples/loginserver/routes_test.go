@@ -9,23 +9,35 @@ import (
 	"testing"
 )
 
-// Cross-origin POSTs are refused, the login form included.
+// Cross-origin POSTs are refused, the login form included, and change
+// nothing: a signed-in victim's sessions and password survive every one.
 func TestCrossOriginPostsAreRefusedLoginIncluded(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	for _, path := range []string{"/login", "/logout", "/logout-all", "/register"} {
+	victim, phone := e.browser("192.0.2.1:1"), e.browser("192.0.2.2:1")
+	victim.mustLogin()
+	phone.mustLogin()
+	var list []sessionJSON
+	phone.get("/sessions").json(t, &list)
+	form := url.Values{"username": {testUser}, "password": {testPassword}, "current_password": {testPassword}, "new_password": {newPassword}}
+	for _, path := range []string{"/login", "/logout", "/logout-all", "/register", "/password", "/sessions/" + list[0].ID + "/logout"} {
 		for name, hdr := range map[string][2]string{
 			"sec-fetch-site": {"Sec-Fetch-Site", "cross-site"},
 			"origin":         {"Origin", "https://evil.example"},
 		} {
-			req := httptest.NewRequest("POST", path, strings.NewReader("username=demo&password="+testPassword))
+			req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set(hdr[0], hdr[1])
-			r := e.browser("192.0.2.1:1").do(req)
+			r := victim.do(req)
 			if r.StatusCode != http.StatusForbidden || r.cookie() != nil {
 				t.Errorf("%s by %s: status %d, cookie %v", path, name, r.StatusCode, r.cookie())
 			}
 		}
+	}
+	wantStatus(t, victim.get("/me"), http.StatusOK)
+	wantStatus(t, phone.get("/me"), http.StatusOK)
+	if u, _ := e.users.ByID(t.Context(), e.demo.ID); u.PasswordHash != testHash() {
+		t.Fatal("a cross-origin POST changed the password")
 	}
 	// The same form from our own origin works.
 	wantStatus(t, e.browser("192.0.2.1:1").postForm("/login", url.Values{"username": {testUser}, "password": {testPassword}}), http.StatusSeeOther)
@@ -39,6 +51,9 @@ func TestAuthEndpointsArePostOnly(t *testing.T) {
 		{"GET", "/logout", "POST"},
 		{"GET", "/logout-all", "POST"},
 		{"PUT", "/register", "POST"},
+		{"GET", "/sessions/0123456789abcdef/logout", "POST"},
+		{"DELETE", "/password", "GET, HEAD, POST"},
+		{"POST", "/signup", "GET, HEAD"},
 		{"POST", "/me", "GET, HEAD"},
 		{"DELETE", "/sessions", "GET, HEAD"},
 		{"POST", "/", "GET, HEAD"},

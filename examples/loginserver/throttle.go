@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"math"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 )
 
-// throttled answers 429 with Retry-After when a key is locked. It never
+// throttled returns the 429 to answer when a key is locked, or nil. It never
 // sleeps: a locked client gets its answer at once.
 //
 // Three keys: the address (many failures, any accounts), the account from
@@ -17,7 +15,7 @@ import (
 // only addresses that have already failed for this account, so an attacker
 // who keeps an account locked from elsewhere never locks out its owner, while
 // each attacking address still gets only a handful of guesses.
-func (a *app) throttled(w http.ResponseWriter, r *http.Request, k loginKeys) bool {
+func (a *app) throttled(r *http.Request, k loginKeys) *problem {
 	wait, ok := a.addrs.Check(k.addr)
 	if k.pair != "" {
 		keys := []string{k.pair}
@@ -28,13 +26,11 @@ func (a *app) throttled(w http.ResponseWriter, r *http.Request, k loginKeys) boo
 		wait, ok = max(wait, w2), ok && ok2
 	}
 	if ok {
-		return false
+		return nil
 	}
-	secs := int(math.Ceil(wait.Seconds()))
-	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	a.log.WarnContext(r.Context(), "login throttled", "addr", clientAddr(r), "retry_after_s", secs)
-	a.fail(w, r, http.StatusTooManyRequests, "too many failed sign-in attempts; try again later", "")
-	return true
+	p := errThrottled(wait)
+	a.log.WarnContext(r.Context(), "login throttled", "network", clientNetwork(r), "retry_after_s", p.retryAfter)
+	return p
 }
 
 // loginKeys are the throttle keys of one sign-in attempt; user and pair are

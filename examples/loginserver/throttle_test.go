@@ -33,7 +33,7 @@ func TestThrottleLocksAccountForAddressesThatFailed(t *testing.T) {
 	// The form gets the page with the message, and the same header.
 	r = b.postForm("/login", url.Values{"username": {testUser}, "password": {testPassword}})
 	wantStatus(t, r, http.StatusTooManyRequests)
-	if r.Header.Get("Retry-After") == "" || !strings.Contains(r.body, "too many failed sign-in attempts") {
+	if r.Header.Get("Retry-After") == "" || !strings.Contains(r.body, "Too many failed attempts. For your safety, please wait about a minute") {
 		t.Fatalf("form 429: %v %s", r.Header, r.body)
 	}
 	// A new address gets one guess, and is then locked out of the account too.
