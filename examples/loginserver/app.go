@@ -40,6 +40,9 @@ type app struct {
 	slotWait        time.Duration
 	demoHint        bool
 	demoUser        string
+	// cookieNames are the names the session cookie may have, to tell a
+	// visitor whose session ended from a new one.
+	cookieNames []string
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -75,10 +78,14 @@ func newApp(c appConfig) (*app, error) {
 		addrs: session.NewThrottle(session.ThrottleConfig{
 			MaxFailures: 50, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: 15 * time.Minute, Now: c.Now,
 		}),
-		hashSlots: make(chan struct{}, c.HashSlots),
-		slotWait:  c.HashSlotWait,
-		demoHint:  c.DemoHint,
-		demoUser:  c.DemoUser,
+		hashSlots:   make(chan struct{}, c.HashSlots),
+		slotWait:    c.HashSlotWait,
+		demoHint:    c.DemoHint,
+		demoUser:    c.DemoUser,
+		cookieNames: []string{session.DefaultCookieName, session.DefaultInsecureCookieName},
+	}
+	if n := c.Sessions.Cookie.Name; n != "" {
+		a.cookieNames = []string{n}
 	}
 	return a, nil
 }

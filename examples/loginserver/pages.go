@@ -35,6 +35,7 @@ var pages = func() map[string]*template.Template {
 
 // pageData is what the pages show.
 type pageData struct {
+	Page     string // the template's name, set by render
 	User     *User  // the signed-in user; nil on the sign-in and sign-up pages
 	Username string // the name to refill a form with
 	Notice   string // a one-time notice, such as "Your password was changed"
@@ -60,7 +61,7 @@ var formRules = rules{MinUsername: minUsernameLen, MaxUsername: maxUsernameLen, 
 // half a page. Pages differ per user and are never cached, so the back
 // button after sign-out cannot show one again.
 func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
-	d.Rules = formRules
+	d.Page, d.Rules = name, formRules
 	var buf bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
 		a.log.ErrorContext(r.Context(), "render page", "page", name, "error", err)
@@ -75,15 +76,17 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name st
 	w.Write(buf.Bytes())
 }
 
-// home is GET /: the sign-in form, or the account page with the sessions.
+// home is GET / (behind RequireAuth): the account page with the sessions.
+// Signed-out visitors get the sign-in page from signInPage instead, and a
+// session the store cannot load right now a 503 page (storeUnavailable).
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	user, ok, err := a.currentUser(w, r)
 	if err != nil {
 		a.render(w, r, http.StatusServiceUnavailable, "error", pageData{Error: errUserStoreDown.human})
 		return
 	}
-	if !ok {
-		a.render(w, r, http.StatusOK, "signin", a.signInData(""))
+	if !ok { // the account was deleted; the session has just ended
+		a.signInPage(w, r)
 		return
 	}
 	d := pageData{User: &user, Notice: session.FromContext(r.Context()).Pop(valueNotice)}
@@ -93,6 +96,20 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		d.Error = "Your sessions cannot be listed right now. Please try again in a minute."
 	}
 	a.render(w, r, http.StatusOK, "account", d)
+}
+
+// signInPage is GET / for a visitor who is not signed in. A browser that
+// still sent a session cookie had its session end (it timed out, or it was
+// signed out from another device): the page says so.
+func (a *app) signInPage(w http.ResponseWriter, r *http.Request) {
+	d := a.signInData("")
+	for _, name := range a.cookieNames {
+		if _, err := r.Cookie(name); err == nil {
+			d.Notice = "Your session has ended. Please sign in again."
+			break
+		}
+	}
+	a.render(w, r, http.StatusOK, "signin", d)
 }
 
 // signInData is the sign-in page, with username filled in (focus then goes

@@ -209,10 +209,17 @@ func TestStoreOutageIsA503PageForBrowsers(t *testing.T) {
 	b := e.browser("192.0.2.1:1")
 	b.mustLogin()
 	e.store.down.Store(true)
-	r := b.page("/password")
-	wantStatus(t, r, http.StatusServiceUnavailable)
-	wantBody(t, r, "We cannot sign you in or out right now. Please try again in a minute.")
-	r = b.get("/me")
+	for _, path := range []string{"/", "/password"} {
+		r := b.page(path)
+		wantStatus(t, r, http.StatusServiceUnavailable)
+		wantBody(t, r, "Your session cannot be checked right now. You are still signed in")
+		if r.cookie() != nil {
+			t.Fatalf("GET %s: the outage touched the cookie", path)
+		}
+	}
+	// A visitor without a session is not affected.
+	wantBody(t, e.browser("192.0.2.9:1").get("/"), `id="login-form"`)
+	r := b.get("/me")
 	wantStatus(t, r, http.StatusServiceUnavailable)
 	if msg := r.errorMsg(t); msg != "session store unavailable" {
 		t.Fatalf("JSON error %q", msg)
@@ -233,6 +240,30 @@ func TestNoticeIsShownOnce(t *testing.T) {
 	r := laptop.get("/")
 	wantBody(t, r, `<p class="notice" role="status" id="notice">The other device was signed out.</p>`)
 	if r = laptop.get("/"); strings.Contains(r.body, `id="notice"`) {
+		t.Fatal("the notice was shown twice")
+	}
+}
+
+// A browser whose session ended elsewhere (signed out from another device,
+// timed out) is told so once on the sign-in page; a new visitor is not.
+func TestSignInPageSaysWhenASessionEnded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	laptop, phone := e.browser("192.0.2.1:1"), e.browser("192.0.2.2:1")
+	wantStatus(t, laptop.get("/"), http.StatusOK)
+	if strings.Contains(laptop.get("/").body, "session has ended") {
+		t.Fatal("a new visitor is told a session ended")
+	}
+	laptop.mustLogin()
+	phone.mustLogin()
+	wantStatus(t, laptop.postJSON("/logout-all", ""), http.StatusNoContent)
+	r := phone.get("/")
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, `id="login-form"`, "Your session has ended. Please sign in again.")
+	if c := r.cookie(); c == nil || c.MaxAge >= 0 {
+		t.Fatalf("the dead cookie was not expired: %+v", c)
+	}
+	if strings.Contains(phone.get("/").body, "session has ended") {
 		t.Fatal("the notice was shown twice")
 	}
 }

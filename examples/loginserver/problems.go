@@ -33,6 +33,8 @@ var (
 		human: "That username and password do not match. Check both and try again.", field: "password"}
 	errSessionStoreDown = &problem{status: http.StatusServiceUnavailable, code: "session store unavailable",
 		human: "We cannot sign you in or out right now. Please try again in a minute."}
+	errSessionCheckDown = &problem{status: http.StatusServiceUnavailable, code: "session store unavailable",
+		human: "Your session cannot be checked right now. You are still signed in: please try again in a minute."}
 	errUserStoreDown = &problem{status: http.StatusServiceUnavailable, code: "user store unavailable",
 		human: "Your account cannot be reached right now. Please try again in a minute."}
 	errServerBusy = &problem{status: http.StatusServiceUnavailable, code: "server busy, try again", retryAfter: 1,

@@ -16,9 +16,13 @@ func (a *app) done(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// unauthenticated answers a request RequireAuth turned away: browsers go to
-// the sign-in page, API clients get 401.
+// unauthenticated answers a request RequireAuth turned away: GET / is the
+// sign-in page, other browser requests go there, API clients get 401.
 func (a *app) unauthenticated(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		a.signInPage(w, r)
+		return
+	}
 	if wantsHTML(r) {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -31,8 +35,8 @@ func (a *app) unauthenticated(w http.ResponseWriter, r *http.Request) {
 // has logged the cause): 503, a page for browsers, JSON for API clients.
 // Never 401: the client must not think it was signed out.
 func (a *app) storeUnavailable(w http.ResponseWriter, r *http.Request, _ error) {
-	if wantsHTML(r) {
-		a.render(w, r, http.StatusServiceUnavailable, "error", pageData{Error: errSessionStoreDown.human})
+	if wantsHTML(r) || r.URL.Path == "/" {
+		a.render(w, r, http.StatusServiceUnavailable, "error", pageData{Error: errSessionCheckDown.human})
 		return
 	}
 	writeError(w, http.StatusServiceUnavailable, errSessionStoreDown.code)

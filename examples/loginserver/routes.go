@@ -8,7 +8,7 @@ func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	auth := func(h http.HandlerFunc) http.Handler { return a.sessions.RequireAuth(h) }
 	// Pages.
-	mux.HandleFunc("GET /{$}", a.home)
+	mux.Handle("GET /{$}", auth(a.home))
 	mux.HandleFunc("GET /signup", a.signupPage)
 	mux.Handle("GET /password", auth(a.passwordPage))
 	// Forms and the JSON API: every POST takes a form or JSON.
