@@ -1,26 +1,32 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
-// Sessions lists the live sessions of userID (for a "your devices" page),
-// in no particular order. Cost: one store ListUser.
-func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+// ListSessions lists the live sessions of userID, newest first, for a
+// "your devices" page: at most Config.MaxSessionsPerUser of them. Records
+// that do not decode are deleted and logged, as on the request path. Cost:
+// one store ListUser.
+func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
 	entries, err := m.store.ListUser(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
-	out := make([]SessionInfo, 0, len(entries))
+	out := make([]SessionInfo, 0, min(len(entries), m.maxPerUser))
 	for _, e := range entries {
 		h, raw, err := decodeHeader(e.Data)
-		if err != nil {
-			continue
+		var values map[string]string
+		if err == nil {
+			values, err = decodeValues(raw)
 		}
-		values, err := decodeValues(raw)
 		if err != nil {
+			m.logError(ctx, "session: deleting corrupt record", e.Key, errCorruptRecord)
+			m.deleteQuietly(ctx, e.Key)
 			continue
 		}
 		last := e.Expires.Add(-h.idle)
@@ -29,26 +35,31 @@ func (m *Manager) Sessions(ctx context.Context, userID string) ([]SessionInfo, e
 		}
 		out = append(out, SessionInfo{
 			ID: publicID(e.Key), Created: h.created, LastSeen: last,
-			Expires: e.Expires, Persistent: h.persistent, Values: values,
+			Expires: e.Expires, RememberMe: h.persistent, Values: values,
 		})
+	}
+	slices.SortFunc(out, func(a, b SessionInfo) int { return cmp.Compare(b.Created.UnixNano(), a.Created.UnixNano()) })
+	if len(out) > m.maxPerUser {
+		out = out[:m.maxPerUser]
 	}
 	return out, nil
 }
 
 // LogoutSession ends one session of userID, named by its public ID (from
-// Sessions or Session.ID). It returns ErrNotFound when the user has no such
-// session.
+// ListSessions or Session.ID), and the session a concurrent renewal derived
+// from it, if any. It returns ErrNotFound when the user has no such
+// session. Cost: one store ListUser, a delete and a read.
 func (m *Manager) LogoutSession(ctx context.Context, userID, id string) error {
+	if id == "" {
+		return ErrNotFound
+	}
 	entries, err := m.store.ListUser(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	for _, e := range entries {
-		if id != "" && publicID(e.Key) == id {
-			if err := m.store.Delete(ctx, e.Key); err != nil {
-				return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-			}
-			return nil
+		if publicID(e.Key) == id {
+			return m.end(ctx, e.Key)
 		}
 	}
 	return ErrNotFound
@@ -63,6 +74,6 @@ type SessionInfo struct {
 	Created    time.Time
 	LastSeen   time.Time // to within half the idle timeout (see Config.IdleTimeout)
 	Expires    time.Time // when it ends if unused
-	Persistent bool
+	RememberMe bool      // created with the RememberMe login option
 	Values     map[string]string
 }

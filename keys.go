@@ -9,10 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
-
-	"github.com/gorilla/securecookie"
 )
 
 // MinKeyLength is the shortest secret a KeyRing accepts, in bytes (256 bits).
@@ -21,10 +17,11 @@ const MinKeyLength = 32
 // Errors returned when a key ring cannot be built. They are wrapped with the
 // position of the offending key, never with the key itself.
 var (
-	ErrNoKeys        = errors.New("session: no signing keys")
-	ErrKeyTooShort   = errors.New("session: signing key shorter than 32 bytes")
-	ErrKeyDuplicate  = errors.New("session: duplicate signing key")
-	ErrKeyUndecoding = errors.New("session: signing key is not valid base64")
+	ErrNoKeys       = errors.New("session: no signing keys (make one with: head -c 32 /dev/urandom | base64)")
+	// ErrInvalidKey: a secret is shorter than MinKeyLength, repeats another,
+	// or is not base64. The message says which, and names the key by its
+	// position, counted from 1.
+	ErrInvalidKey = errors.New("session: invalid signing key")
 )
 
 // hkdfInfo binds derived keys to this library and purpose, so a secret that is
@@ -52,6 +49,7 @@ type KeyRing struct {
 
 // NewKeyRing builds a ring from raw secrets. keys[0] signs; all of them verify.
 // Each secret must be at least 32 bytes and distinct; the secrets are copied.
+// Errors name a key by its position, counted from 1.
 func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
 	if len(keys) == 0 {
 		return nil, ErrNoKeys
@@ -59,16 +57,16 @@ func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
 	ring := &KeyRing{hashKeys: make([][]byte, 0, len(keys))}
 	for i, k := range keys {
 		if len(k) < MinKeyLength {
-			return nil, fmt.Errorf("key %d has %d bytes: %w", i, len(k), ErrKeyTooShort)
+			return nil, fmt.Errorf("%w: key %d has %d bytes, fewer than %d", ErrInvalidKey, i+1, len(k), MinKeyLength)
 		}
 		for j := range i {
 			if subtle.ConstantTimeCompare(keys[j], k) == 1 {
-				return nil, fmt.Errorf("keys %d and %d: %w", j, i, ErrKeyDuplicate)
+				return nil, fmt.Errorf("%w: keys %d and %d are the same", ErrInvalidKey, j+1, i+1)
 			}
 		}
 		hashKey, err := hkdf.Key(sha256.New, k, nil, hkdfInfo, 32)
 		if err != nil {
-			return nil, fmt.Errorf("session: deriving key %d: %w", i, err)
+			return nil, fmt.Errorf("session: deriving key %d: %w", i+1, err)
 		}
 		ring.hashKeys = append(ring.hashKeys, hashKey)
 	}
@@ -77,7 +75,8 @@ func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
 
 // ParseKeyRing parses the SESSION_KEYS format: comma-separated secrets, each
 // in standard or URL-safe base64, padded or not. Surrounding spaces are ignored.
-// The first key signs; every key verifies. Errors name the key's position only.
+// The first key signs; every key verifies. Errors name the key's position,
+// counted from 1, never the key: "key 2 is empty" for a trailing comma.
 func ParseKeyRing(s string) (*KeyRing, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, ErrNoKeys
@@ -85,9 +84,13 @@ func ParseKeyRing(s string) (*KeyRing, error) {
 	parts := strings.Split(s, ",")
 	keys := make([][]byte, 0, len(parts))
 	for i, p := range parts {
-		k, err := decodeKey(strings.TrimSpace(p))
+		p = strings.TrimSpace(p)
+		if p == "" {
+			return nil, fmt.Errorf("%w: key %d is empty", ErrInvalidKey, i+1)
+		}
+		k, err := decodeKey(p)
 		if err != nil {
-			return nil, fmt.Errorf("key %d: %w", i, ErrKeyUndecoding)
+			return nil, fmt.Errorf("%w: key %d is not base64", ErrInvalidKey, i+1)
 		}
 		keys = append(keys, k)
 	}
@@ -96,7 +99,7 @@ func ParseKeyRing(s string) (*KeyRing, error) {
 
 func decodeKey(s string) ([]byte, error) {
 	if s == "" {
-		return nil, ErrKeyUndecoding
+		return nil, ErrInvalidKey
 	}
 	s = strings.TrimRight(s, "=")
 	if strings.ContainsAny(s, "-_") {
@@ -107,93 +110,3 @@ func decodeKey(s string) ([]byte, error) {
 
 // Len reports how many keys the ring holds.
 func (k *KeyRing) Len() int { return len(k.hashKeys) }
-
-// signer is a KeyRing bound to one Manager's cookie name and maximum age: one
-// gorilla/securecookie codec per key (HMAC-SHA256 over name, timestamp and
-// value, compared in constant time), and a small cache of recently verified
-// values.
-type signer struct {
-	name   string
-	codecs []*securecookie.SecureCookie
-	cache  [verifiedShards]verifiedShard
-}
-
-// The verified-value cache spares a session's every request from repeating
-// the securecookie decode (base64, HMAC setup and check: about half of an
-// authenticated read). It is keyed by SHA-256 of the cookie value, so a
-// lookup compares hashes, never secret bytes, and it only ever holds values
-// that verified. Entries live for verifiedTTL; a full shard is emptied.
-const (
-	verifiedShards   = 16
-	verifiedPerShard = 256
-	verifiedTTL      = time.Minute
-)
-
-type verifiedShard struct {
-	mu sync.RWMutex
-	m  map[[sha256.Size]byte]verifiedValue
-}
-
-type verifiedValue struct {
-	token    [tokenLen]byte
-	storeKey string // storeKey(token), computed once
-	keyIndex int
-	until    int64 // Unix nanoseconds
-}
-
-// newSigner builds the codecs. maxAge rejects tokens signed longer ago than
-// the longest session can live, before any store I/O; it replaces the
-// codec's 30-day default, which would silently cap longer sessions.
-func (k *KeyRing) newSigner(name string, maxAge time.Duration) *signer {
-	s := &signer{name: name, codecs: make([]*securecookie.SecureCookie, len(k.hashKeys))}
-	for i, hk := range k.hashKeys {
-		c := securecookie.New(hk, nil)
-		c.SetSerializer(securecookie.NopEncoder{})
-		c.MaxLength(maxCookieLen)
-		c.MaxAge(int(maxAge / time.Second))
-		s.codecs[i] = c
-	}
-	for i := range s.cache {
-		s.cache[i].m = make(map[[sha256.Size]byte]verifiedValue)
-	}
-	return s
-}
-
-// sign returns the signed form of token under the first key.
-func (s *signer) sign(token []byte) (string, error) {
-	return s.codecs[0].Encode(s.name, token)
-}
-
-// verify checks value against every key, the signing key first, and returns
-// the token, its store key and the index of the key that verified it (0 is
-// the current key). A value verified within the last minute is answered from
-// the cache. value must be at most maxCookieLen bytes.
-func (s *signer) verify(value string) (v verifiedValue, ok bool) {
-	if len(value) > maxCookieLen {
-		return v, false
-	}
-	var buf [maxCookieLen]byte // hashing a copy on the stack does not allocate
-	sum := sha256.Sum256(buf[:copy(buf[:], value)])
-	sh := &s.cache[sum[0]%verifiedShards]
-	now := time.Now().UnixNano()
-	sh.mu.RLock()
-	v, hit := sh.m[sum]
-	sh.mu.RUnlock()
-	if hit && now < v.until {
-		return v, true
-	}
-	for i, c := range s.codecs {
-		var b []byte
-		if c.Decode(s.name, value, &b) == nil && len(b) == tokenLen {
-			v = verifiedValue{token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: now + int64(verifiedTTL)}
-			sh.mu.Lock()
-			if len(sh.m) >= verifiedPerShard {
-				clear(sh.m)
-			}
-			sh.m[sum] = v
-			sh.mu.Unlock()
-			return v, true
-		}
-	}
-	return verifiedValue{keyIndex: -1}, false
-}

@@ -2,12 +2,10 @@ package session
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestGenerateKey(t *testing.T) {
@@ -27,11 +25,11 @@ func TestS8_KeyRingRejectsBadKeys(t *testing.T) {
 		want error
 	}{
 		{"none", nil, ErrNoKeys},
-		{"short", [][]byte{[]byte("short")}, ErrKeyTooShort},
-		{"31 bytes", [][]byte{long[:31]}, ErrKeyTooShort},
-		{"empty", [][]byte{{}}, ErrKeyTooShort},
-		{"second short", [][]byte{long, []byte("x")}, ErrKeyTooShort},
-		{"duplicate", [][]byte{long, bytes.Clone(long)}, ErrKeyDuplicate},
+		{"short", [][]byte{[]byte("short")}, ErrInvalidKey},
+		{"31 bytes", [][]byte{long[:31]}, ErrInvalidKey},
+		{"empty", [][]byte{{}}, ErrInvalidKey},
+		{"second short", [][]byte{long, []byte("x")}, ErrInvalidKey},
+		{"duplicate", [][]byte{long, bytes.Clone(long)}, ErrInvalidKey},
 		{"ok", [][]byte{long}, nil},
 		{"ok two", [][]byte{long, GenerateKey()}, nil},
 	}
@@ -68,10 +66,10 @@ func TestS8_ParseKeyRing(t *testing.T) {
 		{" " + std + " , " + raw2 + " ", 2, nil},
 		{"", 0, ErrNoKeys},
 		{"   ", 0, ErrNoKeys},
-		{std + ",", 0, ErrKeyUndecoding},
-		{"not base64!!", 0, ErrKeyUndecoding},
-		{base64.StdEncoding.EncodeToString([]byte("too short")), 0, ErrKeyTooShort},
-		{std + "," + url, 0, ErrKeyDuplicate},
+		{std + ",", 0, ErrInvalidKey},
+		{"not base64!!", 0, ErrInvalidKey},
+		{base64.StdEncoding.EncodeToString([]byte("too short")), 0, ErrInvalidKey},
+		{std + "," + url, 0, ErrInvalidKey},
 	}
 	for _, tc := range tests {
 		ring, err := ParseKeyRing(tc.in)
@@ -119,67 +117,5 @@ func TestKeyDerivationUsesHKDF(t *testing.T) {
 	ring, _ := NewKeyRing(testKeyA)
 	if bytes.Equal(ring.hashKeys[0], testKeyA[:32]) || len(ring.hashKeys[0]) != 32 {
 		t.Fatal("the raw secret is used as the HMAC key")
-	}
-}
-
-func TestTooOldTokenRejectedWithoutStore(t *testing.T) {
-	t.Parallel()
-	ring, _ := NewKeyRing(testKeyA)
-	s := ring.newSigner("n", 2*time.Hour)
-	v, _ := s.sign(newToken())
-	if _, _, ok := s.verifyBytes(v); !ok {
-		t.Fatal("fresh token rejected")
-	}
-	// securecookie rejects a timestamp more than MaxAge seconds old; a
-	// negative MaxAge makes a token signed this second already too old. A
-	// fresh signer, so that the verified-value cache does not answer.
-	old := ring.newSigner("n", 2*time.Hour)
-	old.codecs[0].MaxAge(-1)
-	if _, _, ok := old.verifyBytes(v); ok {
-		t.Fatal("token older than MaxAge accepted")
-	}
-}
-
-func TestVerifiedCache(t *testing.T) {
-	t.Parallel()
-	ring, _ := NewKeyRing(testKeyA)
-	s := ring.newSigner("n", time.Hour)
-	tok := newToken()
-	v, _ := s.sign(tok)
-	got, idx, ok := s.verifyBytes(v)
-	if !ok || idx != 0 || !bytes.Equal(got[:], tok) {
-		t.Fatal("verify")
-	}
-	sum := sha256.Sum256([]byte(v))
-	sh := &s.cache[sum[0]%verifiedShards]
-	sh.mu.RLock()
-	cached, hit := sh.m[sum]
-	sh.mu.RUnlock()
-	if !hit || !bytes.Equal(cached.token[:], got) || cached.storeKey != storeKey(tok) {
-		t.Fatal("a verified value was not cached")
-	}
-	// Values that do not verify are never cached, and the cache is bounded.
-	for i := range 20 * verifiedPerShard {
-		s.verifyBytes(v[:len(v)-3] + string(rune('A'+i%26)) + "xy")
-		w, _ := s.sign(newToken())
-		s.verifyBytes(w)
-	}
-	for i := range s.cache {
-		s.cache[i].mu.RLock()
-		n := len(s.cache[i].m)
-		s.cache[i].mu.RUnlock()
-		if n > verifiedPerShard {
-			t.Fatalf("shard %d holds %d values", i, n)
-		}
-	}
-	// An expired entry is verified again (and still accepted).
-	sh.mu.Lock()
-	e := sh.m[sum]
-	e.until = 0
-	e.token[0] ^= 1 // if the stale entry were used, the token would be wrong
-	sh.m[sum] = e
-	sh.mu.Unlock()
-	if got, _, ok := s.verifyBytes(v); !ok || !bytes.Equal(got[:], tok) {
-		t.Fatal("expired cache entry used")
 	}
 }

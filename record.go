@@ -1,15 +1,16 @@
 package session
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"time"
 )
 
-// ErrCorruptRecord is reported (to the logger and the error hook) when a
-// store returns Data this version cannot decode. The Manager deletes such a
-// record and treats the request as anonymous.
-var ErrCorruptRecord = errors.New("session: corrupt record")
+// errCorruptRecord is logged when a store returns Data this version cannot
+// decode. The Manager deletes such a record and treats it as not found, on
+// the request path and in ListSessions alike.
+var errCorruptRecord = errors.New("session: corrupt record")
 
 // Record.Data layout, version 1 (all integers are varints):
 //
@@ -38,23 +39,23 @@ type recordHeader struct {
 // decodeHeader parses the header and returns the offset of the values.
 func decodeHeader(data []byte) (h recordHeader, rest []byte, err error) {
 	if len(data) < 2 || data[0] != recordVersion || data[1]&^flagPersistent != 0 {
-		return h, nil, ErrCorruptRecord
+		return h, nil, errCorruptRecord
 	}
 	h.persistent = data[1]&flagPersistent != 0
 	p := data[2:]
 	created, n := binary.Varint(p)
 	if n <= 0 {
-		return h, nil, ErrCorruptRecord
+		return h, nil, errCorruptRecord
 	}
 	p = p[n:]
 	idle, n := binary.Uvarint(p)
 	if n <= 0 || idle == 0 || idle > uint64(maxDuration/time.Millisecond) {
-		return h, nil, ErrCorruptRecord
+		return h, nil, errCorruptRecord
 	}
 	p = p[n:]
 	life, n := binary.Uvarint(p)
 	if n <= 0 || life == 0 || life > uint64(maxDuration/time.Millisecond) {
-		return h, nil, ErrCorruptRecord
+		return h, nil, errCorruptRecord
 	}
 	p = p[n:]
 	h.created = time.UnixMilli(created)
@@ -74,24 +75,24 @@ func walkValues(p []byte, fn func(k, v []byte)) error {
 	count, n := binary.Uvarint(p)
 	// Each value takes at least two bytes, which bounds the loop by the input.
 	if n <= 0 || count > uint64(len(p)) {
-		return ErrCorruptRecord
+		return errCorruptRecord
 	}
 	p = p[n:]
 	for range count {
 		var k, v []byte
 		var ok bool
 		if k, p, ok = readBytes(p); !ok {
-			return ErrCorruptRecord
+			return errCorruptRecord
 		}
 		if v, p, ok = readBytes(p); !ok {
-			return ErrCorruptRecord
+			return errCorruptRecord
 		}
 		if fn != nil {
 			fn(k, v)
 		}
 	}
 	if len(p) != 0 {
-		return ErrCorruptRecord
+		return errCorruptRecord
 	}
 	return nil
 }
@@ -144,4 +145,21 @@ func encodeRecord(h recordHeader, values map[string]string, rawValues []byte) []
 		b = append(b, v...)
 	}
 	return b
+}
+
+// A renewal's successor marker (see Manager.renew) is a record whose Data
+// is successorVersion followed by the new store key. The version byte keeps
+// it from ever decoding as a session, and its store key is not the hash of
+// any token, so no cookie can load it.
+const successorVersion = 0x80
+
+func encodeSuccessor(newKey string) []byte {
+	return append([]byte{successorVersion}, newKey...)
+}
+
+func decodeSuccessor(data []byte) (string, bool) {
+	if len(data) != 1+2*sha256.Size || data[0] != successorVersion {
+		return "", false
+	}
+	return string(data[1:]), true
 }

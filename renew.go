@@ -1,16 +1,26 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
+
+// successorTTL is how long the marker a renewal leaves under the old token
+// lives: long enough for any Logout of the old token that ran concurrently
+// with the renewal to find it and end the new session too.
+const successorTTL = time.Minute
 
 // LogoutOthers is for a password change: it ends every other session of
 // the signed-in user and renews the current one (a new token; values and
 // absolute lifetime kept). It returns ErrNotAuthenticated for an anonymous
-// request, or when the session was logged out meanwhile. Cost: a store
-// create, read and ListUser, and a delete per other session.
+// request, or when the session was logged out meanwhile, and ErrConflict
+// when another request is renewing the same session at that moment. r must
+// have passed through m's Middleware; w is the handler's ResponseWriter, on
+// which the new cookie goes out. Cost: three store creates or reads, a
+// delete, a ListUser, and a delete per other session.
 func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 	return m.renew(r, true)
 }
@@ -19,15 +29,30 @@ func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 // and absolute lifetime. Call it when privileges change (a role granted, an
 // MFA step passed) so a token captured before cannot ride on them. If the
 // session was logged out meanwhile (by a concurrent Logout or LogoutAll), it
-// stays logged out and Renew returns ErrNotAuthenticated. Cost: a store
-// create, read and delete. An anonymous request without a stored session is
-// left as it is.
+// stays logged out and Renew returns ErrNotAuthenticated; a Logout of the old
+// token that runs while Renew does ends the new session as well. An
+// anonymous request without a stored session is left as it is. r must have
+// passed through m's Middleware; w is the handler's ResponseWriter, on which
+// the new cookie goes out. Cost: two store creates, a read and a delete.
 func (m *Manager) Renew(w http.ResponseWriter, r *http.Request) error {
 	return m.renew(r, false)
 }
 
+// renew replaces the session's token so that no Logout of the old token can
+// be undone by it. The steps, each one store call:
+//
+//  1. leave a marker under the old key naming the new one; a Logout of the
+//     old token reads it after deleting the old record (endSuccessor);
+//  2. create the new record: only Login and Renew bring one into existence;
+//  3. check the old record is still live; if a Logout or LogoutAll deleted
+//     it since this request loaded it, delete the new record and give up;
+//  4. delete the old record.
+//
+// A Logout that deleted the old record before step 3 is seen there; one
+// that deletes it after step 1 finds the marker. Either way the new
+// session ends.
 func (m *Manager) renew(r *http.Request, others bool) error {
-	s, err := fromRequestContext(r.Context())
+	s, err := m.ownOrErr(r)
 	if err != nil {
 		return err
 	}
@@ -46,29 +71,38 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 	if s.token == nil {
 		return nil
 	}
-	// Only Login may bring a session into existence: create the new record
-	// first, then check that the old one is still live. A Logout or LogoutAll
-	// that ran since this request loaded the session has deleted the old
-	// record (and LogoutAll the new one too), and the renewal is undone.
-	ctx, oldKey, userID := r.Context(), s.key, s.userID
+	ctx, oldKey, oldToken, userID := r.Context(), s.key, [tokenLen]byte(s.token), s.userID
 	s.decodeValues()
-	if err := m.create(ctx, s, userID, s.header, s.values, m.now(), nil); err != nil {
-		return err
+	now := m.now()
+	tok := newToken()
+	newKey := storeKey(tok)
+
+	marker := Record{Expires: now.Add(successorTTL), Data: encodeSuccessor(newKey)}
+	switch err := m.store.Create(ctx, successorKey(oldKey), marker); {
+	case errors.Is(err, ErrExists):
+		return ErrConflict
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
-	newKey := s.key
+	rec := Record{UserID: userID, Expires: deadline(s.header, now), Data: encodeRecord(s.header, s.values, nil)}
+	if err := m.store.Create(ctx, newKey, rec); err != nil {
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
 	if _, err := m.store.Get(ctx, oldKey); err != nil {
 		m.deleteQuietly(ctx, newKey)
-		s.forget()
-		s.cookieOp = cookieExpire
 		if errors.Is(err, ErrNotFound) {
+			s.forgetAndExpire()
 			return ErrNotAuthenticated
 		}
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
+	if err := m.store.Delete(ctx, oldKey); err != nil {
+		m.deleteQuietly(ctx, newKey)
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
+	m.dead.add(oldToken)
+	s.start(tok, newKey, userID, s.header, rec.Expires, s.values)
 	if !others {
-		if err := m.store.Delete(ctx, oldKey); err != nil {
-			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-		}
 		return nil
 	}
 	entries, err := m.store.ListUser(ctx, userID)
@@ -85,6 +119,26 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, errors.Join(errs...))
+	}
+	return nil
+}
+
+// endSuccessor ends the session a concurrent renewal derived from the
+// record under key, if the renewal's marker is there.
+func (m *Manager) endSuccessor(ctx context.Context, key string) error {
+	rec, err := m.store.Get(ctx, successorKey(key))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
+	next, ok := decodeSuccessor(rec.Data)
+	if !ok {
+		return nil
+	}
+	if err := m.store.Delete(ctx, next); err != nil {
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	return nil
 }

@@ -2,21 +2,20 @@ package session
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"maps"
-	"slices"
+	"fmt"
+	"net/http"
 	"sync"
+	"testing"
 	"time"
 )
 
-// ErrNoMiddleware is returned (and FromContext returns an empty, detached
-// Session) when a request did not pass through Manager.Middleware.
-var ErrNoMiddleware = errors.New("session: request did not pass through Manager.Middleware")
-
-type contextKey struct{}
+// contextKey finds the innermost Manager's session in a request context;
+// managerKey finds one Manager's own.
+type (
+	contextKey struct{}
+	managerKey struct{ m *Manager }
+)
 
 // Session is the state of one request's session. Handlers get it with
 // FromContext; it is safe for concurrent use by the handler's goroutines
@@ -26,15 +25,18 @@ type contextKey struct{}
 // Put and Value store any JSON-encodable type. Keep the total small: the
 // whole session is read on every request and written back whenever a value
 // changes.
+//
+// Only the lifecycle (lifecycle.go) changes a Session's fields; the
+// accessors below read them and change values.
 type Session struct {
 	mu sync.Mutex
 	m  *Manager
 
-	ctx    context.Context // the request's, for loading
-	first  candidate       // the first verified token
-	more   []candidate     // further ones (several cookies of our name: rare)
-	ncands int             // verified tokens in first and more
-	loaded bool            // the store has been read (or there was nothing to read)
+	ctx     context.Context // the request's, for loading
+	cand    candidate       // the verified token, when there is exactly one
+	ncands  int             // verified tokens not known to be dead
+	cookies int             // cookies of our name in the request
+	loaded  bool            // the store has been read (or there was nothing to read)
 
 	token  []byte // raw 32-byte token; nil while there is no stored session
 	key    string // hex SHA-256 of token: the store key
@@ -57,18 +59,14 @@ type Session struct {
 	detached   bool  // not from Middleware (FromContext outside it)
 }
 
-type cookieOp uint8
-
-const (
-	cookieNone   cookieOp = iota
-	cookieSet             // send the (new or re-signed) token
-	cookieExpire          // delete the client's cookie
-)
-
-// FromContext returns the request's session. Inside Manager.Middleware it is
-// never nil. Outside it, FromContext returns an empty session that reads as
-// anonymous and whose changes are never saved; Manager methods given such a
-// request return ErrNoMiddleware.
+// FromContext returns the request's session: that of the innermost
+// Manager's Middleware the request passed through (use Manager.FromContext
+// to pick one when a program has several). Inside Middleware it is never
+// nil. Outside it, FromContext returns a detached session: it reads as
+// anonymous, its Err is ErrNoMiddleware, and changes to it are never saved.
+// In a test binary, changing a detached session panics, so a handler that
+// is not wrapped in Middleware shows up in its first test rather than in
+// production, where the change is dropped.
 func FromContext(ctx context.Context) *Session {
 	if s, ok := ctx.Value(contextKey{}).(*Session); ok {
 		return s
@@ -76,12 +74,45 @@ func FromContext(ctx context.Context) *Session {
 	return &Session{detached: true, loaded: true}
 }
 
-func fromRequestContext(ctx context.Context) (*Session, error) {
-	s, ok := ctx.Value(contextKey{}).(*Session)
-	if !ok {
-		return nil, ErrNoMiddleware
+// FromContext returns the session m's Middleware put in ctx, or a detached
+// session (see the package-level FromContext) when the request did not pass
+// through m's Middleware, even if it passed through another Manager's.
+func (m *Manager) FromContext(ctx context.Context) *Session {
+	if s, ok := m.own(ctx); ok {
+		return s
 	}
-	return s, nil
+	return &Session{detached: true, loaded: true}
+}
+
+// own returns m's session of a request context.
+func (m *Manager) own(ctx context.Context) (*Session, bool) {
+	s, ok := ctx.Value(managerKey{m}).(*Session)
+	return s, ok
+}
+
+// ownOrErr is own for the Manager methods that act on a request.
+func (m *Manager) ownOrErr(r *http.Request) (*Session, error) {
+	if s, ok := m.own(r.Context()); ok {
+		return s, nil
+	}
+	return nil, ErrNoMiddleware
+}
+
+// Err reports why the session may not reflect the store: ErrNoMiddleware
+// for a detached session, or an error wrapping ErrStoreUnavailable when the
+// store could not be read (the request then reads as anonymous). It is nil
+// otherwise. Calling it loads the session.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.detached {
+		return ErrNoMiddleware
+	}
+	s.ensureLoaded()
+	if s.loadErr != nil {
+		return fmt.Errorf("%w: %w", ErrStoreUnavailable, s.loadErr)
+	}
+	return nil
 }
 
 // UserID returns the signed-in user's ID, or "" for an anonymous request.
@@ -92,9 +123,6 @@ func (s *Session) UserID() string {
 	return s.userID
 }
 
-// IsAuthenticated reports whether a user is signed in.
-func (s *Session) IsAuthenticated() bool { return s.UserID() != "" }
-
 // ID returns a short public identifier of the session (16 hex characters,
 // derived from the store key by one more SHA-256), or "" when there is no
 // stored session. It is safe to show and log: it cannot be turned back into
@@ -104,14 +132,6 @@ func (s *Session) ID() string {
 	defer s.mu.Unlock()
 	s.ensureLoaded()
 	return publicID(s.key)
-}
-
-func publicID(key string) string {
-	if key == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:8])
 }
 
 // Token returns the signed session token, the same value the cookie carries,
@@ -140,8 +160,9 @@ func (s *Session) Created() time.Time {
 	return s.header.created
 }
 
-// Persistent reports whether the session was created with RememberMe.
-func (s *Session) Persistent() bool {
+// RememberMe reports whether the session was created with the RememberMe
+// login option: its cookie outlives the browser session.
+func (s *Session) RememberMe() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ensureLoaded()
@@ -165,9 +186,13 @@ func (s *Session) Lookup(key string) (string, bool) {
 
 // Set stores value under key. The change is saved when the response headers
 // are written; an anonymous request that sets a value gets a new session.
+// On a detached session (see FromContext) it saves nothing.
 func (s *Session) Set(key, value string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.detached {
+		detachedChange("Set")
+	}
 	s.decodeValues()
 	if old, ok := s.values[key]; ok && old == value {
 		return
@@ -183,6 +208,9 @@ func (s *Session) Set(key, value string) {
 func (s *Session) Delete(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.detached {
+		detachedChange("Delete")
+	}
 	s.decodeValues()
 	if _, ok := s.values[key]; ok {
 		delete(s.values, key)
@@ -195,6 +223,9 @@ func (s *Session) Delete(key string) {
 func (s *Session) Pop(key string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.detached {
+		detachedChange("Pop")
+	}
 	s.decodeValues()
 	v, ok := s.values[key]
 	if ok {
@@ -202,14 +233,6 @@ func (s *Session) Pop(key string) string {
 		s.dirty = true
 	}
 	return v
-}
-
-// Keys returns the keys of all values, sorted.
-func (s *Session) Keys() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.decodeValues()
-	return slices.Sorted(maps.Keys(s.values))
 }
 
 // Put stores v under key as JSON, for values that are not strings. It needs
@@ -223,15 +246,28 @@ func Put[T any](s *Session, key string, v T) error {
 	return nil
 }
 
-// Value reads a value stored with Put into a T. It returns ok == false when
-// the key is absent, and an error when the stored value is not a T.
+// Value reads a value stored with Put into a T. ok reports whether the key
+// is present; err is not nil when it is present but does not decode as a T
+// (v is then the zero value). Cost: one JSON decode.
 func Value[T any](s *Session, key string) (v T, ok bool, err error) {
 	raw, ok := s.Lookup(key)
 	if !ok {
 		return v, false, nil
 	}
-	err = json.Unmarshal([]byte(raw), &v)
-	return v, err == nil, err
+	if err = json.Unmarshal([]byte(raw), &v); err != nil {
+		var zero T
+		return zero, true, fmt.Errorf("session: value %q: %w", key, err)
+	}
+	return v, true, nil
+}
+
+// detachedChange reports a change to a detached session. Nothing can save
+// it, so in a test binary it panics, pointing at the handler that is not
+// wrapped in Middleware; in production the change is dropped.
+func detachedChange(op string) {
+	if testing.Testing() {
+		panic("session: " + op + " on a request that did not pass through Manager.Middleware: the change would be lost")
+	}
 }
 
 // decodeValues decodes the record's values on first use. A record whose

@@ -74,3 +74,11 @@ type Store interface {
 type Replacer interface {
 	Replace(ctx context.Context, oldKey, newKey string, rec Record) error
 }
+
+// cappedCreator is a store that can cap a user's sessions as it creates
+// one, cheaper than the Manager's ListUser after the create: RedisStore.
+// createCapped behaves as Replace (oldKey may be ""), then ends the user's
+// sessions past maxPerUser, key excepted.
+type cappedCreator interface {
+	createCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error
+}

@@ -36,9 +36,11 @@ func (w *commitWriter) ensureCommitted() {
 }
 
 // WriteHeader commits the session, then writes the status. Informational
-// (1xx) statuses pass through without committing.
+// statuses (103 Early Hints and the like) pass through without committing;
+// 101 Switching Protocols is a final response (nothing follows it on the
+// connection but the new protocol), so it commits like any other.
 func (w *commitWriter) WriteHeader(code int) {
-	if code >= 100 && code < 200 {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
 		w.ResponseWriter.WriteHeader(code)
 		return
 	}
@@ -90,10 +92,4 @@ func (w *commitWriter) finish() {
 		return
 	}
 	w.m.saveLate(w.r.Context(), w.s)
-}
-
-func (s *Session) keyLocked() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.key
 }

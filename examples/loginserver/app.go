@@ -40,9 +40,9 @@ type app struct {
 	slotWait        time.Duration
 	demoHint        bool
 	demoUser        string
-	// cookieNames are the names the session cookie may have, to tell a
-	// visitor whose session ended from a new one.
-	cookieNames []string
+	// cookieName is the session cookie's name, to tell a visitor whose
+	// session ended from a new one.
+	cookieName string
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -54,6 +54,15 @@ func newApp(c appConfig) (*app, error) {
 	}
 	if c.Sessions.ErrorHandler == nil {
 		c.Sessions.ErrorHandler = a.storeUnavailable
+	}
+	// The cookie's name is set here rather than left to the library's
+	// default, so the pages know it: a __Host- name when the attributes
+	// allow it (Secure, Path=/, no Domain), else "sid".
+	if ck := &c.Sessions.Cookie; ck.Name == "" {
+		ck.Name = session.DefaultCookieName
+		if ck.DisableSecure || ck.Domain != "" || ck.Path != "" && ck.Path != "/" {
+			ck.Name = "sid"
+		}
 	}
 	m, err := session.New(c.Sessions)
 	if err != nil {
@@ -78,14 +87,11 @@ func newApp(c appConfig) (*app, error) {
 		addrs: session.NewThrottle(session.ThrottleConfig{
 			MaxFailures: 50, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: 15 * time.Minute, Now: c.Now,
 		}),
-		hashSlots:   make(chan struct{}, c.HashSlots),
-		slotWait:    c.HashSlotWait,
-		demoHint:    c.DemoHint,
-		demoUser:    c.DemoUser,
-		cookieNames: []string{session.DefaultCookieName, session.DefaultInsecureCookieName},
-	}
-	if n := c.Sessions.Cookie.Name; n != "" {
-		a.cookieNames = []string{n}
+		hashSlots:  make(chan struct{}, c.HashSlots),
+		slotWait:   c.HashSlotWait,
+		demoHint:   c.DemoHint,
+		demoUser:   c.DemoUser,
+		cookieName: c.Sessions.Cookie.Name,
 	}
 	return a, nil
 }

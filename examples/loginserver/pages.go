@@ -103,11 +103,8 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 // signed out from another device): the page says so.
 func (a *app) signInPage(w http.ResponseWriter, r *http.Request) {
 	d := a.signInData("")
-	for _, name := range a.cookieNames {
-		if _, err := r.Cookie(name); err == nil {
-			d.Notice = "Your session has ended. Please sign in again."
-			break
-		}
+	if _, err := r.Cookie(a.cookieName); err == nil {
+		d.Notice = "Your session has ended. Please sign in again."
 	}
 	a.render(w, r, http.StatusOK, "signin", d)
 }

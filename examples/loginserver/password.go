@@ -85,7 +85,7 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	// Counted before they end, for the notice; a failure only loses the count.
 	others := -1
-	if infos, err := a.sessions.Sessions(r.Context(), user.ID); err == nil {
+	if infos, err := a.sessions.ListSessions(r.Context(), user.ID); err == nil {
 		others = len(infos) - 1
 	}
 	if err := a.users.SetPasswordHash(r.Context(), user.ID, hash); err != nil {

@@ -11,7 +11,9 @@ import (
 
 // maxListedSessions bounds the sessions list (page and JSON): the current
 // session and the most recently used others. An account with more sessions
-// than that gets the count of the rest.
+// than that gets the count of the rest. The library already caps a user's
+// sessions (session.Config.MaxSessionsPerUser, 32 by default); this bound
+// holds if that cap is raised.
 const maxListedSessions = 50
 
 type sessionJSON struct {
@@ -22,7 +24,7 @@ type sessionJSON struct {
 	Created    time.Time `json:"created"`
 	LastSeen   time.Time `json:"last_seen"`
 	Expires    time.Time `json:"expires"`
-	Persistent bool      `json:"persistent"`
+	RememberMe bool      `json:"remember_me"`
 	Current    bool      `json:"current"`
 }
 
@@ -42,7 +44,7 @@ func (a *app) listSessions(w http.ResponseWriter, r *http.Request) {
 // recently used, at most maxListedSessions; more is how many were left out.
 func (a *app) sessionRows(r *http.Request) (rows []sessionJSON, more int, err error) {
 	s := session.FromContext(r.Context())
-	infos, err := a.sessions.Sessions(r.Context(), s.UserID())
+	infos, err := a.sessions.ListSessions(r.Context(), s.UserID())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -53,7 +55,7 @@ func (a *app) sessionRows(r *http.Request) (rows []sessionJSON, more int, err er
 		rows = append(rows, sessionJSON{
 			ID: in.ID, Device: deviceLabel(ua), Location: locationLabel(in.Values[valueNetwork], viewer), UserAgent: ua,
 			Created: in.Created.UTC(), LastSeen: in.LastSeen.UTC(), Expires: in.Expires.UTC(),
-			Persistent: in.Persistent, Current: in.ID == current,
+			RememberMe: in.RememberMe, Current: in.ID == current,
 		})
 	}
 	slices.SortFunc(rows, func(x, y sessionJSON) int {

@@ -1,0 +1,172 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Default timeouts, used when the Config leaves them zero.
+const (
+	DefaultIdleTimeout           = 30 * time.Minute
+	DefaultLifetime              = 12 * time.Hour
+	DefaultRememberMeIdleTimeout = 7 * 24 * time.Hour
+	DefaultRememberMeLifetime    = 30 * 24 * time.Hour
+)
+
+// DefaultMaxSessionsPerUser is how many sessions one user may have when
+// Config.MaxSessionsPerUser is zero.
+const DefaultMaxSessionsPerUser = 32
+
+// Config configures a Manager. Only Keys is required.
+type Config struct {
+	// Store keeps the sessions. nil means a new MemoryStore (one process only).
+	Store Store
+	// Keys signs and verifies tokens. Required.
+	Keys *KeyRing
+
+	// IdleTimeout ends a session that has not been used for this long,
+	// enforced from the expiry the store keeps. Activity extends it at most
+	// once per half window, so a busy session costs one store write per
+	// IdleTimeout/2 and none in between. 0 means DefaultIdleTimeout (30 min).
+	// An IdleTimeout longer than Lifetime is cut to Lifetime (the session
+	// could never outlive it anyway); the same holds for the remember-me pair.
+	IdleTimeout time.Duration
+	// Lifetime ends a session this long after Login, however active it is.
+	// Renew and LogoutOthers keep it. 0 means DefaultLifetime (12 hours).
+	Lifetime time.Duration
+	// RememberMeIdleTimeout and RememberMeLifetime replace the two above for
+	// sessions created with the RememberMe login option, whose cookie also
+	// survives a browser restart (for at most 400 days, the browsers' cap).
+	// 0 means DefaultRememberMeIdleTimeout (7 days) and
+	// DefaultRememberMeLifetime (30 days).
+	RememberMeIdleTimeout time.Duration
+	RememberMeLifetime    time.Duration
+
+	// MaxSessionsPerUser caps the sessions one user may have at once; a
+	// Login past it ends that user's oldest sessions, so neither the store
+	// nor the list of a user's devices grows without bound. 0 means
+	// DefaultMaxSessionsPerUser (32); at most 1000.
+	MaxSessionsPerUser int
+
+	// Cookie sets the cookie's name and attributes; the zero value is safe.
+	Cookie CookieOptions
+
+	// Bearer also accepts the signed token in an "Authorization: Bearer"
+	// header, for API and mobile clients (get it with Session.Token after
+	// Login). Tokens are never read from query strings or form fields.
+	Bearer bool
+
+	// Unauthenticated answers requests that RequireAuth turns away. nil means
+	// 401 with the JSON body {"error":"not authenticated"}.
+	Unauthenticated http.Handler
+	// ErrorHandler answers a request when the store fails: on a RequireAuth
+	// route, or when a change to the session cannot be saved. err wraps
+	// ErrStoreUnavailable and the store's error. nil means 503 with the JSON
+	// body {"error":"session store unavailable"}.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Logger receives store failures, corrupt records and dropped changes.
+	// Entries carry a short hash of the session (Session.ID), never a token,
+	// key or cookie. nil disables logging.
+	Logger *slog.Logger
+	// ClearSiteData makes Logout send `Clear-Site-Data: "cookies"`, which
+	// removes every cookie of the site from the browser, not only ours.
+	ClearSiteData bool
+}
+
+// Manager is the session middleware and the API to log users in and out.
+// Create it once with New and share it; it is safe for concurrent use.
+type Manager struct {
+	store            Store
+	signer           *signer
+	cookie           CookieOptions
+	normal, remember timeouts
+	bearer           bool
+	unauthenticated  http.Handler
+	onError          func(w http.ResponseWriter, r *http.Request, err error)
+	log              *slog.Logger
+	clearSiteData    bool
+	maxPerUser       int
+	dead             deadTokens
+	now              func() time.Time
+}
+
+type timeouts struct{ idle, lifetime time.Duration }
+
+// New checks cfg and returns a Manager. Every error it returns matches
+// errors.Is(err, ErrInvalidConfig), and the more precise cause too: missing
+// keys (ErrNoKeys), cookie attributes that browsers would reject
+// (ErrInvalidCookie: a __Host- name with a Domain, a non-root Path or without
+// Secure; SameSite=None without Secure), timeouts below one second or above
+// 100 years, or a MaxSessionsPerUser out of range.
+func New(cfg Config) (*Manager, error) {
+	m, err := newManager(cfg)
+	if err != nil {
+		if !errors.Is(err, ErrInvalidConfig) {
+			err = fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+func newManager(cfg Config) (*Manager, error) {
+	if cfg.Keys == nil || cfg.Keys.Len() == 0 {
+		return nil, ErrNoKeys
+	}
+	cookie, err := cfg.Cookie.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	maxPerUser := cfg.MaxSessionsPerUser
+	if maxPerUser == 0 {
+		maxPerUser = DefaultMaxSessionsPerUser
+	}
+	if maxPerUser < 1 || maxPerUser > 1000 {
+		return nil, fmt.Errorf("%w: MaxSessionsPerUser must be between 1 and 1000", ErrInvalidConfig)
+	}
+	m := &Manager{
+		store:           cfg.Store,
+		cookie:          cookie,
+		bearer:          cfg.Bearer,
+		unauthenticated: cfg.Unauthenticated,
+		onError:         cfg.ErrorHandler,
+		log:             cfg.Logger,
+		clearSiteData:   cfg.ClearSiteData,
+		maxPerUser:      maxPerUser,
+		now:             time.Now,
+	}
+	if m.normal, err = makeTimeouts(cfg.IdleTimeout, cfg.Lifetime, DefaultIdleTimeout, DefaultLifetime); err != nil {
+		return nil, err
+	}
+	if m.remember, err = makeTimeouts(cfg.RememberMeIdleTimeout, cfg.RememberMeLifetime, DefaultRememberMeIdleTimeout, DefaultRememberMeLifetime); err != nil {
+		return nil, err
+	}
+	if m.store == nil {
+		m.store = NewMemoryStore()
+	}
+	if m.unauthenticated == nil {
+		m.unauthenticated = http.HandlerFunc(m.defaultUnauthenticated)
+	}
+	if m.onError == nil {
+		m.onError = defaultErrorHandler
+	}
+	maxAge := max(m.normal.lifetime, m.remember.lifetime) + time.Minute
+	m.signer = cfg.Keys.newSigner(cookie.Name, maxAge)
+	return m, nil
+}
+
+func makeTimeouts(idle, life, defIdle, defLife time.Duration) (timeouts, error) {
+	if idle == 0 {
+		idle = defIdle
+	}
+	if life == 0 {
+		life = defLife
+	}
+	if idle < time.Second || life < time.Second || idle > maxDuration || life > maxDuration {
+		return timeouts{}, fmt.Errorf("%w: timeouts must be between 1s and 100 years", ErrInvalidConfig)
+	}
+	return timeouts{idle: min(idle, life), lifetime: life}, nil
+}

@@ -1,0 +1,32 @@
+package session
+
+import "errors"
+
+// Errors returned by Manager methods.
+var (
+	// ErrStoreUnavailable wraps every store failure the Manager reports
+	// (errors.Is finds both it and the store's own error).
+	ErrStoreUnavailable = errors.New("session: store unavailable")
+	// ErrHeadersWritten: the response headers were already sent, so the
+	// session cookie can no longer be changed.
+	ErrHeadersWritten = errors.New("session: response headers already written")
+	// ErrNotAuthenticated: the operation needs a signed-in session.
+	ErrNotAuthenticated = errors.New("session: not authenticated")
+	// ErrInvalidUserID: the user ID given to Login or LogoutAll is empty,
+	// longer than MaxUserIDLen bytes, not UTF-8, or contains NUL.
+	ErrInvalidUserID = errors.New("session: user ID must be 1 to 256 bytes of UTF-8 without NUL")
+	// ErrInvalidConfig: New was given a Config it cannot work with; the
+	// error also wraps the precise cause.
+	ErrInvalidConfig = errors.New("session: invalid config")
+	// ErrNoMiddleware: the request did not pass through this Manager's
+	// Middleware (perhaps only through another Manager's), so the Manager
+	// cannot act on it. Nothing was changed.
+	ErrNoMiddleware = errors.New("session: request did not pass through this Manager's Middleware")
+	// ErrTooManyCookies: Logout met more cookies of the session's name than
+	// one request may make it check; the sessions of the others were not
+	// ended (the request itself was anonymous).
+	ErrTooManyCookies = errors.New("session: too many session cookies in the request")
+	// ErrConflict: another request was renewing the same session at the
+	// same moment (Renew, LogoutOthers); this one changed nothing.
+	ErrConflict = errors.New("session: another request is renewing this session")
+)

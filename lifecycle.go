@@ -1,0 +1,326 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// A Session moves through these states, and only the functions in this
+// file move it:
+//
+//	verified  the Middleware has checked the request's tokens (addCandidate)
+//	loaded    the store was read on first use (load): signed in, anonymous,
+//	          or unknown because the store failed (loadErr)
+//	changed   values set (session.go), or Login, Renew, Logout (start, forget,
+//	          loggedOut)
+//	committed saved and its cookie written, just before the response headers
+//	          (commit); later value changes are saved by saveLate
+
+// cookieOp is the Set-Cookie the response needs.
+type cookieOp uint8
+
+const (
+	cookieNone   cookieOp = iota
+	cookieSet             // send the (new or re-signed) token
+	cookieExpire          // delete the client's cookie
+)
+
+// verify checks the tokens of the request: every cookie of our name (up to
+// maxSessionCookies of them; a request with more is anonymous) and, when
+// enabled, a Bearer header. Tokens known to be dead are dropped here, and a
+// lone cookie carrying one is expired. It does no store I/O; the session is
+// loaded when the handler first uses it (ensureLoaded), so a request that
+// never looks at its session costs no store call.
+func (s *Session) verify(m *Manager, r *http.Request) {
+	s.m = m
+	s.ctx = r.Context()
+	deadCookie := false
+	forEachCookie(r.Header, m.cookie.Name, func(v string) bool {
+		if s.cookies++; s.cookies <= maxSessionCookies {
+			deadCookie = s.consider(v, true) || deadCookie
+		}
+		return true // count them all: more than we check makes it anonymous
+	})
+	if m.bearer {
+		if v, ok := bearerToken(r.Header); ok {
+			s.consider(v, false)
+		}
+	}
+	s.loaded = s.ncands == 0 && s.cookies <= maxSessionCookies
+	if deadCookie && s.cookies == 1 {
+		s.cookieOp = cookieExpire
+	}
+}
+
+// consider verifies one token and, when it verifies and is not known to be
+// dead, makes it a candidate. It reports whether the token verified but is
+// known to be dead.
+func (s *Session) consider(value string, fromCookie bool) (dead bool) {
+	if value == "" || len(value) > maxCookieLen {
+		return false
+	}
+	v, ok := s.m.signer.verify(value)
+	if !ok {
+		return false
+	}
+	if s.m.dead.has(v.token) {
+		return true
+	}
+	s.addCandidate(candidate{token: v.token, key: v.storeKey, value: value, keyIndex: v.keyIndex, fromCookie: fromCookie})
+	return false
+}
+
+// addCandidate records a token of the request that verified and is not
+// known to be dead. Only a request with exactly one can be signed in.
+func (s *Session) addCandidate(c candidate) {
+	if s.ncands > 0 && s.cand.token == c.token {
+		s.cand.fromCookie = s.cand.fromCookie || c.fromCookie
+		return
+	}
+	if s.ncands == 0 {
+		s.cand = c
+	}
+	s.ncands++
+}
+
+// ensureLoaded loads the session on first use. s.mu must be held.
+func (s *Session) ensureLoaded() {
+	if s.loaded {
+		return
+	}
+	s.loaded = true
+	s.load()
+}
+
+// load reads the record of the request's one verified token: at most one
+// store read per request. It never fails: anything that does not lead to
+// exactly one live session leaves s anonymous, and a store failure is kept
+// in s.loadErr for RequireAuth to answer 503.
+func (s *Session) load() {
+	m, ctx := s.m, s.ctx
+	if s.ncands != 1 || s.cookies > maxSessionCookies {
+		// Several tokens that verify (cookie tossing from a sibling
+		// subdomain, or a Bearer header beside a different cookie), or more
+		// cookies of our name than we check: which one is the user's cannot
+		// be told without trusting a subset, so the request is anonymous.
+		if s.ncands > 1 || s.cookies > maxSessionCookies {
+			m.logWarn(ctx, "session: several session cookies; treating the request as anonymous", "")
+		}
+		return
+	}
+	c := &s.cand
+	rec, h, values, err := m.fetch(ctx, c.key, m.now())
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// Logged out, expired, or never stored: a signed token the store
+		// does not know is never adopted. Delete the client's cookie when it
+		// is the only one of our name; with several we cannot tell which.
+		m.dead.add(c.token)
+		if c.fromCookie && s.cookies == 1 {
+			s.cookieOp = cookieExpire
+		}
+		return
+	case err != nil:
+		s.loadErr = err
+		s.token, s.key = c.token[:], c.key // so that Logout can still delete it
+		if ctx.Err() == nil {
+			m.logError(ctx, "session: store read failed", c.key, err)
+		}
+		return
+	}
+	s.token, s.key = c.token[:], c.key
+	if c.keyIndex == 0 {
+		s.signed = c.value
+	}
+	s.fromCookie = c.fromCookie
+	s.resign = c.keyIndex > 0 && c.fromCookie
+	s.userID = rec.UserID
+	s.header = h
+	s.expires = rec.Expires
+	s.rawValues = values
+}
+
+// deadline is when a session used at now expires: the idle window, capped
+// by the absolute lifetime.
+func deadline(h recordHeader, now time.Time) time.Time {
+	idle, abs := now.Add(h.idle), h.created.Add(h.lifetime)
+	if abs.Before(idle) {
+		return abs
+	}
+	return idle
+}
+
+// extensionDue reports whether the stored expiry should move to next: once
+// half the idle window has passed since it was last set, or when next is
+// the absolute end of the session and the stored expiry falls short of it
+// (near the end of its lifetime the capped deadline grows by less than half
+// a window, and an active session must still live to its Lifetime).
+func extensionDue(h recordHeader, stored, next time.Time) bool {
+	if next.Sub(stored) >= h.idle/2 {
+		return true
+	}
+	end := h.created.Add(h.lifetime)
+	return next.Equal(end) && stored.Before(end)
+}
+
+// commit saves the session and sets cookie headers. It runs once, just
+// before the response headers are written (or after the handler, if it wrote
+// nothing). An error means a change could not be saved.
+func (m *Manager) commit(ctx context.Context, s *Session, h http.Header) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.committed = true
+	if !s.loaded {
+		// The handler never used the session: nothing to save or extend.
+		m.writeCookie(s, h, m.now())
+		return nil
+	}
+	if s.loadErr != nil {
+		// The stored session is unknown: touch nothing, and set no cookie that
+		// could overwrite the client's valid one.
+		if s.dirty {
+			return fmt.Errorf("%w: %w", ErrStoreUnavailable, s.loadErr)
+		}
+		return nil
+	}
+	now := m.now()
+	switch {
+	case s.dirty && s.token == nil:
+		s.dirty = false
+		if len(s.values) == 0 {
+			break
+		}
+		hdr := recordHeader{created: now, idle: m.normal.idle, lifetime: m.normal.lifetime}
+		if err := m.replace(ctx, s, "", hdr, s.values, now); err != nil {
+			return err
+		}
+	case s.dirty:
+		s.dirty = false
+		rec := Record{UserID: s.userID, Expires: deadline(s.header, now), Data: encodeRecord(s.header, s.values, nil)}
+		switch err := m.store.Update(ctx, s.key, rec); {
+		case errors.Is(err, ErrNotFound):
+			// Deleted by a concurrent Logout or LogoutAll: never resurrect it.
+			s.forget()
+		case err != nil:
+			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+		default:
+			s.expires = rec.Expires
+		}
+	case s.token != nil:
+		if next := deadline(s.header, now); extensionDue(s.header, s.expires, next) {
+			switch err := m.store.Touch(ctx, s.key, next); {
+			case errors.Is(err, ErrNotFound):
+				s.forget()
+			case err != nil:
+				m.logError(ctx, "session: extending idle timeout failed", s.key, err)
+			default:
+				s.expires = next
+			}
+		}
+	}
+	if s.resign && s.cookieOp == cookieNone {
+		s.cookieOp = cookieSet
+	}
+	m.writeCookie(s, h, now)
+	return nil
+}
+
+// forget makes s anonymous after its record turned out to be gone.
+func (s *Session) forget() {
+	if s.fromCookie || s.cookieOp == cookieSet {
+		s.cookieOp = cookieExpire
+	}
+	s.token, s.key, s.signed, s.userID = nil, "", "", ""
+	s.values, s.rawValues, s.dirty, s.resign = nil, nil, false, false
+	s.header, s.expires = recordHeader{}, time.Time{}
+}
+
+// writeCookie adds the Set-Cookie header s.cookieOp asks for, with the
+// headers that keep shared caches from storing the response.
+func (m *Manager) writeCookie(s *Session, h http.Header, now time.Time) {
+	var c *http.Cookie
+	switch s.cookieOp {
+	case cookieNone:
+		return
+	case cookieSet:
+		if s.signed == "" || s.resign {
+			v, err := m.signer.sign(s.token)
+			if err != nil {
+				m.logError(context.Background(), "session: signing token failed", s.key, err)
+				return
+			}
+			s.signed, s.resign = v, false
+		}
+		var maxAge time.Duration
+		if s.header.persistent {
+			maxAge = max(s.header.created.Add(s.header.lifetime).Sub(now), time.Second)
+		}
+		c = m.cookie.cookie(s.signed, maxAge, now)
+	case cookieExpire:
+		c = m.cookie.cookie("", -1, now)
+	}
+	s.cookieOp = cookieNone
+	h.Add("Set-Cookie", c.String())
+	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "Cookie")
+	if s.clearSite {
+		h.Set("Clear-Site-Data", `"cookies"`)
+		s.clearSite = false
+	}
+}
+
+// start points s at a record just stored under a new token, and has the
+// response send its cookie.
+func (s *Session) start(token []byte, key, userID string, hdr recordHeader, expires time.Time, values map[string]string) {
+	if values == nil {
+		values = map[string]string{}
+	}
+	s.token, s.key, s.signed = token, key, ""
+	s.userID, s.header, s.expires = userID, hdr, expires
+	s.values, s.rawValues, s.dirty = values, nil, false
+	s.loadErr, s.resign, s.fromCookie = nil, false, true
+	s.cookieOp = cookieSet
+}
+
+// forgetAndExpire makes s anonymous and deletes the client's cookie.
+func (s *Session) forgetAndExpire() {
+	s.forget()
+	s.cookieOp = cookieExpire
+}
+
+// loggedOut is the state after Logout: anonymous, known (the store need not
+// be read again), the cookie expired.
+func (s *Session) loggedOut(clearSite bool) {
+	s.loaded = true
+	s.forgetAndExpire()
+	s.loadErr = nil
+	s.clearSite = clearSite
+}
+
+// saveLate saves values changed after the response headers were written.
+// The cookie cannot change any more, so only an existing record is updated.
+func (m *Manager) saveLate(ctx context.Context, s *Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.dirty {
+		return
+	}
+	s.dirty = false
+	if s.token == nil || s.loadErr != nil {
+		m.logError(ctx, "session: values set after the response was written are lost", s.key, ErrHeadersWritten)
+		return
+	}
+	rec := Record{UserID: s.userID, Expires: deadline(s.header, m.now()), Data: encodeRecord(s.header, s.values, nil)}
+	if err := m.store.Update(ctx, s.key, rec); err != nil && !errors.Is(err, ErrNotFound) {
+		m.logError(ctx, "session: saving values set after the response was written failed", s.key, err)
+	}
+}
+
+func (s *Session) keyLocked() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.key
+}

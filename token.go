@@ -1,0 +1,175 @@
+package session
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+	"time"
+
+	"github.com/gorilla/securecookie"
+)
+
+// storeKey is the store key of a token: hex SHA-256, so that the store never
+// holds a usable token.
+func storeKey(token []byte) string {
+	sum := sha256.Sum256(token)
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:])
+}
+
+const tokenLen = 32
+
+func newToken() []byte {
+	t := make([]byte, tokenLen)
+	rand.Read(t)
+	return t
+}
+
+func publicID(key string) string {
+	if key == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:8])
+}
+
+// signer is a KeyRing bound to one Manager's cookie name and maximum age: one
+// gorilla/securecookie codec per key (HMAC-SHA256 over name, timestamp and
+// value, compared in constant time), and a small cache of recently verified
+// values.
+type signer struct {
+	name   string
+	codecs []*securecookie.SecureCookie
+	cache  [verifiedShards]verifiedShard
+}
+
+// The verified-value cache spares a session's every request from repeating
+// the securecookie decode (base64, HMAC setup and check: about half of an
+// authenticated read). It is keyed by SHA-256 of the cookie value, so a
+// lookup compares hashes, never secret bytes, and it only ever holds values
+// that verified. Entries live for verifiedTTL; a full shard is emptied.
+const (
+	verifiedShards   = 16
+	verifiedPerShard = 256
+	verifiedTTL      = time.Minute
+)
+
+type verifiedShard struct {
+	mu sync.RWMutex
+	m  map[[sha256.Size]byte]verifiedValue
+}
+
+type verifiedValue struct {
+	token    [tokenLen]byte
+	storeKey string // storeKey(token), computed once
+	keyIndex int
+	until    int64 // Unix nanoseconds
+}
+
+// newSigner builds the codecs. maxAge rejects tokens signed longer ago than
+// the longest session can live, before any store I/O; it replaces the
+// codec's 30-day default, which would silently cap longer sessions.
+func (k *KeyRing) newSigner(name string, maxAge time.Duration) *signer {
+	s := &signer{name: name, codecs: make([]*securecookie.SecureCookie, len(k.hashKeys))}
+	for i, hk := range k.hashKeys {
+		c := securecookie.New(hk, nil)
+		c.SetSerializer(securecookie.NopEncoder{})
+		c.MaxLength(maxCookieLen)
+		c.MaxAge(int(maxAge / time.Second))
+		s.codecs[i] = c
+	}
+	for i := range s.cache {
+		s.cache[i].m = make(map[[sha256.Size]byte]verifiedValue)
+	}
+	return s
+}
+
+// sign returns the signed form of token under the first key.
+func (s *signer) sign(token []byte) (string, error) {
+	return s.codecs[0].Encode(s.name, token)
+}
+
+// verify checks value against every key, the signing key first, and returns
+// the token, its store key and the index of the key that verified it (0 is
+// the current key). A value verified within the last minute is answered from
+// the cache. value must be at most maxCookieLen bytes.
+func (s *signer) verify(value string) (v verifiedValue, ok bool) {
+	if len(value) > maxCookieLen {
+		return v, false
+	}
+	var buf [maxCookieLen]byte // hashing a copy on the stack does not allocate
+	sum := sha256.Sum256(buf[:copy(buf[:], value)])
+	sh := &s.cache[sum[0]%verifiedShards]
+	now := time.Now().UnixNano()
+	sh.mu.RLock()
+	v, hit := sh.m[sum]
+	sh.mu.RUnlock()
+	if hit && now < v.until {
+		return v, true
+	}
+	for i, c := range s.codecs {
+		var b []byte
+		if c.Decode(s.name, value, &b) == nil && len(b) == tokenLen {
+			v = verifiedValue{token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: now + int64(verifiedTTL)}
+			sh.mu.Lock()
+			if len(sh.m) >= verifiedPerShard {
+				clear(sh.m)
+			}
+			sh.m[sum] = v
+			sh.mu.Unlock()
+			return v, true
+		}
+	}
+	return verifiedValue{keyIndex: -1}, false
+}
+
+// deadTokens remembers tokens whose records are gone (a read found none, or
+// Logout deleted them), so that presenting one again costs no store read.
+// A token never comes back to life: Login always makes a new one, and a
+// Store's ErrNotFound is final for a key. The set is bounded: a full shard
+// is emptied, which only costs the forgotten tokens one more read.
+type deadTokens struct {
+	shards [deadShards]deadShard
+}
+
+const (
+	deadShards   = 16
+	deadPerShard = 512
+)
+
+type deadShard struct {
+	mu sync.RWMutex
+	m  map[[tokenLen]byte]struct{}
+}
+
+func (d *deadTokens) add(token [tokenLen]byte) {
+	sh := &d.shards[token[0]%deadShards]
+	sh.mu.Lock()
+	if sh.m == nil || len(sh.m) >= deadPerShard {
+		sh.m = make(map[[tokenLen]byte]struct{}, deadPerShard/4)
+	}
+	sh.m[token] = struct{}{}
+	sh.mu.Unlock()
+}
+
+func (d *deadTokens) has(token [tokenLen]byte) bool {
+	sh := &d.shards[token[0]%deadShards]
+	sh.mu.RLock()
+	_, ok := sh.m[token]
+	sh.mu.RUnlock()
+	return ok
+}
+
+// successorKey is the store key of the marker a renewal of the session
+// under key leaves (see Manager.renew): a hash, so it is not the store key
+// of any token.
+func successorKey(key string) string {
+	h := sha256.New()
+	h.Write([]byte("successor\x00"))
+	h.Write([]byte(key))
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], h.Sum(nil))
+	return string(buf[:])
+}

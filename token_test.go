@@ -1,0 +1,203 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestS1_TokensAre32RandomBytes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	seen := map[string]bool{}
+	for range 50 {
+		c := h.login("u")
+		tok, _, ok := h.m.signer.verifyBytes(c)
+		if !ok || len(tok) != 32 {
+			t.Fatalf("token of %d bytes (verified %v)", len(tok), ok)
+		}
+		if seen[string(tok)] {
+			t.Fatal("token repeated")
+		}
+		seen[string(tok)] = true
+		// The cookie value is URL-safe base64 (no padding-sensitive characters).
+		if _, err := base64.URLEncoding.DecodeString(c); err != nil {
+			t.Fatalf("cookie value is not base64url: %v", err)
+		}
+	}
+}
+
+func TestS2_StoreKeyIsHashAndHashIsNotAToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	c := h.login("alice")
+	tok, _, _ := h.m.signer.verifyBytes(c)
+	entries, _ := h.mem.ListUser(context.Background(), "alice")
+	if len(entries) != 1 {
+		t.Fatalf("%d entries", len(entries))
+	}
+	key := entries[0].Key
+	if key != storeKey(tok) || len(key) != 64 || strings.Contains(key, string(tok)) {
+		t.Fatalf("store key %q is not hex SHA-256 of the token", key)
+	}
+	for i := range h.mem.shards {
+		for k := range h.mem.shards[i].records {
+			if strings.Contains(k, base64.RawURLEncoding.EncodeToString(tok)) {
+				t.Fatal("raw token found in the store")
+			}
+		}
+	}
+	// A cookie carrying the store key (even validly signed) is not a session.
+	hashBytes, _ := hexDecode(key)
+	forged, err := h.m.signer.sign(hashBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.whoami(forged); got != "" {
+		t.Fatalf("the store key worked as a token: %q", got)
+	}
+}
+
+func TestS3_SignatureVerifiedBeforeStoreAndBoundToName(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	c := h.login("alice")
+	before := h.store.gets.Load()
+	tampered := []byte(c)
+	tampered[len(tampered)/2] ^= 1
+	for _, v := range []string{string(tampered), c[:len(c)-2], c + "A"} {
+		if got := h.whoami(v); got != "" {
+			t.Fatalf("tampered cookie accepted as %q", got)
+		}
+	}
+	if n := h.store.gets.Load() - before; n != 0 {
+		t.Fatalf("%d store reads for cookies that do not verify", n)
+	}
+	// The same value under another cookie name does not verify.
+	other, err := NewKeyRing(testKeyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := other.newSigner("other", time.Hour).verifyBytes(c); ok {
+		t.Fatal("a value signed for one cookie name verified under another")
+	}
+}
+
+func mustVerify(t *testing.T, h *harness, v string) []byte {
+	tok, _, ok := h.m.signer.verifyBytes(v)
+	if !ok {
+		t.Fatal("does not verify")
+	}
+	return tok
+}
+
+// forgeSigned builds a token signed under the ring's first key with a chosen
+// securecookie timestamp (the wire format: base64url("date|b64(value)|mac"),
+// mac = HMAC-SHA256(name|date|b64(value))).
+func forgeSigned(ring *KeyRing, name string, token []byte, unix int64) string {
+	v := base64.URLEncoding.EncodeToString(token)
+	mac := hmac.New(sha256.New, ring.hashKeys[0])
+	fmt.Fprintf(mac, "%s|%d|%s", name, unix, v)
+	raw := fmt.Sprintf("%d|%s|", unix, v) + string(mac.Sum(nil))
+	return base64.URLEncoding.EncodeToString([]byte(raw))
+}
+
+// Coverage for S23/"MaxAge never caps our own lifetime": a remember-me
+// lifetime of 90 days must accept a token signed 60 days ago (securecookie's
+// default MaxAge is 30 days) and reject one older than the lifetime, before
+// any store call. TestTooOldTokenRejectedWithoutStore passes even when
+// newSigner never sets MaxAge; this test fails then.
+func TestS23_SignerMaxAgeFollowsLifetime(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) {
+		c.RememberMeLifetime = 90 * 24 * time.Hour
+		c.RememberMeIdleTimeout = 30 * 24 * time.Hour
+	})
+	ring, _ := NewKeyRing(testKeyA)
+	tok := newToken()
+	now := time.Now().Unix()
+	day := int64(24 * 3600)
+	fresh := forgeSigned(ring, h.m.cookie.Name, tok, now)
+	if _, _, ok := h.m.signer.verifyBytes(fresh); !ok {
+		t.Fatal("forged fresh token does not verify: the test's wire format is wrong")
+	}
+	if _, _, ok := h.m.signer.verifyBytes(forgeSigned(ring, h.m.cookie.Name, tok, now-60*day)); !ok {
+		t.Fatal("a 60-day-old token is rejected although remember-me sessions live 90 days")
+	}
+	old := forgeSigned(ring, h.m.cookie.Name, tok, now-91*day)
+	if _, _, ok := h.m.signer.verifyBytes(old); ok {
+		t.Fatal("a token older than the longest lifetime verifies")
+	}
+	calls := h.store.calls()
+	if w := h.do("GET", "/private", old); w.Code != 401 || h.store.calls() != calls {
+		t.Fatalf("too-old token: %d, %d store calls", w.Code, h.store.calls()-calls)
+	}
+}
+
+func TestTooOldTokenRejectedWithoutStore(t *testing.T) {
+	t.Parallel()
+	ring, _ := NewKeyRing(testKeyA)
+	s := ring.newSigner("n", 2*time.Hour)
+	v, _ := s.sign(newToken())
+	if _, _, ok := s.verifyBytes(v); !ok {
+		t.Fatal("fresh token rejected")
+	}
+	// securecookie rejects a timestamp more than MaxAge seconds old; a
+	// negative MaxAge makes a token signed this second already too old. A
+	// fresh signer, so that the verified-value cache does not answer.
+	old := ring.newSigner("n", 2*time.Hour)
+	old.codecs[0].MaxAge(-1)
+	if _, _, ok := old.verifyBytes(v); ok {
+		t.Fatal("token older than MaxAge accepted")
+	}
+}
+
+func TestVerifiedCache(t *testing.T) {
+	t.Parallel()
+	ring, _ := NewKeyRing(testKeyA)
+	s := ring.newSigner("n", time.Hour)
+	tok := newToken()
+	v, _ := s.sign(tok)
+	got, idx, ok := s.verifyBytes(v)
+	if !ok || idx != 0 || !bytes.Equal(got[:], tok) {
+		t.Fatal("verify")
+	}
+	sum := sha256.Sum256([]byte(v))
+	sh := &s.cache[sum[0]%verifiedShards]
+	sh.mu.RLock()
+	cached, hit := sh.m[sum]
+	sh.mu.RUnlock()
+	if !hit || !bytes.Equal(cached.token[:], got) || cached.storeKey != storeKey(tok) {
+		t.Fatal("a verified value was not cached")
+	}
+	// Values that do not verify are never cached, and the cache is bounded.
+	for i := range 20 * verifiedPerShard {
+		s.verifyBytes(v[:len(v)-3] + string(rune('A'+i%26)) + "xy")
+		w, _ := s.sign(newToken())
+		s.verifyBytes(w)
+	}
+	for i := range s.cache {
+		s.cache[i].mu.RLock()
+		n := len(s.cache[i].m)
+		s.cache[i].mu.RUnlock()
+		if n > verifiedPerShard {
+			t.Fatalf("shard %d holds %d values", i, n)
+		}
+	}
+	// An expired entry is verified again (and still accepted).
+	sh.mu.Lock()
+	e := sh.m[sum]
+	e.until = 0
+	e.token[0] ^= 1 // if the stale entry were used, the token would be wrong
+	sh.m[sum] = e
+	sh.mu.Unlock()
+	if got, _, ok := s.verifyBytes(v); !ok || !bytes.Equal(got[:], tok) {
+		t.Fatal("expired cache entry used")
+	}
+}
