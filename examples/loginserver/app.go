@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -26,6 +27,9 @@ type appConfig struct {
 	// for a slot before answering 503; 0 means 2 seconds.
 	HashSlots    int
 	HashSlotWait time.Duration
+	// Ping checks that the session store can be reached, for /readyz; nil
+	// means it always can.
+	Ping func(context.Context) error
 }
 
 // app holds the server's dependencies; its methods are the HTTP handlers.
@@ -43,6 +47,7 @@ type app struct {
 	// cookieName is the session cookie's name, to tell a visitor whose
 	// session ended from a new one.
 	cookieName string
+	ready      *readiness
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -92,6 +97,17 @@ func newApp(c appConfig) (*app, error) {
 		demoHint:   c.DemoHint,
 		demoUser:   c.DemoUser,
 		cookieName: c.Sessions.Cookie.Name,
+		ready:      &readiness{ping: c.Ping},
+	}
+	if a.ready.ping == nil {
+		a.ready.ping = func(context.Context) error { return nil }
+	}
+	a.ready.onFlip = func(err error) {
+		if err != nil {
+			a.log.Warn("not ready: the session store cannot be reached", "error", err)
+		} else {
+			a.log.Info("ready: the session store answers again")
+		}
 	}
 	return a, nil
 }

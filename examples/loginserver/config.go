@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,29 +21,36 @@ const (
 
 // config is the server's configuration, read from the environment.
 type config struct {
-	Addr            string // ADDR
-	Keys            *session.KeyRing
-	KeysGenerated   bool          // SESSION_KEYS was unset
-	RedisURL        string        // REDIS_URL
-	IdleTimeout     time.Duration // SESSION_IDLE_TIMEOUT
-	Lifetime        time.Duration // SESSION_LIFETIME
-	DemoUser        string        // DEMO_USER
-	DemoPassword    string        // DEMO_PASSWORD
-	DemoPasswordSet bool          // DEMO_PASSWORD was set (then it is never printed)
-	InsecureCookies bool          // INSECURE_COOKIES=1
-	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+	Addr             string // ADDR
+	Keys             *session.KeyRing
+	KeysGenerated    bool          // SESSION_KEYS was unset
+	RedisURL         string        // REDIS_URL: one Redis server
+	RedisClusterURL  string        // REDIS_CLUSTER_URL: a Redis Cluster
+	RedisSentinelURL string        // REDIS_SENTINEL_URL: a master found through Sentinel
+	IdleTimeout      time.Duration // SESSION_IDLE_TIMEOUT
+	Lifetime         time.Duration // SESSION_LIFETIME
+	DemoUser         string        // DEMO_USER
+	DemoPassword     string        // DEMO_PASSWORD
+	DemoPasswordSet  bool          // DEMO_PASSWORD was set (then it is never printed)
+	InsecureCookies  bool          // INSECURE_COOKIES=1
+	ShutdownTimeout  time.Duration // SHUTDOWN_TIMEOUT
 }
 
 // loadConfig reads the configuration through getenv (os.Getenv in main).
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
-		Addr:         getenv("ADDR"),
-		RedisURL:     getenv("REDIS_URL"),
-		DemoUser:     getenv("DEMO_USER"),
-		DemoPassword: getenv("DEMO_PASSWORD"),
+		Addr:             getenv("ADDR"),
+		RedisURL:         getenv("REDIS_URL"),
+		RedisClusterURL:  getenv("REDIS_CLUSTER_URL"),
+		RedisSentinelURL: getenv("REDIS_SENTINEL_URL"),
+		DemoUser:         getenv("DEMO_USER"),
+		DemoPassword:     getenv("DEMO_PASSWORD"),
 	}
 	if c.Addr == "" {
 		c.Addr = "localhost:8080"
+	}
+	if n := countSet(c.RedisURL, c.RedisClusterURL, c.RedisSentinelURL); n > 1 {
+		return c, errors.New("set only one of REDIS_URL, REDIS_CLUSTER_URL and REDIS_SENTINEL_URL")
 	}
 	c.ShutdownTimeout = defaultShutdownTimeout
 	if v := getenv("SESSION_KEYS"); v != "" {
@@ -94,4 +102,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("DEMO_PASSWORD: %w", err) // the error never contains the password
 	}
 	return c, nil
+}
+
+// countSet counts the non-empty strings.
+func countSet(vs ...string) int {
+	n := 0
+	for _, v := range vs {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }

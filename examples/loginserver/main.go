@@ -41,11 +41,11 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openStore(ctx, cfg)
+	store, err := openStore(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
+	defer store.close()
 
 	users := newMemoryUsers()
 	hash, err := session.HashPassword(cfg.DemoPassword)
@@ -59,7 +59,7 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 
 	a, err := newApp(appConfig{
 		Sessions: session.Config{
-			Store:       store,
+			Store:       store.Store,
 			Keys:        cfg.Keys,
 			IdleTimeout: cfg.IdleTimeout,
 			Lifetime:    cfg.Lifetime,
@@ -70,6 +70,7 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		Log:      log,
 		DemoHint: !cfg.DemoPasswordSet,
 		DemoUser: demo.Username,
+		Ping:     store.ping,
 	})
 	if err != nil {
 		return err
@@ -93,10 +94,15 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		log.Warn("SESSION_KEYS is not set: using a random key; sessions will not survive a restart",
 			"hint", "set SESSION_KEYS to the output of: head -c 32 /dev/urandom | base64")
 	}
-	if cfg.RedisURL == "" {
+	if store.kind == "memory" {
 		log.Info("sessions are kept in memory: a restart signs everyone out (set REDIS_URL to keep them)")
 	} else {
-		log.Info("sessions are kept in Redis: they survive a restart when SESSION_KEYS is set")
+		log.Info("sessions are kept in "+store.kind+": they survive a restart when SESSION_KEYS is set", "at", store.where)
+		// Not a reason to stop: the server answers 503 where it needs the
+		// store, and /readyz says so, until Redis is back.
+		if a.ready.check(ctx) != nil {
+			log.Warn("serving anyway: sign-in and signed-in pages answer 503, and /readyz too, until the store answers")
+		}
 	}
 	if cfg.InsecureCookies {
 		log.Warn("INSECURE_COOKIES=1: the session cookie is sent over plain HTTP; never do this in production")

@@ -18,6 +18,9 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /logout-all", auth(a.logoutAll))
 	mux.Handle("POST /password", auth(a.changePassword))
 	mux.Handle("POST /sessions/{id}/logout", auth(a.logoutDevice))
+	// Probes for orchestrators and load balancers.
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
 	// The JSON API's reads.
 	mux.Handle("GET /me", auth(a.me))
 	mux.Handle("GET /sessions", auth(a.listSessions))
@@ -25,7 +28,7 @@ func (a *app) routes() http.Handler {
 	for _, p := range []string{"/login", "/logout", "/logout-all", "/register", "/sessions/{id}/logout"} {
 		mux.Handle(p, methodNotAllowed("POST"))
 	}
-	for _, p := range []string{"/me", "/sessions", "/signup"} {
+	for _, p := range []string{"/me", "/sessions", "/signup", "/healthz", "/readyz"} {
 		mux.Handle(p, methodNotAllowed("GET, HEAD"))
 	}
 	mux.Handle("/password", methodNotAllowed("GET, HEAD, POST"))
