@@ -21,14 +21,14 @@ func TestMeAnswersWhoIsSignedIn(t *testing.T) {
 	b.mustLogin()
 	wantStatus(t, b.get("/me"), http.StatusOK)
 	// Store down: 503, never 401 (the client must not think it was signed out).
-	e.store.down.Store(true)
+	e.faults.Fail(nil)
 	r = b.get("/me")
 	wantStatus(t, r, http.StatusServiceUnavailable)
 	r.errorMsg(t)
 	if r.cookie() != nil {
 		t.Fatal("a store outage overwrote the client's cookie")
 	}
-	e.store.down.Store(false)
+	e.faults.Heal()
 	wantStatus(t, b.get("/me"), http.StatusOK)
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,12 +12,12 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/storetest"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -35,70 +34,6 @@ var testHash = sync.OnceValue(func() string {
 	}
 	return h
 })
-
-// downStore is a session store that can be switched off, like Redis going down.
-type downStore struct {
-	session.Store
-	down atomic.Bool
-}
-
-var errDown = errors.New("store down")
-
-func (s *downStore) err() error {
-	if s.down.Load() {
-		return errDown
-	}
-	return nil
-}
-
-func (s *downStore) Get(ctx context.Context, k string) (session.Record, error) {
-	if err := s.err(); err != nil {
-		return session.Record{}, err
-	}
-	return s.Store.Get(ctx, k)
-}
-
-func (s *downStore) Create(ctx context.Context, k string, r session.Record) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Create(ctx, k, r)
-}
-
-func (s *downStore) Update(ctx context.Context, k string, r session.Record) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Update(ctx, k, r)
-}
-
-func (s *downStore) Touch(ctx context.Context, k string, t time.Time) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Touch(ctx, k, t)
-}
-
-func (s *downStore) Delete(ctx context.Context, k string) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Delete(ctx, k)
-}
-
-func (s *downStore) ListUser(ctx context.Context, u string) ([]session.Entry, error) {
-	if err := s.err(); err != nil {
-		return nil, err
-	}
-	return s.Store.ListUser(ctx, u)
-}
-
-func (s *downStore) DeleteUser(ctx context.Context, u string) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.DeleteUser(ctx, u)
-}
 
 // clock is a settable clock for the login throttles.
 type clock struct {
@@ -137,14 +72,15 @@ func (b *syncBuffer) String() string {
 }
 
 type env struct {
-	t     *testing.T
-	app   *app
-	h     http.Handler
-	users *memoryUsers
-	demo  User
-	store *downStore
-	clock *clock
-	logs  *syncBuffer
+	t      *testing.T
+	app    *app
+	h      http.Handler
+	users  *memoryUsers
+	demo   User
+	store  session.Store     // the app's store, behind faults
+	faults *storetest.Faults // makes the store fail, like Redis going down
+	clock  *clock
+	logs   *syncBuffer
 }
 
 func newEnv(t *testing.T, mod ...func(*appConfig)) *env {
@@ -156,10 +92,10 @@ func newEnv(t *testing.T, mod ...func(*appConfig)) *env {
 	e := &env{
 		t:     t,
 		users: newMemoryUsers(),
-		store: &downStore{Store: session.NewMemoryStore()},
 		clock: &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
 		logs:  &syncBuffer{},
 	}
+	e.store, e.faults = storetest.WithFaults(session.NewMemoryStore())
 	if e.demo, err = e.users.addDemo(testUser, testHash()); err != nil {
 		t.Fatal(err)
 	}

@@ -203,7 +203,7 @@ func TestLoginRehashDoesNotRevertPasswordChange(t *testing.T) {
 func TestLoginAnswers503WhenSessionStoreDown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.store.down.Store(true)
+	e.faults.Fail(nil)
 	r := e.browser("192.0.2.1:1").login(testUser, testPassword)
 	wantStatus(t, r, http.StatusServiceUnavailable)
 	if msg := r.errorMsg(t); msg != "session store unavailable" {

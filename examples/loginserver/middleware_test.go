@@ -25,7 +25,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	wantStatus(t, b.postJSON("/password", `{"current_password":"`+testPassword+`","new_password":"`+newPassword+`"}`), http.StatusNoContent)
 	renewed := b.cookies[session.DefaultCookieName].Value
 	wantStatus(t, b.do(httptest.NewRequest("POST", "/logout", nil)), http.StatusNoContent)
-	e.store.down.Store(true)
+	e.faults.Fail(nil)
 	b.login(testUser, testPassword)
 	logs := e.logs.String()
 	for _, secret := range []string{testPassword, typo, newPassword, "not my current one, sorry", cookie, cookie[:16], renewed, "in-name-field", testHash()[30:], "192.0.2.123"} {

@@ -185,7 +185,7 @@ func TestPagesHaveNoScripts(t *testing.T) {
 	got = append(got, b.get("/"), b.get("/signup"), b.postForm("/login", url.Values{"username": {"demo"}}))
 	b.mustLogin()
 	got = append(got, b.get("/"), b.page("/password"))
-	e.store.down.Store(true)
+	e.faults.Fail(nil)
 	got = append(got, b.page("/password"))
 	for i, r := range got {
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
@@ -208,7 +208,7 @@ func TestStoreOutageIsA503PageForBrowsers(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser("192.0.2.1:1")
 	b.mustLogin()
-	e.store.down.Store(true)
+	e.faults.Fail(nil)
 	for _, path := range []string{"/", "/password"} {
 		r := b.page(path)
 		wantStatus(t, r, http.StatusServiceUnavailable)

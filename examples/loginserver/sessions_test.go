@@ -46,7 +46,7 @@ func TestSessionsListsDevicesWithoutSecrets(t *testing.T) {
 			t.Fatal("the sessions list contains a store key")
 		}
 	}
-	e.store.down.Store(true)
+	e.faults.Fail(nil)
 	wantStatus(t, laptop.get("/sessions"), http.StatusServiceUnavailable)
 }
 

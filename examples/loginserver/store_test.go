@@ -233,7 +233,8 @@ func TestServerStartsWhileRedisIsDownAndRecovers(t *testing.T) {
 	if !srv.Owned() {
 		t.Skip("REDIS_URL's server cannot be stopped; this test starts its own")
 	}
-	// A cookie from a server that saw Redis up, to replay while it is down.
+	// The URL holds a password (the server has none: any is accepted), which
+	// must never reach the log.
 	env := map[string]string{"REDIS_URL": "redis://:s3cret-pw@" + srv.Addr, "SESSION_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
 	srv.Kill(t)
 
