@@ -1,6 +1,8 @@
 // Package e2e holds the real-browser tests of examples/loginserver. They
 // build the example server, start it on loopback, and drive Debian's
-// Chromium through the DevTools protocol with chromedp.
+// Chromium through the DevTools protocol with chromedp: signing up, signing
+// in (and a wrong password), two devices signing each other out, changing
+// the password, and every page at a phone's 390 px width and in dark mode.
 //
 // It is a separate module so that chromedp stays out of the root module's
 // dependencies. Run it with
@@ -9,5 +11,9 @@
 //	cd e2e && go test ./...
 //
 // Without Chromium the tests skip, except when CI=true, where they fail.
-// Screenshots are written to e2e/out/ (ignored by git).
+// Each step saves a PNG screenshot into the directory named by the
+// SCREENSHOT_DIR environment variable (by default a temporary directory
+// that is removed after the test):
+//
+//	SCREENSHOT_DIR=/tmp/screens go test ./...
 package e2e
