@@ -2,10 +2,17 @@ package pgstore
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/pgstore/internal/pgtest"
 )
 
@@ -37,4 +44,92 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// app is a real session.Manager on a store, behind an httptest server:
+//
+//	GET  /me         RequireAuth: 200 with the user ID, 401, or 503
+//	POST /login      Login as ?user= (default alice)
+//	POST /set        Set a value (a new one each time)
+//	POST /logout     Logout
+//	POST /logoutall  LogoutAll of the signed-in user
+type app struct {
+	t      *testing.T
+	m      *session.Manager
+	srv    *httptest.Server
+	client *http.Client
+}
+
+func newApp(t *testing.T, store session.Store, cfg session.Config) *app {
+	t.Helper()
+	keys, err := session.NewKeyRing(session.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store, cfg.Keys = store, keys
+	cfg.Cookie.DisableSecure = true // plain-HTTP test server
+	m, err := session.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	mux := http.NewServeMux()
+	mux.Handle("GET /me", m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, session.FromContext(r.Context()).UserID())
+	})))
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		user := r.URL.Query().Get("user")
+		if user == "" {
+			user = "alice"
+		}
+		if err := m.Login(w, r, user); err != nil {
+			http.Error(w, "login failed", http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("POST /set", func(w http.ResponseWriter, r *http.Request) {
+		session.FromContext(r.Context()).Set("n", fmt.Sprint(n.Add(1)))
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Logout(w, r); err != nil {
+			http.Error(w, "logout failed", http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("POST /logoutall", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.LogoutAll(r.Context(), "alice"); err != nil {
+			http.Error(w, "logout failed", http.StatusServiceUnavailable)
+		}
+	})
+	srv := httptest.NewServer(m.Middleware(mux))
+	t.Cleanup(srv.Close)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &app{t: t, m: m, srv: srv, client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+}
+
+// do sends a request and returns the status code and body.
+func (a *app) do(method, path string) (int, string) {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.srv.URL+path, nil)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	resp, err := a.client.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// want sends a request and fails the test unless it answers code.
+func (a *app) want(method, path string, code int) string {
+	a.t.Helper()
+	got, body := a.do(method, path)
+	if got != code {
+		a.t.Fatalf("%s %s = %d %q, want %d", method, path, got, body, code)
+	}
+	return body
 }

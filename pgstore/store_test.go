@@ -1,11 +1,15 @@
 package pgstore
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/pgstore/internal/pgtest"
@@ -115,5 +119,91 @@ func TestEmptyDataRoundTrips(t *testing.T) {
 	got, err := s.Get(ctx, k)
 	if err != nil || got.Data == nil || len(got.Data) != 0 || got.UserID != "" {
 		t.Fatalf("Get = %+v, %v; want empty, non-nil Data and no user", got, err)
+	}
+}
+
+// statementLog is a pgx tracer that records which of the store's statements
+// each query was, by name.
+type statementLog struct {
+	mu    sync.Mutex
+	names map[string]string // SQL -> name
+	seen  []string
+}
+
+func (l *statementLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	name, ok := l.names[d.SQL]
+	if !ok {
+		name = "other"
+	}
+	l.seen = append(l.seen, name)
+	return ctx
+}
+
+func (l *statementLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// take returns the statements recorded since the last call.
+func (l *statementLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen := l.seen
+	l.seen = nil
+	return seen
+}
+
+// TestRoundTripsThroughManager drives a real Manager over HTTP and checks
+// which statements each request sends: every store operation is one
+// statement (one round trip), and a request that does not change the
+// session sends only the read.
+func TestRoundTripsThroughManager(t *testing.T) {
+	t.Parallel()
+	log := &statementLog{}
+	var wire pgtest.Wire
+	s, pool := newTestStore(t, func(c *pgxpool.Config) {
+		c.ConnConfig.Tracer = log
+		c.ConnConfig.DialFunc = wire.Dial
+		c.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+	})
+	sq := s.sql
+	log.names = map[string]string{sq.get: "get", sq.create: "create", sq.update: "update", sq.touch: "touch",
+		sq.delete: "delete", sq.replace: "replace", sq.listUser: "listUser", sq.deleteUser: "deleteUser"}
+	// Idle timeout 2s: the Manager extends it (a touch) once 1s has passed.
+	a := newApp(t, s, session.Config{IdleTimeout: 2 * time.Second})
+	if err := pool.Ping(testContext(t)); err != nil { // one connection, dialed and ready
+		t.Fatal(err)
+	}
+	log.take()
+	steps := []struct {
+		name         string
+		method, path string
+		code         int
+		want         []string
+		sleep        time.Duration
+	}{
+		{"anonymous", "GET", "/me", 401, nil, 0},
+		{"login", "POST", "/login", 200, []string{"create"}, 0},
+		{"unchanged read", "GET", "/me", 200, []string{"get"}, 0},
+		{"value change", "POST", "/set", 200, []string{"get", "update"}, 0},
+		{"idle window due: touch", "GET", "/me", 200, []string{"get", "touch"}, 1100 * time.Millisecond},
+		{"touched: read only", "GET", "/me", 200, []string{"get"}, 0},
+		{"login over a session", "POST", "/login", 200, []string{"get", "replace"}, 0},
+		{"logout", "POST", "/logout", 200, []string{"delete"}, 0},
+		{"logged out", "GET", "/me", 401, nil, 0},
+		{"login again", "POST", "/login", 200, []string{"create"}, 0},
+		{"LogoutAll", "POST", "/logoutall", 200, []string{"deleteUser"}, 0},
+		{"after LogoutAll", "GET", "/me", 401, []string{"get"}, 0},
+	}
+	for _, st := range steps {
+		time.Sleep(st.sleep)
+		w0 := wire.Load()
+		a.want(st.method, st.path, st.code)
+		if got := log.take(); fmt.Sprint(got) != fmt.Sprint(st.want) {
+			t.Errorf("%s: statements %v, want %v", st.name, got, st.want)
+		}
+		// Each statement is one round trip on the wire, too.
+		if got := wire.Load() - w0; got != int64(len(st.want)) {
+			t.Errorf("%s: %d round trips on the wire, want %d", st.name, got, len(st.want))
+		}
 	}
 }
