@@ -55,14 +55,19 @@ func (s *Store) Setup(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgx.QueryExecModeExec, lockID(s.table)); err != nil {
 		return fmt.Errorf("pgstore: setup: %w", err)
 	}
-	for _, stmt := range schemaStatements(s.table) {
-		if _, err := tx.Exec(ctx, stmt, pgx.QueryExecModeExec); err != nil {
-			return fmt.Errorf("pgstore: setup: %w", err)
-		}
+	stmts := schemaStatements(s.table)
+	if _, err := tx.Exec(ctx, stmts[0], pgx.QueryExecModeExec); err != nil {
+		return fmt.Errorf("pgstore: setup: %w", err)
 	}
+	// A table that existed already may be another library's.
 	check := `SELECT key, user_id, expires, data FROM ` + s.table.Sanitize() + ` LIMIT 0`
 	if _, err := tx.Exec(ctx, check, pgx.QueryExecModeExec); err != nil {
 		return fmt.Errorf("%w: %w", ErrSchema, err)
+	}
+	for _, stmt := range stmts[1:] {
+		if _, err := tx.Exec(ctx, stmt, pgx.QueryExecModeExec); err != nil {
+			return fmt.Errorf("pgstore: setup: %w", err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("pgstore: setup: %w", err)
