@@ -194,7 +194,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 	name := s.table[len(s.table)-1]
 	for _, q := range []struct {
 		name, sql, index string
-		args                []any
+		args             []any
 	}{
 		{"ListUser", s.sql.listUser, name + "_user_id_idx", []any{"user-7", now}},
 		{"DeleteUser", s.sql.deleteUser, name + "_user_id_idx", []any{"user-7"}},
