@@ -49,6 +49,7 @@ func testContext(t *testing.T) context.Context {
 // app is a real session.Manager on a store, behind an httptest server:
 //
 //	GET  /me         RequireAuth: 200 with the user ID, 401, or 503
+//	GET  /whoami     public: 200 with the user ID, "" when anonymous
 //	POST /login      Login as ?user= (default alice)
 //	POST /set        Set a value (a new one each time)
 //	POST /logout     Logout
@@ -60,7 +61,9 @@ type app struct {
 	client *http.Client
 }
 
-func newApp(t *testing.T, store session.Store, cfg session.Config) *app {
+// A timeout above 0 is put on every request's context, as a deadline
+// middleware would.
+func newApp(t *testing.T, store session.Store, cfg session.Config, timeout time.Duration) *app {
 	t.Helper()
 	keys, err := session.NewKeyRing(session.GenerateKey())
 	if err != nil {
@@ -77,6 +80,9 @@ func newApp(t *testing.T, store session.Store, cfg session.Config) *app {
 	mux.Handle("GET /me", m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, session.FromContext(r.Context()).UserID())
 	})))
+	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, session.FromContext(r.Context()).UserID())
+	})
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		user := r.URL.Query().Get("user")
 		if user == "" {
@@ -99,7 +105,16 @@ func newApp(t *testing.T, store session.Store, cfg session.Config) *app {
 			http.Error(w, "logout failed", http.StatusServiceUnavailable)
 		}
 	})
-	srv := httptest.NewServer(m.Middleware(mux))
+	h := m.Middleware(mux)
+	if timeout > 0 {
+		next := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -111,6 +126,13 @@ func newApp(t *testing.T, store session.Store, cfg session.Config) *app {
 // do sends a request and returns the status code and body.
 func (a *app) do(method, path string) (int, string) {
 	a.t.Helper()
+	resp, body := a.send(method, path)
+	return resp.StatusCode, body
+}
+
+// send sends a request and returns the response, its body read.
+func (a *app) send(method, path string) (*http.Response, string) {
+	a.t.Helper()
 	req, err := http.NewRequest(method, a.srv.URL+path, nil)
 	if err != nil {
 		a.t.Fatal(err)
@@ -121,7 +143,7 @@ func (a *app) do(method, path string) (int, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return resp, string(body)
 }
 
 // want sends a request and fails the test unless it answers code.

@@ -60,7 +60,7 @@ func TestBehindPgBouncer(t *testing.T) {
 	})
 
 	t.Run("manager", func(t *testing.T) {
-		a := newApp(t, s, session.Config{})
+		a := newApp(t, s, session.Config{}, 0)
 		a.want("GET", "/me", 401)
 		a.want("POST", "/login", 200)
 		if got := a.want("GET", "/me", 200); got != "alice" {

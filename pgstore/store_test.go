@@ -169,7 +169,7 @@ func TestRoundTripsThroughManager(t *testing.T) {
 	log.names = map[string]string{sq.get: "get", sq.create: "create", sq.update: "update", sq.touch: "touch",
 		sq.delete: "delete", sq.replace: "replace", sq.listUser: "listUser", sq.deleteUser: "deleteUser"}
 	// Idle timeout 2s: the Manager extends it (a touch) once 1s has passed.
-	a := newApp(t, s, session.Config{IdleTimeout: 2 * time.Second})
+	a := newApp(t, s, session.Config{IdleTimeout: 2 * time.Second}, 0)
 	if err := pool.Ping(testContext(t)); err != nil { // one connection, dialed and ready
 		t.Fatal(err)
 	}
