@@ -21,6 +21,7 @@ import (
 func main() {
 	seq := flag.String("seq", "", "go test -bench output of BenchmarkScenario")
 	par := flag.String("par", "", "go test -bench output of BenchmarkParallelRead (-cpu 1,N)")
+	disk := flag.String("disk", "", "go test -bench output of BenchmarkPostgresDisk")
 	e2e := flag.String("e2e", "", "load generator JSON lines")
 	stat := flag.String("benchstat", "", "benchstat output to append")
 	machine := flag.String("machine", "", "machine facts, one 'key: value' a line")
@@ -33,6 +34,9 @@ func main() {
 		fatal(err)
 	}
 	if in.par, err = readBench(*par); err != nil {
+		fatal(err)
+	}
+	if in.disk, err = readBench(*disk); err != nil {
 		fatal(err)
 	}
 	if in.e2e, err = readE2E(*e2e); err != nil {
