@@ -4,6 +4,8 @@
 #
 #   bash bench/run.sh            # the full run (about 10 minutes on 2 cores)
 #   QUICK=1 bash bench/run.sh    # a fast check that everything works (numbers meaningless)
+#   ONLY=postgres bash bench/run.sh  # only the PostgreSQL subjects: rewrites the
+#                                    # PostgreSQL section of RESULTS.md, nothing else
 #
 # It installs what it needs (redis-server from Debian's packages when missing,
 # benchstat with `go install`), starts a throwaway redis-server on a free
@@ -34,6 +36,12 @@ PG_SESSIONS=${PG_SESSIONS:-100000}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 OUT=${OUT:-RESULTS.md}
 case "$OUT" in /*) out_path=$OUT ;; *) out_path=$bench_dir/$OUT ;; esac
+only_pg=
+case "${ONLY:-}" in
+"") ;;
+postgres) only_pg=1 ;;
+*) echo "run.sh: ONLY=$ONLY: only ONLY=postgres is known" >&2; exit 1 ;;
+esac
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -108,15 +116,24 @@ redis-cli -p "$port" ping >/dev/null || { echo "run.sh: redis-server did not sta
 export REDIS_URL="redis://127.0.0.1:$port/0" BENCH_REDIS_FLUSH=1
 
 # --- in-process benchmarks ------------------------------------------------------
+scenario_bench='^BenchmarkScenario$'
+[ -n "$only_pg" ] && scenario_bench='^BenchmarkScenario$/^scenario=(read|write|login)$/^subject=(ours-pg|scs-pgx|scs-pg)$'
 log "benchmarks: scenarios x subjects (-benchtime $BENCHTIME -count $COUNT)"
-timeout 900 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkScenario$' \
+timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench "$scenario_bench" \
 	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem | tee "$tmp/seq.txt" >&2
-log "benchmarks: parallel read (-cpu 1,2)"
-timeout 600 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkParallelRead$' \
-	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem -test.cpu 1,2 | tee "$tmp/par.txt" >&2
 log "benchmarks: PostgreSQL disk per session ($PG_SESSIONS logins per subject)"
 timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkPostgresDisk$' \
 	-test.benchtime "${PG_SESSIONS}x" -test.count 1 | tee "$tmp/disk.txt" >&2
+if [ -n "$only_pg" ]; then
+	echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine.txt"
+	"$tmp/report" -seq "$tmp/seq.txt" -disk "$tmp/disk.txt" -machine "$tmp/machine.txt" \
+		-command "${QUICK:+QUICK=1 }ONLY=postgres bash bench/run.sh" -splice -out "$out_path"
+	log "wrote the PostgreSQL section of $out_path"
+	exit 0
+fi
+log "benchmarks: parallel read (-cpu 1,2)"
+timeout 600 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkParallelRead$' \
+	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem -test.cpu 1,2 | tee "$tmp/par.txt" >&2
 
 # --- end to end -------------------------------------------------------------------
 # start_server NAME ADDR CMD...: starts a server in the background. With ADDR

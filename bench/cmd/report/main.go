@@ -27,6 +27,7 @@ func main() {
 	machine := flag.String("machine", "", "machine facts, one 'key: value' a line")
 	cmd := flag.String("command", "bench/run.sh", "the command that produced the run")
 	out := flag.String("out", "RESULTS.md", "where to write")
+	splice := flag.Bool("splice", false, "write only the PostgreSQL section, into the existing -out file, with this run's machine facts")
 	flag.Parse()
 	var in inputs
 	var err error
@@ -49,6 +50,12 @@ func main() {
 		fatal(err)
 	}
 	in.command = *cmd
+	if *splice {
+		if err := spliceFile(*out, in); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	f, err := os.Create(*out)
 	if err != nil {
 		fatal(err)

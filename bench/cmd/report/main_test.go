@@ -94,7 +94,7 @@ func TestReportPostgres(t *testing.T) {
 			"| ours-pg | 140 µs (1) | – | 900 µs (1) | 14.3 MiB | 150 B | 100000 |",
 			"| scs-pg | 300 µs (2) | – | – | 23.8 MiB | 250 B | 100000 |",
 			"| scs-pgx | 160 µs (1) | – | – | – | – | – |",
-			"one round trip (1) and no slower than scs's PostgreSQL stores in the same run: 140 µs vs scs-pgx 160 µs, scs-pg 300 µs — **met**",
+			"Target: PostgreSQL: an unchanged authenticated read in one round trip (1) and no slower than scs's PostgreSQL stores in the same run: 140 µs vs scs-pgx 160 µs, scs-pg 300 µs — **met**",
 			"| scs-pgx | ×1.14 | – |", // time relative to ours-pg (the tables have the scenarios run: read, login)
 		}},
 		{"slower", strings.Replace(samplePG, " 160000 ns/op", " 130000 ns/op", 1), []string{
@@ -119,5 +119,23 @@ func TestReportPostgres(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSpliceKeepsOtherSections checks that the PostgreSQL-only run changes
+// its own section of RESULTS.md and nothing else.
+func TestSpliceKeepsOtherSections(t *testing.T) {
+	t.Parallel()
+	const before = "# Benchmark results\n\n## Time per request\n\n| a |\n\n## The issue's targets\n\n- x\n\n## benchstat\n\n```\nraw\n```\n"
+	first := splice(before, "## PostgreSQL\n\nrun 1\n\n")
+	want := "# Benchmark results\n\n## Time per request\n\n| a |\n\n## PostgreSQL\n\nrun 1\n\n## The issue's targets\n\n- x\n\n## benchstat\n\n```\nraw\n```\n"
+	if first != want {
+		t.Fatalf("first splice:\n%s\nwant:\n%s", first, want)
+	}
+	if second := splice(first, "## PostgreSQL\n\nrun 2\n\n"); second != strings.Replace(want, "run 1", "run 2", 1) {
+		t.Fatalf("second splice:\n%s", second)
+	}
+	if got := splice("# R\n\n## Other\n", "## PostgreSQL\n\nx\n"); got != "# R\n\n## Other\n\n## PostgreSQL\n\nx\n" {
+		t.Fatalf("splice into a report without targets: %q", got)
 	}
 }

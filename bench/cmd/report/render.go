@@ -293,7 +293,7 @@ func write(w io.Writer, in inputs) error {
 		fmt.Fprintln(w)
 	}
 
-	writePostgres(w, t, in.disk)
+	writePostgres(w, t, in.disk, "")
 
 	fmt.Fprintln(w, "## The issue's targets")
 	fmt.Fprintln(w)
@@ -427,9 +427,6 @@ func targets(t table, par parSummary, e2e []e2eRow) []string {
 		if g, ok := par.scaling("gorilla-cookie"); ok {
 			line += fmt.Sprintf(" For comparison, gorilla-cookie, which shares no state between requests, scaled ×%.2f in the same run.", g)
 		}
-		add("%s", line)
-	}
-	if line, ok := postgresTarget(t); ok {
 		add("%s", line)
 	}
 	bare := e2eNamed(e2e, "bare")
