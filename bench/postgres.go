@@ -20,7 +20,8 @@ import (
 	"github.com/sessionauth/session/pgstore"
 )
 
-// PostgreSQL subjects: this library's pgstore (pgx v5, pgxpool), scs's
+// PostgreSQL subjects: this library's pgstore (pgx v5, pgxpool; with and
+// without prepared statements), scs's
 // pgxstore (pgx v5, pgxpool, as its README sets it up) and scs's
 // postgresstore (database/sql on lib/pq). Each works in a schema of its own,
 // created for it and dropped on Close, on the server at a URL such as
@@ -168,8 +169,12 @@ func pgPool(ctx context.Context, url string, w *WireCounter) (*pgxpool.Pool, err
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 
-// NewOursPostgres returns this library on pgstore, in a new schema.
-func NewOursPostgres(url string, keys *session.KeyRing) (*PGSubject, error) {
+// NewOursPostgres returns this library on pgstore, in a new schema, with
+// its defaults (QueryExecModeExec: no prepared statements, as behind
+// PgBouncer in transaction mode), or with pgstore.WithPreparedStatements
+// when prepared is true (pgx's cached prepared statements, as scs's pgxstore
+// gets from the pool's default).
+func NewOursPostgres(url string, keys *session.KeyRing, prepared bool) (*PGSubject, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	schema, err := newPGSchema(ctx, url)
@@ -182,7 +187,13 @@ func NewOursPostgres(url string, keys *session.KeyRing) (*PGSubject, error) {
 		schema.drop()
 		return nil, err
 	}
-	store, err := pgstore.New(pool, pgstore.WithTable(schema.name, "sessions"), pgstore.WithCleanupInterval(0))
+	opts := []pgstore.Option{pgstore.WithTable(schema.name, "sessions"), pgstore.WithCleanupInterval(0)}
+	name := "ours-pg"
+	if prepared {
+		opts = append(opts, pgstore.WithPreparedStatements())
+		name = "ours-pg-prepared"
+	}
+	store, err := pgstore.New(pool, opts...)
 	if err == nil {
 		err = store.Setup(ctx)
 	}
@@ -191,7 +202,7 @@ func NewOursPostgres(url string, keys *session.KeyRing) (*PGSubject, error) {
 		schema.drop()
 		return nil, err
 	}
-	o, err := NewOurs("ours-pg", store, keys, &w.Counter, nil)
+	o, err := NewOurs(name, store, keys, &w.Counter, nil)
 	if err != nil {
 		pool.Close()
 		schema.drop()

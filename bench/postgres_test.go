@@ -55,7 +55,8 @@ var pgMakers = []struct {
 	name string
 	new  func(tb testing.TB, url string) (*PGSubject, error)
 }{
-	{"ours-pg", func(tb testing.TB, url string) (*PGSubject, error) { return NewOursPostgres(url, benchKeys(tb)) }},
+	{"ours-pg", func(tb testing.TB, url string) (*PGSubject, error) { return NewOursPostgres(url, benchKeys(tb), false) }},
+	{"ours-pg-prepared", func(tb testing.TB, url string) (*PGSubject, error) { return NewOursPostgres(url, benchKeys(tb), true) }},
 	{"scs-pgx", func(_ testing.TB, url string) (*PGSubject, error) { return NewSCSPgx(url) }},
 	{"scs-pg", func(_ testing.TB, url string) (*PGSubject, error) { return NewSCSPostgres(url) }},
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // cleanupGrace is how long past its expiry a row is kept before the cleaner
@@ -24,7 +22,7 @@ func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
 	cutoff := s.now().Add(-cleanupGrace)
 	var total int64
 	for {
-		tag, err := s.pool.Exec(ctx, s.sql.deleteExpired, pgx.QueryExecModeExec, cutoff, s.cleanupBatch)
+		tag, err := s.pool.Exec(ctx, s.sql.deleteExpired, s.mode, cutoff, s.cleanupBatch)
 		if err != nil {
 			return total, fmt.Errorf("pgstore: delete expired: %w", err)
 		}

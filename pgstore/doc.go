@@ -36,17 +36,20 @@
 //
 // # Round trips
 //
-// Every method is one statement, so one round trip: Get, Create, Update,
-// Touch, Delete, ListUser, DeleteUser and Replace (the Manager's Login, Renew
-// and LogoutOthers: delete the old row and insert the new one in a single
-// statement). An unchanged authenticated request costs one round trip, a
-// request that changes a value two (the read and the update).
+// Every method of the Store contract is one statement, so one round trip:
+// Get, Create, Update, Touch, Delete, ListUser, DeleteUser and Replace (the
+// Manager's Login, Renew and LogoutOthers: delete the old row and insert the
+// new one in a single statement). Setup and DeleteExpired take a few. An
+// unchanged authenticated request costs one round trip, a request that
+// changes a value two (the read and the update).
 //
 // Statements use pgx's QueryExecModeExec whatever the pool's default: the
 // extended protocol with the unnamed statement, in one round trip, and no
 // named prepared statements. That is what makes the store work behind
-// PgBouncer in transaction pooling mode. (pgxpool itself pings a connection
-// that has been idle for more than a second before handing it out; see
+// PgBouncer in transaction pooling mode. Where every pool connection keeps
+// its own server session, WithPreparedStatements saves the server parsing and
+// planning each statement. (pgxpool itself pings a connection that has been
+// idle for more than a second before handing it out; see
 // pgxpool.Config.ShouldPing.)
 //
 // # Expiry and the clock that decides

@@ -13,19 +13,22 @@ var ErrInvalidKey = errors.New("pgstore: store key is not 64 lower-case hex digi
 // keyLen is the length of a store key in hex digits.
 const keyLen = 64
 
-// keyParam returns the key as a bytea literal in PostgreSQL's hex format, the
-// text form of a parameter sent with QueryExecModeExec.
-func keyParam(key string) (string, error) {
+// keyParam returns the key's 32 bytes, the form of the key column. pgx
+// sends them in bytea's text form with QueryExecModeExec, in binary with
+// prepared statements.
+func keyParam(key string) ([]byte, error) {
 	if len(key) != keyLen {
-		return "", ErrInvalidKey
+		return nil, ErrInvalidKey
 	}
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return "", ErrInvalidKey
+			return nil, ErrInvalidKey
 		}
 	}
-	return `\x` + key, nil
+	b := make([]byte, keyLen/2)
+	hex.Decode(b, []byte(key))
+	return b, nil
 }
 
 // keyString is the inverse of the column's binary form.

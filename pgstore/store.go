@@ -22,6 +22,7 @@ type Store struct {
 	pool  *pgxpool.Pool
 	table pgx.Identifier
 	sql   statements
+	mode  pgx.QueryExecMode
 	now   func() time.Time
 
 	cleanupBatch int
@@ -54,9 +55,13 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	s := &Store{
 		pool:         pool,
 		table:        pgx.Identifier(o.table),
+		mode:         pgx.QueryExecModeExec,
 		now:          time.Now,
 		cleanupBatch: o.cleanupBatch,
 		logger:       o.logger,
+	}
+	if o.prepared {
+		s.mode = pgx.QueryExecModeCacheStatement
 	}
 	s.sql = newStatements(s.table)
 	if o.cleanupInterval > 0 {
@@ -79,7 +84,7 @@ func (s *Store) Get(ctx context.Context, key string) (session.Record, error) {
 	}
 	var rec session.Record
 	var user pgtype.Text
-	err = s.pool.QueryRow(ctx, s.sql.get, pgx.QueryExecModeExec, resultsBinary, k, s.now()).
+	err = s.pool.QueryRow(ctx, s.sql.get, s.mode, resultsBinary, k, s.now()).
 		Scan(&user, &rec.Expires, &rec.Data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return session.Record{}, session.ErrNotFound
@@ -102,7 +107,7 @@ func (s *Store) Create(ctx context.Context, key string, rec session.Record) erro
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, s.sql.create, pgx.QueryExecModeExec, k, rec.UserID, rec.Expires, data(rec.Data), s.now())
+	tag, err := s.pool.Exec(ctx, s.sql.create, s.mode, k, rec.UserID, rec.Expires, data(rec.Data), s.now())
 	if err != nil {
 		return fmt.Errorf("pgstore: create: %w", err)
 	}
@@ -120,7 +125,7 @@ func (s *Store) Update(ctx context.Context, key string, rec session.Record) erro
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, s.sql.update, pgx.QueryExecModeExec, k, rec.Expires, data(rec.Data), s.now())
+	tag, err := s.pool.Exec(ctx, s.sql.update, s.mode, k, rec.Expires, data(rec.Data), s.now())
 	if err != nil {
 		return fmt.Errorf("pgstore: update: %w", err)
 	}
@@ -137,7 +142,7 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, s.sql.touch, pgx.QueryExecModeExec, k, expires, s.now())
+	tag, err := s.pool.Exec(ctx, s.sql.touch, s.mode, k, expires, s.now())
 	if err != nil {
 		return fmt.Errorf("pgstore: touch: %w", err)
 	}
@@ -154,7 +159,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, s.sql.delete, pgx.QueryExecModeExec, k); err != nil {
+	if _, err := s.pool.Exec(ctx, s.sql.delete, s.mode, k); err != nil {
 		return fmt.Errorf("pgstore: delete: %w", err)
 	}
 	return nil
@@ -162,7 +167,10 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // Replace deletes the record under oldKey and creates rec under newKey in a
 // single statement (one round trip), as Delete followed by Create would: the
-// old record is gone even when the create fails with session.ErrExists.
+// old record is gone even when the create fails with session.ErrExists. The
+// Manager uses it for Login, Renew and LogoutOthers. With oldKey equal to
+// newKey (which the Manager never passes) it is a Delete and a Create, two
+// round trips.
 func (s *Store) Replace(ctx context.Context, oldKey, newKey string, rec session.Record) error {
 	if oldKey == newKey {
 		if err := s.Delete(ctx, oldKey); err != nil {
@@ -178,7 +186,7 @@ func (s *Store) Replace(ctx context.Context, oldKey, newKey string, rec session.
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, s.sql.replace, pgx.QueryExecModeExec, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now())
+	tag, err := s.pool.Exec(ctx, s.sql.replace, s.mode, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now())
 	if err != nil {
 		return fmt.Errorf("pgstore: replace: %w", err)
 	}
@@ -195,7 +203,7 @@ func (s *Store) ListUser(ctx context.Context, userID string) ([]session.Entry, e
 	if userID == "" {
 		return nil, ctx.Err()
 	}
-	rows, err := s.pool.Query(ctx, s.sql.listUser, pgx.QueryExecModeExec, resultsBinary, userID, s.now())
+	rows, err := s.pool.Query(ctx, s.sql.listUser, s.mode, resultsBinary, userID, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: list user: %w", err)
 	}
@@ -223,7 +231,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	if userID == "" {
 		return ctx.Err()
 	}
-	if _, err := s.pool.Exec(ctx, s.sql.deleteUser, pgx.QueryExecModeExec, userID); err != nil {
+	if _, err := s.pool.Exec(ctx, s.sql.deleteUser, s.mode, userID); err != nil {
 		return fmt.Errorf("pgstore: delete user: %w", err)
 	}
 	return nil

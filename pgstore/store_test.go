@@ -158,13 +158,26 @@ func (l *statementLog) take() []string {
 // session sends only the read.
 func TestRoundTripsThroughManager(t *testing.T) {
 	t.Parallel()
+	t.Run("exec", func(t *testing.T) {
+		t.Parallel()
+		testRoundTrips(t, 1)
+	})
+	// Prepared statements cost one more round trip the first time each
+	// runs on a connection; the second pass is the steady state.
+	t.Run("prepared statements", func(t *testing.T) {
+		t.Parallel()
+		testRoundTrips(t, 2, WithPreparedStatements())
+	})
+}
+
+func testRoundTrips(t *testing.T, passes int, opts ...Option) {
 	log := &statementLog{}
 	var wire pgtest.Wire
 	s, pool := newTestStore(t, func(c *pgxpool.Config) {
 		c.ConnConfig.Tracer = log
 		c.ConnConfig.DialFunc = wire.Dial
 		c.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
-	})
+	}, opts...)
 	sq := s.sql
 	log.names = map[string]string{sq.get: "get", sq.create: "create", sq.update: "update", sq.touch: "touch",
 		sq.delete: "delete", sq.replace: "replace", sq.listUser: "listUser", sq.deleteUser: "deleteUser"}
@@ -194,16 +207,24 @@ func TestRoundTripsThroughManager(t *testing.T) {
 		{"LogoutAll", "POST", "/logoutall", 200, []string{"deleteUser"}, 0},
 		{"after LogoutAll", "GET", "/me", 401, []string{"get"}, 0},
 	}
-	for _, st := range steps {
-		time.Sleep(st.sleep)
-		w0 := wire.Load()
-		a.want(st.method, st.path, st.code)
-		if got := log.take(); fmt.Sprint(got) != fmt.Sprint(st.want) {
-			t.Errorf("%s: statements %v, want %v", st.name, got, st.want)
-		}
-		// Each statement is one round trip on the wire, too.
-		if got := wire.Load() - w0; got != int64(len(st.want)) {
-			t.Errorf("%s: %d round trips on the wire, want %d", st.name, got, len(st.want))
+	for pass := 1; pass <= passes; pass++ {
+		last := pass == passes
+		for _, st := range steps {
+			time.Sleep(st.sleep)
+			w0 := wire.Load()
+			a.want(st.method, st.path, st.code)
+			if got := log.take(); fmt.Sprint(got) != fmt.Sprint(st.want) {
+				t.Errorf("pass %d, %s: statements %v, want %v", pass, st.name, got, st.want)
+			}
+			// Each statement is one round trip on the wire, too.
+			if got := wire.Load() - w0; last && got != int64(len(st.want)) {
+				t.Errorf("pass %d, %s: %d round trips on the wire, want %d", pass, st.name, got, len(st.want))
+			}
 		}
 	}
+}
+
+func TestPreparedStatementsConformance(t *testing.T) {
+	s, _ := newTestStore(t, nil, WithPreparedStatements())
+	storetest.Run(t, func(*testing.T) session.Store { return s })
 }
