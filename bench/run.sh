@@ -23,6 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bench_dir=$(pwd)
 
+count_given=${COUNT:-} # for the command line the PostgreSQL-only report quotes
 if [ "${QUICK:-}" = 1 ]; then
 	: "${BENCHTIME:=200x}" "${COUNT:=2}" "${E2E_ROUNDS:=1}" "${E2E_REQUESTS:=5000}" "${E2E_SECONDS:=2s}" "${PG_SESSIONS:=2000}"
 fi
@@ -127,7 +128,7 @@ timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkPostgresDis
 if [ -n "$only_pg" ]; then
 	echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine.txt"
 	"$tmp/report" -seq "$tmp/seq.txt" -disk "$tmp/disk.txt" -machine "$tmp/machine.txt" \
-		-command "${QUICK:+QUICK=1 }ONLY=postgres bash bench/run.sh" -splice -out "$out_path"
+		-command "${QUICK:+QUICK=1 }${count_given:+COUNT=$count_given }ONLY=postgres bash bench/run.sh" -splice -out "$out_path"
 	log "wrote the PostgreSQL section of $out_path"
 	exit 0
 fi
