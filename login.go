@@ -89,9 +89,9 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 	now := m.now()
 	hdr := recordHeader{persistent: o.rememberMe, created: now, idle: t.idle, lifetime: t.lifetime}
 	ctx := r.Context()
-	if c, ok := m.store.(cappedCreator); ok {
+	if c, ok := m.store.(CapCreator); ok {
 		return m.replaceWith(s, userID, hdr, values, now, func(key string, rec Record) error {
-			return c.createCapped(ctx, s.key, key, rec, m.maxPerUser)
+			return c.CreateCapped(ctx, s.key, key, rec, m.maxPerUser)
 		})
 	}
 	if err := m.replace(ctx, s, userID, hdr, values, now); err != nil {
@@ -135,7 +135,7 @@ func (m *Manager) replaceWith(s *Session, userID string, hdr recordHeader, value
 }
 
 // enforceCap ends the oldest sessions of userID past the per-user cap,
-// for stores that cannot do it as they create (see cappedCreator),
+// for stores that cannot do it as they create (see CapCreator),
 // keeping keep (the session just signed in). A failure is logged, not
 // returned: the login itself succeeded.
 func (m *Manager) enforceCap(ctx context.Context, userID, keep string) {

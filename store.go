@@ -75,10 +75,16 @@ type Replacer interface {
 	Replace(ctx context.Context, oldKey, newKey string, rec Record) error
 }
 
-// cappedCreator is a store that can cap a user's sessions as it creates
-// one, cheaper than the Manager's ListUser after the create: RedisStore.
-// createCapped behaves as Replace (oldKey may be ""), then ends the user's
-// sessions past maxPerUser, key excepted.
-type cappedCreator interface {
-	createCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error
+// CapCreator is an optional interface for stores that can cap a user's
+// sessions in the same operation that creates one. Login uses it when the
+// store has it (RedisStore and pgstore do: a login then costs one round trip,
+// plus one on Redis when sessions past the cap are ended); otherwise Login
+// lists the user's sessions after creating one and deletes the excess.
+//
+// CreateCapped must behave as Replace(oldKey, key, rec) (or as Create when
+// oldKey is ""), then end the user's live sessions other than key past the
+// first maxPerUser, ending first those that expire soonest (the least
+// recently used).
+type CapCreator interface {
+	CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error
 }

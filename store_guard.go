@@ -92,7 +92,7 @@ func newGuard(store Store, timeout time.Duration, log *slog.Logger) Store {
 // the store as it is.
 func (g *guard) withOptional() Store {
 	r, replacer := g.store.(Replacer)
-	c, capped := g.store.(cappedCreator)
+	c, capped := g.store.(CapCreator)
 	switch {
 	case replacer && capped:
 		return &guardReplacerCapped{g, r, c}
@@ -251,13 +251,13 @@ func (g *guardReplacer) Replace(ctx context.Context, oldKey, newKey string, rec 
 	return g.replace(ctx, g.r, oldKey, newKey, rec)
 }
 
-// guardCapped is a guard around a store with createCapped.
+// guardCapped is a guard around a store with CreateCapped.
 type guardCapped struct {
 	*guard
-	c cappedCreator
+	c CapCreator
 }
 
-func (g *guardCapped) createCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
+func (g *guardCapped) CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
 	return g.capped(ctx, g.c, oldKey, key, rec, maxPerUser)
 }
 
@@ -265,14 +265,14 @@ func (g *guardCapped) createCapped(ctx context.Context, oldKey, key string, rec 
 type guardReplacerCapped struct {
 	*guard
 	r Replacer
-	c cappedCreator
+	c CapCreator
 }
 
 func (g *guardReplacerCapped) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
 	return g.replace(ctx, g.r, oldKey, newKey, rec)
 }
 
-func (g *guardReplacerCapped) createCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
+func (g *guardReplacerCapped) CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
 	return g.capped(ctx, g.c, oldKey, key, rec, maxPerUser)
 }
 
@@ -280,6 +280,6 @@ func (g *guard) replace(ctx context.Context, r Replacer, oldKey, newKey string, 
 	return g.do(ctx, func(ctx context.Context) error { return r.Replace(ctx, oldKey, newKey, rec) })
 }
 
-func (g *guard) capped(ctx context.Context, c cappedCreator, oldKey, key string, rec Record, maxPerUser int) error {
-	return g.do(ctx, func(ctx context.Context) error { return c.createCapped(ctx, oldKey, key, rec, maxPerUser) })
+func (g *guard) capped(ctx context.Context, c CapCreator, oldKey, key string, rec Record, maxPerUser int) error {
+	return g.do(ctx, func(ctx context.Context) error { return c.CreateCapped(ctx, oldKey, key, rec, maxPerUser) })
 }

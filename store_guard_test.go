@@ -109,7 +109,7 @@ func (s stubReplacer) Replace(ctx context.Context, oldKey, newKey string, rec Re
 
 type stubCapped struct{ *stubStore }
 
-func (s stubCapped) createCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
+func (s stubCapped) CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
 	return s.call(ctx)
 }
 
@@ -119,7 +119,7 @@ func (s stubReplacerCapped) Replace(ctx context.Context, oldKey, newKey string, 
 	return s.call(ctx)
 }
 
-func (s stubReplacerCapped) createCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
+func (s stubReplacerCapped) CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
 	return s.call(ctx)
 }
 
@@ -136,8 +136,8 @@ var guardOps = []struct {
 	{"ListUser", func(ctx context.Context, s Store) error { _, err := s.ListUser(ctx, "u"); return err }},
 	{"DeleteUser", func(ctx context.Context, s Store) error { return s.DeleteUser(ctx, "u") }},
 	{"Replace", func(ctx context.Context, s Store) error { return s.(Replacer).Replace(ctx, "", "k", Record{}) }},
-	{"createCapped", func(ctx context.Context, s Store) error {
-		return s.(cappedCreator).createCapped(ctx, "", "k", Record{}, 3)
+	{"CreateCapped", func(ctx context.Context, s Store) error {
+		return s.(CapCreator).CreateCapped(ctx, "", "k", Record{}, 3)
 	}},
 }
 
@@ -435,7 +435,7 @@ func TestStoreGuardKeepsOptionalInterfaces(t *testing.T) {
 	}{
 		{"plain", &stubStore{}},
 		{"Replacer", stubReplacer{&stubStore{}}},
-		{"cappedCreator", stubCapped{&stubStore{}}},
+		{"CapCreator", stubCapped{&stubStore{}}},
 		{"both", stubReplacerCapped{&stubStore{}}},
 		{"RedisStore", NewRedisStore(client)},
 	}
@@ -444,18 +444,18 @@ func TestStoreGuardKeepsOptionalInterfaces(t *testing.T) {
 			t.Parallel()
 			s := newGuard(tc.store, 0, nil)
 			_, innerR := tc.store.(Replacer)
-			_, innerC := tc.store.(cappedCreator)
+			_, innerC := tc.store.(CapCreator)
 			_, gotR := s.(Replacer)
-			_, gotC := s.(cappedCreator)
+			_, gotC := s.(CapCreator)
 			if gotR != innerR || gotC != innerC {
-				t.Fatalf("guard is Replacer %v, cappedCreator %v; the store is %v, %v", gotR, gotC, innerR, innerC)
+				t.Fatalf("guard is Replacer %v, CapCreator %v; the store is %v, %v", gotR, gotC, innerR, innerC)
 			}
 			stub, ok := storeStub(tc.store)
 			if !ok {
 				return
 			}
 			for _, op := range guardOps {
-				if op.name == "Replace" && !gotR || op.name == "createCapped" && !gotC {
+				if op.name == "Replace" && !gotR || op.name == "CreateCapped" && !gotC {
 					continue
 				}
 				before := stub.calls.Load()

@@ -374,16 +374,17 @@ func (s *RedisStore) Create(ctx context.Context, key string, rec Record) error {
 	return s.create(ctx, "", key, rec, 0)
 }
 
-// createCapped is Replace that also ends the user's least recently extended
-// sessions past maxPerUser: the index update picks them in the same round
-// trip, and one more deletes their records, only when there are any.
-func (s *RedisStore) createCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
+// CreateCapped is Replace (Create when oldKey is "") that also ends the
+// user's least recently extended sessions past maxPerUser: the index update
+// picks them in the same round trip, and one more deletes their records,
+// only when there are any. It implements CapCreator.
+func (s *RedisStore) CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
 	return s.create(ctx, oldKey, key, rec, maxPerUser)
 }
 
 // create deletes oldKey when it is not "" and creates rec under key, all in
 // one round trip. With maxPerUser above 0 it also caps the user's sessions
-// (see createCapped).
+// (see CreateCapped).
 func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
 	if err := ctx.Err(); err != nil {
 		return wrapRedis("create", err)

@@ -4,21 +4,28 @@
 #
 #   bash bench/run.sh            # the full run (about 10 minutes on 2 cores)
 #   QUICK=1 bash bench/run.sh    # a fast check that everything works (numbers meaningless)
+#   ONLY=postgres bash bench/run.sh  # only the PostgreSQL subjects: rewrites the
+#                                    # PostgreSQL section of RESULTS.md, nothing else
 #
 # It installs what it needs (redis-server from Debian's packages when missing,
 # benchstat with `go install`), starts a throwaway redis-server on a free
 # loopback port with no persistence, and stops everything it started on exit.
+# The PostgreSQL subjects use the server at DATABASE_URL (default
+# postgres://postgres@127.0.0.1:5432/test), each in a schema of its own that
+# it drops afterwards; without a server they are left out.
 # All traffic stays on 127.0.0.1; every loop is bounded in count and time.
 #
 # Knobs (environment): BENCHTIME (0.5s), COUNT (6), E2E_ROUNDS (3),
 # E2E_REQUESTS (150000), E2E_SECONDS (8s), E2E_CONC (8), OUT (RESULTS.md),
-# EXAMPLE_BIN (a prebuilt examples/loginserver to load instead of building it).
+# EXAMPLE_BIN (a prebuilt examples/loginserver to load instead of building it),
+# PG_SESSIONS (100000: sessions signed in to measure PostgreSQL disk use).
 set -euo pipefail
 cd "$(dirname "$0")"
 bench_dir=$(pwd)
 
+count_given=${COUNT:-} # for the command line the PostgreSQL-only report quotes
 if [ "${QUICK:-}" = 1 ]; then
-	: "${BENCHTIME:=200x}" "${COUNT:=2}" "${E2E_ROUNDS:=1}" "${E2E_REQUESTS:=5000}" "${E2E_SECONDS:=2s}"
+	: "${BENCHTIME:=200x}" "${COUNT:=2}" "${E2E_ROUNDS:=1}" "${E2E_REQUESTS:=5000}" "${E2E_SECONDS:=2s}" "${PG_SESSIONS:=2000}"
 fi
 BENCHTIME=${BENCHTIME:-0.5s}
 COUNT=${COUNT:-6}
@@ -26,8 +33,16 @@ E2E_ROUNDS=${E2E_ROUNDS:-3}
 E2E_REQUESTS=${E2E_REQUESTS:-150000}
 E2E_SECONDS=${E2E_SECONDS:-8s}
 E2E_CONC=${E2E_CONC:-8}
+PG_SESSIONS=${PG_SESSIONS:-100000}
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 OUT=${OUT:-RESULTS.md}
 case "$OUT" in /*) out_path=$OUT ;; *) out_path=$bench_dir/$OUT ;; esac
+only_pg=
+case "${ONLY:-}" in
+"") ;;
+postgres) only_pg=1 ;;
+*) echo "run.sh: ONLY=$ONLY: only ONLY=postgres is known" >&2; exit 1 ;;
+esac
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -79,8 +94,13 @@ cpu_model=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed
 	echo "os:          $(uname -sr)"
 	echo "go:          $(go version | cut -d' ' -f3-)"
 	echo "redis:       $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)"
+	if command -v psql >/dev/null && pg=$(psql "$DATABASE_URL" -Atc "SELECT current_setting('server_version') || ' (fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit') || ', shared_buffers ' || current_setting('shared_buffers') || ')'" 2>/dev/null); then
+		echo "postgres:    $pg"
+	else
+		echo "postgres:    not reached with psql at DATABASE_URL"
+	fi
 	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "settings:    -benchtime $BENCHTIME -count $COUNT; e2e $E2E_ROUNDS rounds of at most $E2E_REQUESTS requests or $E2E_SECONDS, $E2E_CONC connections"
+	echo "settings:    -benchtime $BENCHTIME -count $COUNT; PostgreSQL disk after $PG_SESSIONS sessions; e2e $E2E_ROUNDS rounds of at most $E2E_REQUESTS requests or $E2E_SECONDS, $E2E_CONC connections"
 } >"$tmp/machine.txt"
 cat "$tmp/machine.txt" >&2
 
@@ -97,9 +117,21 @@ redis-cli -p "$port" ping >/dev/null || { echo "run.sh: redis-server did not sta
 export REDIS_URL="redis://127.0.0.1:$port/0" BENCH_REDIS_FLUSH=1
 
 # --- in-process benchmarks ------------------------------------------------------
+scenario_bench='^BenchmarkScenario$'
+[ -n "$only_pg" ] && scenario_bench='^BenchmarkScenario$/^scenario=(read|write|login)$/^subject=(ours-pg|ours-pg-prepared|scs-pgx|scs-pg)$'
 log "benchmarks: scenarios x subjects (-benchtime $BENCHTIME -count $COUNT)"
-timeout 900 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkScenario$' \
+timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench "$scenario_bench" \
 	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem | tee "$tmp/seq.txt" >&2
+log "benchmarks: PostgreSQL disk per session ($PG_SESSIONS logins per subject)"
+timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkPostgresDisk$' \
+	-test.benchtime "${PG_SESSIONS}x" -test.count 1 | tee "$tmp/disk.txt" >&2
+if [ -n "$only_pg" ]; then
+	echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine.txt"
+	"$tmp/report" -seq "$tmp/seq.txt" -disk "$tmp/disk.txt" -machine "$tmp/machine.txt" \
+		-command "${QUICK:+QUICK=1 }${count_given:+COUNT=$count_given }ONLY=postgres bash bench/run.sh" -splice -out "$out_path"
+	log "wrote the PostgreSQL section of $out_path"
+	exit 0
+fi
 log "benchmarks: parallel read (-cpu 1,2)"
 timeout 600 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkParallelRead$' \
 	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem -test.cpu 1,2 | tee "$tmp/par.txt" >&2
@@ -181,6 +213,6 @@ cat "$tmp/seq.txt" "$tmp/par.txt" >"$tmp/all.txt"
 (cd "$tmp" && "$benchstat" all.txt >benchstat.txt)
 cmd="bash bench/run.sh"
 [ "${QUICK:-}" = 1 ] && cmd="QUICK=1 bash bench/run.sh"
-"$tmp/report" -seq "$tmp/seq.txt" -par "$tmp/par.txt" -e2e "$tmp/e2e.jsonl" \
+"$tmp/report" -seq "$tmp/seq.txt" -par "$tmp/par.txt" -disk "$tmp/disk.txt" -e2e "$tmp/e2e.jsonl" \
 	-benchstat "$tmp/benchstat.txt" -machine "$tmp/machine.txt" -command "$cmd" -out "$out_path"
 log "wrote $out_path"

@@ -72,6 +72,8 @@ var subjects = []factory{
 	}},
 }
 
+func init() { subjects = append(subjects, pgSubjects...) }
+
 // newSubject makes f's subject and closes it when tb ends.
 func newSubject(tb testing.TB, f factory, count bool) Subject {
 	tb.Helper()

@@ -8,7 +8,7 @@
 //
 // newStore is called once per subtest and must return an empty store (or one
 // whose keys cannot collide with other subtests'). The suite uses real time
-// with expiries of a few hundred milliseconds, so it takes about two seconds.
+// with expiries of a second and a half, so it takes about three seconds.
 package storetest
 
 import (
@@ -55,7 +55,6 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"CanceledContext", testCanceledContext},
 		{"ConcurrentUse", testConcurrentUse},
 		{"ReplaceMovesRecordAndIndex", testReplace},
-		{"ReplaceWithoutOldKeyCreates", testReplaceWithoutOldKey},
 		{"ReplaceOntoLiveKeyFails", testReplaceOntoLiveKey},
 	}
 	for _, tc := range tests {
@@ -79,6 +78,10 @@ func NewKey() string {
 func newUser(name string) string {
 	return name + "-" + NewKey()[:12]
 }
+
+// shortLife is the lifetime of records the suite waits to see expire: long
+// enough that a store on a loaded machine answers well within it.
+const shortLife = 1500 * time.Millisecond
 
 func later(d time.Duration) time.Time { return time.Now().Add(d).Truncate(time.Millisecond) }
 
@@ -227,9 +230,9 @@ func testDeleteIdempotent(t *testing.T, s session.Store) {
 
 func testExpiry(t *testing.T, s session.Store) {
 	key, user := NewKey(), newUser("exp")
-	mustCreate(t, s, key, session.Record{UserID: user, Expires: later(300 * time.Millisecond), Data: []byte("x")})
+	mustCreate(t, s, key, session.Record{UserID: user, Expires: later(shortLife), Data: []byte("x")})
 	mustGet(t, s, key)
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(shortLife + 500*time.Millisecond)
 	wantNotFound(t, s, key)
 	if err := s.Touch(ctx(t), key, later(time.Hour)); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("Touch of an expired record = %v, want ErrNotFound", err)
@@ -247,11 +250,11 @@ func testExpiry(t *testing.T, s session.Store) {
 
 func testTouchExtendsLife(t *testing.T, s session.Store) {
 	key := NewKey()
-	mustCreate(t, s, key, session.Record{Expires: later(300 * time.Millisecond)})
+	mustCreate(t, s, key, session.Record{Expires: later(shortLife)})
 	if err := s.Touch(ctx(t), key, later(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(shortLife + 500*time.Millisecond)
 	mustGet(t, s, key)
 }
 
@@ -296,11 +299,11 @@ func testListUserSkipsDeletedAndExpired(t *testing.T, s session.Store) {
 	live, gone, short := NewKey(), NewKey(), NewKey()
 	mustCreate(t, s, live, session.Record{UserID: user, Expires: later(time.Hour)})
 	mustCreate(t, s, gone, session.Record{UserID: user, Expires: later(time.Hour)})
-	mustCreate(t, s, short, session.Record{UserID: user, Expires: later(300 * time.Millisecond)})
+	mustCreate(t, s, short, session.Record{UserID: user, Expires: later(shortLife)})
 	if err := s.Delete(ctx(t), gone); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(shortLife + 500*time.Millisecond)
 	list, err := s.ListUser(ctx(t), user)
 	if err != nil {
 		t.Fatal(err)
@@ -472,19 +475,6 @@ func testReplace(t *testing.T, s session.Store) {
 	}
 	if keys := keysOf(entries); len(keys) != 1 || keys[0] != newKey {
 		t.Fatalf("ListUser after Replace = %v, want only the new key", keys)
-	}
-}
-
-// Replace with an empty old key only creates.
-func testReplaceWithoutOldKey(t *testing.T, s session.Store) {
-	r := replacer(t, s)
-	key := NewKey()
-	rec := session.Record{Expires: later(time.Hour), Data: []byte("v")}
-	if err := r.Replace(ctx(t), "", key, rec); err != nil {
-		t.Fatalf("Replace with no old key: %v", err)
-	}
-	if got := mustGet(t, s, key); !bytes.Equal(got.Data, rec.Data) {
-		t.Fatalf("Get = %+v", got)
 	}
 }
 

@@ -21,11 +21,13 @@ import (
 func main() {
 	seq := flag.String("seq", "", "go test -bench output of BenchmarkScenario")
 	par := flag.String("par", "", "go test -bench output of BenchmarkParallelRead (-cpu 1,N)")
+	disk := flag.String("disk", "", "go test -bench output of BenchmarkPostgresDisk")
 	e2e := flag.String("e2e", "", "load generator JSON lines")
 	stat := flag.String("benchstat", "", "benchstat output to append")
 	machine := flag.String("machine", "", "machine facts, one 'key: value' a line")
 	cmd := flag.String("command", "bench/run.sh", "the command that produced the run")
 	out := flag.String("out", "RESULTS.md", "where to write")
+	splice := flag.Bool("splice", false, "write only the PostgreSQL section, into the existing -out file, with this run's machine facts")
 	flag.Parse()
 	var in inputs
 	var err error
@@ -33,6 +35,9 @@ func main() {
 		fatal(err)
 	}
 	if in.par, err = readBench(*par); err != nil {
+		fatal(err)
+	}
+	if in.disk, err = readBench(*disk); err != nil {
 		fatal(err)
 	}
 	if in.e2e, err = readE2E(*e2e); err != nil {
@@ -45,6 +50,12 @@ func main() {
 		fatal(err)
 	}
 	in.command = *cmd
+	if *splice {
+		if err := spliceFile(*out, in); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	f, err := os.Create(*out)
 	if err != nil {
 		fatal(err)

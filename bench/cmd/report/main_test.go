@@ -79,3 +79,71 @@ func TestReportTargets(t *testing.T) {
 		}
 	}
 }
+
+const samplePG = `BenchmarkScenario/scenario=read/subject=ours-pg-2   	 2000	 140000 ns/op	 1.000 roundtrips/op	 0 setcookies/op	 1685 B/op	 23 allocs/op
+BenchmarkScenario/scenario=read/subject=ours-pg-prepared-2  	 2000	 100000 ns/op	 1.000 roundtrips/op	 0 setcookies/op	 1685 B/op	 23 allocs/op
+BenchmarkScenario/scenario=read/subject=scs-pgx-2  	 2000	 160000 ns/op	 1.000 roundtrips/op	 0 setcookies/op	 9741 B/op	 209 allocs/op
+BenchmarkScenario/scenario=read/subject=scs-pg-2   	 2000	 300000 ns/op	 2.000 roundtrips/op	 0 setcookies/op	 10354 B/op	 230 allocs/op
+BenchmarkScenario/scenario=login/subject=ours-pg-2 	 2000	 900000 ns/op	 1.000 roundtrips/op	 1 setcookies/op	 3153 B/op	 40 allocs/op
+`
+
+const sampleDisk = `BenchmarkPostgresDisk/subject=ours-pg-2 	 100000	 900000 ns/op	 150.0 B/session	 14.31 MiB/100k-sessions	 100000 sessions
+BenchmarkPostgresDisk/subject=scs-pg-2  	 100000	 900000 ns/op	 250.0 B/session	 23.84 MiB/100k-sessions	 100000 sessions
+`
+
+func TestReportPostgres(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, seq string
+		want      []string
+	}{
+		{"faster", samplePG, []string{
+			"| ours-pg | 140 µs (1) | – | 900 µs (1) | 14.3 MiB | 150 B | 100000 |",
+			"| scs-pg | 300 µs (2) | – | – | 23.8 MiB | 250 B | 100000 |",
+			"| scs-pgx | 160 µs (1) | – | – | – | – | – |",
+			"Target: PostgreSQL: an unchanged authenticated read in one round trip (ours-pg 1, ours-pg-prepared 1) and no slower than scs's store of the same kind in the same run (ours-pg 140 µs vs scs-pg 300 µs; ours-pg-prepared 100 µs vs scs-pgx 160 µs) — **met**. Across kinds, ours-pg (no prepared statements) against scs-pgx (prepared): 140 µs vs 160 µs.",
+			"| ours-pg-prepared | 100 µs (1) |",
+			"| scs-pgx | ×1.14 | – |", // time relative to ours-pg (the tables have the scenarios run: read, login)
+		}},
+		{"slower", strings.Replace(samplePG, " 160000 ns/op", " 90000 ns/op", 1), []string{
+			"ours-pg-prepared 100 µs vs scs-pgx 90.0 µs) — **missed**",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := inputs{seq: benchSet{}, par: benchSet{}, disk: benchSet{}, command: "test"}
+			if err := parseBench(strings.NewReader(tc.seq), in.seq); err != nil {
+				t.Fatal(err)
+			}
+			if err := parseBench(strings.NewReader(sampleDisk), in.disk); err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := write(&b, in); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(b.String(), want) {
+					t.Errorf("report lacks %q:\n%s", want, b.String())
+				}
+			}
+		})
+	}
+}
+
+// TestSpliceKeepsOtherSections checks that the PostgreSQL-only run changes
+// its own section of RESULTS.md and nothing else.
+func TestSpliceKeepsOtherSections(t *testing.T) {
+	t.Parallel()
+	const before = "# Benchmark results\n\n## Time per request\n\n| a |\n\n## The issue's targets\n\n- x\n\n## benchstat\n\n```\nraw\n```\n"
+	first := splice(before, "## PostgreSQL\n\nrun 1\n\n")
+	want := "# Benchmark results\n\n## Time per request\n\n| a |\n\n## PostgreSQL\n\nrun 1\n\n## The issue's targets\n\n- x\n\n## benchstat\n\n```\nraw\n```\n"
+	if first != want {
+		t.Fatalf("first splice:\n%s\nwant:\n%s", first, want)
+	}
+	if second := splice(first, "## PostgreSQL\n\nrun 2\n\n"); second != strings.Replace(want, "run 1", "run 2", 1) {
+		t.Fatalf("second splice:\n%s", second)
+	}
+	if got := splice("# R\n\n## Other\n", "## PostgreSQL\n\nx\n"); got != "# R\n\n## Other\n\n## PostgreSQL\n\nx\n" {
+		t.Fatalf("splice into a report without targets: %q", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 // inputs is everything one report is made of.
 type inputs struct {
 	seq, par  benchSet
+	disk      benchSet // BenchmarkPostgresDisk: table size per session
 	e2e       []e2eResult
 	benchstat string
 	machine   string
@@ -19,7 +20,7 @@ type inputs struct {
 
 var (
 	scenarioOrder = []string{"anonymous", "read", "write", "login", "forged"}
-	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "ours-redis-cached", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis"}
+	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "ours-redis-cached", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis", "ours-pg", "ours-pg-prepared", "scs-pgx", "scs-pg"}
 	scenarioTitle = map[string]string{
 		"anonymous": "anonymous",
 		"read":      "auth. read",
@@ -94,10 +95,18 @@ func (t table) get(scenario, subject, unit string) (float64, bool) {
 // reference is the subject another is compared with: this library on the
 // same kind of store.
 func reference(subject string) string {
-	if strings.HasSuffix(subject, "-redis") || strings.Contains(subject, "-redis-") {
+	switch {
+	case strings.HasSuffix(subject, "-redis") || strings.Contains(subject, "-redis-"):
 		return "ours-redis"
+	case isPostgres(subject):
+		return "ours-pg"
 	}
 	return "ours-mem"
+}
+
+// isPostgres tells the PostgreSQL subjects.
+func isPostgres(subject string) bool {
+	return strings.HasSuffix(subject, "-pg") || strings.Contains(subject, "-pg-") || strings.HasSuffix(subject, "-pgx")
 }
 
 func fmtTime(ns float64) string {
@@ -182,7 +191,9 @@ func write(w io.Writer, in inputs) error {
 		"(memory store, Redis store, Redis store on a client with go-redis's server-assisted client-side cache); `scs-*` is alexedwards/scs v2 (memstore; memstore with IdleTimeout; goredisstore); "+
 		"`gorilla-cookie` is gorilla/sessions with its CookieStore, `gorilla-redis` the same with boj/redistore "+
 		"(redigo, configured as its NewRediStore does, which PINGs on every connection borrow; "+
-		"no gorilla/sessions store on go-redis v9 is available from the Go module proxy). Scenarios: anonymous (no cookie, handler touches nothing), "+
+		"no gorilla/sessions store on go-redis v9 is available from the Go module proxy); "+
+		"`ours-pg` is this library's pgstore (pgx v5, pgxpool; `ours-pg-prepared` with WithPreparedStatements), `scs-pgx` scs with its pgxstore (pgx v5, pgxpool), "+
+		"`scs-pg` scs with its postgresstore (database/sql, lib/pq), each in a schema of its own on the same PostgreSQL server. Scenarios: anonymous (no cookie, handler touches nothing), "+
 		"auth. read (valid cookie, handler reads the user ID), auth. write (handler changes one small value), "+
 		"login (no cookie → signed in with a fresh token), forged cookie (one character of a valid cookie changed).")
 	fmt.Fprintln(w)
@@ -209,7 +220,8 @@ func write(w io.Writer, in inputs) error {
 
 	fmt.Fprintln(w, "## Store round trips · Set-Cookie headers per request")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Round trips are Redis commands or pipelines (a go-redis hook) and calls into an in-process store (a counting wrapper).")
+	fmt.Fprintln(w, "Round trips are Redis commands or pipelines (a go-redis hook), calls into an in-process store (a counting wrapper), "+
+		"and for PostgreSQL subjects the round trips on the network connection (a write after a read starts one).")
 	fmt.Fprintln(w)
 	t.matrix(w, func(sc, su string) string {
 		rt, ok1 := t.get(sc, su, "roundtrips/op")
@@ -222,7 +234,7 @@ func write(w io.Writer, in inputs) error {
 
 	fmt.Fprintln(w, "## Time relative to this library (same kind of store)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Each subject's median time divided by `ours-mem`'s (in-process subjects) or `ours-redis`'s (Redis subjects): ×5 means five times slower than ours.")
+	fmt.Fprintln(w, "Each subject's median time divided by `ours-mem`'s (in-process subjects), `ours-redis`'s (Redis subjects) or `ours-pg`'s (PostgreSQL subjects): ×5 means five times slower than ours.")
 	fmt.Fprintln(w)
 	t.matrix(w, func(sc, su string) string {
 		v, ok1 := t.get(sc, su, "ns/op")
@@ -280,6 +292,8 @@ func write(w io.Writer, in inputs) error {
 		}
 		fmt.Fprintln(w)
 	}
+
+	writePostgres(w, t, in.disk, "")
 
 	fmt.Fprintln(w, "## The issue's targets")
 	fmt.Fprintln(w)

@@ -1,0 +1,224 @@
+package pgstore
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/pgstore/internal/pgtest"
+	"github.com/sessionauth/session/storetest"
+)
+
+// TestSetupConcurrent runs Setup from many stores (as from many app
+// instances, each with its own pool) on a table that does not exist yet.
+func TestSetupConcurrent(t *testing.T) {
+	t.Parallel()
+	url, schema := pgtest.Schema(t)
+	const instances = 8
+	pools := make([]*pgxpool.Pool, instances)
+	for i := range pools {
+		pools[i] = pgtest.Pool(t, url, nil)
+	}
+	for round := range 5 {
+		table := fmt.Sprintf("sessions_%d", round)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, instances)
+		for i := range instances {
+			wg.Go(func() {
+				s, err := New(pools[i], WithTable(schema, table), WithCleanupInterval(0))
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				<-start
+				errs[i] = s.Setup(testContext(t))
+			})
+		}
+		close(start)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatalf("round %d: concurrent Setup: %v", round, err)
+		}
+		s := setUp(t, pools[0], WithTable(schema, table), WithCleanupInterval(0))
+		k := storetest.NewKey()
+		if err := s.Create(testContext(t), k, session.Record{UserID: "u", Expires: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSetupKeepsData(t *testing.T) {
+	t.Parallel()
+	s, _ := newTestStore(t, nil)
+	ctx := testContext(t)
+	k := storetest.NewKey()
+	if err := s.Create(ctx, k, session.Record{UserID: "u", Expires: time.Now().Add(time.Hour), Data: []byte("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Setup(ctx); err != nil {
+		t.Fatalf("second Setup: %v", err)
+	}
+	if got, err := s.Get(ctx, k); err != nil || string(got.Data) != "kept" {
+		t.Fatalf("after a second Setup: %+v, %v", got, err)
+	}
+}
+
+// TestTableNamesAreQuoted uses table names that would break, or inject into,
+// SQL if they were not quoted, and checks the store creates and uses exactly
+// the table it was given.
+func TestTableNamesAreQuoted(t *testing.T) {
+	t.Parallel()
+	url, schema := pgtest.Schema(t)
+	pool := pgtest.Pool(t, url, nil)
+	for _, name := range []string{
+		`Mixed Case`,
+		`we"ird`,
+		`x"; DROP TABLE victim; --`,
+		`sessions.with.dots`,
+		`séances`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := testContext(t)
+			if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+pgx.Identifier{schema, "victim"}.Sanitize()+` (x int)`); err != nil {
+				t.Fatal(err)
+			}
+			s := setUp(t, pool, WithTable(schema, name), WithCleanupInterval(0))
+			var n int
+			if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = $2`, schema, name).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("table %q: found %d, %v", name, n, err)
+			}
+			k := storetest.NewKey()
+			if err := s.Create(ctx, k, session.Record{UserID: "u", Expires: time.Now().Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			if list, err := s.ListUser(ctx, "u"); err != nil || len(list) != 1 || list[0].Key != k {
+				t.Fatalf("ListUser = %v, %v", list, err)
+			}
+			if _, err := s.DeleteExpired(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'victim'`, schema).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("the victim table is gone: %d, %v", n, err)
+			}
+		})
+	}
+}
+
+func TestWithTableRejectsUnusableNames(t *testing.T) {
+	t.Parallel()
+	pool := lazyPool(t)
+	for _, name := range [][]string{
+		nil,
+		{""},
+		{"a", "b", "c"},
+		{"", "sessions"},
+		{"nul\x00"},
+		{strings.Repeat("x", maxTableLen+1)},
+		{strings.Repeat("s", 64), "sessions"},
+	} {
+		if _, err := New(pool, WithTable(name...)); !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("WithTable(%q) = %v, want ErrInvalidOption", name, err)
+		}
+	}
+	if _, err := New(pool, WithTable(strings.Repeat("x", maxTableLen)), WithCleanupInterval(0)); err != nil {
+		t.Errorf("a %d-byte table name: %v", maxTableLen, err)
+	}
+}
+
+// TestSetupRefusesAForeignTable checks that Setup does not take over a table
+// of the same name with another layout (here, scs's postgresstore's).
+func TestSetupRefusesAForeignTable(t *testing.T) {
+	t.Parallel()
+	url, schema := pgtest.Schema(t)
+	pool := pgtest.Pool(t, url, nil)
+	ctx := testContext(t)
+	table := pgx.Identifier{schema, DefaultTable}.Sanitize()
+	if _, err := pool.Exec(ctx, `CREATE TABLE `+table+` (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(pool, WithTable(schema, DefaultTable), WithCleanupInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Setup(ctx); !errors.Is(err, ErrSchema) {
+		t.Fatalf("Setup on a foreign table = %v, want ErrSchema", err)
+	}
+}
+
+// TestSchemaInPackageDoc checks that the SQL the package documentation
+// prints is what Setup runs for the default table.
+func TestSchemaInPackageDoc(t *testing.T) {
+	t.Parallel()
+	s, err := New(lazyPool(t), WithCleanupInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for line := range strings.Lines(s.Schema()) {
+		want.WriteString("//\t" + line)
+	}
+	if !strings.Contains(string(doc), want.String()) {
+		t.Fatalf("doc.go does not show the schema; it should contain:\n%s", want.String())
+	}
+}
+
+// TestQueriesUseIndexes checks the plans of ListUser, DeleteUser and the
+// cleaner on a table of some size: index scans, never a scan of the table.
+func TestQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
+	s, pool := newTestStore(t, nil)
+	ctx := testContext(t)
+	table := s.table.Sanitize()
+	if _, err := pool.Exec(ctx, `INSERT INTO `+table+` (key, user_id, expires, data)
+		SELECT sha256(i::text::bytea), CASE WHEN i % 3 = 0 THEN NULL ELSE 'user-' || (i % 1000) END,
+			now() + interval '1 hour', '\x0102'::bytea
+		FROM generate_series(1, 20000) AS i`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `ANALYZE `+table); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	name := s.table[len(s.table)-1]
+	for _, q := range []struct {
+		name, sql, index string
+		args             []any
+	}{
+		{"ListUser", s.sql.listUser, name + "_user_id_idx", []any{"user-7", now}},
+		{"DeleteUser", s.sql.deleteUser, name + "_user_id_idx", []any{"user-7"}},
+		{"Get", s.sql.get, name + "_pkey", []any{`\x` + storetest.NewKey(), now}},
+		{"DeleteExpired", s.sql.deleteExpired, name + "_expires_idx", []any{now.Add(-time.Minute), 1000}},
+	} {
+		rows, err := pool.Query(ctx, "EXPLAIN "+q.sql, append([]any{pgx.QueryExecModeExec}, q.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := strings.Join(lines, "\n")
+		if !strings.Contains(plan, q.index) || strings.Contains(plan, "Seq Scan") {
+			t.Errorf("%s: plan does not use %s only:\n%s", q.name, q.index, plan)
+		}
+	}
+}
+
+// lazyPool returns a pool that has not connected (pgxpool dials on first
+// use), for tests that need a *pgxpool.Pool but no server.
+func lazyPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	return pgtest.Pool(t, pgtest.DefaultURL, nil)
+}

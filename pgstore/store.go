@@ -1,0 +1,273 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/sessionauth/session"
+)
+
+// Store is a session.Store (and session.Replacer) that keeps each session in
+// one row of a PostgreSQL table. It is safe for concurrent use. Create it with
+// New, create its table with Setup (or with the SQL of Schema), and stop its
+// cleaner with Close.
+type Store struct {
+	pool  *pgxpool.Pool
+	table pgx.Identifier
+	sql   statements
+	mode  pgx.QueryExecMode
+	now   func() time.Time
+
+	cleanupBatch int
+	logger       *slog.Logger
+	stop         context.CancelFunc
+	done         chan struct{}
+	closeOnce    sync.Once
+}
+
+var (
+	_ session.Store    = (*Store)(nil)
+	_ session.Replacer = (*Store)(nil)
+)
+
+// New returns a Store on pool; the caller keeps ownership of pool. Unless
+// WithCleanupInterval(0) is given, it starts one goroutine that deletes
+// expired rows every five minutes until Close. New makes no round trip: call
+// Setup before serving, or create the table with Schema's SQL.
+func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+	if pool == nil {
+		return nil, fmt.Errorf("%w: nil pool", ErrInvalidOption)
+	}
+	o := options{table: []string{DefaultTable}, cleanupInterval: DefaultCleanupInterval, cleanupBatch: DefaultCleanupBatch}
+	for _, opt := range opts {
+		opt(&o)
+		if o.err != nil {
+			return nil, o.err
+		}
+	}
+	s := &Store{
+		pool:         pool,
+		table:        pgx.Identifier(o.table),
+		mode:         pgx.QueryExecModeExec,
+		now:          time.Now,
+		cleanupBatch: o.cleanupBatch,
+		logger:       o.logger,
+	}
+	if o.prepared {
+		s.mode = pgx.QueryExecModeCacheStatement
+	}
+	s.sql = newStatements(s.table)
+	if o.cleanupInterval > 0 {
+		s.startCleaner(o.cleanupInterval)
+	}
+	return s, nil
+}
+
+// resultsBinary asks for every result column in the binary format, so that
+// bytea values are not hex-encoded on the wire and timestamps do not depend
+// on the session's DateStyle.
+var resultsBinary = pgx.QueryResultFormats{pgx.BinaryFormatCode}
+
+// Get returns the live record under key, or session.ErrNotFound. One round
+// trip.
+func (s *Store) Get(ctx context.Context, key string) (session.Record, error) {
+	k, err := keyParam(key)
+	if err != nil {
+		return session.Record{}, err
+	}
+	var rec session.Record
+	var user pgtype.Text
+	err = s.pool.QueryRow(ctx, s.sql.get, s.mode, resultsBinary, k, s.now()).
+		Scan(&user, &rec.Expires, &rec.Data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return session.Record{}, session.ErrNotFound
+	}
+	if err != nil {
+		return session.Record{}, fmt.Errorf("pgstore: get: %w", err)
+	}
+	rec.UserID = user.String
+	if rec.Data == nil {
+		rec.Data = []byte{}
+	}
+	return rec, nil
+}
+
+// Create inserts rec under key, or fails with session.ErrExists when a live
+// record has the key; an expired row under the key is replaced. One round
+// trip.
+func (s *Store) Create(ctx context.Context, key string, rec session.Record) error {
+	k, err := keyParam(key)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, s.sql.create, s.mode, k, rec.UserID, rec.Expires, data(rec.Data), s.now())
+	if err != nil {
+		return fmt.Errorf("pgstore: create: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return session.ErrExists
+	}
+	return nil
+}
+
+// Update replaces Expires and Data of the live record under key, or fails
+// with session.ErrNotFound; it never recreates a deleted or expired record.
+// One round trip.
+func (s *Store) Update(ctx context.Context, key string, rec session.Record) error {
+	k, err := keyParam(key)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, s.sql.update, s.mode, k, rec.Expires, data(rec.Data), s.now())
+	if err != nil {
+		return fmt.Errorf("pgstore: update: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
+// Touch moves the expiry of the live record under key, or fails with
+// session.ErrNotFound. One round trip.
+func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
+	k, err := keyParam(key)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, s.sql.touch, s.mode, k, expires, s.now())
+	if err != nil {
+		return fmt.Errorf("pgstore: touch: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
+// Delete removes the record under key; a missing key is not an error. One
+// round trip.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	k, err := keyParam(key)
+	if err != nil {
+		return err
+	}
+	if _, err := s.pool.Exec(ctx, s.sql.delete, s.mode, k); err != nil {
+		return fmt.Errorf("pgstore: delete: %w", err)
+	}
+	return nil
+}
+
+// Replace deletes the record under oldKey and creates rec under newKey in a
+// single statement (one round trip), as Delete followed by Create would: the
+// old record is gone even when the create fails with session.ErrExists. The
+// Manager uses it for Login, Renew and LogoutOthers. With oldKey equal to
+// newKey (which the Manager never passes) it is a Delete and a Create, two
+// round trips.
+func (s *Store) Replace(ctx context.Context, oldKey, newKey string, rec session.Record) error {
+	if oldKey == newKey {
+		if err := s.Delete(ctx, oldKey); err != nil {
+			return err
+		}
+		return s.Create(ctx, newKey, rec)
+	}
+	oldK, err := keyParam(oldKey)
+	if err != nil {
+		return err
+	}
+	newK, err := keyParam(newKey)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, s.sql.replace, s.mode, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now())
+	if err != nil {
+		return fmt.Errorf("pgstore: replace: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return session.ErrExists
+	}
+	return nil
+}
+
+// CreateCapped is Replace (Create when oldKey is "") that also ends the
+// user's live sessions past maxPerUser, those that expire soonest first, in
+// the same statement: one round trip. The Manager's Login uses it (it
+// implements session.CapCreator).
+func (s *Store) CreateCapped(ctx context.Context, oldKey, key string, rec session.Record, maxPerUser int) error {
+	var oldK []byte // NULL: no old session
+	if oldKey != "" && oldKey != key {
+		var err error
+		if oldK, err = keyParam(oldKey); err != nil {
+			return err
+		}
+	}
+	newK, err := keyParam(key)
+	if err != nil {
+		return err
+	}
+	keep := max(maxPerUser-1, 0)
+	tag, err := s.pool.Exec(ctx, s.sql.createCapped, s.mode, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now(), keep)
+	if err != nil {
+		return fmt.Errorf("pgstore: create: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return session.ErrExists
+	}
+	return nil
+}
+
+// ListUser returns the live records of userID, in no particular order: one
+// round trip, on the user_id index. An empty userID (anonymous sessions) has
+// none and costs nothing.
+func (s *Store) ListUser(ctx context.Context, userID string) ([]session.Entry, error) {
+	if userID == "" {
+		return nil, ctx.Err()
+	}
+	rows, err := s.pool.Query(ctx, s.sql.listUser, s.mode, resultsBinary, userID, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: list user: %w", err)
+	}
+	var out []session.Entry
+	var key []byte
+	for rows.Next() {
+		e := session.Entry{Record: session.Record{UserID: userID}}
+		if err := rows.Scan(&key, &e.Expires, &e.Data); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("pgstore: list user: %w", err)
+		}
+		e.Key = keyString(key)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: list user: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteUser deletes every record of userID, live or expired: one statement
+// on the user_id index, so one round trip. A record whose Create committed
+// before it started is deleted. An empty userID deletes nothing.
+func (s *Store) DeleteUser(ctx context.Context, userID string) error {
+	if userID == "" {
+		return ctx.Err()
+	}
+	if _, err := s.pool.Exec(ctx, s.sql.deleteUser, s.mode, userID); err != nil {
+		return fmt.Errorf("pgstore: delete user: %w", err)
+	}
+	return nil
+}
+
+// data never sends NULL for a record's Data: the column is NOT NULL.
+func data(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

@@ -1,0 +1,279 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/pgstore/internal/pgtest"
+	"github.com/sessionauth/session/storetest"
+)
+
+func TestStoreConformance(t *testing.T) {
+	s, _ := newTestStore(t, nil)
+	storetest.Run(t, func(*testing.T) session.Store { return s })
+}
+
+func TestReplace(t *testing.T) {
+	t.Parallel()
+	s, _ := newTestStore(t, nil)
+	ctx := testContext(t)
+	later := time.Now().Add(time.Hour)
+	tests := []struct {
+		name    string
+		prepare func(oldKey, newKey string)
+		wantErr error
+	}{
+		{"old exists", func(o, _ string) { s.Create(ctx, o, session.Record{UserID: "u", Expires: later}) }, nil},
+		{"old missing", func(string, string) {}, nil},
+		{"new live", func(o, n string) {
+			s.Create(ctx, o, session.Record{UserID: "u", Expires: later})
+			s.Create(ctx, n, session.Record{UserID: "v", Expires: later, Data: []byte("keep")})
+		}, session.ErrExists},
+		{"new expired", func(_, n string) {
+			s.Create(ctx, n, session.Record{UserID: "v", Expires: time.Now().Add(-time.Second)})
+		}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			oldKey, newKey := storetest.NewKey(), storetest.NewKey()
+			tc.prepare(oldKey, newKey)
+			err := s.Replace(ctx, oldKey, newKey, session.Record{UserID: "u", Expires: later, Data: []byte("new")})
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Replace = %v, want %v", err, tc.wantErr)
+			}
+			if _, err := s.Get(ctx, oldKey); !errors.Is(err, session.ErrNotFound) {
+				t.Fatalf("old key after Replace: %v, want ErrNotFound", err)
+			}
+			got, err := s.Get(ctx, newKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "new"
+			if tc.wantErr != nil {
+				want = "keep"
+			}
+			if string(got.Data) != want {
+				t.Fatalf("new key holds %q, want %q", got.Data, want)
+			}
+		})
+	}
+	t.Run("same key", func(t *testing.T) {
+		k := storetest.NewKey()
+		s.Create(ctx, k, session.Record{UserID: "u", Expires: later, Data: []byte("old")})
+		if err := s.Replace(ctx, k, k, session.Record{UserID: "w", Expires: later, Data: []byte("new")}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Get(ctx, k); err != nil || string(got.Data) != "new" || got.UserID != "w" {
+			t.Fatalf("Get = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestInvalidKeysAreRefusedWithoutARoundTrip(t *testing.T) {
+	t.Parallel()
+	var n pgtest.Counter
+	s, _ := newTestStore(t, func(c *pgxpool.Config) { c.ConnConfig.Tracer = &n })
+	ctx := testContext(t)
+	n0 := n.Load()
+	valid := storetest.NewKey()
+	for _, key := range []string{"", "abc", strings.ToUpper(valid), valid[:63] + "g", valid + "0", valid[:62] + "\x00\x00"} {
+		rec := session.Record{Expires: time.Now().Add(time.Hour)}
+		errs := map[string]error{
+			"Get":     func() error { _, err := s.Get(ctx, key); return err }(),
+			"Create":  s.Create(ctx, key, rec),
+			"Update":  s.Update(ctx, key, rec),
+			"Touch":   s.Touch(ctx, key, rec.Expires),
+			"Delete":  s.Delete(ctx, key),
+			"Replace": s.Replace(ctx, valid, key, rec),
+		}
+		for op, err := range errs {
+			if !errors.Is(err, ErrInvalidKey) {
+				t.Errorf("%s(%q) = %v, want ErrInvalidKey", op, key, err)
+			}
+			if err != nil && key != "" && strings.Contains(err.Error(), key) {
+				t.Errorf("%s error contains the key", op)
+			}
+		}
+	}
+	if got := n.Load() - n0; got != 0 {
+		t.Fatalf("%d statements sent for invalid keys, want 0", got)
+	}
+}
+
+func TestEmptyDataRoundTrips(t *testing.T) {
+	t.Parallel()
+	s, _ := newTestStore(t, nil)
+	ctx := testContext(t)
+	k := storetest.NewKey()
+	if err := s.Create(ctx, k, session.Record{Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, k)
+	if err != nil || got.Data == nil || len(got.Data) != 0 || got.UserID != "" {
+		t.Fatalf("Get = %+v, %v; want empty, non-nil Data and no user", got, err)
+	}
+}
+
+// statementLog is a pgx tracer that records which of the store's statements
+// each query was, by name.
+type statementLog struct {
+	mu    sync.Mutex
+	names map[string]string // SQL -> name
+	seen  []string
+}
+
+func (l *statementLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	name, ok := l.names[d.SQL]
+	if !ok {
+		name = "other"
+	}
+	l.seen = append(l.seen, name)
+	return ctx
+}
+
+func (l *statementLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// take returns the statements recorded since the last call.
+func (l *statementLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen := l.seen
+	l.seen = nil
+	return seen
+}
+
+// TestRoundTripsThroughManager drives a real Manager over HTTP and checks
+// which statements each request sends: every store operation is one
+// statement (one round trip), and a request that does not change the
+// session sends only the read.
+func TestRoundTripsThroughManager(t *testing.T) {
+	t.Parallel()
+	t.Run("exec", func(t *testing.T) {
+		t.Parallel()
+		testRoundTrips(t, 1)
+	})
+	// Prepared statements cost one more round trip the first time each
+	// runs on a connection; the second pass is the steady state.
+	t.Run("prepared statements", func(t *testing.T) {
+		t.Parallel()
+		testRoundTrips(t, 2, WithPreparedStatements())
+	})
+}
+
+func testRoundTrips(t *testing.T, passes int, opts ...Option) {
+	log := &statementLog{}
+	var wire pgtest.Wire
+	s, pool := newTestStore(t, func(c *pgxpool.Config) {
+		c.ConnConfig.Tracer = log
+		c.ConnConfig.DialFunc = wire.Dial
+		c.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+	}, opts...)
+	sq := s.sql
+	log.names = map[string]string{sq.get: "get", sq.create: "create", sq.update: "update", sq.touch: "touch",
+		sq.delete: "delete", sq.replace: "replace", sq.createCapped: "createCapped", sq.listUser: "listUser", sq.deleteUser: "deleteUser"}
+	// Idle timeout 2s: the Manager extends it (a touch) once 1s has passed.
+	a := newApp(t, s, session.Config{IdleTimeout: 2 * time.Second}, 0)
+	if err := pool.Ping(testContext(t)); err != nil { // one connection, dialed and ready
+		t.Fatal(err)
+	}
+	log.take()
+	steps := []struct {
+		name         string
+		method, path string
+		code         int
+		want         []string
+		sleep        time.Duration
+	}{
+		{"anonymous", "GET", "/me", 401, nil, 0},
+		// Login creates and caps the user's sessions in one statement.
+		{"login", "POST", "/login", 200, []string{"createCapped"}, 0},
+		{"unchanged read", "GET", "/me", 200, []string{"get"}, 0},
+		{"value change", "POST", "/set", 200, []string{"get", "update"}, 0},
+		{"idle window due: touch", "GET", "/me", 200, []string{"get", "touch"}, 1100 * time.Millisecond},
+		{"touched: read only", "GET", "/me", 200, []string{"get"}, 0},
+		{"login over a session", "POST", "/login", 200, []string{"get", "createCapped"}, 0},
+		// Logout deletes, then reads the marker a concurrent Renew would
+		// have left under the token (so a Renew cannot outlive the Logout).
+		{"logout", "POST", "/logout", 200, []string{"delete", "get"}, 0},
+		{"logged out", "GET", "/me", 401, nil, 0},
+		{"login again", "POST", "/login", 200, []string{"createCapped"}, 0},
+		{"LogoutAll", "POST", "/logoutall", 200, []string{"deleteUser"}, 0},
+		{"after LogoutAll", "GET", "/me", 401, []string{"get"}, 0},
+	}
+	for pass := 1; pass <= passes; pass++ {
+		last := pass == passes
+		for _, st := range steps {
+			time.Sleep(st.sleep)
+			w0 := wire.Load()
+			a.want(st.method, st.path, st.code)
+			if got := log.take(); fmt.Sprint(got) != fmt.Sprint(st.want) {
+				t.Errorf("pass %d, %s: statements %v, want %v", pass, st.name, got, st.want)
+			}
+			// Each statement is one round trip on the wire, too.
+			if got := wire.Load() - w0; last && got != int64(len(st.want)) {
+				t.Errorf("pass %d, %s: %d round trips on the wire, want %d", pass, st.name, got, len(st.want))
+			}
+		}
+	}
+}
+
+func TestPreparedStatementsConformance(t *testing.T) {
+	s, _ := newTestStore(t, nil, WithPreparedStatements())
+	storetest.Run(t, func(*testing.T) session.Store { return s })
+}
+
+// CreateCapped keeps the user's newest sessions (by expiry) up to the cap,
+// the new one included, and leaves other users and the old key's successor
+// alone.
+func TestCreateCappedEndsTheSessionsPastTheCap(t *testing.T) {
+	t.Parallel()
+	s, _ := newTestStore(t, nil)
+	ctx := testContext(t)
+	now := time.Now()
+	var keys []string
+	for i := range 5 {
+		k := storetest.NewKey()
+		keys = append(keys, k)
+		rec := session.Record{UserID: "alice", Expires: now.Add(time.Duration(i+1) * time.Hour), Data: []byte{1}}
+		if err := s.Create(ctx, k, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob := storetest.NewKey()
+	if err := s.Create(ctx, bob, session.Record{UserID: "bob", Expires: now.Add(time.Minute), Data: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	newKey := storetest.NewKey()
+	// Over keys[4] (a login over an existing session), a cap of 3: the new
+	// session and the two others that expire last stay.
+	if err := s.CreateCapped(ctx, keys[4], newKey, session.Record{UserID: "alice", Expires: now.Add(10 * time.Hour), Data: []byte{1}}, 3); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := s.ListUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range entries {
+		got[e.Key] = true
+	}
+	if len(got) != 3 || !got[newKey] || !got[keys[3]] || !got[keys[2]] {
+		t.Fatalf("after CreateCapped with a cap of 3: %d sessions %v, want the new one, keys[3] and keys[2]", len(got), got)
+	}
+	if _, err := s.Get(ctx, bob); err != nil {
+		t.Fatalf("another user's session: %v", err)
+	}
+	if err := s.CreateCapped(ctx, "", storetest.NewKey(), session.Record{UserID: "carol", Expires: now.Add(time.Hour)}, 3); err != nil {
+		t.Fatalf("CreateCapped with no old key: %v", err)
+	}
+}
