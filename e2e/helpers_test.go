@@ -314,10 +314,19 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return run(t, ctx, "text of "+sel, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {innerText: ""}).innerText`, sel)))
 }
 
-// focused returns the id of the element that has the focus.
+// focused returns the id of the element that has the focus. A page that was
+// just loaded may apply its autofocus a moment after its text is there, so
+// it waits (up to two seconds) for some element other than the body to
+// have the focus.
 func focused(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	return run(t, ctx, "active element", chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
+	var id string
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		id = run(t, ctx, "active element", chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
+		if id != "" || time.Now().After(deadline) {
+			return id
+		}
+	}
 }
 
 // sessionRows returns the text of each row of the sessions table.
