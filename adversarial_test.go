@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sessionauth/session/internal/redistest"
 )
 
@@ -23,33 +25,74 @@ import (
 // with "DEFECT:" fail on the code as it is and show a defect; the others
 // pass and cover attacks the package already withstands.
 
-// hookStore wraps a Store and lets a test act around chosen calls. The hooks
-// are set before the calls they watch start, and never changed meanwhile.
+// hookStore wraps a Store and lets a test act around its calls. The hooks
+// are set before the calls they watch start, and not changed meanwhile.
 type hookStore struct {
 	Store
-	beforeCreate func(key string, rec Record) error // a non-nil error is returned instead of creating
-	beforeList   func(userID string)
-	afterList    func(userID string)
+	// before runs before every call (op is the method's name, key the store
+	// key or user ID); a non-nil error is returned instead of calling.
+	before    func(ctx context.Context, op, key string, rec Record) error
+	afterList func(userID string) // runs after ListUser, before it returns
+}
+
+func (s *hookStore) hook(ctx context.Context, op, key string, rec Record) error {
+	if s.before == nil {
+		return nil
+	}
+	return s.before(ctx, op, key, rec)
+}
+
+func (s *hookStore) Get(ctx context.Context, key string) (Record, error) {
+	if err := s.hook(ctx, "Get", key, Record{}); err != nil {
+		return Record{}, err
+	}
+	return s.Store.Get(ctx, key)
 }
 
 func (s *hookStore) Create(ctx context.Context, key string, rec Record) error {
-	if s.beforeCreate != nil {
-		if err := s.beforeCreate(key, rec); err != nil {
-			return err
-		}
+	if err := s.hook(ctx, "Create", key, rec); err != nil {
+		return err
 	}
 	return s.Store.Create(ctx, key, rec)
 }
 
+func (s *hookStore) Update(ctx context.Context, key string, rec Record) error {
+	if err := s.hook(ctx, "Update", key, rec); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, key, rec)
+}
+
+func (s *hookStore) Touch(ctx context.Context, key string, exp time.Time) error {
+	if err := s.hook(ctx, "Touch", key, Record{Expires: exp}); err != nil {
+		return err
+	}
+	return s.Store.Touch(ctx, key, exp)
+}
+
+func (s *hookStore) Delete(ctx context.Context, key string) error {
+	if err := s.hook(ctx, "Delete", key, Record{}); err != nil {
+		return err
+	}
+	return s.Store.Delete(ctx, key)
+}
+
 func (s *hookStore) ListUser(ctx context.Context, userID string) ([]Entry, error) {
-	if s.beforeList != nil {
-		s.beforeList(userID)
+	if err := s.hook(ctx, "ListUser", userID, Record{}); err != nil {
+		return nil, err
 	}
 	entries, err := s.Store.ListUser(ctx, userID)
 	if s.afterList != nil {
 		s.afterList(userID)
 	}
 	return entries, err
+}
+
+func (s *hookStore) DeleteUser(ctx context.Context, userID string) error {
+	if err := s.hook(ctx, "DeleteUser", userID, Record{}); err != nil {
+		return err
+	}
+	return s.Store.DeleteUser(ctx, userID)
 }
 
 // barrier lets n goroutines wait for each other, for at most 5 seconds.
@@ -135,9 +178,9 @@ func TestAdversarial_RetryAfterAFailedRenewalIsRefusedAsAConflict(t *testing.T) 
 	h, hs := newHookHarness(t, nil)
 	c := h.login("alice")
 	var failOnce atomic.Bool
-	hs.beforeCreate = func(key string, rec Record) error {
+	hs.before = func(_ context.Context, op, _ string, rec Record) error {
 		// The marker has no user; the renewed record has one.
-		if rec.UserID != "" && failOnce.CompareAndSwap(true, false) {
+		if op == "Create" && rec.UserID != "" && failOnce.CompareAndSwap(true, false) {
 			return errStoreDown
 		}
 		return nil
@@ -272,7 +315,12 @@ func TestAdversarial_ConcurrentLoginsAtTheCapEndEachOther(t *testing.T) {
 	// both creates happen before either list, and both lists before either
 	// login deletes anything.
 	created, listed := newBarrier(2), newBarrier(2)
-	hs.beforeList = func(string) { created.wait() }
+	hs.before = func(_ context.Context, op, _ string, _ Record) error {
+		if op == "ListUser" {
+			created.wait()
+		}
+		return nil
+	}
 	hs.afterList = func(string) { listed.wait() }
 	var wg sync.WaitGroup
 	results := make([]*httptest.ResponseRecorder, 2)
@@ -280,7 +328,7 @@ func TestAdversarial_ConcurrentLoginsAtTheCapEndEachOther(t *testing.T) {
 		wg.Go(func() { results[i] = h.do("POST", "/login?user=alice") })
 	}
 	wg.Wait()
-	hs.beforeList, hs.afterList = nil, nil
+	hs.before, hs.afterList = nil, nil
 	signedIn := 0
 	for i, w := range results {
 		c := sessionCookie(t, w, h.m.cookie.Name)
@@ -471,6 +519,127 @@ func TestAdversarial_KeyErrorsNamePositionFromOneNeverTheKey(t *testing.T) {
 				if strings.Contains(msg, s[i:i+8]) {
 					t.Fatalf("message %q contains 8 characters of a key", msg)
 				}
+			}
+		}
+	}
+}
+
+type renewingKey struct{}
+
+// A LogoutAll or a LogoutSession (the devices page) that runs while a Renew
+// of the same session is paused before any one of its five store calls (the
+// load, the marker, the new record, the check, the delete) ends the renewed
+// session too, on the memory store and on Redis: after both have
+// returned, neither the old nor the new cookie is signed in.
+func TestAdversarial_RevocationCannotBeUndoneByARenewAtAnyStep(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	client := srv.Client(t)
+	stores := map[string]func() Store{
+		"memory": func() Store { return NewMemoryStore() },
+		"redis":  func() Store { return NewRedisStore(client, WithRedisKeyPrefix(redistest.Prefix())) },
+	}
+	revocations := map[string]func(m *Manager, id string) error{
+		"LogoutAll":     func(m *Manager, _ string) error { return m.LogoutAll(context.Background(), "alice") },
+		"LogoutSession": func(m *Manager, id string) error { return m.LogoutSession(context.Background(), "alice", id) },
+	}
+	for storeName, newStore := range stores {
+		for revName, revoke := range revocations {
+			for step := 1; step <= 5; step++ {
+				t.Run(fmt.Sprintf("%s/%s/before call %d", storeName, revName, step), func(t *testing.T) {
+					t.Parallel()
+					h, hs := newHookHarness(t, func(c *Config) { c.Store.(*hookStore).Store = newStore(); c.StoreTimeout = -1 })
+					h.m.now = time.Now
+					old := h.login("alice")
+					list, err := h.m.ListSessions(context.Background(), "alice")
+					if err != nil || len(list) != 1 {
+						t.Fatalf("ListSessions: %d, %v", len(list), err)
+					}
+					reached, release := make(chan struct{}), make(chan struct{})
+					var calls atomic.Int32
+					hs.before = func(ctx context.Context, _, _ string, _ Record) error {
+						if ctx.Value(renewingKey{}) != nil && calls.Add(1) == int32(step) {
+							close(reached)
+							<-release
+						}
+						return nil
+					}
+					done := make(chan *httptest.ResponseRecorder, 1)
+					go func() {
+						r := httptest.NewRequest("POST", "/renew", nil)
+						r = r.WithContext(context.WithValue(r.Context(), renewingKey{}, true))
+						r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: old})
+						w := httptest.NewRecorder()
+						h.app.ServeHTTP(w, r)
+						done <- w
+					}()
+					var w *httptest.ResponseRecorder
+					select {
+					case <-reached:
+						if err := revoke(h.m, list[0].ID); err != nil {
+							t.Errorf("%s: %v", revName, err)
+						}
+						close(release)
+						w = <-done
+					case w = <-done:
+						t.Fatalf("the renewal made fewer than %d store calls", step)
+					}
+					if got := h.whoami(old); got != "" {
+						t.Fatalf("old cookie after %s: %q", revName, got)
+					}
+					if c := sessionCookie(t, w, h.m.cookie.Name); c != nil && c.Value != "" {
+						if got := h.whoami(c.Value); got != "" {
+							t.Fatalf("the renewed cookie (Renew answered %d) is signed in as %q after %s returned", w.Code, got, revName)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// Instance B, with go-redis client-side caching, still serves a session from
+// its cache just after instance A logged it out (documented staleness); a
+// Renew on B in that moment must not resurrect it: the renewal's check of
+// the old record reaches Redis.
+func TestAdversarial_RenewOnAStaleCachedInstanceDoesNotResurrect(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	prefix := redistest.Prefix()
+	instance := func(client *redis.Client) *harness {
+		ring, _ := NewKeyRing(testKeyA)
+		m, err := New(Config{Keys: ring, Store: NewRedisStore(client, WithRedisKeyPrefix(prefix))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &harness{t: t, m: m}
+		h.app = m.Middleware(h.routes())
+		return h
+	}
+	a := instance(srv.Client(t))
+	// A long drain interval keeps B's cache stale for the whole round.
+	lc := redis.NewLocalCache(redis.CacheConfig{MaxEntries: 1000, MaxStaleness: time.Minute, DrainInterval: time.Second})
+	opt := srv.Options()
+	opt.Protocol = 3
+	opt.ClientSideCache = lc
+	opt.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: time.Second}
+	bc := redis.NewClient(opt)
+	t.Cleanup(func() { bc.Close() })
+	b := instance(bc)
+	for round := range 5 {
+		c := a.login("alice")
+		b.whoami(c)
+		hits := lc.Stats().Hits
+		if b.whoami(c) != "alice" || lc.Stats().Hits == hits {
+			t.Fatal("B did not serve the session from its cache")
+		}
+		if w := a.do("POST", "/logout", c); w.Code != http.StatusNoContent {
+			t.Fatalf("logout on A: %d", w.Code)
+		}
+		w := b.do("POST", "/renew", c)
+		if nc := sessionCookie(t, w, b.m.cookie.Name); nc != nil && nc.Value != "" {
+			if got := a.whoami(nc.Value); got != "" {
+				t.Fatalf("round %d: a Renew on B after A's Logout made a live session for %q", round, got)
 			}
 		}
 	}
