@@ -644,3 +644,143 @@ func TestAdversarial_RenewOnAStaleCachedInstanceDoesNotResurrect(t *testing.T) {
 		}
 	}
 }
+
+// Hostile combinations of cookies of our name and a Bearer header: the
+// request is signed in only with exactly one live token that is not known
+// to be dead, and never costs more than one store read.
+func TestAdversarial_HostileTokenMixesCostAtMostOneRead(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.Bearer = true })
+	alice := h.login("alice")
+	bob := h.login("bob")
+	loggedOut := h.login("carol")
+	h.do("POST", "/logout", loggedOut)
+	unknown, _ := h.m.signer.sign(newToken()) // signed, never stored, not yet known dead
+	resigned, _ := h.m.signer.sign(mustToken(t, h, alice))
+	junk := func(n int) []string {
+		v := make([]string, n)
+		for i := range v {
+			v[i] = fmt.Sprintf("junk%02d", i)
+		}
+		return v
+	}
+	tests := []struct {
+		name    string
+		cookies []string
+		bearer  string
+		want    string
+	}{
+		{"bearer alone", nil, alice, "alice"},
+		{"bearer and the same token as cookie", []string{alice}, alice, "alice"},
+		{"bearer and the same token signed at another time", []string{resigned}, alice, "alice"},
+		{"bearer and another user's cookie", []string{bob}, alice, ""},
+		{"bearer beside a logged-out cookie", []string{loggedOut}, alice, "alice"},
+		{"logged-out bearer beside a live cookie", []string{alice}, loggedOut, "alice"},
+		{"bearer beside a signed unknown cookie", []string{unknown}, alice, ""},
+		{"15 junk cookies, then the live one", append(junk(15), alice), "", "alice"},
+		{"16 junk cookies, then the live one", append(junk(16), alice), "", ""},
+		{"16 junk cookies and a live bearer", junk(16), alice, "alice"},
+		{"17 junk cookies and a live bearer", junk(17), alice, ""},
+		{"the live cookie 16 times", []string{alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice}, "", "alice"},
+		{"empty and quoted values", []string{"", `""`, alice}, "", "alice"},
+		{"oversized value and the live one", []string{strings.Repeat("a", 4097), alice}, "", "alice"},
+		{"bearer with junk", []string{alice}, "junk", "alice"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/private", nil)
+			for _, c := range tc.cookies {
+				r.Header.Add("Cookie", h.m.cookie.Name+"="+c)
+			}
+			if tc.bearer != "" {
+				r.Header.Set("Authorization", "Bearer "+tc.bearer)
+			}
+			before := h.store.gets.Load()
+			w := httptest.NewRecorder()
+			h.app.ServeHTTP(w, r)
+			if n := h.store.gets.Load() - before; n > 1 {
+				t.Fatalf("%d store reads", n)
+			}
+			got := strings.TrimPrefix(w.Body.String(), "private:")
+			if tc.want == "" && w.Code != 401 || tc.want != "" && (w.Code != 200 || got != tc.want) {
+				t.Fatalf("status %d %q, want %q", w.Code, got, tc.want)
+			}
+		})
+	}
+}
+
+// mustToken returns the raw token of a signed value.
+func mustToken(t *testing.T, h *harness, signed string) []byte {
+	t.Helper()
+	tok, _, ok := h.m.signer.verifyBytes(signed)
+	if !ok {
+		t.Fatal("value does not verify")
+	}
+	return tok
+}
+
+// The dead-token set and the verified-value cache stay within their bounds
+// whatever a flood of distinct tokens does, and an entry is found until its
+// shard is emptied.
+func TestAdversarial_DeadSetAndVerifiedCacheAreBounded(t *testing.T) {
+	t.Parallel()
+	var d deadTokens
+	first := [tokenLen]byte(newToken())
+	d.add(first)
+	if !d.has(first) {
+		t.Fatal("a token just added is not known dead")
+	}
+	for range 10 * deadShards * deadPerShard {
+		d.add([tokenLen]byte(newToken()))
+	}
+	total := 0
+	for i := range d.shards {
+		n := len(d.shards[i].m)
+		if n > deadPerShard {
+			t.Fatalf("dead-token shard %d holds %d tokens, over %d", i, n, deadPerShard)
+		}
+		total += n
+	}
+	if total > deadShards*deadPerShard {
+		t.Fatalf("dead-token set holds %d tokens", total)
+	}
+
+	ring, _ := NewKeyRing(testKeyA)
+	s := ring.newSigner("sid", time.Hour)
+	for range 3 * verifiedShards * verifiedPerShard {
+		v, _ := s.sign(newToken())
+		if _, ok := s.verify(v); !ok {
+			t.Fatal("a fresh value does not verify")
+		}
+	}
+	for i := range s.cache {
+		if n := len(s.cache[i].m); n > verifiedPerShard {
+			t.Fatalf("verified-value shard %d holds %d values, over %d", i, n, verifiedPerShard)
+		}
+	}
+}
+
+// Login and LogoutAll refuse hostile user IDs before any store call, so
+// they can neither reach the store nor count against its circuit breaker.
+func TestAdversarial_HostileUserIDsNeverReachTheStore(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	for _, id := range []string{"", strings.Repeat("u", MaxUserIDLen+1), strings.Repeat("€", 86), "a\x00b", "\xff\xfe", string([]byte{0xc3})} {
+		before := h.store.calls()
+		var loginErr error
+		app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			loginErr = h.m.Login(w, r, id)
+		}))
+		app.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/login", nil))
+		allErr := h.m.LogoutAll(context.Background(), id)
+		if !errors.Is(loginErr, ErrInvalidUserID) || !errors.Is(allErr, ErrInvalidUserID) {
+			t.Fatalf("user ID %q: Login = %v, LogoutAll = %v; want ErrInvalidUserID", id, loginErr, allErr)
+		}
+		if n := h.store.calls() - before; n != 0 {
+			t.Fatalf("user ID %q cost %d store calls", id, n)
+		}
+	}
+	if err := checkUserID(strings.Repeat("u", MaxUserIDLen)); err != nil {
+		t.Fatalf("a user ID of exactly %d bytes is refused: %v", MaxUserIDLen, err)
+	}
+}
