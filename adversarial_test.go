@@ -172,7 +172,8 @@ func TestAdversarial_LogoutOthersMissesASessionRenewedMeanwhile(t *testing.T) {
 // DEFECT: a renewal that fails after leaving its successor marker (here the
 // create of the new record fails once) leaves the marker for a minute, so
 // retrying LogoutOthers (the password change) or Renew answers ErrConflict
-// although nothing else is renewing the session.
+// although nothing else is renewing the session. A client that goes away
+// mid-renewal (its context cancelled after the marker) does the same.
 func TestAdversarial_RetryAfterAFailedRenewalIsRefusedAsAConflict(t *testing.T) {
 	t.Parallel()
 	h, hs := newHookHarness(t, nil)
@@ -420,7 +421,7 @@ func TestAdversarial_LoginRemembersTheTokenItReplacedAsDead(t *testing.T) {
 	}
 }
 
-// DEFECT (documentation): Config.IdleTimeout "ends a session that has not
+// DEFECT: (documentation) Config.IdleTimeout "ends a session that has not
 // been used for this long", but a session used at 14 minutes (no extension
 // yet: less than half the window) and then left for 17 minutes, less than
 // the 30-minute IdleTimeout, is signed out. The guaranteed idle window is
@@ -598,11 +599,16 @@ func TestAdversarial_RevocationCannotBeUndoneByARenewAtAnyStep(t *testing.T) {
 	}
 }
 
-// Instance B, with go-redis client-side caching, still serves a session from
-// its cache just after instance A logged it out (documented staleness); a
-// Renew on B in that moment must not resurrect it: the renewal's check of
-// the old record reaches Redis.
-func TestAdversarial_RenewOnAStaleCachedInstanceDoesNotResurrect(t *testing.T) {
+// DEFECT: with go-redis client-side caching, Renew's check that the old
+// record is still live (step 3) can be answered from the instance's cache.
+// Instance A logs a session out; instance B, which cached the record, renews
+// it a moment later: the check reads the stale entry, and the renewed
+// session is live although the Logout returned first and left no marker to
+// find (it ran before the renewal began). The invalidation is pending on the
+// pooled connection that read the record; whenever the renewal's own
+// commands travel on other connections (PoolFIFO here; any busy pool), it
+// is not applied in time. The sub-test with one connection passes.
+func TestAdversarial_RenewOnAStaleCachedInstanceResurrectsALoggedOutSession(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
 	prefix := redistest.Prefix()
@@ -617,31 +623,43 @@ func TestAdversarial_RenewOnAStaleCachedInstanceDoesNotResurrect(t *testing.T) {
 		return h
 	}
 	a := instance(srv.Client(t))
-	// A long drain interval keeps B's cache stale for the whole round.
-	lc := redis.NewLocalCache(redis.CacheConfig{MaxEntries: 1000, MaxStaleness: time.Minute, DrainInterval: time.Second})
-	opt := srv.Options()
-	opt.Protocol = 3
-	opt.ClientSideCache = lc
-	opt.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: time.Second}
-	bc := redis.NewClient(opt)
-	t.Cleanup(func() { bc.Close() })
-	b := instance(bc)
-	for round := range 5 {
-		c := a.login("alice")
-		b.whoami(c)
-		hits := lc.Stats().Hits
-		if b.whoami(c) != "alice" || lc.Stats().Hits == hits {
-			t.Fatal("B did not serve the session from its cache")
-		}
-		if w := a.do("POST", "/logout", c); w.Code != http.StatusNoContent {
-			t.Fatalf("logout on A: %d", w.Code)
-		}
-		w := b.do("POST", "/renew", c)
-		if nc := sessionCookie(t, w, b.m.cookie.Name); nc != nil && nc.Value != "" {
-			if got := a.whoami(nc.Value); got != "" {
-				t.Fatalf("round %d: a Renew on B after A's Logout made a live session for %q", round, got)
+	pools := map[string]func(*redis.Options){
+		"one connection": func(o *redis.Options) { o.PoolSize = 1 },
+		"pool, FIFO":     func(o *redis.Options) { o.PoolFIFO, o.PoolSize, o.MinIdleConns = true, 8, 4 },
+	}
+	for name, pool := range pools {
+		t.Run(name, func(t *testing.T) {
+			lc := redis.NewLocalCache(redis.CacheConfig{MaxEntries: 1000, MaxStaleness: time.Minute})
+			opt := srv.Options()
+			opt.Protocol = 3
+			opt.ClientSideCache = lc
+			// The README's recommended drain interval.
+			opt.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: time.Millisecond}
+			pool(opt)
+			bc := redis.NewClient(opt)
+			t.Cleanup(func() { bc.Close() })
+			b := instance(bc)
+			const rounds = 30
+			resurrected := 0
+			for range rounds {
+				c := a.login("alice")
+				b.whoami(c)
+				hits := lc.Stats().Hits
+				if b.whoami(c) != "alice" || lc.Stats().Hits == hits {
+					t.Fatal("B did not serve the session from its cache")
+				}
+				if w := a.do("POST", "/logout", c); w.Code != http.StatusNoContent {
+					t.Fatalf("logout on A: %d", w.Code)
+				}
+				w := b.do("POST", "/renew", c)
+				if nc := sessionCookie(t, w, b.m.cookie.Name); nc != nil && nc.Value != "" && a.whoami(nc.Value) != "" {
+					resurrected++
+				}
 			}
-		}
+			if resurrected > 0 {
+				t.Fatalf("in %d of %d rounds a Renew on B just after A's Logout returned made a live session", resurrected, rounds)
+			}
+		})
 	}
 }
 
