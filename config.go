@@ -44,7 +44,9 @@ type Config struct {
 	// IdleTimeout ends a session that has not been used for this long,
 	// enforced from the expiry the store keeps. Activity extends it at most
 	// once per half window, so a busy session costs one store write per
-	// IdleTimeout/2 and none in between. 0 means DefaultIdleTimeout (30 min).
+	// IdleTimeout/2 and none in between; the price is that a session left
+	// unused ends between IdleTimeout/2 and IdleTimeout after its last use
+	// (never before half of it). 0 means DefaultIdleTimeout (30 min).
 	// An IdleTimeout longer than Lifetime is cut to Lifetime (the session
 	// could never outlive it anyway); the same holds for the remember-me pair.
 	IdleTimeout time.Duration
@@ -103,6 +105,7 @@ type Manager struct {
 	log              *slog.Logger
 	clearSiteData    bool
 	maxPerUser       int
+	storeTimeout     time.Duration // Config.StoreTimeout with its default
 	dead             deadTokens
 	now              func() time.Time
 }
@@ -165,6 +168,10 @@ func newManager(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("%w: StoreTimeout must be at least 1ms (or negative, to turn it off)", ErrInvalidConfig)
 	}
 	m.store = newGuard(m.store, cfg.StoreTimeout, cfg.Logger)
+	m.storeTimeout = cfg.StoreTimeout
+	if m.storeTimeout == 0 {
+		m.storeTimeout = defaultStoreTimeout
+	}
 	if m.unauthenticated == nil {
 		m.unauthenticated = http.HandlerFunc(m.defaultUnauthenticated)
 	}

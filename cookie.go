@@ -72,8 +72,12 @@ func (o CookieOptions) withDefaults() (CookieOptions, error) {
 	if o.Path == "" {
 		o.Path = "/"
 	}
-	if o.SameSite == 0 || o.SameSite == http.SameSiteDefaultMode {
+	switch o.SameSite {
+	case 0, http.SameSiteDefaultMode:
 		o.SameSite = http.SameSiteLaxMode
+	case http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	default: // net/http would send the cookie without the attribute
+		return o, fmt.Errorf("%w: unknown SameSite value %d", ErrInvalidCookie, o.SameSite)
 	}
 	secure := !o.DisableSecure
 	if o.Name == "" {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestS24_S28_CookieDefaults(t *testing.T) {
@@ -177,5 +178,22 @@ func TestS24_InvalidDomainOrPathRejectedAtNew(t *testing.T) {
 		if _, err := New(Config{Keys: ring, Cookie: opts}); err == nil {
 			t.Errorf("New accepted cookie options %q/%q that net/http or browsers drop", opts.Domain, opts.Path)
 		}
+	}
+}
+
+// New accepts a SameSite value that is none of net/http's modes;
+// the cookie then goes out without a SameSite attribute (browsers other
+// than Chrome treat that as None), silently dropping the SameSite=Lax layer
+// the README's CSRF advice relies on.
+func TestNewRejectsAnUnknownSameSite(t *testing.T) {
+	t.Parallel()
+	ring, _ := NewKeyRing(testKeyA)
+	m, err := New(Config{Keys: ring, Cookie: CookieOptions{SameSite: http.SameSite(42)}})
+	if err == nil {
+		c := m.cookie.cookie("v", 0, time.Now())
+		t.Fatalf("New accepted SameSite(42); the session cookie is: %s", c)
+	}
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("New = %v, want ErrInvalidConfig", err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sessionauth/session/internal/redistest"
 )
 
 // countingStore wraps a Store, counts calls and can be made to fail.
@@ -291,4 +293,123 @@ func (s *signer) verifyBytes(v string) ([]byte, int, bool) {
 		panic("cached store key does not match the token")
 	}
 	return r.token[:], r.keyIndex, true
+}
+
+// hookStore wraps a Store and lets a test act around its calls. The hooks
+// are set before the calls they watch start, and not changed meanwhile.
+type hookStore struct {
+	Store
+	// before runs before every call (op is the method's name, key the store
+	// key or user ID); a non-nil error is returned instead of calling.
+	before    func(ctx context.Context, op, key string, rec Record) error
+	afterList func(userID string) // runs after ListUser, before it returns
+}
+
+func (s *hookStore) hook(ctx context.Context, op, key string, rec Record) error {
+	if s.before == nil {
+		return nil
+	}
+	return s.before(ctx, op, key, rec)
+}
+
+func (s *hookStore) Get(ctx context.Context, key string) (Record, error) {
+	if err := s.hook(ctx, "Get", key, Record{}); err != nil {
+		return Record{}, err
+	}
+	return s.Store.Get(ctx, key)
+}
+
+func (s *hookStore) Create(ctx context.Context, key string, rec Record) error {
+	if err := s.hook(ctx, "Create", key, rec); err != nil {
+		return err
+	}
+	return s.Store.Create(ctx, key, rec)
+}
+
+func (s *hookStore) Update(ctx context.Context, key string, rec Record) error {
+	if err := s.hook(ctx, "Update", key, rec); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, key, rec)
+}
+
+func (s *hookStore) Touch(ctx context.Context, key string, exp time.Time) error {
+	if err := s.hook(ctx, "Touch", key, Record{Expires: exp}); err != nil {
+		return err
+	}
+	return s.Store.Touch(ctx, key, exp)
+}
+
+func (s *hookStore) Delete(ctx context.Context, key string) error {
+	if err := s.hook(ctx, "Delete", key, Record{}); err != nil {
+		return err
+	}
+	return s.Store.Delete(ctx, key)
+}
+
+func (s *hookStore) ListUser(ctx context.Context, userID string) ([]Entry, error) {
+	if err := s.hook(ctx, "ListUser", userID, Record{}); err != nil {
+		return nil, err
+	}
+	entries, err := s.Store.ListUser(ctx, userID)
+	if s.afterList != nil {
+		s.afterList(userID)
+	}
+	return entries, err
+}
+
+func (s *hookStore) DeleteUser(ctx context.Context, userID string) error {
+	if err := s.hook(ctx, "DeleteUser", userID, Record{}); err != nil {
+		return err
+	}
+	return s.Store.DeleteUser(ctx, userID)
+}
+
+// barrier lets n goroutines wait for each other, for at most 5 seconds.
+type barrier struct {
+	n       atomic.Int32
+	all     chan struct{}
+	parties int32
+}
+
+func newBarrier(n int32) *barrier { return &barrier{all: make(chan struct{}), parties: n} }
+
+func (b *barrier) wait() {
+	if b.n.Add(1) == b.parties {
+		close(b.all)
+	}
+	select {
+	case <-b.all:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// newHookHarness is a harness whose store is wrapped in a hookStore.
+func newHookHarness(t *testing.T, mod func(*Config)) (*harness, *hookStore) {
+	t.Helper()
+	hs := &hookStore{}
+	h := newHarness(t, func(c *Config) {
+		hs.Store = c.Store
+		c.Store = hs
+		if mod != nil {
+			mod(c)
+		}
+	})
+	return h, hs
+}
+
+// newRedisTestStore is a RedisStore on a throwaway redis-server.
+func newRedisTestStore(t *testing.T) *RedisStore {
+	t.Helper()
+	return NewRedisStore(redistest.New(t).Client(t), WithRedisKeyPrefix(redistest.Prefix()))
+}
+
+// mustToken returns the raw token of a signed value.
+func mustToken(t *testing.T, h *harness, signed string) []byte {
+	t.Helper()
+	tok, _, ok := h.m.signer.verifyBytes(signed)
+	if !ok {
+		t.Fatal("value does not verify")
+	}
+	return tok
 }

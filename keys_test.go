@@ -119,3 +119,44 @@ func TestKeyDerivationUsesHKDF(t *testing.T) {
 		t.Fatal("the raw secret is used as the HMAC key")
 	}
 }
+
+// ParseKeyRing and NewKeyRing name a bad key by its position counted from
+// 1, and never put the key, or any long piece of it, in the message.
+func TestKeyErrorsNamePositionFromOneNeverTheKey(t *testing.T) {
+	t.Parallel()
+	k1, k2 := GenerateKey(), GenerateKey()
+	good1, good2 := base64.StdEncoding.EncodeToString(k1), base64.RawURLEncoding.EncodeToString(k2)
+	short := base64.StdEncoding.EncodeToString([]byte("only-twenty-bytes-xx"))
+	notB64 := "secret*secret*secret*secret*secret*secret*secr"
+	tests := []struct {
+		in   string
+		want string // the position the message must name
+	}{
+		{short, "key 1 "},
+		{good1 + "," + short, "key 2 "},
+		{good1 + ",," + good2, "key 2 "},
+		{good1 + "," + good2 + ",", "key 3 "},
+		{good1 + "," + good2 + "," + notB64, "key 3 "},
+		{good1 + "," + base64.RawURLEncoding.EncodeToString(k1), "keys 1 and 2 "},
+		{good2 + "," + good1 + "," + good1, "keys 2 and 3 "},
+		{" " + good1 + " ,\t" + notB64, "key 2 "},
+	}
+	secrets := []string{good1, good2, short, notB64, base64.RawURLEncoding.EncodeToString(k1)}
+	for _, tc := range tests {
+		_, err := ParseKeyRing(tc.in)
+		if !errors.Is(err, ErrInvalidKey) {
+			t.Fatalf("ParseKeyRing = %v, want ErrInvalidKey", err)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tc.want) {
+			t.Fatalf("message %q does not name %q", msg, strings.TrimSpace(tc.want))
+		}
+		for _, s := range secrets {
+			for i := 0; i+8 <= len(s); i++ {
+				if strings.Contains(msg, s[i:i+8]) {
+					t.Fatalf("message %q contains 8 characters of a key", msg)
+				}
+			}
+		}
+	}
+}

@@ -596,3 +596,99 @@ func TestS9_S36_OldKeyCookieNotReissuedDuringOutage(t *testing.T) {
 		t.Fatalf("after the outage the old-key cookie is not re-signed: %+v", sc)
 	}
 }
+
+// The idle timeout is throttled (the stored expiry moves at most once per
+// half window, so that a busy session is not written on every request), so
+// a session unused for IdleTimeout always ends, and one unused for less than
+// half of it never does; in between, as documented on Config.IdleTimeout, it
+// depends on when the expiry last moved: used at 14 minutes (no extension
+// yet) and then left for 17, it ends.
+func TestIdleSessionEndsBetweenHalfAndAllOfIdleTimeoutUnused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil) // IdleTimeout 30 min
+	c := h.login("alice")
+	for range 4 { // used every 14 minutes: never ends
+		h.clock.Advance(14 * time.Minute)
+		if got := h.whoami(c); got != "alice" {
+			t.Fatal("a session used every 14 minutes (under half of a 30-minute IdleTimeout) ended")
+		}
+	}
+	c = h.login("carol")
+	h.clock.Advance(14 * time.Minute)
+	if got := h.whoami(c); got != "carol" {
+		t.Fatal("used after 14 minutes: ended")
+	}
+	h.clock.Advance(17 * time.Minute)
+	if got := h.whoami(c); got != "" {
+		t.Fatal("left for 17 minutes right before its expiry was due to move: still signed in, want ended as documented")
+	}
+	c = h.login("bob")
+	h.clock.Advance(30 * time.Minute)
+	if got := h.whoami(c); got != "" {
+		t.Fatal("unused for the whole IdleTimeout: still signed in")
+	}
+}
+
+// Hostile combinations of cookies of our name and a Bearer header: the
+// request is signed in only with exactly one live token that is not known
+// to be dead, and never costs more than one store read.
+func TestHostileTokenMixesCostAtMostOneRead(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *Config) { c.Bearer = true })
+	alice := h.login("alice")
+	bob := h.login("bob")
+	loggedOut := h.login("carol")
+	h.do("POST", "/logout", loggedOut)
+	unknown, _ := h.m.signer.sign(newToken()) // signed, never stored, not yet known dead
+	resigned, _ := h.m.signer.sign(mustToken(t, h, alice))
+	junk := func(n int) []string {
+		v := make([]string, n)
+		for i := range v {
+			v[i] = fmt.Sprintf("junk%02d", i)
+		}
+		return v
+	}
+	tests := []struct {
+		name    string
+		cookies []string
+		bearer  string
+		want    string
+	}{
+		{"bearer alone", nil, alice, "alice"},
+		{"bearer and the same token as cookie", []string{alice}, alice, "alice"},
+		{"bearer and the same token signed at another time", []string{resigned}, alice, "alice"},
+		{"bearer and another user's cookie", []string{bob}, alice, ""},
+		{"bearer beside a logged-out cookie", []string{loggedOut}, alice, "alice"},
+		{"logged-out bearer beside a live cookie", []string{alice}, loggedOut, "alice"},
+		{"bearer beside a signed unknown cookie", []string{unknown}, alice, ""},
+		{"15 junk cookies, then the live one", append(junk(15), alice), "", "alice"},
+		{"16 junk cookies, then the live one", append(junk(16), alice), "", ""},
+		{"16 junk cookies and a live bearer", junk(16), alice, "alice"},
+		{"17 junk cookies and a live bearer", junk(17), alice, ""},
+		{"the live cookie 16 times", []string{alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice, alice}, "", "alice"},
+		{"empty and quoted values", []string{"", `""`, alice}, "", "alice"},
+		{"oversized value and the live one", []string{strings.Repeat("a", 4097), alice}, "", "alice"},
+		{"bearer with junk", []string{alice}, "junk", "alice"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/private", nil)
+			for _, c := range tc.cookies {
+				r.Header.Add("Cookie", h.m.cookie.Name+"="+c)
+			}
+			if tc.bearer != "" {
+				r.Header.Set("Authorization", "Bearer "+tc.bearer)
+			}
+			before := h.store.gets.Load()
+			w := httptest.NewRecorder()
+			h.app.ServeHTTP(w, r)
+			if n := h.store.gets.Load() - before; n > 1 {
+				t.Fatalf("%d store reads", n)
+			}
+			got := strings.TrimPrefix(w.Body.String(), "private:")
+			if tc.want == "" && w.Code != 401 || tc.want != "" && (w.Code != 200 || got != tc.want) {
+				t.Fatalf("status %d %q, want %q", w.Code, got, tc.want)
+			}
+		})
+	}
+}

@@ -56,8 +56,9 @@ func containsNUL(s string) bool {
 // ErrInvalidUserID.
 //
 // Cost: one store create (one replace on a store with Replacer, else a
-// delete and a create), plus one ListUser to enforce the per-user cap, and
-// a delete per session past it. Call it before writing the response;
+// delete and a create); a ListUser to enforce the per-user cap, skipped
+// when the store counts the user's sessions as it creates (CountingCreator)
+// and the count is within the cap; a delete per session past it. Call it before writing the response;
 // afterwards it returns ErrHeadersWritten and changes nothing.
 func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, opts ...LoginOption) error {
 	if err := checkUserID(userID); err != nil {
@@ -89,15 +90,28 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 	now := m.now()
 	hdr := recordHeader{persistent: o.rememberMe, created: now, idle: t.idle, lifetime: t.lifetime}
 	ctx := r.Context()
-	if c, ok := m.store.(CapCreator); ok {
-		return m.replaceWith(s, userID, hdr, values, now, func(key string, rec Record) error {
-			return c.CreateCapped(ctx, s.key, key, rec, m.maxPerUser)
-		})
+	if c, ok := m.store.(CountingCreator); ok {
+		oldKey, oldToken := s.key, s.token
+		n := 0
+		if err := m.replaceWith(s, userID, hdr, values, now, func(key string, rec Record) error {
+			var err error
+			n, err = c.CreateCounting(ctx, oldKey, key, rec)
+			return err
+		}); err != nil {
+			return err
+		}
+		if oldToken != nil {
+			m.dead.add([tokenLen]byte(oldToken))
+		}
+		if n > m.maxPerUser {
+			m.enforceCap(ctx, userID, s.key, hdr.created)
+		}
+		return nil
 	}
 	if err := m.replace(ctx, s, userID, hdr, values, now); err != nil {
 		return err
 	}
-	m.enforceCap(ctx, userID, s.key)
+	m.enforceCap(ctx, userID, s.key, hdr.created)
 	return nil
 }
 
@@ -105,15 +119,20 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 // token. If the create fails, the request is left signed out.
 func (m *Manager) replace(ctx context.Context, s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time) error {
 	if r, ok := m.store.(Replacer); ok && s.key != "" {
-		oldKey := s.key
-		return m.replaceWith(s, userID, hdr, values, now, func(key string, rec Record) error {
+		oldKey, oldToken := s.key, [tokenLen]byte(s.token)
+		if err := m.replaceWith(s, userID, hdr, values, now, func(key string, rec Record) error {
 			return r.Replace(ctx, oldKey, key, rec)
-		})
+		}); err != nil {
+			return err
+		}
+		m.dead.add(oldToken)
+		return nil
 	}
 	if s.key != "" {
 		if err := m.store.Delete(ctx, s.key); err != nil {
 			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 		}
+		m.dead.add([tokenLen]byte(s.token))
 		s.forget()
 	}
 	return m.replaceWith(s, userID, hdr, values, now, func(key string, rec Record) error {
@@ -135,10 +154,11 @@ func (m *Manager) replaceWith(s *Session, userID string, hdr recordHeader, value
 }
 
 // enforceCap ends the oldest sessions of userID past the per-user cap,
-// for stores that cannot do it as they create (see CapCreator),
-// keeping keep (the session just signed in). A failure is logged, not
-// returned: the login itself succeeded.
-func (m *Manager) enforceCap(ctx context.Context, userID, keep string) {
+// keeping keep (the session just signed in, created at created). Only
+// sessions created before it are ended, so two logins racing at the cap
+// never end each other's new session. A failure is logged, not returned:
+// the login itself succeeded. Cost: one ListUser, a delete per session ended.
+func (m *Manager) enforceCap(ctx context.Context, userID, keep string, created time.Time) {
 	entries, err := m.store.ListUser(ctx, userID)
 	if err != nil {
 		m.logError(ctx, "session: listing the user's sessions for the per-user cap failed", keep, err)
@@ -147,17 +167,17 @@ func (m *Manager) enforceCap(ctx context.Context, userID, keep string) {
 	if len(entries) <= m.maxPerUser {
 		return
 	}
-	created := func(e Entry) int64 {
+	createdAt := func(e Entry) int64 {
 		h, _, err := decodeHeader(e.Data)
 		if err != nil {
 			return 0 // corrupt: oldest
 		}
 		return h.created.UnixNano()
 	}
-	slices.SortFunc(entries, func(a, b Entry) int { return cmp.Compare(created(a), created(b)) })
+	slices.SortFunc(entries, func(a, b Entry) int { return cmp.Compare(createdAt(a), createdAt(b)) })
 	excess := len(entries) - m.maxPerUser
 	for _, e := range entries {
-		if excess == 0 {
+		if excess == 0 || createdAt(e) >= created.UnixNano() {
 			break
 		}
 		if e.Key == keep {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -345,5 +346,162 @@ func TestLoginPastThePerUserCapEndsTheOldestSessions(t *testing.T) {
 				t.Fatalf("ListSessions: %d sessions, %v; want 3", len(list), err)
 			}
 		})
+	}
+}
+
+// on Redis, the per-user cap counts index entries of sessions that
+// were logged out (Delete leaves the entry until its score passes), and
+// ends the lowest-scored entries, live or not: a user who signed in and out
+// twice on one device loses the session of another device although they
+// have only two live sessions with a cap of two. The memory store, which
+// counts live records, keeps it.
+func TestCapCountsOnlyLiveSessions(t *testing.T) {
+	t.Parallel()
+	stores := map[string]func(t *testing.T) Store{
+		"memory": func(t *testing.T) Store { return NewMemoryStore() },
+		"redis":  func(t *testing.T) Store { return newRedisTestStore(t) },
+	}
+	for name, newStore := range stores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(c *Config) { c.Store = newStore(t); c.MaxSessionsPerUser = 2 })
+			h.m.now = time.Now // the stores keep real time
+			phone := h.login("alice")
+			for range 2 {
+				c := h.login("alice")
+				if w := h.do("POST", "/logout", c); w.Code != http.StatusNoContent {
+					t.Fatalf("logout: %d", w.Code)
+				}
+			}
+			laptop := h.login("alice")
+			list, err := h.m.ListSessions(context.Background(), "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := h.whoami(laptop); got != "alice" {
+				t.Fatalf("the session just created is %q", got)
+			}
+			if got := h.whoami(phone); got != "alice" {
+				t.Fatalf("with 2 live sessions and a cap of 2, the phone's session was ended (%d sessions listed)", len(list))
+			}
+		})
+	}
+}
+
+// on Redis the per-user cap ends the sessions with the lowest index
+// score (an upper bound of their expiry), not the oldest as README and
+// SECURITY.md promise: an old RememberMe session outlives a newer ordinary
+// one. The memory store ends the oldest.
+func TestCapEndsTheOldestSessionFirst(t *testing.T) {
+	t.Parallel()
+	stores := map[string]func(t *testing.T) Store{
+		"memory": func(t *testing.T) Store { return NewMemoryStore() },
+		"redis":  func(t *testing.T) Store { return newRedisTestStore(t) },
+	}
+	for name, newStore := range stores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(c *Config) { c.Store = newStore(t); c.MaxSessionsPerUser = 2 })
+			h.m.now = time.Now
+			w := h.do("POST", "/login?user=alice&remember=1")
+			oldest := sessionCookie(t, w, h.m.cookie.Name)
+			if w.Code != 200 || oldest == nil {
+				t.Fatalf("remember-me login: %d", w.Code)
+			}
+			time.Sleep(5 * time.Millisecond) // distinct creation times
+			middle := h.login("alice")
+			time.Sleep(5 * time.Millisecond)
+			newest := h.login("alice")
+			got := [3]string{h.whoami(oldest.Value), h.whoami(middle), h.whoami(newest)}
+			if got != [3]string{"", "alice", "alice"} {
+				t.Fatalf("oldest (remember-me), middle, newest after a third login with a cap of 2: %q, want the oldest ended", got)
+			}
+		})
+	}
+}
+
+// on a store without the atomic capped create (MemoryStore, any
+// third-party store), two logins of one user that run at the same time with
+// MaxSessionsPerUser 1 (a "one session per user" policy; a double-clicked
+// login button is enough) each end the other's new session, so both logins
+// succeed and the user is signed out.
+func TestConcurrentLoginsAtTheCapKeepOneSession(t *testing.T) {
+	t.Parallel()
+	h, hs := newHookHarness(t, func(c *Config) { c.MaxSessionsPerUser = 1 })
+	// Each login lists the user's sessions after its create. Two barriers:
+	// both creates happen before either list, and both lists before either
+	// login deletes anything.
+	created, listed := newBarrier(2), newBarrier(2)
+	hs.before = func(_ context.Context, op, _ string, _ Record) error {
+		if op == "ListUser" {
+			created.wait()
+		}
+		return nil
+	}
+	hs.afterList = func(string) { listed.wait() }
+	var wg sync.WaitGroup
+	results := make([]*httptest.ResponseRecorder, 2)
+	for i := range results {
+		wg.Go(func() { results[i] = h.do("POST", "/login?user=alice") })
+	}
+	wg.Wait()
+	hs.before, hs.afterList = nil, nil
+	signedIn := 0
+	for i, w := range results {
+		c := sessionCookie(t, w, h.m.cookie.Name)
+		if w.Code != 200 || c == nil {
+			t.Fatalf("login %d: %d %s", i, w.Code, w.Body)
+		}
+		if h.whoami(c.Value) == "alice" {
+			signedIn++
+		}
+	}
+	if signedIn == 0 {
+		t.Fatal("two concurrent logins, both reported success, and neither session is signed in")
+	}
+}
+
+// Login deletes the record of the token it replaces but, unlike
+// Logout and Renew, does not add that token to the dead-token set. A victim
+// whose browser carries a cookie tossed by a sibling subdomain (here the
+// attacker's own session) and who then logs in ends the attacker's session,
+// yet every later request, carrying both cookies, stays anonymous: the
+// replaced token is not known to be dead. (Presenting it alone also costs a
+// store read that a logged-out token would not.)
+func TestLoginRemembersTheTokenItReplacedAsDead(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	tossed := h.login("mallory")
+	victim := h.login("victim", tossed) // Login on a request carrying the tossed cookie
+	if got := h.whoami(victim); got != "victim" {
+		t.Fatalf("victim's new session: %q", got)
+	}
+	if got := h.whoami(tossed, victim); got != "victim" {
+		t.Fatalf("the replaced (deleted) token beside the victim's: %q, want victim", got)
+	}
+}
+
+// Login and LogoutAll refuse hostile user IDs before any store call, so
+// they can neither reach the store nor count against its circuit breaker.
+func TestHostileUserIDsNeverReachTheStore(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	for _, id := range []string{"", strings.Repeat("u", MaxUserIDLen+1), strings.Repeat("€", 86), "a\x00b", "\xff\xfe", string([]byte{0xc3})} {
+		before := h.store.calls()
+		var loginErr error
+		app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			loginErr = h.m.Login(w, r, id)
+		}))
+		app.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/login", nil))
+		allErr := h.m.LogoutAll(context.Background(), id)
+		if !errors.Is(loginErr, ErrInvalidUserID) || !errors.Is(allErr, ErrInvalidUserID) {
+			t.Fatalf("user ID %q: Login = %v, LogoutAll = %v; want ErrInvalidUserID", id, loginErr, allErr)
+		}
+		if n := h.store.calls() - before; n != 0 {
+			t.Fatalf("user ID %q cost %d store calls", id, n)
+		}
+	}
+	if err := checkUserID(strings.Repeat("u", MaxUserIDLen)); err != nil {
+		t.Fatalf("a user ID of exactly %d bytes is refused: %v", MaxUserIDLen, err)
 	}
 }

@@ -9,9 +9,11 @@ import (
 )
 
 // successorTTL is how long the marker a renewal leaves under the old token
-// lives: long enough for any Logout of the old token that ran concurrently
-// with the renewal to find it and end the new session too.
-const successorTTL = time.Minute
+// lives, beyond the Manager's StoreTimeout: long enough for a Logout of the
+// old token that ran concurrently with the renewal to find it and end the
+// new session too, short enough that a token captured before the renewal
+// cannot end the renewed session later on (see successorLife).
+const successorTTL = 5 * time.Second
 
 // LogoutOthers is for a password change: it ends every other session of
 // the signed-in user and renews the current one (a new token; values and
@@ -77,19 +79,32 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 	tok := newToken()
 	newKey := storeKey(tok)
 
-	marker := Record{Expires: now.Add(successorTTL), Data: encodeSuccessor(newKey)}
-	switch err := m.store.Create(ctx, successorKey(oldKey), marker); {
+	markerKey := successorKey(oldKey)
+	marker := Record{Expires: now.Add(m.successorLife()), Data: encodeSuccessor(newKey)}
+	switch err := m.store.Create(ctx, markerKey, marker); {
 	case errors.Is(err, ErrExists):
 		return ErrConflict
 	case err != nil:
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
+	// undo removes what the renewal stored when it gives up: the new record
+	// and then, once that is surely gone, the marker, so that a retry is not
+	// refused as a conflict.
+	undo := func() {
+		if m.store.Delete(ctx, newKey) == nil {
+			m.deleteQuietly(ctx, markerKey)
+		}
+	}
 	rec := Record{UserID: userID, Expires: deadline(s.header, now), Data: encodeRecord(s.header, s.values, nil)}
 	if err := m.store.Create(ctx, newKey, rec); err != nil {
+		undo()
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
-	if _, err := m.store.Get(ctx, oldKey); err != nil {
-		m.deleteQuietly(ctx, newKey)
+	// The liveness check is a Touch, not a Get: a write always reaches the
+	// store itself, never a client-side cache that may not have heard of a
+	// Logout on another instance yet. It moves nothing (same expiry).
+	if err := m.store.Touch(ctx, oldKey, s.expires); err != nil {
+		undo()
 		if errors.Is(err, ErrNotFound) {
 			s.forgetAndExpire()
 			return ErrNotAuthenticated
@@ -97,7 +112,7 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	if err := m.store.Delete(ctx, oldKey); err != nil {
-		m.deleteQuietly(ctx, newKey)
+		undo()
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	m.dead.add(oldToken)
@@ -112,7 +127,9 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 	var errs []error
 	for _, e := range entries {
 		if e.Key != newKey {
-			if err := m.store.Delete(ctx, e.Key); err != nil {
+			// end, not a plain delete: a device renewing its session right
+			// now is followed to the session it renews into.
+			if err := m.end(ctx, e.Key); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -121,6 +138,12 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, errors.Join(errs...))
 	}
 	return nil
+}
+
+// successorLife is how long a renewal's marker lives: successorTTL beyond
+// the longest a renewal's store calls may take.
+func (m *Manager) successorLife() time.Duration {
+	return successorTTL + 4*max(m.storeTimeout, 0)
 }
 
 // endSuccessor ends the session a concurrent renewal derived from the

@@ -2,8 +2,17 @@ package session
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sessionauth/session/internal/redistest"
 )
 
 func TestS14_RenewIssuesNewTokenKeepsUserAndData(t *testing.T) {
@@ -86,5 +95,242 @@ func TestS35_RenewAfterConcurrentLogoutDoesNotResurrect(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// LogoutOthers deletes the other sessions with a plain Delete and
+// never reads their renewal markers, so a session that another device
+// renews while LogoutOthers runs (between its ListUser and its deletes)
+// survives the password change.
+func TestLogoutOthersFollowsASessionRenewedMeanwhile(t *testing.T) {
+	t.Parallel()
+	h, hs := newHookHarness(t, nil)
+	here := h.login("alice")
+	there := h.login("alice") // another device: say, an attacker with a stolen cookie
+	var renewed string
+	var once sync.Once
+	hs.afterList = func(string) {
+		once.Do(func() {
+			// The other device renews (a step-up, a role change) after
+			// LogoutOthers listed the sessions and before it deletes them.
+			w := h.do("POST", "/renew", there)
+			if c := sessionCookie(t, w, h.m.cookie.Name); w.Code == 200 && c != nil && c.Value != "" {
+				renewed = c.Value
+			}
+		})
+	}
+	if w := h.do("POST", "/logout-others", here); w.Code != 200 {
+		t.Fatalf("LogoutOthers: %d %s", w.Code, w.Body)
+	}
+	if renewed == "" {
+		t.Fatal("the other device's Renew did not run inside LogoutOthers")
+	}
+	if got := h.whoami(there); got != "" {
+		t.Fatalf("the other device's pre-renewal cookie is signed in as %q", got)
+	}
+	if got := h.whoami(renewed); got != "" {
+		t.Fatalf("after LogoutOthers returned success, the other device's renewed session is still signed in as %q", got)
+	}
+}
+
+// a renewal that fails after leaving its successor marker (here the
+// create of the new record fails once) leaves the marker for a minute, so
+// retrying LogoutOthers (the password change) or Renew answers ErrConflict
+// although nothing else is renewing the session. A client that goes away
+// mid-renewal (its context cancelled after the marker) does the same.
+func TestRenewCanBeRetriedAfterItFailedHalfway(t *testing.T) {
+	t.Parallel()
+	h, hs := newHookHarness(t, nil)
+	c := h.login("alice")
+	var failOnce atomic.Bool
+	hs.before = func(_ context.Context, op, _ string, rec Record) error {
+		// The marker has no user; the renewed record has one.
+		if op == "Create" && rec.UserID != "" && failOnce.CompareAndSwap(true, false) {
+			return errStoreDown
+		}
+		return nil
+	}
+	errs := make(chan error, 1)
+	app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		errs <- h.m.LogoutOthers(w, r)
+	}))
+	serve := func() error {
+		r := httptest.NewRequest("POST", "/password", nil)
+		r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: c})
+		app.ServeHTTP(httptest.NewRecorder(), r)
+		return <-errs
+	}
+	failOnce.Store(true)
+	if err := serve(); !errors.Is(err, ErrStoreUnavailable) {
+		t.Fatalf("first LogoutOthers with the create failing = %v, want ErrStoreUnavailable", err)
+	}
+	if got := h.whoami(c); got != "alice" {
+		t.Fatalf("after the failed renewal the session is %q, want it unchanged (alice)", got)
+	}
+	if err := serve(); err != nil {
+		t.Fatalf("retrying LogoutOthers once the store answers again = %v, want nil (no other request is renewing)", err)
+	}
+}
+
+// after a Renew has completed, the pre-renewal token (the one a
+// privilege change is meant to make worthless, captured by an attacker
+// before the change) still ends the renewed session: Logout with it reads
+// the renewal's marker, which lives for a minute, and deletes the new
+// record.
+func TestATokenFromBeforeARenewalCannotEndTheRenewedSessionLater(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	captured := h.login("alice")
+	w := h.do("POST", "/renew", captured)
+	c := sessionCookie(t, w, h.m.cookie.Name)
+	if w.Code != 200 || c == nil || c.Value == "" {
+		t.Fatalf("Renew: %d, cookie %v", w.Code, c)
+	}
+	renewed := c.Value
+	h.clock.Advance(10 * time.Second) // the renewal is long over
+	if got := h.whoami(captured); got != "" {
+		t.Fatalf("the pre-renewal token is still signed in as %q", got)
+	}
+	h.do("POST", "/logout", captured) // the attacker's request
+	if got := h.whoami(renewed); got != "alice" {
+		t.Fatalf("a Logout with the pre-renewal token, 10s after Renew completed, ended the renewed session (whoami %q)", got)
+	}
+}
+
+type renewingKey struct{}
+
+// A LogoutAll or a LogoutSession (the devices page) that runs while a Renew
+// of the same session is paused before any one of its five store calls (the
+// load, the marker, the new record, the check, the delete) ends the renewed
+// session too, on the memory store and on Redis: after both have
+// returned, neither the old nor the new cookie is signed in.
+func TestLogoutAllAndLogoutSessionCannotBeUndoneByARenewAtAnyStep(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	client := srv.Client(t)
+	stores := map[string]func() Store{
+		"memory": func() Store { return NewMemoryStore() },
+		"redis":  func() Store { return NewRedisStore(client, WithRedisKeyPrefix(redistest.Prefix())) },
+	}
+	revocations := map[string]func(m *Manager, id string) error{
+		"LogoutAll":     func(m *Manager, _ string) error { return m.LogoutAll(context.Background(), "alice") },
+		"LogoutSession": func(m *Manager, id string) error { return m.LogoutSession(context.Background(), "alice", id) },
+	}
+	for storeName, newStore := range stores {
+		for revName, revoke := range revocations {
+			for step := 1; step <= 5; step++ {
+				t.Run(fmt.Sprintf("%s/%s/before call %d", storeName, revName, step), func(t *testing.T) {
+					t.Parallel()
+					h, hs := newHookHarness(t, func(c *Config) { c.Store.(*hookStore).Store = newStore(); c.StoreTimeout = -1 })
+					h.m.now = time.Now
+					old := h.login("alice")
+					list, err := h.m.ListSessions(context.Background(), "alice")
+					if err != nil || len(list) != 1 {
+						t.Fatalf("ListSessions: %d, %v", len(list), err)
+					}
+					reached, release := make(chan struct{}), make(chan struct{})
+					var calls atomic.Int32
+					hs.before = func(ctx context.Context, _, _ string, _ Record) error {
+						if ctx.Value(renewingKey{}) != nil && calls.Add(1) == int32(step) {
+							close(reached)
+							<-release
+						}
+						return nil
+					}
+					done := make(chan *httptest.ResponseRecorder, 1)
+					go func() {
+						r := httptest.NewRequest("POST", "/renew", nil)
+						r = r.WithContext(context.WithValue(r.Context(), renewingKey{}, true))
+						r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: old})
+						w := httptest.NewRecorder()
+						h.app.ServeHTTP(w, r)
+						done <- w
+					}()
+					var w *httptest.ResponseRecorder
+					select {
+					case <-reached:
+						if err := revoke(h.m, list[0].ID); err != nil {
+							t.Errorf("%s: %v", revName, err)
+						}
+						close(release)
+						w = <-done
+					case w = <-done:
+						t.Fatalf("the renewal made fewer than %d store calls", step)
+					}
+					if got := h.whoami(old); got != "" {
+						t.Fatalf("old cookie after %s: %q", revName, got)
+					}
+					if c := sessionCookie(t, w, h.m.cookie.Name); c != nil && c.Value != "" {
+						if got := h.whoami(c.Value); got != "" {
+							t.Fatalf("the renewed cookie (Renew answered %d) is signed in as %q after %s returned", w.Code, got, revName)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// with go-redis client-side caching, Renew's check that the old
+// record is still live (step 3) can be answered from the instance's cache.
+// Instance A logs a session out; instance B, which cached the record, renews
+// it a moment later: the check reads the stale entry, and the renewed
+// session is live although the Logout returned first and left no marker to
+// find (it ran before the renewal began). The invalidation is pending on the
+// pooled connection that read the record; whenever the renewal's own
+// commands travel on other connections (PoolFIFO here; any busy pool), it
+// is not applied in time. The sub-test with one connection passes.
+func TestRenewOnAnInstanceWithAStaleCacheCannotResurrectALoggedOutSession(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	prefix := redistest.Prefix()
+	instance := func(client *redis.Client) *harness {
+		ring, _ := NewKeyRing(testKeyA)
+		m, err := New(Config{Keys: ring, Store: NewRedisStore(client, WithRedisKeyPrefix(prefix))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &harness{t: t, m: m}
+		h.app = m.Middleware(h.routes())
+		return h
+	}
+	a := instance(srv.Client(t))
+	pools := map[string]func(*redis.Options){
+		"one connection": func(o *redis.Options) { o.PoolSize = 1 },
+		"pool, FIFO":     func(o *redis.Options) { o.PoolFIFO, o.PoolSize, o.MinIdleConns = true, 8, 4 },
+	}
+	for name, pool := range pools {
+		t.Run(name, func(t *testing.T) {
+			lc := redis.NewLocalCache(redis.CacheConfig{MaxEntries: 1000, MaxStaleness: time.Minute})
+			opt := srv.Options()
+			opt.Protocol = 3
+			opt.ClientSideCache = lc
+			// The README's recommended drain interval.
+			opt.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: time.Millisecond}
+			pool(opt)
+			bc := redis.NewClient(opt)
+			t.Cleanup(func() { bc.Close() })
+			b := instance(bc)
+			const rounds = 30
+			resurrected := 0
+			for range rounds {
+				c := a.login("alice")
+				b.whoami(c)
+				hits := lc.Stats().Hits
+				if b.whoami(c) != "alice" || lc.Stats().Hits == hits {
+					t.Fatal("B did not serve the session from its cache")
+				}
+				if w := a.do("POST", "/logout", c); w.Code != http.StatusNoContent {
+					t.Fatalf("logout on A: %d", w.Code)
+				}
+				w := b.do("POST", "/renew", c)
+				if nc := sessionCookie(t, w, b.m.cookie.Name); nc != nil && nc.Value != "" && a.whoami(nc.Value) != "" {
+					resurrected++
+				}
+			}
+			if resurrected > 0 {
+				t.Fatalf("in %d of %d rounds a Renew on B just after A's Logout returned made a live session", resurrected, rounds)
+			}
+		})
 	}
 }

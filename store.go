@@ -75,16 +75,17 @@ type Replacer interface {
 	Replace(ctx context.Context, oldKey, newKey string, rec Record) error
 }
 
-// CapCreator is an optional interface for stores that can cap a user's
-// sessions in the same operation that creates one. Login uses it when the
-// store has it (RedisStore and pgstore do: a login then costs one round trip,
-// plus one on Redis when sessions past the cap are ended); otherwise Login
-// lists the user's sessions after creating one and deletes the excess.
+// CountingCreator is an optional interface for stores that learn, in the
+// same operation that creates a session, how many sessions its user then
+// has. Login uses it when the store has it (RedisStore and pgstore do): when
+// the count is within Config.MaxSessionsPerUser, a login costs that one
+// operation; only past the cap does the Manager list the user's sessions and
+// end the oldest. Without it, Login lists them after every create.
 //
-// CreateCapped must behave as Replace(oldKey, key, rec) (or as Create when
-// oldKey is ""), then end the user's live sessions other than key past the
-// first maxPerUser, ending first those that expire soonest (the least
-// recently used).
-type CapCreator interface {
-	CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error
+// CreateCounting must behave as Replace(oldKey, key, rec) (as Create when
+// oldKey is "") and return a count that is at least the number of the
+// user's live sessions afterwards, the new one included (it may count some
+// that have ended; 0 for an anonymous record).
+type CountingCreator interface {
+	CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error)
 }

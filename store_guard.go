@@ -92,7 +92,7 @@ func newGuard(store Store, timeout time.Duration, log *slog.Logger) Store {
 // the store as it is.
 func (g *guard) withOptional() Store {
 	r, replacer := g.store.(Replacer)
-	c, capped := g.store.(CapCreator)
+	c, capped := g.store.(CountingCreator)
 	switch {
 	case replacer && capped:
 		return &guardReplacerCapped{g, r, c}
@@ -251,35 +251,40 @@ func (g *guardReplacer) Replace(ctx context.Context, oldKey, newKey string, rec 
 	return g.replace(ctx, g.r, oldKey, newKey, rec)
 }
 
-// guardCapped is a guard around a store with CreateCapped.
+// guardCapped is a guard around a store with CreateCounting.
 type guardCapped struct {
 	*guard
-	c CapCreator
+	c CountingCreator
 }
 
-func (g *guardCapped) CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
-	return g.capped(ctx, g.c, oldKey, key, rec, maxPerUser)
+func (g *guardCapped) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
+	return g.counting(ctx, g.c, oldKey, key, rec)
 }
 
 // guardReplacerCapped is a guard around a store with both (RedisStore).
 type guardReplacerCapped struct {
 	*guard
 	r Replacer
-	c CapCreator
+	c CountingCreator
 }
 
 func (g *guardReplacerCapped) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
 	return g.replace(ctx, g.r, oldKey, newKey, rec)
 }
 
-func (g *guardReplacerCapped) CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
-	return g.capped(ctx, g.c, oldKey, key, rec, maxPerUser)
+func (g *guardReplacerCapped) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
+	return g.counting(ctx, g.c, oldKey, key, rec)
 }
 
 func (g *guard) replace(ctx context.Context, r Replacer, oldKey, newKey string, rec Record) error {
 	return g.do(ctx, func(ctx context.Context) error { return r.Replace(ctx, oldKey, newKey, rec) })
 }
 
-func (g *guard) capped(ctx context.Context, c CapCreator, oldKey, key string, rec Record, maxPerUser int) error {
-	return g.do(ctx, func(ctx context.Context) error { return c.CreateCapped(ctx, oldKey, key, rec, maxPerUser) })
+func (g *guard) counting(ctx context.Context, c CountingCreator, oldKey, key string, rec Record) (n int, err error) {
+	err = g.do(ctx, func(ctx context.Context) error {
+		var err error
+		n, err = c.CreateCounting(ctx, oldKey, key, rec)
+		return err
+	})
+	return n, err
 }

@@ -109,8 +109,8 @@ func (s stubReplacer) Replace(ctx context.Context, oldKey, newKey string, rec Re
 
 type stubCapped struct{ *stubStore }
 
-func (s stubCapped) CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
-	return s.call(ctx)
+func (s stubCapped) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
+	return 1, s.call(ctx)
 }
 
 type stubReplacerCapped struct{ *stubStore }
@@ -119,8 +119,8 @@ func (s stubReplacerCapped) Replace(ctx context.Context, oldKey, newKey string, 
 	return s.call(ctx)
 }
 
-func (s stubReplacerCapped) CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
-	return s.call(ctx)
+func (s stubReplacerCapped) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
+	return 1, s.call(ctx)
 }
 
 // guardOps calls every method a guard forwards, the optional ones included.
@@ -136,8 +136,9 @@ var guardOps = []struct {
 	{"ListUser", func(ctx context.Context, s Store) error { _, err := s.ListUser(ctx, "u"); return err }},
 	{"DeleteUser", func(ctx context.Context, s Store) error { return s.DeleteUser(ctx, "u") }},
 	{"Replace", func(ctx context.Context, s Store) error { return s.(Replacer).Replace(ctx, "", "k", Record{}) }},
-	{"CreateCapped", func(ctx context.Context, s Store) error {
-		return s.(CapCreator).CreateCapped(ctx, "", "k", Record{}, 3)
+	{"CreateCounting", func(ctx context.Context, s Store) error {
+		_, err := s.(CountingCreator).CreateCounting(ctx, "", "k", Record{})
+		return err
 	}},
 }
 
@@ -435,7 +436,7 @@ func TestStoreGuardKeepsOptionalInterfaces(t *testing.T) {
 	}{
 		{"plain", &stubStore{}},
 		{"Replacer", stubReplacer{&stubStore{}}},
-		{"CapCreator", stubCapped{&stubStore{}}},
+		{"CountingCreator", stubCapped{&stubStore{}}},
 		{"both", stubReplacerCapped{&stubStore{}}},
 		{"RedisStore", NewRedisStore(client)},
 	}
@@ -444,18 +445,18 @@ func TestStoreGuardKeepsOptionalInterfaces(t *testing.T) {
 			t.Parallel()
 			s := newGuard(tc.store, 0, nil)
 			_, innerR := tc.store.(Replacer)
-			_, innerC := tc.store.(CapCreator)
+			_, innerC := tc.store.(CountingCreator)
 			_, gotR := s.(Replacer)
-			_, gotC := s.(CapCreator)
+			_, gotC := s.(CountingCreator)
 			if gotR != innerR || gotC != innerC {
-				t.Fatalf("guard is Replacer %v, CapCreator %v; the store is %v, %v", gotR, gotC, innerR, innerC)
+				t.Fatalf("guard is Replacer %v, CountingCreator %v; the store is %v, %v", gotR, gotC, innerR, innerC)
 			}
 			stub, ok := storeStub(tc.store)
 			if !ok {
 				return
 			}
 			for _, op := range guardOps {
-				if op.name == "Replace" && !gotR || op.name == "CreateCapped" && !gotC {
+				if op.name == "Replace" && !gotR || op.name == "CreateCounting" && !gotC {
 					continue
 				}
 				before := stub.calls.Load()

@@ -229,29 +229,13 @@ func redisHorizon(created, exp int64) int64 {
 // redisIdxAdd prunes expired entries from the index KEYS[1], raises the
 // score of member ARGV[3] to ARGV[2] (adding it if absent) and sets the index
 // to expire with its highest score. ARGV[1] is now in Unix milliseconds.
-// When ARGV[4] is above 0 and the index holds more entries than that, the
-// ones with the lowest scores (the least recently extended sessions) are
-// removed, ARGV[3] excepted, and returned so the caller can delete their
-// records.
+// It returns the number of entries: at least the user's live sessions.
 var redisIdxAdd = redis.NewScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
-local evicted = {}
-local cap = tonumber(ARGV[4])
-if cap > 0 then
-  local n = redis.call('ZCARD', KEYS[1])
-  if n > cap then
-    for _, k in ipairs(redis.call('ZRANGE', KEYS[1], 0, n - cap)) do
-      if k ~= ARGV[3] and #evicted < n - cap then
-        redis.call('ZREM', KEYS[1], k)
-        table.insert(evicted, k)
-      end
-    end
-  end
-end
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[1], top[2])
-return evicted
+return redis.call('ZCARD', KEYS[1])
 `)
 
 // redisIdxList prunes expired entries from the index KEYS[1] and returns the
@@ -371,26 +355,27 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 // the user's index when rec.UserID is not "": one round trip. Expires is kept
 // to the millisecond. A record that has already expired is not stored.
 func (s *RedisStore) Create(ctx context.Context, key string, rec Record) error {
-	return s.create(ctx, "", key, rec, 0)
+	_, err := s.create(ctx, "", key, rec)
+	return err
 }
 
-// CreateCapped is Replace (Create when oldKey is "") that also ends the
-// user's least recently extended sessions past maxPerUser: the index update
-// picks them in the same round trip, and one more deletes their records,
-// only when there are any. It implements CapCreator.
-func (s *RedisStore) CreateCapped(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
-	return s.create(ctx, oldKey, key, rec, maxPerUser)
+// CreateCounting is Replace (Create when oldKey is "") that also returns
+// the number of entries in the user's index after the create: at least the
+// user's live sessions. It is the same one round trip (it implements
+// CountingCreator).
+func (s *RedisStore) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
+	return s.create(ctx, oldKey, key, rec)
 }
 
 // create deletes oldKey when it is not "" and creates rec under key, all in
-// one round trip. With maxPerUser above 0 it also caps the user's sessions
-// (see CreateCapped).
-func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record, maxPerUser int) error {
+// one round trip, and returns the size of the user's index (0 for an
+// anonymous record).
+func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record) (n int, err error) {
 	if err := ctx.Err(); err != nil {
-		return wrapRedis("create", err)
+		return 0, wrapRedis("create", err)
 	}
 	if len(rec.UserID) > redisMaxUserIDLen {
-		return errRedisUserIDTooLong
+		return 0, errRedisUserIDTooLong
 	}
 	defer s.forget(oldKey, key)
 	now := s.now().UnixMilli()
@@ -406,14 +391,14 @@ func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record,
 	}
 	switch {
 	case set == nil && oldKey == "":
-		return nil
+		return 0, nil
 	case rec.UserID == "" && oldKey == "":
 		_ = s.client.Process(ctx, set)
 	case set == nil:
 		if err := s.client.Del(ctx, s.recordKey(oldKey)).Err(); err != nil {
-			return s.wrap("create", err)
+			return 0, s.wrap("create", err)
 		}
-		return nil
+		return 0, nil
 	default:
 		// The index update follows the SET in the same pipeline. On one
 		// server they run in this order, so whoever sees the index entry
@@ -426,31 +411,24 @@ func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record,
 		pipe.Process(ctx, set)
 		var idx *redis.Cmd
 		if rec.UserID != "" {
-			idx = redisIdxAdd.Eval(ctx, pipe, []string{s.indexKey(rec.UserID)}, now, redisHorizon(now, exp), key, maxPerUser)
+			idx = redisIdxAdd.Eval(ctx, pipe, []string{s.indexKey(rec.UserID)}, now, redisHorizon(now, exp), key)
 		}
 		cmds, _ := pipe.Exec(ctx)
 		if err := redisFirstErr(cmds); err != nil {
-			return s.wrap("create", err)
+			return 0, s.wrap("create", err)
 		}
 		if idx != nil {
-			if evicted, _ := idx.StringSlice(); len(evicted) > 0 {
-				pipe := s.client.Pipeline()
-				for _, k := range evicted {
-					pipe.Del(ctx, s.recordKey(k))
-				}
-				if cmds, _ := pipe.Exec(ctx); redisFirstErr(cmds) != nil {
-					return s.wrap("create: ending sessions past the per-user cap", redisFirstErr(cmds))
-				}
-			}
+			c, _ := idx.Int64()
+			n = int(c)
 		}
 	}
 	switch err := set.Err(); {
 	case errors.Is(err, redis.Nil):
-		return ErrExists
+		return n, ErrExists
 	case err != nil:
-		return s.wrap("create", err)
+		return n, s.wrap("create", err)
 	}
-	return nil
+	return n, nil
 }
 
 // Replace deletes the record under oldKey and creates rec under newKey, as
@@ -459,7 +437,8 @@ func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record,
 // uses it instead of the two calls. If the create fails the old record is
 // gone all the same. An empty oldKey only creates.
 func (s *RedisStore) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
-	return s.create(ctx, oldKey, newKey, rec, 0)
+	_, err := s.create(ctx, oldKey, newKey, rec)
+	return err
 }
 
 // Update replaces Expires and Data of the live record under key in one
@@ -511,7 +490,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 			// Extend the index first, so that the record never outlives
 			// its index entry, then retry with the new horizon.
 			h := redisHorizon(created, exp)
-			if err := redisIdxAdd.Run(ctx, s.client, []string{s.indexKey(userID)}, now, h, key, 0).Err(); err != nil {
+			if err := redisIdxAdd.Run(ctx, s.client, []string{s.indexKey(userID)}, now, h, key).Err(); err != nil {
 				return s.wrap(op, err)
 			}
 			allowed = redisHex12(h)

@@ -201,3 +201,44 @@ func TestVerifiedCache(t *testing.T) {
 		t.Fatal("expired cache entry used")
 	}
 }
+
+// The dead-token set and the verified-value cache stay within their bounds
+// whatever a flood of distinct tokens does, and an entry is found until its
+// shard is emptied.
+func TestDeadSetAndVerifiedCacheAreBounded(t *testing.T) {
+	t.Parallel()
+	var d deadTokens
+	first := [tokenLen]byte(newToken())
+	d.add(first)
+	if !d.has(first) {
+		t.Fatal("a token just added is not known dead")
+	}
+	for range 10 * deadShards * deadPerShard {
+		d.add([tokenLen]byte(newToken()))
+	}
+	total := 0
+	for i := range d.shards {
+		n := len(d.shards[i].m)
+		if n > deadPerShard {
+			t.Fatalf("dead-token shard %d holds %d tokens, over %d", i, n, deadPerShard)
+		}
+		total += n
+	}
+	if total > deadShards*deadPerShard {
+		t.Fatalf("dead-token set holds %d tokens", total)
+	}
+
+	ring, _ := NewKeyRing(testKeyA)
+	s := ring.newSigner("sid", time.Hour)
+	for range 3 * verifiedShards * verifiedPerShard {
+		v, _ := s.sign(newToken())
+		if _, ok := s.verify(v); !ok {
+			t.Fatal("a fresh value does not verify")
+		}
+	}
+	for i := range s.cache {
+		if n := len(s.cache[i].m); n > verifiedPerShard {
+			t.Fatalf("verified-value shard %d holds %d values, over %d", i, n, verifiedPerShard)
+		}
+	}
+}

@@ -76,6 +76,9 @@ func (w *commitWriter) FlushError() error {
 // connection, but the store is up to date), then hands over the connection.
 func (w *commitWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.ensureCommitted()
+	if w.failed {
+		return nil, nil, errResponseReplaced
+	}
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 

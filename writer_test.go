@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -136,5 +137,44 @@ func TestSwitchingProtocolsCommitsTheSession(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("the 101 response carries no session cookie: %v", res.Header)
+	}
+}
+
+// when the session cannot be saved (the store is down and the
+// handler changed a value), commit answers with the ErrorHandler's 503, but
+// Hijack still hands the connection over: the handler then writes its own
+// protocol (a WebSocket 101) on a connection whose client already got the
+// 503's headers. Write and FlushError report errResponseReplaced in the
+// same situation.
+func TestHijackAfterAFailedCommitIsRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	c := h.login("alice")
+	h.store.fail.Store(true)
+	hijacked := make(chan error, 1)
+	srv := httptest.NewServer(h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		FromContext(r.Context()).Set("seen", "1") // a change the store cannot take
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		hijacked <- err
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nframes")
+		buf.Flush()
+	})))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nCookie: %s=%s\r\n\r\n", h.m.cookie.Name, c)
+	err = <-hijacked
+	conn.SetReadDeadline(time.Now().Add(time.Second))
+	got, _ := io.ReadAll(bufio.NewReader(conn))
+	if err == nil {
+		t.Fatalf("Hijack after a failed commit returned a connection; the client read:\n%s", got)
 	}
 }

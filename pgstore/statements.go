@@ -5,8 +5,8 @@ import "github.com/jackc/pgx/v5"
 // statements are the SQL a Store runs, built once for its table. Parameters
 // named now are the app's clock (see the package documentation).
 type statements struct {
-	get, create, update, touch, delete, replace, createCapped, listUser, deleteUser string
-	deleteExpired                                                                   string
+	get, create, update, touch, delete, replace, createCounting, listUser, deleteUser string
+	deleteExpired                                                                     string
 }
 
 func newStatements(table pgx.Identifier) statements {
@@ -35,14 +35,13 @@ WHERE s.expires <= ` + now
 		replace: `WITH gone AS (DELETE FROM ` + t + ` WHERE key = $1)
 ` + insert("$2", "$3", "$4", "$5", "$6"),
 		// $1 old key or NULL, $2 new key, $3 user, $4 expires, $5 data, $6
-		// now, $7 how many of the user's other live sessions to keep. All
-		// parts see the snapshot from before the statement: the new row is
-		// not among those counted, and the old one is excluded by key.
-		createCapped: `WITH gone AS (DELETE FROM ` + t + ` WHERE key = $1),
-capped AS (DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM ` + t + `
-  WHERE user_id = NULLIF($3, '') AND expires > $6 AND key IS DISTINCT FROM $1 AND key <> $2
-  ORDER BY expires DESC OFFSET $7))
-` + insert("$2", "$3", "$4", "$5", "$6"),
+		// now. Returns whether the row was inserted and how many other live
+		// sessions the user has; every part sees the snapshot from before
+		// the statement, so the new row is not among them.
+		createCounting: `WITH gone AS (DELETE FROM ` + t + ` WHERE key = $1),
+ins AS (` + insert("$2", "$3", "$4", "$5", "$6") + ` RETURNING 1)
+SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ` + t + `
+  WHERE user_id = NULLIF($3, '') AND expires > $6 AND key IS DISTINCT FROM $1)`,
 		// $1 user, $2 now
 		listUser: `SELECT key, expires, data FROM ` + t + ` WHERE user_id = $1 AND expires > $2`,
 		// $1 user

@@ -196,31 +196,34 @@ func (s *Store) Replace(ctx context.Context, oldKey, newKey string, rec session.
 	return nil
 }
 
-// CreateCapped is Replace (Create when oldKey is "") that also ends the
-// user's live sessions past maxPerUser, those that expire soonest first, in
+// CreateCounting is Replace (Create when oldKey is "") that also returns
+// how many live sessions the user has afterwards, the new one included, in
 // the same statement: one round trip. The Manager's Login uses it (it
-// implements session.CapCreator).
-func (s *Store) CreateCapped(ctx context.Context, oldKey, key string, rec session.Record, maxPerUser int) error {
+// implements session.CountingCreator) to skip listing the user's sessions
+// while they are within the cap.
+func (s *Store) CreateCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
 	var oldK []byte // NULL: no old session
 	if oldKey != "" && oldKey != key {
 		var err error
 		if oldK, err = keyParam(oldKey); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	newK, err := keyParam(key)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	keep := max(maxPerUser-1, 0)
-	tag, err := s.pool.Exec(ctx, s.sql.createCapped, s.mode, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now(), keep)
-	if err != nil {
-		return fmt.Errorf("pgstore: create: %w", err)
+	var inserted, others int
+	if err := s.pool.QueryRow(ctx, s.sql.createCounting, s.mode, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now()).Scan(&inserted, &others); err != nil {
+		return 0, fmt.Errorf("pgstore: create: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return session.ErrExists
+	if inserted == 0 {
+		return others, session.ErrExists
 	}
-	return nil
+	if rec.UserID == "" {
+		return 0, nil
+	}
+	return others + 1, nil
 }
 
 // ListUser returns the live records of userID, in no particular order: one

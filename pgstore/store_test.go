@@ -180,7 +180,7 @@ func testRoundTrips(t *testing.T, passes int, opts ...Option) {
 	}, opts...)
 	sq := s.sql
 	log.names = map[string]string{sq.get: "get", sq.create: "create", sq.update: "update", sq.touch: "touch",
-		sq.delete: "delete", sq.replace: "replace", sq.createCapped: "createCapped", sq.listUser: "listUser", sq.deleteUser: "deleteUser"}
+		sq.delete: "delete", sq.replace: "replace", sq.createCounting: "createCounting", sq.listUser: "listUser", sq.deleteUser: "deleteUser"}
 	// Idle timeout 2s: the Manager extends it (a touch) once 1s has passed.
 	a := newApp(t, s, session.Config{IdleTimeout: 2 * time.Second}, 0)
 	if err := pool.Ping(testContext(t)); err != nil { // one connection, dialed and ready
@@ -195,18 +195,19 @@ func testRoundTrips(t *testing.T, passes int, opts ...Option) {
 		sleep        time.Duration
 	}{
 		{"anonymous", "GET", "/me", 401, nil, 0},
-		// Login creates and caps the user's sessions in one statement.
-		{"login", "POST", "/login", 200, []string{"createCapped"}, 0},
+		// Login creates and counts the user's sessions in one statement;
+		// within the cap, nothing more.
+		{"login", "POST", "/login", 200, []string{"createCounting"}, 0},
 		{"unchanged read", "GET", "/me", 200, []string{"get"}, 0},
 		{"value change", "POST", "/set", 200, []string{"get", "update"}, 0},
 		{"idle window due: touch", "GET", "/me", 200, []string{"get", "touch"}, 1100 * time.Millisecond},
 		{"touched: read only", "GET", "/me", 200, []string{"get"}, 0},
-		{"login over a session", "POST", "/login", 200, []string{"get", "createCapped"}, 0},
+		{"login over a session", "POST", "/login", 200, []string{"get", "createCounting"}, 0},
 		// Logout deletes, then reads the marker a concurrent Renew would
 		// have left under the token (so a Renew cannot outlive the Logout).
 		{"logout", "POST", "/logout", 200, []string{"delete", "get"}, 0},
 		{"logged out", "GET", "/me", 401, nil, 0},
-		{"login again", "POST", "/login", 200, []string{"createCapped"}, 0},
+		{"login again", "POST", "/login", 200, []string{"createCounting"}, 0},
 		{"LogoutAll", "POST", "/logoutall", 200, []string{"deleteUser"}, 0},
 		{"after LogoutAll", "GET", "/me", 401, []string{"get"}, 0},
 	}
@@ -232,48 +233,36 @@ func TestPreparedStatementsConformance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) session.Store { return s })
 }
 
-// CreateCapped keeps the user's newest sessions (by expiry) up to the cap,
-// the new one included, and leaves other users and the old key's successor
-// alone.
-func TestCreateCappedEndsTheSessionsPastTheCap(t *testing.T) {
+// CreateCounting counts the user's live sessions, the new one included,
+// leaves other users alone, and replaces the old key.
+func TestCreateCountingCountsTheUsersLiveSessions(t *testing.T) {
 	t.Parallel()
 	s, _ := newTestStore(t, nil)
 	ctx := testContext(t)
 	now := time.Now()
 	var keys []string
-	for i := range 5 {
+	for range 3 {
 		k := storetest.NewKey()
 		keys = append(keys, k)
-		rec := session.Record{UserID: "alice", Expires: now.Add(time.Duration(i+1) * time.Hour), Data: []byte{1}}
-		if err := s.Create(ctx, k, rec); err != nil {
+		if err := s.Create(ctx, k, session.Record{UserID: "alice", Expires: now.Add(time.Hour), Data: []byte{1}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	bob := storetest.NewKey()
-	if err := s.Create(ctx, bob, session.Record{UserID: "bob", Expires: now.Add(time.Minute), Data: []byte{1}}); err != nil {
+	if err := s.Create(ctx, storetest.NewKey(), session.Record{UserID: "bob", Expires: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	newKey := storetest.NewKey()
-	// Over keys[4] (a login over an existing session), a cap of 3: the new
-	// session and the two others that expire last stay.
-	if err := s.CreateCapped(ctx, keys[4], newKey, session.Record{UserID: "alice", Expires: now.Add(10 * time.Hour), Data: []byte{1}}, 3); err != nil {
-		t.Fatal(err)
+	n, err := s.CreateCounting(ctx, keys[0], newKey, session.Record{UserID: "alice", Expires: now.Add(time.Hour), Data: []byte{1}})
+	if err != nil || n != 3 {
+		t.Fatalf("CreateCounting over one of 3 sessions = %d, %v; want 3", n, err)
 	}
-	entries, err := s.ListUser(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
+	if _, err := s.Get(ctx, keys[0]); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("the old key is still there: %v", err)
 	}
-	got := map[string]bool{}
-	for _, e := range entries {
-		got[e.Key] = true
+	if n, err := s.CreateCounting(ctx, "", storetest.NewKey(), session.Record{UserID: "carol", Expires: now.Add(time.Hour)}); err != nil || n != 1 {
+		t.Fatalf("CreateCounting for a new user = %d, %v; want 1", n, err)
 	}
-	if len(got) != 3 || !got[newKey] || !got[keys[3]] || !got[keys[2]] {
-		t.Fatalf("after CreateCapped with a cap of 3: %d sessions %v, want the new one, keys[3] and keys[2]", len(got), got)
-	}
-	if _, err := s.Get(ctx, bob); err != nil {
-		t.Fatalf("another user's session: %v", err)
-	}
-	if err := s.CreateCapped(ctx, "", storetest.NewKey(), session.Record{UserID: "carol", Expires: now.Add(time.Hour)}, 3); err != nil {
-		t.Fatalf("CreateCapped with no old key: %v", err)
+	if _, err := s.CreateCounting(ctx, "", newKey, session.Record{UserID: "alice", Expires: now.Add(time.Hour)}); !errors.Is(err, session.ErrExists) {
+		t.Fatalf("CreateCounting onto a live key = %v, want ErrExists", err)
 	}
 }
