@@ -27,7 +27,7 @@ import (
 // values once) can be signed in. It reports whether the value opened but
 // the session has ended, so that a lone such cookie is expired.
 func (s *Session) considerSealed(value string) (dead bool) {
-	p, keyIndex, ok := s.m.sealer.open(value)
+	p, plain, keyIndex, ok := s.m.sealer.open(value)
 	if !ok {
 		return false
 	}
@@ -38,7 +38,7 @@ func (s *Session) considerSealed(value string) (dead bool) {
 		return false
 	}
 	if s.ncands == 0 {
-		s.cand = candidate{value: value, keyIndex: keyIndex, fromCookie: true, sealed: p}
+		s.cand = candidate{value: value, keyIndex: keyIndex, fromCookie: true, sealed: plain}
 	}
 	s.ncands++
 	return false
@@ -47,15 +47,15 @@ func (s *Session) considerSealed(value string) (dead bool) {
 // loadSealed adopts the request's one live cookie.
 func (s *Session) loadSealed() {
 	c := &s.cand
-	p := &c.sealed
+	p, _ := decodePayload(c.sealed) // as it did in considerSealed
 	s.token, s.key = p.id, sessionIDKey(p.id)
 	if c.keyIndex == 0 {
 		s.signed = c.value
 	}
 	s.fromCookie = true
 	s.resign = c.keyIndex > 0
-	s.userID, s.header, s.expires, s.rawValues = p.userID, p.header, p.expires, p.raw
-	c.sealed = sealedSession{}
+	s.userID, s.header, s.expires, s.rawValues = string(p.userID), p.header, p.expires, p.raw
+	c.sealed = nil
 }
 
 // loginSealed is Login's cookie-only part: a new session ID and a new
@@ -97,7 +97,7 @@ func (m *Manager) commitSealed(s *Session, h http.Header) error {
 		}
 	}
 	if s.cookieOp == cookieSet && (s.signed == "" || s.resign) {
-		p := sealedSession{id: s.token, expires: deadline(s.header, now), userID: s.userID, header: s.header, values: s.values, raw: s.rawValues}
+		p := sealedSession{id: s.token, expires: deadline(s.header, now), userID: []byte(s.userID), header: s.header, values: s.values, raw: s.rawValues}
 		v, err := m.sealer.seal(&p)
 		if err != nil {
 			s.cookieOp = cookieNone

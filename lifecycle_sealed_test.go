@@ -48,7 +48,7 @@ func TestCookieOnlyLoginReadAndWrite(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, nil)
 	c := h.login("alice")
-	if _, _, ok := h.m.sealer.open(c); !ok {
+	if _, _, _, ok := h.m.sealer.open(c); !ok {
 		t.Fatal("the login cookie is not a sealed session")
 	}
 	if got := h.whoami(c); got != "alice" {
@@ -266,7 +266,7 @@ func TestCookieOnlyRotationReseals(t *testing.T) {
 	if next == nil || next.Value == c {
 		t.Fatal("the old-key cookie was not resealed in the same response")
 	}
-	if _, idx, ok := h.m.sealer.open(next.Value); !ok || idx != 0 {
+	if _, _, idx, ok := h.m.sealer.open(next.Value); !ok || idx != 0 {
 		t.Fatalf("resealed under key %d (ok=%v), want the first", idx, ok)
 	}
 	if next.MaxAge <= 0 || !next.Secure || !next.HttpOnly || next.Path != "/" {
@@ -480,4 +480,56 @@ func FuzzCookieOnlyHeader(f *testing.F) {
 			t.Fatalf("signed in as %q without the valid cookie", user)
 		}
 	})
+}
+
+func benchCookieOnly(b *testing.B) (*Manager, *http.Request) {
+	b.Helper()
+	ring, _ := NewKeyRing(testKeyA)
+	m, err := New(Config{Keys: ring, CookieOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	login := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Login(w, r, "user-1"); err != nil {
+			b.Fatal(err)
+		}
+	}))
+	w := httptest.NewRecorder()
+	login.ServeHTTP(w, httptest.NewRequest("POST", "/login", nil))
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(&http.Cookie{Name: m.cookie.Name, Value: w.Result().Cookies()[0].Value})
+	return m, r
+}
+
+func BenchmarkCookieOnlyRead(b *testing.B) {
+	m, r := benchCookieOnly(b)
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if FromContext(r.Context()).UserID() == "" {
+			b.Fatal("not signed in")
+		}
+	}))
+	runBench(b, h, r)
+}
+
+func BenchmarkCookieOnlyWrite(b *testing.B) {
+	m, r := benchCookieOnly(b)
+	n := 0
+	vals := []string{"a", "b"}
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if err := FromContext(r.Context()).Set("k", vals[n%2]); err != nil {
+			b.Fatal(err)
+		}
+	}))
+	runBench(b, h, r)
+}
+
+func BenchmarkCookieOnlyLogin(b *testing.B) {
+	m, _ := benchCookieOnly(b)
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Login(w, r, "user-2"); err != nil {
+			b.Fatal(err)
+		}
+	}))
+	runBench(b, h, httptest.NewRequest("POST", "/login", nil))
 }

@@ -69,7 +69,7 @@ type candidate struct {
 	value      string
 	keyIndex   int
 	fromCookie bool
-	sealed     sealedSession // cookie-only mode: the session the cookie carries
+	sealed     []byte // cookie-only mode: the opened payload (see sealed.go)
 }
 
 // fetch reads and checks one record. Corrupt and expired records are

@@ -91,7 +91,7 @@ func (k *KeyRing) newSealer(cookie *CookieOptions, maxLifetime time.Duration) (*
 type sealedSession struct {
 	id      []byte // sealIDLen bytes
 	expires time.Time
-	userID  string
+	userID  []byte // so that opening a cookie allocates nothing for it
 	header  recordHeader
 	values  map[string]string // values to seal; when nil, raw is sealed as it is
 	raw     []byte            // the record's values section (decoded: always set)
@@ -124,8 +124,9 @@ func (p *sealedSession) encode() []byte {
 	return append(b, rec...)
 }
 
-// decodePayload parses and checks a whole payload. It never panics; the
-// sealed bytes are authentic, but it trusts them no more than a store's.
+// decodePayload parses and checks a whole payload, without allocating: p
+// points into b. It never panics; the sealed bytes are authentic, but it
+// trusts them no more than a store's.
 func decodePayload(b []byte) (p sealedSession, ok bool) {
 	if len(b) < minSealedPlain {
 		return p, false
@@ -144,7 +145,7 @@ func decodePayload(b []byte) (p sealedSession, ok bool) {
 	if err != nil || walkValues(raw, nil) != nil {
 		return p, false
 	}
-	p.expires, p.userID, p.header, p.raw = time.UnixMilli(exp), string(user), h, raw
+	p.expires, p.userID, p.header, p.raw = time.UnixMilli(exp), user, h, raw
 	return p, true
 }
 
@@ -211,19 +212,20 @@ func (s *sealer) seal(p *sealedSession) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// open returns the session sealed in value and the index in the ring of the
-// key that opened it (0 is the sealing key). Anything else — garbled,
+// open returns the session sealed in value, its payload (which p points
+// into) and the index in the ring of the key that opened it (0 is the
+// sealing key). Anything else — garbled,
 // truncated, oversized, tampered with, sealed under a key the ring does not
 // hold, for another cookie name, a signed token of the server-side mode —
 // is !ok. It never panics. Cost: a base64 decode and, for a value whose key
 // ID the ring knows, one AEAD open (rarely two: key IDs are one byte).
-func (s *sealer) open(value string) (p sealedSession, keyIndex int, ok bool) {
+func (s *sealer) open(value string) (p sealedSession, plain []byte, keyIndex int, ok bool) {
 	if len(value) < base64.RawURLEncoding.EncodedLen(sealOverhead+minSealedPlain) || len(value) > maxSetCookieLen {
-		return p, -1, false
+		return p, nil, -1, false
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(value)
 	if err != nil || b[0] != sealFormat {
-		return p, -1, false
+		return p, nil, -1, false
 	}
 	last := -1
 	for i := range s.keys {
@@ -245,10 +247,12 @@ func (s *sealer) open(value string) (p sealedSession, keyIndex int, ok bool) {
 		if err != nil {
 			continue
 		}
-		p, ok = decodePayload(plain)
-		return p, i, ok
+		if p, ok = decodePayload(plain); !ok {
+			return p, nil, -1, false
+		}
+		return p, plain, i, true
 	}
-	return p, -1, false
+	return p, nil, -1, false
 }
 
 // live reports whether p is a session that has not ended at now: before its

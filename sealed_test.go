@@ -33,7 +33,7 @@ func testPayload() sealedSession {
 	return sealedSession{
 		id:      bytes.Repeat([]byte{7}, sealIDLen),
 		expires: time.UnixMilli(1767323045000),
-		userID:  "alice",
+		userID:  []byte("alice"),
 		header:  recordHeader{persistent: true, created: time.UnixMilli(1767320000000), idle: time.Hour, lifetime: 24 * time.Hour},
 		values:  map[string]string{"cart": "42", "theme": "dark"},
 	}
@@ -47,7 +47,7 @@ func TestSealedSessionRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, idx, ok := s.open(v)
+	got, _, idx, ok := s.open(v)
 	if !ok || idx != 0 {
 		t.Fatalf("open: ok=%v key %d", ok, idx)
 	}
@@ -55,7 +55,7 @@ func TestSealedSessionRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got.id, p.id) || got.userID != p.userID || !got.expires.Equal(p.expires) || got.header != p.header || !maps.Equal(values, p.values) {
+	if !bytes.Equal(got.id, p.id) || !bytes.Equal(got.userID, p.userID) || !got.expires.Equal(p.expires) || got.header != p.header || !maps.Equal(values, p.values) {
 		t.Fatalf("opened %+v (values %v), sealed %+v", got, values, p)
 	}
 	// Sealing the raw values again (an unchanged session being extended)
@@ -68,7 +68,7 @@ func TestSealedSessionRoundTrips(t *testing.T) {
 	if v2 == v {
 		t.Fatal("two seals of one session are identical: the nonce is not random")
 	}
-	again, _, ok := s.open(v2)
+	again, _, _, ok := s.open(v2)
 	if values2, _ := decodeValues(again.raw); !ok || !maps.Equal(values2, p.values) {
 		t.Fatalf("resealed raw values: ok=%v %v", ok, values2)
 	}
@@ -78,14 +78,14 @@ func TestSealedCookieHidesItsContent(t *testing.T) {
 	t.Parallel()
 	s := testSealer(t, testKeyA)
 	p := testPayload()
-	p.userID = "user-with-a-recognisable-id"
+	p.userID = []byte("user-with-a-recognisable-id")
 	p.values = map[string]string{"secret-note": "visible-if-not-encrypted"}
 	v, _ := s.seal(&p)
 	raw, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sub := containsAny(string(raw), p.userID, "secret-note", "visible-if-not-encrypted"); sub != "" {
+	if sub := containsAny(string(raw), string(p.userID), "secret-note", "visible-if-not-encrypted"); sub != "" {
 		t.Fatalf("the sealed cookie shows %q", sub)
 	}
 }
@@ -113,7 +113,7 @@ func TestSealedCookieRejectsBadInput(t *testing.T) {
 		"other key id":     base64.RawURLEncoding.EncodeToString(append([]byte{sealFormat, raw[1] + 1}, raw[2:]...)),
 	}
 	for name, c := range cases {
-		if _, _, ok := s.open(c); ok {
+		if _, _, _, ok := s.open(c); ok {
 			t.Errorf("%s: opened", name)
 		}
 	}
@@ -122,7 +122,7 @@ func TestSealedCookieRejectsBadInput(t *testing.T) {
 		for bit := range 8 {
 			b := bytes.Clone(raw)
 			b[i] ^= 1 << bit
-			if _, _, ok := s.open(base64.RawURLEncoding.EncodeToString(b)); ok {
+			if _, _, _, ok := s.open(base64.RawURLEncoding.EncodeToString(b)); ok {
 				t.Fatalf("byte %d bit %d flipped: opened", i, bit)
 			}
 		}
@@ -141,7 +141,7 @@ func TestSealedCookieIsBoundToItsName(t *testing.T) {
 	sb, _ := ring.newSealer(&b, time.Hour)
 	p := testPayload()
 	v, _ := sa.seal(&p)
-	if _, _, ok := sb.open(v); ok {
+	if _, _, _, ok := sb.open(v); ok {
 		t.Fatal("a value sealed for cookie a opens as cookie b")
 	}
 }
@@ -160,14 +160,14 @@ func TestSealedCookieOpensUnderEveryRingKey(t *testing.T) {
 	p := testPayload()
 	v, _ := old.seal(&p)
 	rotated := testSealer(t, testKeyA, testKeyB)
-	if _, idx, ok := rotated.open(v); !ok || idx != 1 {
+	if _, _, idx, ok := rotated.open(v); !ok || idx != 1 {
 		t.Fatalf("old-key cookie after rotation: ok=%v key %d, want key 1", ok, idx)
 	}
 	v2, _ := rotated.seal(&p)
-	if _, idx, ok := rotated.open(v2); !ok || idx != 0 {
+	if _, _, idx, ok := rotated.open(v2); !ok || idx != 0 {
 		t.Fatalf("new cookie: ok=%v key %d", ok, idx)
 	}
-	if _, _, ok := testSealer(t, testKeyA).open(v); ok {
+	if _, _, _, ok := testSealer(t, testKeyA).open(v); ok {
 		t.Fatal("a cookie sealed under a removed key opens")
 	}
 }
@@ -182,7 +182,7 @@ func TestSealedCookieKeyIDCollisionStillOpens(t *testing.T) {
 	second := &sealer{keys: []sealKey{s.keys[1]}, maxValueLen: s.maxValueLen, maxLifetime: s.maxLifetime}
 	p := testPayload()
 	v, _ := second.seal(&p)
-	if _, idx, ok := s.open(v); !ok || idx != 1 {
+	if _, _, idx, ok := s.open(v); !ok || idx != 1 {
 		t.Fatalf("ok=%v key %d, want key 1", ok, idx)
 	}
 }
@@ -192,20 +192,20 @@ func TestSealedSizeBoundHolds(t *testing.T) {
 	s := testSealer(t, testKeyA)
 	for _, n := range []int{0, 1, 10, 100, 1000} {
 		p := testPayload()
-		p.userID = strings.Repeat("u", MaxUserIDLen)
+		p.userID = bytes.Repeat([]byte("u"), MaxUserIDLen)
 		p.values = map[string]string{}
 		for i := range n {
 			p.values[strings.Repeat("k", i%200+1)+string(rune('a'+i%26))] = strings.Repeat("v", i%300)
 		}
-		if s.check(payloadBound(p.userID, p.values)) != nil {
+		if s.check(payloadBound(string(p.userID), p.values)) != nil {
 			continue
 		}
 		v, err := s.seal(&p)
 		if err != nil {
 			t.Fatalf("%d values: the bound allowed it but seal failed: %v", n, err)
 		}
-		if len(v) > s.encodedLen(payloadBound(p.userID, p.values)) {
-			t.Fatalf("%d values: cookie value of %d bytes beyond the bound %d", n, len(v), s.encodedLen(payloadBound(p.userID, p.values)))
+		if len(v) > s.encodedLen(payloadBound(string(p.userID), p.values)) {
+			t.Fatalf("%d values: cookie value of %d bytes beyond the bound %d", n, len(v), s.encodedLen(payloadBound(string(p.userID), p.values)))
 		}
 	}
 }
@@ -244,10 +244,10 @@ func TestSealedCookieFitsTheBrowserLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := testPayload()
-		p.userID = strings.Repeat("u", MaxUserIDLen)
+		p.userID = bytes.Repeat([]byte("u"), MaxUserIDLen)
 		p.values = map[string]string{}
 		fill := ""
-		for s.checkSet(p.userID, p.values, "fill", fill+"x") == nil {
+		for s.checkSet(string(p.userID), p.values, "fill", fill+"x") == nil {
 			fill += "x"
 		}
 		p.values["fill"] = fill
@@ -279,7 +279,7 @@ func FuzzSealedCookie(f *testing.F) {
 	f.Add(strings.Repeat("A", 200))
 	f.Add(base64.RawURLEncoding.EncodeToString(raw[:sealHeaderLen]))
 	f.Fuzz(func(t *testing.T, value string) {
-		got, idx, ok := s.open(value)
+		got, _, idx, ok := s.open(value)
 		if !ok {
 			return
 		}
@@ -290,8 +290,8 @@ func FuzzSealedCookie(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, _, ok := s.open(again)
-		if !ok || !bytes.Equal(back.id, got.id) || back.userID != got.userID || back.header != got.header || !bytes.Equal(back.raw, got.raw) {
+		back, _, _, ok := s.open(again)
+		if !ok || !bytes.Equal(back.id, got.id) || !bytes.Equal(back.userID, got.userID) || back.header != got.header || !bytes.Equal(back.raw, got.raw) {
 			t.Fatal("re-sealed session differs")
 		}
 	})
@@ -315,7 +315,7 @@ func FuzzSealedPayload(f *testing.F) {
 		}
 		again := got.encode()
 		back, ok := decodePayload(again)
-		if !ok || back.userID != got.userID || back.header != got.header || !back.expires.Equal(got.expires) || !bytes.Equal(back.raw, got.raw) {
+		if !ok || !bytes.Equal(back.userID, got.userID) || back.header != got.header || !back.expires.Equal(got.expires) || !bytes.Equal(back.raw, got.raw) {
 			t.Fatal("re-encoded payload differs")
 		}
 	})
