@@ -28,6 +28,17 @@ func NewOurs(name string, store session.Store, keys *session.KeyRing, counter *C
 	return &Ours{name: name, m: m, counter: counter, close: closeFn}, nil
 }
 
+// NewOursCookie returns the library in cookie-only mode (Config.CookieOnly):
+// no store, the whole session sealed in the cookie, as gorilla's CookieStore
+// keeps it. It makes no round trips.
+func NewOursCookie(name string, keys *session.KeyRing) (*Ours, error) {
+	m, err := session.New(session.Config{Keys: keys, CookieOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	return &Ours{name: name, m: m}, nil
+}
+
 // Name implements Subject.
 func (o *Ours) Name() string { return o.name }
 
@@ -41,8 +52,7 @@ func (o *Ours) Login(w http.ResponseWriter, r *http.Request, userID string) erro
 
 // Set implements Subject.
 func (o *Ours) Set(_ http.ResponseWriter, r *http.Request, key, value string) error {
-	session.FromContext(r.Context()).Set(key, value)
-	return nil
+	return session.FromContext(r.Context()).Set(key, value)
 }
 
 // UserID implements Subject.

@@ -19,7 +19,7 @@ type inputs struct {
 
 var (
 	scenarioOrder = []string{"anonymous", "read", "write", "login", "forged"}
-	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis"}
+	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "ours-cookie", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis"}
 	scenarioTitle = map[string]string{
 		"anonymous": "anonymous",
 		"read":      "auth. read",
@@ -179,7 +179,7 @@ func write(w io.Writer, in inputs) error {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "Subjects: `bare` is a handler with no session work (the floor); `ours-*` is this library "+
-		"(memory store, Redis store); `scs-*` is alexedwards/scs v2 (memstore; memstore with IdleTimeout; goredisstore); "+
+		"(memory store, Redis store, and `ours-cookie`: cookie-only mode, the whole session sealed in the cookie, no store); `scs-*` is alexedwards/scs v2 (memstore; memstore with IdleTimeout; goredisstore); "+
 		"`gorilla-cookie` is gorilla/sessions with its CookieStore, `gorilla-redis` the same with boj/redistore "+
 		"(redigo, configured as its NewRediStore does, which PINGs on every connection borrow; "+
 		"no gorilla/sessions store on go-redis v9 is available from the Go module proxy). Scenarios: anonymous (no cookie, handler touches nothing), "+
@@ -407,6 +407,13 @@ func targets(t table, par parSummary, e2e []e2eRow) []string {
 			fmtCount(rt), fmtCount(an), fmtCount(fo), fmtCount(ck), verdict(rt == 1 && an == 0 && fo == 0 && ck == 0))
 	} else {
 		add("Redis: no `ours-redis` results in this run.")
+	}
+	cookieT, ok1 := t.get("read", "ours-cookie", "ns/op")
+	gorillaT, ok2 := t.get("read", "gorilla-cookie", "ns/op")
+	if ok1 && ok2 {
+		ck, _ := t.get("read", "ours-cookie", "setcookies/op")
+		add("Cookie-only unchanged read at most 1/5 of gorilla CookieStore's time, with no Set-Cookie: %s vs %s, 1/%.1f, %s Set-Cookie — %s.",
+			fmtTime(cookieT), fmtTime(gorillaT), gorillaT/cookieT, fmtCount(ck), verdict(cookieT*5 <= gorillaT && ck == 0))
 	}
 	if s, ok := par.scaling("ours-mem"); ok {
 		line := fmt.Sprintf("Parallel read throughput at GOMAXPROCS=%d at least 1.6× GOMAXPROCS=%d (memory store): ×%.2f — %s.", par.hi, par.lo, s, verdict(s >= 1.6))
