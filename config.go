@@ -36,7 +36,7 @@ type Config struct {
 	// valid until its idle or absolute timeout, Logout only expires the
 	// browser's copy, and LogoutAll, LogoutOthers, Renew, ListSessions and
 	// LogoutSession return ErrCookieOnly. A session must fit in one cookie
-	// (about 2.9 KB of values): Session.Set, Put and Login return
+	// (about 2.8 KB of values): Session.Set, Put and Login return
 	// ErrCookieTooLarge beyond. Store must be nil and Bearer false.
 	// Cost per request with a cookie: a base64 decode and one AEAD open
 	// (about a microsecond), no store; a changed session, or an idle window

@@ -533,3 +533,24 @@ func BenchmarkCookieOnlyLogin(b *testing.B) {
 	}))
 	runBench(b, h, httptest.NewRequest("POST", "/login", nil))
 }
+
+// TestCookieOnlySizesAsDocumented checks the README's numbers: about 110
+// bytes for a signed-in session with a short user ID, about 2.8 KB of room
+// for values, and the server-side token it is compared with.
+func TestCookieOnlySizesAsDocumented(t *testing.T) {
+	t.Parallel()
+	h := newCookieOnlyHarness(t, nil)
+	if n := len(h.login("42")); n < 100 || n > 120 {
+		t.Fatalf("cookie-only cookie of %d bytes, README says about 110", n)
+	}
+	if n := len(newHarness(t, nil).login("42")); n != 120 {
+		t.Fatalf("server-side token of %d bytes, README says 120", n)
+	}
+	room := 0
+	for h.m.sealer.checkSet("user-12345", nil, "k", strings.Repeat("v", room+1)) == nil {
+		room++
+	}
+	if room < 2750 || room > 2900 {
+		t.Fatalf("room for values: %d bytes, README says about 2.8 KB", room)
+	}
+}
