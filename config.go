@@ -115,11 +115,10 @@ type timeouts struct{ idle, lifetime time.Duration }
 
 // New checks cfg and returns a Manager. Every error it returns matches
 // errors.Is(err, ErrInvalidConfig), and the more precise cause too: missing
-// keys (ErrNoKeys), cookie attributes that browsers would reject (a __Host-
-// name with a Domain, a non-root Path or without Secure: ErrHostPrefix;
-// SameSite=None without Secure: ErrSameSiteNone; ErrSecurePrefix,
-// ErrInvalidCookie), timeouts below one second or above 100 years, or a
-// MaxSessionsPerUser out of range.
+// keys (ErrNoKeys), cookie attributes that browsers would reject
+// (ErrInvalidCookie: a __Host- name with a Domain, a non-root Path or without
+// Secure; SameSite=None without Secure), timeouts below one second or above
+// 100 years, or a MaxSessionsPerUser out of range.
 func New(cfg Config) (*Manager, error) {
 	m, err := newManager(cfg)
 	if err != nil {

@@ -26,22 +26,23 @@ const maxPersistentAge = 400 * 24 * time.Hour
 // plant or overwrite it. Neither name says which library or stack is behind it.
 const (
 	DefaultCookieName         = "__Host-sid"
-	DefaultInsecureCookieName = "sid"
+	defaultInsecureCookieName = "sid"
 )
 
 // Errors returned by New for cookie options that a browser would reject or
 // that would weaken the cookie.
 var (
-	ErrHostPrefix      = errors.New("session: a __Host- cookie needs Secure, Path=/ and no Domain")
-	ErrSecurePrefix    = errors.New("session: a __Secure- cookie needs Secure")
-	ErrSameSiteNone    = errors.New("session: SameSite=None needs Secure")
+	// ErrInvalidCookie: a cookie name or attribute that browsers would
+	// reject or that would weaken the cookie (a __Host- name with a Domain,
+	// a Path other than / or without Secure; a __Secure- name or
+	// SameSite=None or Partitioned without Secure). The message says which.
 	ErrInvalidCookie   = errors.New("session: invalid cookie name or attribute")
 	errNoSessionCookie = errors.New("no session cookie")
 )
 
 // CookieOptions sets the session cookie's attributes. The zero value is the
 // safe default: HttpOnly, Secure, SameSite=Lax, Path=/, no Domain, named
-// DefaultCookieName (or DefaultInsecureCookieName when the attributes do not
+// DefaultCookieName (or defaultInsecureCookieName when the attributes do not
 // allow the __Host- prefix). Whether the cookie outlives the browser session
 // is chosen per session, with the RememberMe login option.
 type CookieOptions struct {
@@ -78,7 +79,7 @@ func (o CookieOptions) withDefaults() (CookieOptions, error) {
 	if o.Name == "" {
 		o.Name = DefaultCookieName
 		if !secure || o.Path != "/" || o.Domain != "" {
-			o.Name = DefaultInsecureCookieName
+			o.Name = defaultInsecureCookieName
 		}
 	}
 	if !validCookieName(o.Name) || !validCookiePath(o.Path) || !validCookieDomain(o.Domain) {
@@ -86,13 +87,13 @@ func (o CookieOptions) withDefaults() (CookieOptions, error) {
 	}
 	// Browsers match the prefixes without regard to case.
 	if hasPrefixFold(o.Name, "__Host-") && (!secure || o.Path != "/" || o.Domain != "") {
-		return o, ErrHostPrefix
+		return o, fmt.Errorf("%w: a __Host- cookie needs Secure, Path=/ and no Domain", ErrInvalidCookie)
 	}
 	if hasPrefixFold(o.Name, "__Secure-") && !secure {
-		return o, ErrSecurePrefix
+		return o, fmt.Errorf("%w: a __Secure- cookie needs Secure", ErrInvalidCookie)
 	}
 	if o.SameSite == http.SameSiteNoneMode && !secure {
-		return o, ErrSameSiteNone
+		return o, fmt.Errorf("%w: SameSite=None needs Secure", ErrInvalidCookie)
 	}
 	if o.Partitioned && !secure {
 		return o, fmt.Errorf("%w: Partitioned needs Secure", ErrInvalidCookie)

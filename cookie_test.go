@@ -37,10 +37,10 @@ func TestS25_HostPrefixRules(t *testing.T) {
 	}{
 		{"default", CookieOptions{}, nil},
 		{"host ok", CookieOptions{Name: "__Host-x"}, nil},
-		{"host with domain", CookieOptions{Name: "__Host-x", Domain: "example.com"}, ErrHostPrefix},
-		{"host with path", CookieOptions{Name: "__Host-x", Path: "/app"}, ErrHostPrefix},
-		{"host insecure", CookieOptions{Name: "__Host-x", DisableSecure: true}, ErrHostPrefix},
-		{"secure prefix insecure", CookieOptions{Name: "__Secure-x", DisableSecure: true}, ErrSecurePrefix},
+		{"host with domain", CookieOptions{Name: "__Host-x", Domain: "example.com"}, ErrInvalidCookie},
+		{"host with path", CookieOptions{Name: "__Host-x", Path: "/app"}, ErrInvalidCookie},
+		{"host insecure", CookieOptions{Name: "__Host-x", DisableSecure: true}, ErrInvalidCookie},
+		{"secure prefix insecure", CookieOptions{Name: "__Secure-x", DisableSecure: true}, ErrInvalidCookie},
 		{"bad name", CookieOptions{Name: "a b"}, ErrInvalidCookie},
 		{"bad name semicolon", CookieOptions{Name: "a;b"}, ErrInvalidCookie},
 		{"bad path", CookieOptions{Name: "a", Path: "/;x"}, ErrInvalidCookie},
@@ -61,7 +61,7 @@ func TestS25_DefaultNameFallsBackWhenPrefixImpossible(t *testing.T) {
 	ring, _ := NewKeyRing(testKeyA)
 	for _, opts := range []CookieOptions{{DisableSecure: true}, {Domain: "example.com"}, {Path: "/app"}} {
 		m, err := New(Config{Keys: ring, Cookie: opts})
-		if err != nil || m.cookie.Name != DefaultInsecureCookieName {
+		if err != nil || m.cookie.Name != defaultInsecureCookieName {
 			t.Fatalf("%+v: %v, name %q", opts, err, m.cookie.Name)
 		}
 	}
@@ -71,7 +71,7 @@ func TestS26_SameSiteNoneNeedsSecure(t *testing.T) {
 	t.Parallel()
 	ring, _ := NewKeyRing(testKeyA)
 	_, err := New(Config{Keys: ring, Cookie: CookieOptions{SameSite: http.SameSiteNoneMode, DisableSecure: true}})
-	if !errors.Is(err, ErrSameSiteNone) {
+	if !errors.Is(err, ErrInvalidCookie) {
 		t.Fatalf("SameSite=None without Secure: %v", err)
 	}
 	if _, err := New(Config{Keys: ring, Cookie: CookieOptions{SameSite: http.SameSiteNoneMode}}); err != nil {

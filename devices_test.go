@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestSessionsAndLogoutSession(t *testing.T) {
+func TestListSessionsAndLogoutSessionEndOneDevice(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	a1 := h.login("alice")

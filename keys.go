@@ -18,9 +18,10 @@ const MinKeyLength = 32
 // position of the offending key, never with the key itself.
 var (
 	ErrNoKeys       = errors.New("session: no signing keys (make one with: head -c 32 /dev/urandom | base64)")
-	ErrKeyTooShort  = errors.New("session: signing key shorter than 32 bytes")
-	ErrKeyDuplicate = errors.New("session: duplicate signing key")
-	ErrKeyNotBase64 = errors.New("session: signing key is not valid base64")
+	// ErrInvalidKey: a secret is shorter than MinKeyLength, repeats another,
+	// or is not base64. The message says which, and names the key by its
+	// position, counted from 1.
+	ErrInvalidKey = errors.New("session: invalid signing key")
 )
 
 // hkdfInfo binds derived keys to this library and purpose, so a secret that is
@@ -62,11 +63,11 @@ func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
 	ring := &KeyRing{hashKeys: make([][]byte, 0, len(keys))}
 	for i, k := range keys {
 		if len(k) < MinKeyLength {
-			return nil, fmt.Errorf("key %d has %d bytes: %w", i+1, len(k), ErrKeyTooShort)
+			return nil, fmt.Errorf("%w: key %d has %d bytes, fewer than %d", ErrInvalidKey, i+1, len(k), MinKeyLength)
 		}
 		for j := range i {
 			if subtle.ConstantTimeCompare(keys[j], k) == 1 {
-				return nil, fmt.Errorf("keys %d and %d: %w", j+1, i+1, ErrKeyDuplicate)
+				return nil, fmt.Errorf("%w: keys %d and %d are the same", ErrInvalidKey, j+1, i+1)
 			}
 		}
 		hashKey, err := hkdf.Key(sha256.New, k, nil, hkdfInfo, 32)
@@ -96,11 +97,11 @@ func ParseKeyRing(s string) (*KeyRing, error) {
 	for i, p := range parts {
 		p = strings.TrimSpace(p)
 		if p == "" {
-			return nil, fmt.Errorf("key %d is empty: %w", i+1, ErrKeyNotBase64)
+			return nil, fmt.Errorf("%w: key %d is empty", ErrInvalidKey, i+1)
 		}
 		k, err := decodeKey(p)
 		if err != nil {
-			return nil, fmt.Errorf("key %d: %w", i+1, ErrKeyNotBase64)
+			return nil, fmt.Errorf("%w: key %d is not base64", ErrInvalidKey, i+1)
 		}
 		keys = append(keys, k)
 	}
@@ -109,7 +110,7 @@ func ParseKeyRing(s string) (*KeyRing, error) {
 
 func decodeKey(s string) ([]byte, error) {
 	if s == "" {
-		return nil, ErrKeyNotBase64
+		return nil, ErrInvalidKey
 	}
 	s = strings.TrimRight(s, "=")
 	if strings.ContainsAny(s, "-_") {

@@ -25,11 +25,11 @@ func TestS8_KeyRingRejectsBadKeys(t *testing.T) {
 		want error
 	}{
 		{"none", nil, ErrNoKeys},
-		{"short", [][]byte{[]byte("short")}, ErrKeyTooShort},
-		{"31 bytes", [][]byte{long[:31]}, ErrKeyTooShort},
-		{"empty", [][]byte{{}}, ErrKeyTooShort},
-		{"second short", [][]byte{long, []byte("x")}, ErrKeyTooShort},
-		{"duplicate", [][]byte{long, bytes.Clone(long)}, ErrKeyDuplicate},
+		{"short", [][]byte{[]byte("short")}, ErrInvalidKey},
+		{"31 bytes", [][]byte{long[:31]}, ErrInvalidKey},
+		{"empty", [][]byte{{}}, ErrInvalidKey},
+		{"second short", [][]byte{long, []byte("x")}, ErrInvalidKey},
+		{"duplicate", [][]byte{long, bytes.Clone(long)}, ErrInvalidKey},
 		{"ok", [][]byte{long}, nil},
 		{"ok two", [][]byte{long, GenerateKey()}, nil},
 	}
@@ -66,10 +66,10 @@ func TestS8_ParseKeyRing(t *testing.T) {
 		{" " + std + " , " + raw2 + " ", 2, nil},
 		{"", 0, ErrNoKeys},
 		{"   ", 0, ErrNoKeys},
-		{std + ",", 0, ErrKeyNotBase64},
-		{"not base64!!", 0, ErrKeyNotBase64},
-		{base64.StdEncoding.EncodeToString([]byte("too short")), 0, ErrKeyTooShort},
-		{std + "," + url, 0, ErrKeyDuplicate},
+		{std + ",", 0, ErrInvalidKey},
+		{"not base64!!", 0, ErrInvalidKey},
+		{base64.StdEncoding.EncodeToString([]byte("too short")), 0, ErrInvalidKey},
+		{std + "," + url, 0, ErrInvalidKey},
 	}
 	for _, tc := range tests {
 		ring, err := ParseKeyRing(tc.in)

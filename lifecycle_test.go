@@ -63,7 +63,7 @@ func TestS6_OversizedAndGarbledCookiesAreAnonymous(t *testing.T) {
 	}
 }
 
-func TestS7_CookieTossing(t *testing.T) {
+func TestS7_SeveralCookiesSignInOnlyWithExactlyOneLiveToken(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	alice := h.login("alice")
@@ -274,7 +274,7 @@ func TestS22_ExpiredSessionsRemoved(t *testing.T) {
 		t.Fatalf("expired record not removed on access: %d left", h.mem.Len())
 	}
 	// By the sweep.
-	h.mem.Sweep()
+	h.mem.sweep()
 	if h.mem.Len() != 0 {
 		t.Fatalf("sweep left %d records", h.mem.Len())
 	}
@@ -365,7 +365,7 @@ func TestS35_SlowRequestCannotUndoLogout(t *testing.T) {
 	}
 }
 
-func TestS36_StoreOutage(t *testing.T) {
+func TestS36_StoreOutageLeavesPublicRoutesAnonymousAndProtectedOnes503(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
 	var mu sync.Mutex

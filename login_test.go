@@ -9,9 +9,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sessionauth/session/internal/redistest"
 )
 
-func TestLoginThenAuthenticatedRead(t *testing.T) {
+func TestLoginThenAReadIsSignedIn(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	c := h.login("alice")
@@ -157,7 +159,7 @@ func TestS16_IndexExpiresWithSessions(t *testing.T) {
 	h := newHarness(t, nil)
 	h.login("alice")
 	h.clock.Advance(DefaultLifetime + time.Second)
-	h.mem.Sweep()
+	h.mem.sweep()
 	h.mem.usersMu.Lock()
 	n := len(h.mem.users)
 	h.mem.usersMu.Unlock()
@@ -302,5 +304,46 @@ func TestS16_LogoutAllDuringLogins(t *testing.T) {
 				t.Fatal("a session survived a LogoutAll that ran after every login")
 			}
 		}
+	}
+}
+
+// A user has at most Config.MaxSessionsPerUser sessions: a login past the
+// cap ends the oldest, and the devices list stays bounded.
+func TestLoginPastThePerUserCapEndsTheOldestSessions(t *testing.T) {
+	t.Parallel()
+	stores := map[string]func(t *testing.T) Store{
+		"memory": func(t *testing.T) Store { return NewMemoryStore() },
+		"redis": func(t *testing.T) Store {
+			return NewRedisStore(redistest.New(t).Client(t), WithRedisKeyPrefix(redistest.Prefix()))
+		},
+	}
+	for name, newStore := range stores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(c *Config) { c.Store = newStore(t); c.MaxSessionsPerUser = 3 })
+			h.m.now = time.Now // real time: the Redis store keeps its own clock
+			var cookies []string
+			for range 5 {
+				cookies = append(cookies, h.login("alice"))
+				time.Sleep(2 * time.Millisecond) // distinct creation times
+			}
+			bob := h.login("bob")
+			for i, c := range cookies {
+				want := "alice"
+				if i < 2 {
+					want = ""
+				}
+				if got := h.whoami(c); got != want {
+					t.Fatalf("session %d of 5 with a cap of 3: whoami %q, want %q", i+1, got, want)
+				}
+			}
+			if h.whoami(bob) != "bob" {
+				t.Fatal("another user's session ended")
+			}
+			list, err := h.m.ListSessions(context.Background(), "alice")
+			if err != nil || len(list) != 3 {
+				t.Fatalf("ListSessions: %d sessions, %v; want 3", len(list), err)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -204,5 +205,72 @@ func TestB14_InnerMiddlewarePassesThrough(t *testing.T) {
 	nc := sessionCookie(t, w, h.m.cookie.Name)
 	if nc == nil || isExpiry(nc) || h.whoami(nc.Value) != "alice" {
 		t.Fatalf("login through double middleware: %+v", nc)
+	}
+}
+
+// Two Managers in one program (an app and its admin area, each with its own
+// cookie and store) work side by side: each acts only on requests that
+// passed through its own Middleware, and a request handed to the other is
+// refused without changing anything.
+func TestTwoManagersWorkSideBySide(t *testing.T) {
+	t.Parallel()
+	ring, _ := NewKeyRing(testKeyA)
+	appStore, adminStore := NewMemoryStore(), NewMemoryStore()
+	app, err := New(Config{Keys: ring, Store: appStore, Cookie: CookieOptions{Name: "__Host-app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := New(Config{Keys: ring, Store: adminStore, Cookie: CookieOptions{Name: "__Host-admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused error
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := app.Login(w, r, "alice"); err != nil {
+			t.Error(err)
+		}
+		refused = admin.Login(w, r, "root") // this request never passed through admin's Middleware
+	})
+	adminMux := http.NewServeMux()
+	adminMux.HandleFunc("POST /admin/login", func(w http.ResponseWriter, r *http.Request) {
+		if err := admin.Login(w, r, "root"); err != nil {
+			t.Error(err)
+		}
+	})
+	adminMux.HandleFunc("GET /admin/who", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s %s", FromContext(r.Context()).UserID(), app.FromContext(r.Context()).UserID(), admin.FromContext(r.Context()).UserID())
+	})
+	mux.Handle("/admin/", admin.Middleware(adminMux))
+	h := app.Middleware(mux)
+	do := func(method, target string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, target, nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+
+	w := do("POST", "/login")
+	if !errors.Is(refused, ErrNoMiddleware) {
+		t.Fatalf("admin.Login on a request through app's Middleware only = %v, want ErrNoMiddleware", refused)
+	}
+	if adminStore.Len() != 0 || sessionCookie(t, w, "__Host-admin") != nil {
+		t.Fatal("the refused Login stored a record or sent a cookie")
+	}
+	appCookie := sessionCookie(t, w, "__Host-app")
+	if appCookie == nil || appStore.Len() != 1 {
+		t.Fatal("app.Login did not sign in")
+	}
+	w = do("POST", "/admin/login", appCookie)
+	adminCookie := sessionCookie(t, w, "__Host-admin")
+	if adminCookie == nil || adminStore.Len() != 1 || sessionCookie(t, w, "__Host-app") != nil {
+		t.Fatal("admin.Login inside both Middlewares did not set only its own cookie")
+	}
+	w = do("GET", "/admin/who", appCookie, adminCookie)
+	if got := w.Body.String(); got != "root alice root" {
+		t.Fatalf("FromContext, app.FromContext, admin.FromContext = %q, want %q", got, "root alice root")
 	}
 }

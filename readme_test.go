@@ -1,13 +1,20 @@
 package session
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestREADMECodeCompiles builds every Go block of README.md that follows a
@@ -124,5 +131,98 @@ func TestS10_READMEDocumentsRolloutOrder(t *testing.T) {
 			t.Fatalf("README lacks rollout step %q after offset %d", s, at)
 		}
 		at += i + len(s)
+	}
+}
+
+// TestREADMEQuickstartRuns runs the quickstart as the README tells a reader
+// to: its code in a new module, started by the README's run line (a fresh
+// SESSION_KEYS), then signs in, reads /me and checks that a cross-site POST
+// is refused. Only the listening port is changed, to a free one.
+func TestREADMEQuickstartRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a program with the go command")
+	}
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile("(?s)<!-- readme-test: quickstart -->\n```go\n(.*?)```").FindSubmatch(readme)
+	run := regexp.MustCompile("(?s)<!-- readme-run: quickstart -->\n```\n(.*?)\n```").FindSubmatch(readme)
+	if code == nil || run == nil {
+		t.Fatal("README lacks the quickstart code or its run line")
+	}
+	if !strings.Contains(string(run[1]), "SESSION_KEYS=$(") {
+		t.Fatalf("the run line does not generate SESSION_KEYS: %q", run[1])
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	src := strings.Replace(string(code[1]), `"localhost:8080"`, `"`+addr+`"`, 1)
+
+	dir := t.TempDir()
+	root, _ := filepath.Abs(".")
+	sum, err := os.ReadFile("go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomod := "module example.com/app\n\ngo 1.26\n\nrequire github.com/sessionauth/session v0.0.0\n\nreplace github.com/sessionauth/session => " + root + "\n"
+	must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644))
+	tidy := exec.Command("go", "mod", "tidy")
+	tidy.Dir = dir
+	if out, err := tidy.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
+
+	var out bytes.Buffer
+	cmd := exec.Command("bash", "-c", string(run[1]))
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // go run and the program it started
+		cmd.Wait()
+	})
+
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	base := "http://" + addr
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		res, err := client.Get(base + "/me")
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the quickstart did not start: %v\n%s", err, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	req, _ := http.NewRequest("POST", base+"/login", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a cross-site POST /login answered %d, want 403", res.StatusCode)
+	}
+	res, err = client.Post(base+"/login", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(body) != "signed in as 42" {
+		t.Fatalf("POST /login then /me: %d %q\n%s", res.StatusCode, body, out.String())
 	}
 }

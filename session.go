@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -124,9 +122,6 @@ func (s *Session) UserID() string {
 	s.ensureLoaded()
 	return s.userID
 }
-
-// IsAuthenticated reports whether a user is signed in.
-func (s *Session) IsAuthenticated() bool { return s.UserID() != "" }
 
 // ID returns a short public identifier of the session (16 hex characters,
 // derived from the store key by one more SHA-256; in cookie-only mode from
@@ -257,14 +252,6 @@ func (s *Session) Pop(key string) string {
 		s.dirty = true
 	}
 	return v
-}
-
-// Keys returns the keys of all values, sorted.
-func (s *Session) Keys() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.decodeValues()
-	return slices.Sorted(maps.Keys(s.values))
 }
 
 // Put stores v under key as JSON, for values that are not strings. It needs

@@ -8,12 +8,17 @@ import (
 )
 
 // memoryShards spreads keys over independent locks so that concurrent requests
-// on different sessions do not contend. Keys are hex hashes, so their first
-// byte is uniformly distributed.
+// on different sessions do not contend. It must be a power of two no larger
+// than 256 (see shardIndex).
 const memoryShards = 32
 
-// DefaultSweepInterval is how often a MemoryStore removes expired records.
-const DefaultSweepInterval = time.Minute
+// memoryShrinkMin is the smallest high-water mark at which a sweep
+// re-allocates a map that has become mostly empty: smaller maps cost too
+// little to bother.
+const memoryShrinkMin = 1024
+
+// defaultSweepInterval is how often a MemoryStore removes expired records.
+const defaultSweepInterval = time.Minute
 
 // MemoryStore is a Store that keeps records in the process's memory. It is the
 // default store: fast, needs nothing, and loses every session when the process
@@ -24,25 +29,35 @@ const DefaultSweepInterval = time.Minute
 // (key, record, map overhead and the user index entry; measured by
 // BenchmarkMemoryStoreBytesPerSession), plus whatever its values add.
 //
-// Expired records are invisible at once and freed by a sweep: at most once per
-// sweep interval, started by a write and run in a short-lived goroutine, so an
-// idle MemoryStore holds no goroutine and needs no Close. Sweep frees them on
-// demand.
+// Expired records are invisible at once and freed by a sweep, at most once per
+// sweep interval: started by a read or a write when one is due, and by a timer
+// (time.AfterFunc) while the store holds records, so memory is returned even
+// when no request comes. A sweep runs in a short-lived goroutine; an empty
+// MemoryStore holds no goroutine and no timer, and none needs Close. When a
+// sweep leaves a map at a quarter or less of the most it held, it re-allocates
+// the map, so the memory of a past peak goes back to the garbage collector
+// (Go maps never shrink by themselves).
 type MemoryStore struct {
 	shards [memoryShards]memoryShard
 
-	usersMu sync.Mutex
-	users   map[string]map[string]struct{} // userID -> set of keys
+	usersMu   sync.Mutex
+	users     map[string]map[string]struct{} // userID -> set of keys
+	usersPeak int                            // most entries users held since allocated
 
 	now           func() time.Time
 	sweepInterval time.Duration
 	nextSweep     atomic.Int64 // unix nanoseconds
 	sweeping      atomic.Bool
+
+	timerMu    sync.Mutex
+	timer      *time.Timer // sweeps while the store holds records
+	timerArmed atomic.Bool
 }
 
 type memoryShard struct {
 	mu      sync.RWMutex
 	records map[string]Record
+	peak    int // most records held since the map was allocated
 }
 
 // MemoryOption configures a MemoryStore.
@@ -63,7 +78,7 @@ func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
 	s := &MemoryStore{
 		users:         make(map[string]map[string]struct{}),
 		now:           time.Now,
-		sweepInterval: DefaultSweepInterval,
+		sweepInterval: defaultSweepInterval,
 	}
 	for i := range s.shards {
 		s.shards[i].records = make(map[string]Record)
@@ -76,11 +91,36 @@ func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
 }
 
 func (s *MemoryStore) shard(key string) *memoryShard {
-	var h byte
-	if key != "" {
-		h = key[0] ^ key[len(key)-1]
+	return &s.shards[shardIndex(key)]
+}
+
+// shardIndex maps a key to a shard. Store keys are lower-case hex hashes, so
+// the byte their first two digits spell is uniform and its low bits pick a
+// shard evenly; any other key is hashed (FNV-1a).
+func shardIndex(key string) int {
+	if len(key) >= 2 {
+		hi, ok1 := hexNibble(key[0])
+		lo, ok2 := hexNibble(key[1])
+		if ok1 && ok2 {
+			return int(hi<<4|lo) % memoryShards
+		}
 	}
-	return &s.shards[int(h)%memoryShards]
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return int(h % memoryShards)
+}
+
+func hexNibble(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // Get returns the live record stored under key. The returned Data is shared
@@ -89,6 +129,8 @@ func (s *MemoryStore) Get(ctx context.Context, key string) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
+	now := s.now()
+	s.maybeSweep(now)
 	sh := s.shard(key)
 	sh.mu.RLock()
 	rec, ok := sh.records[key]
@@ -96,7 +138,7 @@ func (s *MemoryStore) Get(ctx context.Context, key string) (Record, error) {
 	if !ok {
 		return Record{}, ErrNotFound
 	}
-	if now := s.now(); !now.Before(rec.Expires) {
+	if !now.Before(rec.Expires) {
 		s.removeExpired(key, now)
 		return Record{}, ErrNotFound
 	}
@@ -140,10 +182,13 @@ func (s *MemoryStore) Create(ctx context.Context, key string, rec Record) error 
 			s.users[rec.UserID] = set
 		}
 		set[key] = struct{}{}
+		s.usersPeak = max(s.usersPeak, len(s.users))
 		s.usersMu.Unlock()
 	}
 	sh.records[key] = rec
+	sh.peak = max(sh.peak, len(sh.records))
 	sh.mu.Unlock()
+	s.armTimer()
 	s.maybeSweep(now)
 	return nil
 }
@@ -296,9 +341,10 @@ func (s *MemoryStore) Len() int {
 	return n
 }
 
-// Sweep frees every expired record now. It locks one shard at a time, so
-// requests keep being served while it runs.
-func (s *MemoryStore) Sweep() {
+// Sweep frees every expired record now, and re-allocates the maps that are
+// at a quarter or less of their high-water mark. It locks one shard at a
+// time, so requests keep being served while it runs.
+func (s *MemoryStore) sweep() {
 	now := s.now()
 	for i := range s.shards {
 		sh := &s.shards[i]
@@ -309,8 +355,34 @@ func (s *MemoryStore) Sweep() {
 				s.unindex(rec.UserID, k)
 			}
 		}
+		if shrinkDue(sh.peak, len(sh.records)) {
+			sh.records = resized(sh.records)
+			sh.peak = len(sh.records)
+		}
 		sh.mu.Unlock()
 	}
+	s.usersMu.Lock()
+	if shrinkDue(s.usersPeak, len(s.users)) {
+		s.users = resized(s.users)
+		s.usersPeak = len(s.users)
+	}
+	s.usersMu.Unlock()
+}
+
+// shrinkDue reports whether a map that once held peak entries and now holds
+// n should be re-allocated.
+func shrinkDue(peak, n int) bool {
+	return peak >= memoryShrinkMin && n <= peak/4
+}
+
+// resized returns a copy of m in a map allocated for its current size
+// (maps.Clone would keep the old capacity).
+func resized[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // maybeSweep starts a sweep in the background when one is due and none runs.
@@ -321,8 +393,50 @@ func (s *MemoryStore) maybeSweep(now time.Time) {
 	s.nextSweep.Store(now.Add(s.sweepInterval).UnixNano())
 	go func() {
 		defer s.sweeping.Store(false)
-		s.Sweep()
+		s.sweep()
 	}()
+}
+
+// armTimer makes sure a sweep is scheduled while the store holds records.
+// The timer holds no goroutine while it waits.
+func (s *MemoryStore) armTimer() {
+	if s.timerArmed.Load() {
+		return
+	}
+	s.timerMu.Lock()
+	defer s.timerMu.Unlock()
+	if s.timerArmed.Load() {
+		return
+	}
+	s.timerArmed.Store(true)
+	if s.timer == nil {
+		s.timer = time.AfterFunc(s.sweepInterval, s.timedSweep)
+	} else {
+		s.timer.Reset(s.sweepInterval)
+	}
+}
+
+// timedSweep runs when the timer fires: it sweeps and re-arms the timer while
+// records remain. The flag is cleared before the store is counted, so a
+// Create that finds it still set has stored its record where the count sees
+// it.
+func (s *MemoryStore) timedSweep() {
+	if !s.sweeping.CompareAndSwap(false, true) {
+		s.timerMu.Lock()
+		s.timer.Reset(s.sweepInterval) // a read or write is sweeping; look again later
+		s.timerMu.Unlock()
+		return
+	}
+	s.nextSweep.Store(s.now().Add(s.sweepInterval).UnixNano())
+	s.sweep()
+	s.sweeping.Store(false)
+	s.timerMu.Lock()
+	defer s.timerMu.Unlock()
+	s.timerArmed.Store(false)
+	if s.Len() > 0 {
+		s.timerArmed.Store(true)
+		s.timer.Reset(s.sweepInterval)
+	}
 }
 
 func clone(b []byte) []byte {

@@ -32,3 +32,45 @@ func BenchmarkMemoryStoreBytesPerSession(b *testing.B) {
 		runtime.KeepAlive(s)
 	}
 }
+
+// BenchmarkMemoryStoreHeapHighWater reports the live heap (after a GC)
+// before a MemoryStore is filled, at its peak of one million signed-in
+// sessions, and after they have all expired and the timer's sweep has run,
+// in MB: the memory a past peak still holds ("MB-after" minus "MB-before").
+// Go maps never shrink, so without the sweep's re-allocation most of the
+// peak would stay.
+func BenchmarkMemoryStoreHeapHighWater(b *testing.B) {
+	const n = 1_000_000
+	data := encodeRecord(recordHeader{created: time.Now(), idle: time.Hour, lifetime: time.Hour},
+		map[string]string{"ua": "Mozilla/5.0", "theme": "dark"}, nil)
+	heap := func() float64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return float64(m.HeapAlloc) / (1 << 20)
+	}
+	for b.Loop() {
+		before := heap()
+		clk := &clock{t: time.Now()}
+		s := NewMemoryStore()
+		s.now = clk.Now
+		ctx := context.Background()
+		exp := clk.Now().Add(time.Hour)
+		for range n {
+			key := memTestKey()
+			s.Create(ctx, key, Record{UserID: "user-" + key[:12], Expires: exp, Data: data})
+		}
+		peak := heap()
+		clk.Advance(2 * time.Hour)
+		s.timedSweep() // what the timer runs once the interval passes
+		after := heap()
+		if s.Len() != 0 {
+			b.Fatalf("%d records left after the sweep", s.Len())
+		}
+		b.ReportMetric(before, "MB-before")
+		b.ReportMetric(peak, "MB-peak")
+		b.ReportMetric(after, "MB-after")
+		b.ReportMetric((after-before)*(1<<20)/n, "bytes-left/session")
+		runtime.KeepAlive(s)
+	}
+}

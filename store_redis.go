@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,6 +52,15 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // not ordered, an entry whose record is missing may belong to a Create still in
 // flight, so it is kept until its score passes and then pruned.
 //
+// Cluster failover: after a failed command on a *redis.ClusterClient the
+// store asks the client to reload its slot map, at most once per
+// redisClusterReloadInterval, so requests follow a promoted replica within
+// about half a second instead of the client's one-minute reload interval.
+// While a master is down and not yet replaced (the cluster's node timeout,
+// plus about a second), its shard fails; with Redis's default
+// cluster-require-full-coverage yes the whole cluster answers CLUSTERDOWN
+// from the moment the master is marked failed until the promotion.
+//
 // Deadlines: the store checks ctx before any I/O. Whether go-redis abandons a
 // command that is already waiting for a reply when ctx ends depends on the
 // client's ContextTimeoutEnabled option; without it a stalled server holds a
@@ -66,6 +76,9 @@ type RedisStore struct {
 	prefix  string
 	ordered bool // one server: the commands of one pipeline run in order
 	now     func() time.Time
+
+	cluster    *redis.ClusterClient // client, when it is one
+	lastReload atomic.Int64         // when the cluster's slot map was last reloaded, Unix ns
 }
 
 // RedisOption configures a RedisStore.
@@ -84,6 +97,7 @@ func WithRedisKeyPrefix(prefix string) RedisOption {
 func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) *RedisStore {
 	s := &RedisStore{client: client, prefix: DefaultRedisKeyPrefix, now: time.Now}
 	_, s.ordered = client.(*redis.Client)
+	s.cluster, _ = client.(*redis.ClusterClient)
 	for _, o := range opts {
 		o(s)
 	}
@@ -311,7 +325,7 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 		return Record{}, ErrNotFound
 	}
 	if err != nil {
-		return Record{}, wrapRedis("get", err)
+		return Record{}, s.wrap("get", err)
 	}
 	rec, ok := decodeRedisRecord(v)
 	if !ok || !s.now().Before(rec.Expires) {
@@ -362,7 +376,7 @@ func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record,
 		_ = s.client.Process(ctx, set)
 	case set == nil:
 		if err := s.client.Del(ctx, s.recordKey(oldKey)).Err(); err != nil {
-			return wrapRedis("create", err)
+			return s.wrap("create", err)
 		}
 		return nil
 	default:
@@ -381,7 +395,7 @@ func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record,
 		}
 		cmds, _ := pipe.Exec(ctx)
 		if err := redisFirstErr(cmds); err != nil {
-			return wrapRedis("create", err)
+			return s.wrap("create", err)
 		}
 		if idx != nil {
 			if evicted, _ := idx.StringSlice(); len(evicted) > 0 {
@@ -390,7 +404,7 @@ func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record,
 					pipe.Del(ctx, s.recordKey(k))
 				}
 				if cmds, _ := pipe.Exec(ctx); redisFirstErr(cmds) != nil {
-					return wrapRedis("create: ending sessions past the per-user cap", redisFirstErr(cmds))
+					return s.wrap("create: ending sessions past the per-user cap", redisFirstErr(cmds))
 				}
 			}
 		}
@@ -399,7 +413,7 @@ func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record,
 	case errors.Is(err, redis.Nil):
 		return ErrExists
 	case err != nil:
-		return wrapRedis("create", err)
+		return s.wrap("create", err)
 	}
 	return nil
 }
@@ -440,7 +454,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 	for attempt := 0; ; attempt++ {
 		res, err := redisExtend.Run(ctx, s.client, []string{rk}, now, exp, redisHex12(exp), allowed, mode, data).Result()
 		if err != nil {
-			return wrapRedis(op, err)
+			return s.wrap(op, err)
 		}
 		switch r := res.(type) {
 		case int64:
@@ -462,7 +476,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 			// its index entry, then retry with the new horizon.
 			h := redisHorizon(created, exp)
 			if err := redisIdxAdd.Run(ctx, s.client, []string{s.indexKey(userID)}, now, h, key, 0).Err(); err != nil {
-				return wrapRedis(op, err)
+				return s.wrap(op, err)
 			}
 			allowed = redisHex12(h)
 		default:
@@ -478,7 +492,7 @@ func (s *RedisStore) Delete(ctx context.Context, key string) error {
 		return wrapRedis("delete", err)
 	}
 	if err := s.client.Del(ctx, s.recordKey(key)).Err(); err != nil {
-		return wrapRedis("delete", err)
+		return s.wrap("delete", err)
 	}
 	return nil
 }
@@ -527,7 +541,7 @@ func (s *RedisStore) ListUser(ctx context.Context, userID string) ([]Entry, erro
 	now := s.now()
 	entries, err := s.listIndex(ctx, userID, now.UnixMilli())
 	if err != nil {
-		return nil, wrapRedis("list user", err)
+		return nil, s.wrap("list user", err)
 	}
 	if len(entries) == 0 {
 		return nil, nil
@@ -539,7 +553,7 @@ func (s *RedisStore) ListUser(ctx context.Context, userID string) ([]Entry, erro
 	}
 	cmds, _ := pipe.Exec(ctx)
 	if err := redisFirstErr(cmds); err != nil {
-		return nil, wrapRedis("list user", err)
+		return nil, s.wrap("list user", err)
 	}
 	out := make([]Entry, 0, len(entries))
 	var stale []redisIndexEntry
@@ -560,7 +574,7 @@ func (s *RedisStore) ListUser(ctx context.Context, userID string) ([]Entry, erro
 	}
 	if len(stale) > 0 {
 		if err := redisIdxRemove.Run(ctx, s.client, []string{s.indexKey(userID)}, redisRemoveArgs(stale)...).Err(); err != nil {
-			return nil, wrapRedis("list user", err)
+			return nil, s.wrap("list user", err)
 		}
 	}
 	return out, nil
@@ -581,7 +595,7 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 	ik := s.indexKey(userID)
 	entries, err := s.listIndex(ctx, userID, s.now().UnixMilli())
 	if err != nil {
-		return wrapRedis("delete user", err)
+		return s.wrap("delete user", err)
 	}
 	// kept holds entries whose record was missing but that must stay in the
 	// index (Cluster, Ring: the record may be a Create still in flight).
@@ -601,7 +615,7 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 			calls[i] = &redisScriptCall{script: redisDelOwned, keys: []string{s.recordKey(e.key)}, args: []any{userID}}
 		}
 		if err := s.pipelineScripts(ctx, calls); err != nil {
-			return wrapRedis("delete user", err)
+			return s.wrap("delete user", err)
 		}
 		var drop []redisIndexEntry
 		for i, e := range todo {
@@ -618,11 +632,11 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 		}
 		list := &redisScriptCall{script: redisIdxList, keys: []string{ik}, args: []any{s.now().UnixMilli()}}
 		if err := s.pipelineScripts(ctx, append(calls, list)); err != nil {
-			return wrapRedis("delete user", err)
+			return s.wrap("delete user", err)
 		}
 		flat, err := list.cmd.StringSlice()
 		if err != nil {
-			return wrapRedis("delete user", err)
+			return s.wrap("delete user", err)
 		}
 		entries = redisPairs(flat)
 	}

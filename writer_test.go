@@ -1,10 +1,14 @@
 package session
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 func TestS38_StoreWriteCompletesBeforeHeaders(t *testing.T) {
@@ -84,5 +88,53 @@ func TestFlushAndHijackThroughResponseController(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatal(res.Status)
+	}
+}
+
+// A handler that signs in and then switches protocols (a WebSocket upgrade)
+// sends the session cookie with the 101 response: 101 is a final response,
+// and nothing after it can carry a Set-Cookie.
+func TestSwitchingProtocolsCommitsTheSession(t *testing.T) {
+	t.Parallel()
+	ring, _ := NewKeyRing(testKeyA)
+	m, err := New(Config{Keys: ring, Cookie: CookieOptions{DisableSecure: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Login(w, r, "alice"); err != nil {
+			t.Error(err)
+		}
+		w.Header().Set("Connection", "Upgrade")
+		w.Header().Set("Upgrade", "websocket")
+		w.WriteHeader(http.StatusSwitchingProtocols)
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		conn.Close()
+	})))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 101 {
+		t.Fatalf("status %d, want 101", res.StatusCode)
+	}
+	var found bool
+	for _, c := range res.Cookies() {
+		found = found || (c.Name == "sid" && c.Value != "")
+	}
+	if !found {
+		t.Fatalf("the 101 response carries no session cookie: %v", res.Header)
 	}
 }

@@ -27,7 +27,9 @@ import (
 	"github.com/sessionauth/session"
 )
 
-// Run runs the whole suite against stores made by newStore.
+// Run runs the whole suite against stores made by newStore. The Replace
+// cases run when the store implements session.Replacer and are skipped
+// otherwise.
 func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 	tests := []struct {
 		name string
@@ -52,6 +54,9 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"AnonymousNotIndexed", testAnonymousNotIndexed},
 		{"CanceledContext", testCanceledContext},
 		{"ConcurrentUse", testConcurrentUse},
+		{"ReplaceMovesRecordAndIndex", testReplace},
+		{"ReplaceWithoutOldKeyCreates", testReplaceWithoutOldKey},
+		{"ReplaceOntoLiveKeyFails", testReplaceOntoLiveKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -435,5 +440,66 @@ func testConcurrentUse(t *testing.T, s session.Store) {
 	}
 	if len(list) != 8*12 {
 		t.Fatalf("ListUser after concurrent use has %d entries, want %d", len(list), 8*12)
+	}
+}
+
+func replacer(t *testing.T, s session.Store) session.Replacer {
+	r, ok := s.(session.Replacer)
+	if !ok {
+		t.Skip("the store does not implement session.Replacer")
+	}
+	return r
+}
+
+// Replace behaves as Delete(oldKey) then Create(newKey): the old record and
+// its index entry are gone, the new one is live and listed.
+func testReplace(t *testing.T, s session.Store) {
+	r := replacer(t, s)
+	user := newUser("replace")
+	oldKey, newKey := NewKey(), NewKey()
+	mustCreate(t, s, oldKey, session.Record{UserID: user, Expires: later(time.Hour), Data: []byte("old")})
+	rec := session.Record{UserID: user, Expires: later(time.Hour), Data: []byte("new")}
+	if err := r.Replace(ctx(t), oldKey, newKey, rec); err != nil {
+		t.Fatalf("Replace: %v", err)
+	}
+	wantNotFound(t, s, oldKey)
+	if got := mustGet(t, s, newKey); !bytes.Equal(got.Data, rec.Data) || got.UserID != user || !sameTime(got.Expires, rec.Expires) {
+		t.Fatalf("Get after Replace = %+v, want %+v", got, rec)
+	}
+	entries, err := s.ListUser(ctx(t), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys := keysOf(entries); len(keys) != 1 || keys[0] != newKey {
+		t.Fatalf("ListUser after Replace = %v, want only the new key", keys)
+	}
+}
+
+// Replace with an empty old key only creates.
+func testReplaceWithoutOldKey(t *testing.T, s session.Store) {
+	r := replacer(t, s)
+	key := NewKey()
+	rec := session.Record{Expires: later(time.Hour), Data: []byte("v")}
+	if err := r.Replace(ctx(t), "", key, rec); err != nil {
+		t.Fatalf("Replace with no old key: %v", err)
+	}
+	if got := mustGet(t, s, key); !bytes.Equal(got.Data, rec.Data) {
+		t.Fatalf("Get = %+v", got)
+	}
+}
+
+// Replace onto a live key fails with ErrExists and leaves that record as it
+// was, as Create would.
+func testReplaceOntoLiveKey(t *testing.T, s session.Store) {
+	r := replacer(t, s)
+	oldKey, taken := NewKey(), NewKey()
+	mustCreate(t, s, oldKey, session.Record{Expires: later(time.Hour), Data: []byte("old")})
+	mustCreate(t, s, taken, session.Record{Expires: later(time.Hour), Data: []byte("taken")})
+	err := r.Replace(ctx(t), oldKey, taken, session.Record{Expires: later(time.Hour), Data: []byte("new")})
+	if !errors.Is(err, session.ErrExists) {
+		t.Fatalf("Replace onto a live key = %v, want ErrExists", err)
+	}
+	if got := mustGet(t, s, taken); string(got.Data) != "taken" {
+		t.Fatalf("the live record was overwritten: %q", got.Data)
 	}
 }

@@ -1,12 +1,18 @@
-// Package redistest starts throwaway Redis servers and clusters for tests.
+// Package redistest starts throwaway Redis servers, clusters (with or
+// without replicas) and Sentinel setups for tests, and kills their processes
+// by PID to inject failures.
 //
 // Every server listens on a free loopback port, keeps no data on disk
 // (--save "" --appendonly no unless the caller adds other arguments) and is
-// stopped by t.Cleanup. When REDIS_URL is set, New returns that server instead
-// of starting one; such a server cannot be killed or restarted, so fault tests
-// skip. When the redis-server (or, for clusters, redis-cli) binary is missing
-// the test is skipped with a message saying so, except under CI=true, where it
-// fails: CI must never silently skip the Redis tests.
+// stopped by t.Cleanup. NewClusterWithReplicas and NewSentinel build
+// topologies that can fail over (KillMaster, then WaitPromoted or
+// WaitFailover); every wait is bounded. When REDIS_URL is set, New returns
+// that server instead of starting one; such a server cannot be killed or
+// restarted, so fault tests skip. When the redis-server (or, for clusters,
+// redis-cli) binary is missing the test is skipped with a message saying so,
+// except under CI=true, where it fails: CI must never silently skip the Redis
+// tests. Sentinels run as redis-sentinel when it is installed and as
+// redis-server --sentinel otherwise.
 //
 // Tests that share one server keep apart by using Prefix as their key prefix,
 // so nothing here ever flushes a database.
@@ -15,7 +21,6 @@ package redistest
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -42,8 +47,8 @@ type Server struct {
 	Addr string
 
 	opts *redis.Options
-	args []string // full redis-server argument list, for Restart
-	dir  string
+	bin  string   // binary to run; "redis-server" when empty
+	args []string // full argument list, for Restart
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -104,12 +109,7 @@ func start(t testing.TB, extra ...string) *Server {
 // one test, such as a TestMain; the caller must call Stop. It retries with
 // a new port if the one picked was taken in the meantime.
 func Start(dir string, extra ...string) (*Server, error) {
-	var lastErr error
-	for range 5 {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
+	return startBin("redis-server", func(port int) ([]string, error) {
 		args := []string{
 			"--port", strconv.Itoa(port),
 			"--bind", "127.0.0.1",
@@ -119,23 +119,43 @@ func Start(dir string, extra ...string) (*Server, error) {
 			"--dir", dir,
 			"--logfile", "",
 		}
-		args = append(args, extra...)
+		return append(args, extra...), nil
+	})
+}
+
+// startBin runs bin with the arguments mkArgs gives for a free loopback port
+// and waits until it answers PING, trying up to five ports.
+func startBin(bin string, mkArgs func(port int) ([]string, error)) (*Server, error) {
+	var lastErr error
+	for range 5 {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		args, err := mkArgs(port)
+		if err != nil {
+			return nil, err
+		}
 		s := &Server{
 			Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+			bin:  bin,
 			args: args,
-			dir:  dir,
 		}
 		s.opts = &redis.Options{Addr: s.Addr}
 		if lastErr = s.run(); lastErr == nil {
 			return s, nil
 		}
 	}
-	return nil, fmt.Errorf("cannot start redis-server: %w", lastErr)
+	return nil, fmt.Errorf("cannot start %s: %w", bin, lastErr)
 }
 
 // run starts the process and waits until it answers PING.
 func (s *Server) run() error {
-	cmd := exec.Command("redis-server", s.args...)
+	bin := s.bin
+	if bin == "" {
+		bin = "redis-server"
+	}
+	cmd := exec.Command(bin, s.args...)
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -160,7 +180,7 @@ func waitPing(addr string, exited <-chan struct{}) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			return errors.New("redis-server exited")
+			return errors.New("process exited")
 		default:
 		}
 		if ping(addr) == nil {
@@ -202,6 +222,17 @@ func (s *Server) Stop() {
 	}
 	cmd.Process.Kill()
 	<-done
+}
+
+// PID returns the process id of a server this package started and is still
+// running, or 0.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Owned reports whether this package started the server (and so can Kill and
@@ -249,71 +280,6 @@ func (s *Server) Restart(t testing.TB) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("redistest: restart on %s: %v", s.Addr, err)
-}
-
-// Cluster is a Redis Cluster of three masters (no replicas) on loopback ports,
-// torn down when the test ends.
-type Cluster struct {
-	// Addrs are the masters' host:port addresses, for redis.ClusterOptions.
-	Addrs []string
-}
-
-// NewCluster starts three redis-server processes with cluster mode on, joins
-// them with redis-cli --cluster create and waits until every node reports
-// cluster_state:ok. It ignores REDIS_URL.
-func NewCluster(t testing.TB) *Cluster {
-	t.Helper()
-	Need(t, "redis-server", "redis-cli")
-	c := &Cluster{}
-	for range 3 {
-		bus, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := start(t,
-			"--cluster-enabled", "yes",
-			"--cluster-port", strconv.Itoa(bus),
-			"--cluster-config-file", "nodes-"+strconv.Itoa(bus)+".conf",
-			"--cluster-node-timeout", "5000",
-		)
-		c.Addrs = append(c.Addrs, s.Addr)
-	}
-	args := append([]string{"--cluster", "create"}, c.Addrs...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "redis-cli", args...).CombinedOutput(); err != nil {
-		t.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
-	}
-	deadline := time.Now().Add(time.Minute)
-	for _, addr := range c.Addrs {
-		for {
-			if clusterOK(addr) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("redistest: cluster node %s never reported cluster_state:ok", addr)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	return c
-}
-
-func clusterOK(addr string) bool {
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	info, err := c.ClusterInfo(ctx).Result()
-	return err == nil && strings.Contains(info, "cluster_state:ok")
-}
-
-// Client returns a cluster client for the cluster, closed when the test ends.
-func (c *Cluster) Client(t testing.TB) *redis.ClusterClient {
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs})
-	t.Cleanup(func() { cc.Close() })
-	return cc
 }
 
 // Unresponsive returns the address of a loopback listener that accepts

@@ -1,0 +1,170 @@
+package providerlogin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/sessionauth/session"
+	"golang.org/x/oauth2"
+)
+
+// Session values this package keeps beside the user's session.
+const (
+	providerKey = "providerlogin.provider" // the provider signed in with
+	idTokenKey  = "providerlogin.id_token" // logout hint, with RPLogout only
+)
+
+// callback finishes a sign-in: GET PREFIX/NAME/callback.
+//
+// In order: the parameters parse (no repeats, bounded); the state names a
+// flow of this visitor's session, which is removed whatever happens next
+// (single use) and must be unexpired; the flow was started for this very
+// provider, and an "iss" parameter, when sent (or promised by discovery),
+// is that provider's issuer (mix-up defence); a provider error ends here;
+// the code is exchanged with the PKCE verifier; the ID token is verified
+// (signature, issuer, audience, azp, expiry, nonce, at_hash) or, for plain
+// OAuth 2, the user info is read; Config.User maps the identity to a user
+// ID; Sessions.Login signs it in (a new session token); and the browser
+// goes to the flow's return path.
+func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
+	noStore(w)
+	p, ok := h.byName[r.PathValue("provider")]
+	if !ok {
+		h.fail(w, r, fmt.Errorf("%w: unknown provider", ErrBadRequest))
+		return
+	}
+	params, err := parseCallback(r.URL.RawQuery)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	s := session.FromContext(r.Context())
+	f, ok := takeFlow(s, params.state, h.now())
+	if !ok {
+		h.fail(w, r, fmt.Errorf("%w: no pending sign-in has this state", ErrState))
+		return
+	}
+	if f.Provider != p.name || f.Issuer != p.issuer {
+		h.fail(w, r, fmt.Errorf("%w: sign-in started with %q, answered at %q's callback", ErrMixUp, f.Provider, p.name))
+		return
+	}
+	var d *discovered
+	if p.isOIDC {
+		if d, err = p.discover(r.Context(), h.client); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	if params.hasIss && params.iss != p.issuer {
+		h.fail(w, r, fmt.Errorf("%w: iss parameter is not %s", ErrMixUp, p.issuer))
+		return
+	}
+	if !params.hasIss && d != nil && d.issParamAlways {
+		h.fail(w, r, fmt.Errorf("%w: iss parameter missing although the provider promises it", ErrMixUp))
+		return
+	}
+	switch params.errCode {
+	case "":
+	case "access_denied":
+		h.fail(w, r, fmt.Errorf("%w (%s)", ErrAccessDenied, p.name))
+		return
+	default:
+		h.fail(w, r, fmt.Errorf("%w: %s answered %q", ErrProvider, p.name, params.errCode))
+		return
+	}
+	if params.code == "" {
+		h.fail(w, r, fmt.Errorf("%w: no code", ErrBadRequest))
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), h.client), providerTimeout)
+	defer cancel()
+	tok, err := p.oauthConfig(d, h.CallbackURL(p.name)).Exchange(ctx, params.code, oauth2.VerifierOption(f.Verifier))
+	if err != nil {
+		h.fail(w, r, exchangeError(p, err))
+		return
+	}
+	var id Identity
+	var rawIDToken string
+	if p.isOIDC {
+		id, rawIDToken, err = p.verifyIDToken(ctx, d, tok, f.Nonce, h.now())
+	} else {
+		id, err = p.plainIdentity(ctx, h.client, tok)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+
+	userID, err := h.user(r.Context(), id)
+	switch {
+	case errors.Is(err, ErrDenied):
+		h.fail(w, r, err)
+		return
+	case err != nil:
+		h.fail(w, r, fmt.Errorf("%w: Config.User: %w", ErrUnavailable, err))
+		return
+	case userID == "":
+		h.fail(w, r, fmt.Errorf("%w: Config.User returned an empty user ID", ErrUnavailable))
+		return
+	}
+	// Set before Login so an anonymous session's values carry over in the
+	// one store write Login makes; again after, in case Login dropped them
+	// (the visitor was signed in as someone else): a no-op otherwise.
+	keep := func() {
+		s.Set(providerKey, p.name)
+		if p.rpLogout && d != nil && d.endSession != "" && rawIDToken != "" {
+			s.Set(idTokenKey, rawIDToken)
+		} else {
+			s.Delete(idTokenKey)
+		}
+	}
+	keep()
+	if err := h.sessions.Login(w, r, userID, h.loginOpts...); err != nil {
+		h.fail(w, r, fmt.Errorf("%w: %w", ErrUnavailable, err))
+		return
+	}
+	keep()
+	redirect(w, f.Return)
+}
+
+// exchangeError classifies a failed token request without keeping the
+// provider's response body (which may echo what was sent).
+func exchangeError(p *Provider, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		switch re.ErrorCode {
+		case "invalid_grant":
+			return fmt.Errorf("%w: %s answered invalid_grant", ErrCodeRejected, p.name)
+		case "":
+			status := 0
+			if re.Response != nil {
+				status = re.Response.StatusCode
+			}
+			return fmt.Errorf("%w: %s token endpoint answered HTTP %d", ErrProviderUnavailable, p.name, status)
+		default:
+			code := re.ErrorCode
+			if len(code) > maxErrorCode {
+				code = code[:maxErrorCode]
+			}
+			return fmt.Errorf("%w: %s token endpoint answered %q", ErrProvider, p.name, code)
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %s token endpoint timed out", ErrProviderUnavailable, p.name)
+	}
+	return fmt.Errorf("%w: %s token endpoint: %w", ErrProviderUnavailable, p.name, stripURLError(err))
+}
+
+// stripURLError drops the URL from a transport error, keeping its cause.
+func stripURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

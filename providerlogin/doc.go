@@ -1,0 +1,26 @@
+// Package providerlogin signs visitors in with an OpenID Connect provider
+// (Google, Microsoft, Okta, Keycloak, your own) or a plain OAuth 2 provider
+// (GitHub-style, identity from a user-info endpoint), and ends the flow in a
+// session of github.com/sessionauth/session.
+//
+// Make one Provider per identity provider (NewOIDC, NewOAuth2) and one
+// Handler for all of them (New), and mount the Handler under its prefix
+// ("/auth/" by default):
+//
+//	POST /auth/NAME/login     starts a sign-in (form field return_to: a local path)
+//	GET  /auth/NAME/callback  the redirect URI to register at the provider
+//	POST /auth/logout         ends the session (and, optionally, the provider's)
+//
+// The handlers take care of what hand-written glue gets wrong: PKCE with
+// S256; state and nonce of 256 bits each, bound to the visitor's session,
+// single-use and expiring after 10 minutes; the provider bound into the
+// state, per-provider callbacks and the "iss" response parameter against
+// mix-up attacks; ID-token verification (signature on the provider's JWKS,
+// issuer, audience, authorized party, expiry, nonce, access-token hash);
+// return paths limited to this origin; and provider errors that end on a
+// clear page or JSON body, never a 500. The app decides who the user is:
+// Config.User maps the verified (issuer, subject) to its own user ID, and
+// Manager.Login issues a new session token for it.
+//
+// Package providertest, in this module, is an OpenID Provider for tests.
+package providerlogin

@@ -1,0 +1,222 @@
+package providerlogin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sessionauth/session"
+)
+
+// Identity is who the provider says signed in, after every check passed.
+type Identity struct {
+	// Provider is the Provider's Name.
+	Provider string
+	// Issuer and Subject together name the person for good: map them (never
+	// the email) to your user. Issuer is the OpenID Connect issuer, or a
+	// plain OAuth 2 provider's configured Issuer.
+	Issuer, Subject string
+	// Email, EmailVerified and Name, when the provider tells them. Trust an
+	// email for account linking only when EmailVerified is true.
+	Email         string
+	EmailVerified bool
+	Name          string
+	// Claims is the ID token's verified payload (OpenID Connect) or the
+	// user-info JSON object (plain OAuth 2), for anything else you need.
+	Claims []byte
+}
+
+// Config configures a Handler.
+type Config struct {
+	// Sessions is the app's session manager. Required.
+	Sessions *session.Manager
+	// Providers offered. Required; names must differ.
+	Providers []*Provider
+	// BaseURL is the app's external origin, such as "https://app.example"
+	// (scheme, host and optional port, no path). Callback URLs are built
+	// from it, never from the request's Host header. Required.
+	BaseURL string
+	// Prefix is where the Handler is mounted. Default "/auth/": the routes
+	// are POST /auth/NAME/login, GET /auth/NAME/callback, POST /auth/logout.
+	Prefix string
+	// User maps a verified identity to the app's user ID, creating the user
+	// on first sign-in if the app wants that. Return ErrDenied (wrapped or
+	// not) to refuse the account with a 403; any other error is a 503.
+	// Required.
+	User func(ctx context.Context, id Identity) (userID string, err error)
+	// LoginOptions are passed to Sessions.Login, for example
+	// session.RememberMe().
+	LoginOptions []session.LoginOption
+	// DefaultReturnPath is where a sign-in without a valid return path
+	// ends. Default "/".
+	DefaultReturnPath string
+	// PostLogoutPath is where logout ends (and, with RP-initiated logout,
+	// the post_logout_redirect_uri: BaseURL + PostLogoutPath, which must be
+	// registered at the provider). Default "/".
+	PostLogoutPath string
+	// FlowTimeout is how long a started sign-in may take. Default 10 minutes.
+	FlowTimeout time.Duration
+	// HTTPClient calls the providers. Default: a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// ErrorHandler answers a failed sign-in or logout. Default WriteError.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Logger receives failed sign-ins (without tokens, codes or secrets).
+	// nil disables logging.
+	Logger *slog.Logger
+}
+
+// Handler serves the sign-in, callback and logout endpoints for every
+// configured provider. Create it with New and mount it at Config.Prefix;
+// it applies Sessions.Middleware itself when the request has not passed
+// through it. Safe for concurrent use.
+type Handler struct {
+	sessions     *session.Manager
+	providers    []*Provider
+	byName       map[string]*Provider
+	base, prefix string
+	user         func(context.Context, Identity) (string, error)
+	loginOpts    []session.LoginOption
+	defReturn    string
+	postLogout   string
+	ttl          time.Duration
+	client       *http.Client
+	onError      func(http.ResponseWriter, *http.Request, error)
+	log          *slog.Logger
+	now          func() time.Time
+	mux          http.Handler
+}
+
+// New checks cfg and returns a Handler. Cost: no I/O (OpenID Connect
+// discovery happens on the first sign-in, or in Discover).
+func New(cfg Config) (*Handler, error) {
+	if cfg.Sessions == nil || cfg.User == nil || len(cfg.Providers) == 0 {
+		return nil, fmt.Errorf("%w: Sessions, User and at least one Provider are required", ErrConfig)
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" ||
+		strings.TrimSuffix(base.Path, "/") != "" || base.RawQuery != "" || base.Fragment != "" || base.User != nil {
+		return nil, fmt.Errorf("%w: BaseURL must be an origin such as https://app.example", ErrConfig)
+	}
+	h := &Handler{
+		sessions:   cfg.Sessions,
+		byName:     map[string]*Provider{},
+		base:       base.Scheme + "://" + base.Host,
+		prefix:     cfg.Prefix,
+		user:       cfg.User,
+		loginOpts:  cfg.LoginOptions,
+		defReturn:  cfg.DefaultReturnPath,
+		postLogout: cfg.PostLogoutPath,
+		ttl:        cfg.FlowTimeout,
+		client:     cfg.HTTPClient,
+		onError:    cfg.ErrorHandler,
+		log:        cfg.Logger,
+		now:        time.Now,
+	}
+	if h.prefix == "" {
+		h.prefix = "/auth/"
+	}
+	if !strings.HasPrefix(h.prefix, "/") || !strings.HasSuffix(h.prefix, "/") || strings.ContainsAny(h.prefix, "{}?#% ") {
+		return nil, fmt.Errorf("%w: Prefix must start and end with '/'", ErrConfig)
+	}
+	for _, p := range []*string{&h.defReturn, &h.postLogout} {
+		if *p == "" {
+			*p = "/"
+		}
+		if _, ok := SafeReturnPath(*p); !ok {
+			return nil, fmt.Errorf("%w: DefaultReturnPath and PostLogoutPath must be local paths", ErrConfig)
+		}
+	}
+	if h.ttl == 0 {
+		h.ttl = 10 * time.Minute
+	}
+	if h.ttl < time.Second {
+		return nil, fmt.Errorf("%w: FlowTimeout below one second", ErrConfig)
+	}
+	if h.client == nil {
+		h.client = &http.Client{Timeout: providerTimeout}
+	}
+	if h.onError == nil {
+		h.onError = WriteError
+	}
+	for _, p := range cfg.Providers {
+		if p == nil {
+			return nil, fmt.Errorf("%w: nil Provider", ErrConfig)
+		}
+		if _, dup := h.byName[p.name]; dup {
+			return nil, fmt.Errorf("%w: two providers named %q", ErrConfig, p.name)
+		}
+		h.byName[p.name] = p
+		h.providers = append(h.providers, p)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+h.prefix+"{provider}/login", h.login)
+	mux.HandleFunc("GET "+h.prefix+"{provider}/callback", h.callback)
+	mux.HandleFunc("POST "+h.prefix+"logout", h.Logout)
+	mux.HandleFunc(h.prefix, func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, fmt.Errorf("%w: no such endpoint or method", ErrBadRequest))
+	})
+	h.mux = cfg.Sessions.Middleware(mux)
+	return h, nil
+}
+
+// ServeHTTP routes the sign-in endpoints under Config.Prefix. A request to
+// an unknown path or with the wrong method gets ErrBadRequest (400).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Providers returns the configured providers in order, for rendering buttons.
+func (h *Handler) Providers() []*Provider { return append([]*Provider(nil), h.providers...) }
+
+// LoginPath returns the path a "Sign in with …" form posts to (with an
+// optional return_to field naming a local path).
+func (h *Handler) LoginPath(provider string) string { return h.prefix + provider + "/login" }
+
+// LogoutPath returns the path a sign-out form posts to.
+func (h *Handler) LogoutPath() string { return h.prefix + "logout" }
+
+// CallbackURL returns the redirect URI to register at the provider.
+func (h *Handler) CallbackURL(provider string) string {
+	return h.base + h.prefix + provider + "/callback"
+}
+
+// Discover runs OpenID Connect discovery for every OIDC provider now,
+// instead of on its first sign-in, and returns the errors joined. Useful at
+// start-up to report a misconfigured issuer early. Cost: one discovery
+// request per provider not yet discovered.
+func (h *Handler) Discover(ctx context.Context) error {
+	var errs []error
+	for _, p := range h.providers {
+		if p.isOIDC {
+			if _, err := p.discover(ctx, h.client); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// fail reports err to the logger and the error handler.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if h.log != nil {
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "sign-in failed",
+			slog.String("path", r.URL.Path), slog.Int("status", StatusCode(err)), slog.String("error", err.Error()))
+	}
+	h.onError(w, r, err)
+}
+
+// noStore marks responses that must not be cached or leak the URL.
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+}
+
+// redirect answers 303 to a location already checked to be safe.
+func redirect(w http.ResponseWriter, location string) {
+	noStore(w)
+	w.Header().Set("Location", location)
+	w.WriteHeader(http.StatusSeeOther)
+}

@@ -1,0 +1,140 @@
+package providertest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// newTestServer serves a provider with one client and one user.
+func newTestServer(t *testing.T) (*Server, *httptest.Server) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	s, err := New(Config{Issuer: ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = s
+	s.AddClient(Client{ID: "c", Secret: "s", RedirectURIs: []string{"http://app.test/cb"}})
+	s.AddUser(User{Username: "u", Password: "p", Subject: "1"})
+	return s, ts
+}
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func authURL(ts *httptest.Server, mod func(url.Values)) string {
+	q := url.Values{
+		"client_id": {"c"}, "redirect_uri": {"http://app.test/cb"}, "response_type": {"code"},
+		"scope": {"openid"}, "state": {"st"}, "nonce": {"n"},
+		"code_challenge": {s256("verifier-verifier-verifier-verifier-verifier")}, "code_challenge_method": {"S256"},
+	}
+	if mod != nil {
+		mod(q)
+	}
+	return ts.URL + "/authorize?" + q.Encode()
+}
+
+func TestAuthorizeNeverRedirectsToAnUnregisteredURI(t *testing.T) {
+	t.Parallel()
+	_, ts := newTestServer(t)
+	for _, mod := range []func(url.Values){
+		func(q url.Values) { q.Set("redirect_uri", "http://evil.test/cb") },
+		func(q url.Values) { q.Set("client_id", "nobody") },
+	} {
+		res, err := noRedirect.Get(authURL(ts, mod))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" {
+			t.Errorf("status %d, Location %q: want 400 and no redirect", res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+}
+
+func TestAuthorizeRequiresPKCES256AndNonce(t *testing.T) {
+	t.Parallel()
+	_, ts := newTestServer(t)
+	for _, mod := range []func(url.Values){
+		func(q url.Values) { q.Del("code_challenge") },
+		func(q url.Values) { q.Set("code_challenge_method", "plain") },
+		func(q url.Values) { q.Del("nonce") },
+		func(q url.Values) { q.Set("response_type", "token") },
+	} {
+		res, err := noRedirect.Get(authURL(ts, mod))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusSeeOther || loc.Query().Get("error") == "" || loc.Query().Get("state") != "st" {
+			t.Errorf("status %d to %q: want an error response to the client", res.StatusCode, loc)
+		}
+	}
+}
+
+func TestTokenChecksVerifierAndUsesCodesOnce(t *testing.T) {
+	t.Parallel()
+	_, ts := newTestServer(t)
+	code := func() string {
+		res, err := noRedirect.PostForm(authURL(ts, nil), url.Values{"username": {"u"}, "password": {"p"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		return loc.Query().Get("code")
+	}
+	exchange := func(c, verifier string) (int, map[string]any) {
+		res, err := http.PostForm(ts.URL+"/token", url.Values{
+			"grant_type": {"authorization_code"}, "code": {c}, "redirect_uri": {"http://app.test/cb"},
+			"client_id": {"c"}, "client_secret": {"s"}, "code_verifier": {verifier},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		return res.StatusCode, m
+	}
+	good := "verifier-verifier-verifier-verifier-verifier"
+	if st, m := exchange(code(), "wrong-verifier-wrong-verifier-wrong-verifier"); st != 400 || m["error"] != "invalid_grant" {
+		t.Errorf("wrong verifier: %d %v", st, m)
+	}
+	c := code()
+	st, m := exchange(c, good)
+	if st != 200 || m["id_token"] == nil || m["access_token"] == nil {
+		t.Fatalf("good exchange: %d %v", st, m)
+	}
+	if st, m := exchange(c, good); st != 400 || m["error"] != "invalid_grant" {
+		t.Errorf("replayed code: %d %v", st, m)
+	}
+	// The replay revoked the access token the code had given.
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+m["access_token"].(string))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("access token of a replayed code still works: %d", res.StatusCode)
+	}
+}
+
+func TestNewRefusesABadIssuer(t *testing.T) {
+	t.Parallel()
+	for _, iss := range []string{"", "127.0.0.1:1", "http://x/", "ftp://x"} {
+		if _, err := New(Config{Issuer: iss}); err == nil || !strings.Contains(err.Error(), "bad config") {
+			t.Errorf("New(%q): %v", iss, err)
+		}
+	}
+}
