@@ -108,7 +108,7 @@ func (h *harness) sessionID(c string) string {
 	return id
 }
 
-func TestCookieOnlyLoginAlwaysChangesTheCookie(t *testing.T) {
+func TestS54_S13_CookieOnlyLoginAlwaysChangesTheCookie(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, nil)
 	a := h.login("alice")
@@ -127,7 +127,7 @@ func TestCookieOnlyLoginAlwaysChangesTheCookie(t *testing.T) {
 	}
 }
 
-func TestCookieOnlyLogoutExpiresTheCookieButNotItsCopies(t *testing.T) {
+func TestS54_CookieOnlyLogoutExpiresTheCookieButNotItsCopies(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, func(c *Config) { c.ClearSiteData = true })
 	c := h.login("alice")
@@ -147,7 +147,7 @@ func TestCookieOnlyLogoutExpiresTheCookieButNotItsCopies(t *testing.T) {
 	}
 }
 
-func TestCookieOnlyIdleTimeoutAndExtension(t *testing.T) {
+func TestS54_S21_CookieOnlyIdleTimeoutAndExtension(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, func(c *Config) { c.IdleTimeout, c.Lifetime = 10*time.Minute, time.Hour })
 	c := h.login("alice")
@@ -184,7 +184,7 @@ func TestCookieOnlyIdleTimeoutAndExtension(t *testing.T) {
 	}
 }
 
-func TestCookieOnlyAbsoluteLifetimeNotExtended(t *testing.T) {
+func TestS54_S20_CookieOnlyAbsoluteLifetimeNotExtended(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, func(c *Config) { c.IdleTimeout, c.Lifetime = 10*time.Minute, 30*time.Minute })
 	c := h.login("alice")
@@ -251,7 +251,7 @@ func TestCookieOnlyRememberMe(t *testing.T) {
 	}
 }
 
-func TestCookieOnlyRotationReseals(t *testing.T) {
+func TestS54_S9_CookieOnlyRotationReseals(t *testing.T) {
 	t.Parallel()
 	ringB, _ := NewKeyRing(testKeyB)
 	old := newCookieOnlyHarness(t, func(c *Config) { c.Keys = ringB })
@@ -286,7 +286,7 @@ func TestCookieOnlyRotationReseals(t *testing.T) {
 	noSessionCookie(t, onlyNew, w)
 }
 
-func TestCookieOnlyBadCookiesAreAnonymous(t *testing.T) {
+func TestS54_CookieOnlyBadCookiesAreAnonymous(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, nil)
 	valid := h.login("alice")
@@ -327,7 +327,7 @@ func flip(c byte) string {
 	return "A"
 }
 
-func TestCookieOnlyCookieTossing(t *testing.T) {
+func TestS54_S7_CookieOnlyCookieTossing(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, nil)
 	alice := h.login("alice")
@@ -355,7 +355,7 @@ func TestCookieOnlyCookieTossing(t *testing.T) {
 	}
 }
 
-func TestCookieOnlySetReportsATooLargeSession(t *testing.T) {
+func TestS54_CookieOnlySetReportsATooLargeSession(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, nil)
 	var setErr, bigErr, putErr error
@@ -389,7 +389,7 @@ func TestCookieOnlySetReportsATooLargeSession(t *testing.T) {
 	}
 }
 
-func TestCookieOnlyLoginReportsATooLargeSession(t *testing.T) {
+func TestS54_CookieOnlyLoginReportsATooLargeSession(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, nil)
 	var anonErr, loginErr error

@@ -90,7 +90,7 @@ func TestSealedCookieHidesItsContent(t *testing.T) {
 	}
 }
 
-func TestSealedCookieRejectsBadInput(t *testing.T) {
+func TestS54_SealedCookieRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	s := testSealer(t, testKeyA)
 	p := testPayload()
@@ -146,7 +146,7 @@ func TestSealedCookieIsBoundToItsName(t *testing.T) {
 	}
 }
 
-func TestSealedCookieKeysAreNotSigningKeys(t *testing.T) {
+func TestS54_SealedCookieKeysAreNotSigningKeys(t *testing.T) {
 	t.Parallel()
 	ring, _ := NewKeyRing(testKeyA)
 	if bytes.Equal(ring.sealKeys[0], ring.hashKeys[0]) || bytes.Equal(ring.sealKeys[0], testKeyA[:32]) {
@@ -234,7 +234,7 @@ func TestNewSealerRefusesAttributesThatLeaveNoRoom(t *testing.T) {
 
 // TestSealedCookieFitsTheBrowserLimit checks the whole Set-Cookie line of
 // the largest session the size check lets through, in its longest form.
-func TestSealedCookieFitsTheBrowserLimit(t *testing.T) {
+func TestS54_SealedCookieFitsTheBrowserLimit(t *testing.T) {
 	t.Parallel()
 	for _, opts := range []CookieOptions{{}, {Name: "sid", Domain: "example.com", Path: "/app", SameSite: http.SameSiteNoneMode, Partitioned: true}} {
 		opts, _ := opts.withDefaults()
