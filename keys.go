@@ -17,7 +17,7 @@ const MinKeyLength = 32
 // Errors returned when a key ring cannot be built. They are wrapped with the
 // position of the offending key, never with the key itself.
 var (
-	ErrNoKeys       = errors.New("session: no signing keys (make one with: head -c 32 /dev/urandom | base64)")
+	ErrNoKeys = errors.New("session: no signing keys (make one with: head -c 32 /dev/urandom | base64)")
 	// ErrInvalidKey: a secret is shorter than MinKeyLength, repeats another,
 	// or is not base64. The message says which, and names the key by its
 	// position, counted from 1.
