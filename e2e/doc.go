@@ -1,6 +1,7 @@
-// Package e2e holds the real-browser tests of examples/loginserver. They
-// build the example server, start it on loopback, and drive Debian's
-// Chromium through the DevTools protocol with chromedp.
+// Package e2e holds the real-browser tests of examples/loginserver, and of a
+// cookie-only session filled to the browser's cookie size limit. They start
+// the servers on loopback and drive Debian's Chromium through the DevTools
+// protocol with chromedp.
 //
 // It is a separate module so that chromedp stays out of the root module's
 // dependencies. Run it with
