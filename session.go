@@ -126,8 +126,8 @@ func (s *Session) UserID() string {
 // ID returns a short public identifier of the session (16 hex characters,
 // derived from the store key by one more SHA-256; in cookie-only mode from
 // the random session ID sealed in the cookie, new at every Login), or ""
-// when there is no stored session. It is safe to show and log: it cannot be turned back into
-// the token or the store key. It matches SessionInfo.ID.
+// when there is no stored session. It is safe to show and log: it cannot be
+// turned back into the token or the store key. It matches SessionInfo.ID.
 func (s *Session) ID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
