@@ -3,20 +3,24 @@
 // A Manager wraps a handler with Middleware. For each request it reads the
 // signed session cookie (or, when enabled, an "Authorization: Bearer"
 // token), verifies its HMAC before any store I/O, loads the session from a
-// Store by the SHA-256 of the token, and puts it in the request context,
-// where FromContext finds it. Just before the response headers are written
-// it saves the session back, and only if something changed.
+// Store by the SHA-256 of the token (at most one read per request), and puts
+// it in the request context, where FromContext finds it. Just before the
+// response headers are written it saves the session back, and only if
+// something changed.
 //
-// On top of that: RequireAuth (401 for anonymous requests, 503 when the store
-// is down), Login (always a fresh token), Logout, LogoutAll (every session of
-// a user, through a per-user index), Renew and LogoutOthers for privilege and
-// password changes, key rotation (KeyRing: the first key signs, all verify,
-// old cookies are re-signed), idle and absolute timeouts, remember-me,
-// password hashing and login throttling.
+// On top of that: RequireAuth (401 for anonymous requests, 503 when the
+// store is down), Login (always a fresh token), Logout, LogoutAll (every
+// session of a user, through a per-user index), Renew and LogoutOthers for
+// privilege and password changes, ListSessions and LogoutSession for a "your
+// devices" page, key rotation (KeyRing: the first key signs, all verify, old
+// cookies are re-signed), idle and absolute timeouts, remember-me, and a cap
+// on sessions per user.
 //
-// Stores: MemoryStore (the default, one process) and RedisStore (single node,
-// Sentinel, Cluster). Package storetest is the conformance suite for other
-// stores.
+// Stores: MemoryStore (the default, one process) and RedisStore (single
+// node, Sentinel, Cluster, Ring); module pgstore adds PostgreSQL. Package
+// storetest is the conformance suite for other stores, and a fault-injecting
+// wrapper for tests. Password hashing is package password; login throttling,
+// shared across instances through Redis, is package throttle.
 //
 // Without a store, Config.CookieOnly keeps the whole session in the cookie,
 // sealed with XChaCha20-Poly1305: no server-side state, and no revocation
@@ -24,5 +28,6 @@
 //
 // The defaults are the safe ones: HttpOnly, Secure, SameSite=Lax, Path=/, a
 // __Host- cookie name, 256-bit random tokens, a 30-minute idle timeout and a
-// 12-hour absolute lifetime.
+// 12-hour absolute lifetime. The repository's SECURITY.md maps each threat to
+// its defence and tests.
 package session

@@ -1,0 +1,49 @@
+package accesstoken
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sessionauth/session"
+)
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	t.Parallel()
+	ring, _ := session.NewKeyRing(session.GenerateKey())
+	sessions, _ := session.New(session.Config{Keys: ring})
+	keys, _ := NewKeyRing(mustKey(t, EdDSA))
+	ok := Config{Sessions: sessions, Keys: keys, Issuer: testIssuer, Audience: testAudience}
+	for name, mod := range map[string]func(*Config){
+		"no sessions":         func(c *Config) { c.Sessions = nil },
+		"no keys":             func(c *Config) { c.Keys = nil },
+		"no issuer":           func(c *Config) { c.Issuer = "" },
+		"no audience":         func(c *Config) { c.Audience = "" },
+		"TTL over an hour":    func(c *Config) { c.TTL = 2 * time.Hour },
+		"TTL under a second":  func(c *Config) { c.TTL = time.Millisecond },
+		"leeway over 5 min":   func(c *Config) { c.Leeway = 10 * time.Minute },
+		"negative JWKSMaxAge": func(c *Config) { c.JWKSMaxAge = -time.Second },
+	} {
+		cfg := ok
+		mod(&cfg)
+		if _, err := New(cfg); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: err = %v, want ErrInvalidConfig", name, err)
+		}
+	}
+	if _, err := New(ok); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDefaultsAndNegativeLeeway(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config, _ *session.Config) { c.Leeway = -1 })
+	if e.issuer.ttl != DefaultTTL || e.issuer.leeway != 0 || e.issuer.jwksAge != DefaultJWKSMaxAge || e.issuer.v.maxSize != DefaultMaxTokenSize {
+		t.Fatalf("ttl %v leeway %v jwks %v size %d", e.issuer.ttl, e.issuer.leeway, e.issuer.jwksAge, e.issuer.v.maxSize)
+	}
+	tok := e.mint(e.login("alice"))
+	e.clock.Advance(DefaultTTL)
+	if _, err := e.issuer.Verify(t.Context(), tok); !errors.Is(err, ErrExpired) {
+		t.Fatalf("with no leeway, a token at exp: %v", err)
+	}
+}

@@ -1,0 +1,238 @@
+package throttle
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// DefaultMaxKeys is the number of keys a Memory tracks unless MemoryConfig
+// says otherwise.
+const DefaultMaxKeys = 65536
+
+// MemoryConfig configures a Memory. Zero fields take the defaults shown.
+type MemoryConfig struct {
+	// MaxKeys caps the number of keys tracked; default DefaultMaxKeys. Each
+	// key costs about 200 bytes plus its length. When the cap is reached the
+	// least recently used key that is neither locked nor spent is dropped;
+	// only when every key is locked or spent, the one that became so first.
+	// Set it above the number of keys active within a window.
+	MaxKeys int
+	// Now is the clock; nil means time.Now. Tests pass a fake one.
+	Now func() time.Time
+}
+
+// Memory is a Limiter in the memory of one process. Several instances of an
+// application each count on their own with it; use Redis to share counts.
+//
+// Take, Refund and Reset cost O(number of keys given) and allocate nothing
+// but a new key's entry; Sweep costs O(keys tracked).
+type Memory struct {
+	now     func() time.Time
+	maxKeys int
+
+	mu   sync.Mutex
+	keys map[string]*memEntry
+	// free holds keys that are neither locked nor spent, held the others;
+	// both ordered from least to most recently changed.
+	free, held list.List
+}
+
+type memEntry struct {
+	key    string
+	n      int       // attempts counted in the window
+	start  time.Time // the window's start
+	last   time.Time // last attempt counted
+	until  time.Time // locked before this instant
+	level  int       // lockouts so far
+	limit  int       // the rule of the last Take, for Sweep and eviction
+	window time.Duration
+	el     *list.Element
+	held   bool
+}
+
+// NewMemory returns an empty Memory. It starts no goroutine.
+func NewMemory(cfg MemoryConfig) *Memory {
+	if cfg.MaxKeys <= 0 {
+		cfg.MaxKeys = DefaultMaxKeys
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Memory{now: cfg.Now, maxKeys: cfg.MaxKeys, keys: make(map[string]*memEntry)}
+}
+
+// forgotten reports whether e has been quiet for a window after its last
+// attempt and after its lockout ended.
+func (e *memEntry) forgotten(now time.Time) bool {
+	quiet := e.last
+	if e.until.After(quiet) {
+		quiet = e.until
+	}
+	return !quiet.IsZero() && !now.Before(quiet.Add(e.window))
+}
+
+// Take implements Limiter.
+func (m *Memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, q := range reqs {
+		if err := q.Rule.Validate(); err != nil {
+			return nil, fmt.Errorf("%w (key %q)", err, q.Key)
+		}
+	}
+	now := m.now()
+	res := make([]Result, len(reqs))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, q := range reqs {
+		res[i] = m.take(q, now)
+	}
+	return res, nil
+}
+
+func (m *Memory) take(q Request, now time.Time) Result {
+	e := m.keys[q.Key]
+	if e == nil {
+		if len(m.keys) >= m.maxKeys {
+			m.evict()
+		}
+		e = &memEntry{key: q.Key}
+		m.keys[q.Key] = e
+	}
+	r := q.Rule
+	e.limit, e.window = r.Limit, r.Window
+	defer m.file(e, now)
+	if now.Before(e.until) {
+		return Result{Key: q.Key, RetryAfter: e.until.Sub(now)}
+	}
+	if e.forgotten(now) {
+		*e = memEntry{key: e.key, limit: e.limit, window: e.window, el: e.el, held: e.held}
+	}
+	if e.n == 0 || !now.Before(e.start.Add(r.Window)) {
+		e.n, e.start = 0, now
+	}
+	if e.n >= r.Limit {
+		d := r.LockoutAfter(e.level)
+		e.until = now.Add(d)
+		e.level = min(e.level+1, maxLevel)
+		e.n = 0
+		return Result{Key: q.Key, RetryAfter: d}
+	}
+	e.n++
+	e.last = now
+	return Result{Key: q.Key, Allowed: true, Remaining: r.Limit - e.n, WindowStart: e.start}
+}
+
+// file puts e at the back of the list its state belongs to.
+func (m *Memory) file(e *memEntry, now time.Time) {
+	held := now.Before(e.until) || e.n >= e.limit
+	if e.el != nil && e.held == held {
+		l := &m.free
+		if held {
+			l = &m.held
+		}
+		l.MoveToBack(e.el)
+		return
+	}
+	if e.el != nil {
+		m.unlink(e)
+	}
+	e.held = held
+	if held {
+		e.el = m.held.PushBack(e)
+	} else {
+		e.el = m.free.PushBack(e)
+	}
+}
+
+func (m *Memory) unlink(e *memEntry) {
+	if e.held {
+		m.held.Remove(e.el)
+	} else {
+		m.free.Remove(e.el)
+	}
+	e.el = nil
+}
+
+func (m *Memory) remove(e *memEntry) {
+	m.unlink(e)
+	delete(m.keys, e.key)
+}
+
+// evict drops one key: the least recently changed one that is neither locked
+// nor spent, or if there is none, the one that became locked or spent first.
+// So a flood of attempts on made-up keys cannot lift a lockout early, short
+// of locking MaxKeys keys at once.
+func (m *Memory) evict() {
+	el := m.free.Front()
+	if el == nil {
+		el = m.held.Front()
+	}
+	if el != nil {
+		m.remove(el.Value.(*memEntry))
+	}
+}
+
+// Refund implements Limiter.
+func (m *Memory) Refund(ctx context.Context, res []Result) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range res {
+		if !r.Allowed {
+			continue
+		}
+		if e := m.keys[r.Key]; e != nil && e.n > 0 && e.start.Equal(r.WindowStart) {
+			e.n--
+			m.file(e, now)
+		}
+	}
+	return nil
+}
+
+// Reset implements Limiter.
+func (m *Memory) Reset(ctx context.Context, keys ...string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range keys {
+		if e := m.keys[k]; e != nil {
+			m.remove(e)
+		}
+	}
+	return nil
+}
+
+// Len returns the number of keys tracked, forgotten ones included until a
+// Sweep or an eviction drops them. It is for tests and metrics.
+func (m *Memory) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.keys)
+}
+
+// Sweep drops every key that has been forgotten and returns how many it
+// dropped. It costs O(keys tracked); call it from a ticker if memory should
+// shrink without new attempts. A full Memory also makes room on its own.
+func (m *Memory) Sweep() int {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, e := range m.keys {
+		if e.forgotten(now) {
+			m.remove(e)
+			n++
+		}
+	}
+	return n
+}

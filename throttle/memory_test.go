@@ -1,0 +1,158 @@
+package throttle_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sessionauth/session/throttle"
+	"github.com/sessionauth/session/throttle/throttletest"
+)
+
+func TestMemoryConformance(t *testing.T) {
+	throttletest.Run(t, func(t *testing.T, now func() time.Time) throttle.Limiter {
+		return throttle.NewMemory(throttle.MemoryConfig{Now: now})
+	})
+}
+
+var oneStrike = throttle.Rule{Limit: 1, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Minute}
+
+// take asks l for one attempt on key and returns whether it was allowed.
+func take(t *testing.T, l throttle.Limiter, r throttle.Rule, key string) throttle.Result {
+	t.Helper()
+	res, err := l.Take(context.Background(), []throttle.Request{{Key: key, Rule: r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res[0]
+}
+
+// lock spends key's budget and locks it.
+func lock(t *testing.T, l throttle.Limiter, r throttle.Rule, key string) {
+	t.Helper()
+	for range r.Limit {
+		if !take(t, l, r, key).Allowed {
+			t.Fatalf("%s refused before its limit", key)
+		}
+	}
+	if take(t, l, r, key).Allowed {
+		t.Fatalf("%s allowed past its limit", key)
+	}
+}
+
+func TestMemoryStaysWithinMaxKeys(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	m := throttle.NewMemory(throttle.MemoryConfig{MaxKeys: 100, Now: clk.Now})
+	for i := range 10000 {
+		take(t, m, oneStrike, fmt.Sprint("k", i))
+		if n := m.Len(); n > 100 {
+			t.Fatalf("after %d keys, Len = %d > MaxKeys", i+1, n)
+		}
+	}
+	// The least recently used keys went first; the newest are spent.
+	if !take(t, m, oneStrike, "k0").Allowed {
+		t.Fatal("k0 should have been evicted long ago")
+	}
+	if take(t, m, oneStrike, "k9999").Allowed {
+		t.Fatal("k9999, spent a moment ago, was evicted")
+	}
+}
+
+// A flood of attempts on made-up keys (usernames from many addresses)
+// cannot lift a lockout by pushing the locked key out.
+func TestMemoryNeverEvictsLockedOrSpentKeysFirst(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	three := throttle.Rule{Limit: 3, Window: time.Hour, Lockout: time.Hour, MaxLockout: time.Hour}
+	m := throttle.NewMemory(throttle.MemoryConfig{MaxKeys: 4, Now: clk.Now})
+	lock(t, m, three, "locked")
+	for range 3 {
+		take(t, m, three, "spent") // budget spent, not locked until its next attempt
+	}
+	clk.Advance(time.Second)
+	for i := range 100 {
+		take(t, m, three, fmt.Sprint("flood", i)) // one attempt each: neither locked nor spent
+	}
+	if res := take(t, m, three, "locked"); res.Allowed {
+		t.Fatal("the lockout was lifted by evicting the key")
+	}
+	if res := take(t, m, three, "spent"); res.Allowed {
+		t.Fatal("the spent budget was renewed by evicting the key")
+	}
+}
+
+// When every key is locked, the one locked first makes room.
+func TestMemoryEvictsOldestLockWhenAllAreLocked(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	m := throttle.NewMemory(throttle.MemoryConfig{MaxKeys: 3, Now: clk.Now})
+	for _, k := range []string{"a", "b", "c"} {
+		lock(t, m, oneStrike, k)
+		clk.Advance(time.Second)
+	}
+	take(t, m, oneStrike, "d")
+	if m.Len() != 3 {
+		t.Fatalf("Len = %d, want 3", m.Len())
+	}
+	if !take(t, m, oneStrike, "a").Allowed {
+		t.Fatal("a, locked first, should have made room")
+	}
+}
+
+func TestMemorySweepDropsForgottenKeys(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	m := throttle.NewMemory(throttle.MemoryConfig{Now: clk.Now})
+	r := throttle.Rule{Limit: 3, Window: 10 * time.Minute, Lockout: time.Minute, MaxLockout: 5 * time.Minute}
+	for i := range 50 {
+		take(t, m, r, fmt.Sprint(i))
+	}
+	lock(t, m, r, "locked")
+	clk.Advance(10 * time.Minute)
+	if n := m.Sweep(); n != 50 {
+		t.Fatalf("Sweep dropped %d, want 50", n)
+	}
+	if n := m.Len(); n != 1 { // kept until a window after its lockout ends
+		t.Fatalf("Len = %d, want 1", n)
+	}
+	clk.Advance(time.Minute)
+	if n := m.Sweep(); n != 1 || m.Len() != 0 {
+		t.Fatalf("second Sweep dropped %d, Len %d", n, m.Len())
+	}
+}
+
+func TestMemoryConcurrentUseStaysBounded(t *testing.T) {
+	t.Parallel()
+	m := throttle.NewMemory(throttle.MemoryConfig{MaxKeys: 50})
+	r := throttle.Rule{Limit: 5, Window: time.Minute, Lockout: time.Millisecond, MaxLockout: time.Second}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			ctx := context.Background()
+			for i := range 500 {
+				k := fmt.Sprint("k", (g*31+i)%80)
+				res, err := m.Take(ctx, []throttle.Request{{Key: k, Rule: r}, {Key: "shared", Rule: r}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				switch i % 7 {
+				case 0:
+					m.Reset(ctx, k)
+				case 1:
+					m.Refund(ctx, res)
+				}
+				if i%100 == 0 {
+					m.Sweep()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := m.Len(); n > 50 {
+		t.Fatalf("Len = %d > MaxKeys", n)
+	}
+}
