@@ -320,3 +320,26 @@ func FuzzSealedPayload(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSealedOpen(b *testing.B) {
+	s := testSealer(b, testKeyA)
+	p := testPayload()
+	v, _ := s.seal(&p)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, _, ok := s.open(v); !ok {
+			b.Fatal("does not open")
+		}
+	}
+}
+
+func BenchmarkSeal(b *testing.B) {
+	s := testSealer(b, testKeyA)
+	p := testPayload()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.seal(&p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
