@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -155,7 +156,9 @@ func writeJSONError(w http.ResponseWriter, code int, msg string) {
 }
 
 func (m *Manager) logError(ctx context.Context, msg, key string, err error) {
-	if m.log != nil {
+	// Calls the breaker stops are not logged one by one: the store guard
+	// logged once when it opened.
+	if m.log != nil && !errors.Is(err, errSuspended) {
 		m.log.LogAttrs(ctx, slog.LevelError, msg, slog.String("session", publicID(key)), slog.String("error", err.Error()))
 	}
 }

@@ -31,7 +31,9 @@ func newRaceApp(t *testing.T, store session.Store) *raceApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := session.New(session.Config{Store: store, Keys: keys, Cookie: session.CookieOptions{DisableSecure: true}})
+	// A generous StoreTimeout: this is about ordering, on a machine that
+	// may be starved of CPU; store_guard_test.go tests the deadline.
+	m, err := session.New(session.Config{Store: store, Keys: keys, Cookie: session.CookieOptions{DisableSecure: true}, StoreTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

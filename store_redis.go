@@ -61,6 +61,28 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // cluster-require-full-coverage yes the whole cluster answers CLUSTERDOWN
 // from the moment the master is marked failed until the promotion.
 //
+// Client-side caching (opt-in): on a *redis.Client built with
+// Options.ClientSideCache set to a redis.NewLocalCache (go-redis's
+// server-assisted caching over RESP3, experimental in go-redis), Get is
+// served from process memory once a record has been read, with no round
+// trip. Redis pushes an invalidation to every client that cached a record
+// when it changes, is deleted or expires, so a Logout, LogoutAll, update or
+// idle extension on one instance reaches the others after a delay of a few
+// milliseconds (go-redis reads an idle connection's invalidations every
+// 5 ms, or every DrainInterval of Options.ClientSideCacheConfig, which
+// go-redis v9.23 reads from there even when ClientSideCache supplies the
+// cache); CacheConfig.MaxStaleness is the only hard bound, for
+// invalidations held back by a network partition.
+// The store's own writes drop what they change from its cache at once, and
+// expiry is checked from the record on every read, so a stale entry can
+// end a session early but never extend one. go-redis caches only for a
+// single server in DB 0 (not Cluster, Sentinel or Ring clients, which stay
+// uncached); a client caching through Options.ClientSideCacheConfig alone,
+// whose cache the store cannot reach, is read past with GETEX. Each cached
+// session costs about 1 KB of heap; the cache is bounded by
+// CacheConfig.MaxEntries (10,000 when unset) or MaxMemoryBytes (which
+// counts go-redis's estimate, about 40% of the real heap).
+//
 // Deadlines: the store checks ctx before any I/O. Whether go-redis abandons a
 // command that is already waiting for a reply when ctx ends depends on the
 // client's ContextTimeoutEnabled option; without it a stalled server holds a
@@ -79,6 +101,10 @@ type RedisStore struct {
 
 	cluster    *redis.ClusterClient // client, when it is one
 	lastReload atomic.Int64         // when the cluster's slot map was last reloaded, Unix ns
+
+	cache         redis.Cache // the client's client-side cache, if any
+	cacheNS       string      // go-redis's namespace for cache's Redis keys
+	readPastCache bool        // the client caches, but not in a cache the store can reach
 }
 
 // RedisOption configures a RedisStore.
@@ -98,6 +124,7 @@ func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) *RedisStor
 	s := &RedisStore{client: client, prefix: DefaultRedisKeyPrefix, now: time.Now}
 	_, s.ordered = client.(*redis.Client)
 	s.cluster, _ = client.(*redis.ClusterClient)
+	s.useClientCache(client)
 	for _, o := range opts {
 		o(s)
 	}
@@ -136,10 +163,10 @@ func redisHex12(ms int64) string {
 	return string(b[:])
 }
 
-func redisParseHex(b []byte) (int64, bool) {
+func redisParseHex[T redisText](b T) (int64, bool) {
 	var v int64
-	for _, c := range b {
-		switch {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
 		case c >= '0' && c <= '9':
 			v = v<<4 | int64(c-'0')
 		case c >= 'a' && c <= 'f':
@@ -150,6 +177,9 @@ func redisParseHex(b []byte) (int64, bool) {
 	}
 	return v, true
 }
+
+// redisText is a record value as go-redis returns it.
+type redisText interface{ ~string | ~[]byte }
 
 func encodeRedisRecord(expires, horizon, created int64, userID string, data []byte) []byte {
 	b := make([]byte, redisRecHeader+len(userID)+len(data))
@@ -163,8 +193,9 @@ func encodeRedisRecord(expires, horizon, created int64, userID string, data []by
 	return b
 }
 
-// decodeRedisRecord parses v; the returned Data aliases v.
-func decodeRedisRecord(v []byte) (Record, bool) {
+// decodeRedisRecord parses v. Data aliases v when v is a []byte and is a
+// copy when it is a string; UserID shares v's memory when v is a string.
+func decodeRedisRecord[T redisText](v T) (Record, bool) {
 	if len(v) < redisRecHeader || v[0] != redisRecVersion {
 		return Record{}, false
 	}
@@ -180,7 +211,7 @@ func decodeRedisRecord(v []byte) (Record, bool) {
 		Expires: time.UnixMilli(exp),
 	}
 	if d := v[redisRecHeader+n:]; len(d) > 0 {
-		rec.Data = d
+		rec.Data = []byte(d)
 	}
 	return rec, true
 }
@@ -314,13 +345,15 @@ func redisFirstErr(cmds []redis.Cmder) error {
 	return nil
 }
 
-// Get returns the live record under key with one GET. Data is a fresh copy.
+// Get returns the live record under key with one GET, or none when the
+// client's client-side cache holds it. Data is a fresh copy.
 // A value that is not a record of this store reads as ErrNotFound.
 func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, wrapRedis("get", err)
 	}
-	v, err := s.client.Get(ctx, s.recordKey(key)).Bytes()
+	// The string, not Bytes: decoding copies only Data out of it.
+	v, err := s.get(ctx, s.recordKey(key)).Result()
 	if errors.Is(err, redis.Nil) {
 		return Record{}, ErrNotFound
 	}
@@ -358,6 +391,7 @@ func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record,
 	if len(rec.UserID) > redisMaxUserIDLen {
 		return errRedisUserIDTooLong
 	}
+	defer s.forget(oldKey, key)
 	now := s.now().UnixMilli()
 	exp := rec.Expires.UnixMilli()
 	var set *redis.StatusCmd
@@ -444,6 +478,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 	if err := ctx.Err(); err != nil {
 		return wrapRedis(op, err)
 	}
+	defer s.forget(key)
 	rk := s.recordKey(key)
 	exp := expires.UnixMilli()
 	now := s.now().UnixMilli()
@@ -468,7 +503,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 			}
 			userID, _ := r[1].(string)
 			createdHex, _ := r[2].(string)
-			created, ok := redisParseHex([]byte(createdHex))
+			created, ok := redisParseHex(createdHex)
 			if !ok || userID == "" {
 				return wrapRedis(op, errors.New("unexpected script reply"))
 			}
@@ -491,7 +526,9 @@ func (s *RedisStore) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return wrapRedis("delete", err)
 	}
-	if err := s.client.Del(ctx, s.recordKey(key)).Err(); err != nil {
+	err := s.client.Del(ctx, s.recordKey(key)).Err()
+	s.forget(key)
+	if err != nil {
 		return s.wrap("delete", err)
 	}
 	return nil
@@ -614,7 +651,11 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 		for i, e := range todo {
 			calls[i] = &redisScriptCall{script: redisDelOwned, keys: []string{s.recordKey(e.key)}, args: []any{userID}}
 		}
-		if err := s.pipelineScripts(ctx, calls); err != nil {
+		err := s.pipelineScripts(ctx, calls)
+		for _, e := range todo {
+			s.forget(e.key)
+		}
+		if err != nil {
 			return s.wrap("delete user", err)
 		}
 		var drop []redisIndexEntry

@@ -558,10 +558,26 @@ func newRedisApp(t testing.TB, client redis.UniversalClient) *redisApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &redisApp{t: t, hook: &rtCounter{}, client: client, prefix: redistest.Prefix()}
+	return newRedisAppWith(t, client, session.Config{Keys: keys}, redistest.Prefix())
+}
+
+// newRedisAppWith is newRedisApp with the Manager's configuration (its Store
+// is set here) and the store's key prefix given, so that several apps can
+// act as instances of one deployment.
+func newRedisAppWith(t testing.TB, client redis.UniversalClient, cfg session.Config, prefix string) *redisApp {
+	t.Helper()
+	a := &redisApp{t: t, hook: &rtCounter{}, client: client, prefix: prefix}
 	client.AddHook(a.hook)
 	a.store = session.NewRedisStore(client, session.WithRedisKeyPrefix(a.prefix))
-	a.m, err = session.New(session.Config{Store: a.store, Keys: keys})
+	// A generous StoreTimeout unless the caller set one: these tests are
+	// about correctness, on a machine that may be starved of CPU;
+	// store_guard_test.go tests the deadline.
+	if cfg.StoreTimeout == 0 {
+		cfg.StoreTimeout = 10 * time.Second
+	}
+	cfg.Store = a.store
+	var err error
+	a.m, err = session.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,9 @@ import (
 )
 
 // BenchmarkScenario runs every scenario through every subject, one request
-// at a time. Besides time and allocations it reports store round trips and
-// Set-Cookie headers per request.
+// at a time. Besides time and allocations it reports store round trips,
+// Set-Cookie headers and the process's CPU time (cpu-ns/op, Unix only) per
+// request.
 func BenchmarkScenario(b *testing.B) {
 	for _, sc := range scenarios {
 		for _, f := range subjects {
@@ -16,15 +17,20 @@ func BenchmarkScenario(b *testing.B) {
 				g := newRig(b, sc, f, true)
 				w, r := NewWriter(), new(http.Request)
 				rt0 := g.s.RoundTrips()
+				cpu0 := ProcessCPU()
 				b.ReportAllocs()
 				for b.Loop() {
 					g.serve(w, r)
 				}
 				b.StopTimer()
+				cpu := ProcessCPU() - cpu0
 				g.check(b)
 				n := float64(b.N)
 				b.ReportMetric(float64(g.s.RoundTrips()-rt0)/n, "roundtrips/op")
 				b.ReportMetric(float64(w.SetCookies())/n, "setcookies/op")
+				if cpu > 0 {
+					b.ReportMetric(float64(cpu)/n, "cpu-ns/op")
+				}
 			})
 		}
 	}

@@ -44,6 +44,13 @@ var subjects = []factory{
 		}
 		return mustOurs(tb)(NewOurs("ours-redis", session.NewRedisStore(c), benchKeys(tb), n, c.Close))
 	}},
+	{name: "ours-redis-cached", new: func(tb testing.TB, _ bool) Subject {
+		c, n, err := NewRedisCachedClient(needRedis(tb), 100_000)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return mustOurs(tb)(NewOurs("ours-redis-cached", session.NewRedisStore(c), benchKeys(tb), n, c.Close))
+	}},
 	{name: "scs-mem", new: func(_ testing.TB, count bool) Subject { return NewSCSMemory(0, counter(count)) }},
 	{name: "scs-mem-idle", new: func(_ testing.TB, count bool) Subject {
 		return NewSCSMemory(30*time.Minute, counter(count))

@@ -1,7 +1,10 @@
-// Package e2e holds the real-browser tests of examples/loginserver, and of a
-// cookie-only session filled to the browser's cookie size limit. They start
-// the servers on loopback and drive Debian's Chromium through the DevTools
-// protocol with chromedp.
+// Package e2e holds the real-browser tests of examples/loginserver. They
+// build the example server, start it on loopback, and drive Debian's
+// Chromium through the DevTools protocol with chromedp: signing up, signing
+// in (and a wrong password), two devices signing each other out, changing
+// the password, and every page at a phone's 390 px width and in dark mode.
+// One more test serves a cookie-only session filled to the browser's cookie
+// size limit and checks that Chromium keeps it.
 //
 // It is a separate module so that chromedp stays out of the root module's
 // dependencies. Run it with
@@ -10,5 +13,9 @@
 //	cd e2e && go test ./...
 //
 // Without Chromium the tests skip, except when CI=true, where they fail.
-// Screenshots are written to e2e/out/ (ignored by git).
+// Each step saves a PNG screenshot into the directory named by the
+// SCREENSHOT_DIR environment variable (by default a temporary directory
+// that is removed after the test):
+//
+//	SCREENSHOT_DIR=/tmp/screens go test ./...
 package e2e

@@ -43,6 +43,11 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := session.FromContext(r.Context())
+	if err := s.Err(); err != nil {
+		// The session store cannot be read: the state may well be there.
+		h.fail(w, r, fmt.Errorf("%w: %w", ErrUnavailable, err))
+		return
+	}
 	f, ok := takeFlow(s, params.state, h.now())
 	if !ok {
 		h.fail(w, r, fmt.Errorf("%w: no pending sign-in has this state", ErrState))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionauth/session/providerlogin/providertest"
+	"github.com/sessionauth/session/storetest"
 )
 
 // oidcApp starts a provider and an app with one OIDC provider, "demo".
@@ -356,5 +357,26 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 		func() response { return b.get(a.base + "/auth/") },
 	} {
 		wantError(t, r(), http.StatusBadRequest, "bad_request")
+	}
+}
+
+// A callback that arrives while the session store cannot be read answers
+// 503 (try again), not invalid_state: the state may well be stored, and the
+// code is not exchanged.
+func TestCallbackDuringSessionStoreOutageIs503(t *testing.T) {
+	t.Parallel()
+	a, op := oidcApp(t, nil)
+	b := newBrowser(t)
+	cb := b.approve(b.startLogin(a, "demo", ""), "approve")
+	before := op.Exchanges()
+	a.faults.Fail(nil, storetest.OpGet)
+	res := b.get(cb.String())
+	a.faults.Heal()
+	wantError(t, res, http.StatusServiceUnavailable, "unavailable")
+	if op.Exchanges() != before {
+		t.Fatal("the code was exchanged while the session store was down")
+	}
+	if res := b.get(cb.String()); res.status != http.StatusSeeOther {
+		t.Fatalf("the same callback once the store is back: %d, want 303", res.status)
 	}
 }

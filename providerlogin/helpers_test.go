@@ -17,6 +17,7 @@ import (
 
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/providerlogin/providertest"
+	"github.com/sessionauth/session/storetest"
 )
 
 const (
@@ -77,6 +78,7 @@ type testApp struct {
 	base     string
 	h        *Handler
 	sessions *session.Manager
+	faults   *storetest.Faults // the session store's
 
 	mu         sync.Mutex
 	identities []Identity
@@ -124,7 +126,9 @@ func startApp(t testing.TB, providers func(base string) []*Provider, configure f
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.sessions, err = session.New(session.Config{Keys: keys, Store: session.NewMemoryStore()})
+	store, faults := storetest.WithFaults(session.NewMemoryStore())
+	a.faults = faults
+	a.sessions, err = session.New(session.Config{Keys: keys, Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,20 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/storetest"
+	"golang.org/x/crypto/bcrypt"
 )
 
 const (
@@ -33,70 +34,6 @@ var testHash = sync.OnceValue(func() string {
 	}
 	return h
 })
-
-// downStore is a session store that can be switched off, like Redis going down.
-type downStore struct {
-	session.Store
-	down atomic.Bool
-}
-
-var errDown = errors.New("store down")
-
-func (s *downStore) err() error {
-	if s.down.Load() {
-		return errDown
-	}
-	return nil
-}
-
-func (s *downStore) Get(ctx context.Context, k string) (session.Record, error) {
-	if err := s.err(); err != nil {
-		return session.Record{}, err
-	}
-	return s.Store.Get(ctx, k)
-}
-
-func (s *downStore) Create(ctx context.Context, k string, r session.Record) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Create(ctx, k, r)
-}
-
-func (s *downStore) Update(ctx context.Context, k string, r session.Record) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Update(ctx, k, r)
-}
-
-func (s *downStore) Touch(ctx context.Context, k string, t time.Time) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Touch(ctx, k, t)
-}
-
-func (s *downStore) Delete(ctx context.Context, k string) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Delete(ctx, k)
-}
-
-func (s *downStore) ListUser(ctx context.Context, u string) ([]session.Entry, error) {
-	if err := s.err(); err != nil {
-		return nil, err
-	}
-	return s.Store.ListUser(ctx, u)
-}
-
-func (s *downStore) DeleteUser(ctx context.Context, u string) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.DeleteUser(ctx, u)
-}
 
 // clock is a settable clock for the login throttles.
 type clock struct {
@@ -135,14 +72,15 @@ func (b *syncBuffer) String() string {
 }
 
 type env struct {
-	t     *testing.T
-	app   *app
-	h     http.Handler
-	users *memoryUsers
-	demo  User
-	store *downStore
-	clock *clock
-	logs  *syncBuffer
+	t      *testing.T
+	app    *app
+	h      http.Handler
+	users  *memoryUsers
+	demo   User
+	store  session.Store     // the app's store, behind faults
+	faults *storetest.Faults // makes the store fail, like Redis going down
+	clock  *clock
+	logs   *syncBuffer
 }
 
 func newEnv(t *testing.T, mod ...func(*appConfig)) *env {
@@ -154,10 +92,10 @@ func newEnv(t *testing.T, mod ...func(*appConfig)) *env {
 	e := &env{
 		t:     t,
 		users: newMemoryUsers(),
-		store: &downStore{Store: session.NewMemoryStore()},
 		clock: &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
 		logs:  &syncBuffer{},
 	}
+	e.store, e.faults = storetest.WithFaults(session.NewMemoryStore())
 	if e.demo, err = e.users.addDemo(testUser, testHash()); err != nil {
 		t.Fatal(err)
 	}
@@ -251,6 +189,13 @@ func (b *browser) get(path string) *response {
 	return b.do(httptest.NewRequest("GET", path, nil))
 }
 
+// page GETs path as a browser navigation (Accept: text/html).
+func (b *browser) page(path string) *response {
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	return b.do(req)
+}
+
 func (b *browser) postJSON(path, body string) *response {
 	req := httptest.NewRequest("POST", path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -292,3 +237,97 @@ type quietRedisLog struct{}
 func (quietRedisLog) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quietRedisLog{}) }
+
+// cheapHash is a bcrypt hash at the lowest cost (about 1 ms), so tests can
+// fail many logins without paying for argon2id each time.
+func cheapHash(t *testing.T, pw string) string {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(h)
+}
+
+func envFunc(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// startRun runs the server with env until the test ends and returns its
+// address and log.
+func startRun(t *testing.T, env map[string]string) (addr string, logs *syncBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, envFunc(env), logs, func(a string) { addrc <- a }) }()
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		cancel()
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-errc; err != nil {
+				t.Errorf("run returned %v after shutdown", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return addr, logs, stop
+}
+
+// wantBody fails unless the body contains every one of want.
+func wantBody(t *testing.T, r *response, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(r.body, w) {
+			t.Errorf("body lacks %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Fatalf("body:\n%s", r.body)
+	}
+}
+
+// focused returns the id of the input with autofocus, or "".
+func (r *response) focused() string {
+	m := regexp.MustCompile(`<input id="([a-z_]+)"[^>]* autofocus`).FindAllStringSubmatch(r.body, -1)
+	if len(m) != 1 {
+		return ""
+	}
+	return m[0][1]
+}
+
+// invalid returns the ids of the inputs marked aria-invalid.
+func (r *response) invalid() []string {
+	var ids []string
+	for _, m := range regexp.MustCompile(`<input id="([a-z_]+)"[^>]* aria-invalid="true"`).FindAllStringSubmatch(r.body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
+// loginDirect signs uid in through the Manager alone, without a password
+// hash, and returns the session cookie: for tests that need many sessions.
+func (e *env) loginDirect(uid string) *http.Cookie {
+	e.t.Helper()
+	h := e.app.sessions.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := e.app.sessions.Login(w, r, uid); err != nil {
+			e.t.Error(err)
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/", nil))
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == session.DefaultCookieName {
+			return &http.Cookie{Name: c.Name, Value: c.Value}
+		}
+	}
+	e.t.Fatal("direct login set no cookie")
+	return nil
+}

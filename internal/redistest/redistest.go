@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -280,6 +281,38 @@ func (s *Server) Restart(t testing.TB) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("redistest: restart on %s: %v", s.Addr, err)
+}
+
+// Pause freezes the server (SIGSTOP), as a hung server or a stalled host
+// would: the kernel still accepts connections and takes commands, but
+// nothing is answered until Resume. It skips the test when the server is
+// REDIS_URL's. Stop and Kill work on a paused server.
+func (s *Server) Pause(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGSTOP)
+}
+
+// Resume lets a paused server run again (SIGCONT); it answers what it was
+// sent meanwhile.
+func (s *Server) Resume(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGCONT)
+}
+
+func (s *Server) signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	if !s.Owned() {
+		t.Skip("redistest: cannot signal the REDIS_URL server")
+	}
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		t.Fatalf("redistest: %s is not running", s.Addr)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("redistest: %v to %s: %v", sig, s.Addr, err)
+	}
 }
 
 // Unresponsive returns the address of a loopback listener that accepts

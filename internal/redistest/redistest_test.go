@@ -102,6 +102,22 @@ func TestPrefixIsUnique(t *testing.T) {
 	}
 }
 
+func TestPauseStopsAnswersUntilResume(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	if !s.Owned() {
+		t.Skip("REDIS_URL set")
+	}
+	s.Pause(t)
+	if err := ping(s.Addr); err == nil {
+		t.Fatal("a paused server answered PING")
+	}
+	s.Resume(t)
+	if err := ping(s.Addr); err != nil {
+		t.Fatalf("no answer after Resume: %v", err)
+	}
+}
+
 func TestClusterWithReplicasFailsOver(t *testing.T) {
 	c := NewClusterWithReplicas(t, "--cluster-node-timeout", "1000")
 	if len(c.Nodes) != 6 {

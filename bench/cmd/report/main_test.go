@@ -17,6 +17,8 @@ BenchmarkScenario/scenario=read/subject=bare-2       	 2000	    10 ns/op	 0 roun
 BenchmarkScenario/scenario=read/subject=ours-redis-2 	 2000	 50000 ns/op	 1.000 roundtrips/op	 0 setcookies/op	 2000 B/op	 30 allocs/op
 BenchmarkScenario/scenario=anonymous/subject=ours-redis-2 	 2000	 500 ns/op	 0 roundtrips/op	 0 setcookies/op	 600 B/op	 3 allocs/op
 BenchmarkScenario/scenario=forged/subject=ours-redis-2 	 2000	 1500 ns/op	 0 roundtrips/op	 0 setcookies/op	 600 B/op	 15 allocs/op
+BenchmarkScenario/scenario=read/subject=ours-redis-cached-2 	 2000	 4000 ns/op	 0.0005 roundtrips/op	 0 setcookies/op	 1200 B/op	 9 allocs/op
+BenchmarkScenario/scenario=read/subject=scs-redis-2 	 2000	 60000 ns/op	 1.000 roundtrips/op	 0 setcookies/op	 9544 B/op	 207 allocs/op
 PASS
 `
 
@@ -70,6 +72,10 @@ func TestReportTargets(t *testing.T) {
 		"70% — **missed**",                                  // e2e within 25%
 		"| ours-mem | – | ×1.00 | – |",                      // ratio to ours
 		"| ours-mem | – | ×240 | – |",                       // ratio to bare: 2400/10
+		"4.00 µs vs 2.40 µs, ×1.67 — **met**",               // cached read within 2× memory
+		"4.00 µs vs 60.0 µs, 1/15 — **missed**",             // and 1/20 of scs-redis
+		"after the login fills the cache) — **met**",        // no round trip
+		"| ours-redis-cached | – | ×0.08 | – |",             // ratio to ours-redis: 4000/50000
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

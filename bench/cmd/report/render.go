@@ -19,7 +19,7 @@ type inputs struct {
 
 var (
 	scenarioOrder = []string{"anonymous", "read", "write", "login", "forged"}
-	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "ours-cookie", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis"}
+	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "ours-redis-cached", "ours-cookie", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis"}
 	scenarioTitle = map[string]string{
 		"anonymous": "anonymous",
 		"read":      "auth. read",
@@ -94,7 +94,7 @@ func (t table) get(scenario, subject, unit string) (float64, bool) {
 // reference is the subject another is compared with: this library on the
 // same kind of store.
 func reference(subject string) string {
-	if strings.HasSuffix(subject, "-redis") {
+	if strings.HasSuffix(subject, "-redis") || strings.Contains(subject, "-redis-") {
 		return "ours-redis"
 	}
 	return "ours-mem"
@@ -179,7 +179,7 @@ func write(w io.Writer, in inputs) error {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "Subjects: `bare` is a handler with no session work (the floor); `ours-*` is this library "+
-		"(memory store, Redis store, and `ours-cookie`: cookie-only mode, the whole session sealed in the cookie, no store); `scs-*` is alexedwards/scs v2 (memstore; memstore with IdleTimeout; goredisstore); "+
+		"(memory store, Redis store, Redis store on a client with go-redis's server-assisted client-side cache, and `ours-cookie`: cookie-only mode, the whole session sealed in the cookie, no store); `scs-*` is alexedwards/scs v2 (memstore; memstore with IdleTimeout; goredisstore); "+
 		"`gorilla-cookie` is gorilla/sessions with its CookieStore, `gorilla-redis` the same with boj/redistore "+
 		"(redigo, configured as its NewRediStore does, which PINGs on every connection borrow; "+
 		"no gorilla/sessions store on go-redis v9 is available from the Go module proxy). Scenarios: anonymous (no cookie, handler touches nothing), "+
@@ -407,6 +407,21 @@ func targets(t table, par parSummary, e2e []e2eRow) []string {
 			fmtCount(rt), fmtCount(an), fmtCount(fo), fmtCount(ck), verdict(rt == 1 && an == 0 && fo == 0 && ck == 0))
 	} else {
 		add("Redis: no `ours-redis` results in this run.")
+	}
+	cachedT, ok1 := t.get("read", "ours-redis-cached", "ns/op")
+	cachedRT, ok2 := t.get("read", "ours-redis-cached", "roundtrips/op")
+	memT, ok3 := t.get("read", "ours-mem", "ns/op")
+	scsRT, ok4 := t.get("read", "scs-redis", "ns/op")
+	if ok1 && ok2 && ok3 && ok4 {
+		line := fmt.Sprintf("Redis with client-side caching: unchanged authenticated read within 2× the memory store's time: %s vs %s, %s — %s.", fmtTime(cachedT), fmtTime(memT), fmtRatio(cachedT/memT), verdict(cachedT <= 2*memT))
+		cachedC, okc := t.get("read", "ours-redis-cached", "cpu-ns/op")
+		memC, okm := t.get("read", "ours-mem", "cpu-ns/op")
+		if okc && okm && memC > 0 {
+			line += fmt.Sprintf(" Process CPU time per request: %s vs %s, %s.", fmtTime(cachedC), fmtTime(memC), fmtRatio(cachedC/memC))
+		}
+		add("%s", line)
+		add("… at most 1/20 of scs's Redis read: %s vs %s, 1/%.0f — %s.", fmtTime(cachedT), fmtTime(scsRT), scsRT/cachedT, verdict(cachedT*20 <= scsRT))
+		add("… with no round trip: %s round trips per read (the first read after the login fills the cache) — %s.", fmtCount(cachedRT), verdict(cachedRT < 0.01))
 	}
 	cookieT, ok1 := t.get("read", "ours-cookie", "ns/op")
 	gorillaT, ok2 := t.get("read", "gorilla-cookie", "ns/op")

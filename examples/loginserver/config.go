@@ -1,0 +1,116 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sessionauth/session"
+)
+
+// Defaults of the demo account, printed at start-up when DEMO_PASSWORD is not
+// set. Replace the user store before going to production (users.go).
+const (
+	// defaultShutdownTimeout is how long requests in flight may take to
+	// finish after SIGTERM; Kubernetes waits 30 s before it kills.
+	defaultShutdownTimeout = 10 * time.Second
+
+	defaultDemoUser     = "demo"
+	defaultDemoPassword = "correct-horse-battery-staple"
+)
+
+// config is the server's configuration, read from the environment.
+type config struct {
+	Addr             string // ADDR
+	Keys             *session.KeyRing
+	KeysGenerated    bool          // SESSION_KEYS was unset
+	RedisURL         string        // REDIS_URL: one Redis server
+	RedisClusterURL  string        // REDIS_CLUSTER_URL: a Redis Cluster
+	RedisSentinelURL string        // REDIS_SENTINEL_URL: a master found through Sentinel
+	IdleTimeout      time.Duration // SESSION_IDLE_TIMEOUT
+	Lifetime         time.Duration // SESSION_LIFETIME
+	DemoUser         string        // DEMO_USER
+	DemoPassword     string        // DEMO_PASSWORD
+	DemoPasswordSet  bool          // DEMO_PASSWORD was set (then it is never printed)
+	InsecureCookies  bool          // INSECURE_COOKIES=1
+	ShutdownTimeout  time.Duration // SHUTDOWN_TIMEOUT
+}
+
+// loadConfig reads the configuration through getenv (os.Getenv in main).
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		Addr:             getenv("ADDR"),
+		RedisURL:         getenv("REDIS_URL"),
+		RedisClusterURL:  getenv("REDIS_CLUSTER_URL"),
+		RedisSentinelURL: getenv("REDIS_SENTINEL_URL"),
+		DemoUser:         getenv("DEMO_USER"),
+		DemoPassword:     getenv("DEMO_PASSWORD"),
+	}
+	if c.Addr == "" {
+		c.Addr = "localhost:8080"
+	}
+	if n := countSet(c.RedisURL, c.RedisClusterURL, c.RedisSentinelURL); n > 1 {
+		return c, errors.New("set only one of REDIS_URL, REDIS_CLUSTER_URL and REDIS_SENTINEL_URL")
+	}
+	c.ShutdownTimeout = defaultShutdownTimeout
+	if v := getenv("SESSION_KEYS"); v != "" {
+		keys, err := session.ParseKeyRing(v)
+		if err != nil {
+			// The error never contains the keys themselves.
+			return c, fmt.Errorf("SESSION_KEYS: %w", err)
+		}
+		c.Keys = keys
+	} else {
+		keys, err := session.NewKeyRing(session.GenerateKey())
+		if err != nil {
+			return c, err
+		}
+		c.Keys, c.KeysGenerated = keys, true
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"SESSION_IDLE_TIMEOUT", &c.IdleTimeout}, {"SESSION_LIFETIME", &c.Lifetime}, {"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}} {
+		v := getenv(d.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.ParseDuration(v)
+		if err != nil || t < time.Second {
+			return c, fmt.Errorf("%s: want a Go duration of at least 1s, like 30s or 24h; got %q", d.name, v)
+		}
+		*d.dst = t
+	}
+	switch v := getenv("INSECURE_COOKIES"); v {
+	case "", "0", "false":
+	case "1", "true":
+		c.InsecureCookies = true
+	default:
+		return c, fmt.Errorf("INSECURE_COOKIES: want 1 or 0, got %q", v)
+	}
+	if c.DemoUser == "" {
+		c.DemoUser = defaultDemoUser
+	}
+	if _, err := normalizeUsername(c.DemoUser); err != nil {
+		return c, fmt.Errorf("DEMO_USER: %w", err)
+	}
+	c.DemoPasswordSet = c.DemoPassword != ""
+	if !c.DemoPasswordSet {
+		c.DemoPassword = defaultDemoPassword
+	}
+	if err := passwordPolicy.Validate(c.DemoPassword); err != nil {
+		return c, fmt.Errorf("DEMO_PASSWORD: %w", err) // the error never contains the password
+	}
+	return c, nil
+}
+
+// countSet counts the non-empty strings.
+func countSet(vs ...string) int {
+	n := 0
+	for _, v := range vs {
+		if v != "" {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/sessionauth/session"
+)
+
+// login checks a username and password and signs the user in.
+//
+// Every failure — unknown user, wrong password, a name that cannot exist —
+// is the same 401 "invalid credentials", and an unknown user costs the same
+// password hash as a known one, so neither the answer nor its timing tells
+// whether an account exists.
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	c, p := readCredentials(w, r, true)
+	if p != nil {
+		a.answer(w, r, p, "signin", a.signInData(c.Username))
+		return
+	}
+	name, nameErr := normalizeUsername(c.Username)
+	keys := newLoginKeys(name, nameErr == nil, clientAddr(r))
+	if p := a.throttled(r, keys); p != nil {
+		a.answer(w, r, p, "signin", a.signInData(c.Username))
+		return
+	}
+	release, ok := a.acquireHashSlot(r.Context())
+	if !ok {
+		a.answer(w, r, errServerBusy, "signin", a.signInData(c.Username))
+		return
+	}
+	defer release()
+	// Checked again now that this request holds a slot: at most HashSlots
+	// guesses can be in flight between the check and the Fail below.
+	if p := a.throttled(r, keys); p != nil {
+		a.answer(w, r, p, "signin", a.signInData(c.Username))
+		return
+	}
+
+	user, err := a.checkPassword(r.Context(), name, nameErr == nil, c.Password)
+	if err != nil {
+		a.answer(w, r, errUserStoreDown, "signin", a.signInData(c.Username))
+		return
+	}
+	if user.ID == "" {
+		if keys.user != "" {
+			a.accounts.Fail(keys.user, keys.pair)
+		}
+		a.addrs.Fail(keys.addr)
+		// Neither the username (people type passwords into it by mistake)
+		// nor the full address is logged.
+		a.log.InfoContext(r.Context(), "login failed", "network", clientNetwork(r))
+		a.answer(w, r, errInvalidCredentials, "signin", a.signInData(c.Username))
+		return
+	}
+	a.accounts.Reset(keys.user, keys.pair) // never the address key: see session.Throttle
+
+	if err := a.signIn(w, r, user, c.Remember); err != nil {
+		a.answer(w, r, errSessionStoreDown, "signin", a.signInData(c.Username))
+		return
+	}
+	if isForm(r) {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	writeJSON(w, http.StatusOK, userJSON{ID: user.ID, Username: user.Username})
+}
+
+// signIn starts a new session for user and saves, for the sessions list,
+// the device it came from: the user agent and the coarse network.
+func (a *app) signIn(w http.ResponseWriter, r *http.Request, user User, remember bool) error {
+	var opts []session.LoginOption
+	if remember {
+		opts = append(opts, session.RememberMe())
+	}
+	if err := a.sessions.Login(w, r, user.ID, opts...); err != nil {
+		a.log.ErrorContext(r.Context(), "login: session store", "user_id", user.ID, "error", err)
+		return err
+	}
+	// Saved with the session before the response is written.
+	s := session.FromContext(r.Context())
+	s.Set(valueUserAgent, strings.ToValidUTF8(truncate(r.UserAgent(), maxUserAgent), ""))
+	network := clientNetwork(r)
+	if network != "" {
+		s.Set(valueNetwork, network)
+	}
+	a.log.InfoContext(r.Context(), "signed in", "user_id", user.ID, "session", s.ID(), "remember", remember, "network", network)
+	return nil
+}
+
+// checkPassword returns the user if pw is theirs, or a zero User. Unknown and
+// impossible usernames take the same path as a wrong password: one argon2id
+// hash. A hash below policy is upgraded here. The error is for a user store
+// that failed, never for a wrong password.
+func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw string) (User, error) {
+	var u User
+	var err error = ErrNoUser
+	if valid {
+		u, err = a.users.ByUsername(ctx, name)
+	}
+	if err != nil {
+		session.DummyVerifyPassword(pw)
+		if errors.Is(err, ErrNoUser) {
+			return User{}, nil
+		}
+		a.log.ErrorContext(ctx, "user store", "error", err)
+		return User{}, err
+	}
+	if !a.verifyPassword(ctx, u, pw) {
+		return User{}, nil
+	}
+	return u, nil
+}
+
+// verifyPassword reports whether pw is u's password, and upgrades a hash
+// below policy while the password is at hand.
+func (a *app) verifyPassword(ctx context.Context, u User, pw string) bool {
+	match, rehash, err := session.VerifyPassword(pw, u.PasswordHash)
+	if err != nil && !errors.Is(err, session.ErrPasswordTooLong) {
+		// A stored hash that cannot be checked is bad data: log which user,
+		// never the hash.
+		a.log.ErrorContext(ctx, "stored password hash unusable", "user_id", u.ID, "error", err)
+	}
+	if !match {
+		return false
+	}
+	if rehash {
+		if h, err := session.HashPassword(pw); err == nil {
+			switch ok, err := a.users.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, h); {
+			case err != nil:
+				a.log.ErrorContext(ctx, "upgrade password hash", "user_id", u.ID, "error", err)
+			case ok:
+				a.log.InfoContext(ctx, "password hash upgraded to argon2id", "user_id", u.ID)
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/sessionauth/session"
+)
+
+func TestLogoutDeletesSessionAndExpiresCookie(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, form := range []bool{false, true} {
+		b := e.browser("192.0.2.1:1")
+		b.mustLogin()
+		old := b.cookies[session.DefaultCookieName].Value
+		var r *response
+		if form {
+			r = b.postForm("/logout", url.Values{})
+			wantStatus(t, r, http.StatusSeeOther)
+		} else {
+			r = b.do(httptest.NewRequest("POST", "/logout", nil))
+			wantStatus(t, r, http.StatusNoContent)
+		}
+		if c := r.cookie(); c == nil || c.MaxAge >= 0 {
+			t.Fatalf("form=%v: cookie %+v, want expired", form, c)
+		}
+		// The session is gone from the store: the old cookie no longer works.
+		replay := e.browser("192.0.2.1:1")
+		replay.cookies[session.DefaultCookieName] = &http.Cookie{Name: session.DefaultCookieName, Value: old}
+		wantStatus(t, replay.get("/me"), http.StatusUnauthorized)
+		if l, err := e.store.ListUser(context.Background(), e.demo.ID); err != nil || len(l) != 0 {
+			t.Fatalf("store still has %d sessions (%v)", len(l), err)
+		}
+	}
+	// Signing out when signed out is fine.
+	wantStatus(t, e.browser("192.0.2.1:1").do(httptest.NewRequest("POST", "/logout", nil)), http.StatusNoContent)
+}
+
+func TestLogoutAllSignsOutEveryDevice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	laptop, phone := e.browser("192.0.2.1:1"), e.browser("192.0.2.2:1")
+	laptop.mustLogin()
+	phone.mustLogin()
+	wantStatus(t, phone.get("/me"), http.StatusOK)
+	r := laptop.do(httptest.NewRequest("POST", "/logout-all", nil))
+	wantStatus(t, r, http.StatusNoContent)
+	if c := r.cookie(); c == nil || c.MaxAge >= 0 {
+		t.Fatalf("logout-all did not expire this device's cookie: %+v", c)
+	}
+	wantStatus(t, phone.get("/me"), http.StatusUnauthorized)
+	wantStatus(t, laptop.get("/me"), http.StatusUnauthorized)
+	// The form variant redirects; anonymous gets 401.
+	laptop.mustLogin()
+	wantStatus(t, laptop.postForm("/logout-all", url.Values{}), http.StatusSeeOther)
+	r = laptop.do(httptest.NewRequest("POST", "/logout-all", nil))
+	wantStatus(t, r, http.StatusUnauthorized)
+	if msg := r.errorMsg(t); msg != "not authenticated" {
+		t.Fatalf("anonymous logout-all: %q", msg)
+	}
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/sessionauth/session"
+)
+
+// valueNotice is the session value that carries a one-time notice to the
+// next page ("Your password was changed..."), shown once and removed.
+const valueNotice = "notice"
+
+//go:embed templates
+var templateFS embed.FS
+
+// pages are the HTML pages, each layout.html around one page template.
+// html/template escapes every value, user agents included; the pages have
+// no scripts (the Content-Security-Policy allows none).
+var pages = func() map[string]*template.Template {
+	layout := template.Must(template.New("layout").Funcs(template.FuncMap{
+		"ago": ago,
+		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	}).ParseFS(templateFS, "templates/layout.html"))
+	m := map[string]*template.Template{}
+	for _, name := range []string{"signin", "signup", "account", "password", "error"} {
+		m[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+	}
+	return m
+}()
+
+// pageData is what the pages show.
+type pageData struct {
+	Page     string // the template's name, set by render
+	User     *User  // the signed-in user; nil on the sign-in and sign-up pages
+	Username string // the name to refill a form with
+	Notice   string // a one-time notice, such as "Your password was changed"
+	Error    string // what went wrong, in words for people
+	Focus    string // the id of the input to focus
+	// Sessions are the rows of the account page; MoreSessions counts the
+	// sessions left out.
+	Sessions     []sessionJSON
+	MoreSessions int
+	// DemoUser and DemoPassword, when set, are shown as a hint on the form.
+	DemoUser, DemoPassword string
+	Rules                  rules
+}
+
+// rules are the username and password rules, shown before they are broken.
+type rules struct {
+	MinUsername, MaxUsername, MinPassword int
+}
+
+var formRules = rules{MinUsername: minUsernameLen, MaxUsername: maxUsernameLen, MinPassword: passwordPolicy.MinLength}
+
+// render renders a page into a buffer first, so a template error never sends
+// half a page. Pages differ per user and are never cached, so the back
+// button after sign-out cannot show one again.
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	d.Page, d.Rules = name, formRules
+	var buf bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
+		a.log.ErrorContext(r.Context(), "render page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Cookie")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// home is GET / (behind RequireAuth): the account page with the sessions.
+// Signed-out visitors get the sign-in page from signInPage instead, and a
+// session the store cannot load right now a 503 page (storeUnavailable).
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	user, ok, err := a.currentUser(w, r)
+	if err != nil {
+		a.render(w, r, http.StatusServiceUnavailable, "error", pageData{Error: errUserStoreDown.human})
+		return
+	}
+	if !ok { // the account was deleted; the session has just ended
+		a.signInPage(w, r)
+		return
+	}
+	d := pageData{User: &user, Notice: session.FromContext(r.Context()).Pop(valueNotice)}
+	d.Sessions, d.MoreSessions, err = a.sessionRows(r)
+	if err != nil {
+		a.log.ErrorContext(r.Context(), "list sessions", "user_id", user.ID, "error", err)
+		d.Error = "Your sessions cannot be listed right now. Please try again in a minute."
+	}
+	a.render(w, r, http.StatusOK, "account", d)
+}
+
+// signInPage is GET / for a visitor who is not signed in. A browser that
+// still sent a session cookie had its session end (it timed out, or it was
+// signed out from another device): the page says so.
+func (a *app) signInPage(w http.ResponseWriter, r *http.Request) {
+	d := a.signInData("")
+	if _, err := r.Cookie(a.cookieName); err == nil {
+		d.Notice = "Your session has ended. Please sign in again."
+	}
+	a.render(w, r, http.StatusOK, "signin", d)
+}
+
+// signInData is the sign-in page, with username filled in (focus then goes
+// to the password).
+func (a *app) signInData(username string) pageData {
+	d := pageData{Username: username, Focus: "username"}
+	if username != "" {
+		d.Focus = "password"
+	}
+	if a.demoHint {
+		d.DemoUser, d.DemoPassword = a.demoUser, defaultDemoPassword
+	}
+	return d
+}
+
+// signupPage is GET /signup. A signed-in user goes to the account page.
+func (a *app) signupPage(w http.ResponseWriter, r *http.Request) {
+	if session.FromContext(r.Context()).UserID() != "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	a.render(w, r, http.StatusOK, "signup", pageData{Focus: "username"})
+}
+
+// passwordPage is GET /password (behind RequireAuth).
+func (a *app) passwordPage(w http.ResponseWriter, r *http.Request) {
+	user, ok, err := a.currentUser(w, r)
+	switch {
+	case err != nil:
+		a.render(w, r, http.StatusServiceUnavailable, "error", pageData{Error: errUserStoreDown.human})
+	case !ok:
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	default:
+		a.render(w, r, http.StatusOK, "password", pageData{User: &user, Focus: "current_password"})
+	}
+}
+
+// ago formats a past time as "just now", "5 minutes ago", "3 hours ago"...
+func ago(t time.Time) string {
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 48*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	default:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}

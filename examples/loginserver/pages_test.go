@@ -1,0 +1,269 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestHomeSignedOutShowsSignInFormAndSafeHeaders(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.browser("192.0.2.1:1234").get("/")
+	wantStatus(t, r, http.StatusOK)
+	for _, s := range []string{`<form id="login-form" method="post" action="/login">`, `name="username"`, `name="password"`, `name="remember"`, "Demo account"} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+	if r.cookie() != nil {
+		t.Error("anonymous page set a session cookie")
+	}
+	for h, want := range map[string]string{
+		"Cache-Control":          "no-store",
+		"Content-Type":           "text/html; charset=utf-8",
+		"X-Content-Type-Options": "nosniff",
+	} {
+		if got := r.Header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+}
+
+func TestHomeEscapesUserAgent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	b.ua = `<script>alert(1)</script>"><img src=x>`
+	b.mustLogin()
+	r := b.get("/")
+	wantStatus(t, r, http.StatusOK)
+	if strings.Contains(r.body, "<script>alert") || strings.Contains(r.body, "<img src=x>") {
+		t.Fatal("user agent rendered unescaped")
+	}
+	if !strings.Contains(r.body, "&lt;script&gt;") {
+		t.Fatal("user agent missing from the page")
+	}
+}
+
+// The sign-in page puts the focus where the user has to type: the username
+// at first, the password after a wrong one (the username kept), the empty
+// field when one is missing; the field to fix is marked invalid.
+func TestSignInPageFocusesTheFieldToFix(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	tests := []struct {
+		name        string
+		r           *response
+		status      int
+		focus       string
+		invalid     string
+		wantInBody  string
+		notWantBody string
+	}{
+		{"first visit", b.get("/"), http.StatusOK, "username", "", "", ""},
+		{"wrong password", b.postForm("/login", url.Values{"username": {"Demo"}, "password": {"not the right one at all"}}),
+			http.StatusUnauthorized, "password", "password", `value="Demo"`, "invalid credentials"},
+		{"no username", b.postForm("/login", url.Values{"password": {"something long enough"}}),
+			http.StatusBadRequest, "username", "username", "Enter your username.", ""},
+		{"no password", b.postForm("/login", url.Values{"username": {"demo"}}),
+			http.StatusBadRequest, "password", "password", "Enter your password.", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantStatus(t, tc.r, tc.status)
+			if got := tc.r.focused(); got != tc.focus {
+				t.Errorf("focus on %q, want %q", got, tc.focus)
+			}
+			if got := strings.Join(tc.r.invalid(), ","); got != tc.invalid {
+				t.Errorf("invalid fields %q, want %q", got, tc.invalid)
+			}
+			if tc.wantInBody != "" {
+				wantBody(t, tc.r, tc.wantInBody)
+			}
+			if tc.notWantBody != "" && strings.Contains(tc.r.body, tc.notWantBody) {
+				t.Errorf("page shows %q", tc.notWantBody)
+			}
+		})
+	}
+}
+
+func TestSignupPageShowsTheRulesUpFront(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	r := b.get("/signup")
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, `<form id="signup-form" method="post" action="/register">`,
+		"3 to 64 characters: letters a–z, digits", "At least 15 characters.", "spaces and emoji too",
+		`autocomplete="new-password"`, `href="/"`)
+	if f := r.focused(); f != "username" {
+		t.Fatalf("focus on %q", f)
+	}
+	// The sign-in page links to it.
+	wantBody(t, b.get("/"), `href="/signup"`)
+	// Signed in, it sends you home.
+	b.mustLogin()
+	r = b.get("/signup")
+	wantStatus(t, r, http.StatusSeeOther)
+}
+
+func TestPasswordPageIsForSignedInUsers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	// A browser is sent to sign in; an API client gets 401.
+	r := b.page("/password")
+	wantStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/" {
+		t.Fatalf("Location %q", loc)
+	}
+	wantStatus(t, b.get("/password"), http.StatusUnauthorized)
+	b.mustLogin()
+	r = b.page("/password")
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, `<form id="password-form" method="post" action="/password">`, "Current password", "New password",
+		"At least 15 characters.", "This signs you out on every other device. This device stays signed in.")
+	if f := r.focused(); f != "current_password" {
+		t.Fatalf("focus on %q", f)
+	}
+}
+
+// The account page tells devices apart (browser and OS, the network they
+// signed in from), marks this one, and has a sign-out button for each other
+// one; none for this device, which has the main Sign out button.
+func TestAccountPageTellsDevicesApart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	laptop := e.browser("192.0.2.10:1")
+	phone := e.browser("198.51.100.7:1")
+	phone.ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
+	phone.mustLogin()
+	laptop.mustLogin()
+	r := laptop.get("/")
+	wantStatus(t, r, http.StatusOK)
+	rows := regexp.MustCompile(`(?s)<tr id="session-([0-9a-f]+)"( class="current")?>(.*?)</tr>`).FindAllStringSubmatch(r.body, -1)
+	if len(rows) != 2 {
+		t.Fatalf("%d session rows, want 2:\n%s", len(rows), r.body)
+	}
+	this, other := rows[0], rows[1]
+	if this[2] == "" || other[2] != "" {
+		t.Fatal("the current session is not the first row, marked current")
+	}
+	for _, want := range []string{"Chrome on Linux", `<span class="pill">this device</span>`, "from this network", "now"} {
+		if !strings.Contains(this[3], want) {
+			t.Errorf("this device's row lacks %q", want)
+		}
+	}
+	for _, want := range []string{"Safari on iOS", "from 198.51.100.x network", `action="/sessions/` + other[1] + `/logout"`, `aria-label="Sign out Safari on iOS`} {
+		if !strings.Contains(other[3], want) {
+			t.Errorf("the other device's row lacks %q", want)
+		}
+	}
+	if strings.Contains(this[3], "<form") {
+		t.Error("this device's row has its own sign-out form")
+	}
+	if strings.Contains(r.body, "198.51.100.7") || strings.Contains(r.body, "192.0.2.10") {
+		t.Error("the page shows a full client address")
+	}
+	wantBody(t, r, `href="/password"`, `action="/logout"`, `action="/logout-all"`)
+}
+
+// Every page keeps the Content-Security-Policy that allows no scripts, and
+// has none.
+func TestPagesHaveNoScripts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	var got []*response
+	got = append(got, b.get("/"), b.get("/signup"), b.postForm("/login", url.Values{"username": {"demo"}}))
+	b.mustLogin()
+	got = append(got, b.get("/"), b.page("/password"))
+	e.faults.Fail(nil)
+	got = append(got, b.page("/password"))
+	for i, r := range got {
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("response %d is not a page: %d %s", i, r.StatusCode, r.body)
+		}
+		if csp := r.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'; style-src 'unsafe-inline';") {
+			t.Errorf("page %d: CSP %q", i, csp)
+		}
+		if strings.Contains(strings.ToLower(r.body), "<script") || strings.Contains(r.body, " on") && regexp.MustCompile(` on[a-z]+=`).MatchString(r.body) {
+			t.Errorf("page %d has a script", i)
+		}
+	}
+}
+
+// When the session store is down, a browser asking for a page behind
+// RequireAuth gets a 503 page that says so in words; an API client gets the
+// JSON code. Neither is told it was signed out.
+func TestStoreOutageIsA503PageForBrowsers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	b.mustLogin()
+	e.faults.Fail(nil)
+	for _, path := range []string{"/", "/password"} {
+		r := b.page(path)
+		wantStatus(t, r, http.StatusServiceUnavailable)
+		wantBody(t, r, "Your session cannot be checked right now. You are still signed in")
+		if r.cookie() != nil {
+			t.Fatalf("GET %s: the outage touched the cookie", path)
+		}
+	}
+	// A visitor without a session is not affected.
+	wantBody(t, e.browser("192.0.2.9:1").get("/"), `id="login-form"`)
+	r := b.get("/me")
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	if msg := r.errorMsg(t); msg != "session store unavailable" {
+		t.Fatalf("JSON error %q", msg)
+	}
+}
+
+// A notice (here, after signing out another device) is shown on the next
+// page, once.
+func TestNoticeIsShownOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	laptop, phone := e.browser("192.0.2.1:1"), e.browser("192.0.2.2:1")
+	laptop.mustLogin()
+	phone.mustLogin()
+	var list []sessionJSON
+	laptop.get("/sessions").json(t, &list)
+	wantStatus(t, laptop.postForm("/sessions/"+list[1].ID+"/logout", nil), http.StatusSeeOther)
+	r := laptop.get("/")
+	wantBody(t, r, `<p class="notice" role="status" id="notice">The other device was signed out.</p>`)
+	if r = laptop.get("/"); strings.Contains(r.body, `id="notice"`) {
+		t.Fatal("the notice was shown twice")
+	}
+}
+
+// A browser whose session ended elsewhere (signed out from another device,
+// timed out) is told so once on the sign-in page; a new visitor is not.
+func TestSignInPageSaysWhenASessionEnded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	laptop, phone := e.browser("192.0.2.1:1"), e.browser("192.0.2.2:1")
+	wantStatus(t, laptop.get("/"), http.StatusOK)
+	if strings.Contains(laptop.get("/").body, "session has ended") {
+		t.Fatal("a new visitor is told a session ended")
+	}
+	laptop.mustLogin()
+	phone.mustLogin()
+	wantStatus(t, laptop.postJSON("/logout-all", ""), http.StatusNoContent)
+	r := phone.get("/")
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, `id="login-form"`, "Your session has ended. Please sign in again.")
+	if c := r.cookie(); c == nil || c.MaxAge >= 0 {
+		t.Fatalf("the dead cookie was not expired: %+v", c)
+	}
+	if strings.Contains(phone.get("/").body, "session has ended") {
+		t.Fatal("the notice was shown twice")
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// problem is a request that cannot be served as asked. The JSON API answers
+// its status and stable code ({"error": code}); a page shows the sentence
+// for people and puts the focus on the field to fix.
+type problem struct {
+	status int
+	code   string // the JSON API's error, kept stable for clients
+	human  string // what a page says
+	field  string // the id of the input to fix, or ""
+	// retryAfter, when positive, is sent as the Retry-After header (seconds).
+	retryAfter int
+}
+
+func (p *problem) Error() string { return p.code }
+
+// withField returns a copy of p that points at another input.
+func (p problem) withField(field string) *problem {
+	p.field = field
+	return &p
+}
+
+// Problems shared by several handlers. Handlers make their own for the rest.
+var (
+	errInvalidCredentials = &problem{status: http.StatusUnauthorized, code: "invalid credentials",
+		human: "That username and password do not match. Check both and try again.", field: "password"}
+	errSessionStoreDown = &problem{status: http.StatusServiceUnavailable, code: "session store unavailable",
+		human: "We cannot sign you in or out right now. Please try again in a minute."}
+	errSessionCheckDown = &problem{status: http.StatusServiceUnavailable, code: "session store unavailable",
+		human: "Your session cannot be checked right now. You are still signed in: please try again in a minute."}
+	errUserStoreDown = &problem{status: http.StatusServiceUnavailable, code: "user store unavailable",
+		human: "Your account cannot be reached right now. Please try again in a minute."}
+	errServerBusy = &problem{status: http.StatusServiceUnavailable, code: "server busy, try again", retryAfter: 1,
+		human: "The server is busy right now. Please try again in a moment."}
+	errUnreadableForm = &problem{status: http.StatusBadRequest, code: "malformed request body",
+		human: "The form could not be read. Please try again."}
+)
+
+// errThrottled is the answer to a locked throttle key.
+func errThrottled(wait time.Duration) *problem {
+	secs := max(int((wait+time.Second-1)/time.Second), 1)
+	return &problem{
+		status:     http.StatusTooManyRequests,
+		code:       "too many failed sign-in attempts; try again later",
+		human:      "Too many failed attempts. For your safety, please wait " + roughly(secs) + " and try again.",
+		field:      "password",
+		retryAfter: secs,
+	}
+}
+
+// roughly says a wait in words: "a few seconds", "about a minute", "3 minutes".
+func roughly(secs int) string {
+	switch {
+	case secs < 10:
+		return "a few seconds"
+	case secs < 50:
+		return strconv.Itoa(secs) + " seconds"
+	case secs < 90:
+		return "about a minute"
+	default:
+		return fmt.Sprintf("%d minutes", (secs+59)/60)
+	}
+}
+
+// answer sends p: for an HTML form, page rendered with p's sentence and
+// focus; for everyone else, JSON {"error": code}.
+func (a *app) answer(w http.ResponseWriter, r *http.Request, p *problem, page string, d pageData) {
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
+	}
+	if !isForm(r) {
+		writeError(w, p.status, p.code)
+		return
+	}
+	d.Error = p.human
+	if p.field != "" {
+		d.Focus = p.field
+	}
+	a.render(w, r, p.status, page, d)
+}

@@ -1,0 +1,50 @@
+package main
+
+import "net/http"
+
+// routes returns the whole server: the mux behind the session middleware,
+// behind cross-origin protection, behind logging and security headers.
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	auth := func(h http.HandlerFunc) http.Handler { return a.sessions.RequireAuth(h) }
+	// Pages.
+	mux.Handle("GET /{$}", auth(a.home))
+	mux.HandleFunc("GET /signup", a.signupPage)
+	mux.Handle("GET /password", auth(a.passwordPage))
+	// Forms and the JSON API: every POST takes a form or JSON.
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("POST /logout", a.logout)
+	mux.HandleFunc("POST /register", a.register)
+	mux.Handle("POST /logout-all", auth(a.logoutAll))
+	mux.Handle("POST /password", auth(a.changePassword))
+	mux.Handle("POST /sessions/{id}/logout", auth(a.logoutDevice))
+	// Probes for orchestrators and load balancers.
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
+	// The JSON API's reads.
+	mux.Handle("GET /me", auth(a.me))
+	mux.Handle("GET /sessions", auth(a.listSessions))
+	// Other methods on known paths: 405 in JSON rather than the mux's text.
+	for _, p := range []string{"/login", "/logout", "/logout-all", "/register", "/sessions/{id}/logout"} {
+		mux.Handle(p, methodNotAllowed("POST"))
+	}
+	for _, p := range []string{"/me", "/sessions", "/signup", "/healthz", "/readyz"} {
+		mux.Handle(p, methodNotAllowed("GET, HEAD"))
+	}
+	mux.Handle("/password", methodNotAllowed("GET, HEAD, POST"))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			methodNotAllowed("GET, HEAD").ServeHTTP(w, r)
+			return
+		}
+		writeError(w, http.StatusNotFound, "not found")
+	})
+
+	// Refuses cross-origin POSTs (the login form too), using the browser's
+	// Sec-Fetch-Site header, or Origin against Host.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusForbidden, "cross-origin request refused")
+	}))
+	return a.logRequests(securityHeaders(cop.Handler(a.sessions.Middleware(mux))))
+}
