@@ -32,8 +32,10 @@ func TestCookieOnlyConfig(t *testing.T) {
 			t.Errorf("%s: %v does not match ErrInvalidConfig", tt.name, err)
 		}
 		if err == nil {
-			if _, ok := m.store.(noStore); !ok || m.sealer == nil {
-				t.Errorf("%s: store %T, sealer %v", tt.name, m.store, m.sealer)
+			// The Manager's store (behind whatever New wraps it in) is
+			// noStore: no MemoryStore was made.
+			if _, err := m.store.Get(context.Background(), storeKey(newToken())); !errors.Is(err, ErrCookieOnly) || m.sealer == nil {
+				t.Errorf("%s: store %T answers %v, sealer %v", tt.name, m.store, err, m.sealer)
 			}
 		}
 	}
