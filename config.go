@@ -41,6 +41,22 @@ type Config struct {
 	// Keys signs and verifies tokens. Required.
 	Keys *KeyRing
 
+	// CookieOnly keeps the whole session in its cookie instead of a Store:
+	// user ID, creation time, idle deadline, remember-me, timeouts and
+	// values, sealed with XChaCha20-Poly1305 under keys derived from Keys
+	// (the first key seals, every key opens, and a cookie sealed under an
+	// older key is resealed in the same response). Nothing to run or share
+	// between instances, but nothing to revoke either: a copied cookie stays
+	// valid until its idle or absolute timeout, Logout only expires the
+	// browser's copy, and LogoutAll, LogoutOthers, Renew, ListSessions and
+	// LogoutSession return ErrCookieOnly. A session must fit in one cookie
+	// (about 2.8 KB of values): Session.Set, Put and Login return
+	// ErrCookieTooLarge beyond. Store must be nil and Bearer false.
+	// Cost per request with a cookie: a base64 decode and one AEAD open
+	// (about a microsecond), no store; a changed session, or an idle window
+	// due for extension, is resealed into a new Set-Cookie.
+	CookieOnly bool
+
 	// IdleTimeout ends a session that has not been used for this long,
 	// enforced from the expiry the store keeps. Activity extends it at most
 	// once per half window, so a busy session costs one store write per
@@ -80,8 +96,9 @@ type Config struct {
 	Unauthenticated http.Handler
 	// ErrorHandler answers a request when the store fails: on a RequireAuth
 	// route, or when a change to the session cannot be saved. err wraps
-	// ErrStoreUnavailable and the store's error. nil means 503 with the JSON
-	// body {"error":"session store unavailable"}.
+	// ErrStoreUnavailable and the store's error (in cookie-only mode, which
+	// has no store, ErrCookieTooLarge, which Session.Set already reports).
+	// nil means 503 with the JSON body {"error":"session store unavailable"}.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Logger receives store failures, corrupt records and dropped changes.
 	// Entries carry a short hash of the session (Session.ID), never a token,
@@ -97,6 +114,7 @@ type Config struct {
 type Manager struct {
 	store            Store
 	signer           *signer
+	sealer           *sealer // cookie-only mode (Config.CookieOnly); nil otherwise
 	cookie           CookieOptions
 	normal, remember timeouts
 	bearer           bool
@@ -160,6 +178,11 @@ func newManager(cfg Config) (*Manager, error) {
 	}
 	if m.remember, err = makeTimeouts(cfg.RememberMeIdleTimeout, cfg.RememberMeLifetime, DefaultRememberMeIdleTimeout, DefaultRememberMeLifetime); err != nil {
 		return nil, err
+	}
+	if cfg.CookieOnly {
+		if err := m.setUpCookieOnly(cfg); err != nil {
+			return nil, err
+		}
 	}
 	if m.store == nil {
 		m.store = NewMemoryStore()

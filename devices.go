@@ -11,8 +11,11 @@ import (
 // ListSessions lists the live sessions of userID, newest first, for a
 // "your devices" page: at most Config.MaxSessionsPerUser of them. Records
 // that do not decode are deleted and logged, as on the request path. Cost:
-// one store ListUser.
+// one store ListUser. A cookie-only Manager returns ErrCookieOnly.
 func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	if m.sealer != nil {
+		return nil, ErrCookieOnly
+	}
 	entries, err := m.store.ListUser(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
@@ -48,8 +51,12 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 // LogoutSession ends one session of userID, named by its public ID (from
 // ListSessions or Session.ID), and the session a concurrent renewal derived
 // from it, if any. It returns ErrNotFound when the user has no such
-// session. Cost: one store ListUser, a delete and a read.
+// session. Cost: one store ListUser, a delete and a read. A cookie-only
+// Manager returns ErrCookieOnly.
 func (m *Manager) LogoutSession(ctx context.Context, userID, id string) error {
+	if m.sealer != nil {
+		return ErrCookieOnly
+	}
 	if id == "" {
 		return ErrNotFound
 	}

@@ -22,6 +22,10 @@
 // wrapper for tests. Password hashing is package password; login throttling,
 // shared across instances through Redis, is package throttle.
 //
+// Without a store, Config.CookieOnly keeps the whole session in the cookie,
+// sealed with XChaCha20-Poly1305: no server-side state, and no revocation
+// before a cookie expires.
+//
 // The defaults are the safe ones: HttpOnly, Secure, SameSite=Lax, Path=/, a
 // __Host- cookie name, 256-bit random tokens, a 30-minute idle timeout and a
 // 12-hour absolute lifetime. The repository's SECURITY.md maps each threat to

@@ -28,6 +28,10 @@ var (
 // also used elsewhere never signs our cookies with the same HMAC key.
 const hkdfInfo = "github.com/sessionauth/session cookie-signing v1"
 
+// hkdfSealInfo labels the keys that seal cookie-only sessions (see
+// Config.CookieOnly), so they are never the signing keys above.
+const hkdfSealInfo = "github.com/sessionauth/session cookie-sealing v1"
+
 // GenerateKey returns 32 bytes from crypto/rand, suitable as a KeyRing secret.
 // Encode it with base64.StdEncoding to put it in SESSION_KEYS.
 func GenerateKey() []byte {
@@ -41,10 +45,12 @@ func GenerateKey() []byte {
 // old one after it until every cookie it signed has expired (see README).
 //
 // The secrets are not used directly: each is expanded with HKDF-SHA256 into the
-// HMAC key of its own gorilla/securecookie codec. A KeyRing is immutable and
+// HMAC key of its own gorilla/securecookie codec and, under another label, into
+// the XChaCha20-Poly1305 key that seals cookie-only sessions. A KeyRing is immutable and
 // safe for concurrent use.
 type KeyRing struct {
 	hashKeys [][]byte // HKDF outputs, one per secret, signing key first
+	sealKeys [][]byte // HKDF outputs under hkdfSealInfo, same order
 }
 
 // NewKeyRing builds a ring from raw secrets. keys[0] signs; all of them verify.
@@ -68,7 +74,12 @@ func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
 		if err != nil {
 			return nil, fmt.Errorf("session: deriving key %d: %w", i+1, err)
 		}
+		sealKey, err := hkdf.Key(sha256.New, k, nil, hkdfSealInfo, 32)
+		if err != nil {
+			return nil, fmt.Errorf("session: deriving key %d: %w", i+1, err)
+		}
 		ring.hashKeys = append(ring.hashKeys, hashKey)
+		ring.sealKeys = append(ring.sealKeys, sealKey)
 	}
 	return ring, nil
 }

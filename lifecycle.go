@@ -59,6 +59,9 @@ func (s *Session) verify(m *Manager, r *http.Request) {
 // dead, makes it a candidate. It reports whether the token verified but is
 // known to be dead.
 func (s *Session) consider(value string, fromCookie bool) (dead bool) {
+	if s.m.sealer != nil {
+		return s.considerSealed(value) // cookie-only mode: no Bearer tokens
+	}
 	if value == "" || len(value) > maxCookieLen {
 		return false
 	}
@@ -109,6 +112,10 @@ func (s *Session) load() {
 		if s.ncands > 1 || s.cookies > maxSessionCookies {
 			m.logWarn(ctx, "session: several session cookies; treating the request as anonymous", "")
 		}
+		return
+	}
+	if m.sealer != nil {
+		s.loadSealed()
 		return
 	}
 	c := &s.cand
@@ -173,6 +180,9 @@ func (m *Manager) commit(ctx context.Context, s *Session, h http.Header) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.committed = true
+	if m.sealer != nil {
+		return m.commitSealed(s, h)
+	}
 	if !s.loaded {
 		// The handler never used the session: nothing to save or extend.
 		m.writeCookie(s, h, m.now())
@@ -309,7 +319,7 @@ func (m *Manager) saveLate(ctx context.Context, s *Session) {
 		return
 	}
 	s.dirty = false
-	if s.token == nil || s.loadErr != nil {
+	if s.token == nil || s.loadErr != nil || m.sealer != nil {
 		m.logError(ctx, "session: values set after the response was written are lost", s.key, ErrHeadersWritten)
 		return
 	}

@@ -58,8 +58,10 @@ func containsNUL(s string) bool {
 // Cost: one store create (one replace on a store with Replacer, else a
 // delete and a create); a ListUser to enforce the per-user cap, skipped
 // when the store counts the user's sessions as it creates (CountingCreator)
-// and the count is within the cap; a delete per session past it. Call it before writing the response;
-// afterwards it returns ErrHeadersWritten and changes nothing.
+// and the count is within the cap; a delete per session past it. In
+// cookie-only mode no store call, and ErrCookieTooLarge when the values kept
+// and userID would not fit in the cookie. Call it before writing the
+// response; afterwards it returns ErrHeadersWritten and changes nothing.
 func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, opts ...LoginOption) error {
 	if err := checkUserID(userID); err != nil {
 		return err
@@ -89,6 +91,9 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 	}
 	now := m.now()
 	hdr := recordHeader{persistent: o.rememberMe, created: now, idle: t.idle, lifetime: t.lifetime}
+	if m.sealer != nil {
+		return m.loginSealed(s, userID, hdr, values, now)
+	}
 	ctx := r.Context()
 	if c, ok := m.store.(CountingCreator); ok {
 		oldKey, oldToken := s.key, s.token
@@ -201,7 +206,8 @@ func (m *Manager) enforceCap(ctx context.Context, userID, keep string, created t
 // ResponseWriter, on which the expired cookie goes out.
 //
 // Cost: per token, a store delete and a read (of the marker a concurrent
-// renewal leaves); one token, normally.
+// renewal leaves); one token, normally. In cookie-only mode Logout only
+// expires the cookie: a copy of it stays valid until it expires.
 func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 	s, err := m.ownOrErr(r)
 	if err != nil {
@@ -209,6 +215,15 @@ func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if m.sealer != nil {
+		// Cookie-only: nothing to delete; the cookie is expired. A copy of
+		// it stays valid until it expires (see Config.CookieOnly).
+		s.loggedOut(m.clearSiteData)
+		if s.committed {
+			return ErrHeadersWritten
+		}
+		return nil
+	}
 	ctx := r.Context()
 	var errs []error
 	ended := make(map[string]bool, 2)
@@ -266,8 +281,12 @@ func (m *Manager) end(ctx context.Context, key string) error {
 
 // LogoutAll ends every session of userID, on every device, in time
 // proportional to that user's sessions. If ctx is a request context of that
-// user under m's Middleware, its cookie is expired too.
+// user under m's Middleware, its cookie is expired too. A cookie-only
+// Manager returns ErrCookieOnly.
 func (m *Manager) LogoutAll(ctx context.Context, userID string) error {
+	if m.sealer != nil {
+		return ErrCookieOnly
+	}
 	if err := checkUserID(userID); err != nil {
 		return err
 	}

@@ -62,13 +62,15 @@ func (st *requestState) Value(key any) any {
 	return st.Context.Value(key)
 }
 
-// candidate is a token that verified, from a cookie or a Bearer header.
+// candidate is a token that verified, from a cookie or a Bearer header, or
+// in cookie-only mode a cookie that opened.
 type candidate struct {
 	token      [tokenLen]byte
 	key        string // store key
 	value      string
 	keyIndex   int
 	fromCookie bool
+	sealed     []byte // cookie-only mode: the opened payload (see sealed.go)
 }
 
 // fetch reads and checks one record. Corrupt and expired records are

@@ -22,7 +22,8 @@ const successorTTL = 5 * time.Second
 // when another request is renewing the same session at that moment. r must
 // have passed through m's Middleware; w is the handler's ResponseWriter, on
 // which the new cookie goes out. Cost: three store creates or reads, a
-// delete, a ListUser, and a delete per other session.
+// delete, a ListUser, and a delete per other session. A cookie-only Manager
+// returns ErrCookieOnly.
 func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 	return m.renew(r, true)
 }
@@ -36,6 +37,8 @@ func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 // anonymous request without a stored session is left as it is. r must have
 // passed through m's Middleware; w is the handler's ResponseWriter, on which
 // the new cookie goes out. Cost: two store creates, a read and a delete.
+// A cookie-only Manager returns ErrCookieOnly: the old cookie would stay
+// valid, so the guarantee cannot be kept.
 func (m *Manager) Renew(w http.ResponseWriter, r *http.Request) error {
 	return m.renew(r, false)
 }
@@ -54,6 +57,9 @@ func (m *Manager) Renew(w http.ResponseWriter, r *http.Request) error {
 // that deletes it after step 1 finds the marker. Either way the new
 // session ends.
 func (m *Manager) renew(r *http.Request, others bool) error {
+	if m.sealer != nil {
+		return ErrCookieOnly // an old cookie cannot be ended without a store
+	}
 	s, err := m.ownOrErr(r)
 	if err != nil {
 		return err

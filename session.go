@@ -124,9 +124,10 @@ func (s *Session) UserID() string {
 }
 
 // ID returns a short public identifier of the session (16 hex characters,
-// derived from the store key by one more SHA-256), or "" when there is no
-// stored session. It is safe to show and log: it cannot be turned back into
-// the token or the store key. It matches SessionInfo.ID.
+// derived from the store key by one more SHA-256; in cookie-only mode from
+// the random session ID sealed in the cookie, new at every Login), or ""
+// when there is no stored session. It is safe to show and log: it cannot be
+// turned back into the token or the store key. It matches SessionInfo.ID.
 func (s *Session) ID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -136,13 +137,14 @@ func (s *Session) ID() string {
 
 // Token returns the signed session token, the same value the cookie carries,
 // for clients that send it back in an "Authorization: Bearer" header (see
-// Config.Bearer). It is "" when there is no stored session. Treat it as a
-// password: never log it or put it in a URL.
+// Config.Bearer). It is "" when there is no stored session, and always in
+// cookie-only mode, which has no bearer tokens. Treat it as a password:
+// never log it or put it in a URL.
 func (s *Session) Token() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ensureLoaded()
-	if s.token == nil || s.m == nil {
+	if s.token == nil || s.m == nil || s.m.sealer != nil {
 		return ""
 	}
 	if s.signed == "" {
@@ -186,22 +188,39 @@ func (s *Session) Lookup(key string) (string, bool) {
 
 // Set stores value under key. The change is saved when the response headers
 // are written; an anonymous request that sets a value gets a new session.
-// On a detached session (see FromContext) it saves nothing.
-func (s *Session) Set(key, value string) {
+// On a detached session (see FromContext) it saves nothing and returns
+// ErrNoMiddleware.
+//
+// With a store, Set never fails otherwise (calling it as a statement is
+// fine). In cookie-only mode (Config.CookieOnly) it returns an error
+// wrapping ErrCookieTooLarge when the session would no longer fit in its
+// cookie, and ErrHeadersWritten once the response headers are out (the
+// cookie can no longer change); either way the session is left as it was.
+func (s *Session) Set(key, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.detached {
 		detachedChange("Set")
+		return ErrNoMiddleware
 	}
 	s.decodeValues()
 	if old, ok := s.values[key]; ok && old == value {
-		return
+		return nil
+	}
+	if sl := s.m.sealer; sl != nil {
+		if s.committed {
+			return ErrHeadersWritten
+		}
+		if err := sl.checkSet(s.userID, s.values, key, value); err != nil {
+			return err
+		}
 	}
 	if s.values == nil {
 		s.values = make(map[string]string)
 	}
 	s.values[key] = value
 	s.dirty = true
+	return nil
 }
 
 // Delete removes the value stored under key.
@@ -236,14 +255,14 @@ func (s *Session) Pop(key string) string {
 }
 
 // Put stores v under key as JSON, for values that are not strings. It needs
-// no type registration; read the value back with Value.
+// no type registration; read the value back with Value. It returns the
+// encoding's error, or Set's.
 func Put[T any](s *Session, key string, v T) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	s.Set(key, string(b))
-	return nil
+	return s.Set(key, string(b))
 }
 
 // Value reads a value stored with Put into a T. ok reports whether the key

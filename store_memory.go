@@ -310,6 +310,23 @@ func (s *MemoryStore) userKeys(userID string) []string {
 	return keys
 }
 
+// CreateCounting deletes oldKey (when not "") and creates rec under key,
+// as Delete then Create would, and returns how many records the user's
+// index then holds (at least the user's live sessions). It implements
+// CountingCreator, so a Login costs no listing of the user's sessions while
+// they are within the cap.
+func (s *MemoryStore) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
+	if oldKey != "" {
+		if err := s.Delete(ctx, oldKey); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.Create(ctx, key, rec); err != nil {
+		return 0, err
+	}
+	return len(s.userKeys(rec.UserID)), nil
+}
+
 // DeleteUser deletes every record of userID.
 func (s *MemoryStore) DeleteUser(ctx context.Context, userID string) error {
 	if err := ctx.Err(); err != nil {

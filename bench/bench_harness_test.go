@@ -182,12 +182,23 @@ func TestOursCostColumns(t *testing.T) {
 		"forged":    {0, 0},
 		"login":     {1, 1},
 	}
+	// Cookie-only: no store; a change or a login is a new cookie.
+	wantCookie := map[string]struct{ roundTrips, setCookies int }{
+		"anonymous": {0, 0},
+		"read":      {0, 0},
+		"write":     {0, 1},
+		"forged":    {0, 0},
+		"login":     {0, 1},
+	}
 	for _, f := range subjects {
 		if !strings.HasPrefix(f.name, "ours-") {
 			continue
 		}
 		for _, sc := range scenarios {
 			w, ok := want[sc.name]
+			if f.name == "ours-cookie" {
+				w, ok = wantCookie[sc.name]
+			}
 			if !ok {
 				continue
 			}

@@ -28,6 +28,17 @@ func NewOurs(name string, store session.Store, keys *session.KeyRing, counter *C
 	return &Ours{name: name, m: m, counter: counter, close: closeFn}, nil
 }
 
+// NewOursCookie returns the library in cookie-only mode (Config.CookieOnly):
+// no store, the whole session sealed in the cookie, as gorilla's CookieStore
+// keeps it. It makes no round trips.
+func NewOursCookie(name string, keys *session.KeyRing) (*Ours, error) {
+	m, err := session.New(session.Config{Keys: keys, CookieOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	return &Ours{name: name, m: m}, nil
+}
+
 // Name implements Subject.
 func (o *Ours) Name() string { return o.name }
 
@@ -41,8 +52,7 @@ func (o *Ours) Login(w http.ResponseWriter, r *http.Request, userID string) erro
 
 // Set implements Subject.
 func (o *Ours) Set(_ http.ResponseWriter, r *http.Request, key, value string) error {
-	session.FromContext(r.Context()).Set(key, value)
-	return nil
+	return session.FromContext(r.Context()).Set(key, value)
 }
 
 // UserID implements Subject.
@@ -62,14 +72,44 @@ func (o *Ours) Close() error {
 }
 
 // NewCountingStore wraps next in a CountingStore counting on n (nil: none),
-// keeping next's optional session.Replacer, so the Manager takes the same
+// keeping next's optional session.Replacer and session.CountingCreator, so
+// the Manager takes the same
 // path through the wrapper as without it.
 func NewCountingStore(next session.Store, n *Counter) session.Store {
 	c := CountingStore{Next: next, N: n}
-	if r, ok := next.(session.Replacer); ok {
+	r, replacer := next.(session.Replacer)
+	cc, counter := next.(session.CountingCreator)
+	switch {
+	case replacer && counter:
+		return countingReplacerCounter{countingReplacer{c, r}, cc}
+	case replacer:
 		return countingReplacer{CountingStore: c, r: r}
+	case counter:
+		return countingCounter{c, cc}
 	}
 	return c
+}
+
+type countingCounter struct {
+	CountingStore
+	cc session.CountingCreator
+}
+
+// CreateCounting implements session.CountingCreator.
+func (c countingCounter) CreateCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
+	c.N.Inc()
+	return c.cc.CreateCounting(ctx, oldKey, key, rec)
+}
+
+type countingReplacerCounter struct {
+	countingReplacer
+	cc session.CountingCreator
+}
+
+// CreateCounting implements session.CountingCreator.
+func (c countingReplacerCounter) CreateCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
+	c.N.Inc()
+	return c.cc.CreateCounting(ctx, oldKey, key, rec)
 }
 
 type countingReplacer struct {

@@ -55,6 +55,9 @@ var subjects = []factory{
 	{name: "scs-mem-idle", new: func(_ testing.TB, count bool) Subject {
 		return NewSCSMemory(30*time.Minute, counter(count))
 	}},
+	{name: "ours-cookie", new: func(tb testing.TB, _ bool) Subject {
+		return mustOurs(tb)(NewOursCookie("ours-cookie", benchKeys(tb)))
+	}},
 	{name: "gorilla-cookie", new: func(testing.TB, bool) Subject { return NewGorillaCookie(hashKey) }},
 	{name: "scs-redis", new: func(tb testing.TB, _ bool) Subject {
 		c, n, err := NewRedisClient(needRedis(tb))

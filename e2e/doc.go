@@ -3,6 +3,8 @@
 // Chromium through the DevTools protocol with chromedp: signing up, signing
 // in (and a wrong password), two devices signing each other out, changing
 // the password, and every page at a phone's 390 px width and in dark mode.
+// One more test serves a cookie-only session filled to the browser's cookie
+// size limit and checks that Chromium keeps it.
 //
 // It is a separate module so that chromedp stays out of the root module's
 // dependencies. Run it with

@@ -15,14 +15,15 @@ type Op string
 
 // The operations of session.Store and session.Replacer.
 const (
-	OpGet        Op = "Get"
-	OpCreate     Op = "Create"
-	OpUpdate     Op = "Update"
-	OpTouch      Op = "Touch"
-	OpDelete     Op = "Delete"
-	OpListUser   Op = "ListUser"
-	OpDeleteUser Op = "DeleteUser"
-	OpReplace    Op = "Replace"
+	OpGet            Op = "Get"
+	OpCreate         Op = "Create"
+	OpUpdate         Op = "Update"
+	OpTouch          Op = "Touch"
+	OpDelete         Op = "Delete"
+	OpListUser       Op = "ListUser"
+	OpDeleteUser     Op = "DeleteUser"
+	OpReplace        Op = "Replace"
+	OpCreateCounting Op = "CreateCounting"
 )
 
 // ErrInjected is the error a failing operation returns unless Fail was
@@ -42,13 +43,21 @@ type Faults struct {
 }
 
 // WithFaults wraps s. The returned Store behaves as s until told otherwise
-// through the returned Faults; it implements session.Replacer exactly when s
-// does, so a Manager takes the same path as it would with s.
+// through the returned Faults; it implements session.Replacer and
+// session.CountingCreator exactly when s does, so a Manager takes the same
+// path as it would with s.
 func WithFaults(s session.Store) (session.Store, *Faults) {
 	f := &Faults{fail: map[Op]error{}, hang: map[Op]bool{}}
 	w := &faultyStore{inner: s, f: f}
-	if r, ok := s.(session.Replacer); ok {
-		return &faultyReplacer{faultyStore: w, r: r}, f
+	r, replacer := s.(session.Replacer)
+	c, counter := s.(session.CountingCreator)
+	switch {
+	case replacer && counter:
+		return &faultyReplacerCounter{&faultyReplacer{w, r}, c}, f
+	case replacer:
+		return &faultyReplacer{w, r}, f
+	case counter:
+		return &faultyCounter{w, c}, f
 	}
 	return w, f
 }
@@ -105,7 +114,7 @@ func (f *Faults) Heal() {
 // no op, the total over every operation.
 func (f *Faults) Calls(ops ...Op) int64 {
 	if len(ops) == 0 {
-		ops = []Op{OpGet, OpCreate, OpUpdate, OpTouch, OpDelete, OpListUser, OpDeleteUser, OpReplace}
+		ops = []Op{OpGet, OpCreate, OpUpdate, OpTouch, OpDelete, OpListUser, OpDeleteUser, OpReplace, OpCreateCounting}
 	}
 	var n int64
 	for _, op := range ops {
@@ -203,4 +212,29 @@ func (s *faultyReplacer) Replace(ctx context.Context, oldKey, newKey string, rec
 		return err
 	}
 	return s.r.Replace(ctx, oldKey, newKey, rec)
+}
+
+type faultyCounter struct {
+	*faultyStore
+	c session.CountingCreator
+}
+
+func (s *faultyCounter) CreateCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
+	return createCounting(ctx, s.faultyStore, s.c, oldKey, key, rec)
+}
+
+type faultyReplacerCounter struct {
+	*faultyReplacer
+	c session.CountingCreator
+}
+
+func (s *faultyReplacerCounter) CreateCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
+	return createCounting(ctx, s.faultyStore, s.c, oldKey, key, rec)
+}
+
+func createCounting(ctx context.Context, s *faultyStore, c session.CountingCreator, oldKey, key string, rec session.Record) (int, error) {
+	if err := s.f.before(ctx, OpCreateCounting, key); err != nil {
+		return 0, err
+	}
+	return c.CreateCounting(ctx, oldKey, key, rec)
 }

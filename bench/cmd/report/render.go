@@ -20,7 +20,7 @@ type inputs struct {
 
 var (
 	scenarioOrder = []string{"anonymous", "read", "write", "login", "forged"}
-	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "ours-redis-cached", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis", "ours-pg", "ours-pg-prepared", "scs-pgx", "scs-pg"}
+	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "ours-redis-cached", "ours-cookie", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis", "ours-pg", "ours-pg-prepared", "scs-pgx", "scs-pg"}
 	scenarioTitle = map[string]string{
 		"anonymous": "anonymous",
 		"read":      "auth. read",
@@ -188,7 +188,7 @@ func write(w io.Writer, in inputs) error {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "Subjects: `bare` is a handler with no session work (the floor); `ours-*` is this library "+
-		"(memory store, Redis store, Redis store on a client with go-redis's server-assisted client-side cache); `scs-*` is alexedwards/scs v2 (memstore; memstore with IdleTimeout; goredisstore); "+
+		"(memory store, Redis store, Redis store on a client with go-redis's server-assisted client-side cache, and `ours-cookie`: cookie-only mode, the whole session sealed in the cookie, no store); `scs-*` is alexedwards/scs v2 (memstore; memstore with IdleTimeout; goredisstore); "+
 		"`gorilla-cookie` is gorilla/sessions with its CookieStore, `gorilla-redis` the same with boj/redistore "+
 		"(redigo, configured as its NewRediStore does, which PINGs on every connection borrow; "+
 		"no gorilla/sessions store on go-redis v9 is available from the Go module proxy); "+
@@ -436,6 +436,13 @@ func targets(t table, par parSummary, e2e []e2eRow) []string {
 		add("%s", line)
 		add("… at most 1/20 of scs's Redis read: %s vs %s, 1/%.0f — %s.", fmtTime(cachedT), fmtTime(scsRT), scsRT/cachedT, verdict(cachedT*20 <= scsRT))
 		add("… with no round trip: %s round trips per read (the first read after the login fills the cache) — %s.", fmtCount(cachedRT), verdict(cachedRT < 0.01))
+	}
+	cookieT, ok1 := t.get("read", "ours-cookie", "ns/op")
+	gorillaT, ok2 := t.get("read", "gorilla-cookie", "ns/op")
+	if ok1 && ok2 {
+		ck, _ := t.get("read", "ours-cookie", "setcookies/op")
+		add("Cookie-only unchanged read at most 1/5 of gorilla CookieStore's time, with no Set-Cookie: %s vs %s, 1/%.1f, %s Set-Cookie — %s.",
+			fmtTime(cookieT), fmtTime(gorillaT), gorillaT/cookieT, fmtCount(ck), verdict(cookieT*5 <= gorillaT && ck == 0))
 	}
 	if s, ok := par.scaling("ours-mem"); ok {
 		line := fmt.Sprintf("Parallel read throughput at GOMAXPROCS=%d at least 1.6× GOMAXPROCS=%d (memory store): ×%.2f — %s.", par.hi, par.lo, s, verdict(s >= 1.6))
