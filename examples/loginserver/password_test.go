@@ -109,13 +109,14 @@ func TestChangePasswordRefusals(t *testing.T) {
 }
 
 // A stolen session cannot be used to guess the current password: wrong
-// guesses count like failed sign-ins.
+// guesses count like failed sign-ins to the account, here against the
+// budget of the device that signed in (10 per 15 minutes).
 func TestChangePasswordWrongGuessesAreThrottled(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	b := e.browser("192.0.2.1:1")
 	b.mustLogin()
-	for range 5 {
+	for range 10 {
 		wantStatus(t, b.postJSON("/password", `{"current_password":"a wrong guess, long enough","new_password":"`+newPassword+`"}`), http.StatusForbidden)
 	}
 	r := b.postJSON("/password", `{"current_password":"`+testPassword+`","new_password":"`+newPassword+`"}`)
@@ -128,6 +129,24 @@ func TestChangePasswordWrongGuessesAreThrottled(t *testing.T) {
 	if f := r.focused(); f != "current_password" {
 		t.Fatalf("focus on %q", f)
 	}
+}
+
+// A thief holding only the session cookie (no device cookie) guesses
+// against the account's budget: once it is spent, sign-ins from unknown
+// devices are refused too.
+func TestChangePasswordGuessesWithoutDeviceCookieSpendTheAccountBudget(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	b.mustLogin()
+	thief := e.browser("198.51.100.1:1")
+	thief.cookies[session.DefaultCookieName] = b.cookies[session.DefaultCookieName]
+	for range 10 {
+		wantStatus(t, thief.postJSON("/password", `{"current_password":"a wrong guess, long enough","new_password":"`+newPassword+`"}`), http.StatusForbidden)
+	}
+	retryAfter(t, thief.postJSON("/password", `{"current_password":"`+testPassword+`","new_password":"`+newPassword+`"}`))
+	retryAfter(t, e.browser("203.0.113.1:1").login(testUser, testPassword))
+	wantStatus(t, b.login(testUser, testPassword), http.StatusOK) // the owner's device
 }
 
 func TestChangePasswordNeedsSignIn(t *testing.T) {
