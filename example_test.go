@@ -42,7 +42,7 @@ func ExampleManager_Login() {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-		// ... check the password first (see VerifyPassword) ...
+		// ... check the password first (see package password) ...
 		var opts []session.LoginOption
 		if r.FormValue("remember") == "on" {
 			opts = append(opts, session.RememberMe())

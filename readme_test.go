@@ -20,9 +20,9 @@ import (
 // TestREADMECodeCompiles builds every Go block of README.md that follows a
 // "readme-test" marker, against this checkout of the module. A "fragment"
 // block is compiled inside a function that provides the names the README
-// leaves to the reader (cfg, pw, stored, storedHash, name, ip, newMyStore);
-// a fragment that starts with "func" is compiled at top level. Only
-// "declared and not used" is forgiven in fragments.
+// leaves to the reader (cfg, newMyStore); a fragment that starts with
+// "func" is compiled at top level. Only "declared and not used" is forgiven
+// in fragments.
 func TestREADMECodeCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds programs with the go command")
@@ -102,7 +102,7 @@ var (
 func main() {}
 
 ` + top + `
-func fragment(cfg *session.Config, pw, stored, storedHash, name, ip string) {
+func fragment(cfg *session.Config) {
 ` + body + `
 }
 `

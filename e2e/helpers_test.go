@@ -114,7 +114,7 @@ func startServer(t *testing.T) (string, *lockedBuffer) {
 		fmt.Sprintf("ADDR=127.0.0.1:%d", port),
 		"DEMO_USER="+demoUser,
 		"DEMO_PASSWORD="+demoPassword,
-		"REDIS_URL=", "SESSION_KEYS=", "INSECURE_COOKIES=",
+		"REDIS_URL=", "SESSION_KEYS=", "INSECURE_COOKIES=", "TRUSTED_PROXIES=",
 	)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -283,8 +283,19 @@ func fill(t *testing.T, ctx context.Context, fields [][2]string, sel string) {
 	for _, f := range fields {
 		steps = append(steps, clearInput(f[0]), chromedp.SendKeys(chromedp.CSS("input#"+f[0]), f[1]))
 	}
-	steps = append(steps, chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS(sel)))
+	// What sel matches on this page is removed first, so that only the page
+	// the submit leads to can satisfy the wait (an error page followed by
+	// another error page would otherwise be read before it arrives).
+	steps = append(steps, removeAll(sel), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS(sel)))
 	must(t, "fill in and submit "+fmt.Sprint(fields), chromedp.Do(ctx, steps...))
+}
+
+// removeAll removes the elements matching the CSS selector sel.
+func removeAll(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(document.querySelectorAll(%q).forEach(e => e.remove()), true)`, sel))(ctx, t)
+		return err
+	})
 }
 
 // clearInput empties the input with the given id (a page re-rendered after

@@ -4,10 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"runtime"
-	"time"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/throttle"
 )
 
 // appConfig is what newApp needs. Tests fill it directly; main reads it from
@@ -20,13 +19,12 @@ type appConfig struct {
 	// (only while the built-in default password is in use).
 	DemoHint bool
 	DemoUser string
-	// Now is the clock of the login throttles; nil means time.Now.
-	Now func() time.Time
-	// HashSlots bounds concurrent password hashes (each takes about 19 MiB);
-	// 0 means max(2, GOMAXPROCS). HashSlotWait is how long a request waits
-	// for a slot before answering 503; 0 means 2 seconds.
-	HashSlots    int
-	HashSlotWait time.Duration
+	// Throttle configures the guard of sign-in, sign-up and password
+	// changes (package throttle): DeviceKeys is required; a nil Limiter
+	// counts in memory; zero rules and slots take the package's defaults.
+	// newApp sets Logger to Log when it is nil, and DisableSecureCookie
+	// when the session cookie is not Secure.
+	Throttle throttle.GuardConfig
 	// Ping checks that the session store can be reached, for /readyz; nil
 	// means it always can.
 	Ping func(context.Context) error
@@ -37,13 +35,11 @@ type app struct {
 	sessions *session.Manager
 	users    UserStore
 	log      *slog.Logger
-	// Failed logins are throttled per account and per client address.
-	// Addresses get a higher limit: many people can share one (NAT, offices).
-	accounts, addrs *session.Throttle
-	hashSlots       chan struct{}
-	slotWait        time.Duration
-	demoHint        bool
-	demoUser        string
+	// guard throttles sign-ins (per account, per address, per known
+	// device), sign-ups (per address) and bounds password hashing.
+	guard    *throttle.Guard
+	demoHint bool
+	demoUser string
 	// cookieName is the session cookie's name, to tell a visitor whose
 	// session ended from a new one.
 	cookieName string
@@ -76,24 +72,21 @@ func newApp(c appConfig) (*app, error) {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	if c.HashSlots <= 0 {
-		c.HashSlots = max(2, runtime.GOMAXPROCS(0))
+	if c.Throttle.Logger == nil {
+		c.Throttle.Logger = c.Log
 	}
-	if c.HashSlotWait <= 0 {
-		c.HashSlotWait = 2 * time.Second
+	if c.Sessions.Cookie.DisableSecure {
+		c.Throttle.DisableSecureCookie = true
+	}
+	g, err := throttle.NewGuard(c.Throttle)
+	if err != nil {
+		return nil, err
 	}
 	*a = app{
-		sessions: m,
-		users:    c.Users,
-		log:      c.Log,
-		accounts: session.NewThrottle(session.ThrottleConfig{
-			MaxFailures: 5, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: 15 * time.Minute, Now: c.Now,
-		}),
-		addrs: session.NewThrottle(session.ThrottleConfig{
-			MaxFailures: 50, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: 15 * time.Minute, Now: c.Now,
-		}),
-		hashSlots:  make(chan struct{}, c.HashSlots),
-		slotWait:   c.HashSlotWait,
+		sessions:   m,
+		users:      c.Users,
+		log:        c.Log,
+		guard:      g,
 		demoHint:   c.DemoHint,
 		demoUser:   c.DemoUser,
 		cookieName: c.Sessions.Cookie.Name,

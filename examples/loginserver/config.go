@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/sessionauth/session"
@@ -23,17 +26,19 @@ const (
 type config struct {
 	Addr             string // ADDR
 	Keys             *session.KeyRing
-	KeysGenerated    bool          // SESSION_KEYS was unset
-	RedisURL         string        // REDIS_URL: one Redis server
-	RedisClusterURL  string        // REDIS_CLUSTER_URL: a Redis Cluster
-	RedisSentinelURL string        // REDIS_SENTINEL_URL: a master found through Sentinel
-	IdleTimeout      time.Duration // SESSION_IDLE_TIMEOUT
-	Lifetime         time.Duration // SESSION_LIFETIME
-	DemoUser         string        // DEMO_USER
-	DemoPassword     string        // DEMO_PASSWORD
-	DemoPasswordSet  bool          // DEMO_PASSWORD was set (then it is never printed)
-	InsecureCookies  bool          // INSECURE_COOKIES=1
-	ShutdownTimeout  time.Duration // SHUTDOWN_TIMEOUT
+	KeysGenerated    bool           // SESSION_KEYS was unset
+	Secrets          [][]byte       // the secrets of Keys, which also sign device cookies
+	RedisURL         string         // REDIS_URL: one Redis server
+	RedisClusterURL  string         // REDIS_CLUSTER_URL: a Redis Cluster
+	RedisSentinelURL string         // REDIS_SENTINEL_URL: a master found through Sentinel
+	IdleTimeout      time.Duration  // SESSION_IDLE_TIMEOUT
+	Lifetime         time.Duration  // SESSION_LIFETIME
+	DemoUser         string         // DEMO_USER
+	DemoPassword     string         // DEMO_PASSWORD
+	DemoPasswordSet  bool           // DEMO_PASSWORD was set (then it is never printed)
+	InsecureCookies  bool           // INSECURE_COOKIES=1
+	ShutdownTimeout  time.Duration  // SHUTDOWN_TIMEOUT
+	TrustedProxies   []netip.Prefix // TRUSTED_PROXIES
 }
 
 // loadConfig reads the configuration through getenv (os.Getenv in main).
@@ -59,14 +64,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 			// The error never contains the keys themselves.
 			return c, fmt.Errorf("SESSION_KEYS: %w", err)
 		}
-		c.Keys = keys
+		c.Keys, c.Secrets = keys, keySecrets(v)
 	} else {
-		keys, err := session.NewKeyRing(session.GenerateKey())
+		secret := session.GenerateKey()
+		keys, err := session.NewKeyRing(secret)
 		if err != nil {
 			return c, err
 		}
-		c.Keys, c.KeysGenerated = keys, true
+		c.Keys, c.Secrets, c.KeysGenerated = keys, [][]byte{secret}, true
 	}
+	proxies, err := parseTrustedProxies(getenv("TRUSTED_PROXIES"))
+	if err != nil {
+		return c, err
+	}
+	c.TrustedProxies = proxies
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
@@ -113,4 +124,46 @@ func countSet(vs ...string) int {
 		}
 	}
 	return n
+}
+
+// keySecrets decodes the secrets of SESSION_KEYS, which session.ParseKeyRing
+// has already accepted: comma-separated, standard or URL-safe base64, padded
+// or not. The throttle's guard signs device cookies with them, under a key
+// of its own derived from each, so the ring and the guard rotate together.
+func keySecrets(v string) [][]byte {
+	var secrets [][]byte
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimRight(strings.TrimSpace(part), "=")
+		enc := base64.RawStdEncoding
+		if strings.ContainsAny(part, "-_") {
+			enc = base64.RawURLEncoding
+		}
+		if b, err := enc.DecodeString(part); err == nil {
+			secrets = append(secrets, b)
+		}
+	}
+	return secrets
+}
+
+// parseTrustedProxies reads TRUSTED_PROXIES: comma-separated CIDR prefixes
+// or single addresses of the reverse proxies in front of the server. Empty
+// means none: the peer is the client, and forwarding headers are never read.
+func parseTrustedProxies(v string) ([]netip.Prefix, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var out []netip.Prefix
+	for i, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil || a.Zone() != "" {
+				return nil, fmt.Errorf("TRUSTED_PROXIES: entry %d (%q) is not an address or a CIDR prefix such as 10.0.0.0/8", i+1, part)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -11,7 +11,7 @@ import (
 // sessions list.
 const (
 	valueUserAgent = "ua"   // the user agent, cut to maxUserAgent bytes
-	valueNetwork   = "from" // the client's coarse network (clientNetwork)
+	valueNetwork   = "from" // the client's coarse network (app.clientNetwork)
 )
 
 // maxUserAgent caps the user agent kept in the session for the devices list.
@@ -51,15 +51,21 @@ func deviceLabel(ua string) string {
 }
 
 // clientNetwork is where a request comes from, coarsely enough to show and
-// to log: the IPv4 /24 ("192.0.2.0/24"), the IPv6 /48, or "loopback"; ""
-// when RemoteAddr is not an address. Behind a reverse proxy it is the
-// proxy's network (see clientAddr).
-func clientNetwork(r *http.Request) string {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
+// to log: the network of the client address the throttle counts by
+// (Guard.ClientAddr: the peer, or behind a trusted proxy the address it
+// forwarded). See networkOf.
+func (a *app) clientNetwork(r *http.Request) string {
+	return networkOf(a.guard.ClientAddr(r))
+}
+
+// networkOf is an address's coarse network: the IPv4 /24 ("192.0.2.0/24"),
+// the IPv6 /48, or "loopback"; "" for the zero Addr (a peer address that
+// did not parse).
+func networkOf(ip netip.Addr) string {
+	if !ip.IsValid() {
 		return ""
 	}
-	ip := ap.Addr().Unmap()
+	ip = ip.Unmap()
 	bits := 48
 	switch {
 	case ip.IsLoopback():

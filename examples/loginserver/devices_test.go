@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 )
 
@@ -25,6 +26,7 @@ func TestDeviceLabelNamesBrowserAndOS(t *testing.T) {
 
 func TestClientNetworkIsCoarse(t *testing.T) {
 	t.Parallel()
+	e := newEnv(t)
 	for remote, want := range map[string]string{
 		"192.0.2.77:1234":           "192.0.2.0/24",
 		"[::ffff:192.0.2.77]:1234":  "192.0.2.0/24",
@@ -38,8 +40,30 @@ func TestClientNetworkIsCoarse(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = remote
-		if got := clientNetwork(r); got != want {
+		if got := e.app.clientNetwork(r); got != want {
 			t.Errorf("clientNetwork(%q) = %q, want %q", remote, got, want)
+		}
+	}
+}
+
+// Behind a trusted proxy the network is the forwarded client's; a header
+// from any other peer is ignored.
+func TestClientNetworkBehindTrustedProxy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *appConfig) { c.Throttle.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} })
+	for _, tc := range []struct{ remote, forwarded, want string }{
+		{"10.0.0.5:1234", "198.51.100.7", "198.51.100.0/24"},
+		{"10.0.0.5:1234", "198.51.100.7, 10.0.0.9", "198.51.100.0/24"},
+		{"10.0.0.5:1234", "", "10.0.0.0/24"},
+		{"192.0.2.77:1234", "198.51.100.7", "192.0.2.0/24"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.forwarded != "" {
+			r.Header.Set("X-Forwarded-For", tc.forwarded)
+		}
+		if got := e.app.clientNetwork(r); got != tc.want {
+			t.Errorf("clientNetwork(%s, X-Forwarded-For %q) = %q, want %q", tc.remote, tc.forwarded, got, tc.want)
 		}
 	}
 }

@@ -17,7 +17,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/password"
 	"github.com/sessionauth/session/storetest"
+	"github.com/sessionauth/session/throttle"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -28,14 +30,14 @@ const (
 
 // The demo hash is made once: argon2id costs tens of milliseconds.
 var testHash = sync.OnceValue(func() string {
-	h, err := session.HashPassword(testPassword)
+	h, err := password.Hash(testPassword)
 	if err != nil {
 		panic(err)
 	}
 	return h
 })
 
-// clock is a settable clock for the login throttles.
+// clock is a settable clock for the throttle.
 type clock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -85,7 +87,8 @@ type env struct {
 
 func newEnv(t *testing.T, mod ...func(*appConfig)) *env {
 	t.Helper()
-	keys, err := session.NewKeyRing(session.GenerateKey())
+	secret := session.GenerateKey()
+	keys, err := session.NewKeyRing(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +108,7 @@ func newEnv(t *testing.T, mod ...func(*appConfig)) *env {
 		Log:      slog.New(slog.NewTextHandler(e.logs, nil)),
 		DemoHint: true,
 		DemoUser: testUser,
-		Now:      e.clock.Now,
+		Throttle: throttle.GuardConfig{DeviceKeys: [][]byte{secret}, Now: e.clock.Now},
 	}
 	for _, m := range mod {
 		m(&cfg)
@@ -123,6 +126,7 @@ type browser struct {
 	addr    string
 	ua      string
 	cookies map[string]*http.Cookie
+	header  http.Header // added to every request (a proxy's X-Forwarded-For)
 }
 
 func (e *env) browser(addr string) *browser {
@@ -168,6 +172,9 @@ func (r *response) cookie() *http.Cookie {
 func (b *browser) do(req *http.Request) *response {
 	req.RemoteAddr = b.addr
 	req.Header.Set("User-Agent", b.ua)
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
 	for _, c := range b.cookies {
 		req.AddCookie(c)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/password"
 )
 
 // login checks a username and password and signs the user in.
@@ -22,41 +23,36 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, nameErr := normalizeUsername(c.Username)
-	keys := newLoginKeys(name, nameErr == nil, clientAddr(r))
-	if p := a.throttled(r, keys); p != nil {
-		a.answer(w, r, p, "signin", a.signInData(c.Username))
-		return
+	counted := name
+	if nameErr != nil {
+		// A name that cannot exist is counted like an unknown one, so the
+		// answer tells nothing about the rules either.
+		counted = c.Username
 	}
-	release, ok := a.acquireHashSlot(r.Context())
-	if !ok {
-		a.answer(w, r, errServerBusy, "signin", a.signInData(c.Username))
-		return
-	}
-	defer release()
-	// Checked again now that this request holds a slot: at most HashSlots
-	// guesses can be in flight between the check and the Fail below.
-	if p := a.throttled(r, keys); p != nil {
+	att, err := a.guard.CheckLogin(r, counted)
+	defer att.Done()
+	if p := a.refused(r, att, err, "login", errThrottled); p != nil {
 		a.answer(w, r, p, "signin", a.signInData(c.Username))
 		return
 	}
 
 	user, err := a.checkPassword(r.Context(), name, nameErr == nil, c.Password)
 	if err != nil {
+		a.abandon(r, att)
 		a.answer(w, r, errUserStoreDown, "signin", a.signInData(c.Username))
 		return
 	}
 	if user.ID == "" {
-		if keys.user != "" {
-			a.accounts.Fail(keys.user, keys.pair)
-		}
-		a.addrs.Fail(keys.addr)
+		a.guard.LoginFailed(att)
 		// Neither the username (people type passwords into it by mistake)
 		// nor the full address is logged.
-		a.log.InfoContext(r.Context(), "login failed", "network", clientNetwork(r))
+		a.log.InfoContext(r.Context(), "login failed", "network", a.clientNetwork(r), "known_device", att.KnownDevice())
 		a.answer(w, r, errInvalidCredentials, "signin", a.signInData(c.Username))
 		return
 	}
-	a.accounts.Reset(keys.user, keys.pair) // never the address key: see session.Throttle
+	// The attempt is given back and this browser gets its device cookie:
+	// from now on its sign-ins to this account have a budget of their own.
+	a.loginSucceeded(w, r, att)
 
 	if err := a.signIn(w, r, user, c.Remember); err != nil {
 		a.answer(w, r, errSessionStoreDown, "signin", a.signInData(c.Username))
@@ -83,7 +79,7 @@ func (a *app) signIn(w http.ResponseWriter, r *http.Request, user User, remember
 	// Saved with the session before the response is written.
 	s := session.FromContext(r.Context())
 	s.Set(valueUserAgent, strings.ToValidUTF8(truncate(r.UserAgent(), maxUserAgent), ""))
-	network := clientNetwork(r)
+	network := a.clientNetwork(r)
 	if network != "" {
 		s.Set(valueNetwork, network)
 	}
@@ -102,7 +98,7 @@ func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw str
 		u, err = a.users.ByUsername(ctx, name)
 	}
 	if err != nil {
-		session.DummyVerifyPassword(pw)
+		password.DummyVerify(pw)
 		if errors.Is(err, ErrNoUser) {
 			return User{}, nil
 		}
@@ -118,8 +114,8 @@ func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw str
 // verifyPassword reports whether pw is u's password, and upgrades a hash
 // below policy while the password is at hand.
 func (a *app) verifyPassword(ctx context.Context, u User, pw string) bool {
-	match, rehash, err := session.VerifyPassword(pw, u.PasswordHash)
-	if err != nil && !errors.Is(err, session.ErrPasswordTooLong) {
+	match, rehash, err := password.Verify(pw, u.PasswordHash)
+	if err != nil && !errors.Is(err, password.ErrTooLong) {
 		// A stored hash that cannot be checked is bad data: log which user,
 		// never the hash.
 		a.log.ErrorContext(ctx, "stored password hash unusable", "user_id", u.ID, "error", err)
@@ -128,7 +124,7 @@ func (a *app) verifyPassword(ctx context.Context, u User, pw string) bool {
 		return false
 	}
 	if rehash {
-		if h, err := session.HashPassword(pw); err == nil {
+		if h, err := password.Hash(pw); err == nil {
 			switch ok, err := a.users.UpgradePasswordHash(ctx, u.ID, u.PasswordHash, h); {
 			case err != nil:
 				a.log.ErrorContext(ctx, "upgrade password hash", "user_id", u.ID, "error", err)

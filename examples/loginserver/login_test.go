@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/password"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -91,7 +91,7 @@ func TestLoginSameAnswerForUnknownUserAndWrongPassword(t *testing.T) {
 		{testUser, "wrong password, long enough"},
 		{"nobody", "wrong password, long enough"},
 		{"no spaces allowed", "wrong password, long enough"},
-		{testUser, strings.Repeat("x", session.MaxPasswordBytes+1)},
+		{testUser, strings.Repeat("x", password.MaxBytes+1)},
 	}
 	var first *response
 	for i, c := range cases {
@@ -121,7 +121,7 @@ func TestLoginSameAnswerForUnknownUserAndWrongPassword(t *testing.T) {
 // increase, so the lower bound stays sound.
 func TestLoginUnknownUserCostsAHash(t *testing.T) {
 	e := newEnv(t)
-	const argon = session.Argon2Memory * 1024
+	argon := uint64(password.DefaultParams().Memory) * 1024
 	for i, user := range []string{"nobody", "not a valid name!", testUser} {
 		b := e.browser(fmt.Sprintf("198.51.100.%d:1", i))
 		var before, after runtime.MemStats

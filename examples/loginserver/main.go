@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/password"
+	"github.com/sessionauth/session/throttle"
 )
 
 func main() {
@@ -48,7 +50,7 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	defer store.close()
 
 	users := newMemoryUsers()
-	hash, err := session.HashPassword(cfg.DemoPassword)
+	hash, err := password.Hash(cfg.DemoPassword)
 	if err != nil {
 		return err
 	}
@@ -65,6 +67,11 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 			Lifetime:    cfg.Lifetime,
 			Cookie:      session.CookieOptions{DisableSecure: cfg.InsecureCookies},
 			Logger:      log,
+		},
+		Throttle: throttle.GuardConfig{
+			Limiter:        store.attempts, // nil: in memory
+			DeviceKeys:     cfg.Secrets,
+			TrustedProxies: cfg.TrustedProxies,
 		},
 		Users:    users,
 		Log:      log,
@@ -96,13 +103,18 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	}
 	if store.kind == "memory" {
 		log.Info("sessions are kept in memory: a restart signs everyone out (set REDIS_URL to keep them)")
+		log.Info("sign-in attempts are counted in memory: each instance counts on its own (set REDIS_URL to share the counts)")
 	} else {
 		log.Info("sessions are kept in "+store.kind+": they survive a restart when SESSION_KEYS is set", "at", store.where)
+		log.Info("sign-in attempts are counted in " + store.kind + ": every instance shares the counts, and they survive a restart")
 		// Not a reason to stop: the server answers 503 where it needs the
 		// store, and /readyz says so, until Redis is back.
 		if a.ready.check(ctx) != nil {
 			log.Warn("serving anyway: sign-in and signed-in pages answer 503, and /readyz too, until the store answers")
 		}
+	}
+	if len(cfg.TrustedProxies) > 0 {
+		log.Info("client addresses are read from X-Forwarded-For of the trusted proxies", "proxies", fmt.Sprint(cfg.TrustedProxies))
 	}
 	if cfg.InsecureCookies {
 		log.Warn("INSECURE_COOKIES=1: the session cookie is sent over plain HTTP; never do this in production")

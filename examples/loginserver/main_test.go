@@ -56,3 +56,40 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		}
 	}
 }
+
+// TRUSTED_PROXIES reaches the guard: behind a listed proxy the client's
+// address comes from X-Forwarded-For, for the throttle and for the
+// network a session is shown from; the start-up log says so.
+func TestRunReadsClientAddressesFromTrustedProxies(t *testing.T) {
+	t.Parallel()
+	addr, logs, _ := startRun(t, map[string]string{
+		"ADDR": "127.0.0.1:0", "TRUSTED_PROXIES": "127.0.0.0/8", "DEMO_PASSWORD": "a long demo passphrase",
+	})
+	req, _ := http.NewRequest("POST", "http://"+addr+"/login", strings.NewReader(`{"username":"demo","password":"a long demo passphrase"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", "198.51.100.7")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("login: %d\n%s", res.StatusCode, logs)
+	}
+	req, _ = http.NewRequest("GET", "http://"+addr+"/sessions", nil)
+	for _, c := range res.Cookies() {
+		req.AddCookie(c)
+	}
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), `"location":"198.51.100.x network"`) {
+		t.Fatalf("/sessions does not show the forwarded client's network: %s", body)
+	}
+	if !strings.Contains(logs.String(), "client addresses are read from X-Forwarded-For of the trusted proxies") {
+		t.Fatalf("log:\n%s", logs)
+	}
+}

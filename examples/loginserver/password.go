@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/password"
 )
 
 // passwordChange is the body of POST /password.
@@ -19,7 +20,7 @@ type passwordChange struct {
 // this one gets a new token (Manager.LogoutOthers), so a session an attacker
 // holds dies with the old password. Form: 303 to / with a notice saying so;
 // JSON: 204. A wrong current password is 403 and counts as a failed sign-in
-// for the throttle.
+// for the throttle; 429 with Retry-After once the budget is spent.
 func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 	user, ok, err := a.currentUser(w, r)
 	if err != nil {
@@ -52,33 +53,31 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.answer(w, r, passwordProblem(err, "new_password"), "password", d)
 		return
 	}
-	keys := newLoginKeys(user.Username, true, clientAddr(r))
-	if p := a.throttled(r, keys); p != nil {
+	// Checked like a sign-in to this account, so a stolen session cannot be
+	// used to guess the password at more than the sign-in rate.
+	att, err := a.guard.CheckLogin(r, user.Username)
+	defer att.Done()
+	if p := a.refused(r, att, err, "password change", errThrottled); p != nil {
 		a.answer(w, r, p.withField("current_password"), "password", d)
 		return
 	}
-	release, ok := a.acquireHashSlot(r.Context())
-	if !ok {
-		a.answer(w, r, errServerBusy, "password", d)
-		return
-	}
-	defer release()
 	if !a.verifyPassword(r.Context(), user, c.CurrentPassword) {
-		a.accounts.Fail(keys.user, keys.pair)
-		a.addrs.Fail(keys.addr)
-		a.log.InfoContext(r.Context(), "password change: wrong current password", "user_id", user.ID, "network", clientNetwork(r))
+		a.guard.LoginFailed(att)
+		a.log.InfoContext(r.Context(), "password change: wrong current password", "user_id", user.ID, "network", a.clientNetwork(r))
 		a.answer(w, r, &problem{status: http.StatusForbidden, code: "current password is wrong", field: "current_password",
 			human: "Your current password is not right. Please try again."}, "password", d)
 		return
 	}
-	a.accounts.Reset(keys.user, keys.pair)
 	if c.NewPassword == c.CurrentPassword {
+		a.loginSucceeded(w, r, att)
 		a.answer(w, r, &problem{status: http.StatusBadRequest, code: "new password must differ from the current one", field: "new_password",
 			human: "Your new password is the same as the current one. Please choose a different one."}, "password", d)
 		return
 	}
-	hash, err := session.HashPassword(c.NewPassword)
-	release()
+	hash, err := password.Hash(c.NewPassword)
+	// The current password was right: the attempt is given back, and the
+	// hashing slot released.
+	a.loginSucceeded(w, r, att)
 	if err != nil {
 		a.answer(w, r, passwordProblem(err, "new_password"), "password", d)
 		return

@@ -109,13 +109,15 @@ func TestChangePasswordRefusals(t *testing.T) {
 }
 
 // A stolen session cannot be used to guess the current password: wrong
-// guesses count like failed sign-ins.
+// guesses count like failed sign-ins to the account, here against the
+// budget of the device that signed in (10 per 15 minutes).
 func TestChangePasswordWrongGuessesAreThrottled(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	b := e.browser("192.0.2.1:1")
 	b.mustLogin()
-	for range 5 {
+	e.cheapDemoHash()
+	for range 10 {
 		wantStatus(t, b.postJSON("/password", `{"current_password":"a wrong guess, long enough","new_password":"`+newPassword+`"}`), http.StatusForbidden)
 	}
 	r := b.postJSON("/password", `{"current_password":"`+testPassword+`","new_password":"`+newPassword+`"}`)
@@ -130,6 +132,25 @@ func TestChangePasswordWrongGuessesAreThrottled(t *testing.T) {
 	}
 }
 
+// A thief holding only the session cookie (no device cookie) guesses
+// against the account's budget: once it is spent, sign-ins from unknown
+// devices are refused too.
+func TestChangePasswordGuessesWithoutDeviceCookieSpendTheAccountBudget(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	b.mustLogin()
+	e.cheapDemoHash()
+	thief := e.browser("198.51.100.1:1")
+	thief.cookies[session.DefaultCookieName] = b.cookies[session.DefaultCookieName]
+	for range 10 {
+		wantStatus(t, thief.postJSON("/password", `{"current_password":"a wrong guess, long enough","new_password":"`+newPassword+`"}`), http.StatusForbidden)
+	}
+	retryAfter(t, thief.postJSON("/password", `{"current_password":"`+testPassword+`","new_password":"`+newPassword+`"}`))
+	retryAfter(t, e.browser("203.0.113.1:1").login(testUser, testPassword))
+	wantStatus(t, b.login(testUser, testPassword), http.StatusOK) // the owner's device
+}
+
 func TestChangePasswordNeedsSignIn(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -140,5 +161,15 @@ func TestChangePasswordNeedsSignIn(t *testing.T) {
 	u, _ := e.users.ByID(context.Background(), e.demo.ID)
 	if u.PasswordHash != testHash() {
 		t.Fatal("an anonymous request changed the password")
+	}
+}
+
+// cheapDemoHash gives the demo account a cheap bcrypt hash of its password,
+// so that a test can fail many password checks without an argon2id hash
+// each (a successful sign-in upgrades it again).
+func (e *env) cheapDemoHash() {
+	e.t.Helper()
+	if err := e.users.SetPasswordHash(context.Background(), e.demo.ID, cheapHash(e.t, testPassword)); err != nil {
+		e.t.Fatal(err)
 	}
 }

@@ -37,15 +37,23 @@ var (
 		human: "Your session cannot be checked right now. You are still signed in: please try again in a minute."}
 	errUserStoreDown = &problem{status: http.StatusServiceUnavailable, code: "user store unavailable",
 		human: "Your account cannot be reached right now. Please try again in a minute."}
+	errThrottleDown = &problem{status: http.StatusServiceUnavailable, code: "sign-in temporarily unavailable",
+		human: "We cannot check sign-in attempts right now. Please try again in a minute."}
 	errServerBusy = &problem{status: http.StatusServiceUnavailable, code: "server busy, try again", retryAfter: 1,
 		human: "The server is busy right now. Please try again in a moment."}
 	errUnreadableForm = &problem{status: http.StatusBadRequest, code: "malformed request body",
 		human: "The form could not be read. Please try again."}
 )
 
-// errThrottled is the answer to a locked throttle key.
-func errThrottled(wait time.Duration) *problem {
-	secs := max(int((wait+time.Second-1)/time.Second), 1)
+// retrySeconds is a wait in whole seconds for Retry-After, rounded up, at
+// least 1.
+func retrySeconds(wait time.Duration) int {
+	return max(int((wait+time.Second-1)/time.Second), 1)
+}
+
+// errThrottled is the answer to a sign-in (or a password change) that a
+// spent budget refuses, secs seconds before it may be tried again.
+func errThrottled(secs int) *problem {
 	return &problem{
 		status:     http.StatusTooManyRequests,
 		code:       "too many failed sign-in attempts; try again later",
@@ -55,7 +63,20 @@ func errThrottled(wait time.Duration) *problem {
 	}
 }
 
-// roughly says a wait in words: "a few seconds", "about a minute", "3 minutes".
+// errRegisterThrottled is the answer to a sign-up from an address that has
+// made too many.
+func errRegisterThrottled(secs int) *problem {
+	return &problem{
+		status:     http.StatusTooManyRequests,
+		code:       "too many sign-ups from this network; try again later",
+		human:      "Too many accounts were created from your network. Please wait " + roughly(secs) + " and try again.",
+		field:      "username",
+		retryAfter: secs,
+	}
+}
+
+// roughly says a wait in words: "a few seconds", "about a minute", "3
+// minutes", "2 hours".
 func roughly(secs int) string {
 	switch {
 	case secs < 10:
@@ -64,8 +85,10 @@ func roughly(secs int) string {
 		return strconv.Itoa(secs) + " seconds"
 	case secs < 90:
 		return "about a minute"
-	default:
+	case secs < 90*60:
 		return fmt.Sprintf("%d minutes", (secs+59)/60)
+	default:
+		return fmt.Sprintf("%d hours", (secs+3599)/3600)
 	}
 }
 

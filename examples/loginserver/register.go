@@ -6,13 +6,14 @@ import (
 	"net/http"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/password"
 )
 
 // passwordPolicy is the rule for new passwords (sign-up, password change,
 // DEMO_PASSWORD): at least 15 characters of any script, at most 1024 bytes.
 // 15 is NIST's minimum when the password is the only factor; with a second
-// factor, 8 (session.ValidatePassword) is enough.
-var passwordPolicy = session.PasswordPolicy{MinLength: session.RecommendedMinPasswordLength}
+// factor, 8 (password.Policy{}) is enough.
+var passwordPolicy = password.Policy{MinLength: password.RecommendedMinLength}
 
 // register creates an account. JSON: 201 with the user, not signed in.
 // Form (the sign-up page): signed in at once, 303 to / with a welcome.
@@ -35,19 +36,17 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 		a.answer(w, r, passwordProblem(err, "password"), "signup", d)
 		return
 	}
-	keys := loginKeys{addr: "addr:" + clientAddr(r)}
-	if p := a.throttled(r, keys); p != nil {
-		a.answer(w, r, p.withField("username"), "signup", d)
-		return
-	}
-	release, ok := a.acquireHashSlot(r.Context())
-	if !ok {
-		a.answer(w, r, errServerBusy, "signup", d)
+	// Counted per address whatever the outcome (a taken name too, so
+	// probing for existing names is throttled), in the share of the hashing
+	// slots that sign-ups may hold.
+	att, err := a.guard.CheckRegister(r)
+	defer att.Done()
+	if p := a.refused(r, att, err, "register", errRegisterThrottled); p != nil {
+		a.answer(w, r, p, "signup", d)
 		return
 	}
 	// Hash before looking at the name, so "taken" costs what "created" does.
-	hash, err := session.HashPassword(c.Password)
-	release()
+	hash, err := password.Hash(c.Password)
 	if err != nil {
 		a.answer(w, r, passwordProblem(err, "password"), "signup", d)
 		return
@@ -55,15 +54,16 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 	u, err := a.users.Create(r.Context(), name, hash)
 	switch {
 	case errors.Is(err, ErrUsernameTaken):
-		a.addrs.Fail(keys.addr) // probing for existing names counts as failures
 		a.answer(w, r, &problem{status: http.StatusConflict, code: "username taken", field: "username",
 			human: "That username is taken. Please choose another one."}, "signup", d)
 		return
 	case err != nil:
+		a.abandon(r, att)
 		a.log.ErrorContext(r.Context(), "register: user store", "error", err)
 		a.answer(w, r, errUserStoreDown, "signup", d)
 		return
 	}
+	att.Done() // the hashing slot is free for others while the session is saved
 	a.log.InfoContext(r.Context(), "registered", "user_id", u.ID)
 	if !isForm(r) {
 		writeJSON(w, http.StatusCreated, userJSON{ID: u.ID, Username: u.Username})
@@ -84,12 +84,12 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 func passwordProblem(err error, field string) *problem {
 	p := &problem{status: http.StatusBadRequest, field: field}
 	switch {
-	case errors.Is(err, session.ErrPasswordTooShort):
+	case errors.Is(err, password.ErrTooShort):
 		p.code = fmt.Sprintf("password must be at least %d characters", passwordPolicy.MinLength)
 		p.human = fmt.Sprintf("Use at least %d characters for your password. Spaces count: a few unrelated words are strong and easy to remember.", passwordPolicy.MinLength)
-	case errors.Is(err, session.ErrPasswordTooLong):
-		p.code = fmt.Sprintf("password must be at most %d bytes", session.MaxPasswordBytes)
-		p.human = fmt.Sprintf("That password is too long: use at most %d bytes (about %d letters, fewer in most other scripts).", session.MaxPasswordBytes, session.MaxPasswordBytes)
+	case errors.Is(err, password.ErrTooLong):
+		p.code = fmt.Sprintf("password must be at most %d bytes", password.MaxBytes)
+		p.human = fmt.Sprintf("That password is too long: use at most %d bytes (about %d letters, fewer in most other scripts).", password.MaxBytes, password.MaxBytes)
 	default:
 		p.code = "password must be valid UTF-8 text"
 		p.human = "That password contains characters that cannot be used. Please choose another one."

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/password"
 )
 
 func TestRegisterCreatesAccountOrSaysWhyNot(t *testing.T) {
@@ -36,7 +36,7 @@ func TestRegisterCreatesAccountOrSaysWhyNot(t *testing.T) {
 		{"taken, other case", `{"username":"alice","password":"another long passphrase"}`, http.StatusConflict, "username taken"},
 		{"demo taken", `{"username":"demo","password":"another long passphrase"}`, http.StatusConflict, "username taken"},
 		{"weak password", `{"username":"bob","password":"only14chars!!!"}`, http.StatusBadRequest, "password must be at least 15 characters"},
-		{"too long password", `{"username":"bob","password":"` + strings.Repeat("p", session.MaxPasswordBytes+1) + `"}`, http.StatusBadRequest, "password must be at most 1024 bytes"},
+		{"too long password", `{"username":"bob","password":"` + strings.Repeat("p", password.MaxBytes+1) + `"}`, http.StatusBadRequest, "password must be at most 1024 bytes"},
 		{"bad username", `{"username":"b o b","password":"a perfectly long passphrase"}`, http.StatusBadRequest, errInvalidUsername.Error()},
 		{"short username", `{"username":"bo","password":"a perfectly long passphrase"}`, http.StatusBadRequest, errInvalidUsername.Error()},
 		{"missing", `{"username":"bob"}`, http.StatusBadRequest, "username and password are required"},

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -105,22 +104,4 @@ func isForm(r *http.Request) bool {
 // form post, or a navigation (Accept: text/html).
 func wantsHTML(r *http.Request) bool {
 	return isForm(r) || strings.Contains(r.Header.Get("Accept"), "text/html")
-}
-
-// clientAddr is the key for per-address throttling: the peer's IP, or its
-// /64 for IPv6 (one subscriber usually has a whole /64). It is never logged
-// (see clientNetwork). Behind a reverse proxy, RemoteAddr is the proxy: take
-// the client address from the header your proxy sets instead, and only from
-// a proxy you run.
-func clientAddr(r *http.Request) string {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	ip := ap.Addr().Unmap()
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
 }

@@ -74,21 +74,3 @@ func TestRegisterRefusesAmbiguousJSON(t *testing.T) {
 		t.Fatal("an ambiguous body created an account")
 	}
 }
-
-func TestClientAddrIsIPOrIPv6Prefix(t *testing.T) {
-	t.Parallel()
-	for remote, want := range map[string]string{
-		"192.0.2.1:1234":           "192.0.2.1",
-		"[::ffff:192.0.2.1]:1234":  "192.0.2.1",
-		"[2001:db8:a:b:c::1]:443":  "2001:db8:a:b::/64",
-		"[2001:db8:a:b:ffff::]:80": "2001:db8:a:b::/64",
-		"[::1]:80":                 "::/64",
-		"garbage":                  "garbage",
-	} {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = remote
-		if got := clientAddr(r); got != want {
-			t.Errorf("clientAddr(%q) = %q, want %q", remote, got, want)
-		}
-	}
-}

@@ -48,7 +48,7 @@ func (a *app) sessionRows(r *http.Request) (rows []sessionJSON, more int, err er
 	if err != nil {
 		return nil, 0, err
 	}
-	current, viewer := s.ID(), clientNetwork(r)
+	current, viewer := s.ID(), a.clientNetwork(r)
 	rows = make([]sessionJSON, 0, len(infos))
 	for _, in := range infos {
 		ua := in.Values[valueUserAgent]

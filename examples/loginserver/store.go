@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/throttle"
 )
 
 // The Redis deployments the server can use, each from its own variable; at
@@ -65,6 +66,11 @@ func tuneRedis(dial, read, write *time.Duration, retries, dialRetries *int, ctxT
 // sessionStore is the store the server runs on.
 type sessionStore struct {
 	session.Store
+	// attempts keeps the sign-in throttle's counts: in Redis on the same
+	// client as the sessions, so every instance shares them and they
+	// survive a restart; nil with the memory store (the guard then counts
+	// in this process).
+	attempts throttle.Limiter
 	// kind and where describe it for the start-up log ("memory",
 	// "Redis Cluster" at "127.0.0.1:7000, ..."); where holds no password.
 	kind, where string
@@ -76,7 +82,9 @@ type sessionStore struct {
 // openStore returns the session store: Redis (one server, a Cluster, or a
 // master found through Sentinel) when one of REDIS_URL, REDIS_CLUSTER_URL,
 // REDIS_SENTINEL_URL is set, else memory (one process; a restart signs
-// everyone out). It does not wait for Redis: the server starts while Redis is
+// everyone out). With Redis, the throttle's counts go to the same client,
+// under keys of their own ("throttle:...", beside the sessions'
+// "session:..."). It does not wait for Redis: the server starts while Redis is
 // down and answers 503 where the store is needed until it is back. go-redis's
 // own log lines go to log.
 func openStore(c config, log *slog.Logger) (*sessionStore, error) {
@@ -114,6 +122,7 @@ func openStore(c config, log *slog.Logger) (*sessionStore, error) {
 	}
 	redis.SetLogger(newRedisLog(log))
 	s.Store = session.NewRedisStore(client)
+	s.attempts = throttle.NewRedis(client, throttle.RedisConfig{})
 	s.ping = func(ctx context.Context) error { return pingRedis(ctx, client) }
 	s.close = func() { client.Close() }
 	return s, nil

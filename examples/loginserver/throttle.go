@@ -1,68 +1,58 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"net/http"
-	"sync"
-	"time"
+
+	"github.com/sessionauth/session/throttle"
 )
 
-// throttled returns the 429 to answer when a key is locked, or nil. It never
-// sleeps: a locked client gets its answer at once.
+// The handlers ask the guard (package throttle, built in newApp) before
+// every password check and every sign-up, and turn its answer into one of
+// these outcomes with refused:
 //
-// Three keys: the address (many failures, any accounts), the account from
-// this address, and the account from anywhere. The account-wide lock stops
-// only addresses that have already failed for this account, so an attacker
-// who keeps an account locked from elsewhere never locks out its owner, while
-// each attacking address still gets only a handful of guesses.
-func (a *app) throttled(r *http.Request, k loginKeys) *problem {
-	wait, ok := a.addrs.Check(k.addr)
-	if k.pair != "" {
-		keys := []string{k.pair}
-		if a.accounts.Failing(k.pair) {
-			keys = append(keys, k.user)
-		}
-		w2, ok2 := a.accounts.Check(keys...)
-		wait, ok = max(wait, w2), ok && ok2
+//   - allowed: the request goes ahead holding a password hashing slot;
+//   - a budget is spent: 429 with Retry-After, at once (never a sleep that
+//     holds the connection), and the password is not checked;
+//   - every hashing slot stayed busy for 2 s: 503 with Retry-After;
+//   - the counts cannot be reached (Redis down): 503. An outage never lifts
+//     the limits.
+//
+// The policy itself (which budgets, device cookies, trusted proxies) is the
+// guard's: see the README's "Sign-in throttling" section.
+
+// refused returns the problem to answer for a sign-in or sign-up attempt
+// the guard did not allow, or nil when it may go ahead. what names the
+// endpoint in the log ("login", "register", "password change").
+func (a *app) refused(r *http.Request, att *throttle.Attempt, err error, what string, tooMany func(secs int) *problem) *problem {
+	switch {
+	case errors.Is(err, throttle.ErrBusy):
+		a.log.WarnContext(r.Context(), what+": every password hashing slot is busy", "network", a.clientNetwork(r))
+		return errServerBusy
+	case err != nil:
+		a.log.ErrorContext(r.Context(), what+": throttle unavailable", "error", err)
+		return errThrottleDown
+	case !att.Allowed():
+		p := tooMany(retrySeconds(att.RetryAfter()))
+		a.log.WarnContext(r.Context(), what+" throttled", "network", a.clientNetwork(r), "retry_after_s", p.retryAfter)
+		return p
 	}
-	if ok {
-		return nil
-	}
-	p := errThrottled(wait)
-	a.log.WarnContext(r.Context(), "login throttled", "network", clientNetwork(r), "retry_after_s", p.retryAfter)
-	return p
+	return nil
 }
 
-// loginKeys are the throttle keys of one sign-in attempt; user and pair are
-// "" for a username that cannot exist.
-type loginKeys struct{ user, pair, addr string }
-
-func newLoginKeys(name string, validName bool, addr string) loginKeys {
-	k := loginKeys{addr: "addr:" + addr}
-	if validName {
-		k.user = "user:" + name
-		k.pair = "user:" + name + "|addr:" + addr
+// loginSucceeded tells the guard that an attempt's password was right: the
+// attempt is given back and the browser gets its device cookie. A failure
+// to reach the counts is logged; the sign-in stands.
+func (a *app) loginSucceeded(w http.ResponseWriter, r *http.Request, att *throttle.Attempt) {
+	if err := a.guard.LoginSucceeded(w, att); err != nil {
+		a.log.WarnContext(r.Context(), "throttle: sign-in not given back", "error", err)
 	}
-	return k
 }
 
-// acquireHashSlot bounds concurrent password hashing, which bounds memory
-// (19 MiB each) and CPU under a flood of logins.
-func (a *app) acquireHashSlot(ctx context.Context) (release func(), ok bool) {
-	release = sync.OnceFunc(func() { <-a.hashSlots })
-	select { // a free slot wins even if the wait below has already run out
-	case a.hashSlots <- struct{}{}:
-		return release, true
-	default:
-	}
-	t := time.NewTimer(a.slotWait)
-	defer t.Stop()
-	select {
-	case a.hashSlots <- struct{}{}:
-		return release, true
-	case <-t.C:
-		return nil, false
-	case <-ctx.Done():
-		return nil, false
+// abandon gives back an attempt that the user store could not answer: the
+// user did nothing wrong.
+func (a *app) abandon(r *http.Request, att *throttle.Attempt) {
+	if err := att.Abandon(); err != nil {
+		a.log.WarnContext(r.Context(), "throttle: attempt not given back", "error", err)
 	}
 }

@@ -16,8 +16,8 @@ import (
 // restart. In production, implement UserStore on your database (a users table
 // with a unique index on the normalized username) and pass it to newApp.
 
-// User is one account. PasswordHash is a string from session.HashPassword (or
-// a bcrypt hash imported from another system); never the password itself.
+// User is one account. PasswordHash is a string from password.Hash (or a
+// bcrypt hash imported from another system); never the password itself.
 type User struct {
 	ID           string
 	Username     string
