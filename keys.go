@@ -11,14 +11,14 @@ import (
 	"strings"
 )
 
-// MinKeyLength is the shortest secret a KeyRing accepts, in bytes (256 bits).
-const MinKeyLength = 32
+// minKeyLength is the shortest secret a KeyRing accepts, in bytes (256 bits).
+const minKeyLength = 32
 
 // Errors returned when a key ring cannot be built. They are wrapped with the
 // position of the offending key, never with the key itself.
 var (
 	ErrNoKeys = errors.New("session: no signing keys (make one with: head -c 32 /dev/urandom | base64)")
-	// ErrInvalidKey: a secret is shorter than MinKeyLength, repeats another,
+	// ErrInvalidKey: a secret is shorter than 32 bytes, repeats another,
 	// or is not base64. The message says which, and names the key by its
 	// position, counted from 1.
 	ErrInvalidKey = errors.New("session: invalid signing key")
@@ -35,7 +35,7 @@ const hkdfSealInfo = "github.com/sessionauth/session cookie-sealing v1"
 // GenerateKey returns 32 bytes from crypto/rand, suitable as a KeyRing secret.
 // Encode it with base64.StdEncoding to put it in SESSION_KEYS.
 func GenerateKey() []byte {
-	k := make([]byte, MinKeyLength)
+	k := make([]byte, minKeyLength)
 	rand.Read(k) // never returns an error; crashes the program if the OS has no entropy
 	return k
 }
@@ -62,8 +62,8 @@ func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
 	}
 	ring := &KeyRing{hashKeys: make([][]byte, 0, len(keys))}
 	for i, k := range keys {
-		if len(k) < MinKeyLength {
-			return nil, fmt.Errorf("%w: key %d has %d bytes, fewer than %d", ErrInvalidKey, i+1, len(k), MinKeyLength)
+		if len(k) < minKeyLength {
+			return nil, fmt.Errorf("%w: key %d has %d bytes, fewer than %d", ErrInvalidKey, i+1, len(k), minKeyLength)
 		}
 		for j := range i {
 			if subtle.ConstantTimeCompare(keys[j], k) == 1 {

@@ -10,9 +10,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DefaultRedisKeyPrefix is the prefix of every key a RedisStore writes unless
+// defaultRedisKeyPrefix is the prefix of every key a RedisStore writes unless
 // WithRedisKeyPrefix says otherwise.
-const DefaultRedisKeyPrefix = "session:"
+const defaultRedisKeyPrefix = "session:"
 
 // redisMaxUserIDLen is the longest user ID a RedisStore accepts; the record header
 // keeps its length in four hex digits.
@@ -121,7 +121,7 @@ func WithRedisKeyPrefix(prefix string) RedisOption {
 // NewRedisStore returns a Store that keeps sessions in Redis through client.
 // It starts no goroutine and needs no Close; the caller owns the client.
 func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) *RedisStore {
-	s := &RedisStore{client: client, prefix: DefaultRedisKeyPrefix, now: time.Now}
+	s := &RedisStore{client: client, prefix: defaultRedisKeyPrefix, now: time.Now}
 	_, s.ordered = client.(*redis.Client)
 	s.cluster, _ = client.(*redis.ClusterClient)
 	s.useClientCache(client)
