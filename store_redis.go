@@ -83,7 +83,8 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // CacheConfig.MaxEntries (10,000 when unset) or MaxMemoryBytes (which
 // counts go-redis's estimate, about 40% of the real heap).
 //
-// Deadlines: the store checks ctx before any I/O. Whether go-redis abandons a
+// Deadlines: the store checks ctx before any I/O, and the Manager gives
+// every call a deadline (Config.StoreTimeout). Whether go-redis abandons a
 // command that is already waiting for a reply when ctx ends depends on the
 // client's ContextTimeoutEnabled option; without it a stalled server holds a
 // request for the client's ReadTimeout (3s by default) per retry. Set
@@ -120,6 +121,15 @@ func WithRedisKeyPrefix(prefix string) RedisOption {
 
 // NewRedisStore returns a Store that keeps sessions in Redis through client.
 // It starts no goroutine and needs no Close; the caller owns the client.
+//
+// What it needs from the deployment: Redis 7.0 or newer; maxmemory-policy
+// noeviction (an evicted record signs a user out, an evicted index hides
+// sessions from LogoutAll); and a client that fails fast, so that a refused
+// or stalled Redis costs a request milliseconds, not seconds:
+// ContextTimeoutEnabled, DialTimeout, ReadTimeout and WriteTimeout of about
+// 500 ms, MaxRetries 1, DialerRetries 1, and DisableIdentity (no CLIENT
+// SETINFO on every new connection). The README's "Running Redis in
+// production" shows these options in a program its tests build.
 func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) *RedisStore {
 	s := &RedisStore{client: client, prefix: defaultRedisKeyPrefix, now: time.Now}
 	_, s.ordered = client.(*redis.Client)
@@ -134,186 +144,6 @@ func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) *RedisStor
 func (s *RedisStore) recordKey(key string) string { return s.prefix + key }
 
 func (s *RedisStore) indexKey(userID string) string { return s.prefix + "u:{" + userID + "}" }
-
-// Record encoding (version 1), chosen so that Lua scripts can read and patch
-// fields at fixed offsets without a decoder:
-//
-//	[0]      0x01
-//	[1:13]   Expires, Unix milliseconds, 12 lower-case hex digits
-//	[13:25]  index horizon: the user index covers the record until then
-//	[25:37]  creation time, Unix milliseconds
-//	[37:41]  len(UserID), 4 hex digits
-//	[41:]    UserID, then Data
-const (
-	redisRecVersion = 0x01
-	redisRecHeader  = 41
-)
-
-func redisPutHex(b []byte, v uint64) {
-	const digits = "0123456789abcdef"
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = digits[v&0xf]
-		v >>= 4
-	}
-}
-
-func redisHex12(ms int64) string {
-	var b [12]byte
-	redisPutHex(b[:], uint64(ms))
-	return string(b[:])
-}
-
-func redisParseHex[T redisText](b T) (int64, bool) {
-	var v int64
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c >= '0' && c <= '9':
-			v = v<<4 | int64(c-'0')
-		case c >= 'a' && c <= 'f':
-			v = v<<4 | int64(c-'a'+10)
-		default:
-			return 0, false
-		}
-	}
-	return v, true
-}
-
-// redisText is a record value as go-redis returns it.
-type redisText interface{ ~string | ~[]byte }
-
-func encodeRedisRecord(expires, horizon, created int64, userID string, data []byte) []byte {
-	b := make([]byte, redisRecHeader+len(userID)+len(data))
-	b[0] = redisRecVersion
-	redisPutHex(b[1:13], uint64(expires))
-	redisPutHex(b[13:25], uint64(horizon))
-	redisPutHex(b[25:37], uint64(created))
-	redisPutHex(b[37:41], uint64(len(userID)))
-	copy(b[redisRecHeader:], userID)
-	copy(b[redisRecHeader+len(userID):], data)
-	return b
-}
-
-// decodeRedisRecord parses v. Data aliases v when v is a []byte and is a
-// copy when it is a string; UserID shares v's memory when v is a string.
-func decodeRedisRecord[T redisText](v T) (Record, bool) {
-	if len(v) < redisRecHeader || v[0] != redisRecVersion {
-		return Record{}, false
-	}
-	exp, ok1 := redisParseHex(v[1:13])
-	_, ok2 := redisParseHex(v[13:25])
-	_, ok3 := redisParseHex(v[25:37])
-	n, ok4 := redisParseHex(v[37:41])
-	if !ok1 || !ok2 || !ok3 || !ok4 || int64(len(v)-redisRecHeader) < n {
-		return Record{}, false
-	}
-	rec := Record{
-		UserID:  string(v[redisRecHeader : redisRecHeader+n]),
-		Expires: time.UnixMilli(exp),
-	}
-	if d := v[redisRecHeader+n:]; len(d) > 0 {
-		rec.Data = []byte(d)
-	}
-	return rec, true
-}
-
-// redisHorizon returns how long the user index should cover a record created at
-// created that now expires at exp: exp plus the record's age at exp, so the
-// covered span doubles on each extension.
-func redisHorizon(created, exp int64) int64 {
-	if exp <= created {
-		return exp
-	}
-	return exp + (exp - created)
-}
-
-// redisIdxAdd prunes expired entries from the index KEYS[1], raises the
-// score of member ARGV[3] to ARGV[2] (adding it if absent) and sets the index
-// to expire with its highest score. ARGV[1] is now in Unix milliseconds.
-// It returns the number of entries: at least the user's live sessions.
-var redisIdxAdd = redis.NewScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], top[2])
-return redis.call('ZCARD', KEYS[1])
-`)
-
-// redisIdxList prunes expired entries from the index KEYS[1] and returns the
-// rest as member, score redisPairs. ARGV[1] is now in Unix milliseconds.
-var redisIdxList = redis.NewScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-`)
-
-// redisIdxRemove removes the member, score redisPairs in ARGV from the index
-// KEYS[1] when the member's score is still the one given (so an entry that
-// was re-added meanwhile stays), then lowers the index's expiry to its highest
-// remaining score. It returns how many entries it removed.
-var redisIdxRemove = redis.NewScript(`
-local n = 0
-for i = 1, #ARGV, 2 do
-  local s = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if s and tonumber(s) == tonumber(ARGV[i + 1]) then
-    n = n + redis.call('ZREM', KEYS[1], ARGV[i])
-  end
-end
-if n > 0 then
-  local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-  if top[2] then redis.call('PEXPIREAT', KEYS[1], top[2]) end
-end
-return n
-`)
-
-// redisExtend updates the live record KEYS[1]: ARGV[1] now (ms), ARGV[2] new
-// expiry (ms), ARGV[3] the same as 12 hex digits, ARGV[4] a new index horizon
-// in hex that the caller has already extended the index to (or ""), ARGV[5]
-// "t" to keep Data or "u" to replace it with ARGV[6].
-//
-// It returns 0 when there is no live record (nothing is written: a deleted
-// session is never recreated), 1 when done, and {2, userID, created hex} when
-// the new expiry would pass what the user index covers; then nothing is
-// written and the caller extends the index and calls again with ARGV[4].
-var redisExtend = redis.NewScript(`
-local function hx(s)
-  if string.find(s, '^[0-9a-f]+$') then return tonumber(s, 16) end
-end
-local v = redis.call('GET', KEYS[1])
-if not v or #v < 41 or string.byte(v, 1) ~= 1 then return 0 end
-local e, h, c, n = hx(string.sub(v, 2, 13)), string.sub(v, 14, 25), string.sub(v, 26, 37), hx(string.sub(v, 38, 41))
-if not e or not hx(h) or not hx(c) or not n or #v < 41 + n or e <= tonumber(ARGV[1]) then return 0 end
-local exp = tonumber(ARGV[2])
-if n > 0 and exp > hx(h) then
-  if ARGV[4] ~= '' and tonumber(ARGV[4], 16) >= exp then
-    h = ARGV[4]
-  else
-    return {2, string.sub(v, 42, 41 + n), c}
-  end
-end
-if ARGV[5] == 'u' then
-  redis.call('SET', KEYS[1], string.sub(v, 1, 1) .. ARGV[3] .. h .. string.sub(v, 26, 41 + n) .. ARGV[6], 'PXAT', ARGV[2])
-else
-  redis.call('SETRANGE', KEYS[1], 1, ARGV[3] .. h)
-  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-end
-return 1
-`)
-
-// redisDelOwned deletes the record KEYS[1] if it belongs to user ARGV[1]. It
-// returns 1 when it deleted it, 0 when there was none, -1 when the record is
-// someone else's (or undecodable) and was left alone.
-var redisDelOwned = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-if #v >= 41 and string.byte(v, 1) == 1 then
-  local l = string.sub(v, 38, 41)
-  local n = string.find(l, '^[0-9a-f]+$') and tonumber(l, 16)
-  if n and #v >= 41 + n and string.sub(v, 42, 41 + n) == ARGV[1] then
-    redis.call('DEL', KEYS[1])
-    return 1
-  end
-end
-return -1
-`)
 
 func wrapRedis(op string, err error) error {
 	return fmt.Errorf("session: redis %s: %w", op, err)
@@ -514,37 +344,6 @@ func (s *RedisStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-type redisIndexEntry struct {
-	key   string
-	score string
-}
-
-// listIndex prunes expired entries from userID's index and returns the rest.
-func (s *RedisStore) listIndex(ctx context.Context, userID string, now int64) ([]redisIndexEntry, error) {
-	res, err := redisIdxList.Run(ctx, s.client, []string{s.indexKey(userID)}, now).StringSlice()
-	if err != nil {
-		return nil, err
-	}
-	return redisPairs(res), nil
-}
-
-func redisPairs(flat []string) []redisIndexEntry {
-	out := make([]redisIndexEntry, 0, len(flat)/2)
-	for i := 0; i+1 < len(flat); i += 2 {
-		out = append(out, redisIndexEntry{flat[i], flat[i+1]})
-	}
-	return out
-}
-
-// redisRemoveArgs turns entries into redisIdxRemove arguments.
-func redisRemoveArgs(entries []redisIndexEntry) []any {
-	args := make([]any, 0, 2*len(entries))
-	for _, e := range entries {
-		args = append(args, e.key, e.score)
-	}
-	return args
-}
-
 // ListUser returns the live records of userID: one round trip to read (and
 // prune) the index, one pipelined GET of its records, and one more to drop
 // entries whose records are gone, when there are any.
@@ -661,43 +460,4 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 		}
 		entries = redisPairs(flat)
 	}
-}
-
-// redisScriptCall is one script invocation in a pipeline.
-type redisScriptCall struct {
-	script *redis.Script
-	keys   []string
-	args   []any
-	cmd    *redis.Cmd
-}
-
-// pipelineScripts runs calls in one pipeline with EVALSHA. Calls that fail
-// with NOSCRIPT (the server restarted or its script cache was flushed) did not
-// run, so they are sent again in a second pipeline with EVAL. It returns the
-// first error other than redis.Nil.
-func (s *RedisStore) pipelineScripts(ctx context.Context, calls []*redisScriptCall) error {
-	pipe := s.client.Pipeline()
-	for _, c := range calls {
-		c.cmd = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
-	}
-	pipe.Exec(ctx)
-	var retry []*redisScriptCall
-	for _, c := range calls {
-		if redis.HasErrorPrefix(c.cmd.Err(), "NOSCRIPT") {
-			retry = append(retry, c)
-		}
-	}
-	if len(retry) > 0 {
-		pipe = s.client.Pipeline()
-		for _, c := range retry {
-			c.cmd = c.script.Eval(ctx, pipe, c.keys, c.args...)
-		}
-		pipe.Exec(ctx)
-	}
-	for _, c := range calls {
-		if err := c.cmd.Err(); err != nil && !errors.Is(err, redis.Nil) {
-			return err
-		}
-	}
-	return nil
 }
