@@ -49,7 +49,7 @@ func clientAddr(r *http.Request, trusted []netip.Prefix, header string) netip.Ad
 			} else {
 				line, hop = "", line
 			}
-			hop = strings.TrimSpace(hop)
+			hop = strings.Trim(hop, " \t") // OWS is space and tab only
 			if hop == "" && !forwarded {
 				continue // "a, , b": an empty list element, as RFC 9110 allows
 			}
@@ -169,11 +169,11 @@ func forwardedFor(elem string) string {
 	for elem != "" {
 		var pair string
 		pair, elem = cutPair(elem)
-		name, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		if !ok || !strings.EqualFold(strings.TrimSpace(name), "for") {
+		name, value, ok := strings.Cut(strings.Trim(pair, " \t"), "=")
+		if !ok || !strings.EqualFold(strings.Trim(name, " \t"), "for") {
 			continue
 		}
-		value = strings.TrimSpace(value)
+		value = strings.Trim(value, " \t")
 		if !strings.HasPrefix(value, `"`) {
 			return value
 		}
