@@ -177,6 +177,11 @@ func forwardedFor(elem string) string {
 		if !strings.HasPrefix(value, `"`) {
 			return value
 		}
+		if strings.Contains(value, `\`) {
+			// A proxy never needs to escape a character of an address; a
+			// value that does was not written by one.
+			return ""
+		}
 		return unquote(value)
 	}
 	return ""

@@ -125,7 +125,7 @@ func FuzzClientAddr(f *testing.F) {
 
 // looselyIn reports whether some token of s parses as a.
 func looselyIn(s string, a netip.Addr) bool {
-	for _, tok := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" ,;=\"[]\\", r) }) {
+	for _, tok := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" \t,;=\"[]\\", r) }) {
 		for _, cand := range []string{tok, strings.Split(tok, "%")[0]} {
 			if b, err := netip.ParseAddr(cand); err == nil && b.Unmap().WithZone("") == a {
 				return true
