@@ -211,15 +211,12 @@ func NewOursPostgres(url string, keys *session.KeyRing, prepared bool) (*PGSubje
 	return &PGSubject{Subject: o, schema: schema, table: "sessions", close: func() { store.Close(); pool.Close() }}, nil
 }
 
-// NewSCSPgx returns scs with its pgxstore, in a new schema. The pool keeps
-// pgx's default query mode (cached prepared statements), as scs's README
-// creates it.
-func NewSCSPgx(url string) (*PGSubject, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+// newSCSSchema creates a schema holding scs's sessions table and returns it
+// with a connection URL whose search_path is that schema.
+func newSCSSchema(ctx context.Context, url string) (pgSchema, string, error) {
 	schema, err := newPGSchema(ctx, url)
 	if err != nil {
-		return nil, err
+		return pgSchema{}, "", err
 	}
 	u, err := schema.urlIn()
 	if err == nil {
@@ -227,6 +224,19 @@ func NewSCSPgx(url string) (*PGSubject, error) {
 	}
 	if err != nil {
 		schema.drop()
+		return pgSchema{}, "", err
+	}
+	return schema, u, nil
+}
+
+// NewSCSPgx returns scs with its pgxstore, in a new schema. The pool keeps
+// pgx's default query mode (cached prepared statements), as scs's README
+// creates it.
+func NewSCSPgx(url string) (*PGSubject, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	schema, u, err := newSCSSchema(ctx, url)
+	if err != nil {
 		return nil, err
 	}
 	w := new(WireCounter)
@@ -245,16 +255,8 @@ func NewSCSPgx(url string) (*PGSubject, error) {
 func NewSCSPostgres(url string) (*PGSubject, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	schema, err := newPGSchema(ctx, url)
+	schema, u, err := newSCSSchema(ctx, url)
 	if err != nil {
-		return nil, err
-	}
-	u, err := schema.urlIn()
-	if err == nil {
-		err = schema.exec(ctx, "SET search_path TO "+pgx.Identifier{schema.name}.Sanitize()+"; "+scsPostgresSchema)
-	}
-	if err != nil {
-		schema.drop()
 		return nil, err
 	}
 	connector, err := pq.NewConnector(u)
