@@ -94,13 +94,20 @@ type Handler struct {
 // New checks cfg and returns a Handler. Cost: no I/O (OpenID Connect
 // discovery happens on the first sign-in, or in Discover).
 func New(cfg Config) (*Handler, error) {
-	if cfg.Sessions == nil || cfg.User == nil || len(cfg.Providers) == 0 {
-		return nil, fmt.Errorf("%w: Sessions, User and at least one Provider are required", ErrConfig)
+	switch {
+	case cfg.Sessions == nil:
+		return nil, fmt.Errorf("%w: Config.Sessions is nil", ErrInvalidConfig)
+	case cfg.User == nil:
+		return nil, fmt.Errorf("%w: Config.User is nil", ErrInvalidConfig)
+	case len(cfg.Providers) == 0:
+		return nil, fmt.Errorf("%w: Config.Providers is empty", ErrInvalidConfig)
+	case cfg.BaseURL == "":
+		return nil, fmt.Errorf("%w: Config.BaseURL is empty", ErrInvalidConfig)
 	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" ||
 		strings.TrimSuffix(base.Path, "/") != "" || base.RawQuery != "" || base.Fragment != "" || base.User != nil {
-		return nil, fmt.Errorf("%w: BaseURL must be an origin such as https://app.example", ErrConfig)
+		return nil, fmt.Errorf("%w: Config.BaseURL %q: want an origin such as https://app.example", ErrInvalidConfig, cfg.BaseURL)
 	}
 	h := &Handler{
 		sessions:   cfg.Sessions,
@@ -121,21 +128,24 @@ func New(cfg Config) (*Handler, error) {
 		h.prefix = "/auth/"
 	}
 	if !strings.HasPrefix(h.prefix, "/") || !strings.HasSuffix(h.prefix, "/") || strings.ContainsAny(h.prefix, "{}?#% ") {
-		return nil, fmt.Errorf("%w: Prefix must start and end with '/'", ErrConfig)
+		return nil, fmt.Errorf("%w: Config.Prefix %q: want a path that starts and ends with '/'", ErrInvalidConfig, h.prefix)
 	}
-	for _, p := range []*string{&h.defReturn, &h.postLogout} {
-		if *p == "" {
-			*p = "/"
+	for _, p := range []struct {
+		field string
+		path  *string
+	}{{"DefaultReturnPath", &h.defReturn}, {"PostLogoutPath", &h.postLogout}} {
+		if *p.path == "" {
+			*p.path = "/"
 		}
-		if _, ok := SafeReturnPath(*p); !ok {
-			return nil, fmt.Errorf("%w: DefaultReturnPath and PostLogoutPath must be local paths", ErrConfig)
+		if _, ok := SafeReturnPath(*p.path); !ok {
+			return nil, fmt.Errorf("%w: Config.%s %q is not a local path", ErrInvalidConfig, p.field, *p.path)
 		}
 	}
 	if h.ttl == 0 {
 		h.ttl = 10 * time.Minute
 	}
 	if h.ttl < time.Second {
-		return nil, fmt.Errorf("%w: FlowTimeout below one second", ErrConfig)
+		return nil, fmt.Errorf("%w: Config.FlowTimeout %v is below one second", ErrInvalidConfig, h.ttl)
 	}
 	if h.client == nil {
 		h.client = &http.Client{Timeout: providerTimeout}
@@ -145,10 +155,10 @@ func New(cfg Config) (*Handler, error) {
 	}
 	for _, p := range cfg.Providers {
 		if p == nil {
-			return nil, fmt.Errorf("%w: nil Provider", ErrConfig)
+			return nil, fmt.Errorf("%w: Config.Providers holds a nil Provider", ErrInvalidConfig)
 		}
 		if _, dup := h.byName[p.name]; dup {
-			return nil, fmt.Errorf("%w: two providers named %q", ErrConfig, p.name)
+			return nil, fmt.Errorf("%w: Config.Providers: two providers named %q", ErrInvalidConfig, p.name)
 		}
 		h.byName[p.name] = p
 		h.providers = append(h.providers, p)
@@ -203,7 +213,7 @@ func (h *Handler) Discover(ctx context.Context) error {
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if h.log != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "sign-in failed",
-			slog.String("path", r.URL.Path), slog.Int("status", StatusCode(err)), slog.String("error", err.Error()))
+			slog.String("path", r.URL.Path), slog.Int("status", infoFor(err).status), slog.String("error", err.Error()))
 	}
 	h.onError(w, r, err)
 }

@@ -39,8 +39,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	} {
 		c := good
 		mod(&c)
-		if _, err := New(c); !errors.Is(err, ErrConfig) {
-			t.Errorf("%s: New returned %v, want ErrConfig", name, err)
+		if _, err := New(c); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: New returned %v, want ErrInvalidConfig", name, err)
 		}
 	}
 }
@@ -55,11 +55,11 @@ func TestNewProviderRejectsBadConfig(t *testing.T) {
 		"reserved param":   {Name: "a", Issuer: "https://id.example", ClientID: "c", AuthParams: map[string]string{"state": "x"}},
 		"redirect_uri set": {Name: "a", Issuer: "https://id.example", ClientID: "c", AuthParams: map[string]string{"redirect_uri": "https://evil"}},
 	} {
-		if _, err := NewOIDC(cfg); !errors.Is(err, ErrConfig) {
-			t.Errorf("%s: %v, want ErrConfig", name, err)
+		if _, err := NewOIDC(cfg); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: %v, want ErrInvalidConfig", name, err)
 		}
 	}
-	if _, err := NewOAuth2(OAuth2Config{Name: "hub", Issuer: "https://hub.example", ClientID: "c", AuthURL: "https://hub.example/a", TokenURL: "https://hub.example/t"}); !errors.Is(err, ErrConfig) {
+	if _, err := NewOAuth2(OAuth2Config{Name: "hub", Issuer: "https://hub.example", ClientID: "c", AuthURL: "https://hub.example/a", TokenURL: "https://hub.example/t"}); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("OAuth 2 provider without UserInfoURL: %v", err)
 	}
 }
