@@ -91,8 +91,9 @@ type Handler struct {
 	mux          http.Handler
 }
 
-// New checks cfg and returns a Handler. Cost: no I/O (OpenID Connect
-// discovery happens on the first sign-in, or in Discover).
+// New checks cfg and returns a Handler; an error wraps ErrInvalidConfig
+// and names the field. Cost: no I/O (OpenID Connect discovery happens in
+// Discover, or else on a provider's first sign-in).
 func New(cfg Config) (*Handler, error) {
 	switch {
 	case cfg.Sessions == nil:
@@ -194,9 +195,14 @@ func (h *Handler) CallbackURL(provider string) string {
 }
 
 // Discover runs OpenID Connect discovery for every OIDC provider now,
-// instead of on its first sign-in, and returns the errors joined. Useful at
-// start-up to report a misconfigured issuer early. Cost: one discovery
-// request per provider not yet discovered.
+// instead of on its first sign-in, and returns the errors joined. Call it
+// at start-up: errors.Is(err, ErrInvalidConfig) means a provider is
+// misconfigured (its discovery document is missing or names another
+// issuer, as a trailing slash in Issuer does) and the app should not
+// start; ErrProviderUnavailable means one could not be reached (the
+// sign-in retries discovery, so the app may start). A successful discovery
+// is kept for the process's life. Cost: one request per provider not yet
+// discovered, each bounded by 10 seconds and ctx.
 func (h *Handler) Discover(ctx context.Context) error {
 	var errs []error
 	for _, p := range h.providers {
