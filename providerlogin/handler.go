@@ -45,9 +45,17 @@ type Config struct {
 	// are POST /auth/NAME/login, GET /auth/NAME/callback, POST /auth/logout.
 	Prefix string
 	// User maps a verified identity to the app's user ID, creating the user
-	// on first sign-in if the app wants that. Return ErrDenied (wrapped or
-	// not) to refuse the account with a 403; any other error is a 503.
-	// Required.
+	// on first sign-in if the app wants that. Return ErrAccessDenied
+	// (wrapped or not) to refuse the account with a 403; any other error is
+	// a 503. Required.
+	//
+	// ctx is the callback request's context: it ends when the request does,
+	// and session.FromContext(ctx) is the visitor's session just before
+	// sign-in. Keep the identity fields you need (Email, Name) with your
+	// user and read them by Session.UserID; or set them in that session
+	// here: Login carries an anonymous visitor's values into the signed-in
+	// session (it drops them only when the browser was signed in as another
+	// user).
 	User func(ctx context.Context, id Identity) (userID string, err error)
 	// LoginOptions are passed to Sessions.Login, for example
 	// session.RememberMe().

@@ -50,7 +50,7 @@ type OIDCConfig struct {
 	// Name identifies the provider in paths (/auth/NAME/login) and in
 	// stored state: lower-case letters, digits, '-' and '_', at most 32.
 	Name string
-	// DisplayName is for buttons ("Sign in with Google"). Default: Name.
+	// DisplayName is for buttons ("Sign in with Google"). Empty means Name.
 	DisplayName string
 	// Issuer is the provider's issuer URL, exactly as its discovery document
 	// and ID tokens state it.
@@ -58,7 +58,8 @@ type OIDCConfig struct {
 	// ClientID and ClientSecret are the app's registration at the provider.
 	// A public client (PKCE only) leaves ClientSecret empty.
 	ClientID, ClientSecret string
-	// Scopes requested; "openid" is always added. Default: openid email profile.
+	// Scopes requested; "openid" is always added. Empty means openid,
+	// email and profile.
 	Scopes []string
 	// AuthParams are extra authorization request parameters, for example
 	// {"prompt": "select_account"}. They cannot replace the parameters this
@@ -74,8 +75,11 @@ type OIDCConfig struct {
 	// failed token request is not retried, so a code is sent only once.
 	AuthStyle oauth2.AuthStyle
 	// FetchUserInfo also reads the user-info endpoint after the token
-	// exchange (one more request) and fills Email and Name from it when the
-	// ID token lacks them. Its subject must match the ID token's.
+	// exchange (one more request per sign-in) and fills Email and Name from
+	// it when the ID token lacks them; its subject must match the ID
+	// token's. Some providers put no email or name in the ID token, only at
+	// the user-info endpoint: set it when Identity.Email comes back empty.
+	// Default false.
 	FetchUserInfo bool
 	// RPLogout makes logout also end the visitor's session at the provider,
 	// by redirecting to its end_session_endpoint when discovery advertises
@@ -128,8 +132,8 @@ type OAuth2Config struct {
 	// Scopes requested, if any.
 	Scopes []string
 	// SubjectField names the member of the user-info JSON object that
-	// identifies the user for good (a string or an integer). Default "sub";
-	// GitHub's is "id". Never use an email or a login name: they change.
+	// identifies the user for good (a string or an integer). Empty means
+	// "sub"; GitHub's is "id". Never use an email or a login name: they change.
 	SubjectField string
 	// AuthParams: as in OIDCConfig.
 	AuthParams map[string]string
