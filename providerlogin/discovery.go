@@ -113,6 +113,9 @@ func (p *Provider) fetchDiscovery(ctx context.Context, client *http.Client) (*di
 	if !absoluteURL(doc.AuthURL) || !absoluteURL(doc.TokenURL) || !absoluteURL(doc.JWKSURL) {
 		return nil, misconfigured("the document lacks the authorization, token or JWKS endpoint")
 	}
+	if p.fetchUserInfo && !absoluteURL(doc.UserInfoURL) {
+		return nil, misconfigured("OIDCConfig.FetchUserInfo is set, but the document names no userinfo_endpoint")
+	}
 	style, err := p.tokenAuthStyle(doc.TokenAuthMethods)
 	if err != nil {
 		return nil, misconfigured("%v", err)

@@ -89,3 +89,18 @@ func TestDiscoveryWithoutABasicOrPostMethodIsMisconfigured(t *testing.T) {
 		t.Fatalf("Discover = %v, want ErrInvalidConfig naming AuthStyle", err)
 	}
 }
+
+// TestFetchUserInfoWithoutAnEndpointIsMisconfigured: FetchUserInfo needs
+// the provider to advertise a user-info endpoint; without one, discovery
+// says so instead of every sign-in failing as an outage.
+func TestFetchUserInfoWithoutAnEndpointIsMisconfigured(t *testing.T) {
+	t.Parallel()
+	tap := startTapEditing(t, false, func(doc map[string]any) { delete(doc, "userinfo_endpoint") })
+	a := startApp(t, func(base string) []*Provider {
+		registerApp(tap.op, base, "p")
+		return []*Provider{oidcProvider(t, "p", tap.op, func(c *OIDCConfig) { c.FetchUserInfo = true })}
+	}, nil)
+	if err := a.h.Discover(t.Context()); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "FetchUserInfo") {
+		t.Fatalf("Discover = %v, want ErrInvalidConfig naming FetchUserInfo", err)
+	}
+}

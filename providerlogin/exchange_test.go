@@ -18,12 +18,12 @@ import (
 type tokenTap struct {
 	op *providertest.Server
 
-	mu      sync.Mutex
-	answer  func(w http.ResponseWriter) // nil: the provider answers
-	codes   map[string]int
-	basic   int // requests with HTTP Basic client authentication
-	inBody  int // requests with client_secret in the body
-	methods []string
+	mu     sync.Mutex
+	answer func(w http.ResponseWriter) // nil: the provider answers
+	codes  map[string]int
+	basic  int // requests with HTTP Basic client authentication
+	inBody int // requests with client_secret in the body
+	edit   func(doc map[string]any)
 }
 
 // startTap runs a provider (plain or OpenID) behind a tokenTap. methods, if
@@ -31,7 +31,18 @@ type tokenTap struct {
 // token_endpoint_auth_methods_supported.
 func startTap(t *testing.T, plain bool, methods []string) *tokenTap {
 	t.Helper()
-	tap := &tokenTap{codes: map[string]int{}, methods: methods}
+	var edit func(map[string]any)
+	if methods != nil {
+		edit = func(doc map[string]any) { doc["token_endpoint_auth_methods_supported"] = methods }
+	}
+	return startTapEditing(t, plain, edit)
+}
+
+// startTapEditing is startTap with edit, if not nil, changing the
+// discovery document.
+func startTapEditing(t *testing.T, plain bool, edit func(doc map[string]any)) *tokenTap {
+	t.Helper()
+	tap := &tokenTap{codes: map[string]int{}, edit: edit}
 	serve(t, func(base string) http.Handler {
 		var err error
 		tap.op, err = providertest.New(providertest.Config{Issuer: base, Plain: plain})
@@ -67,12 +78,12 @@ func (tap *tokenTap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case "/.well-known/openid-configuration":
-		if tap.methods != nil {
+		if tap.edit != nil {
 			rec := &bufferedResponse{header: http.Header{}}
 			tap.op.ServeHTTP(rec, r)
 			var doc map[string]any
 			if err := json.Unmarshal([]byte(rec.body.String()), &doc); err == nil {
-				doc["token_endpoint_auth_methods_supported"] = tap.methods
+				tap.edit(doc)
 				w.Header().Set("Content-Type", "application/json")
 				json.NewEncoder(w).Encode(doc)
 				return
