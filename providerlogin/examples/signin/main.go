@@ -140,6 +140,9 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	if err != nil {
 		log.Warn("provider unreachable; each sign-in retries discovery", "error", err)
 	}
+	if cfg.Issuer != "" {
+		log.Info("the redirect URI to register at the provider", "callback", a.signin.CallbackURL("oidc"))
+	}
 
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second}
 	servers = append(servers, srv)
