@@ -15,8 +15,12 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// maxDiscovery bounds the discovery document read.
-const maxDiscovery = 1 << 20
+// maxDiscovery bounds the discovery document read; maxShownIssuer, how
+// much of a foreign issuer an error quotes.
+const (
+	maxDiscovery   = 1 << 20
+	maxShownIssuer = 200
+)
 
 // discovered is what OpenID Connect discovery found.
 type discovered struct {
@@ -99,24 +103,7 @@ func (p *Provider) fetchDiscovery(ctx context.Context, client *http.Client) (*di
 	case len(body) > maxDiscovery:
 		return nil, misconfigured("document larger than %d bytes", maxDiscovery)
 	}
-	var doc discoveryDoc
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, misconfigured("not a discovery document (JSON: %v): is Issuer right?", err)
-	}
-	if doc.Issuer != p.issuer {
-		hint := ""
-		if strings.TrimSuffix(doc.Issuer, "/") == strings.TrimSuffix(p.issuer, "/") {
-			hint = " (mind the trailing slash)"
-		}
-		return nil, misconfigured("the provider's issuer is %q, Issuer is %q%s", doc.Issuer, p.issuer, hint)
-	}
-	if !absoluteURL(doc.AuthURL) || !absoluteURL(doc.TokenURL) || !absoluteURL(doc.JWKSURL) {
-		return nil, misconfigured("the document lacks the authorization, token or JWKS endpoint")
-	}
-	if p.fetchUserInfo && !absoluteURL(doc.UserInfoURL) {
-		return nil, misconfigured("OIDCConfig.FetchUserInfo is set, but the document names no userinfo_endpoint")
-	}
-	style, err := p.tokenAuthStyle(doc.TokenAuthMethods)
+	doc, style, err := p.parseDiscovery(body)
 	if err != nil {
 		return nil, misconfigured("%v", err)
 	}
@@ -141,6 +128,36 @@ func (p *Provider) fetchDiscovery(ctx context.Context, client *http.Client) (*di
 		d.endSession = doc.EndSession
 	}
 	return d, nil
+}
+
+// parseDiscovery decodes a discovery document and checks it against the
+// provider's configuration: the issuer exactly, the endpoints this package
+// calls, and a client authentication both sides accept. Its errors say
+// what is misconfigured.
+func (p *Provider) parseDiscovery(body []byte) (discoveryDoc, oauth2.AuthStyle, error) {
+	var doc discoveryDoc
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return doc, 0, fmt.Errorf("not a discovery document (JSON: %v): is Issuer right?", err)
+	}
+	if doc.Issuer != p.issuer {
+		hint := ""
+		if strings.TrimSuffix(doc.Issuer, "/") == strings.TrimSuffix(p.issuer, "/") {
+			hint = " (mind the trailing slash)"
+		}
+		got := doc.Issuer
+		if len(got) > maxShownIssuer {
+			got = got[:maxShownIssuer] + "…"
+		}
+		return doc, 0, fmt.Errorf("the provider's issuer is %q, Issuer is %q%s", got, p.issuer, hint)
+	}
+	if !absoluteURL(doc.AuthURL) || !absoluteURL(doc.TokenURL) || !absoluteURL(doc.JWKSURL) {
+		return doc, 0, errors.New("the document lacks the authorization, token or JWKS endpoint")
+	}
+	if p.fetchUserInfo && !absoluteURL(doc.UserInfoURL) {
+		return doc, 0, errors.New("OIDCConfig.FetchUserInfo is set, but the document names no userinfo_endpoint")
+	}
+	style, err := p.tokenAuthStyle(doc.TokenAuthMethods)
+	return doc, style, err
 }
 
 // tokenAuthStyle chooses how the client authenticates at the token

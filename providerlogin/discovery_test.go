@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"golang.org/x/oauth2"
 )
 
 // TestDiscoverTellsMisconfiguredFromUnreachable: at start-up, Discover
@@ -103,4 +105,39 @@ func TestFetchUserInfoWithoutAnEndpointIsMisconfigured(t *testing.T) {
 	if err := a.h.Discover(t.Context()); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "FetchUserInfo") {
 		t.Fatalf("Discover = %v, want ErrInvalidConfig naming FetchUserInfo", err)
 	}
+}
+
+// FuzzParseDiscovery: a discovery document is accepted only for exactly the
+// configured issuer, with absolute endpoints and a client authentication
+// style that is never auto-detection.
+func FuzzParseDiscovery(f *testing.F) {
+	const iss = "https://id.example"
+	for _, s := range []string{
+		`{"issuer":"https://id.example","authorization_endpoint":"https://id.example/a","token_endpoint":"https://id.example/t","jwks_uri":"https://id.example/k"}`,
+		`{"issuer":"https://id.example/","authorization_endpoint":"https://id.example/a","token_endpoint":"https://id.example/t","jwks_uri":"https://id.example/k"}`,
+		`{"issuer":"https://id.example","authorization_endpoint":"https://id.example/a","token_endpoint":"https://id.example/t","jwks_uri":"https://id.example/k","token_endpoint_auth_methods_supported":["private_key_jwt"]}`,
+		`{"issuer":"https://id.example","token_endpoint_auth_methods_supported":["client_secret_post"]}`,
+		`<html>`, `null`, `[]`,
+	} {
+		f.Add([]byte(s), false)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, public bool) {
+		p, err := NewOIDC(OIDCConfig{Name: "p", Issuer: iss, ClientID: "c", ClientSecret: map[bool]string{false: "s", true: ""}[public]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, style, err := p.parseDiscovery(body)
+		if err != nil {
+			if len(err.Error()) > 4*maxShownIssuer+400 {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		if doc.Issuer != iss || !absoluteURL(doc.AuthURL) || !absoluteURL(doc.TokenURL) || !absoluteURL(doc.JWKSURL) {
+			t.Fatalf("accepted %+v", doc)
+		}
+		if style != oauth2.AuthStyleInHeader && style != oauth2.AuthStyleInParams || public && style != oauth2.AuthStyleInParams {
+			t.Fatalf("auth style %v (public client: %v)", style, public)
+		}
+	})
 }
