@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/sessionauth/session"
@@ -45,7 +44,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	s := session.FromContext(r.Context())
 	if err := s.Err(); err != nil {
 		// The session store cannot be read: the state may well be there.
-		h.fail(w, r, fmt.Errorf("%w: %w", ErrUnavailable, err))
+		h.fail(w, r, fmt.Errorf("providerlogin: reading the session: %w", err))
 		return
 	}
 	f, ok := takeFlow(s, params.state, h.now())
@@ -75,7 +74,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	switch params.errCode {
 	case "":
 	case "access_denied":
-		h.fail(w, r, fmt.Errorf("%w (%s)", ErrAccessDenied, p.name))
+		h.fail(w, r, fmt.Errorf("%w (%s)", errDeclined, p.name))
 		return
 	default:
 		h.fail(w, r, fmt.Errorf("%w: %s answered %q", ErrProvider, p.name, params.errCode))
@@ -107,14 +106,14 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 
 	userID, err := h.user(r.Context(), id)
 	switch {
-	case errors.Is(err, ErrDenied):
+	case errors.Is(err, ErrAccessDenied):
 		h.fail(w, r, err)
 		return
 	case err != nil:
-		h.fail(w, r, fmt.Errorf("%w: Config.User: %w", ErrUnavailable, err))
+		h.fail(w, r, fmt.Errorf("providerlogin: Config.User: %w", err))
 		return
 	case userID == "":
-		h.fail(w, r, fmt.Errorf("%w: Config.User returned an empty user ID", ErrUnavailable))
+		h.fail(w, r, errors.New("providerlogin: Config.User returned an empty user ID"))
 		return
 	}
 	// Set before Login so an anonymous session's values carry over in the
@@ -130,46 +129,9 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	keep()
 	if err := h.sessions.Login(w, r, userID, h.loginOpts...); err != nil {
-		h.fail(w, r, fmt.Errorf("%w: %w", ErrUnavailable, err))
+		h.fail(w, r, fmt.Errorf("providerlogin: signing in: %w", err))
 		return
 	}
 	keep()
 	redirect(w, f.Return)
-}
-
-// exchangeError classifies a failed token request without keeping the
-// provider's response body (which may echo what was sent).
-func exchangeError(p *Provider, err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		switch re.ErrorCode {
-		case "invalid_grant":
-			return fmt.Errorf("%w: %s answered invalid_grant", ErrCodeRejected, p.name)
-		case "":
-			status := 0
-			if re.Response != nil {
-				status = re.Response.StatusCode
-			}
-			return fmt.Errorf("%w: %s token endpoint answered HTTP %d", ErrProviderUnavailable, p.name, status)
-		default:
-			code := re.ErrorCode
-			if len(code) > maxErrorCode {
-				code = code[:maxErrorCode]
-			}
-			return fmt.Errorf("%w: %s token endpoint answered %q", ErrProvider, p.name, code)
-		}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %s token endpoint timed out", ErrProviderUnavailable, p.name)
-	}
-	return fmt.Errorf("%w: %s token endpoint: %w", ErrProviderUnavailable, p.name, stripURLError(err))
-}
-
-// stripURLError drops the URL from a transport error, keeping its cause.
-func stripURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

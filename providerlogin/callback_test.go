@@ -331,7 +331,7 @@ func TestUserCallbackRefusalAndFailure(t *testing.T) {
 		status int
 		code   string
 	}{
-		{ErrDenied, http.StatusForbidden, "account_refused"},
+		{ErrAccessDenied, http.StatusForbidden, "account_refused"},
 		{errTestUserStore, http.StatusServiceUnavailable, "unavailable"},
 	} {
 		a.mu.Lock()

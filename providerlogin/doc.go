@@ -4,7 +4,9 @@
 // session of github.com/sessionauth/session.
 //
 // Make one Provider per identity provider (NewOIDC, NewOAuth2) and one
-// Handler for all of them (New), and mount the Handler under its prefix
+// Handler for all of them (New), call Handler.Discover at start-up (a
+// misconfigured provider is ErrInvalidConfig, an unreachable one
+// ErrProviderUnavailable), and mount the Handler under its prefix
 // ("/auth/" by default):
 //
 //	POST /auth/NAME/login     starts a sign-in (form field return_to: a local path)

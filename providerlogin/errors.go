@@ -3,48 +3,59 @@ package providerlogin
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
 )
 
-// Errors the handlers report. Each reaches Config.ErrorHandler wrapped with
-// detail (errors.Is finds the sentinel); none carries a token, code, state,
-// nonce or secret. WriteError turns them into a page or JSON body.
+// Errors the constructors, Discover and the handlers report. A handler's
+// error reaches Config.ErrorHandler wrapped with detail (errors.Is finds
+// the sentinel); none carries a token, code, state, nonce or secret.
+// WriteError turns them into a page or JSON body. An error that wraps none
+// of these (Config.User failed, or the session store did: errors.Is finds
+// your error or session.ErrStoreUnavailable) is a 503.
 var (
+	// ErrInvalidConfig: NewOIDC, NewOAuth2 or New was given a configuration
+	// it cannot work with (the message names the field), or the provider
+	// shows the configuration is wrong: its discovery document names
+	// another issuer or is missing, or its token endpoint refuses this
+	// client (invalid_client). Restarting does not help; fixing the
+	// configuration does.
+	ErrInvalidConfig = errors.New("providerlogin: invalid config")
+	// ErrProviderUnavailable: the provider could not be reached or failed:
+	// a network error or timeout, HTTP 5xx, or a token or user-info answer
+	// that is not the JSON it must be. Trying again later may work.
+	ErrProviderUnavailable = errors.New("providerlogin: provider unavailable")
+	// ErrProvider: the provider answered, but with an OAuth error other than
+	// access_denied, or with an identity that failed verification: an ID
+	// token with a bad signature, issuer, audience, authorized party,
+	// expiry, nonce or access-token hash, or user info without a usable
+	// subject or naming another subject than the ID token.
+	ErrProvider = errors.New("providerlogin: provider answer refused")
 	// ErrBadRequest: the callback's parameters are malformed or repeated,
 	// or the request uses the wrong method or an unknown provider.
 	ErrBadRequest = errors.New("providerlogin: malformed request")
-	// ErrState: the state is missing, unknown, expired or already used, so
-	// the response does not belong to a sign-in this browser started here.
-	ErrState = errors.New("providerlogin: sign-in state missing, expired or already used")
+	// ErrState: the sign-in is not (or no longer) valid: its state is
+	// missing, unknown, expired or already used, or the token endpoint
+	// refused its code (invalid_grant: expired, already used, or not issued
+	// for this client and verifier). The visitor starts again.
+	ErrState = errors.New("providerlogin: sign-in expired or already used")
 	// ErrMixUp: the response was for another provider than the one whose
 	// callback received it (a mix-up attack or a misconfiguration).
 	ErrMixUp = errors.New("providerlogin: response from another provider")
-	// ErrAccessDenied: the user (or the provider) declined the sign-in.
-	ErrAccessDenied = errors.New("providerlogin: sign-in declined at the provider")
-	// ErrProvider: the provider answered with an OAuth error other than
-	// access_denied, or with a response this package cannot use.
-	ErrProvider = errors.New("providerlogin: provider error")
-	// ErrCodeRejected: the token endpoint refused the authorization code
-	// (expired, already used, or not issued for this client and verifier).
-	ErrCodeRejected = errors.New("providerlogin: authorization code rejected")
-	// ErrProviderUnavailable: discovery, the token endpoint or the user-info
-	// endpoint could not be reached or failed.
-	ErrProviderUnavailable = errors.New("providerlogin: provider unavailable")
-	// ErrInvalidIDToken: the ID token failed verification: signature,
-	// issuer, audience, authorized party, expiry, nonce or access-token hash.
-	ErrInvalidIDToken = errors.New("providerlogin: ID token not valid")
-	// ErrInvalidUserInfo: the user-info answer names no usable subject, or
-	// another subject than the ID token.
-	ErrInvalidUserInfo = errors.New("providerlogin: user info not valid")
-	// ErrDenied is for Config.User to return when the application refuses
-	// the identity (an unverified email, a banned account): the visitor sees
-	// a 403, not an outage.
-	ErrDenied = errors.New("providerlogin: the application refused this account")
-	// ErrUnavailable: Config.User failed for another reason, or the session
-	// could not be saved.
-	ErrUnavailable = errors.New("providerlogin: temporarily unavailable")
+	// ErrAccessDenied: the sign-in was refused: the user (or the provider)
+	// declined it, or Config.User returned ErrAccessDenied (wrapped or
+	// not) to refuse the account, an unverified email or a banned user.
+	ErrAccessDenied = errors.New("providerlogin: access denied")
+)
+
+// Finer causes, for the page's code; each wraps one of the sentinels.
+var (
+	errDeclined       = fmt.Errorf("%w at the provider", ErrAccessDenied)
+	errCodeRejected   = fmt.Errorf("%w: authorization code rejected", ErrState)
+	errInvalidIDToken = fmt.Errorf("%w: ID token not valid", ErrProvider)
+	errInvalidUser    = fmt.Errorf("%w: user info not valid", ErrProvider)
 )
 
 type errorInfo struct {
@@ -53,21 +64,24 @@ type errorInfo struct {
 	message string
 }
 
+const tryLater = "Sign-in is temporarily unavailable. Please try again later."
+
+// errorTable maps errors to answers, first match wins: finer causes first.
 var errorTable = []struct {
 	err error
 	errorInfo
 }{
 	{ErrBadRequest, errorInfo{http.StatusBadRequest, "bad_request", "The sign-in request was not valid."}},
+	{errCodeRejected, errorInfo{http.StatusBadRequest, "code_rejected", "The provider did not accept this sign-in any more (it expired or was already used). Please start again."}},
 	{ErrState, errorInfo{http.StatusBadRequest, "invalid_state", "This sign-in has expired or was already used. Please start again."}},
 	{ErrMixUp, errorInfo{http.StatusBadRequest, "provider_mismatch", "This sign-in response came from a different provider than the one you chose. Please start again."}},
-	{ErrAccessDenied, errorInfo{http.StatusForbidden, "access_denied", "Sign-in was cancelled at the provider."}},
-	{ErrCodeRejected, errorInfo{http.StatusBadRequest, "code_rejected", "The provider did not accept this sign-in any more (it expired or was already used). Please start again."}},
-	{ErrInvalidIDToken, errorInfo{http.StatusBadGateway, "invalid_id_token", "The provider's answer could not be verified."}},
-	{ErrInvalidUserInfo, errorInfo{http.StatusBadGateway, "invalid_userinfo", "The provider's answer could not be used."}},
+	{errDeclined, errorInfo{http.StatusForbidden, "access_denied", "Sign-in was cancelled at the provider."}},
+	{ErrAccessDenied, errorInfo{http.StatusForbidden, "account_refused", "This account cannot sign in here."}},
+	{errInvalidIDToken, errorInfo{http.StatusBadGateway, "invalid_id_token", "The provider's answer could not be verified."}},
+	{errInvalidUser, errorInfo{http.StatusBadGateway, "invalid_userinfo", "The provider's answer could not be used."}},
 	{ErrProvider, errorInfo{http.StatusBadGateway, "provider_error", "The provider reported an error."}},
-	{ErrProviderUnavailable, errorInfo{http.StatusBadGateway, "provider_unavailable", "The provider could not be reached. Please try again later."}},
-	{ErrDenied, errorInfo{http.StatusForbidden, "account_refused", "This account cannot sign in here."}},
-	{ErrUnavailable, errorInfo{http.StatusServiceUnavailable, "unavailable", "Sign-in is temporarily unavailable. Please try again later."}},
+	{ErrProviderUnavailable, errorInfo{http.StatusBadGateway, "provider_unavailable", "The provider failed or could not be reached. Please try again in a moment."}},
+	{ErrInvalidConfig, errorInfo{http.StatusServiceUnavailable, "misconfigured", "Sign-in with this provider is not set up correctly on this site. Please try again later or use another way to sign in."}},
 }
 
 func infoFor(err error) errorInfo {
@@ -76,21 +90,21 @@ func infoFor(err error) errorInfo {
 			return e.errorInfo
 		}
 	}
-	return errorInfo{http.StatusServiceUnavailable, "unavailable", "Sign-in is temporarily unavailable. Please try again later."}
+	return errorInfo{http.StatusServiceUnavailable, "unavailable", tryLater}
 }
 
-// StatusCode returns the HTTP status WriteError uses for err: 400 for
-// requests that do not belong to a sign-in started here, 403 when the user
-// or the application declined, 502 when the provider failed or answered
-// something unverifiable, 503 otherwise. Never 500.
-func StatusCode(err error) int { return infoFor(err).status }
-
-// WriteError is the default Config.ErrorHandler. It answers with
-// StatusCode(err) and a short fixed message: JSON {"error": code,
-// "message": text} when the client asks for JSON (an Accept header naming
-// application/json and not text/html), otherwise a small HTML page with a
-// link home. The message never echoes the request or the provider's
-// error_description.
+// WriteError is the default Config.ErrorHandler; a custom one may call it
+// for the errors it does not render itself. It answers 400 for requests
+// that do not belong to a sign-in started here (ErrBadRequest, ErrState,
+// ErrMixUp), 403 when the user or the application declined
+// (ErrAccessDenied), 502 when the provider failed or answered something
+// unusable (ErrProvider, ErrProviderUnavailable), and 503 for a
+// misconfiguration (ErrInvalidConfig) or a failure of the app's own
+// (Config.User, the session store); never 500. The body is a short fixed
+// message: JSON {"error": code, "message": text} when the client asks for
+// JSON (an Accept header naming application/json and not text/html),
+// otherwise a small HTML page with a link home. It never echoes the request
+// or the provider's error_description.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	info := infoFor(err)
 	h := w.Header()

@@ -45,9 +45,17 @@ type Config struct {
 	// are POST /auth/NAME/login, GET /auth/NAME/callback, POST /auth/logout.
 	Prefix string
 	// User maps a verified identity to the app's user ID, creating the user
-	// on first sign-in if the app wants that. Return ErrDenied (wrapped or
-	// not) to refuse the account with a 403; any other error is a 503.
-	// Required.
+	// on first sign-in if the app wants that. Return ErrAccessDenied
+	// (wrapped or not) to refuse the account with a 403; any other error is
+	// a 503. Required.
+	//
+	// ctx is the callback request's context: it ends when the request does,
+	// and session.FromContext(ctx) is the visitor's session just before
+	// sign-in. Keep the identity fields you need (Email, Name) with your
+	// user and read them by Session.UserID; or set them in that session
+	// here: Login carries an anonymous visitor's values into the signed-in
+	// session (it drops them only when the browser was signed in as another
+	// user).
 	User func(ctx context.Context, id Identity) (userID string, err error)
 	// LoginOptions are passed to Sessions.Login, for example
 	// session.RememberMe().
@@ -91,16 +99,24 @@ type Handler struct {
 	mux          http.Handler
 }
 
-// New checks cfg and returns a Handler. Cost: no I/O (OpenID Connect
-// discovery happens on the first sign-in, or in Discover).
+// New checks cfg and returns a Handler; an error wraps ErrInvalidConfig
+// and names the field. Cost: no I/O (OpenID Connect discovery happens in
+// Discover, or else on a provider's first sign-in).
 func New(cfg Config) (*Handler, error) {
-	if cfg.Sessions == nil || cfg.User == nil || len(cfg.Providers) == 0 {
-		return nil, fmt.Errorf("%w: Sessions, User and at least one Provider are required", ErrConfig)
+	switch {
+	case cfg.Sessions == nil:
+		return nil, fmt.Errorf("%w: Config.Sessions is nil", ErrInvalidConfig)
+	case cfg.User == nil:
+		return nil, fmt.Errorf("%w: Config.User is nil", ErrInvalidConfig)
+	case len(cfg.Providers) == 0:
+		return nil, fmt.Errorf("%w: Config.Providers is empty", ErrInvalidConfig)
+	case cfg.BaseURL == "":
+		return nil, fmt.Errorf("%w: Config.BaseURL is empty", ErrInvalidConfig)
 	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" ||
 		strings.TrimSuffix(base.Path, "/") != "" || base.RawQuery != "" || base.Fragment != "" || base.User != nil {
-		return nil, fmt.Errorf("%w: BaseURL must be an origin such as https://app.example", ErrConfig)
+		return nil, fmt.Errorf("%w: Config.BaseURL %q: want an origin such as https://app.example", ErrInvalidConfig, cfg.BaseURL)
 	}
 	h := &Handler{
 		sessions:   cfg.Sessions,
@@ -121,21 +137,24 @@ func New(cfg Config) (*Handler, error) {
 		h.prefix = "/auth/"
 	}
 	if !strings.HasPrefix(h.prefix, "/") || !strings.HasSuffix(h.prefix, "/") || strings.ContainsAny(h.prefix, "{}?#% ") {
-		return nil, fmt.Errorf("%w: Prefix must start and end with '/'", ErrConfig)
+		return nil, fmt.Errorf("%w: Config.Prefix %q: want a path that starts and ends with '/'", ErrInvalidConfig, h.prefix)
 	}
-	for _, p := range []*string{&h.defReturn, &h.postLogout} {
-		if *p == "" {
-			*p = "/"
+	for _, p := range []struct {
+		field string
+		path  *string
+	}{{"DefaultReturnPath", &h.defReturn}, {"PostLogoutPath", &h.postLogout}} {
+		if *p.path == "" {
+			*p.path = "/"
 		}
-		if _, ok := SafeReturnPath(*p); !ok {
-			return nil, fmt.Errorf("%w: DefaultReturnPath and PostLogoutPath must be local paths", ErrConfig)
+		if _, ok := SafeReturnPath(*p.path); !ok {
+			return nil, fmt.Errorf("%w: Config.%s %q is not a local path", ErrInvalidConfig, p.field, *p.path)
 		}
 	}
 	if h.ttl == 0 {
 		h.ttl = 10 * time.Minute
 	}
 	if h.ttl < time.Second {
-		return nil, fmt.Errorf("%w: FlowTimeout below one second", ErrConfig)
+		return nil, fmt.Errorf("%w: Config.FlowTimeout %v is below one second", ErrInvalidConfig, h.ttl)
 	}
 	if h.client == nil {
 		h.client = &http.Client{Timeout: providerTimeout}
@@ -145,10 +164,10 @@ func New(cfg Config) (*Handler, error) {
 	}
 	for _, p := range cfg.Providers {
 		if p == nil {
-			return nil, fmt.Errorf("%w: nil Provider", ErrConfig)
+			return nil, fmt.Errorf("%w: Config.Providers holds a nil Provider", ErrInvalidConfig)
 		}
 		if _, dup := h.byName[p.name]; dup {
-			return nil, fmt.Errorf("%w: two providers named %q", ErrConfig, p.name)
+			return nil, fmt.Errorf("%w: Config.Providers: two providers named %q", ErrInvalidConfig, p.name)
 		}
 		h.byName[p.name] = p
 		h.providers = append(h.providers, p)
@@ -184,9 +203,14 @@ func (h *Handler) CallbackURL(provider string) string {
 }
 
 // Discover runs OpenID Connect discovery for every OIDC provider now,
-// instead of on its first sign-in, and returns the errors joined. Useful at
-// start-up to report a misconfigured issuer early. Cost: one discovery
-// request per provider not yet discovered.
+// instead of on its first sign-in, and returns the errors joined. Call it
+// at start-up: errors.Is(err, ErrInvalidConfig) means a provider is
+// misconfigured (its discovery document is missing or names another
+// issuer, as a trailing slash in Issuer does) and the app should not
+// start; ErrProviderUnavailable means one could not be reached (the
+// sign-in retries discovery, so the app may start). A successful discovery
+// is kept for the process's life. Cost: one request per provider not yet
+// discovered, each bounded by 10 seconds and ctx.
 func (h *Handler) Discover(ctx context.Context) error {
 	var errs []error
 	for _, p := range h.providers {
@@ -203,7 +227,7 @@ func (h *Handler) Discover(ctx context.Context) error {
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if h.log != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "sign-in failed",
-			slog.String("path", r.URL.Path), slog.Int("status", StatusCode(err)), slog.String("error", err.Error()))
+			slog.String("path", r.URL.Path), slog.Int("status", infoFor(err).status), slog.String("error", err.Error()))
 	}
 	h.onError(w, r, err)
 }

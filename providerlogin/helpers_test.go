@@ -118,7 +118,7 @@ func plainProvider(t testing.TB, name string, op *providertest.Server) *Provider
 
 // startApp runs the app with the given providers. Routes besides the
 // Handler: GET /whoami (user ID or "anonymous"), GET /flows (the raw
-// pending-flows value), GET / ("home").
+// pending-flows value), GET /value?key=K (a session value), GET / ("home").
 func startApp(t testing.TB, providers func(base string) []*Provider, configure func(*Config)) *testApp {
 	t.Helper()
 	a := &testApp{t: t}
@@ -166,6 +166,9 @@ func startApp(t testing.TB, providers func(base string) []*Provider, configure f
 		})
 		mux.HandleFunc("GET /flows", func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, session.FromContext(r.Context()).Get(flowsKey))
+		})
+		mux.HandleFunc("GET /value", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, session.FromContext(r.Context()).Get(r.URL.Query().Get("key")))
 		})
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "home") })
 		return a.sessions.Middleware(mux)

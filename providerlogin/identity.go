@@ -32,18 +32,18 @@ const (
 func (p *Provider) verifyIDToken(ctx context.Context, d *discovered, tok *oauth2.Token, nonce string, now time.Time) (Identity, string, error) {
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return Identity{}, "", fmt.Errorf("%w: the token response has no id_token", ErrInvalidIDToken)
+		return Identity{}, "", fmt.Errorf("%w: the token response has no id_token", errInvalidIDToken)
 	}
 	idt, err := d.verifier.Verify(ctx, raw)
 	if err != nil {
 		var expired *oidc.TokenExpiredError
 		if errors.As(err, &expired) {
-			return Identity{}, "", fmt.Errorf("%w: expired at %s", ErrInvalidIDToken, expired.Expiry.UTC().Format(time.RFC3339))
+			return Identity{}, "", fmt.Errorf("%w: expired at %s", errInvalidIDToken, expired.Expiry.UTC().Format(time.RFC3339))
 		}
-		return Identity{}, "", fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
+		return Identity{}, "", fmt.Errorf("%w: %w", errInvalidIDToken, err)
 	}
 	if nonce == "" || subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
-		return Identity{}, "", fmt.Errorf("%w: nonce does not match the one this sign-in sent", ErrInvalidIDToken)
+		return Identity{}, "", fmt.Errorf("%w: nonce does not match the one this sign-in sent", errInvalidIDToken)
 	}
 	var c struct {
 		Azp           string `json:"azp"`
@@ -52,24 +52,24 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *discovered, tok *oauth2
 		Name          string `json:"name"`
 	}
 	if err := idt.Claims(&c); err != nil {
-		return Identity{}, "", fmt.Errorf("%w: claims: %w", ErrInvalidIDToken, err)
+		return Identity{}, "", fmt.Errorf("%w: claims: %w", errInvalidIDToken, err)
 	}
 	if len(idt.Audience) > 1 && c.Azp == "" {
-		return Identity{}, "", fmt.Errorf("%w: several audiences and no azp", ErrInvalidIDToken)
+		return Identity{}, "", fmt.Errorf("%w: several audiences and no azp", errInvalidIDToken)
 	}
 	if c.Azp != "" && c.Azp != p.oauth.ClientID {
-		return Identity{}, "", fmt.Errorf("%w: azp is another client", ErrInvalidIDToken)
+		return Identity{}, "", fmt.Errorf("%w: azp is another client", errInvalidIDToken)
 	}
 	if idt.IssuedAt.After(now.Add(clockSkew)) {
-		return Identity{}, "", fmt.Errorf("%w: issued in the future", ErrInvalidIDToken)
+		return Identity{}, "", fmt.Errorf("%w: issued in the future", errInvalidIDToken)
 	}
 	if idt.AccessTokenHash != "" {
 		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
-			return Identity{}, "", fmt.Errorf("%w: at_hash does not match the access token", ErrInvalidIDToken)
+			return Identity{}, "", fmt.Errorf("%w: at_hash does not match the access token", errInvalidIDToken)
 		}
 	}
 	if !validSubject(idt.Subject) {
-		return Identity{}, "", fmt.Errorf("%w: sub missing or not usable", ErrInvalidIDToken)
+		return Identity{}, "", fmt.Errorf("%w: sub missing or not usable", errInvalidIDToken)
 	}
 	id := Identity{
 		Provider: p.name, Issuer: idt.Issuer, Subject: idt.Subject,
@@ -82,7 +82,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *discovered, tok *oauth2
 			return Identity{}, "", fmt.Errorf("%w: user info: %w", ErrProviderUnavailable, stripURLError(err))
 		}
 		if ui.Subject != idt.Subject {
-			return Identity{}, "", fmt.Errorf("%w: user info names another subject than the ID token", ErrInvalidUserInfo)
+			return Identity{}, "", fmt.Errorf("%w: user info names another subject than the ID token", errInvalidUser)
 		}
 		if id.Email == "" {
 			id.Email, id.EmailVerified = ui.Email, ui.EmailVerified
@@ -143,7 +143,7 @@ func (p *Provider) plainIdentity(ctx context.Context, client *http.Client, tok *
 	case res.StatusCode != http.StatusOK:
 		return Identity{}, fmt.Errorf("%w: user info answered HTTP %d", ErrProviderUnavailable, res.StatusCode)
 	case len(body) > maxUserInfo:
-		return Identity{}, fmt.Errorf("%w: user info larger than %d bytes", ErrInvalidUserInfo, maxUserInfo)
+		return Identity{}, fmt.Errorf("%w: user info larger than %d bytes", errInvalidUser, maxUserInfo)
 	}
 	return parseUserInfo(p, body)
 }
@@ -153,11 +153,11 @@ func parseUserInfo(p *Provider, body []byte) (Identity, error) {
 	var doc map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&doc); err != nil || doc == nil || dec.More() {
-		return Identity{}, fmt.Errorf("%w: not a JSON object", ErrInvalidUserInfo)
+		return Identity{}, fmt.Errorf("%w: not a JSON object", errInvalidUser)
 	}
 	sub, ok := jsonScalar(doc[p.subjectField])
 	if !ok || !validSubject(sub) {
-		return Identity{}, fmt.Errorf("%w: no usable %q member", ErrInvalidUserInfo, p.subjectField)
+		return Identity{}, fmt.Errorf("%w: no usable %q member", errInvalidUser, p.subjectField)
 	}
 	id := Identity{Provider: p.name, Issuer: p.issuer, Subject: sub, Claims: body}
 	var c struct {

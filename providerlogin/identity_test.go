@@ -1,8 +1,11 @@
 package providerlogin
 
 import (
+	"context"
 	"net/http"
 	"testing"
+
+	"github.com/sessionauth/session"
 )
 
 func TestFetchUserInfoFillsAndChecksTheSubject(t *testing.T) {
@@ -75,4 +78,36 @@ func FuzzParseUserInfo(f *testing.F) {
 			t.Fatalf("accepted identity %+v", id)
 		}
 	})
+}
+
+// TestUserCallbackRunsInTheRequest: Config.User gets the request's context
+// (with the visitor's session in it), and what it sets in the session of an
+// anonymous visitor is kept in the signed-in session, so an app can keep
+// identity fields there.
+func TestUserCallbackRunsInTheRequest(t *testing.T) {
+	t.Parallel()
+	op := startProvider(t, false)
+	a := startApp(t, func(base string) []*Provider {
+		registerApp(op, base, "demo")
+		return []*Provider{oidcProvider(t, "demo", op, nil)}
+	}, func(c *Config) {
+		c.User = func(ctx context.Context, id Identity) (string, error) {
+			s := session.FromContext(ctx)
+			if err := s.Set("email", id.Email); err != nil {
+				return "", err
+			}
+			s.Set("name", id.Name)
+			return "u1", nil
+		}
+	})
+	b := newBrowser(t)
+	if res := b.signIn(a, "demo", ""); res.status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d %s", res.status, res.body)
+	}
+	if who := b.whoami(a); who != "u1" {
+		t.Fatalf("whoami = %q", who)
+	}
+	if email, name := b.get(a.base+"/value?key=email").body, b.get(a.base+"/value?key=name").body; email != "alice@example.test" || name != "Alice" {
+		t.Errorf("session values after sign-in: email %q, name %q", email, name)
+	}
 }

@@ -20,7 +20,7 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) {
 	s := session.FromContext(r.Context())
 	name, hint := s.Get(providerKey), s.Get(idTokenKey)
 	if err := h.sessions.Logout(w, r); err != nil {
-		h.fail(w, r, fmt.Errorf("%w: %w", ErrUnavailable, err))
+		h.fail(w, r, fmt.Errorf("providerlogin: signing out: %w", err))
 		return
 	}
 	target := h.postLogout

@@ -1,11 +1,8 @@
 package providerlogin
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/url"
 	"regexp"
 	"sync"
@@ -14,10 +11,6 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
-
-// ErrConfig is returned by NewOIDC, NewOAuth2 and New for an incomplete or
-// inconsistent configuration.
-var ErrConfig = errors.New("providerlogin: invalid configuration")
 
 // rediscoverAfter is how long a failed discovery is remembered before the
 // next sign-in tries again.
@@ -52,20 +45,12 @@ type Provider struct {
 	subjectField string
 }
 
-// discovered is what OpenID Connect discovery found.
-type discovered struct {
-	provider       *oidc.Provider
-	verifier       *oidc.IDTokenVerifier
-	endSession     string
-	issParamAlways bool // authorization_response_iss_parameter_supported
-}
-
 // OIDCConfig configures an OpenID Connect provider.
 type OIDCConfig struct {
 	// Name identifies the provider in paths (/auth/NAME/login) and in
 	// stored state: lower-case letters, digits, '-' and '_', at most 32.
 	Name string
-	// DisplayName is for buttons ("Sign in with Google"). Default: Name.
+	// DisplayName is for buttons ("Sign in with Google"). Empty means Name.
 	DisplayName string
 	// Issuer is the provider's issuer URL, exactly as its discovery document
 	// and ID tokens state it.
@@ -73,18 +58,28 @@ type OIDCConfig struct {
 	// ClientID and ClientSecret are the app's registration at the provider.
 	// A public client (PKCE only) leaves ClientSecret empty.
 	ClientID, ClientSecret string
-	// Scopes requested; "openid" is always added. Default: openid email profile.
+	// Scopes requested; "openid" is always added. Empty means openid,
+	// email and profile.
 	Scopes []string
 	// AuthParams are extra authorization request parameters, for example
 	// {"prompt": "select_account"}. They cannot replace the parameters this
 	// package sets (state, nonce, PKCE, redirect_uri, ...).
 	AuthParams map[string]string
-	// AuthStyle says how the client authenticates at the token endpoint.
-	// Default: tried once, then remembered (oauth2.AuthStyleAutoDetect).
+	// AuthStyle says how the client authenticates at the token endpoint:
+	// oauth2.AuthStyleInHeader (client_secret_basic) or
+	// oauth2.AuthStyleInParams (client_secret_post). 0 means: from the
+	// discovery document's token_endpoint_auth_methods_supported,
+	// client_secret_basic when listed (or when the list is absent, its
+	// default), else client_secret_post; a public client (no ClientSecret)
+	// sends its ID in the body. The style is never guessed by trying: a
+	// failed token request is not retried, so a code is sent only once.
 	AuthStyle oauth2.AuthStyle
 	// FetchUserInfo also reads the user-info endpoint after the token
-	// exchange (one more request) and fills Email and Name from it when the
-	// ID token lacks them. Its subject must match the ID token's.
+	// exchange (one more request per sign-in) and fills Email and Name from
+	// it when the ID token lacks them; its subject must match the ID
+	// token's. Some providers put no email or name in the ID token, only at
+	// the user-info endpoint: set it when Identity.Email comes back empty.
+	// Default false.
 	FetchUserInfo bool
 	// RPLogout makes logout also end the visitor's session at the provider,
 	// by redirecting to its end_session_endpoint when discovery advertises
@@ -93,12 +88,12 @@ type OIDCConfig struct {
 }
 
 // NewOIDC returns an OpenID Connect provider. Discovery is not done here
-// but on the first sign-in (or Handler.Discover), and remembered; a failed
-// discovery is retried after a few seconds, so the app starts while a
-// provider is down. Cost: no I/O.
+// but in Handler.Discover (call it at start-up: a wrong issuer then stops
+// the app from booting) or else on the first sign-in, and remembered; a
+// failed discovery is retried after a few seconds. Cost: no I/O.
 func NewOIDC(cfg OIDCConfig) (*Provider, error) {
-	if !validName.MatchString(cfg.Name) || cfg.ClientID == "" || !absoluteURL(cfg.Issuer) {
-		return nil, fmt.Errorf("%w: OIDC provider needs a Name (a-z, 0-9, '-', '_'), a ClientID and an absolute Issuer URL", ErrConfig)
+	if err := checkProvider("OIDCConfig", cfg.Name, cfg.ClientID, cfg.Issuer, cfg.AuthStyle); err != nil {
+		return nil, err
 	}
 	scopes := cfg.Scopes
 	if len(scopes) == 0 {
@@ -137,19 +132,35 @@ type OAuth2Config struct {
 	// Scopes requested, if any.
 	Scopes []string
 	// SubjectField names the member of the user-info JSON object that
-	// identifies the user for good (a string or an integer). Default "sub";
-	// GitHub's is "id". Never use an email or a login name: they change.
+	// identifies the user for good (a string or an integer). Empty means
+	// "sub"; GitHub's is "id". Never use an email or a login name: they change.
 	SubjectField string
-	// AuthParams and AuthStyle: as in OIDCConfig.
+	// AuthParams: as in OIDCConfig.
 	AuthParams map[string]string
-	AuthStyle  oauth2.AuthStyle
+	// AuthStyle says how the client authenticates at the token endpoint.
+	// 0 means oauth2.AuthStyleInHeader (HTTP Basic, client_secret_basic,
+	// which RFC 6749 requires every provider to accept), or the client ID in
+	// the body for a public client (no ClientSecret); set
+	// oauth2.AuthStyleInParams for a provider that wants the secret in the
+	// body. A failed token request is never retried with the other style.
+	AuthStyle oauth2.AuthStyle
 }
 
 // NewOAuth2 returns a plain OAuth 2 provider. Cost: no I/O.
 func NewOAuth2(cfg OAuth2Config) (*Provider, error) {
-	if !validName.MatchString(cfg.Name) || cfg.ClientID == "" || !absoluteURL(cfg.Issuer) ||
-		!absoluteURL(cfg.AuthURL) || !absoluteURL(cfg.TokenURL) || !absoluteURL(cfg.UserInfoURL) {
-		return nil, fmt.Errorf("%w: OAuth 2 provider needs a Name, a ClientID, and absolute Issuer, AuthURL, TokenURL and UserInfoURL", ErrConfig)
+	if err := checkProvider("OAuth2Config", cfg.Name, cfg.ClientID, cfg.Issuer, cfg.AuthStyle); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct{ name, url string }{{"AuthURL", cfg.AuthURL}, {"TokenURL", cfg.TokenURL}, {"UserInfoURL", cfg.UserInfoURL}} {
+		if err := checkURL("OAuth2Config", f.name, f.url); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.AuthStyle == oauth2.AuthStyleAutoDetect {
+		cfg.AuthStyle = oauth2.AuthStyleInHeader
+		if cfg.ClientSecret == "" {
+			cfg.AuthStyle = oauth2.AuthStyleInParams
+		}
 	}
 	field := cfg.SubjectField
 	if field == "" {
@@ -174,10 +185,37 @@ var reservedParams = map[string]bool{
 	"code_verifier": true, "response_mode": true,
 }
 
+// checkProvider checks the fields both provider kinds share, naming the
+// first one that is wrong.
+func checkProvider(kind, name, clientID, issuer string, style oauth2.AuthStyle) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: %s.Name is empty", ErrInvalidConfig, kind)
+	case !validName.MatchString(name):
+		return fmt.Errorf("%w: %s.Name %q: want lower-case letters, digits, '-' and '_', at most 32", ErrInvalidConfig, kind, name)
+	case clientID == "":
+		return fmt.Errorf("%w: %s.ClientID is empty", ErrInvalidConfig, kind)
+	case style != oauth2.AuthStyleAutoDetect && style != oauth2.AuthStyleInHeader && style != oauth2.AuthStyleInParams:
+		return fmt.Errorf("%w: %s.AuthStyle %d is not a known style", ErrInvalidConfig, kind, style)
+	}
+	return checkURL(kind, "Issuer", issuer)
+}
+
+// checkURL refuses an empty or non-absolute URL, naming its field.
+func checkURL(kind, field, s string) error {
+	if s == "" {
+		return fmt.Errorf("%w: %s.%s is empty", ErrInvalidConfig, kind, field)
+	}
+	if !absoluteURL(s) {
+		return fmt.Errorf("%w: %s.%s %q is not an absolute http(s) URL", ErrInvalidConfig, kind, field, s)
+	}
+	return nil
+}
+
 func (p *Provider) finish() (*Provider, error) {
 	for k := range p.authParams {
 		if reservedParams[k] {
-			return nil, fmt.Errorf("%w: AuthParams may not set %q", ErrConfig, k)
+			return nil, fmt.Errorf("%w: AuthParams may not set %q", ErrInvalidConfig, k)
 		}
 	}
 	if p.display == "" {
@@ -197,58 +235,6 @@ func (p *Provider) Name() string { return p.name }
 // DisplayName returns the name to show on its button.
 func (p *Provider) DisplayName() string { return p.display }
 
-// Issuer returns the configured issuer.
-func (p *Provider) Issuer() string { return p.issuer }
-
-// discover runs OpenID Connect discovery once, remembering success and, for
-// rediscoverAfter, failure. Concurrent first sign-ins wait for one fetch.
-func (p *Provider) discover(ctx context.Context, client *http.Client) (*discovered, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.disc != nil {
-		return p.disc, nil
-	}
-	if p.discErr != nil && time.Since(p.discFailed) < rediscoverAfter {
-		return nil, p.discErr
-	}
-	d, err := p.fetchDiscovery(ctx, client)
-	if err != nil {
-		p.discErr, p.discFailed = fmt.Errorf("%w: discovery at %s: %w", ErrProviderUnavailable, p.issuer, err), time.Now()
-		return nil, p.discErr
-	}
-	p.disc, p.discErr = d, nil
-	return d, nil
-}
-
-func (p *Provider) fetchDiscovery(ctx context.Context, client *http.Client) (*discovered, error) {
-	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, client), providerTimeout)
-	defer cancel()
-	op, err := oidc.NewProvider(ctx, p.issuer)
-	if err != nil {
-		return nil, err
-	}
-	var meta struct {
-		EndSession string   `json:"end_session_endpoint"`
-		IssParam   bool     `json:"authorization_response_iss_parameter_supported"`
-		PKCE       []string `json:"code_challenge_methods_supported"`
-	}
-	if err := op.Claims(&meta); err != nil {
-		return nil, err
-	}
-	if ep := op.Endpoint(); !absoluteURL(ep.AuthURL) || !absoluteURL(ep.TokenURL) {
-		return nil, errors.New("discovery document lacks the authorization or token endpoint")
-	}
-	d := &discovered{
-		provider:       op,
-		verifier:       op.VerifierContext(oidc.ClientContext(context.Background(), client), &oidc.Config{ClientID: p.oauth.ClientID}),
-		issParamAlways: meta.IssParam,
-	}
-	if absoluteURL(meta.EndSession) {
-		d.endSession = meta.EndSession
-	}
-	return d, nil
-}
-
 // oauthConfig returns the oauth2.Config for a sign-in, with the endpoints
 // found by discovery and the given callback URL.
 func (p *Provider) oauthConfig(d *discovered, redirect string) *oauth2.Config {
@@ -256,7 +242,7 @@ func (p *Provider) oauthConfig(d *discovered, redirect string) *oauth2.Config {
 	c.RedirectURL = redirect
 	if d != nil {
 		ep := d.provider.Endpoint()
-		ep.AuthStyle = p.oauth.Endpoint.AuthStyle
+		ep.AuthStyle = d.authStyle
 		c.Endpoint = ep
 	}
 	return &c

@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -92,8 +93,8 @@ type grant struct {
 	access              string
 }
 
-// ErrBadConfig is returned by New for a missing or malformed issuer.
-var ErrBadConfig = errors.New("providertest: bad config")
+// ErrInvalidConfig is returned by New for a missing or malformed issuer.
+var ErrInvalidConfig = errors.New("providertest: invalid config")
 
 // sessionCookie names the provider's own login session cookie.
 const sessionCookie = "op_session"
@@ -102,7 +103,7 @@ const sessionCookie = "op_session"
 // users. Cost: one P-256 key generation.
 func New(cfg Config) (*Server, error) {
 	if !strings.HasPrefix(cfg.Issuer, "http://") && !strings.HasPrefix(cfg.Issuer, "https://") || strings.HasSuffix(cfg.Issuer, "/") {
-		return nil, ErrBadConfig
+		return nil, fmt.Errorf("%w: Config.Issuer %q: want an http(s) URL without a trailing slash", ErrInvalidConfig, cfg.Issuer)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -113,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	u, err := url.Parse(cfg.Issuer)
 	if err != nil || u.Host == "" {
-		return nil, ErrBadConfig
+		return nil, fmt.Errorf("%w: Config.Issuer %q has no host", ErrInvalidConfig, cfg.Issuer)
 	}
 	cookiePath := u.Path
 	if cookiePath == "" {

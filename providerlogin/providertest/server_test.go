@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -133,7 +134,7 @@ func TestTokenChecksVerifierAndUsesCodesOnce(t *testing.T) {
 func TestNewRefusesABadIssuer(t *testing.T) {
 	t.Parallel()
 	for _, iss := range []string{"", "127.0.0.1:1", "http://x/", "ftp://x"} {
-		if _, err := New(Config{Issuer: iss}); err == nil || !strings.Contains(err.Error(), "bad config") {
+		if _, err := New(Config{Issuer: iss}); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "Config.Issuer") {
 			t.Errorf("New(%q): %v", iss, err)
 		}
 	}

@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sessionauth/session/providerlogin"
+	"github.com/sessionauth/session/providerlogin/providertest"
 )
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -68,5 +75,31 @@ func TestExampleConfigFromEnvironment(t *testing.T) {
 	c, err := loadConfig(env(nil))
 	if err != nil || c.Addr != "localhost:8080" || c.ProviderAddr != "127.0.0.1:8081" || c.Keys == nil {
 		t.Errorf("defaults: %+v, %v", c, err)
+	}
+}
+
+// TestExampleRefusesAMisconfiguredIssuerAtBoot: a wrong issuer (here, a
+// trailing slash) stops the example at start-up instead of showing users
+// an error at their first sign-in.
+func TestExampleRefusesAMisconfiguredIssuerAtBoot(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	op, err := providertest.New(providertest.Config{Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: op}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	env := map[string]string{"ADDR": "127.0.0.1:0", "OIDC_ISSUER": issuer + "/", "OIDC_CLIENT_ID": "app"}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	err = run(ctx, func(k string) string { return env[k] }, io.Discard, func(string) { t.Error("the example started serving") })
+	if !errors.Is(err, providerlogin.ErrInvalidConfig) || !strings.Contains(err.Error(), "trailing slash") {
+		t.Fatalf("run = %v, want ErrInvalidConfig about the trailing slash", err)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/providerlogin"
 )
 
 func main() {
@@ -127,11 +128,21 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	if err != nil {
 		return err
 	}
+	// Discovery at start-up: a misconfigured provider (a wrong issuer, a
+	// trailing slash) stops the boot; one that is only unreachable does
+	// not, as each sign-in retries it.
 	discoverCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	if err := a.signin.Discover(discoverCtx); err != nil {
-		log.Warn("provider discovery failed; sign-in retries it", "error", err)
-	}
+	err = a.signin.Discover(discoverCtx)
 	cancel()
+	if errors.Is(err, providerlogin.ErrInvalidConfig) {
+		return err
+	}
+	if err != nil {
+		log.Warn("provider unreachable; each sign-in retries discovery", "error", err)
+	}
+	if cfg.Issuer != "" {
+		log.Info("the redirect URI to register at the provider", "callback", a.signin.CallbackURL("oidc"))
+	}
 
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second}
 	servers = append(servers, srv)
