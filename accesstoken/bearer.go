@@ -7,8 +7,6 @@ import (
 	"strings"
 )
 
-var errInvalidRequest = errors.New("accesstoken: malformed Authorization header")
-
 // bearerToken returns the token of the request's single
 // `Authorization: Bearer <token>` header. Tokens are never read from the
 // query string or a form. No header, or another scheme, is
@@ -85,11 +83,11 @@ func describe(err error) string {
 	switch {
 	case errors.Is(err, ErrExpired):
 		return "the access token expired"
-	case errors.Is(err, ErrNotYetValid):
+	case errors.Is(err, errNotYetValid):
 		return "the access token is not valid yet"
-	case errors.Is(err, ErrSessionEnded):
+	case errors.Is(err, errSessionEnded):
 		return "the session of the access token has ended"
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, errTooLarge):
 		return "the access token is too large"
 	}
 	return "the access token is invalid"

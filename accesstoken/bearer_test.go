@@ -74,7 +74,7 @@ func TestBearerExpiredTokenSaysExpired(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	tok := e.mint(e.login("alice"))
-	e.clock.Advance(DefaultTTL + DefaultLeeway)
+	e.clock.Advance(defaultTTL + defaultLeeway)
 	w := e.do("GET", "/api", nil, bearer(tok)...)
 	want := `Bearer error="invalid_token", error_description="the access token expired"`
 	if w.Code != 401 || w.Header().Get("WWW-Authenticate") != want {
@@ -90,7 +90,7 @@ func TestBearerDescribesRefusals(t *testing.T) {
 	hdr := headerJSON("EdDSA", e.key.KeyID(), nil)
 	for _, tc := range []struct{ token, desc string }{
 		{craft(hdr, claimsJSON(now, testIssuer, testAudience, map[string]any{"nbf": now.Add(time.Hour).Unix()}), sign), "the access token is not valid yet"},
-		{strings.Repeat("a", DefaultMaxTokenSize+1), "the access token is too large"},
+		{strings.Repeat("a", defaultMaxTokenSize+1), "the access token is too large"},
 		{craft(hdr, claimsJSON(now, testIssuer, "other", nil), sign), "the access token is invalid"},
 	} {
 		w := e.do("GET", "/api", nil, bearer(tc.token)...)

@@ -3,7 +3,6 @@ package accesstoken
 import (
 	"bytes"
 	"context"
-	"errors"
 	"math"
 	"strconv"
 	"time"
@@ -67,11 +66,11 @@ type wireClaims struct {
 func decodeClaims(payload []byte) (*Claims, error) {
 	payload = bytes.TrimSpace(payload)
 	if len(payload) == 0 || payload[0] != '{' {
-		return nil, invalid(ErrClaims)
+		return nil, invalid(errClaims)
 	}
 	var w wireClaims
 	if err := json.Unmarshal(payload, &w); err != nil {
-		return nil, invalid(ErrClaims)
+		return nil, invalid(errClaims)
 	}
 	c := &Claims{Audience: w.Aud, payload: payload}
 	for _, f := range []struct {
@@ -84,7 +83,7 @@ func decodeClaims(payload []byte) (*Claims, error) {
 	}
 	if len(w.Sid) > 0 && w.Sid[0] == '"' {
 		if err := json.Unmarshal(w.Sid, &c.SessionID); err != nil {
-			return nil, invalid(ErrClaims)
+			return nil, invalid(errClaims)
 		}
 	}
 	c.Expiry, c.NotBefore, c.IssuedAt = w.Exp.time(), w.Nbf.time(), w.Iat.time()
@@ -94,8 +93,6 @@ func decodeClaims(payload []byte) (*Claims, error) {
 // maxNumericDate is 9999-12-31T23:59:59Z: later dates are refused as
 // garbage rather than overflowing.
 const maxNumericDate = 253402300799
-
-var errNumericDate = errors.New("accesstoken: bad NumericDate")
 
 // numericDate is a JWT NumericDate: a JSON number of seconds since the
 // epoch, fractions allowed, between 0 and the year 9999.
@@ -124,8 +121,6 @@ func (n *numericDate) time() time.Time {
 // audience is `aud`: one string or an array of strings.
 type audience []string
 
-var errAudience = errors.New("accesstoken: bad aud")
-
 func (a *audience) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) > 0 && b[0] == '"':
@@ -145,7 +140,7 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		return nil
 	}
-	return errAudience
+	return errAudType
 }
 
 func (a audience) contains(v string) bool {

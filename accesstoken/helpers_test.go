@@ -121,7 +121,7 @@ func newEnv(t *testing.T, mod func(*Config, *session.Config)) *env {
 		t.Fatal(err)
 	}
 	scfg := session.Config{Store: e.store, Keys: ring}
-	cfg := Config{Keys: keys, Issuer: testIssuer, Audience: testAudience, Now: e.clock.Now}
+	cfg := Config{Keys: keys, Issuer: testIssuer, Audience: testAudience, now: e.clock.Now}
 	if mod != nil {
 		mod(&cfg, &scfg)
 	}

@@ -160,7 +160,7 @@ func (p *idp) sign(k *idpKey, claims string) string {
 func (p *idp) provider(mod func(*ProviderConfig)) *Provider {
 	cfg := ProviderConfig{
 		JWKSURL: p.srv.URL + "/.well-known/jwks.json", Issuer: idpIssuer, Audience: idpAudience,
-		Now: p.clock.Now, FetchTimeout: 2 * time.Second,
+		now: p.clock.Now, FetchTimeout: 2 * time.Second,
 	}
 	if mod != nil {
 		mod(&cfg)

@@ -51,7 +51,7 @@ func (i *Issuer) Strict(next http.Handler) http.Handler {
 func (i *Issuer) checkSession(r *http.Request, c *Claims) error {
 	now := i.now()
 	if i.ended.has(c.SessionID, now) {
-		return invalid(ErrSessionEnded)
+		return invalid(errSessionEnded)
 	}
 	infos, err := i.sessions.ListSessions(r.Context(), c.Subject)
 	if err != nil {
@@ -66,5 +66,5 @@ func (i *Issuer) checkSession(r *http.Request, c *Claims) error {
 		}
 	}
 	i.ended.add(c.SessionID, c.Expiry.Add(i.leeway), now)
-	return invalid(ErrSessionEnded)
+	return invalid(errSessionEnded)
 }

@@ -17,7 +17,7 @@ func TestMiddlewareKeepsTokenValidAfterLogout(t *testing.T) {
 	if w := e.do("GET", "/api", nil, bearer(tok)...); w.Code != 200 {
 		t.Fatalf("Middleware after logout: %d, want 200 until exp", w.Code)
 	}
-	e.clock.Advance(DefaultTTL + DefaultLeeway)
+	e.clock.Advance(defaultTTL + defaultLeeway)
 	if w := e.do("GET", "/api", nil, bearer(tok)...); w.Code != 401 {
 		t.Fatalf("Middleware after exp: %d", w.Code)
 	}

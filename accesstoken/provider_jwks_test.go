@@ -38,12 +38,12 @@ func TestProviderHonoursCacheControl(t *testing.T) {
 		want time.Duration
 	}{
 		{"public, max-age=120", 2 * time.Minute},
-		{"max-age=5", DefaultMinCacheAge},
-		{"max-age=999999", DefaultMaxCacheAge},
-		{"no-store", DefaultMinCacheAge},
-		{"no-cache, max-age=600", DefaultMinCacheAge},
+		{"max-age=5", defaultMinCacheAge},
+		{"max-age=999999", defaultMaxCacheAge},
+		{"no-store", defaultMinCacheAge},
+		{"no-cache, max-age=600", defaultMinCacheAge},
 		{"", defaultCacheAge},
-		{"max-age=garbage", DefaultMinCacheAge},
+		{"max-age=garbage", defaultMinCacheAge},
 		{`max-age="300"`, 5 * time.Minute},
 	} {
 		t.Run(tc.cc, func(t *testing.T) {
@@ -111,10 +111,10 @@ func TestProviderRotationRefetchesUnknownKidAtBoundedRate(t *testing.T) {
 	fresh := p.sign(next, p.claims(nil))
 
 	// Right after a fetch the rate limit holds the unknown kid off.
-	if _, err := pr.Verify(context.Background(), fresh); !errors.Is(err, ErrUnknownKey) {
-		t.Fatalf("within RefetchInterval: %v, want ErrUnknownKey", err)
+	if _, err := pr.Verify(context.Background(), fresh); !errors.Is(err, errUnknownKey) {
+		t.Fatalf("within RefetchInterval: %v, want errUnknownKey", err)
 	}
-	p.clock.Advance(DefaultRefetchInterval)
+	p.clock.Advance(defaultRefetchInterval)
 	if _, err := pr.Verify(context.Background(), fresh); err != nil {
 		t.Fatalf("after RefetchInterval the new kid still fails: %v", err)
 	}
@@ -123,7 +123,7 @@ func TestProviderRotationRefetchesUnknownKidAtBoundedRate(t *testing.T) {
 	}
 
 	// A flood of made-up kids, concurrent and sequential, over 35 s of clock.
-	p.clock.Advance(DefaultRefetchInterval)
+	p.clock.Advance(defaultRefetchInterval)
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Add(1)
@@ -137,7 +137,7 @@ func TestProviderRotationRefetchesUnknownKidAtBoundedRate(t *testing.T) {
 	for i := range 35 {
 		p.clock.Advance(time.Second)
 		tok := craft(`{"alg":"ES256","kid":"seq-`+fmt.Sprint(i)+`"}`, p.claims(nil), signWith(t, next.priv, "ES256"))
-		if _, err := pr.Verify(context.Background(), tok); !errors.Is(err, ErrUnknownKey) {
+		if _, err := pr.Verify(context.Background(), tok); !errors.Is(err, errUnknownKey) {
 			t.Fatalf("made-up kid: %v", err)
 		}
 	}
@@ -148,14 +148,14 @@ func TestProviderRotationRefetchesUnknownKidAtBoundedRate(t *testing.T) {
 
 	// The old key leaves the set: once the cache refreshes, its tokens fail.
 	p.set(func(p *idp) { p.published = []*idpKey{next} })
-	p.clock.Advance(DefaultMaxCacheAge)
+	p.clock.Advance(defaultMaxCacheAge)
 	stale := p.sign(old, p.claims(nil))
 	pr.Verify(context.Background(), fresh) // known kid, stale set: background refresh
 	p.waitHits(p.hits.Load())
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, err := pr.Verify(context.Background(), stale)
-		if errors.Is(err, ErrUnknownKey) {
+		if errors.Is(err, errUnknownKey) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -191,7 +191,7 @@ func TestProviderKeepsVerifyingWhileJWKSDown(t *testing.T) {
 				if _, err := pr.Verify(context.Background(), p.sign(k, p.claims(claims))); err != nil {
 					t.Fatalf("cached key refused while the endpoint is down: %v", err)
 				}
-				p.clock.Advance(DefaultRefetchInterval)
+				p.clock.Advance(defaultRefetchInterval)
 				time.Sleep(20 * time.Millisecond) // let the background fetch fail
 			}
 			if err := pr.Refresh(context.Background()); !errors.Is(err, ErrKeysUnavailable) {
@@ -211,7 +211,7 @@ func TestProviderKeepsVerifyingWhileJWKSDown(t *testing.T) {
 				t.Fatalf("middleware while down: %d, want 503 with Retry-After", w.Code)
 			}
 
-			p.clock.Advance(DefaultMaxStale)
+			p.clock.Advance(defaultMaxStale)
 			if _, err := pr.Verify(context.Background(), p.sign(k, p.claims(map[string]any{"exp": p.clock.Now().Add(time.Hour).Unix()}))); !errors.Is(err, ErrKeysUnavailable) {
 				t.Fatalf("after MaxStale: %v, want ErrKeysUnavailable", err)
 			}
@@ -238,7 +238,7 @@ func TestProviderJWKSSlowColdStart(t *testing.T) {
 		t.Fatalf("cold start waited %v; FetchTimeout is 300ms", d)
 	}
 
-	p.clock.Advance(DefaultRefetchInterval)
+	p.clock.Advance(defaultRefetchInterval)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	start = time.Now()
 	_, err := pr.Verify(ctx, tok)
@@ -296,7 +296,7 @@ func TestProviderKeepsOldKeysOnBadAnswers(t *testing.T) {
 		"too large":        `{"keys":[],"pad":"` + strings.Repeat("x", maxJWKSBody) + `"}`,
 	} {
 		p.set(func(p *idp) { p.body = []byte(body) })
-		p.clock.Advance(DefaultRefetchInterval)
+		p.clock.Advance(defaultRefetchInterval)
 		if err := pr.Refresh(context.Background()); !errors.Is(err, ErrKeysUnavailable) {
 			t.Errorf("%s: Refresh = %v, want ErrKeysUnavailable", name, err)
 		}
@@ -317,7 +317,7 @@ func TestProviderCacheSurvivesRefreshOfSameKeys(t *testing.T) {
 	if _, err := pr.Verify(context.Background(), tok); err != nil {
 		t.Fatal(err)
 	}
-	p.clock.Advance(DefaultRefetchInterval)
+	p.clock.Advance(defaultRefetchInterval)
 	if err := pr.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -326,10 +326,10 @@ func TestProviderCacheSurvivesRefreshOfSameKeys(t *testing.T) {
 	}
 	// A key that changes material under the same kid invalidates it.
 	p.set(func(p *idp) { p.published = []*idpKey{newIDPKey(t, "k1", "ES256", false)} })
-	p.clock.Advance(DefaultRefetchInterval)
+	p.clock.Advance(defaultRefetchInterval)
 	pr.Refresh(context.Background())
-	if _, err := pr.Verify(context.Background(), tok); !errors.Is(err, ErrSignature) {
-		t.Fatalf("token of a replaced key: %v, want ErrSignature", err)
+	if _, err := pr.Verify(context.Background(), tok); !errors.Is(err, errSignature) {
+		t.Fatalf("token of a replaced key: %v, want errSignature", err)
 	}
 }
 
@@ -339,7 +339,7 @@ func TestProviderFollowsNoRedirect(t *testing.T) {
 	p := newIDP(t, k)
 	redirect := httptest.NewServer(http.RedirectHandler(p.srv.URL+"/jwks", http.StatusFound))
 	t.Cleanup(redirect.Close)
-	pr, err := NewProvider(ProviderConfig{JWKSURL: redirect.URL, Issuer: idpIssuer, Audience: idpAudience, Now: p.clock.Now})
+	pr, err := NewProvider(ProviderConfig{JWKSURL: redirect.URL, Issuer: idpIssuer, Audience: idpAudience, now: p.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
