@@ -27,6 +27,9 @@ type Claims struct {
 	Expiry    time.Time // exp
 
 	payload []byte
+	// party is the client the token was issued to (see
+	// ProviderConfig.AuthorizedParties); "" when it cannot be told.
+	party string
 }
 
 // Decode unmarshals the whole verified payload into v, for claims beyond
@@ -59,6 +62,8 @@ type wireClaims struct {
 	Iat *numericDate    `json:"iat"`
 	Jti *string         `json:"jti"`
 	Sid json.RawMessage `json:"sid"`
+	Azp json.RawMessage `json:"azp"`
+	Cid json.RawMessage `json:"client_id"`
 }
 
 // decodeClaims turns a verified payload into Claims. Required claims and
@@ -87,7 +92,31 @@ func decodeClaims(payload []byte) (*Claims, error) {
 		}
 	}
 	c.Expiry, c.NotBefore, c.IssuedAt = w.Exp.time(), w.Nbf.time(), w.Iat.time()
+	c.party = authorizedParty(w)
 	return c, nil
+}
+
+// authorizedParty returns the client a token was issued to: its `azp`;
+// without one, its `client_id`; without either, its `aud` when that holds
+// exactly one value (OpenID Connect Core 3.1.3.7: an ID token with one
+// audience and no azp was issued to that audience). A claim present but not
+// a non-empty string gives "", which no configured party matches: a
+// present azp is never passed over for a client_id or aud that would match.
+func authorizedParty(w wireClaims) string {
+	for _, raw := range []json.RawMessage{w.Azp, w.Cid} {
+		if len(raw) == 0 {
+			continue
+		}
+		var s string
+		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+			return ""
+		}
+		return s
+	}
+	if len(w.Aud) == 1 {
+		return w.Aud[0]
+	}
+	return ""
 }
 
 // maxNumericDate is 9999-12-31T23:59:59Z: later dates are refused as

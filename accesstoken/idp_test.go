@@ -44,6 +44,8 @@ type idpKey struct {
 const (
 	idpIssuer   = "https://idp.example.test/"
 	idpAudience = "api://orders"
+	// idpClient is our app's client ID at the idp: the azp of its tokens.
+	idpClient = "our-spa"
 )
 
 var rsaKeyOnce = sync.OnceValue(func() *rsa.PrivateKey {
@@ -139,6 +141,7 @@ func (p *idp) claims(changes map[string]any) string {
 	m := map[string]any{
 		"iss": idpIssuer, "sub": "auth0|42", "aud": []string{idpAudience, "https://idp.example.test/userinfo"},
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "email": "ada@example.test",
+		"azp": idpClient,
 	}
 	for k, v := range changes {
 		if v == nil {

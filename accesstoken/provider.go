@@ -113,10 +113,11 @@ type ProviderConfig struct {
 // turn one into a session of ours (ExchangeHandler). Create it with
 // NewProvider; it is safe for concurrent use.
 type Provider struct {
-	keys *remoteKeys
-	v    verifier
-	cop  *http.CrossOriginProtection
-	log  *slog.Logger
+	keys    *remoteKeys
+	v       verifier
+	cop     *http.CrossOriginProtection
+	log     *slog.Logger
+	parties map[string]bool // AuthorizedParties
 }
 
 // NewProvider checks cfg and returns a Provider. It does not fetch: the
@@ -127,6 +128,13 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 	}
 	if err := checkJWKSURL(cfg.JWKSURL); err != nil {
 		return nil, err
+	}
+	parties := make(map[string]bool, len(cfg.AuthorizedParties))
+	for _, id := range cfg.AuthorizedParties {
+		if id == "" {
+			return nil, fmt.Errorf("%w: AuthorizedParties holds an empty client ID", ErrInvalidConfig)
+		}
+		parties[id] = true
 	}
 	names := cfg.Algorithms
 	if names == nil {
@@ -178,7 +186,7 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 	if cacheSize == 0 {
 		cacheSize = defaultCacheSize
 	}
-	p := &Provider{keys: rk, cop: cfg.CrossOrigin, log: cfg.Logger}
+	p := &Provider{keys: rk, cop: cfg.CrossOrigin, log: cfg.Logger, parties: parties}
 	if p.cop == nil {
 		p.cop = http.NewCrossOriginProtection()
 	}
