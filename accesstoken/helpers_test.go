@@ -125,6 +125,9 @@ func newEnv(t *testing.T, mod func(*Config, *session.Config)) *env {
 	if mod != nil {
 		mod(&cfg, &scfg)
 	}
+	if scfg.CookieOnly {
+		scfg.Store = nil
+	}
 	if e.sessions, err = session.New(scfg); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +151,9 @@ func newEnv(t *testing.T, mod func(*Config, *session.Config)) *env {
 		w.Write([]byte(c.Subject + " " + c.SessionID))
 	})
 	mux.Handle("GET /api", e.issuer.Middleware(api))
-	mux.Handle("GET /strict", e.issuer.Strict(api))
+	if !scfg.CookieOnly { // Strict refuses a cookie-only Manager
+		mux.Handle("GET /strict", e.issuer.Strict(api))
+	}
 	e.handler = e.sessions.Middleware(mux)
 	return e
 }
