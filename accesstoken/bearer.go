@@ -54,16 +54,20 @@ func isB64Token(s string) bool {
 }
 
 // refuse answers a request whose token did not pass, as RFC 6750 section 3
-// says: 401 with a bare `Bearer` challenge when there was no token, 400
-// invalid_request for a malformed header, 401 invalid_token for a refused
-// token, and 503 when the keys or the session store could not be reached.
-// The description never contains the token.
+// says, with a JSON body whose "error" always agrees with the challenge:
+// 401 with a bare `Bearer` challenge and "unauthorized" when there was no
+// token, 400 invalid_request for a malformed header, 401 invalid_token for
+// a refused token, and 503 temporarily_unavailable when the keys or the
+// session store could not be reached. The description never contains the
+// token.
 func refuse(w http.ResponseWriter, err error) {
 	h := w.Header()
 	switch {
 	case errors.Is(err, errNoBearerToken):
+		// No credentials: RFC 6750 section 3.1 wants no error code in the
+		// challenge, so the body carries none of RFC 6750's codes either.
 		h.Set("WWW-Authenticate", "Bearer")
-		writeError(w, http.StatusUnauthorized, "invalid_token", "an access token is required")
+		writeError(w, http.StatusUnauthorized, "unauthorized", "an access token is required")
 	case errors.Is(err, errInvalidRequest):
 		h.Set("WWW-Authenticate", `Bearer error="invalid_request", error_description="malformed Authorization header"`)
 		writeError(w, http.StatusBadRequest, "invalid_request", "malformed Authorization header")
