@@ -226,7 +226,8 @@ func checkJWKSURL(raw string) error {
 // Verify checks a provider's token: size, shape, header (an allowed
 // asymmetric alg fitting the key, a kid, no crit, jku, x5u, jwk or x5c),
 // signature with the provider's published key, then iss, aud, exp, nbf and
-// iat (with the leeway) and sub. Refusals match ErrInvalidToken;
+// iat (with the leeway) and sub. Refusals match ErrInvalidToken (and
+// ErrExpired for an expired token);
 // ErrKeysUnavailable means the JWKS could not be fetched and no cached key
 // fits. Cost: one signature verification, tens of µs, or a cache hit; a
 // fetch only for an unknown kid or a due refresh (in the background when
