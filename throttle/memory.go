@@ -48,10 +48,10 @@ type memEntry struct {
 // it, and a restart forgets; use NewRedis to share and keep counts.
 //
 // Take, Refund and Reset take a mutex and cost O(number of keys given); they
-// allocate nothing but a new key's entry. Memory stays bounded by MaxKeys,
-// and each Take also drops up to two keys the rules have forgotten, so
-// memory shrinks as attempts go on. It starts no goroutine and needs no
-// Close.
+// allocate nothing but a new key's entry. Its memory stays bounded by
+// MaxKeys, and each Take also drops a few of the least recently changed keys
+// when the rules have forgotten them, so memory shrinks as attempts go on.
+// It starts no goroutine and needs no Close.
 func NewMemory(cfg MemoryConfig) Limiter {
 	return newMemory(cfg, time.Now)
 }

@@ -61,7 +61,7 @@ func newRedis(client redis.UniversalClient, cfg RedisConfig, now func() time.Tim
 	return &redisLimiter{client: client, prefix: cfg.Prefix, now: now}
 }
 
-// redisTake is Take for one key, the same state machine as Memory's. KEYS[1]
+// redisTake is Take for one key, the same state machine as memory's. KEYS[1]
 // is the key; ARGV is now, then the rule's Limit, Window, Lockout and
 // MaxLockout, times in milliseconds. It returns {allowed, retryAfter,
 // remaining, windowStart}. The hash fields: n count, s window start, u
