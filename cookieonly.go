@@ -31,7 +31,7 @@ func (m *Manager) setUpCookieOnly(cfg Config) error {
 	if cfg.Bearer {
 		return fmt.Errorf("%w: CookieOnly sessions change their cookie as they change, so they cannot be Bearer tokens", ErrInvalidConfig)
 	}
-	s, err := cfg.Keys.newSealer(&m.cookie, max(m.normal.lifetime, m.remember.lifetime))
+	s, err := cfg.Keys.newSealer(&m.cookie)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	out := make([]SessionInfo, 0, min(len(entries), m.maxPerUser))
+	now := m.now()
 	for _, e := range entries {
 		h, raw, err := decodeHeader(e.Data)
 		var values map[string]string
@@ -31,6 +32,9 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 			m.logError(ctx, "session: deleting corrupt record", e.Key, errCorruptRecord)
 			m.deleteQuietly(ctx, e.Key)
 			continue
+		}
+		if h, e.Expires = m.bounded(h, e.Expires); !now.Before(e.Expires) {
+			continue // ended by a timeout the Config has since shortened
 		}
 		last := e.Expires.Add(-h.idle)
 		if last.Before(h.created) {

@@ -31,7 +31,7 @@ func (s *Session) considerSealed(value string) (dead bool) {
 	if !ok {
 		return false
 	}
-	if !s.m.sealer.live(&p, s.m.now()) {
+	if _, exp := s.m.bounded(p.header, p.expires); !s.m.now().Before(exp) {
 		return true
 	}
 	if s.ncands > 0 && s.cand.value == value {
@@ -54,7 +54,8 @@ func (s *Session) loadSealed() {
 	}
 	s.fromCookie = true
 	s.resign = c.keyIndex > 0
-	s.userID, s.header, s.expires, s.rawValues = string(p.userID), p.header, p.expires, p.raw
+	s.header, s.expires = s.m.bounded(p.header, p.expires)
+	s.userID, s.rawValues = string(p.userID), p.raw
 	c.sealed = nil
 }
 

@@ -89,7 +89,7 @@ func (m *Manager) fetch(ctx context.Context, key string, now time.Time) (Record,
 		m.deleteQuietly(ctx, key)
 		return rec, h, nil, ErrNotFound
 	}
-	if !now.Before(rec.Expires) || !now.Before(h.created.Add(h.lifetime)) {
+	if h, rec.Expires = m.bounded(h, rec.Expires); !now.Before(rec.Expires) {
 		m.deleteQuietly(ctx, key)
 		return rec, h, nil, ErrNotFound
 	}

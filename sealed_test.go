@@ -22,7 +22,7 @@ func testSealer(t testing.TB, keys ...[]byte) *sealer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ring.newSealer(&opts, DefaultRememberMeLifetime)
+	s, err := ring.newSealer(&opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +134,11 @@ func TestSealedCookieIsBoundToItsName(t *testing.T) {
 	ring, _ := NewKeyRing(testKeyA)
 	a, _ := CookieOptions{Name: "a"}.withDefaults()
 	b, _ := CookieOptions{Name: "b"}.withDefaults()
-	sa, err := ring.newSealer(&a, time.Hour)
+	sa, err := ring.newSealer(&a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, _ := ring.newSealer(&b, time.Hour)
+	sb, _ := ring.newSealer(&b)
 	p := testPayload()
 	v, _ := sa.seal(&p)
 	if _, _, _, ok := sb.open(v); ok {
@@ -179,7 +179,7 @@ func TestSealedCookieKeyIDCollisionStillOpens(t *testing.T) {
 	s := testSealer(t, testKeyA, testKeyB)
 	s.keys[1].id = s.keys[0].id
 	s.keys[1].ad = append([]byte{sealFormat, s.keys[0].id}, s.keys[1].ad[2:]...)
-	second := &sealer{keys: []sealKey{s.keys[1]}, maxValueLen: s.maxValueLen, maxLifetime: s.maxLifetime}
+	second := &sealer{keys: []sealKey{s.keys[1]}, maxValueLen: s.maxValueLen}
 	p := testPayload()
 	v, _ := second.seal(&p)
 	if _, _, idx, ok := s.open(v); !ok || idx != 1 {
@@ -227,7 +227,7 @@ func TestNewSealerRefusesAttributesThatLeaveNoRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ring.newSealer(&opts, time.Hour); !errors.Is(err, ErrInvalidCookie) {
+	if _, err := ring.newSealer(&opts); !errors.Is(err, ErrInvalidCookie) {
 		t.Fatalf("err = %v, want ErrInvalidCookie", err)
 	}
 }
@@ -239,7 +239,7 @@ func TestS54_SealedCookieFitsTheBrowserLimit(t *testing.T) {
 	for _, opts := range []CookieOptions{{}, {Name: "sid", Domain: "example.com", Path: "/app", SameSite: http.SameSiteNoneMode, Partitioned: true}} {
 		opts, _ := opts.withDefaults()
 		ring, _ := NewKeyRing(testKeyA)
-		s, err := ring.newSealer(&opts, time.Hour)
+		s, err := ring.newSealer(&opts)
 		if err != nil {
 			t.Fatal(err)
 		}
