@@ -112,9 +112,9 @@ type Config struct {
 // Manager is the session middleware and the API to log users in and out.
 // Create it once with New and share it; it is safe for concurrent use.
 type Manager struct {
-	store            Store
+	mode             backend // where sessions live: storeBackend or sealedBackend
+	store            Store   // server-side mode's store, guarded; nil in cookie-only mode
 	signer           *signer
-	sealer           *sealer // cookie-only mode (Config.CookieOnly); nil otherwise
 	cookie           CookieOptions
 	normal, remember timeouts
 	bearer           bool
@@ -180,20 +180,22 @@ func newManager(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	if cfg.CookieOnly {
-		if err := m.setUpCookieOnly(cfg); err != nil {
+		if m.mode, err = newSealedBackend(m, cfg); err != nil {
 			return nil, err
 		}
-	}
-	if m.store == nil {
-		m.store = NewMemoryStore()
-	}
-	if cfg.StoreTimeout > 0 && cfg.StoreTimeout < time.Millisecond {
-		return nil, fmt.Errorf("%w: StoreTimeout must be at least 1ms (or negative, to turn it off)", ErrInvalidConfig)
-	}
-	m.store = newGuard(m.store, cfg.StoreTimeout, cfg.Logger)
-	m.storeTimeout = cfg.StoreTimeout
-	if m.storeTimeout == 0 {
-		m.storeTimeout = defaultStoreTimeout
+	} else {
+		if cfg.StoreTimeout > 0 && cfg.StoreTimeout < time.Millisecond {
+			return nil, fmt.Errorf("%w: StoreTimeout must be at least 1ms (or negative, to turn it off)", ErrInvalidConfig)
+		}
+		if m.store == nil {
+			m.store = NewMemoryStore()
+		}
+		m.store = newGuard(m.store, cfg.StoreTimeout, cfg.Logger)
+		m.storeTimeout = cfg.StoreTimeout
+		if m.storeTimeout == 0 {
+			m.storeTimeout = defaultStoreTimeout
+		}
+		m.mode = storeBackend{m}
 	}
 	if m.unauthenticated == nil {
 		m.unauthenticated = http.HandlerFunc(m.defaultUnauthenticated)

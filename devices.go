@@ -13,9 +13,12 @@ import (
 // that do not decode are deleted and logged, as on the request path. Cost:
 // one store ListUser. A cookie-only Manager returns ErrCookieOnly.
 func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
-	if m.sealer != nil {
-		return nil, ErrCookieOnly
-	}
+	return m.mode.list(ctx, userID)
+}
+
+// list reads the user's records through the store's user index.
+func (b storeBackend) list(ctx context.Context, userID string) ([]SessionInfo, error) {
+	m := b.Manager
 	entries, err := m.store.ListUser(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
@@ -50,30 +53,6 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 		out = out[:m.maxPerUser]
 	}
 	return out, nil
-}
-
-// LogoutSession ends one session of userID, named by its public ID (from
-// ListSessions or Session.ID), and the session a concurrent renewal derived
-// from it, if any. It returns ErrNotFound when the user has no such
-// session. Cost: one store ListUser, a delete and a read. A cookie-only
-// Manager returns ErrCookieOnly.
-func (m *Manager) LogoutSession(ctx context.Context, userID, id string) error {
-	if m.sealer != nil {
-		return ErrCookieOnly
-	}
-	if id == "" {
-		return ErrNotFound
-	}
-	entries, err := m.store.ListUser(ctx, userID)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-	}
-	for _, e := range entries {
-		if publicID(e.Key) == id {
-			return m.end(ctx, e.Key)
-		}
-	}
-	return ErrNotFound
 }
 
 // SessionInfo describes one stored session of a user, for a "your devices"

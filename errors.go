@@ -29,4 +29,9 @@ var (
 	// ErrConflict: another request was renewing the same session at the
 	// same moment (Renew, LogoutOthers); this one changed nothing.
 	ErrConflict = errors.New("session: another request is renewing this session")
+	// ErrForeignWriter: the http.ResponseWriter given to Login, Logout,
+	// Renew or LogoutOthers is not the one the Middleware gave the handler
+	// and does not unwrap to it (an Unwrap() http.ResponseWriter method), so
+	// the cookie could not go out on it. Nothing was changed.
+	ErrForeignWriter = errors.New("session: the ResponseWriter is not the Middleware's, nor does it unwrap to it")
 )

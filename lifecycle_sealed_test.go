@@ -48,7 +48,7 @@ func TestCookieOnlyLoginReadAndWrite(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, nil)
 	c := h.login("alice")
-	if _, _, _, ok := h.m.sealer.open(c); !ok {
+	if _, _, _, ok := h.m.testSealer().open(c); !ok {
 		t.Fatal("the login cookie is not a sealed session")
 	}
 	if got := h.whoami(c); got != "alice" {
@@ -301,7 +301,7 @@ func TestS54_S9_CookieOnlyRotationReseals(t *testing.T) {
 	if next == nil || next.Value == c {
 		t.Fatal("the old-key cookie was not resealed in the same response")
 	}
-	if _, _, idx, ok := h.m.sealer.open(next.Value); !ok || idx != 0 {
+	if _, _, idx, ok := h.m.testSealer().open(next.Value); !ok || idx != 0 {
 		t.Fatalf("resealed under key %d (ok=%v), want the first", idx, ok)
 	}
 	if next.MaxAge <= 0 || !next.Secure || !next.HttpOnly || next.Path != "/" {
@@ -517,7 +517,7 @@ func FuzzCookieOnlyHeader(f *testing.F) {
 		// fuzz-user's session.
 		sealed := false
 		forEachCookie(r.Header, name, func(v string) bool {
-			if p, _, _, ok := m.sealer.open(v); ok && string(p.userID) == "fuzz-user" {
+			if p, _, _, ok := m.testSealer().open(v); ok && string(p.userID) == "fuzz-user" {
 				sealed = true
 			}
 			return true
@@ -596,7 +596,7 @@ func TestCookieOnlySizesAsDocumented(t *testing.T) {
 		t.Fatalf("server-side token of %d bytes, README says 120", n)
 	}
 	room := 0
-	for h.m.sealer.checkSet("user-12345", nil, "k", strings.Repeat("v", room+1)) == nil {
+	for h.m.testSealer().checkSet("user-12345", nil, "k", strings.Repeat("v", room+1)) == nil {
 		room++
 	}
 	if room < 2750 || room > 2900 {

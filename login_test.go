@@ -505,3 +505,82 @@ func TestHostileUserIDsNeverReachTheStore(t *testing.T) {
 		t.Fatalf("a user ID of exactly %d bytes is refused: %v", MaxUserIDLen, err)
 	}
 }
+
+// loggingWriter is a middleware's wrapper of the ResponseWriter; with
+// unwrap it offers Unwrap, as http.ResponseController expects.
+type loggingWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *loggingWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+type unwrappingWriter struct{ *loggingWriter }
+
+func (w unwrappingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Login, Logout, Renew and LogoutOthers set their cookie on the w they are
+// given: it must be the Middleware's writer or unwrap to it, through any
+// number of wrappers; any other writer is ErrForeignWriter, and nothing
+// changes.
+func TestCookieCallsNeedTheMiddlewaresWriter(t *testing.T) {
+	t.Parallel()
+	ops := []struct {
+		name string
+		call func(m *Manager, w http.ResponseWriter, r *http.Request) error
+	}{
+		{"Login", func(m *Manager, w http.ResponseWriter, r *http.Request) error { return m.Login(w, r, "bob") }},
+		{"Logout", (*Manager).Logout},
+		{"Renew", (*Manager).Renew},
+		{"LogoutOthers", (*Manager).LogoutOthers},
+	}
+	writers := []struct {
+		name string
+		wrap func(w http.ResponseWriter) http.ResponseWriter
+		ok   bool
+	}{
+		{"the middleware's", func(w http.ResponseWriter) http.ResponseWriter { return w }, true},
+		{"wrapped, with Unwrap", func(w http.ResponseWriter) http.ResponseWriter {
+			return unwrappingWriter{&loggingWriter{ResponseWriter: w}}
+		}, true},
+		{"wrapped twice, with Unwrap", func(w http.ResponseWriter) http.ResponseWriter {
+			return unwrappingWriter{&loggingWriter{ResponseWriter: unwrappingWriter{&loggingWriter{ResponseWriter: w}}}}
+		}, true},
+		{"wrapped, without Unwrap", func(w http.ResponseWriter) http.ResponseWriter { return &loggingWriter{ResponseWriter: w} }, false},
+		{"a recorder of its own", func(http.ResponseWriter) http.ResponseWriter { return httptest.NewRecorder() }, false},
+		{"nil", func(http.ResponseWriter) http.ResponseWriter { return nil }, false},
+	}
+	for _, op := range ops {
+		for _, wr := range writers {
+			t.Run(op.name+"/"+wr.name, func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, nil)
+				c := h.login("alice")
+				var err error
+				app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					err = op.call(h.m, wr.wrap(w), r)
+				}))
+				r := httptest.NewRequest("POST", "/", nil)
+				r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: c})
+				w := httptest.NewRecorder()
+				app.ServeHTTP(w, r)
+				got := sessionCookie(t, w, h.m.cookie.Name)
+				if wr.ok {
+					if err != nil || got == nil {
+						t.Fatalf("err = %v, Set-Cookie %v; want the cookie on the response", err, got)
+					}
+					return
+				}
+				if !errors.Is(err, ErrForeignWriter) {
+					t.Fatalf("err = %v, want ErrForeignWriter", err)
+				}
+				if got != nil {
+					t.Fatalf("Set-Cookie %v after ErrForeignWriter", got)
+				}
+				if h.whoami(c) != "alice" {
+					t.Fatal("the session changed after ErrForeignWriter")
+				}
+			})
+		}
+	}
+}
