@@ -56,14 +56,18 @@ func (b storeBackend) list(ctx context.Context, userID string) ([]SessionInfo, e
 }
 
 // SessionInfo describes one stored session of a user, for a "your devices"
-// page. It carries no token and no store key.
+// page. It carries no token and no store key, so it can go to the user as
+// JSON: its fields encode in snake_case, and Values, which may hold what a
+// handler chose to keep server-side, never encode.
 type SessionInfo struct {
 	// ID is the public identifier; Session.ID of the current request's
 	// session equals it when this is the current session.
-	ID         string
-	Created    time.Time
-	LastSeen   time.Time // to within half the idle timeout (see Config.IdleTimeout)
-	Expires    time.Time // when it ends if unused
-	RememberMe bool      // created with the RememberMe login option
-	Values     map[string]string
+	ID         string    `json:"id"`
+	Created    time.Time `json:"created"`
+	LastSeen   time.Time `json:"last_seen"`   // to within half the idle timeout (see Config.IdleTimeout)
+	Expires    time.Time `json:"expires"`     // when it ends if unused
+	RememberMe bool      `json:"remember_me"` // created with the RememberMe login option
+	// Values are the session's values, for the page to show what it
+	// chooses (a device name the handler stored at login). Left out of JSON.
+	Values map[string]string `json:"-"`
 }
