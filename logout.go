@@ -133,8 +133,11 @@ func (b storeBackend) logoutAll(ctx context.Context, userID string) error {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	if s, ok := b.own(ctx); ok {
+		// A session not loaded yet loads as ended (its record is gone) and
+		// expires its cookie; a loaded one of this user is ended here.
 		s.mu.Lock()
-		if s.loaded && s.userID == userID {
+		s.ensureLoaded()
+		if s.userID == userID {
 			s.forgetAndExpire()
 		}
 		s.mu.Unlock()

@@ -345,3 +345,37 @@ func TestLogoutAllAndLogoutSessionCannotBeUndoneByARenewAtAnyStep(t *testing.T) 
 		}
 	}
 }
+
+// LogoutAll called from a request of that user expires the request's cookie
+// too, whether or not the handler had read the session before.
+func TestLogoutAllFromTheUsersRequestExpiresItsCookie(t *testing.T) {
+	t.Parallel()
+	for _, readFirst := range []bool{false, true} {
+		h := newHarness(t, nil)
+		c := h.login("alice")
+		bob := h.login("bob")
+		app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if readFirst {
+				FromContext(r.Context()).UserID()
+			}
+			if err := h.m.LogoutAll(r.Context(), "alice"); err != nil {
+				t.Error(err)
+			}
+		}))
+		for _, tc := range []struct {
+			cookie string
+			expire bool
+		}{{c, true}, {bob, false}} {
+			r := httptest.NewRequest("POST", "/", nil)
+			r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: tc.cookie})
+			w := httptest.NewRecorder()
+			app.ServeHTTP(w, r)
+			if got := isExpiry(sessionCookie(t, w, h.m.cookie.Name)); got != tc.expire {
+				t.Fatalf("read first %v: cookie expired %v, want %v", readFirst, got, tc.expire)
+			}
+		}
+		if h.whoami(bob) != "bob" {
+			t.Fatal("another user's session ended")
+		}
+	}
+}
