@@ -65,6 +65,13 @@ type Config struct {
 	// (never before half of it). 0 means DefaultIdleTimeout (30 min).
 	// An IdleTimeout longer than Lifetime is cut to Lifetime (the session
 	// could never outlive it anyway); the same holds for the remember-me pair.
+	//
+	// A session keeps the timeouts it was created with, but the current
+	// ones bound it: after IdleTimeout or Lifetime (or the remember-me pair)
+	// is shortened, a session or cookie-only cookie created under the longer
+	// ones ends at the shorter, whatever it carries. A shortened idle timeout
+	// counts from the session's last extension, so such a session may end up
+	// to half the old window early, once.
 	IdleTimeout time.Duration
 	// Lifetime ends a session this long after Login, however active it is.
 	// Renew and LogoutOthers keep it. 0 means DefaultLifetime (12 hours).

@@ -24,10 +24,10 @@ type (
 // Put and Value store any JSON-encodable type. Keep the total small: the
 // whole session is read on every request and written back whenever a value
 // changes.
-//
-// Only the lifecycle (lifecycle.go) changes a Session's fields; the
-// accessors below read them and change values.
 type Session struct {
+	// Only the lifecycle (lifecycle.go, lifecycle_sealed.go) changes these
+	// fields; the accessors below read them and change values.
+
 	mu sync.Mutex
 	m  *Manager
 
