@@ -13,7 +13,7 @@ var (
 	// ErrNotAuthenticated: the operation needs a signed-in session.
 	ErrNotAuthenticated = errors.New("session: not authenticated")
 	// ErrInvalidUserID: the user ID given to Login or LogoutAll is empty,
-	// longer than MaxUserIDLen bytes, not UTF-8, or contains NUL.
+	// longer than 256 bytes, not UTF-8, or contains NUL.
 	ErrInvalidUserID = errors.New("session: user ID must be 1 to 256 bytes of UTF-8 without NUL")
 	// ErrInvalidConfig: New was given a Config it cannot work with; the
 	// error also wraps the precise cause.

@@ -269,7 +269,7 @@ func TestCookieOnlyRememberMe(t *testing.T) {
 	h := newCookieOnlyHarness(t, nil)
 	w := h.do("POST", "/login?user=alice&remember=1")
 	c := sessionCookie(t, w, h.m.cookie.Name)
-	if c == nil || c.MaxAge != int(DefaultRememberMeLifetime/time.Second) {
+	if c == nil || c.MaxAge != int(defaultRememberMeLifetime/time.Second) {
 		t.Fatalf("remember-me cookie: %+v", c)
 	}
 	plain := sessionCookie(t, h.do("POST", "/login?user=bob"), h.m.cookie.Name)
@@ -277,7 +277,7 @@ func TestCookieOnlyRememberMe(t *testing.T) {
 		t.Fatalf("a session without remember-me got Max-Age %d", plain.MaxAge)
 	}
 	// Remember-me's own idle timeout applies.
-	h.clock.Advance(DefaultIdleTimeout + time.Minute)
+	h.clock.Advance(defaultIdleTimeout + time.Minute)
 	if got := h.whoami(c.Value); got != "alice" {
 		t.Fatalf("remember-me session ended at the normal idle timeout: %q", got)
 	}

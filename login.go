@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 )
 
-// MaxUserIDLen is the longest user ID Login accepts, in bytes.
-const MaxUserIDLen = 256
+// maxUserIDLen is the longest user ID Login accepts, in bytes.
+const maxUserIDLen = 256
 
 // LoginOption changes how Login creates the session.
 type LoginOption func(*loginOptions)
@@ -24,9 +24,9 @@ type loginOptions struct{ rememberMe bool }
 func RememberMe() LoginOption { return func(o *loginOptions) { o.rememberMe = true } }
 
 // checkUserID rejects user IDs no store can hold: empty, longer than
-// MaxUserIDLen, not UTF-8, or containing NUL.
+// maxUserIDLen, not UTF-8, or containing NUL.
 func checkUserID(userID string) error {
-	if userID == "" || len(userID) > MaxUserIDLen || !utf8.ValidString(userID) || containsNUL(userID) {
+	if userID == "" || len(userID) > maxUserIDLen || !utf8.ValidString(userID) || containsNUL(userID) {
 		return ErrInvalidUserID
 	}
 	return nil
@@ -54,7 +54,7 @@ func containsNUL(s string) bool {
 // as http.ResponseController expects); the new cookie goes out on it with
 // the response headers. Any other w is ErrForeignWriter; either way nothing
 // changes. A user ID that is empty,
-// longer than MaxUserIDLen bytes, not UTF-8 or containing NUL is
+// longer than 256 bytes, not UTF-8 or containing NUL is
 // ErrInvalidUserID.
 //
 // Cost: one store create (one replace on a store with Replacer, else a

@@ -69,7 +69,7 @@ func TestS16_IndexExpiresWithSessions(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	h.login("alice")
-	h.clock.Advance(DefaultLifetime + time.Second)
+	h.clock.Advance(defaultLifetime + time.Second)
 	h.mem.sweep()
 	h.mem.usersMu.Lock()
 	n := len(h.mem.users)
@@ -290,7 +290,7 @@ func TestLoginRemembersTheTokenItReplacedAsDead(t *testing.T) {
 func TestHostileUserIDsNeverReachTheStore(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	for _, id := range []string{"", strings.Repeat("u", MaxUserIDLen+1), strings.Repeat("€", 86), "a\x00b", "\xff\xfe", string([]byte{0xc3})} {
+	for _, id := range []string{"", strings.Repeat("u", maxUserIDLen+1), strings.Repeat("€", 86), "a\x00b", "\xff\xfe", string([]byte{0xc3})} {
 		before := h.store.calls()
 		var loginErr error
 		app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -305,8 +305,8 @@ func TestHostileUserIDsNeverReachTheStore(t *testing.T) {
 			t.Fatalf("user ID %q cost %d store calls", id, n)
 		}
 	}
-	if err := checkUserID(strings.Repeat("u", MaxUserIDLen)); err != nil {
-		t.Fatalf("a user ID of exactly %d bytes is refused: %v", MaxUserIDLen, err)
+	if err := checkUserID(strings.Repeat("u", maxUserIDLen)); err != nil {
+		t.Fatalf("a user ID of exactly %d bytes is refused: %v", maxUserIDLen, err)
 	}
 }
 

@@ -67,7 +67,7 @@ func (k *KeyRing) newSealer(cookie *CookieOptions) (*sealer, error) {
 	attrs := len(cookie.cookie("", maxPersistentAge, time.Now()).String())
 	s := &sealer{maxValueLen: maxSetCookieLen - attrs}
 	// Room for a signed-in session with the longest user ID and no values.
-	if s.encodedLen(payloadBound(string(make([]byte, MaxUserIDLen)), nil)) > s.maxValueLen {
+	if s.encodedLen(payloadBound(string(make([]byte, maxUserIDLen)), nil)) > s.maxValueLen {
 		return nil, fmt.Errorf("%w: the cookie's attributes leave no room for a cookie-only session", ErrInvalidCookie)
 	}
 	for _, key := range k.sealKeys {
@@ -136,7 +136,7 @@ func decodePayload(b []byte) (p sealedSession, ok bool) {
 	}
 	b = b[n:]
 	user, b, ok := readBytes(b)
-	if !ok || len(user) > MaxUserIDLen || !utf8.Valid(user) {
+	if !ok || len(user) > maxUserIDLen || !utf8.Valid(user) {
 		return p, false
 	}
 	h, raw, err := decodeHeader(b)

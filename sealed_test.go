@@ -192,7 +192,7 @@ func TestSealedSizeBoundHolds(t *testing.T) {
 	s := testSealer(t, testKeyA)
 	for _, n := range []int{0, 1, 10, 100, 1000} {
 		p := testPayload()
-		p.userID = bytes.Repeat([]byte("u"), MaxUserIDLen)
+		p.userID = bytes.Repeat([]byte("u"), maxUserIDLen)
 		p.values = map[string]string{}
 		for i := range n {
 			p.values[strings.Repeat("k", i%200+1)+string(rune('a'+i%26))] = strings.Repeat("v", i%300)
@@ -244,7 +244,7 @@ func TestS54_SealedCookieFitsTheBrowserLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := testPayload()
-		p.userID = bytes.Repeat([]byte("u"), MaxUserIDLen)
+		p.userID = bytes.Repeat([]byte("u"), maxUserIDLen)
 		p.values = map[string]string{}
 		fill := ""
 		for s.checkSet(string(p.userID), p.values, "fill", fill+"x") == nil {
@@ -310,7 +310,7 @@ func FuzzSealedPayload(f *testing.F) {
 		if !ok {
 			return
 		}
-		if len(got.userID) > MaxUserIDLen {
+		if len(got.userID) > maxUserIDLen {
 			t.Fatal("over-long user ID accepted")
 		}
 		again := got.encode()

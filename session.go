@@ -170,24 +170,6 @@ func (s *Session) Token() string {
 	return s.m.mode.token(s)
 }
 
-// Created returns when the session began (its last Login, or its first
-// value for an anonymous session). The absolute lifetime runs from here.
-func (s *Session) Created() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ensureLoaded()
-	return s.header.created
-}
-
-// RememberMe reports whether the session was created with the RememberMe
-// login option: its cookie outlives the browser session.
-func (s *Session) RememberMe() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ensureLoaded()
-	return s.header.persistent
-}
-
 // Get returns the value stored under key, or "" if there is none.
 func (s *Session) Get(key string) string {
 	v, _ := s.Lookup(key)
