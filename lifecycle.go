@@ -9,7 +9,7 @@ import (
 )
 
 // A Session moves through these states, and only the functions in this
-// file move it:
+// file and lifecycle_sealed.go (cookie-only mode's) move it:
 //
 //	verified  the Middleware has checked the request's tokens (addCandidate)
 //	loaded    the store was read on first use (load): signed in, anonymous,
@@ -22,9 +22,8 @@ import (
 // backend is where sessions live, chosen once by New: a Store (storeBackend,
 // the default) or the cookie itself (sealedBackend, Config.CookieOnly). The
 // Manager and Session reach the mode only through it: the public methods
-// check their arguments and the request, then hand over. s.mu is held
-// for every method that takes a Session, except logoutAll and the methods
-// that take only a user ID.
+// check their arguments and the request, then hand over. The caller holds
+// s.mu for every method that takes a Session.
 type backend interface {
 	// consider verifies one token of the request (a cookie value or, with
 	// Config.Bearer, a Bearer token) and makes it a candidate of s when it
