@@ -52,7 +52,6 @@ const (
 type sealer struct {
 	keys        []sealKey // ring order: keys[0] seals
 	maxValueLen int       // the longest cookie value whose Set-Cookie fits maxSetCookieLen
-	maxLifetime time.Duration
 }
 
 type sealKey struct {
@@ -63,13 +62,12 @@ type sealKey struct {
 
 // newSealer builds the AEADs of the ring for cookie, whose attributes (in
 // their longest form: persistent, with Max-Age and Expires) leave the room
-// for the value. maxLifetime is the longest lifetime a session can have;
-// a cookie older than that does not open, whatever it says.
-func (k *KeyRing) newSealer(cookie *CookieOptions, maxLifetime time.Duration) (*sealer, error) {
+// for the value.
+func (k *KeyRing) newSealer(cookie *CookieOptions) (*sealer, error) {
 	attrs := len(cookie.cookie("", maxPersistentAge, time.Now()).String())
-	s := &sealer{maxValueLen: maxSetCookieLen - attrs, maxLifetime: maxLifetime}
+	s := &sealer{maxValueLen: maxSetCookieLen - attrs}
 	// Room for a signed-in session with the longest user ID and no values.
-	if s.encodedLen(payloadBound(string(make([]byte, MaxUserIDLen)), nil)) > s.maxValueLen {
+	if s.encodedLen(payloadBound(string(make([]byte, maxUserIDLen)), nil)) > s.maxValueLen {
 		return nil, fmt.Errorf("%w: the cookie's attributes leave no room for a cookie-only session", ErrInvalidCookie)
 	}
 	for _, key := range k.sealKeys {
@@ -138,7 +136,7 @@ func decodePayload(b []byte) (p sealedSession, ok bool) {
 	}
 	b = b[n:]
 	user, b, ok := readBytes(b)
-	if !ok || len(user) > MaxUserIDLen || !utf8.Valid(user) {
+	if !ok || len(user) > maxUserIDLen || !utf8.Valid(user) {
 		return p, false
 	}
 	h, raw, err := decodeHeader(b)
@@ -253,12 +251,4 @@ func (s *sealer) open(value string) (p sealedSession, plain []byte, keyIndex int
 		return p, plain, i, true
 	}
 	return p, nil, -1, false
-}
-
-// live reports whether p is a session that has not ended at now: before its
-// idle deadline, its absolute lifetime, and the longest lifetime the Manager
-// allows (so shortening the configured lifetimes also ends older cookies).
-func (s *sealer) live(p *sealedSession, now time.Time) bool {
-	return now.Before(p.expires) && now.Before(p.header.created.Add(p.header.lifetime)) &&
-		now.Before(p.header.created.Add(s.maxLifetime))
 }

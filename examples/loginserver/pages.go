@@ -89,7 +89,9 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		a.signInPage(w, r)
 		return
 	}
-	d := pageData{User: &user, Notice: session.FromContext(r.Context()).Pop(valueNotice)}
+	// The flash notice is shown once; Pop fails only outside the Middleware.
+	notice, _ := session.FromContext(r.Context()).Pop(valueNotice)
+	d := pageData{User: &user, Notice: notice}
 	d.Sessions, d.MoreSessions, err = a.sessionRows(r)
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "list sessions", "user_id", user.ID, "error", err)
