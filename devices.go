@@ -39,6 +39,7 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 		out = append(out, SessionInfo{
 			ID: publicID(e.Key), Created: h.created, LastSeen: last,
 			Expires: e.Expires, RememberMe: h.persistent, Values: values,
+			AuthTime: h.authTime, AuthMethods: splitAMR(h.amr),
 		})
 	}
 	slices.SortFunc(out, func(a, b SessionInfo) int { return cmp.Compare(b.Created.UnixNano(), a.Created.UnixNano()) })
@@ -83,4 +84,9 @@ type SessionInfo struct {
 	Expires    time.Time // when it ends if unused
 	RememberMe bool      // created with the RememberMe login option
 	Values     map[string]string
+	// AuthTime and AuthMethods are the user's last proof of identity on
+	// this device: when, and with which RFC 8176 "amr" values (see
+	// Session.AuthTime and Session.AuthMethods).
+	AuthTime    time.Time `json:"auth_time"`
+	AuthMethods []string  `json:"amr,omitempty"`
 }

@@ -29,4 +29,8 @@ var (
 	// ErrConflict: another request was renewing the same session at the
 	// same moment (Renew, LogoutOthers); this one changed nothing.
 	ErrConflict = errors.New("session: another request is renewing this session")
+	// ErrInvalidAuthMethod: ProvedWith (through Login) or StepUp was given
+	// no method, more than 8, or one that is not 1 to 32 bytes of a-z, 0-9,
+	// '_' and '-' (RFC 8176 "amr" values such as "pwd" or "hwk").
+	ErrInvalidAuthMethod = errors.New("session: proof methods must be 1 to 8 amr values of 1 to 32 bytes of [a-z0-9_-]")
 )

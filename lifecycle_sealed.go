@@ -61,7 +61,7 @@ func (s *Session) loadSealed() {
 // loginSealed is Login's cookie-only part: a new session ID and a new
 // cookie, always; nothing else to delete or create.
 func (m *Manager) loginSealed(s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time) error {
-	if err := m.sealer.check(payloadBound(userID, values)); err != nil {
+	if err := m.sealer.check(payloadBound(userID, hdr.amr, values)); err != nil {
 		return err
 	}
 	id := newSessionID()

@@ -25,7 +25,7 @@ const successorTTL = 5 * time.Second
 // delete, a ListUser, and a delete per other session. A cookie-only Manager
 // returns ErrCookieOnly.
 func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
-	return m.renew(r, true)
+	return m.renew(r, true, nil)
 }
 
 // Renew gives the request's session a new token, keeping its user, values
@@ -40,7 +40,7 @@ func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 // A cookie-only Manager returns ErrCookieOnly: the old cookie would stay
 // valid, so the guarantee cannot be kept.
 func (m *Manager) Renew(w http.ResponseWriter, r *http.Request) error {
-	return m.renew(r, false)
+	return m.renew(r, false, nil)
 }
 
 // renew replaces the session's token so that no Logout of the old token can
@@ -55,8 +55,9 @@ func (m *Manager) Renew(w http.ResponseWriter, r *http.Request) error {
 //
 // A Logout that deleted the old record before step 3 is seen there; one
 // that deletes it after step 1 finds the marker. Either way the new
-// session ends.
-func (m *Manager) renew(r *http.Request, others bool) error {
+// session ends. With a proof (StepUp), the new record carries it;
+// otherwise the session's header is kept as it is.
+func (m *Manager) renew(r *http.Request, others bool, p *proof) error {
 	if m.sealer != nil {
 		return ErrCookieOnly // an old cookie cannot be ended without a store
 	}
@@ -73,7 +74,7 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 	if s.committed {
 		return ErrHeadersWritten
 	}
-	if others && s.userID == "" {
+	if (others || p != nil) && s.userID == "" {
 		return ErrNotAuthenticated
 	}
 	if s.token == nil {
@@ -82,6 +83,7 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 	ctx, oldKey, oldToken, userID := r.Context(), s.key, [tokenLen]byte(s.token), s.userID
 	s.decodeValues()
 	now := m.now()
+	hdr := p.withProof(s.header, now)
 	tok := newToken()
 	newKey := storeKey(tok)
 
@@ -101,7 +103,7 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 			m.deleteQuietly(ctx, markerKey)
 		}
 	}
-	rec := Record{UserID: userID, Expires: deadline(s.header, now), Data: encodeRecord(s.header, s.values, nil)}
+	rec := Record{UserID: userID, Expires: deadline(hdr, now), Data: encodeRecord(hdr, s.values, nil)}
 	if err := m.store.Create(ctx, newKey, rec); err != nil {
 		undo()
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
@@ -122,7 +124,7 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	m.dead.add(oldToken)
-	s.start(tok, newKey, userID, s.header, rec.Expires, s.values)
+	s.start(tok, newKey, userID, hdr, rec.Expires, s.values)
 	if !others {
 		return nil
 	}

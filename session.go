@@ -211,7 +211,7 @@ func (s *Session) Set(key, value string) error {
 		if s.committed {
 			return ErrHeadersWritten
 		}
-		if err := sl.checkSet(s.userID, s.values, key, value); err != nil {
+		if err := sl.checkSet(s.userID, s.header.amr, s.values, key, value); err != nil {
 			return err
 		}
 	}
