@@ -112,6 +112,13 @@ type Config struct {
 	// Entries carry a short hash of the session (Session.ID), never a token,
 	// key or cookie. nil disables logging.
 	Logger *slog.Logger
+	// StepUpURL is the page where a signed-in user proves again who they
+	// are (their password, a passkey) before what matters, a path of this
+	// site such as "/confirm". RequireRecentAuth redirects page requests it
+	// turns away there, with the query parameter "return" set to the path
+	// they asked for; the page calls Manager.StepUp and sends the user back.
+	// "" means such requests get RequireRecentAuth's 401 like API calls.
+	StepUpURL string
 	// ClearSiteData makes Logout send `Clear-Site-Data: "cookies"`, which
 	// removes every cookie of the site from the browser, not only ours.
 	ClearSiteData bool
@@ -130,6 +137,7 @@ type Manager struct {
 	onError          func(w http.ResponseWriter, r *http.Request, err error)
 	log              *slog.Logger
 	clearSiteData    bool
+	stepUpURL        string
 	maxPerUser       int
 	storeTimeout     time.Duration // Config.StoreTimeout with its default
 	dead             deadTokens
@@ -163,6 +171,9 @@ func newManager(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkStepUpURL(cfg.StepUpURL); err != nil {
+		return nil, err
+	}
 	maxPerUser := cfg.MaxSessionsPerUser
 	if maxPerUser == 0 {
 		maxPerUser = defaultMaxSessionsPerUser
@@ -178,6 +189,7 @@ func newManager(cfg Config) (*Manager, error) {
 		onError:         cfg.ErrorHandler,
 		log:             cfg.Logger,
 		clearSiteData:   cfg.ClearSiteData,
+		stepUpURL:       cfg.StepUpURL,
 		maxPerUser:      maxPerUser,
 		now:             time.Now,
 	}

@@ -46,6 +46,7 @@ func (b storeBackend) list(ctx context.Context, userID string) ([]SessionInfo, e
 		out = append(out, SessionInfo{
 			ID: publicID(e.Key), Created: h.created, LastSeen: last,
 			Expires: e.Expires, RememberMe: h.persistent, Values: values,
+			AuthTime: h.authTime, AuthMethods: splitAMR(h.amr),
 		})
 	}
 	slices.SortFunc(out, func(a, b SessionInfo) int { return cmp.Compare(b.Created.UnixNano(), a.Created.UnixNano()) })
@@ -70,4 +71,9 @@ type SessionInfo struct {
 	// Values are the session's values, for the page to show what it
 	// chooses (a device name the handler stored at login). Left out of JSON.
 	Values map[string]string `json:"-"`
+	// AuthTime and AuthMethods are the user's last proof of identity on
+	// this device: when, and with which RFC 8176 "amr" values (see
+	// Session.AuthTime and Session.AuthMethods).
+	AuthTime    time.Time `json:"auth_time"`
+	AuthMethods []string  `json:"amr,omitempty"`
 }

@@ -34,4 +34,8 @@ var (
 	// and does not unwrap to it (an Unwrap() http.ResponseWriter method), so
 	// the cookie could not go out on it. Nothing was changed.
 	ErrForeignWriter = errors.New("session: the ResponseWriter is not the Middleware's, nor does it unwrap to it")
+	// ErrInvalidAuthMethod: ProvedWith (through Login) or StepUp was given
+	// no method, more than 8, or one that is not 1 to 32 bytes of a-z, 0-9,
+	// '_' and '-' (RFC 8176 "amr" values such as "pwd" or "hwk").
+	ErrInvalidAuthMethod = errors.New("session: proof methods must be 1 to 8 amr values of 1 to 32 bytes of [a-z0-9_-]")
 )

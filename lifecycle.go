@@ -50,7 +50,9 @@ type backend interface {
 	// ErrCookieOnly.
 	logoutAll(ctx context.Context, userID string) error
 	logoutSession(ctx context.Context, userID, id string) error
-	renew(ctx context.Context, s *Session, others bool) error
+	// renew gives s a new ID and token; with p (StepUp) it also records a
+	// fresh proof. sealedBackend does only the latter (ErrCookieOnly else).
+	renew(ctx context.Context, s *Session, others bool, p *proof) error
 	list(ctx context.Context, userID string) ([]SessionInfo, error)
 }
 

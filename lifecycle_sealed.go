@@ -70,7 +70,7 @@ func (b sealedBackend) load(s *Session) {
 // login gives the session a new ID and a new cookie, always; nothing else
 // to delete or create.
 func (b sealedBackend) login(_ context.Context, s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time) error {
-	if err := b.sealer.check(payloadBound(userID, values)); err != nil {
+	if err := b.sealer.check(payloadBound(userID, hdr.amr, values)); err != nil {
 		return err
 	}
 	id := newSessionID()
@@ -133,7 +133,7 @@ func (b sealedBackend) checkChange(s *Session, key, value string, deleting bool)
 	if deleting {
 		return nil
 	}
-	return b.sealer.checkSet(s.userID, s.values, key, value)
+	return b.sealer.checkSet(s.userID, s.header.amr, s.values, key, value)
 }
 
 // token: a cookie-only session has no Bearer token.
@@ -151,5 +151,29 @@ func (b sealedBackend) logout(_ context.Context, s *Session, _ *http.Request) er
 
 func (sealedBackend) logoutAll(context.Context, string) error             { return ErrCookieOnly }
 func (sealedBackend) logoutSession(context.Context, string, string) error { return ErrCookieOnly }
-func (sealedBackend) renew(context.Context, *Session, bool) error         { return ErrCookieOnly }
 func (sealedBackend) list(context.Context, string) ([]SessionInfo, error) { return nil, ErrCookieOnly }
+
+// renew is StepUp's part in cookie-only mode: the session resealed under a
+// new session ID with the fresh proof. Renew and LogoutOthers (p nil) cannot
+// keep their promise without a store: the old cookie would stay valid.
+func (b sealedBackend) renew(_ context.Context, s *Session, _ bool, p *proof) error {
+	if p == nil {
+		return ErrCookieOnly
+	}
+	s.ensureLoaded()
+	if s.committed {
+		return ErrHeadersWritten
+	}
+	if s.userID == "" {
+		return ErrNotAuthenticated
+	}
+	s.decodeValues()
+	now := b.now()
+	hdr := p.withProof(s.header, now)
+	if err := b.sealer.check(payloadBound(s.userID, p.amr, s.values)); err != nil {
+		return err
+	}
+	id := newSessionID()
+	s.start(id, sessionIDKey(id), s.userID, hdr, deadline(hdr, now), s.values)
+	return nil
+}

@@ -596,7 +596,7 @@ func TestCookieOnlySizesAsDocumented(t *testing.T) {
 		t.Fatalf("server-side token of %d bytes, README says 120", n)
 	}
 	room := 0
-	for h.m.testSealer().checkSet("user-12345", nil, "k", strings.Repeat("v", room+1)) == nil {
+	for h.m.testSealer().checkSet("user-12345", "", nil, "k", strings.Repeat("v", room+1)) == nil {
 		room++
 	}
 	if room < 2750 || room > 2900 {

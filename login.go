@@ -16,7 +16,11 @@ const maxUserIDLen = 256
 // LoginOption changes how Login creates the session.
 type LoginOption func(*loginOptions)
 
-type loginOptions struct{ rememberMe bool }
+type loginOptions struct {
+	rememberMe bool
+	amr        string // ProvedWith's methods, joined
+	amrErr     error
+}
 
 // RememberMe makes the session persistent: its cookie survives a browser
 // restart, and Config.RememberMeIdleTimeout and RememberMeLifetime apply
@@ -76,6 +80,9 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.amrErr != nil {
+		return o.amrErr
+	}
 	t := m.normal
 	if o.rememberMe {
 		t = m.remember
@@ -92,7 +99,7 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 		values = nil
 	}
 	now := m.now()
-	hdr := recordHeader{persistent: o.rememberMe, created: now, idle: t.idle, lifetime: t.lifetime}
+	hdr := recordHeader{persistent: o.rememberMe, created: now, idle: t.idle, lifetime: t.lifetime, authTime: now, amr: o.amr}
 	return m.mode.login(r.Context(), s, userID, hdr, values, now)
 }
 

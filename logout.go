@@ -72,7 +72,7 @@ func (m *Manager) LogoutAll(ctx context.Context, userID string) error {
 // and a delete per other session. A cookie-only Manager returns
 // ErrCookieOnly.
 func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
-	return m.renewRequest(w, r, true)
+	return m.renewRequest(w, r, true, nil)
 }
 
 // LogoutSession ends one session of userID, named by its public ID (from

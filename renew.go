@@ -28,19 +28,19 @@ const successorTTL = 5 * time.Second
 // A cookie-only Manager returns ErrCookieOnly: the old cookie would stay
 // valid, so the guarantee cannot be kept.
 func (m *Manager) Renew(w http.ResponseWriter, r *http.Request) error {
-	return m.renewRequest(w, r, false)
+	return m.renewRequest(w, r, false, nil)
 }
 
 // renewRequest is Renew and LogoutOthers: it checks the request and hands
 // the session to the backend.
-func (m *Manager) renewRequest(w http.ResponseWriter, r *http.Request, others bool) error {
+func (m *Manager) renewRequest(w http.ResponseWriter, r *http.Request, others bool, p *proof) error {
 	s, err := m.ownWriter(w, r)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return m.mode.renew(r.Context(), s, others)
+	return m.mode.renew(r.Context(), s, others, p)
 }
 
 // renew replaces the session's token so that no Logout of the old token can
@@ -55,8 +55,9 @@ func (m *Manager) renewRequest(w http.ResponseWriter, r *http.Request, others bo
 //
 // A Logout that deleted the old record before step 3 is seen there; one
 // that deletes it after step 1 finds the marker. Either way the new
-// session ends.
-func (b storeBackend) renew(ctx context.Context, s *Session, others bool) error {
+// session ends. With a proof (StepUp), the new record carries it;
+// otherwise the session's header is kept as it is.
+func (b storeBackend) renew(ctx context.Context, s *Session, others bool, p *proof) error {
 	m := b.Manager
 	s.ensureLoaded()
 	if s.loadErr != nil {
@@ -65,7 +66,7 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool) error 
 	if s.committed {
 		return ErrHeadersWritten
 	}
-	if others && s.userID == "" {
+	if (others || p != nil) && s.userID == "" {
 		return ErrNotAuthenticated
 	}
 	if s.token == nil {
@@ -74,6 +75,7 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool) error 
 	oldKey, oldToken, userID := s.key, [tokenLen]byte(s.token), s.userID
 	s.decodeValues()
 	now := m.now()
+	hdr := p.withProof(s.header, now)
 	tok := newToken()
 	newKey := storeKey(tok)
 
@@ -93,7 +95,7 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool) error 
 			m.deleteQuietly(ctx, markerKey)
 		}
 	}
-	rec := Record{UserID: userID, Expires: deadline(s.header, now), Data: encodeRecord(s.header, s.values, nil)}
+	rec := Record{UserID: userID, Expires: deadline(hdr, now), Data: encodeRecord(hdr, s.values, nil)}
 	if err := m.store.Create(ctx, newKey, rec); err != nil {
 		undo()
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
@@ -114,7 +116,7 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool) error 
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	m.dead.add(oldToken)
-	s.start(tok, newKey, userID, s.header, rec.Expires, s.values)
+	s.start(tok, newKey, userID, hdr, rec.Expires, s.values)
 	if !others {
 		return nil
 	}

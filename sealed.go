@@ -30,7 +30,7 @@ import (
 //	varint    idle deadline, Unix milliseconds
 //	uvarint   length of the user ID, then the user ID ("" for anonymous)
 //	...       a record, exactly as in Record.Data (record.go): flags,
-//	          creation time, timeouts, values
+//	          creation time, timeouts, last proof of identity, values
 //
 // XChaCha20-Poly1305 takes 192-bit random nonces, so any number of cookies
 // can be sealed under one key without counting them, and it runs in constant
@@ -67,7 +67,7 @@ func (k *KeyRing) newSealer(cookie *CookieOptions) (*sealer, error) {
 	attrs := len(cookie.cookie("", maxPersistentAge, time.Now()).String())
 	s := &sealer{maxValueLen: maxSetCookieLen - attrs}
 	// Room for a signed-in session with the longest user ID and no values.
-	if s.encodedLen(payloadBound(string(make([]byte, maxUserIDLen)), nil)) > s.maxValueLen {
+	if s.encodedLen(payloadBound(string(make([]byte, maxUserIDLen)), string(make([]byte, maxAMRLen)), nil)) > s.maxValueLen {
 		return nil, fmt.Errorf("%w: the cookie's attributes leave no room for a cookie-only session", ErrInvalidCookie)
 	}
 	for _, key := range k.sealKeys {
@@ -152,6 +152,13 @@ func pairLen(k, v string) int {
 	return uvarintLen(len(k)) + len(k) + uvarintLen(len(v)) + len(v)
 }
 
+// authBound is at least the size of a record's proof fields with the
+// methods amr (record.go): the offset of the auth time, at its longest,
+// and the methods.
+func authBound(amr string) int {
+	return uvarintLen(int(maxDuration/time.Millisecond)) + uvarintLen(len(amr)) + len(amr)
+}
+
 func uvarintLen(n int) int {
 	l := 1
 	for ; n >= 0x80; n >>= 7 {
@@ -161,10 +168,11 @@ func uvarintLen(n int) int {
 }
 
 // payloadBound is at least the payload's size for a session of userID with
-// values, whatever its times and timeouts (they count at their longest).
-func payloadBound(userID string, values map[string]string) int {
+// values and the proof methods amr, whatever its times and timeouts (they
+// count at their longest).
+func payloadBound(userID, amr string, values map[string]string) int {
 	n := sealIDLen + binary.MaxVarintLen64 + uvarintLen(len(userID)) + len(userID) +
-		2 + 3*binary.MaxVarintLen64 + binary.MaxVarintLen64
+		2 + 3*binary.MaxVarintLen64 + authBound(amr) + binary.MaxVarintLen64
 	for k, v := range values {
 		n += pairLen(k, v)
 	}
@@ -186,10 +194,10 @@ func (s *sealer) check(n int) error {
 	return nil
 }
 
-// checkSet is check for a session of userID with values once key is set to
-// value.
-func (s *sealer) checkSet(userID string, values map[string]string, key, value string) error {
-	n := payloadBound(userID, values) + pairLen(key, value)
+// checkSet is check for a session of userID with the proof methods amr and
+// values once key is set to value.
+func (s *sealer) checkSet(userID, amr string, values map[string]string, key, value string) error {
+	n := payloadBound(userID, amr, values) + pairLen(key, value)
 	if old, ok := values[key]; ok {
 		n -= pairLen(key, old)
 	}

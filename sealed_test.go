@@ -34,8 +34,9 @@ func testPayload() sealedSession {
 		id:      bytes.Repeat([]byte{7}, sealIDLen),
 		expires: time.UnixMilli(1767323045000),
 		userID:  []byte("alice"),
-		header:  recordHeader{persistent: true, created: time.UnixMilli(1767320000000), idle: time.Hour, lifetime: 24 * time.Hour},
-		values:  map[string]string{"cart": "42", "theme": "dark"},
+		header: recordHeader{persistent: true, created: time.UnixMilli(1767320000000), idle: time.Hour, lifetime: 24 * time.Hour,
+			authTime: time.UnixMilli(1767320600000), amr: "pwd otp"},
+		values: map[string]string{"cart": "42", "theme": "dark"},
 	}
 }
 
@@ -197,15 +198,15 @@ func TestSealedSizeBoundHolds(t *testing.T) {
 		for i := range n {
 			p.values[strings.Repeat("k", i%200+1)+string(rune('a'+i%26))] = strings.Repeat("v", i%300)
 		}
-		if s.check(payloadBound(string(p.userID), p.values)) != nil {
+		if s.check(payloadBound(string(p.userID), p.header.amr, p.values)) != nil {
 			continue
 		}
 		v, err := s.seal(&p)
 		if err != nil {
 			t.Fatalf("%d values: the bound allowed it but seal failed: %v", n, err)
 		}
-		if len(v) > s.encodedLen(payloadBound(string(p.userID), p.values)) {
-			t.Fatalf("%d values: cookie value of %d bytes beyond the bound %d", n, len(v), s.encodedLen(payloadBound(string(p.userID), p.values)))
+		if len(v) > s.encodedLen(payloadBound(string(p.userID), p.header.amr, p.values)) {
+			t.Fatalf("%d values: cookie value of %d bytes beyond the bound %d", n, len(v), s.encodedLen(payloadBound(string(p.userID), p.header.amr, p.values)))
 		}
 	}
 }
@@ -247,7 +248,7 @@ func TestS54_SealedCookieFitsTheBrowserLimit(t *testing.T) {
 		p.userID = bytes.Repeat([]byte("u"), maxUserIDLen)
 		p.values = map[string]string{}
 		fill := ""
-		for s.checkSet(string(p.userID), p.values, "fill", fill+"x") == nil {
+		for s.checkSet(string(p.userID), p.header.amr, p.values, "fill", fill+"x") == nil {
 			fill += "x"
 		}
 		p.values["fill"] = fill
