@@ -70,7 +70,11 @@ type guard struct {
 
 	mu       sync.Mutex // orders opening and closing, and their log lines
 	openedAt int64
+	observe  func(Event) // Config.Observe, told when the breaker opens or closes
 }
+
+// observeWith makes g report the breaker's state changes to observe.
+func (g *guard) observeWith(observe func(Event)) { g.observe = observe }
 
 // newGuard wraps store; it returns store itself when timeout is negative
 // (the caller turned the guard off) or the store is a MemoryStore, which
@@ -185,6 +189,9 @@ func (g *guard) trip(now int64, failures int, err error) {
 	g.retryAt.Store(now + int64(g.cooldown))
 	g.openedAt = now
 	g.open.Store(true)
+	if g.observe != nil {
+		g.observe(Event{Name: evBreaker, Reason: "open"})
+	}
 	if g.log != nil {
 		g.log.LogAttrs(context.Background(), slog.LevelError, "session: store failing; suspending store calls",
 			slog.Int("failures", failures), slog.Duration("probe_every", g.cooldown), slog.String("error", err.Error()))
@@ -199,6 +206,9 @@ func (g *guard) close(now int64) {
 	}
 	g.failures.Store(0)
 	g.open.Store(false)
+	if g.observe != nil {
+		g.observe(Event{Name: evBreaker, Reason: "closed"})
+	}
 	if g.log != nil {
 		g.log.LogAttrs(context.Background(), slog.LevelInfo, "session: store answering again; store calls resumed",
 			slog.Duration("suspended_for", time.Duration(now-g.openedAt)))
