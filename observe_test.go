@@ -205,3 +205,18 @@ func TestObserveNilCostsNothing(t *testing.T) {
 		t.Fatalf("reporting without an observer allocates %v times", n)
 	}
 }
+
+func TestObserveLeavesAMemoryStoreUntimed(t *testing.T) {
+	t.Parallel()
+	ring, err := NewKeyRing(testKeyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(Config{Keys: ring, Observe: (&events{}).observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.store.(*MemoryStore); !ok {
+		t.Fatalf("a MemoryStore with Observe is wrapped in %T", m.store)
+	}
+}
