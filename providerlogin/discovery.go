@@ -69,7 +69,7 @@ func (p *Provider) discover(ctx context.Context, client *http.Client) (*discover
 }
 
 // fetchDiscovery reads and checks the discovery document. A provider that
-// cannot be reached or answers 5xx is ErrProviderUnavailable; any other
+// cannot be reached or answers 5xx, 429 or 408 is ErrProviderUnavailable; any other
 // answer that is not a discovery document for exactly the configured issuer
 // is ErrInvalidConfig: retrying will not fix it.
 func (p *Provider) fetchDiscovery(ctx context.Context, client *http.Client) (*discovered, error) {
@@ -96,7 +96,8 @@ func (p *Provider) fetchDiscovery(ctx context.Context, client *http.Client) (*di
 	switch {
 	case err != nil:
 		return nil, unavailable("%v", err)
-	case res.StatusCode >= 500:
+	case res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusRequestTimeout:
+		// Overloaded, rate-limited or slow: the issuer is right, try later.
 		return nil, unavailable("HTTP %d", res.StatusCode)
 	case res.StatusCode != http.StatusOK:
 		return nil, misconfigured("HTTP %d: is Issuer right?", res.StatusCode)

@@ -22,6 +22,12 @@ func TestDiscoverTellsMisconfiguredFromUnreachable(t *testing.T) {
 			http.Error(w, "upstream down", http.StatusServiceUnavailable)
 		})
 	})
+	limited := serve(t, func(string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "30")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		})
+	})
 	html := serve(t, func(string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
@@ -41,6 +47,7 @@ func TestDiscoverTellsMisconfiguredFromUnreachable(t *testing.T) {
 		{"a web page instead of a document", html, ErrInvalidConfig, "not a discovery document", http.StatusServiceUnavailable, "misconfigured"},
 		{"nothing listening", "http://127.0.0.1:1", ErrProviderUnavailable, "discovery", http.StatusBadGateway, "provider_unavailable"},
 		{"provider answers 503", failing, ErrProviderUnavailable, "HTTP 503", http.StatusBadGateway, "provider_unavailable"},
+		{"provider rate-limits (429)", limited, ErrProviderUnavailable, "HTTP 429", http.StatusBadGateway, "provider_unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
