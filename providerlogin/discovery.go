@@ -49,7 +49,8 @@ type discoveryDoc struct {
 var signingAlgorithms = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"}
 
 // discover runs OpenID Connect discovery once, remembering success and, for
-// rediscoverAfter, failure. Concurrent first sign-ins wait for one fetch.
+// rediscoverAfter, a failure that was not the caller's ctx ending.
+// Concurrent first sign-ins wait for one fetch.
 func (p *Provider) discover(ctx context.Context, client *http.Client) (*discovered, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -61,7 +62,11 @@ func (p *Provider) discover(ctx context.Context, client *http.Client) (*discover
 	}
 	d, err := p.fetchDiscovery(ctx, client)
 	if err != nil {
-		p.discErr, p.discFailed = err, time.Now()
+		// A failure because the caller gave up (ctx ended) says nothing
+		// about the provider: the next sign-in tries again at once.
+		if ctx.Err() == nil {
+			p.discErr, p.discFailed = err, time.Now()
+		}
 		return nil, err
 	}
 	p.disc, p.discErr = d, nil

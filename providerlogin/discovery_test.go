@@ -1,6 +1,7 @@
 package providerlogin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -147,4 +148,25 @@ func FuzzParseDiscovery(f *testing.F) {
 			t.Fatalf("auth style %v (public client: %v)", style, public)
 		}
 	})
+}
+
+// TestDiscoveryEndedByTheCallerIsNotRemembered: a discovery that failed
+// because the caller's context ended (a visitor who closed the tab during
+// the first sign-in, a start-up deadline) says nothing about the provider:
+// the next sign-in discovers at once instead of failing for a few seconds.
+func TestDiscoveryEndedByTheCallerIsNotRemembered(t *testing.T) {
+	t.Parallel()
+	op := startProvider(t, false)
+	a := startApp(t, func(base string) []*Provider {
+		registerApp(op, base, "p")
+		return []*Provider{oidcProvider(t, "p", op, nil)}
+	}, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := a.h.Discover(ctx); !errors.Is(err, context.Canceled) && !errors.Is(err, ErrProviderUnavailable) {
+		t.Fatalf("Discover with an ended context = %v", err)
+	}
+	if err := a.h.Discover(t.Context()); err != nil {
+		t.Fatalf("Discover right after a cancelled one = %v, want the provider discovered", err)
+	}
 }
