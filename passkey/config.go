@@ -146,9 +146,6 @@ func New(cfg Config) (*Handler, error) {
 		mux.Handle("POST "+prefix+path, h.api(fn))
 	}
 	mux.HandleFunc("GET "+prefix+"passkey.js", serveScript)
-	mux.HandleFunc(prefix, func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, errCode{http.StatusNotFound, "not_found"})
-	})
 	h.mux = cfg.Sessions.Middleware(mux)
 	return h, nil
 }
