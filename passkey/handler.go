@@ -26,22 +26,21 @@ func (e errCode) Error() string { return "passkey: " + e.code }
 
 // The answers the README documents.
 var (
-	errBadRequest    = errCode{http.StatusBadRequest, "bad_request"}
-	errChallenge     = errCode{http.StatusBadRequest, "challenge"}    // no ceremony, expired, used, or another user's
-	errVerification  = errCode{http.StatusBadRequest, "verification"} // signature, origin, RP ID, user verification…
-	errNotSignedIn   = errCode{http.StatusUnauthorized, "not_signed_in"}
-	errWrongUser     = errCode{http.StatusForbidden, "wrong_user"}
-	errCounter       = errCode{http.StatusForbidden, "counter"}
-	errUnknown       = errCode{http.StatusNotFound, "not_found"}
-	errExists        = errCode{http.StatusConflict, "exists"}
-	errTooMany       = errCode{http.StatusConflict, "too_many"}
-	errNoPasskeys    = errCode{http.StatusConflict, "no_passkeys"}
-	errConflict      = errCode{http.StatusConflict, "conflict"}
-	errCrossOrigin   = errCode{http.StatusForbidden, "cross_origin"}
-	errContentType   = errCode{http.StatusUnsupportedMediaType, "content_type"}
-	errTooLarge      = errCode{http.StatusRequestEntityTooLarge, "too_large"}
-	errUnavailable   = errCode{http.StatusServiceUnavailable, "unavailable"}
-	errSessionFailed = errCode{http.StatusInternalServerError, "session"}
+	errBadRequest   = errCode{http.StatusBadRequest, "bad_request"}
+	errChallenge    = errCode{http.StatusBadRequest, "challenge"}    // no ceremony, expired, used, or another user's
+	errVerification = errCode{http.StatusBadRequest, "verification"} // signature, origin, RP ID, user verification…
+	errNotSignedIn  = errCode{http.StatusUnauthorized, "not_signed_in"}
+	errWrongUser    = errCode{http.StatusForbidden, "wrong_user"}
+	errCounter      = errCode{http.StatusForbidden, "counter"}
+	errUnknown      = errCode{http.StatusNotFound, "not_found"}
+	errExists       = errCode{http.StatusConflict, "exists"}
+	errTooMany      = errCode{http.StatusConflict, "too_many"}
+	errNoPasskeys   = errCode{http.StatusConflict, "no_passkeys"}
+	errConflict     = errCode{http.StatusConflict, "conflict"}
+	errCrossOrigin  = errCode{http.StatusForbidden, "cross_origin"}
+	errContentType  = errCode{http.StatusUnsupportedMediaType, "content_type"}
+	errTooLarge     = errCode{http.StatusRequestEntityTooLarge, "too_large"}
+	errUnavailable  = errCode{http.StatusServiceUnavailable, "unavailable"}
 )
 
 // api wraps an endpoint: the cross-origin and content-type checks, a
