@@ -275,11 +275,19 @@ func (c *testClock) Advance(d time.Duration) {
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
+	return newTestAppWith(t, session.Config{})
+}
+
+// newTestAppWith is newTestApp with a session Config (keys and cookie set
+// here).
+func newTestAppWith(t *testing.T, cfg session.Config) *testApp {
+	t.Helper()
 	keys, err := session.NewKeyRing(session.GenerateKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := session.New(session.Config{Keys: keys, Cookie: session.CookieOptions{DisableSecure: true}})
+	cfg.Keys, cfg.Cookie.DisableSecure = keys, true
+	m, err := session.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

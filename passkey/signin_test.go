@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionauth/session"
 )
 
 func TestSignInWithoutAUsernameRecordsThePasskeyProof(t *testing.T) {
@@ -289,4 +291,28 @@ func TestSignInAfterRemovalIsRefused(t *testing.T) {
 	alice.must("/passkey/remove", []byte(`{"id":"`+b64(a.id)+`"}`))
 	v := app.visitor()
 	v.refused("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)), http.StatusNotFound, "not_found")
+}
+
+func TestCeremoniesWorkInCookieOnlyMode(t *testing.T) {
+	t.Parallel()
+	app := newTestAppWith(t, session.Config{CookieOnly: true})
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+	v := app.visitor()
+	v.must("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)))
+	before := v.me()
+	if before.User != "alice" || !slices.Equal(before.AMR, []string{"hwk"}) {
+		t.Fatalf("cookie-only passkey sign-in: %+v", before)
+	}
+	v.must("/passkey/stepup/finish", a.get(v.must("/passkey/stepup/begin", nil)))
+	if after := v.me(); after.User != "alice" || after.ID == before.ID {
+		t.Fatalf("cookie-only step-up: %+v → %+v", before, after)
+	}
+	// The ceremony is gone from the new cookie: the same answer again
+	// finds none.
+	assertion := a.get(v.must("/passkey/signin/begin", nil))
+	v.must("/passkey/signin/finish", assertion)
+	v.refused("/passkey/signin/finish", assertion, http.StatusBadRequest, "challenge")
 }
