@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 type listed struct {
@@ -120,4 +121,26 @@ func TestRegisterStopsAtTheLimit(t *testing.T) {
 		v.register(newSoftAuthn(t), "")
 	}
 	v.refused("/passkey/register/begin", nil, http.StatusConflict, "too_many")
+}
+
+func TestRemoveBehindRequireRecentAuthAsksForAPasskeyStepUpFirst(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	// The README's wiring: remove asks for a recent passkey proof.
+	mux := http.NewServeMux()
+	mux.Handle("/", app.srv.Config.Handler)
+	mux.Handle("POST /passkey/remove", app.m.RequireRecentAuth(time.Hour, "hwk", "swk")(app.h))
+	app.srv.Config.Handler = app.m.Middleware(mux)
+
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice") // a password proof: "pwd"
+	alice.register(a, "")
+	body := []byte(`{"id":"` + b64(a.id) + `"}`)
+	alice.refused("/passkey/remove", body, http.StatusUnauthorized, "insufficient_user_authentication")
+	alice.must("/passkey/stepup/finish", a.get(alice.must("/passkey/stepup/begin", nil)))
+	alice.must("/passkey/remove", body)
+	if creds, _ := app.store.ListUser(t.Context(), "alice"); len(creds) != 0 {
+		t.Fatal("the passkey was not removed after the step-up")
+	}
 }
