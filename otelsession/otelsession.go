@@ -31,6 +31,9 @@
 //	                                               attempts; throttle.budget:
 //	                                               address, account, device,
 //	                                               register
+//	session.store.cache.hits            counter    reads go-redis's client-side
+//	session.store.cache.misses          counter    cache answered, and did not
+//	                                               (Recorder.ObserveCache)
 //
 // Store errors are counted by the duration histogram (its count with
 // error.type set), as OpenTelemetry's semantic conventions do for clients.
@@ -44,6 +47,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -62,6 +66,7 @@ var storeBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01
 // Recorder records session.Events as metrics. Create it with New; it is
 // safe for concurrent use.
 type Recorder struct {
+	meter    metric.Meter
 	counters map[string]counter // by event name, for the counted events
 	duration metric.Float64Histogram
 	ops      [len(storeOps)][len(errorTypes)][]metric.RecordOption // a slice each: passing one allocates nothing
@@ -109,7 +114,7 @@ func New(mp metric.MeterProvider) (*Recorder, error) {
 		mp = otel.GetMeterProvider()
 	}
 	m := mp.Meter(scope)
-	r := &Recorder{counters: make(map[string]counter, len(counted))}
+	r := &Recorder{meter: m, counters: make(map[string]counter, len(counted))}
 	var errs []error
 	for _, c := range counted {
 		inst, err := m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.desc))
@@ -206,4 +211,31 @@ func errorType(err error) int {
 		return 3
 	}
 	return 4
+}
+
+// ObserveCache adds the hits and misses of client's client-side cache
+// (redis.Options.ClientSideCache or ClientSideCacheConfig; see RedisStore)
+// as the counters session.store.cache.hits and session.store.cache.misses.
+// They count every cached read of that client, the store's and any other,
+// and stay 0 for a client without a cache. go-redis counts them itself,
+// so this costs nothing per read: client.CSCStats is read when the metrics
+// are collected.
+func (r *Recorder) ObserveCache(client *redis.Client) error {
+	hits, err := r.meter.Int64ObservableCounter("session.store.cache.hits", metric.WithUnit("{read}"),
+		metric.WithDescription("Reads the Redis client's client-side cache answered without a round trip."))
+	if err != nil {
+		return err
+	}
+	misses, err := r.meter.Int64ObservableCounter("session.store.cache.misses", metric.WithUnit("{read}"),
+		metric.WithDescription("Cacheable reads the Redis client's client-side cache could not answer."))
+	if err != nil {
+		return err
+	}
+	_, err = r.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		st := client.CSCStats()
+		o.ObserveInt64(hits, int64(st.Hits))
+		o.ObserveInt64(misses, int64(st.Misses))
+		return nil
+	}, hits, misses)
+	return err
 }
