@@ -9,11 +9,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/otelsession"
+	"github.com/sessionauth/session/throttle"
 )
 
 // newMetrics is the wiring an application copies: a Recorder whose
@@ -30,6 +33,24 @@ func newMetrics() (*otelsession.Recorder, http.Handler, error) {
 		return nil, nil, err
 	}
 	return rec, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), nil
+}
+
+// One Recorder takes the events of a Manager, a throttle Guard and the
+// Redis client's cache.
+func Example() {
+	var meterProvider metric.MeterProvider = sdkmetric.NewMeterProvider()
+	keys, _ := session.NewKeyRing(session.GenerateKey())
+	deviceKeys := [][]byte{session.GenerateKey()}
+	redisClient := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	store := session.NewRedisStore(redisClient)
+
+	rec, err := otelsession.New(meterProvider) // nil: otel.GetMeterProvider()
+	sessions, err := session.New(session.Config{Keys: keys, Store: store, Observe: rec.Observe})
+	guard, err := throttle.NewGuard(throttle.GuardConfig{DeviceKeys: deviceKeys, Observe: rec.Observe})
+	err = rec.ObserveCache(redisClient) // go-redis's client-side cache hits, optional
+
+	fmt.Println(sessions != nil, guard != nil, err)
+	// Output: true true <nil>
 }
 
 // A Manager's metrics served at /metrics in Prometheus's format: a
