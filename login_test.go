@@ -80,7 +80,7 @@ func TestS15_LogoutDeletesAndExpiresCookie(t *testing.T) {
 	if h.whoami(c) != "" {
 		t.Fatal("cookie still valid after logout (replay)")
 	}
-	if n := h.mem.Len(); n != 0 {
+	if n := h.mem.count(); n != 0 {
 		t.Fatalf("%d records after logout", n)
 	}
 }
@@ -164,8 +164,8 @@ func TestS16_IndexExpiresWithSessions(t *testing.T) {
 	h.mem.usersMu.Lock()
 	n := len(h.mem.users)
 	h.mem.usersMu.Unlock()
-	if n != 0 || h.mem.Len() != 0 {
-		t.Fatalf("index has %d users, store %d records after expiry", n, h.mem.Len())
+	if n != 0 || h.mem.count() != 0 {
+		t.Fatalf("index has %d users, store %d records after expiry", n, h.mem.count())
 	}
 }
 
