@@ -220,7 +220,7 @@ func newManager(cfg Config) (*Manager, error) {
 			m.store = NewMemoryStore()
 		}
 		m.store = newGuard(m.store, cfg.StoreTimeout, cfg.Logger)
-		if g, ok := m.store.(interface{ observeWith(func(Event)) }); ok && cfg.Observe != nil {
+		if g, ok := m.store.(*guard); ok && cfg.Observe != nil {
 			g.observeWith(cfg.Observe)
 		}
 		m.store = observeStore(m.store, cfg.Observe)

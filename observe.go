@@ -174,9 +174,9 @@ type observedReplacer struct {
 	r Replacer
 }
 
-func (o *observedReplacer) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
+func (o *observedReplacer) Replace(ctx context.Context, oldKey, key string, rec Record, limit int) error {
 	start := time.Now()
-	err := o.r.Replace(ctx, oldKey, newKey, rec)
+	err := o.r.Replace(ctx, oldKey, key, rec, limit)
 	o.done("replace", start, err)
 	return err
 }
