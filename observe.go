@@ -41,7 +41,9 @@ import (
 //
 // An observer is called synchronously on the request's goroutine and
 // concurrently from many; it must be safe for that and quick (record and
-// return). An Event holds no token, key, user ID or cookie value. Reporting
+// return). Name and Reason come from the fixed lists above, never from a
+// token, key, user ID or cookie value; Err is the store's error as the
+// store returned it (otelsession records only its kind). Reporting
 // costs nothing when no observer is set: no call, no allocation, no clock
 // read; with one, a store call costs two clock reads (about 50 ns each on
 // bare metal, a few hundred on some virtual machines) and a call of the
