@@ -141,9 +141,17 @@ func newOutageApp(t *testing.T) *outageApp {
 	if !srv.Owned() {
 		t.Skip("REDIS_URL set: the outage tests must stop their own server")
 	}
-	rdb := redis.NewClient(recommendedRedisOptions(srv.Addr))
+	a := newOutageAppOn(t, redis.NewClient(recommendedRedisOptions(srv.Addr)))
+	a.srv = srv
+	return a
+}
+
+// newOutageAppOn is newOutageApp on client (closed when the test ends),
+// whatever server it reaches.
+func newOutageAppOn(t *testing.T, rdb redis.UniversalClient) *outageApp {
+	t.Helper()
 	t.Cleanup(func() { rdb.Close() })
-	a := &outageApp{srv: srv, cmds: &cmdCounter{}, logs: &syncBuffer{}}
+	a := &outageApp{cmds: &cmdCounter{}, logs: &syncBuffer{}}
 	rdb.AddHook(a.cmds)
 	keys, err := session.NewKeyRing(session.GenerateKey())
 	if err != nil {
@@ -369,5 +377,61 @@ func TestRedisOutageThroughHTTP(t *testing.T) {
 				t.Errorf("%s: %d log lines for the breaker closing, want 1", tc.name, n)
 			}
 		})
+	}
+}
+
+// TestRedisSentinelPromotionRecovery kills the master of a Sentinel setup
+// under load through a Manager with the default StoreTimeout and the
+// recommended go-redis options: requests answer 503 (never 401) until the
+// replica is promoted, and the first 200 comes within a second of the
+// sentinels naming the new master (the target is half of that; the figure
+// goes to the test log).
+func TestRedisSentinelPromotionRecovery(t *testing.T) {
+	t.Parallel()
+	s := redistest.NewSentinel(t)
+	o := recommendedRedisOptions("")
+	fo := s.FailoverOptions()
+	fo.ContextTimeoutEnabled, fo.DialTimeout, fo.DialerRetries = o.ContextTimeoutEnabled, o.DialTimeout, o.DialerRetries
+	fo.ReadTimeout, fo.WriteTimeout, fo.PoolTimeout = o.ReadTimeout, o.WriteTimeout, o.PoolTimeout
+	fo.MaxRetries, fo.DisableIdentity = o.MaxRetries, o.DisableIdentity
+	a := newOutageAppOn(t, redis.NewFailoverClient(fo))
+	// The session must be on the replica before the kill.
+	master := redis.NewClient(&redis.Options{Addr: s.MasterAddr(t)})
+	n, err := master.Do(context.Background(), "WAIT", 1, 5000).Int()
+	master.Close()
+	if err != nil || n < 1 {
+		t.Fatalf("WAIT: %d, %v", n, err)
+	}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	for range 2 {
+		wg.Go(func() {
+			for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if r := a.get(t, "/me"); r.code != 200 && r.code != 503 {
+					bad.Add(1)
+				}
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	killed := time.Now()
+	old := s.KillMaster(t)
+	_, healed := s.WaitFailover(t, old, 45*time.Second)
+	took := a.firstOK(t)
+	close(stop)
+	wg.Wait()
+	t.Logf("promotion seen %v after the kill; first 200 %v after it", healed.Sub(killed).Round(time.Millisecond), took.Round(time.Millisecond))
+	if bad.Load() > 0 {
+		t.Errorf("%d answers other than 200 and 503 during the failover", bad.Load())
+	}
+	if took > time.Second {
+		t.Errorf("first 200 %v after the promotion, want within 1s", took)
 	}
 }
