@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 )
 
 // Ping checks that the Manager's store answers, at the cost of one cheap
@@ -72,4 +73,15 @@ func (g *guard) check(ctx context.Context) error {
 	}
 	g.record(ctx, nil, nil, err)
 	return err
+}
+
+// logLoginFailure logs a Login that failed because the store did: the
+// caller may only answer 503, and an operator should see why. Calls the
+// breaker stopped are not logged one by one (it logged once when it
+// opened), so the first failing Login of an outage is logged, not every one.
+func (m *Manager) logLoginFailure(ctx context.Context, err error) {
+	if m.log == nil || !errors.Is(err, ErrStoreUnavailable) || errors.Is(err, errSuspended) {
+		return
+	}
+	m.log.LogAttrs(ctx, slog.LevelError, "session: login failed: store unavailable", slog.String("error", err.Error()))
 }
