@@ -52,11 +52,11 @@ func (suspendedError) Unwrap() error { return ErrStoreUnavailable }
 // others keep answering.
 //
 // A call that fails counts unless it failed with ErrNotFound or ErrExists,
-// or after the caller's own context ended. The half-open probe first runs
-// the store's health check (RedisStore: a PING on a connection of its own,
-// which keeps go-redis's pool from counting dial failures; pgstore: a ping
-// of the pool), so the request that carries it is served as soon as the
-// store answers.
+// or after the caller's own context ended. The whole store's half-open
+// probe first runs the store's health check when it has one (RedisStore: a
+// PING on a connection of its own, which keeps go-redis's pool from
+// counting dial failures), so the request that carries it is served as soon
+// as the store answers.
 //
 // The "no success for a whole timeout" rule keeps a store that is partly
 // down (one shard of a cluster whose client reports no partitions) from

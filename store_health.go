@@ -11,9 +11,9 @@ import (
 
 // Ping checks that the Manager's store answers, at the cost of one cheap
 // store call bounded by Config.StoreTimeout (and ctx): the store's own
-// health check when it has a Ping(ctx) error method (pgstore's Store has;
-// RedisStore has one of its own: a PING on a connection outside go-redis's
-// pool, then one through it), else a Get of a random key. It returns nil,
+// health check when it has a Ping(ctx) error method (RedisStore has one of
+// its own: a PING on a connection outside go-redis's pool, then one through
+// it), else a Get of a random key (for pgstore, one indexed lookup). It returns nil,
 // or an error wrapping ErrStoreUnavailable and the store's error (the
 // cause: "connection refused", a deadline). It is meant for start-up and
 // for a readiness probe (/readyz); it goes to the store even while the
