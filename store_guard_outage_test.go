@@ -294,7 +294,7 @@ func TestRedisOutageThroughHTTP(t *testing.T) {
 	const (
 		workers = 8
 		during  = 2 * time.Second
-		max     = 20000 // requests per phase
+		max     = 20000       // requests per phase
 		timeout = time.Second // the default StoreTimeout
 	)
 	tests := []struct {
