@@ -26,6 +26,14 @@ type Identity struct {
 	Email         string
 	EmailVerified bool
 	Name          string
+	// AuthTime is when the user last authenticated at the provider: the ID
+	// token's auth_time, zero when absent (and always for plain OAuth 2).
+	AuthTime time.Time
+	// AuthMethods are the ID token's amr values that a session can record
+	// (RFC 8176 shape: 1 to 32 bytes of a-z, 0-9, '_' and '-'; at most 8),
+	// nil when none. The session records them (session.ProvedWith on
+	// sign-in, Manager.StepUp on a step-up), or "fed" when there are none.
+	AuthMethods []string
 	// Claims is the ID token's verified payload (OpenID Connect) or the
 	// user-info JSON object (plain OAuth 2), for anything else you need.
 	Claims []byte
