@@ -380,3 +380,53 @@ func TestCallbackDuringSessionStoreOutageIs503(t *testing.T) {
 		t.Fatalf("the same callback once the store is back: %d, want 303", res.status)
 	}
 }
+
+// TestSignInRecordsTheIDTokensMethods: a sign-in records the ID token's
+// amr on the session (session.ProvedWith), "fed" when it has none a
+// session can record, and "fed" for a plain OAuth 2 provider; Identity
+// carries auth_time and amr for Config.User.
+func TestSignInRecordsTheIDTokensMethods(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		hook func(map[string]any)
+		want string
+	}{
+		{"the provider's amr", nil, "pwd"},
+		{"several", func(c map[string]any) { c["amr"] = []string{"pwd", "otp", "mfa"} }, "pwd otp mfa"},
+		{"none", func(c map[string]any) { delete(c, "amr") }, "fed"},
+		{"none usable", func(c map[string]any) { c["amr"] = []string{"PWD", "two words"} }, "fed"},
+		{"not strings", func(c map[string]any) { c["amr"] = []map[string]any{{"method": "pwd"}} }, "fed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, op := oidcApp(t, nil)
+			op.SetIDTokenHook(tc.hook)
+			b := newBrowser(t)
+			if res := b.signIn(a, "demo", ""); res.status != http.StatusSeeOther {
+				t.Fatalf("sign-in: %d %s", res.status, res.body)
+			}
+			if p := b.proof(a); p.methods != tc.want {
+				t.Fatalf("AuthMethods %q, want %q", p.methods, tc.want)
+			}
+			if id := a.lastIdentity(); id.AuthTime.IsZero() || time.Since(id.AuthTime) > time.Minute {
+				t.Fatalf("Identity.AuthTime %v", id.AuthTime)
+			}
+		})
+	}
+	t.Run("plain OAuth 2", func(t *testing.T) {
+		t.Parallel()
+		op := startProvider(t, true)
+		a := startApp(t, func(base string) []*Provider {
+			registerApp(op, base, "hub")
+			return []*Provider{plainProvider(t, "hub", op)}
+		}, nil)
+		b := newBrowser(t)
+		if res := b.signIn(a, "hub", ""); res.status != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d %s", res.status, res.body)
+		}
+		if p := b.proof(a); p.methods != "fed" {
+			t.Fatalf("AuthMethods %q, want fed", p.methods)
+		}
+	})
+}
