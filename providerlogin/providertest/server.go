@@ -76,7 +76,7 @@ type Server struct {
 	clients   map[string]Client
 	users     map[string]User // by username
 	codes     map[string]*grant
-	tokens    map[string]*grant // access token → its grant
+	tokens    map[string]*grant    // access token → its grant
 	sessions  map[string]opSession // by the provider session cookie
 	hook      func(claims map[string]any)
 	noIss     bool
