@@ -64,9 +64,14 @@ type Config struct {
 	// here: Login carries an anonymous visitor's values into the signed-in
 	// session (it drops them only when the browser was signed in as another
 	// user).
+	//
+	// User also runs for a step-up (a sign-in form with max_age posted by a
+	// signed-in visitor): the step-up is recorded only when it returns the
+	// user ID signed in, and refused otherwise; what User did stays.
 	User func(ctx context.Context, id Identity) (userID string, err error)
 	// LoginOptions are passed to Sessions.Login, for example
-	// session.RememberMe().
+	// session.RememberMe(). A session.ProvedWith here is replaced by the
+	// ID token's amr ("fed" when it has none).
 	LoginOptions []session.LoginOption
 	// DefaultReturnPath is where a sign-in without a valid return path
 	// ends. Default "/".
