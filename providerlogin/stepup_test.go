@@ -79,6 +79,9 @@ func TestStepUpThroughTheProviderRecordsAFreshProof(t *testing.T) {
 	if after.user != before.user || after.methods != "pwd" || after.sessionID == before.sessionID || after.authTime < before.authTime {
 		t.Fatalf("after step-up %+v, before %+v: want the same user, amr pwd, a new session ID", after, before)
 	}
+	if flows := b.get(a.base + "/flows").body; flows != "" {
+		t.Errorf("the step-up's flow is still pending: %q", flows)
+	}
 	// Not a new login: the same session (its creation time), one session.
 	if infos, err = a.sessions.ListSessions(context.Background(), after.user); err != nil || len(infos) != 1 || !infos[0].Created.Equal(created) {
 		t.Fatalf("sessions after step-up: %+v, %v; want 1, created %v", infos, err, created)
