@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/sessionauth/session"
@@ -29,7 +30,8 @@ const (
 // OAuth 2, the user info is read; an auth_time within the max_age asked,
 // if one was; Config.User maps the identity to a user ID; Sessions.Login
 // signs it in (a new session token) with session.ProvedWith the ID token's
-// amr ("fed" when it has none), or, for a step-up, Sessions.StepUp records
+// amr when the user authenticated during this sign-in ("fed" otherwise),
+// or, for a step-up, Sessions.StepUp records
 // the proof on the same user's session; and the browser goes to the
 // flow's return path.
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
@@ -113,10 +115,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	methods := id.AuthMethods
-	if len(methods) == 0 {
-		methods = []string{"fed"}
-	}
+	methods := provedWith(id, time.Unix(f.Expires, 0).Add(-h.ttl))
 
 	userID, err := h.user(r.Context(), id)
 	switch {

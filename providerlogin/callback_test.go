@@ -382,9 +382,11 @@ func TestCallbackDuringSessionStoreOutageIs503(t *testing.T) {
 }
 
 // TestSignInRecordsTheIDTokensMethods: a sign-in records the ID token's
-// amr on the session (session.ProvedWith), "fed" when it has none a
-// session can record, and "fed" for a plain OAuth 2 provider; Identity
-// carries auth_time and amr for Config.User.
+// amr on the session (session.ProvedWith) when its auth_time falls within
+// this sign-in; "fed" when it has none a session can record, when the
+// authentication is older than the sign-in (single sign-on), and for a
+// plain OAuth 2 provider; Identity carries auth_time and amr for
+// Config.User.
 func TestSignInRecordsTheIDTokensMethods(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -397,6 +399,11 @@ func TestSignInRecordsTheIDTokensMethods(t *testing.T) {
 		{"none", func(c map[string]any) { delete(c, "amr") }, "fed"},
 		{"none usable", func(c map[string]any) { c["amr"] = []string{"PWD", "two words"} }, "fed"},
 		{"not strings", func(c map[string]any) { c["amr"] = []map[string]any{{"method": "pwd"}} }, "fed"},
+		// A single sign-on on an authentication from before this sign-in:
+		// the provider's amr does not count as a fresh proof.
+		{"an earlier authentication", func(c map[string]any) { c["auth_time"] = time.Now().Add(-2 * time.Minute).Unix() }, "fed"},
+		{"no auth_time", func(c map[string]any) { delete(c, "auth_time") }, "fed"},
+		{"control: during this sign-in, within the minute allowed", func(c map[string]any) { c["auth_time"] = time.Now().Add(-50 * time.Second).Unix() }, "pwd"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -409,7 +416,7 @@ func TestSignInRecordsTheIDTokensMethods(t *testing.T) {
 			if p := b.proof(a); p.methods != tc.want {
 				t.Fatalf("AuthMethods %q, want %q", p.methods, tc.want)
 			}
-			if id := a.lastIdentity(); id.AuthTime.IsZero() || time.Since(id.AuthTime) > time.Minute {
+			if id := a.lastIdentity(); tc.hook == nil && (id.AuthTime.IsZero() || time.Since(id.AuthTime) > time.Minute) {
 				t.Fatalf("Identity.AuthTime %v", id.AuthTime)
 			}
 		})

@@ -32,7 +32,9 @@ type Identity struct {
 	// AuthMethods are the ID token's amr values that a session can record
 	// (RFC 8176 shape: 1 to 32 bytes of a-z, 0-9, '_' and '-'; at most 8),
 	// nil when none. The session records them (session.ProvedWith on
-	// sign-in, Manager.StepUp on a step-up), or "fed" when there are none.
+	// sign-in, Manager.StepUp on a step-up) when AuthTime shows the user
+	// authenticated during this sign-in; otherwise (none, no AuthTime, a
+	// single sign-on on an earlier authentication) it records "fed".
 	AuthMethods []string
 	// Claims is the ID token's verified payload (OpenID Connect) or the
 	// user-info JSON object (plain OAuth 2), for anything else you need.
@@ -71,7 +73,7 @@ type Config struct {
 	User func(ctx context.Context, id Identity) (userID string, err error)
 	// LoginOptions are passed to Sessions.Login, for example
 	// session.RememberMe(). A session.ProvedWith here is replaced by the
-	// ID token's amr ("fed" when it has none).
+	// ID token's amr (or "fed"; see Identity.AuthMethods).
 	LoginOptions []session.LoginOption
 	// DefaultReturnPath is where a sign-in without a valid return path
 	// ends. Default "/".

@@ -48,6 +48,19 @@ func parseMaxAge(vs []string) (*int64, error) {
 // redirect back from the provider and clock skew between it and us.
 const authTimeSkew = time.Minute
 
+// provedWith returns the methods a sign-in or step-up records: the ID
+// token's amr when its auth_time shows the user authenticated during this
+// flow (started at start, less authTimeSkew), else "fed". The session's
+// AuthTime is the callback's time; the provider's amr of an earlier
+// authentication (a single sign-on days after the password was typed)
+// must not pass for a fresh "pwd" or "hwk".
+func provedWith(id Identity, start time.Time) []string {
+	if len(id.AuthMethods) == 0 || id.AuthTime.IsZero() || id.AuthTime.Before(start.Add(-authTimeSkew)) {
+		return []string{"fed"}
+	}
+	return id.AuthMethods
+}
+
 // checkAuthTime refuses an identity whose auth_time is missing, older
 // than maxAge seconds (plus authTimeSkew) at now, or in the future (beyond
 // clockSkew): the provider did not authenticate the user as recently as
