@@ -19,16 +19,16 @@ var page = template.Must(template.New("page").Parse(pageHTML))
 type button struct{ Name, Display, Action string }
 
 type pageData struct {
-	User       *user
-	Account    bool // the protected account page
+	User    *user
+	Account bool // the protected account page
 	// ProvedAt and ProvedWith are the session's last proof of identity;
 	// Confirm, when set, is the sign-in path that confirms it is still the
 	// user (a step-up through their OpenID provider).
 	ProvedAt, ProvedWith string
 	Confirm              string
-	Buttons    []button
-	ReturnTo   string
-	LogoutPath string
+	Buttons              []button
+	ReturnTo             string
+	LogoutPath           string
 }
 
 func (a *app) render(w http.ResponseWriter, r *http.Request, d pageData) {
