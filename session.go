@@ -43,7 +43,8 @@ type Session struct {
 
 	userID  string
 	header  recordHeader
-	expires time.Time // the record's expiry as stored
+	expires time.Time // the record's expiry as stored, bounded (Manager.bounded)
+	cut     bool      // the record carries longer timeouts than header: rewrite it when extending
 
 	rawValues []byte            // undecoded values section of the record
 	values    map[string]string // decoded on first use
