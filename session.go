@@ -63,9 +63,9 @@ type Session struct {
 // Manager's Middleware the request passed through (use Manager.FromContext
 // to pick one when a program has several). Inside Middleware it is never
 // nil. Outside it, FromContext returns a detached session (as is the zero
-// Session): it reads as
-// anonymous, its Err is ErrNoMiddleware, and Set, Delete and Pop on it
-// change nothing and return ErrNoMiddleware: the same in tests as in
+// Session): it reads as anonymous, its Err is ErrNoMiddleware, and Set,
+// Delete and Pop on it change nothing and return ErrNoMiddleware: the
+// same in tests as in
 // production, so a handler that is not wrapped in Middleware fails its
 // first test that checks their error (package sessiontest runs handlers
 // inside a real Middleware).
