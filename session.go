@@ -65,10 +65,9 @@ type Session struct {
 // nil. Outside it, FromContext returns a detached session (as is the zero
 // Session): it reads as anonymous, its Err is ErrNoMiddleware, and Set,
 // Delete and Pop on it change nothing and return ErrNoMiddleware: the
-// same in tests as in
-// production, so a handler that is not wrapped in Middleware fails its
-// first test that checks their error (package sessiontest runs handlers
-// inside a real Middleware).
+// same in tests as in production, so a handler that is not wrapped in
+// Middleware fails its first test that checks their error (package
+// sessiontest runs handlers inside a real Middleware).
 func FromContext(ctx context.Context) *Session {
 	if s, ok := ctx.Value(contextKey{}).(*Session); ok {
 		return s
