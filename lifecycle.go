@@ -326,7 +326,7 @@ func (s *Session) forget() {
 	}
 	s.token, s.key, s.signed, s.userID = nil, "", "", ""
 	s.values, s.rawValues, s.dirty, s.resign = nil, nil, false, false
-	s.header, s.expires = recordHeader{}, time.Time{}
+	s.header, s.expires, s.cut = recordHeader{}, time.Time{}, false
 }
 
 // writeCookie adds the Set-Cookie header s.cookieOp asks for, with the
@@ -370,7 +370,7 @@ func (s *Session) start(token []byte, key, userID string, hdr recordHeader, expi
 		values = map[string]string{}
 	}
 	s.token, s.key, s.signed = token, key, ""
-	s.userID, s.header, s.expires = userID, hdr, expires
+	s.userID, s.header, s.expires, s.cut = userID, hdr, expires, false
 	s.values, s.rawValues, s.dirty = values, nil, false
 	s.loadErr, s.resign, s.fromCookie = nil, false, true
 	s.cookieOp = cookieSet
