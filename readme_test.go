@@ -320,3 +320,25 @@ func TestConfirmReturn(t *testing.T) {
 		t.Fatalf("the README's confirm page redirects off the site: %v\n%s", err, out)
 	}
 }
+
+// TestSecurityItemNumbersAreUnique: SECURITY.md's item numbers are what
+// tests and reviews point at, so each names one row.
+func TestSecurityItemNumbersAreUnique(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("SECURITY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\| ([SB][0-9]+(?:, [SB][0-9]+)*) \|`).FindAllStringSubmatch(string(b), -1) {
+		for _, n := range strings.Split(m[1], ", ") {
+			if seen[n] {
+				t.Errorf("SECURITY.md numbers two items %s", n)
+			}
+			seen[n] = true
+		}
+	}
+	if len(seen) < 60 {
+		t.Fatalf("found %d numbered items in SECURITY.md; the pattern no longer matches its tables", len(seen))
+	}
+}
