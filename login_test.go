@@ -388,3 +388,24 @@ func TestCookieCallsNeedTheMiddlewaresWriter(t *testing.T) {
 		}
 	}
 }
+
+// http.TimeoutHandler's writer buffers the response and does not unwrap:
+// between Middleware and the handler, Login refuses it (ErrForeignWriter,
+// as documented); put outside Middleware, it keeps Login working.
+func TestTimeoutHandlerGoesOutsideTheMiddleware(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	var err error
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { err = h.m.Login(w, r, "alice") })
+	inside := h.m.Middleware(http.TimeoutHandler(login, time.Minute, "timeout"))
+	inside.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil))
+	if !errors.Is(err, ErrForeignWriter) {
+		t.Fatalf("Login behind TimeoutHandler inside Middleware = %v, want ErrForeignWriter", err)
+	}
+	outside := http.TimeoutHandler(h.m.Middleware(login), time.Minute, "timeout")
+	w := httptest.NewRecorder()
+	outside.ServeHTTP(w, httptest.NewRequest("POST", "/", nil))
+	if err != nil || sessionCookie(t, w, h.m.cookie.Name) == nil {
+		t.Fatalf("Login with TimeoutHandler outside Middleware: %v, no cookie", err)
+	}
+}
