@@ -337,6 +337,7 @@ func TestCookieCallsNeedTheMiddlewaresWriter(t *testing.T) {
 		{"Logout", (*Manager).Logout},
 		{"Renew", (*Manager).Renew},
 		{"LogoutOthers", (*Manager).LogoutOthers},
+		{"StepUp", func(m *Manager, w http.ResponseWriter, r *http.Request) error { return m.StepUp(w, r, "pwd") }},
 	}
 	writers := []struct {
 		name string
@@ -353,6 +354,7 @@ func TestCookieCallsNeedTheMiddlewaresWriter(t *testing.T) {
 		{"wrapped, without Unwrap", func(w http.ResponseWriter) http.ResponseWriter { return &loggingWriter{ResponseWriter: w} }, false},
 		{"a recorder of its own", func(http.ResponseWriter) http.ResponseWriter { return httptest.NewRecorder() }, false},
 		{"nil", func(http.ResponseWriter) http.ResponseWriter { return nil }, false},
+		{"a wrapper that unwraps to itself", func(w http.ResponseWriter) http.ResponseWriter { return &selfUnwrapping{w} }, false},
 	}
 	for _, op := range ops {
 		for _, wr := range writers {
@@ -409,3 +411,8 @@ func TestTimeoutHandlerGoesOutsideTheMiddleware(t *testing.T) {
 		t.Fatalf("Login with TimeoutHandler outside Middleware: %v, no cookie", err)
 	}
 }
+
+// selfUnwrapping is a broken wrapper whose Unwrap never gets anywhere.
+type selfUnwrapping struct{ http.ResponseWriter }
+
+func (w *selfUnwrapping) Unwrap() http.ResponseWriter { return w }
