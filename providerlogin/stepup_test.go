@@ -196,3 +196,85 @@ func TestMaxAgeFieldIsChecked(t *testing.T) {
 		t.Errorf("max_age of a day: %d", res.status)
 	}
 }
+
+// TestStepUpFlowIsBoundToItsUserAndUsedOnce: a step-up started as alice
+// cannot be finished once the browser is signed in as bob (another tab) or
+// signed out, nor replayed after it was used; each time the session keeps
+// its user and proof.
+func TestStepUpFlowIsBoundToItsUserAndUsedOnce(t *testing.T) {
+	t.Parallel()
+	t.Run("bob signed in meanwhile", func(t *testing.T) {
+		t.Parallel()
+		a, _, b, _ := signedInApp(t)
+		stepUp := b.startWithMaxAge(a, "demo", "0")
+		// Another tab: a plain sign-in as bob (prompt=login added at the
+		// provider so that its single sign-on as alice does not answer).
+		login := b.startLogin(a, "demo", "/")
+		q := login.Query()
+		q.Set("prompt", "login")
+		login.RawQuery = q.Encode()
+		if res := b.get(b.approveAs(login, "bob", "bob-password").String()); res.status != http.StatusSeeOther {
+			t.Fatalf("bob's sign-in: %d %s", res.status, res.body)
+		}
+		asBob := b.proof(a)
+		for _, who := range []struct{ user, password string }{{"alice", "alice-password"}, {"bob", "bob-password"}} {
+			res := b.get(b.approveAs(stepUp, who.user, who.password).String())
+			if res.status != http.StatusBadRequest && res.status != http.StatusForbidden {
+				t.Fatalf("alice's step-up finished as %s in bob's session: %d %s", who.user, res.status, res.body)
+			}
+			if after := b.proof(a); after != asBob {
+				t.Fatalf("after %s's answer to alice's step-up: %+v, want bob's %+v", who.user, after, asBob)
+			}
+		}
+	})
+	t.Run("signed out meanwhile", func(t *testing.T) {
+		t.Parallel()
+		a, _, b, _ := signedInApp(t)
+		stepUp := b.startWithMaxAge(a, "demo", "0")
+		if res := b.post(a.base+"/auth/logout", nil); res.status != http.StatusSeeOther {
+			t.Fatalf("logout: %d", res.status)
+		}
+		res := b.get(b.approve(stepUp, "approve").String())
+		if res.status != http.StatusBadRequest && res.status != http.StatusForbidden {
+			t.Fatalf("step-up after logout: %d %s", res.status, res.body)
+		}
+		if who := b.whoami(a); who != "anonymous" {
+			t.Fatalf("after a step-up answered once signed out: %q", who)
+		}
+	})
+	t.Run("replayed callback", func(t *testing.T) {
+		t.Parallel()
+		a, _, b, _ := signedInApp(t)
+		cb := b.approve(b.startWithMaxAge(a, "demo", "0"), "approve")
+		if res := b.get(cb.String()); res.status != http.StatusSeeOther {
+			t.Fatalf("step-up: %d %s", res.status, res.body)
+		}
+		stepped := b.proof(a)
+		wantError(t, b.get(cb.String()), http.StatusBadRequest, "invalid_state")
+		if after := b.proof(a); after != stepped {
+			t.Fatalf("after a replayed step-up callback %+v, want %+v", after, stepped)
+		}
+	})
+	t.Run("refused step-up replayed", func(t *testing.T) {
+		t.Parallel()
+		a, _, b, before := signedInApp(t)
+		cb := b.approveAs(b.startWithMaxAge(a, "demo", "0"), "bob", "bob-password")
+		wantError(t, b.get(cb.String()), http.StatusForbidden, "other_user")
+		wantError(t, b.get(cb.String()), http.StatusBadRequest, "invalid_state")
+		if after := b.proof(a); after != before {
+			t.Fatalf("after a replayed refused step-up %+v, before %+v", after, before)
+		}
+	})
+}
+
+// TestStepUpChecksTheNonce: the step-up's ID token is verified as a
+// sign-in's: one with another nonce is refused and the proof stays.
+func TestStepUpChecksTheNonce(t *testing.T) {
+	t.Parallel()
+	a, op, b, before := signedInApp(t)
+	op.SetIDTokenHook(func(c map[string]any) { c["nonce"] = "not-this-flows-nonce" })
+	wantError(t, b.get(b.approve(b.startWithMaxAge(a, "demo", "0"), "approve").String()), http.StatusBadGateway, "invalid_id_token")
+	if after := b.proof(a); after != before {
+		t.Fatalf("after a step-up with another nonce %+v, before %+v", after, before)
+	}
+}
