@@ -115,7 +115,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	methods := provedWith(id, time.Unix(f.Expires, 0).Add(-h.ttl))
+	methods := provedWith(id, time.Unix(f.Expires, 0).Add(-h.ttl), h.now())
 
 	userID, err := h.user(r.Context(), id)
 	switch {

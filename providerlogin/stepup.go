@@ -50,12 +50,13 @@ const authTimeSkew = time.Minute
 
 // provedWith returns the methods a sign-in or step-up records: the ID
 // token's amr when its auth_time shows the user authenticated during this
-// flow (started at start, less authTimeSkew), else "fed". The session's
-// AuthTime is the callback's time; the provider's amr of an earlier
-// authentication (a single sign-on days after the password was typed)
-// must not pass for a fresh "pwd" or "hwk".
-func provedWith(id Identity, start time.Time) []string {
-	if len(id.AuthMethods) == 0 || id.AuthTime.IsZero() || id.AuthTime.Before(start.Add(-authTimeSkew)) {
+// flow (started at start, less authTimeSkew, and not after now, plus
+// clockSkew), else "fed". The session's AuthTime is the callback's time;
+// the provider's amr of an earlier authentication (a single sign-on days
+// after the password was typed) must not pass for a fresh "pwd" or "hwk",
+// nor one stamped with a time still to come.
+func provedWith(id Identity, start, now time.Time) []string {
+	if len(id.AuthMethods) == 0 || id.AuthTime.IsZero() || id.AuthTime.Before(start.Add(-authTimeSkew)) || id.AuthTime.After(now.Add(clockSkew)) {
 		return []string{"fed"}
 	}
 	return id.AuthMethods
