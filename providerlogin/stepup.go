@@ -78,6 +78,17 @@ func checkAuthTime(id Identity, maxAge int64, now time.Time) error {
 	return nil
 }
 
+// checkStepUpAuthTime refuses a step-up whose auth_time is from before
+// the flow started (less authTimeSkew): StepUp records the callback's time
+// as the proof's, which is true only of an authentication during the flow.
+// max_age cannot bound this: it is a form field, the browser's to choose.
+func checkStepUpAuthTime(id Identity, start time.Time) error {
+	if id.AuthTime.IsZero() || id.AuthTime.Before(start.Add(-authTimeSkew)) {
+		return fmt.Errorf("%w: a step-up needs an authentication after it started", errStaleAuth)
+	}
+	return nil
+}
+
 // stepUp finishes a step-up: the identity must be the user signed in now
 // and when it started; then Manager.StepUp records a fresh proof on the
 // session (a new session ID, no new login). Otherwise nothing changes:

@@ -107,21 +107,23 @@ func TestStepUpAsAnotherSubjectIsRefused(t *testing.T) {
 // missing, older than the max_age asked (beyond the minute allowed for the
 // redirect and clock skew) or in the future is refused; the session keeps
 // its proof. A sign-in with max_age from an anonymous visitor is checked
-// the same way.
+// the same way. A step-up also refuses an authentication from before it
+// began, even within max_age (a sign-in takes it, as fed).
 func TestStepUpWithStaleAuthTimeIsRefused(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name   string
-		maxAge string
-		hook   func(map[string]any)
-		ok     bool
+		name           string
+		maxAge         string
+		hook           func(map[string]any)
+		stepUp, signIn string // the methods recorded, "" when refused
 	}{
-		{"older than max_age", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(-7 * time.Minute).Unix() }, false},
-		{"max_age 0, two minutes old", "0", func(c map[string]any) { c["auth_time"] = time.Now().Add(-2 * time.Minute).Unix() }, false},
-		{"missing", "300", func(c map[string]any) { delete(c, "auth_time") }, false},
-		{"a string", "300", func(c map[string]any) { c["auth_time"] = "1800000000" }, false},
-		{"in the future", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(10 * time.Minute).Unix() }, false},
-		{"control: within max_age and the allowance", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(-5*time.Minute - 30*time.Second).Unix() }, true},
+		{"older than max_age", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(-7 * time.Minute).Unix() }, "", ""},
+		{"max_age 0, two minutes old", "0", func(c map[string]any) { c["auth_time"] = time.Now().Add(-2 * time.Minute).Unix() }, "", ""},
+		{"missing", "300", func(c map[string]any) { delete(c, "auth_time") }, "", ""},
+		{"a string", "300", func(c map[string]any) { c["auth_time"] = "1800000000" }, "", ""},
+		{"in the future", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(10 * time.Minute).Unix() }, "", ""},
+		{"within max_age and the allowance, before the flow began", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(-5*time.Minute - 30*time.Second).Unix() }, "", "fed"},
+		{"control: during the flow", "300", nil, "pwd", "pwd"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -129,21 +131,25 @@ func TestStepUpWithStaleAuthTimeIsRefused(t *testing.T) {
 			op.SetIDTokenHook(tc.hook)
 			res := b.get(b.approve(b.startWithMaxAge(a, "demo", tc.maxAge), "approve").String())
 			after := b.proof(a)
-			if tc.ok {
-				// Accepted, but authenticated before this step-up began: the
-				// provider's amr is not recorded as a fresh "pwd".
-				if res.status != http.StatusSeeOther || after.methods != "fed" || after.sessionID == before.sessionID {
-					t.Fatalf("control: %d %s, %+v", res.status, res.body, after)
+			if tc.stepUp != "" {
+				if res.status != http.StatusSeeOther || after.methods != tc.stepUp || after.sessionID == before.sessionID {
+					t.Fatalf("step-up: %d %s, %+v; want %s", res.status, res.body, after, tc.stepUp)
+				}
+			} else {
+				wantError(t, res, http.StatusBadGateway, "stale_auth_time")
+				if after != before {
+					t.Fatalf("after a refused step-up %+v, before %+v", after, before)
+				}
+			}
+			// An anonymous visitor's sign-in with max_age.
+			anon := newBrowser(t)
+			res = anon.get(anon.approve(anon.startWithMaxAge(a, "demo", tc.maxAge), "approve").String())
+			if tc.signIn != "" {
+				if res.status != http.StatusSeeOther || anon.proof(a).methods != tc.signIn {
+					t.Fatalf("sign-in: %d %s, %+v; want %s", res.status, res.body, anon.proof(a), tc.signIn)
 				}
 				return
 			}
-			wantError(t, res, http.StatusBadGateway, "stale_auth_time")
-			if after != before {
-				t.Fatalf("after a refused step-up %+v, before %+v", after, before)
-			}
-			// An anonymous visitor's sign-in with max_age: refused too.
-			anon := newBrowser(t)
-			res = anon.get(anon.approve(anon.startWithMaxAge(a, "demo", tc.maxAge), "approve").String())
 			wantError(t, res, http.StatusBadGateway, "stale_auth_time")
 			if who := anon.whoami(a); who != "anonymous" {
 				t.Fatalf("signed in as %q", who)
@@ -276,5 +282,28 @@ func TestStepUpChecksTheNonce(t *testing.T) {
 	wantError(t, b.get(b.approve(b.startWithMaxAge(a, "demo", "0"), "approve").String()), http.StatusBadGateway, "invalid_id_token")
 	if after := b.proof(a); after != before {
 		t.Fatalf("after a step-up with another nonce %+v, before %+v", after, before)
+	}
+}
+
+// TestStepUpCannotRideOnAnOlderAuthentication: max_age is a form field,
+// so the browser picks it. A step-up posted with max_age of a day, answered
+// by a provider that ignores prompt=login with an authentication from two
+// hours ago, must not record a fresh proof (the session's AuthTime would
+// be now): a step-up needs an auth_time from within its own flow.
+func TestStepUpCannotRideOnAnOlderAuthentication(t *testing.T) {
+	t.Parallel()
+	a, op, b, before := signedInApp(t)
+	op.SetIDTokenHook(func(c map[string]any) { c["auth_time"] = time.Now().Add(-2 * time.Hour).Unix() })
+	res := b.get(b.approve(b.startWithMaxAge(a, "demo", "86400"), "approve").String())
+	wantError(t, res, http.StatusBadGateway, "stale_auth_time")
+	if after := b.proof(a); after != before {
+		t.Fatalf("after a step-up on a two-hour-old authentication %+v, before %+v", after, before)
+	}
+	// A sign-in (no one signed in) with the same answer is one: Login
+	// records fed, as any single sign-on.
+	anon := newBrowser(t)
+	res = anon.get(anon.approve(anon.startWithMaxAge(a, "demo", "86400"), "approve").String())
+	if res.status != http.StatusSeeOther || anon.proof(a).methods != "fed" {
+		t.Fatalf("sign-in with max_age: %d %s, %+v", res.status, res.body, anon.proof(a))
 	}
 }
