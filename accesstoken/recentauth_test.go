@@ -351,7 +351,7 @@ func TestRequireRecentAuthTakesNoOddProofForAGoodOne(t *testing.T) {
 			{"amr in another case", `"auth_time":` + strconvI(now) + `,"amr":["HWK"]`, "/key", descMethod},
 			{"control: a number and an array of strings", `"auth_time":` + strconvI(now) + `.5,"amr":["hwk"]`, "/recent-key", ""},
 		} {
-			tok := craft(headerJSON("EdDSA", e.key.KeyID(), nil), `{"iss":"` + testIssuer + `","aud":"` + testAudience + `","sub":"alice","sid":"0123456789abcdef","jti":"j1","iat":` + strconvI(now) + `,"exp":` + strconvI(now+60) + `,` + tc.claims + `}`, signWith(t, e.key.key, "EdDSA"))
+			tok := craft(headerJSON("EdDSA", e.key.KeyID(), nil), `{"iss":"`+testIssuer+`","aud":"`+testAudience+`","sub":"alice","sid":"0123456789abcdef","jti":"j1","iat":`+strconvI(now)+`,"exp":`+strconvI(now+60)+`,`+tc.claims+`}`, signWith(t, e.key.key, "EdDSA"))
 			if _, err := e.issuer.Verify(context.Background(), tok); err != nil {
 				t.Fatalf("%s: the token does not verify: %v", tc.name, err)
 			}
