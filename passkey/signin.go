@@ -60,6 +60,18 @@ func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// take removed the ceremony from this request's copy of the session
+	// only: a concurrent finish may still hold it. Renewing the session
+	// before anything is verified spends it in the store, atomically: of
+	// two finishes, the second meets ErrConflict (or a session that is
+	// gone) and stops here. Cookie-only sessions cannot be renewed; there
+	// single use is as strong as the mode's revocation (see the README).
+	switch err := h.cfg.Sessions.Renew(w, r); {
+	case errors.Is(err, session.ErrConflict), errors.Is(err, session.ErrNotAuthenticated):
+		return errChallenge
+	case err != nil && !errors.Is(err, session.ErrCookieOnly):
+		return err
+	}
 	stored, err := h.cfg.Store.Get(r.Context(), parsed.RawID)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {

@@ -1,9 +1,12 @@
 package passkey
 
 import (
+	"bytes"
+	"context"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -315,4 +318,75 @@ func TestCeremoniesWorkInCookieOnlyMode(t *testing.T) {
 	assertion := a.get(v.must("/passkey/signin/begin", nil))
 	v.must("/passkey/signin/finish", assertion)
 	v.refused("/passkey/signin/finish", assertion, http.StatusBadRequest, "challenge")
+}
+
+// gateStore is a session store whose Get, once armed with n, holds every
+// caller until n of them have read: n requests then all hold the session
+// as it was before any of them changed it.
+type gateStore struct {
+	session.Store
+	mu      sync.Mutex
+	waiting int
+	open    chan struct{}
+}
+
+func (g *gateStore) arm(n int) {
+	g.mu.Lock()
+	g.waiting, g.open = n, make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *gateStore) Get(ctx context.Context, key string) (session.Record, error) {
+	g.mu.Lock()
+	ch := g.open
+	if ch != nil {
+		if g.waiting--; g.waiting == 0 {
+			close(ch)
+			g.open = nil
+		}
+	}
+	g.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return session.Record{}, ctx.Err()
+		}
+	}
+	return g.Store.Get(ctx, key)
+}
+
+func TestConcurrentFinishesOfOneSignInSignInOnce(t *testing.T) {
+	t.Parallel()
+	gate := &gateStore{Store: session.NewMemoryStore()}
+	app := newTestAppWith(t, session.Config{Store: gate})
+	a := newSoftAuthn(t) // no counter, as synced passkeys: only the challenge stops a replay
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+
+	v := app.visitor()
+	assertion := a.get(v.must("/passkey/signin/begin", nil))
+	// The same answer twice at once, in the session that began: both
+	// requests read the session while it still holds the ceremony.
+	gate.arm(2)
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	for i := range codes {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", app.srv.URL+"/passkey/signin/finish", bytes.NewReader(assertion))
+			req.Header.Set("Content-Type", "application/json")
+			if res, err := v.client.Do(req); err == nil {
+				codes[i] = res.StatusCode
+				res.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if ok := slices.Index(codes, 200); ok < 0 || slices.Index(codes[ok+1:], 200) >= 0 {
+		t.Fatalf("two concurrent finishes of one challenge answered %v, want exactly one 200", codes)
+	}
+	if list := app.sessions("alice"); len(list) != 2 {
+		t.Fatalf("alice has %d sessions after one passkey sign-in (and her own), want 2", len(list))
+	}
 }
