@@ -130,7 +130,7 @@ func (h *Handler) stepUpBegin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.begin(s, kindStepUp, ceremony{Challenge: sd.Challenge, UserID: userID, Handle: u.handle, Allowed: sd.AllowedCredentialIDs}); err != nil {
+	if err := h.begin(s, kindStepUp, ceremony{Challenge: sd.Challenge, UserID: userID}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, assertion)
@@ -165,15 +165,13 @@ func (h *Handler) stepUpFinish(w http.ResponseWriter, r *http.Request) error {
 		h.logRefused(r.Context(), "passkey: step-up with another user's passkey", parsed.RawID, errWrongUser)
 		return errWrongUser
 	}
-	creds, err := h.cfg.Store.ListUser(r.Context(), userID)
-	if err != nil {
-		return err
-	}
-	u := &user{handle: c.Handle}
-	for _, cr := range creds {
-		u.creds = append(u.creds, toWebAuthn(cr))
-	}
-	cred, err := h.wa.ValidateLogin(u, c.sessionData(h.cfg.RPID), parsed)
+	// Verified against the credential as stored, the user's own: its user
+	// handle (two first passkeys registered at once got two), and no list
+	// of the passkeys the user had at begin, one of which may be gone.
+	u := &user{handle: stored.UserHandle, creds: []webauthn.Credential{toWebAuthn(stored)}}
+	sd := c.sessionData(h.cfg.RPID)
+	sd.UserID = stored.UserHandle
+	cred, err := h.wa.ValidateLogin(u, sd, parsed)
 	if err != nil {
 		h.logRefused(r.Context(), "passkey: step-up refused", parsed.RawID, err)
 		return errVerification

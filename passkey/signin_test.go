@@ -390,3 +390,38 @@ func TestConcurrentFinishesOfOneSignInSignInOnce(t *testing.T) {
 		t.Fatalf("alice has %d sessions after one passkey sign-in (and her own), want 2", len(list))
 	}
 }
+
+func TestStepUpWorksWithEveryPasskeyOfTheUser(t *testing.T) {
+	t.Parallel()
+	t.Run("first passkeys added from two devices at once", func(t *testing.T) {
+		t.Parallel()
+		app := newTestApp(t)
+		a, b := newSoftAuthn(t), newSoftAuthn(t)
+		laptop, phone := app.visitor(), app.visitor()
+		laptop.login("alice")
+		phone.login("alice")
+		// Both begin before either finishes: neither sees a passkey yet.
+		optsA, optsB := laptop.must("/passkey/register/begin", nil), phone.must("/passkey/register/begin", nil)
+		laptop.must("/passkey/register/finish", a.create(optsA, "laptop"))
+		phone.must("/passkey/register/finish", b.create(optsB, "phone"))
+		for _, k := range []*softAuthn{a, b} {
+			phone.must("/passkey/stepup/finish", k.get(phone.must("/passkey/stepup/begin", nil)))
+			v := app.visitor()
+			v.must("/passkey/signin/finish", k.get(v.must("/passkey/signin/begin", nil)))
+		}
+	})
+	t.Run("another passkey removed between begin and finish", func(t *testing.T) {
+		t.Parallel()
+		app := newTestApp(t)
+		a, b := newSoftAuthn(t), newSoftAuthn(t)
+		alice := app.visitor()
+		alice.login("alice")
+		alice.register(a, "")
+		alice.register(b, "")
+		opts := alice.must("/passkey/stepup/begin", nil)
+		alice.must("/passkey/remove", []byte(`{"id":"`+b64(b.id)+`"}`)) // in another tab
+		alice.must("/passkey/stepup/finish", a.get(opts))
+		// The removed one is refused, of course.
+		alice.refused("/passkey/stepup/finish", b.get(alice.must("/passkey/stepup/begin", nil)), http.StatusNotFound, "not_found")
+	})
+}
