@@ -1,8 +1,11 @@
 package passkey
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +145,35 @@ func TestRemoveBehindRequireRecentAuthAsksForAPasskeyStepUpFirst(t *testing.T) {
 	alice.must("/passkey/remove", body)
 	if creds, _ := app.store.ListUser(t.Context(), "alice"); len(creds) != 0 {
 		t.Fatal("the passkey was not removed after the step-up")
+	}
+}
+
+func TestRegisterKeepsOnlyKnownTransports(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	body := a.create(alice.must("/passkey/register/begin", nil), "")
+	// The page reports the transports, so it can report anything: here
+	// thousands of made-up ones, which would be stored and sent back in
+	// every ceremony's options.
+	junk := make([]string, 0, 4000)
+	for i := range cap(junk) {
+		junk = append(junk, fmt.Sprintf("made-up-%d", i))
+	}
+	junk = append(junk, "usb", "internal", "internal", "hybrid")
+	list, _ := json.Marshal(junk)
+	body = bytes.Replace(body, []byte(`"transports":["internal"]`), append([]byte(`"transports":`), list...), 1)
+	if len(body) > maxBody {
+		t.Fatalf("test body of %d bytes is over the limit", len(body))
+	}
+	alice.must("/passkey/register/finish", body)
+	c, err := app.store.Get(t.Context(), a.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"usb", "internal", "hybrid"}; !slices.Equal(c.Transports, want) {
+		t.Fatalf("%d stored transports, want %q", len(c.Transports), want)
 	}
 }
