@@ -126,6 +126,32 @@ func TestRegisterStopsAtTheLimit(t *testing.T) {
 	v.refused("/passkey/register/begin", nil, http.StatusConflict, "too_many")
 }
 
+func TestRegisterFinishStopsAtTheLimitToo(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	v := app.visitor()
+	v.login("alice")
+	for range maxPasskeys - 1 {
+		v.register(newSoftAuthn(t), "")
+	}
+	// Ceremonies begun in several sessions of the user, each seeing one
+	// place left.
+	others := make([]*visitor, 3)
+	opts := make([][]byte, len(others))
+	for i := range others {
+		others[i] = app.visitor()
+		others[i].login("alice")
+		opts[i] = others[i].must("/passkey/register/begin", nil)
+	}
+	others[0].must("/passkey/register/finish", newSoftAuthn(t).create(opts[0], ""))
+	for i := 1; i < len(others); i++ {
+		others[i].refused("/passkey/register/finish", newSoftAuthn(t).create(opts[i], ""), http.StatusConflict, "too_many")
+	}
+	if creds, _ := app.store.ListUser(t.Context(), "alice"); len(creds) != maxPasskeys {
+		t.Fatalf("alice has %d passkeys, the limit is %d", len(creds), maxPasskeys)
+	}
+}
+
 func TestRemoveBehindRequireRecentAuthAsksForAPasskeyStepUpFirst(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)

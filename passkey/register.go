@@ -112,6 +112,15 @@ func (h *Handler) registerFinish(w http.ResponseWriter, r *http.Request) error {
 			transports = append(transports, string(t))
 		}
 	}
+	// Checked again: ceremonies begun in several of the user's sessions
+	// each saw a place left.
+	existing, err := h.cfg.Store.ListUser(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	if len(existing) >= maxPasskeys {
+		return errTooMany
+	}
 	now := h.now()
 	if name == "" {
 		name = "Passkey"
