@@ -98,13 +98,14 @@ func TestChallengeFromAnotherVisitorsSessionIsRefused(t *testing.T) {
 func TestWrongOriginOrRPIDIsRefused(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name, origin, rpID string
+		name, origin, rpID, top string
 	}{
-		{"another site's origin", "https://evil.example", testRPID},
-		{"a subdomain not in Origins", "https://evil.example.com", testRPID},
-		{"http instead of https", "http://example.com", testRPID},
-		{"another RP ID", testOrigin, "evil.example"},
-		{"a parent RP ID", testOrigin, "com"},
+		{"another site's origin", "https://evil.example", testRPID, ""},
+		{"a subdomain not in Origins", "https://evil.example.com", testRPID, ""},
+		{"http instead of https", "http://example.com", testRPID, ""},
+		{"another RP ID", testOrigin, "evil.example", ""},
+		{"a parent RP ID", testOrigin, "com", ""},
+		{"a cross-origin iframe in another site's page", testOrigin, testRPID, "https://evil.example"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -114,7 +115,7 @@ func TestWrongOriginOrRPIDIsRefused(t *testing.T) {
 			alice.login("alice")
 			alice.register(a, "")
 
-			a.origin, a.rpID = tc.origin, tc.rpID
+			a.origin, a.rpID, a.top = tc.origin, tc.rpID, tc.top
 			v := app.visitor()
 			v.refused("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)), http.StatusBadRequest, "verification")
 			if got := v.me().User; got != "" {
@@ -122,7 +123,7 @@ func TestWrongOriginOrRPIDIsRefused(t *testing.T) {
 			}
 			// Registration checks them as well.
 			b := newSoftAuthn(t)
-			b.origin, b.rpID = tc.origin, tc.rpID
+			b.origin, b.rpID, b.top = tc.origin, tc.rpID, tc.top
 			alice.refused("/passkey/register/finish", b.create(alice.must("/passkey/register/begin", nil), ""), http.StatusBadRequest, "verification")
 		})
 	}
