@@ -203,3 +203,26 @@ func TestRegisterKeepsOnlyKnownTransports(t *testing.T) {
 		t.Fatalf("%d stored transports, want %q", len(c.Transports), want)
 	}
 }
+
+func TestRegisterWithAnotherUsersCredentialIDIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+	before, _ := app.store.Get(t.Context(), a.id)
+	// Mallory's authenticator claims Alice's credential ID, with a key of
+	// its own: taking it over would let Mallory sign in as Alice.
+	m := newSoftAuthn(t)
+	m.id = a.id
+	mallory := app.visitor()
+	mallory.login("mallory")
+	mallory.refused("/passkey/register/finish", m.create(mallory.must("/passkey/register/begin", nil), ""), http.StatusConflict, "exists")
+	after, err := app.store.Get(t.Context(), a.id)
+	if err != nil || after.UserID != "alice" || !bytes.Equal(after.PublicKey, before.PublicKey) {
+		t.Fatalf("Alice's credential after Mallory's attempt: %q %v", after.UserID, err)
+	}
+	v := app.visitor()
+	v.refused("/passkey/signin/finish", m.get(v.must("/passkey/signin/begin", nil)), http.StatusBadRequest, "verification")
+}

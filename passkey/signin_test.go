@@ -426,3 +426,22 @@ func TestStepUpWorksWithEveryPasskeyOfTheUser(t *testing.T) {
 		alice.refused("/passkey/stepup/finish", b.get(alice.must("/passkey/stepup/begin", nil)), http.StatusNotFound, "not_found")
 	})
 }
+
+func TestSignInWithAUserHandleThatIsNotTheCredentialsIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	aliceKey, bobKey := newSoftAuthn(t), newSoftAuthn(t)
+	alice, bob := app.visitor(), app.visitor()
+	alice.login("alice")
+	alice.register(aliceKey, "")
+	bob.login("bob")
+	bob.register(bobKey, "")
+	for name, handle := range map[string][]byte{"another user's": bobKey.handle, "none": nil, "a made-up one": []byte("mallory")} {
+		aliceKey.handle = handle
+		v := app.visitor()
+		v.refused("/passkey/signin/finish", aliceKey.get(v.must("/passkey/signin/begin", nil)), http.StatusBadRequest, "verification")
+		if got := v.me().User; got != "" {
+			t.Fatalf("a sign-in with %s user handle signed in as %q", name, got)
+		}
+	}
+}
