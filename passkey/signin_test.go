@@ -142,6 +142,11 @@ func TestWithoutUserVerificationNothingIsAccepted(t *testing.T) {
 	a.noUV = true
 	v := app.visitor()
 	v.refused("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)), http.StatusBadRequest, "verification")
+	before := alice.me()
+	alice.refused("/passkey/stepup/finish", a.get(alice.must("/passkey/stepup/begin", nil)), http.StatusBadRequest, "verification")
+	if after := alice.me(); after.ID != before.ID || !slices.Equal(after.AMR, []string{"pwd"}) {
+		t.Fatalf("a step-up without user verification changed the session: %+v → %+v", before, after)
+	}
 }
 
 func TestCounterRegressionIsRefusedAndLogged(t *testing.T) {
