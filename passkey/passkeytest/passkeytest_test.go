@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -127,6 +128,27 @@ func (s *flawedStore) Use(ctx context.Context, id []byte, signCount uint32, back
 	if err := s.check(ctx, signCount); err != nil {
 		return err
 	}
+	if s.flaw == "racy-use" {
+		// Checks, lets go of the lock, then writes: two uses both pass.
+		s.mu.Lock()
+		c, ok := s.m[s.key(id)]
+		prev := uint32(0)
+		if ok {
+			prev = c.SignCount
+		}
+		s.mu.Unlock()
+		if !ok {
+			return passkey.ErrNotFound
+		}
+		if !(signCount > prev || (signCount == 0 && prev == 0)) {
+			return passkey.ErrCounterRegression
+		}
+		runtime.Gosched()
+		s.mu.Lock()
+		c.SignCount, c.BackedUp, c.LastUsed = signCount, backedUp, at
+		s.mu.Unlock()
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.m[s.key(id)]
@@ -175,6 +197,7 @@ func TestTheSuiteFailsFlawedStores(t *testing.T) {
 		{"aliased-list", "StoredValuesAreCopies"},
 		{"case-insensitive-ids", "IDsAreComparedByteForByte"},
 		{"ignores-context", "CanceledContextIsAnError"},
+		{"racy-use", "UseWithTheSameCounterSucceedsOnce"},
 	} {
 		flaw := tc.flaw
 		t.Run("flaw="+flaw, func(t *testing.T) {
