@@ -46,7 +46,9 @@ func (h *Handler) signInBegin(w http.ResponseWriter, r *http.Request) error {
 
 // signInFinish verifies an assertion against the sign-in ceremony begun in
 // this session, and signs its passkey's user in with a new session that
-// records the proof (session.ProvedWith "hwk" or "swk").
+// records the proof (session.ProvedWith "hwk" or "swk"). Cost: a session
+// renewal (Manager.Renew) before verifying, a Get and a Use of the Store,
+// and Login.
 func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) error {
 	parsed, err := h.readAssertion(r)
 	if err != nil {
