@@ -54,9 +54,8 @@ func containsNUL(s string) bool {
 // wrapper of it that unwraps to it (an Unwrap() http.ResponseWriter method,
 // as http.ResponseController expects); the new cookie goes out on it with
 // the response headers. Any other w is ErrForeignWriter; either way nothing
-// changes. A user ID that is empty,
-// longer than 256 bytes, not UTF-8 or containing NUL is
-// ErrInvalidUserID.
+// changes. A user ID that is empty, longer than 256 bytes, not UTF-8 or
+// containing NUL is ErrInvalidUserID.
 //
 // Cost: one store Replace on a store with Replacer (all three of this
 // repository's stores), which also ends the oldest sessions past the cap;
@@ -97,11 +96,12 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 	}
 	now := m.now()
 	hdr := recordHeader{persistent: o.rememberMe, created: now, idle: t.idle, lifetime: t.lifetime, authTime: now, amr: o.amr}
-	if err := m.mode.login(r.Context(), s, userID, hdr, values, now); err != nil {
-		return err
+	err = m.mode.login(r.Context(), s, userID, hdr, values, now)
+	m.logLoginFailure(r.Context(), err)
+	if err == nil {
+		m.report(evLogin, "")
 	}
-	m.report(evLogin, "")
-	return nil
+	return err
 }
 
 // login replaces the session's record with a new one under a new token and

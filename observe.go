@@ -170,6 +170,16 @@ func (o *observedStore) DeleteUser(ctx context.Context, userID string) error {
 	return err
 }
 
+// check is Manager.Ping's health check of the store inside: the guard's,
+// or the store's own, which the wrapper would otherwise hide. It is not
+// reported: a readiness probe is not a store call of a request.
+func (o *observedStore) check(ctx context.Context) error {
+	if c, ok := o.store.(interface{ check(context.Context) error }); ok {
+		return c.check(ctx)
+	}
+	return checkStore(ctx, o.store, storePing(o.store))
+}
+
 // observedReplacer is an observedStore around a store with Replace.
 type observedReplacer struct {
 	*observedStore

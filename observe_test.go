@@ -220,3 +220,21 @@ func TestObserveLeavesAMemoryStoreUntimed(t *testing.T) {
 		t.Fatalf("a MemoryStore with Observe is wrapped in %T", m.store)
 	}
 }
+
+// Observing the store hides neither the guard's health check nor its
+// answer.
+func TestObserveKeepsPing(t *testing.T) {
+	t.Parallel()
+	ev := &events{}
+	h := newHarness(t, func(c *Config) { c.Observe = ev.observe })
+	if _, ok := h.m.store.(*observedReplacer); !ok {
+		t.Fatalf("the store is %T, want it observed", h.m.store)
+	}
+	if err := h.m.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping = %v", err)
+	}
+	h.store.fail.Store(true)
+	if err := h.m.Ping(context.Background()); !errors.Is(err, ErrStoreUnavailable) || !errors.Is(err, errStoreDown) {
+		t.Fatalf("Ping of a failing store = %v", err)
+	}
+}
