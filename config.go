@@ -127,6 +127,13 @@ type Config struct {
 	// ClearSiteData makes Logout send `Clear-Site-Data: "cookies"`, which
 	// removes every cookie of the site from the browser, not only ours.
 	ClearSiteData bool
+	// Observe receives what happens: sign-ins and sign-outs, refused
+	// tokens, each store call with its latency and error, the store
+	// breaker opening and closing (see Event for the list). Package
+	// otelsession turns them into OpenTelemetry metrics. It is called
+	// synchronously and concurrently, and must return quickly. nil reports
+	// nothing and costs nothing.
+	Observe func(Event)
 }
 
 // Manager is the session middleware and the API to log users in and out.
@@ -146,6 +153,7 @@ type Manager struct {
 	maxPerUser       int
 	storeTimeout     time.Duration // Config.StoreTimeout with its default
 	dead             deadTokens
+	observe          func(Event) // Config.Observe
 	now              func() time.Time
 }
 
@@ -196,6 +204,7 @@ func newManager(cfg Config) (*Manager, error) {
 		clearSiteData:   cfg.ClearSiteData,
 		stepUpURL:       cfg.StepUpURL,
 		maxPerUser:      maxPerUser,
+		observe:         cfg.Observe,
 		now:             time.Now,
 	}
 	if m.normal, err = makeTimeouts(cfg.IdleTimeout, cfg.Lifetime, defaultIdleTimeout, defaultLifetime); err != nil {
@@ -216,6 +225,10 @@ func newManager(cfg Config) (*Manager, error) {
 			m.store = NewMemoryStore()
 		}
 		m.store = newGuard(m.store, cfg.StoreTimeout, cfg.Logger)
+		if g, ok := m.store.(*guard); ok && cfg.Observe != nil {
+			g.observeWith(cfg.Observe)
+		}
+		m.store = observeStore(m.store, cfg.Observe)
 		m.storeTimeout = cfg.StoreTimeout
 		if m.storeTimeout == 0 {
 			m.storeTimeout = defaultStoreTimeout

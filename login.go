@@ -98,6 +98,9 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 	hdr := recordHeader{persistent: o.rememberMe, created: now, idle: t.idle, lifetime: t.lifetime, authTime: now, amr: o.amr}
 	err = m.mode.login(r.Context(), s, userID, hdr, values, now)
 	m.logLoginFailure(r.Context(), err)
+	if err == nil {
+		m.report(evLogin, "")
+	}
 	return err
 }
 

@@ -73,10 +73,14 @@ type guard struct {
 	ping      func(context.Context) error                  // the store's health check, or nil
 	partition func(ctx context.Context, key string) string // the store's partition of a key, or nil
 
-	breaker            // the whole store's
-	parts   sync.Map   // partition name → *partBreaker
-	mu      sync.Mutex // orders opening and closing, and their log lines
+	breaker             // the whole store's
+	parts   sync.Map    // partition name → *partBreaker
+	mu      sync.Mutex  // orders opening and closing, and their log lines
+	observe func(Event) // Config.Observe, told when the whole store's breaker opens or closes
 }
+
+// observeWith makes g report the breaker's state changes to observe.
+func (g *guard) observeWith(observe func(Event)) { g.observe = observe }
 
 // partBreaker is the breaker of one partition of the store.
 type partBreaker struct {
@@ -234,6 +238,9 @@ func (g *guard) trip(b *breaker, part string, now int64, failures int32, err err
 	b.retryAt.Store(now + int64(g.cooldown))
 	b.openedAt, b.probeFailed = now, false
 	b.open.Store(true)
+	if g.observe != nil && part == "" {
+		g.observe(Event{Name: evBreaker, Reason: "open"})
+	}
 	if g.log == nil {
 		return
 	}
@@ -274,6 +281,9 @@ func (g *guard) close(b *breaker, part string, now int64) {
 	}
 	b.failures.Store(0)
 	b.open.Store(false)
+	if g.observe != nil && part == "" {
+		g.observe(Event{Name: evBreaker, Reason: "closed"})
+	}
 	if g.log == nil {
 		return
 	}
