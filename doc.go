@@ -36,6 +36,8 @@
 //     APIs and mobile clients, and their verification.
 //   - providerlogin: "Sign in with …" through OpenID Connect and OAuth 2
 //     providers, ending in Login.
+//   - passkey: passkeys (WebAuthn): register, sign in without a username,
+//     and step-up on the current session (Manager.StepUp).
 //   - otelsession: what Config.Observe reports, as OpenTelemetry metrics.
 //
 // Without a store, Config.CookieOnly keeps the whole session in the cookie,
