@@ -28,7 +28,8 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // Key layout, with the default prefix "session:":
 //
 //	session:<store key>        string: one session record, PXAT its Expires
-//	session:u:{<user ID>}      sorted set: the user's store keys
+//	session:u:{<user ID>}      sorted set: the user's store keys by horizon
+//	session:o:{<user ID>}      sorted set: the same keys by creation order
 //
 // A record is one string value (header, user ID, Data), so Get is one GET. The
 // user index is a sorted set whose scores are an upper bound of each record's
@@ -39,8 +40,13 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // on one index stays in one cluster slot; no command ever spans two keys of
 // different slots, and no command scans the keyspace (no KEYS, no SCAN).
 //
+// The order set is what Replace ends the oldest sessions by; an index
+// written before it existed still lists and caps its sessions (they count
+// as the oldest).
+//
 // Round trips: Get 1; Create 1 (a pipeline of SET NX and the index update);
-// Update 1; Touch 1; Delete 1. When Update or Touch extend a session past what
+// Replace (login) 1 on a single server or Sentinel, within the cap or past
+// it, and 2 (5 past the cap) on Cluster and Ring; Update 1; Touch 1; Delete 1. When Update or Touch extend a session past what
 // its user index covers, they take two more round trips to extend the index
 // first; the covered span doubles each time, so this happens about
 // log2(lifetime/idle timeout) times in a session's life. ListUser costs 2 round
@@ -145,6 +151,12 @@ func (s *RedisStore) recordKey(key string) string { return s.prefix + key }
 
 func (s *RedisStore) indexKey(userID string) string { return s.prefix + "u:{" + userID + "}" }
 
+// indexKeys are the two sorted sets of userID's index: store keys by
+// horizon, and by creation order. The user ID is their hash tag.
+func (s *RedisStore) indexKeys(userID string) []string {
+	return []string{s.indexKey(userID), s.prefix + "o:{" + userID + "}"}
+}
+
 func wrapRedis(op string, err error) error {
 	return fmt.Errorf("session: redis %s: %w", op, err)
 }
@@ -185,90 +197,200 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 // the user's index when rec.UserID is not "": one round trip. Expires is kept
 // to the millisecond. A record that has already expired is not stored.
 func (s *RedisStore) Create(ctx context.Context, key string, rec Record) error {
-	_, err := s.create(ctx, "", key, rec)
-	return err
-}
-
-// CreateCounting is Replace (Create when oldKey is "") that also returns
-// the number of entries in the user's index after the create: at least the
-// user's live sessions. It is the same one round trip (it implements
-// CountingCreator).
-func (s *RedisStore) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
-	return s.create(ctx, oldKey, key, rec)
-}
-
-// create deletes oldKey when it is not "" and creates rec under key, all in
-// one round trip, and returns the size of the user's index (0 for an
-// anonymous record).
-func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record) (n int, err error) {
 	if err := ctx.Err(); err != nil {
-		return 0, wrapRedis("create", err)
+		return wrapRedis("create", err)
 	}
 	if len(rec.UserID) > redisMaxUserIDLen {
-		return 0, errRedisUserIDTooLong
+		return errRedisUserIDTooLong
 	}
-	defer s.forget(oldKey, key)
+	defer s.forget(key)
 	now := s.now().UnixMilli()
 	exp := rec.Expires.UnixMilli()
-	var set *redis.StatusCmd
-	if exp > now { // a record that has already expired is not stored
-		h := exp
-		if rec.UserID != "" {
-			h = redisHorizon(now, exp)
-		}
-		val := encodeRedisRecord(exp, h, now, rec.UserID, rec.Data)
-		set = redis.NewStatusCmd(ctx, "set", s.recordKey(key), val, "pxat", exp, "nx")
+	if exp <= now { // a record that has already expired is not stored
+		return nil
 	}
-	switch {
-	case set == nil && oldKey == "":
-		return 0, nil
-	case rec.UserID == "" && oldKey == "":
+	set := s.setCmd(ctx, key, rec, now, exp)
+	if rec.UserID == "" {
 		_ = s.client.Process(ctx, set)
-	case set == nil:
-		if err := s.client.Del(ctx, s.recordKey(oldKey)).Err(); err != nil {
-			return 0, s.wrap("create", err)
-		}
-		return 0, nil
-	default:
+	} else {
 		// The index update follows the SET in the same pipeline. On one
 		// server they run in this order, so whoever sees the index entry
 		// also sees the record. EVAL, not EVALSHA, keeps this one round trip
 		// even right after a server restart.
 		pipe := s.client.Pipeline()
-		if oldKey != "" {
-			pipe.Del(ctx, s.recordKey(oldKey))
-		}
 		pipe.Process(ctx, set)
-		var idx *redis.Cmd
-		if rec.UserID != "" {
-			idx = redisIdxAdd.Eval(ctx, pipe, []string{s.indexKey(rec.UserID)}, now, redisHorizon(now, exp), key)
-		}
+		redisIdxAdd.Eval(ctx, pipe, s.indexKeys(rec.UserID), now, redisHorizon(now, exp), key, "1")
 		cmds, _ := pipe.Exec(ctx)
 		if err := redisFirstErr(cmds); err != nil {
-			return 0, s.wrap("create", err)
-		}
-		if idx != nil {
-			c, _ := idx.Int64()
-			n = int(c)
+			return s.wrap("create", err)
 		}
 	}
 	switch err := set.Err(); {
 	case errors.Is(err, redis.Nil):
-		return n, ErrExists
+		return ErrExists
 	case err != nil:
-		return n, s.wrap("create", err)
+		return s.wrap("create", err)
 	}
-	return n, nil
+	return nil
 }
 
-// Replace deletes the record under oldKey and creates rec under newKey, as
-// Delete then Create would, in one pipelined round trip instead of two. It is
-// the login and renew path: a Manager that finds this method on its store
-// uses it instead of the two calls. If the create fails the old record is
-// gone all the same. An empty oldKey only creates.
-func (s *RedisStore) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
-	_, err := s.create(ctx, oldKey, newKey, rec)
-	return err
+// setCmd is the SET NX PXAT that creates rec under key.
+func (s *RedisStore) setCmd(ctx context.Context, key string, rec Record, now, exp int64) *redis.StatusCmd {
+	h := exp
+	if rec.UserID != "" {
+		h = redisHorizon(now, exp)
+	}
+	val := encodeRedisRecord(exp, h, now, rec.UserID, rec.Data)
+	return redis.NewStatusCmd(ctx, "set", s.recordKey(key), val, "pxat", exp, "nx")
+}
+
+// Replace deletes the record under oldKey (unless oldKey is ""), creates
+// rec under key as Create does, and, when rec.UserID is not "" and limit >
+// 0, ends the user's oldest live sessions, in the order this store created
+// them, until at most limit remain, the new one included (it implements
+// Replacer). Sessions indexed before the store kept a creation order count
+// as the oldest.
+//
+// On a single server or Sentinel it is one script: one round trip, within
+// the cap or past it, atomic. On Cluster and Ring, where a record and its
+// user's index live on different servers, it is one pipelined round trip
+// to delete and create the record, then one script on the index that adds
+// the new entry and, only when the index holds more than limit entries,
+// returns the others: then one pipelined GET of those records, one
+// pipelined delete of the live ones past the cap, and one script removing
+// their entries: 2 round trips within the cap, 5 past it. Concurrent
+// Replace calls still never leave more than limit live sessions (each
+// record exists before its entry does, and the last index update sees
+// every entry), but in between two of them may.
+func (s *RedisStore) Replace(ctx context.Context, oldKey, key string, rec Record, limit int) error {
+	if err := ctx.Err(); err != nil {
+		return wrapRedis("replace", err)
+	}
+	if len(rec.UserID) > redisMaxUserIDLen {
+		return errRedisUserIDTooLong
+	}
+	defer s.forget(oldKey, key)
+	now := s.now().UnixMilli()
+	exp := rec.Expires.UnixMilli()
+	if exp <= now { // a record that has already expired is not stored
+		if oldKey == "" {
+			return nil
+		}
+		return s.Delete(ctx, oldKey)
+	}
+	if s.ordered {
+		return s.replaceOneServer(ctx, oldKey, key, rec, limit, now, exp)
+	}
+	return s.replaceSpread(ctx, oldKey, key, rec, limit, now, exp)
+}
+
+func (s *RedisStore) replaceOneServer(ctx context.Context, oldKey, key string, rec Record, limit int, now, exp int64) error {
+	userID := rec.UserID
+	if userID == "" {
+		limit = 0
+	}
+	keys := append(s.indexKeys(userID), s.recordKey(key))
+	if oldKey != "" {
+		keys = append(keys, s.recordKey(oldKey))
+	}
+	val := encodeRedisRecord(exp, redisHorizon(now, exp), now, userID, rec.Data)
+	if userID == "" {
+		val = encodeRedisRecord(exp, exp, now, userID, rec.Data)
+	}
+	// EVAL, not EVALSHA: one round trip even right after a server restart.
+	res, err := redisReplace.Eval(ctx, s.client, keys, now, redisHorizon(now, exp), key, "1", exp, val, oldKey, limit, userID, s.prefix).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return s.wrap("replace", err)
+	}
+	switch r := res.(type) {
+	case int64:
+		return ErrExists
+	case []any:
+		for _, k := range r {
+			if k, ok := k.(string); ok {
+				s.forget(k)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *RedisStore) replaceSpread(ctx context.Context, oldKey, key string, rec Record, limit int, now, exp int64) error {
+	set := s.setCmd(ctx, key, rec, now, exp)
+	if oldKey == "" {
+		_ = s.client.Process(ctx, set)
+	} else {
+		pipe := s.client.Pipeline()
+		pipe.Del(ctx, s.recordKey(oldKey))
+		pipe.Process(ctx, set)
+		cmds, _ := pipe.Exec(ctx)
+		if err := redisFirstErr(cmds); err != nil {
+			return s.wrap("replace", err)
+		}
+	}
+	switch err := set.Err(); {
+	case errors.Is(err, redis.Nil):
+		return ErrExists
+	case err != nil:
+		return s.wrap("replace", err)
+	}
+	if rec.UserID == "" {
+		return nil
+	}
+	// The record exists before its index entry, so a concurrent Replace
+	// that sees the entry also sees the record.
+	userID := rec.UserID
+	flat, err := redisIdxReplace.Run(ctx, s.client, s.indexKeys(userID), now, redisHorizon(now, exp), key, "1", oldKey, max(limit, 0)).StringSlice()
+	if err != nil {
+		return s.wrap("replace", err)
+	}
+	others := redisPairs(flat) // newest first
+	if len(others) == 0 {
+		return nil
+	}
+	pipe := s.client.Pipeline()
+	gets := make([]*redis.StringCmd, len(others))
+	for i, e := range others {
+		gets[i] = pipe.Get(ctx, s.recordKey(e.key))
+	}
+	cmds, _ := pipe.Exec(ctx)
+	if err := redisFirstErr(cmds); err != nil {
+		return s.wrap("replace", err)
+	}
+	var end []*redisScriptCall
+	var ended []redisIndexEntry
+	live := 1 // the new session
+	for i, e := range others {
+		v, err := gets[i].Bytes()
+		if err != nil {
+			continue // gone: its entry is pruned by ListUser and DeleteUser
+		}
+		r, ok := decodeRedisRecord(v)
+		if !ok || r.UserID != userID {
+			continue
+		}
+		if live < limit {
+			live++
+			continue
+		}
+		end = append(end, &redisScriptCall{script: redisDelOwned, keys: []string{s.recordKey(e.key)}, args: []any{userID}})
+		ended = append(ended, e)
+	}
+	if len(end) == 0 {
+		return nil
+	}
+	err = s.pipelineScripts(ctx, end)
+	for _, e := range ended {
+		s.forget(e.key)
+	}
+	if err != nil {
+		return s.wrap("replace", err)
+	}
+	// Only now drop the entries: a session whose delete failed stays listed.
+	if err := redisIdxRemove.Run(ctx, s.client, s.indexKeys(userID), redisRemoveArgs(ended)...).Err(); err != nil {
+		return s.wrap("replace", err)
+	}
+	return nil
 }
 
 // Update replaces Expires and Data of the live record under key in one
@@ -320,7 +442,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 			// Extend the index first, so that the record never outlives
 			// its index entry, then retry with the new horizon.
 			h := redisHorizon(created, exp)
-			if err := redisIdxAdd.Run(ctx, s.client, []string{s.indexKey(userID)}, now, h, key).Err(); err != nil {
+			if err := redisIdxAdd.Run(ctx, s.client, s.indexKeys(userID), now, h, key, "0").Err(); err != nil {
 				return s.wrap(op, err)
 			}
 			allowed = redisHex12(h)

@@ -180,7 +180,7 @@ func TestRedisClientCacheReadsOwnWrites(t *testing.T) {
 		// drop it.
 		s.Get(ctx, other)
 		s.Get(ctx, other)
-		if err := s.Replace(ctx, "", other, session.Record{UserID: user, Expires: exp, Data: []byte("r")}); err != nil {
+		if err := s.Replace(ctx, "", other, session.Record{UserID: user, Expires: exp, Data: []byte("r")}, 0); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := s.Get(ctx, other); err != nil || string(got.Data) != "r" {

@@ -506,8 +506,10 @@ func TestS35_RedisUpdateKeepsOwner(t *testing.T) {
 	}
 }
 
-// TestS13_RedisReplaceOneRoundTrip checks the login fast path: the old record
-// is deleted and the new one created and indexed in one round trip.
+// TestS13_RedisReplaceOneRoundTrip checks the login fast path on one
+// server: the old record is deleted and the new one created and indexed in
+// one round trip, and past the cap the oldest sessions end in that same
+// round trip.
 func TestS13_RedisReplaceOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
@@ -521,7 +523,7 @@ func TestS13_RedisReplaceOneRoundTrip(t *testing.T) {
 	}
 	var err error
 	n := hook.count(func() {
-		err = s.Replace(ctx, old, next, session.Record{UserID: user, Expires: time.Now().Add(time.Hour), Data: []byte("in")})
+		err = s.Replace(ctx, old, next, session.Record{UserID: user, Expires: time.Now().Add(time.Hour), Data: []byte("in")}, 2)
 	})
 	if err != nil || n != 1 {
 		t.Fatalf("Replace = %v in %d round trips, want nil in 1", err, n)
@@ -532,11 +534,77 @@ func TestS13_RedisReplaceOneRoundTrip(t *testing.T) {
 	if list, err := s.ListUser(ctx, user); err != nil || len(list) != 1 || list[0].Key != next || string(list[0].Data) != "in" {
 		t.Fatalf("ListUser after Replace = %+v, %v", list, err)
 	}
-	if err := s.Replace(ctx, next, old, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}); err != nil {
+	keys := []string{next}
+	for i := range 3 {
+		k := storetest.NewKey()
+		n := hook.count(func() {
+			err = s.Replace(ctx, "", k, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}, 2)
+		})
+		if err != nil || n != 1 {
+			t.Fatalf("Replace %d with limit 2 = %v in %d round trips, want nil in 1", i, err, n)
+		}
+		keys = append(keys, k)
+	}
+	list, err := s.ListUser(ctx, user)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListUser after 4 logins with limit 2 = %d entries, %v; want 2", len(list), err)
+	}
+	for _, k := range keys[:2] {
+		if _, err := s.Get(ctx, k); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("a session past the cap is still live: %v", err)
+		}
+	}
+	if err := s.Replace(ctx, "", keys[3], session.Record{Expires: time.Now().Add(time.Hour)}, 2); !errors.Is(err, session.ErrExists) {
+		t.Fatalf("Replace onto a live key = %v, want ErrExists", err)
+	}
+}
+
+// TestRedisReplaceOrdersOldIndexEntriesFirst checks that sessions indexed
+// before the store kept a creation order (an index with no order set) are
+// still listed, and are the first a login past the cap ends.
+func TestRedisReplaceOrdersOldIndexEntriesFirst(t *testing.T) {
+	t.Parallel()
+	client := redistest.New(t).Client(t)
+	prefix := redistest.Prefix()
+	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	ctx := tctx(t)
+	user := "legacy-" + storetest.NewKey()[:8]
+	var legacy []string
+	for range 2 {
+		k := storetest.NewKey()
+		if err := s.Create(ctx, k, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		legacy = append(legacy, k)
+	}
+	// What an older version wrote: the index without the order set.
+	if err := client.Del(ctx, prefix+"o:{"+user+"}").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Replace(ctx, "", old, session.Record{Expires: time.Now().Add(time.Hour)}); !errors.Is(err, session.ErrExists) {
-		t.Fatalf("Replace onto a live key = %v, want ErrExists", err)
+	if list, err := s.ListUser(ctx, user); err != nil || len(list) != 2 {
+		t.Fatalf("ListUser of an old index = %d entries, %v; want 2", len(list), err)
+	}
+	fresh := storetest.NewKey()
+	if err := s.Replace(ctx, "", fresh, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}, 2); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListUser(ctx, user)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListUser after a login past the cap = %d entries, %v; want 2", len(list), err)
+	}
+	newer := storetest.NewKey()
+	if err := s.Replace(ctx, "", newer, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range legacy {
+		if _, err := s.Get(ctx, k); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("an old-index session outlived newer ones past the cap: %v", err)
+		}
+	}
+	for _, k := range []string{fresh, newer} {
+		if _, err := s.Get(ctx, k); err != nil {
+			t.Fatalf("a new session ended before old-index ones: %v", err)
+		}
 	}
 }
 
