@@ -6,7 +6,7 @@ import "github.com/jackc/pgx/v5"
 // named now are the app's clock (see the package documentation).
 type statements struct {
 	get, create, update, touch, delete, replace, listUser, deleteUser, deleteExpired string
-	lock                                                                  string
+	lock                                                                             string
 }
 
 func newStatements(table pgx.Identifier) statements {

@@ -87,12 +87,12 @@ func TestInvalidKeysAreRefusedWithoutARoundTrip(t *testing.T) {
 	for _, key := range []string{"", "abc", strings.ToUpper(valid), valid[:63] + "g", valid + "0", valid[:62] + "\x00\x00"} {
 		rec := session.Record{Expires: time.Now().Add(time.Hour)}
 		errs := map[string]error{
-			"Get":     func() error { _, err := s.Get(ctx, key); return err }(),
-			"Create":  s.Create(ctx, key, rec),
-			"Update":  s.Update(ctx, key, rec),
-			"Touch":   s.Touch(ctx, key, rec.Expires),
-			"Delete":  s.Delete(ctx, key),
-			"Replace": s.Replace(ctx, valid, key, rec, 0),
+			"Get":           func() error { _, err := s.Get(ctx, key); return err }(),
+			"Create":        s.Create(ctx, key, rec),
+			"Update":        s.Update(ctx, key, rec),
+			"Touch":         s.Touch(ctx, key, rec.Expires),
+			"Delete":        s.Delete(ctx, key),
+			"Replace":       s.Replace(ctx, valid, key, rec, 0),
 			"ReplaceCapped": s.Replace(ctx, valid, key, session.Record{UserID: "u", Expires: rec.Expires}, 3),
 		}
 		for op, err := range errs {
