@@ -187,7 +187,7 @@ func TestRenewRacingLogoutNeverLeavesALiveSession(t *testing.T) {
 		"memory": func(t *testing.T) session.Store { return session.NewMemoryStore() },
 		"redis": func(t *testing.T) session.Store {
 			srv := redistest.New(t)
-			return session.NewRedisStore(srv.Client(t), session.WithRedisKeyPrefix(redistest.Prefix()))
+			return session.NewRedisStore(srv.Client(t), session.RedisConfig{KeyPrefix: redistest.Prefix()})
 		},
 	}
 	for name, newStore := range stores {

@@ -144,7 +144,7 @@ func newOutageApp(t *testing.T) *outageApp {
 		t.Fatal(err)
 	}
 	m, err := session.New(session.Config{
-		Store:  session.NewRedisStore(rdb, session.WithRedisKeyPrefix(redistest.Prefix())),
+		Store:  session.NewRedisStore(rdb, session.RedisConfig{KeyPrefix: redistest.Prefix()}),
 		Keys:   keys,
 		Logger: slog.New(slog.NewTextHandler(a.logs, nil)),
 	})

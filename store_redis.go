@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 )
 
 // defaultRedisKeyPrefix is the prefix of every key a RedisStore writes unless
-// WithRedisKeyPrefix says otherwise.
+// RedisConfig.KeyPrefix says otherwise.
 const defaultRedisKeyPrefix = "session:"
 
 // redisMaxUserIDLen is the longest user ID a RedisStore accepts; the record header
@@ -67,26 +68,24 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // cluster-require-full-coverage yes the whole cluster answers CLUSTERDOWN
 // from the moment the master is marked failed until the promotion.
 //
-// Client-side caching (opt-in): on a *redis.Client built with
-// Options.ClientSideCache set to a redis.NewLocalCache (go-redis's
-// server-assisted caching over RESP3, experimental in go-redis), Get is
-// served from process memory once a record has been read, with no round
-// trip. Redis pushes an invalidation to every client that cached a record
-// when it changes, is deleted or expires, so a Logout, LogoutAll, update or
-// idle extension on one instance reaches the others after a delay of a few
-// milliseconds (go-redis reads an idle connection's invalidations every
-// 5 ms, or every DrainInterval of Options.ClientSideCacheConfig, which
-// go-redis v9.23 reads from there even when ClientSideCache supplies the
-// cache); CacheConfig.MaxStaleness is the only hard bound, for
-// invalidations held back by a network partition.
-// The store's own writes drop what they change from its cache at once, and
-// expiry is checked from the record on every read, so a stale entry can
-// end a session early but never extend one. go-redis caches only for a
-// single server in DB 0 (not Cluster, Sentinel or Ring clients, which stay
-// uncached); a client caching through Options.ClientSideCacheConfig alone,
-// whose cache the store cannot reach, is read past with GETEX. Each cached
-// session costs about 1 KB of heap; the cache is bounded by
-// CacheConfig.MaxEntries (10,000 when unset) or MaxMemoryBytes (which
+// Client-side caching (opt-in, RedisConfig.ClientSideCache): on a
+// *redis.Client built with Options.ClientSideCache set to a
+// redis.NewLocalCache (go-redis's server-assisted caching over RESP3,
+// experimental in go-redis), Get is served from process memory once a
+// record has been read, with no round trip. Redis pushes an invalidation to
+// every client that cached a record when it changes, is deleted or expires,
+// so a Logout, LogoutAll, update or idle extension on one instance reaches
+// the others after a delay of a few milliseconds (go-redis reads an idle
+// connection's invalidations every 5 ms, or every DrainInterval of
+// Options.ClientSideCacheConfig); CacheConfig.MaxStaleness is the only hard
+// bound, for invalidations held back by a network partition. The store's
+// own writes drop what they change from its cache at once, and expiry is
+// checked from the record on every read, so a stale entry can end a
+// session early but never extend one. go-redis caches only for a single
+// server in DB 0 (not Cluster, Sentinel or Ring clients). Without
+// ClientSideCache the store reads past whatever cache the client has, with
+// GETEX. Each cached session costs about 1 KB of heap; the cache is bounded
+// by CacheConfig.MaxEntries (10,000 when unset) or MaxMemoryBytes (which
 // counts go-redis's estimate, about 40% of the real heap).
 //
 // Deadlines: the store checks ctx before any I/O, and the Manager gives
@@ -114,19 +113,36 @@ type RedisStore struct {
 	readPastCache bool        // the client caches, but not in a cache the store can reach
 }
 
-// RedisOption configures a RedisStore.
-type RedisOption func(*RedisStore)
+// RedisConfig holds a RedisStore's settings; the zero value is the
+// default.
+type RedisConfig struct {
+	// KeyPrefix is the prefix of every key the store writes; "" means
+	// "session:". Several apps or environments can share one Redis with
+	// different prefixes. A prefix containing "{...}" puts every key in
+	// that hash slot, which works but gives up spreading sessions over a
+	// cluster.
+	KeyPrefix string
 
-// WithRedisKeyPrefix sets the prefix of every key the store writes (default
-// "session:"), so that several apps or environments can share one Redis. A
-// prefix containing "{...}" puts every key in that hash slot, which works but
-// gives up spreading sessions over a cluster.
-func WithRedisKeyPrefix(prefix string) RedisOption {
-	return func(s *RedisStore) { s.prefix = prefix }
+	// ClientSideCache serves Get from the client's client-side cache (see
+	// RedisStore). It needs a *redis.Client built with Protocol 3 (or 0,
+	// go-redis's default, which is RESP3) and Options.ClientSideCache set to
+	// a cache such as redis.NewLocalCache; NewRedisStore panics, naming the
+	// missing option, when the client has neither. When false, the store
+	// reads past any cache the client has (GETEX), so reads are never
+	// served from memory.
+	ClientSideCache bool
+
+	// Logger, when not nil, receives one Info line at construction saying
+	// whether reads are served from the client-side cache.
+	Logger *slog.Logger
 }
 
-// NewRedisStore returns a Store that keeps sessions in Redis through client.
+// NewRedisStore returns a Store that keeps sessions in Redis through client,
+// with the settings of cfg when one is given
+// (NewRedisStore(rdb, session.RedisConfig{KeyPrefix: "myapp:"})).
 // It starts no goroutine and needs no Close; the caller owns the client.
+// It panics when given more than one RedisConfig, or ClientSideCache with
+// a client that cannot cache (see RedisConfig.ClientSideCache).
 //
 // What it needs from the deployment: Redis 7.0 or newer; maxmemory-policy
 // noeviction (an evicted record signs a user out, an evicted index hides
@@ -136,13 +152,26 @@ func WithRedisKeyPrefix(prefix string) RedisOption {
 // 500 ms, MaxRetries 1, DialerRetries 1, and DisableIdentity (no CLIENT
 // SETINFO on every new connection). The README's "Running Redis in
 // production" shows these options in a program its tests build.
-func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) *RedisStore {
-	s := &RedisStore{client: client, prefix: defaultRedisKeyPrefix, now: time.Now}
+func NewRedisStore(client redis.UniversalClient, cfg ...RedisConfig) *RedisStore {
+	if len(cfg) > 1 {
+		panic(fmt.Sprintf("session: NewRedisStore: %d RedisConfigs, want at most one", len(cfg)))
+	}
+	var c RedisConfig
+	if len(cfg) == 1 {
+		c = cfg[0]
+	}
+	s := &RedisStore{client: client, prefix: c.KeyPrefix, now: time.Now}
+	if s.prefix == "" {
+		s.prefix = defaultRedisKeyPrefix
+	}
 	_, s.ordered = client.(*redis.Client)
 	s.cluster, _ = client.(*redis.ClusterClient)
-	s.useClientCache(client)
-	for _, o := range opts {
-		o(s)
+	if err := s.useClientCache(client, c.ClientSideCache); err != nil {
+		panic(err.Error())
+	}
+	if c.Logger != nil {
+		c.Logger.LogAttrs(context.Background(), slog.LevelInfo, "session: redis store",
+			slog.String("key_prefix", s.prefix), slog.Bool("client_side_cache", s.cache != nil))
 	}
 	return s
 }

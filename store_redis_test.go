@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -78,7 +79,7 @@ func TestRedisStoreConformance(t *testing.T) {
 	srv := redistest.New(t)
 	client := srv.Client(t)
 	storetest.Run(t, func(t *testing.T) session.Store {
-		return session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+		return session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	})
 }
 
@@ -86,7 +87,7 @@ func TestRedisStoreConformanceCluster(t *testing.T) {
 	t.Parallel()
 	client := redistest.NewCluster(t).Client(t)
 	storetest.Run(t, func(t *testing.T) session.Store {
-		return session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+		return session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	})
 }
 
@@ -99,7 +100,7 @@ func TestRedisStoreConformanceRing(t *testing.T) {
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr, "b": b.Addr}})
 	t.Cleanup(func() { ring.Close() })
 	storetest.Run(t, func(t *testing.T) session.Store {
-		return session.NewRedisStore(ring, session.WithRedisKeyPrefix(redistest.Prefix()))
+		return session.NewRedisStore(ring, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	})
 }
 
@@ -109,7 +110,7 @@ func TestS40_RedisRoundTrips(t *testing.T) {
 	client := redistest.New(t).Client(t)
 	hook := &rtCounter{}
 	client.AddHook(hook)
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	ctx := tctx(t)
 	key, anon := storetest.NewKey(), storetest.NewKey()
 	exp := time.Now().Add(time.Hour)
@@ -168,7 +169,7 @@ func TestS40_RedisTouchPastIndexHorizon(t *testing.T) {
 	hook := &rtCounter{}
 	client.AddHook(hook)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := tctx(t)
 	user, key, warm := "horizon-user", storetest.NewKey(), storetest.NewKey()
 	for _, k := range []string{key, warm} {
@@ -213,7 +214,7 @@ func TestS40_RedisTTLFollowsExpires(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := tctx(t)
 	key := storetest.NewKey()
 	base := time.Now()
@@ -256,7 +257,7 @@ func TestS22_RedisIndexExpiresAndIsPruned(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := tctx(t)
 	user := "prune-user"
 	idx := prefix + "u:{" + user + "}"
@@ -331,11 +332,7 @@ func TestS40_RedisKeyLayout(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var opts []session.RedisOption
-			if tc.prefix != "" {
-				opts = append(opts, session.WithRedisKeyPrefix(tc.prefix))
-			}
-			s := session.NewRedisStore(client, opts...)
+			s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: tc.prefix})
 			key := storetest.NewKey()
 			user := "layout-" + key[:8]
 			if err := s.Create(ctx, key, session.Record{UserID: user, Expires: time.Now().Add(time.Minute)}); err != nil {
@@ -355,7 +352,7 @@ func TestS37_RedisForeignValueIsNotFound(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := tctx(t)
 	for _, v := range []string{"", "garbage", "\x01zzzzzzzzzzzz", strings.Repeat("\x01", 60), "\x01" + strings.Repeat("0", 36) + "ffff"} {
 		key := storetest.NewKey()
@@ -386,7 +383,7 @@ func TestS36_RedisStoreDownAndBack(t *testing.T) {
 	opts.MaxRetries = 1
 	client := redis.NewClient(opts)
 	t.Cleanup(func() { client.Close() })
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	ctx := tctx(t)
 	key, user := storetest.NewKey(), "down-user"
 	rec := session.Record{UserID: user, Expires: time.Now().Add(time.Hour), Data: []byte("kept")}
@@ -484,7 +481,7 @@ func TestS36_RedisStoreUnresponsive(t *testing.T) {
 func TestS35_RedisUpdateKeepsOwner(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	ctx := tctx(t)
 	key := storetest.NewKey()
 	if err := s.Create(ctx, key, session.Record{UserID: "owner", Expires: time.Now().Add(time.Hour)}); err != nil {
@@ -515,7 +512,7 @@ func TestS13_RedisReplaceOneRoundTrip(t *testing.T) {
 	client := redistest.New(t).Client(t)
 	hook := &rtCounter{}
 	client.AddHook(hook)
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	ctx := tctx(t)
 	old, next, user := storetest.NewKey(), storetest.NewKey(), "replace-user"
 	if err := s.Create(ctx, old, session.Record{Expires: time.Now().Add(time.Hour), Data: []byte("anon")}); err != nil {
@@ -566,7 +563,7 @@ func TestRedisReplaceOrdersOldIndexEntriesFirst(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := tctx(t)
 	user := "legacy-" + storetest.NewKey()[:8]
 	var legacy []string
@@ -636,7 +633,10 @@ func newRedisAppWith(t testing.TB, client redis.UniversalClient, cfg session.Con
 	t.Helper()
 	a := &redisApp{t: t, hook: &rtCounter{}, client: client, prefix: prefix}
 	client.AddHook(a.hook)
-	a.store = session.NewRedisStore(client, session.WithRedisKeyPrefix(a.prefix))
+	// A client built with a cache gets a store that uses it.
+	c, ok := client.(*redis.Client)
+	cached := ok && c.Options().ClientSideCache != nil
+	a.store = session.NewRedisStore(client, session.RedisConfig{KeyPrefix: a.prefix, ClientSideCache: cached})
 	// A generous StoreTimeout unless the caller set one: these tests are
 	// about correctness, on a machine that may be starved of CPU;
 	// store_guard_test.go tests the deadline.
@@ -1085,7 +1085,7 @@ func BenchmarkRedisStoreLogin(b *testing.B) {
 func FuzzRedisRecord(f *testing.F) {
 	client := redistest.New(f).Client(f)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := context.Background()
 	for _, rec := range []session.Record{
 		{UserID: "alice", Expires: time.Now().Add(time.Hour), Data: []byte("data")},
@@ -1147,3 +1147,49 @@ type quietRedisLog struct{}
 func (quietRedisLog) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quietRedisLog{}) }
+
+// TestNewRedisStoreClientSideCacheIsExplicit checks that caching is on only
+// when asked for, that asking for it on a client that cannot cache panics
+// with the option to set, and that the logger is told which it is.
+func TestNewRedisStoreClientSideCacheIsExplicit(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	cached, _ := cachedClient(t, srv)
+	configOnly := redis.NewClient(&redis.Options{Addr: srv.Addr, Protocol: 3, ClientSideCacheConfig: &redis.ClientSideCacheConfig{MaxEntries: 10}})
+	resp2 := redis.NewClient(&redis.Options{Addr: srv.Addr, Protocol: 2})
+	t.Cleanup(func() { configOnly.Close(); resp2.Close() })
+	tests := []struct {
+		name      string
+		client    redis.UniversalClient
+		cfg       session.RedisConfig
+		wantPanic string // "" for no panic
+		wantLog   string
+	}{
+		{"cache enabled", cached, session.RedisConfig{ClientSideCache: true}, "", "client_side_cache=true"},
+		{"cache in the client, not enabled", cached, session.RedisConfig{}, "", "client_side_cache=false"},
+		{"config without a cache", configOnly, session.RedisConfig{ClientSideCache: true}, "Options.ClientSideCache", ""},
+		{"RESP2", resp2, session.RedisConfig{ClientSideCache: true}, "Protocol to 3", ""},
+		{"no cache at all", srv.Client(t), session.RedisConfig{ClientSideCache: true}, "Options.ClientSideCache", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tc.cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+			got := func() (msg string) {
+				defer func() {
+					if r := recover(); r != nil {
+						msg = fmt.Sprint(r)
+					}
+				}()
+				session.NewRedisStore(tc.client, tc.cfg)
+				return ""
+			}()
+			if tc.wantPanic == "" && got != "" || !strings.Contains(got, tc.wantPanic) {
+				t.Fatalf("NewRedisStore panic = %q, want one containing %q", got, tc.wantPanic)
+			}
+			if !strings.Contains(buf.String(), tc.wantLog) {
+				t.Fatalf("log = %q, want %q", buf.String(), tc.wantLog)
+			}
+		})
+	}
+}
