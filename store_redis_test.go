@@ -714,7 +714,7 @@ func TestS33_RedisRoundTripsPerRequest(t *testing.T) {
 	a.do("POST", "/write", c)
 
 	_, alice := a.do("POST", "/login?user=alice", "")
-	forged := session.DefaultCookieName + "=" + strings.Repeat("A", 60)
+	forged := "__Host-sid" + "=" + strings.Repeat("A", 60)
 	steps := []struct {
 		name           string
 		method, target string
