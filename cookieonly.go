@@ -4,7 +4,6 @@ import (
 	"fmt"
 )
 
-
 // newSealedBackend is New's cookie-only part: no Store, the session sealed
 // in the cookie. It runs once the cookie options and timeouts are known.
 func newSealedBackend(m *Manager, cfg Config) (sealedBackend, error) {

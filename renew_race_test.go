@@ -128,7 +128,7 @@ func TestRenewCannotUndoAConcurrentLogoutAtAnyStep(t *testing.T) {
 				var once sync.Once
 				calls := 0
 				var mu sync.Mutex
-				faults.SetHook(func(ctx context.Context, op storetest.Op, key string) error {
+				faults.SetHook(func(ctx context.Context, op string, key string) error {
 					if ctx.Value(renewingKey{}) == nil {
 						return nil
 					}

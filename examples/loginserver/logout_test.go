@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
-
 )
 
 func TestLogoutDeletesSessionAndExpiresCookie(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
 )
 
 // Logs carry user IDs, short session IDs and coarse networks, never

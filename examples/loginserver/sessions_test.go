@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
 )
 
 func TestSessionsListsDevicesWithoutSecrets(t *testing.T) {
