@@ -344,29 +344,36 @@ func TestRedisClientCacheInvalidatesOtherInstances(t *testing.T) {
 	})
 	t.Run("IdleExtension", func(t *testing.T) {
 		t.Parallel()
-		// Idle timeout 2s: A's read after 1.2s extends the session to
-		// 3.2s; B, which cached it while it ran to 2s, must accept it at
-		// 2.4s, which it can only do if the extension reached its cache.
+		// Idle timeout 2s. The session was created before the login
+		// returned (at l), so it first runs to l+2s at the latest; A's read
+		// at l+1.2s is past half the window, so it extends the session to
+		// at least l+3.2s. B, which cached it while it ran to l+2s at the
+		// most, must accept it at l+2.4s, which it can only do if the
+		// extension reached its cache. Times are computed from l, not
+		// from a start before the login.
 		a, b, lc := instances(t, session.Config{IdleTimeout: 2 * time.Second, Lifetime: time.Hour})
-		start := time.Now()
 		_, c := a.do("POST", "/login?user=ie", "")
+		l := time.Now()
 		readCached(t, b, lc, c)
-		time.Sleep(time.Until(start.Add(1200 * time.Millisecond)))
+		time.Sleep(time.Until(l.Add(1200 * time.Millisecond)))
 		if w, _ := a.do("GET", "/me", c); w.Code != 200 {
 			t.Fatalf("A's read: %d", w.Code)
 		}
-		time.Sleep(time.Until(start.Add(2400 * time.Millisecond)))
+		time.Sleep(time.Until(l.Add(2400 * time.Millisecond)))
 		if w, _ := b.do("GET", "/me", c); w.Code != 200 {
 			t.Fatalf("B after the original idle expiry: %d; A's extension did not reach B's cache", w.Code)
 		}
 	})
 	t.Run("Expiry", func(t *testing.T) {
 		t.Parallel()
+		// The last request that could have moved the idle deadline (B's
+		// cached reads) returned at r, so the session has ended by r+1s:
+		// no margin on the clock.
 		a, b, lc := instances(t, session.Config{IdleTimeout: time.Second, Lifetime: time.Hour})
-		start := time.Now()
 		_, c := a.do("POST", "/login?user=ex", "")
 		readCached(t, b, lc, c)
-		time.Sleep(time.Until(start.Add(1050 * time.Millisecond)))
+		r := time.Now()
+		time.Sleep(time.Until(r.Add(time.Second)))
 		if w, _ := b.do("GET", "/me", c); w.Code != 401 {
 			t.Fatalf("B after the idle timeout: %d, want 401", w.Code)
 		}
