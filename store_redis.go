@@ -113,6 +113,12 @@ type RedisStore struct {
 	readPastCache bool        // the client caches, but not in a cache the store can reach
 }
 
+// Both stores of this package implement Replacer.
+var (
+	_ Replacer = (*RedisStore)(nil)
+	_ Replacer = (*MemoryStore)(nil)
+)
+
 // RedisConfig holds a RedisStore's settings; the zero value is the
 // default.
 type RedisConfig struct {
