@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -161,24 +162,34 @@ type timeouts struct{ idle, lifetime time.Duration }
 
 // New checks cfg and returns a Manager. Every error it returns matches
 // errors.Is(err, ErrInvalidConfig), and the more precise cause too: missing
-// keys (ErrNoKeys), cookie attributes that browsers would reject
-// (ErrInvalidCookie: a __Host- name with a Domain, a non-root Path or without
-// Secure; SameSite=None without Secure), timeouts below one second or above
+// keys (also ErrInvalidKey), cookie attributes that browsers would reject
+// (a __Host- name with a Domain, a non-root Path or without Secure;
+// SameSite=None without Secure), timeouts below one second or above
 // 100 years, or a MaxSessionsPerUser out of range.
 func New(cfg Config) (*Manager, error) {
 	m, err := newManager(cfg)
 	if err != nil {
 		if !errors.Is(err, ErrInvalidConfig) {
-			err = fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+			err = configError{err}
 		}
 		return nil, err
 	}
 	return m, nil
 }
 
+// configError is an error of New that matches both ErrInvalidConfig and
+// its cause, and names the package once.
+type configError struct{ cause error }
+
+func (e configError) Error() string {
+	return ErrInvalidConfig.Error() + ": " + strings.TrimPrefix(e.cause.Error(), "session: ")
+}
+
+func (e configError) Unwrap() []error { return []error{ErrInvalidConfig, e.cause} }
+
 func newManager(cfg Config) (*Manager, error) {
-	if cfg.Keys == nil || cfg.Keys.Len() == 0 {
-		return nil, ErrNoKeys
+	if cfg.Keys == nil || cfg.Keys.len() == 0 {
+		return nil, errNoKeys
 	}
 	cookie, err := cfg.Cookie.withDefaults()
 	if err != nil {

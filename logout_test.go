@@ -289,7 +289,7 @@ func TestLogoutAllAndLogoutSessionCannotBeUndoneByARenewAtAnyStep(t *testing.T) 
 	client := srv.Client(t)
 	stores := map[string]func() Store{
 		"memory": func() Store { return NewMemoryStore() },
-		"redis":  func() Store { return NewRedisStore(client, WithRedisKeyPrefix(redistest.Prefix())) },
+		"redis":  func() Store { return NewRedisStore(client, RedisConfig{KeyPrefix: redistest.Prefix()}) },
 	}
 	revocations := map[string]func(m *Manager, id string) error{
 		"LogoutAll":     func(m *Manager, _ string) error { return m.LogoutAll(context.Background(), "alice") },

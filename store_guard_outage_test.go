@@ -158,7 +158,7 @@ func newOutageAppOn(t *testing.T, rdb redis.UniversalClient) *outageApp {
 		t.Fatal(err)
 	}
 	m, err := session.New(session.Config{
-		Store:  session.NewRedisStore(rdb, session.WithRedisKeyPrefix(redistest.Prefix())),
+		Store:  session.NewRedisStore(rdb, session.RedisConfig{KeyPrefix: redistest.Prefix()}),
 		Keys:   keys,
 		Logger: slog.New(slog.NewTextHandler(a.logs, nil)),
 	})

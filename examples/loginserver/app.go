@@ -47,6 +47,10 @@ type app struct {
 	ready      *readiness
 }
 
+// hostCookieName is the session cookie's name when its attributes allow the
+// __Host- prefix (the library's default too).
+const hostCookieName = "__Host-sid"
+
 func newApp(c appConfig) (*app, error) {
 	a := &app{}
 	// Browsers get pages, API clients JSON, when RequireAuth turns a request
@@ -61,7 +65,7 @@ func newApp(c appConfig) (*app, error) {
 	// default, so the pages know it: a __Host- name when the attributes
 	// allow it (Secure, Path=/, no Domain), else "sid".
 	if ck := &c.Sessions.Cookie; ck.Name == "" {
-		ck.Name = session.DefaultCookieName
+		ck.Name = hostCookieName
 		if ck.DisableSecure || ck.Domain != "" || ck.Path != "" && ck.Path != "/" {
 			ck.Name = "sid"
 		}
