@@ -44,7 +44,7 @@ func BenchmarkReadOverhead(b *testing.B) {
 		{"memory", 1000, func(*testing.B) session.Store { return session.NewMemoryStore() }},
 		{"in-process-timed", 1000, func(*testing.B) session.Store { return remoteStore{session.NewMemoryStore()} }},
 		{"redis", 100, func(b *testing.B) session.Store {
-			return session.NewRedisStore(redistest.New(b).Client(b), session.WithRedisKeyPrefix(redistest.Prefix()))
+			return session.NewRedisStore(redistest.New(b).Client(b), session.RedisConfig{KeyPrefix: redistest.Prefix()})
 		}},
 	}
 	for _, st := range stores {

@@ -22,7 +22,7 @@ func TestPrometheusServesStoreDurations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := session.NewRedisStore(redistest.New(t).Client(t), session.WithRedisKeyPrefix(redistest.Prefix()))
+	store := session.NewRedisStore(redistest.New(t).Client(t), session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	h := app(newManager(t, session.Config{Store: store, Observe: rec.Observe}))
 	c := do(h, "/login", "").Result().Cookies()[0]
 	for range 3 {
@@ -64,7 +64,7 @@ func TestRecorderCountsClientCacheHits(t *testing.T) {
 	if err := rec.ObserveCache(client); err != nil {
 		t.Fatal(err)
 	}
-	h := app(newManager(t, session.Config{Store: session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix())), Observe: rec.Observe}))
+	h := app(newManager(t, session.Config{Store: session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()}), Observe: rec.Observe}))
 	c := do(h, "/login", "").Result().Cookies()[0]
 	for range 5 {
 		if got := do(h, "/whoami", c.Name+"="+c.Value).Body.String(); got != "alice" {
