@@ -11,20 +11,56 @@ import (
 	"github.com/sessionauth/session"
 )
 
-// valueNotice is the session value that carries a one-time notice to the
-// next page ("Your password was changed..."), shown once and removed.
-const valueNotice = "notice"
+// valueNotice and valueNoticeKind are the session values that carry a
+// one-time notice to the next page ("Your password was changed..."), shown
+// once and removed, and its kind (noticeSuccess...), which sets its colour.
+const (
+	valueNotice     = "notice"
+	valueNoticeKind = "notice.kind"
+)
+
+// The kinds of notice. Each has its own colour, so a notice looks like what
+// it means: an ended session is news (info), not a success.
+const (
+	noticeInfo    = "info"
+	noticeSuccess = "success"
+	noticeWarning = "warning"
+)
+
+// notice is a message shown above a page's content.
+type notice struct {
+	Kind string // noticeInfo, noticeSuccess or noticeWarning
+	Text string
+}
+
+// setNotice saves a notice for the next page the session shows.
+func setNotice(s *session.Session, kind, text string) {
+	s.Set(valueNotice, text)
+	s.Set(valueNoticeKind, kind)
+}
+
+// popNotice takes the session's notice, if any (a notice without a kind is
+// info).
+func popNotice(s *session.Session) notice {
+	n := notice{Text: s.Pop(valueNotice), Kind: s.Pop(valueNoticeKind)}
+	if n.Kind == "" {
+		n.Kind = noticeInfo
+	}
+	return n
+}
 
 //go:embed templates
 var templateFS embed.FS
 
 // pages are the HTML pages, each layout.html around one page template.
 // html/template escapes every value, user agents included; the pages have
-// no scripts (the Content-Security-Policy allows none).
+// no inline scripts or styles (the Content-Security-Policy allows only
+// static/app.js and static/app.css, served by this server).
 var pages = func() map[string]*template.Template {
 	layout := template.Must(template.New("layout").Funcs(template.FuncMap{
-		"ago": ago,
-		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"ago":          ago,
+		"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"assetVersion": func() string { return assetVersion },
 	}).ParseFS(templateFS, "templates/layout.html"))
 	m := map[string]*template.Template{}
 	for _, name := range []string{"signin", "signup", "account", "password", "error"} {
@@ -38,7 +74,8 @@ type pageData struct {
 	Page     string // the template's name, set by render
 	User     *User  // the signed-in user; nil on the sign-in and sign-up pages
 	Username string // the name to refill a form with
-	Notice   string // a one-time notice, such as "Your password was changed"
+	Notice   notice // a one-time notice, such as "Your password was changed"
+	Title    string // the heading of the error page; empty: "Not available right now"
 	Error    string // what went wrong, in words for people
 	Focus    string // the id of the input to focus
 	// Sessions are the rows of the account page; MoreSessions counts the
@@ -89,7 +126,7 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		a.signInPage(w, r)
 		return
 	}
-	d := pageData{User: &user, Notice: session.FromContext(r.Context()).Pop(valueNotice)}
+	d := pageData{User: &user, Notice: popNotice(session.FromContext(r.Context()))}
 	d.Sessions, d.MoreSessions, err = a.sessionRows(r)
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "list sessions", "user_id", user.ID, "error", err)
@@ -104,7 +141,7 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 func (a *app) signInPage(w http.ResponseWriter, r *http.Request) {
 	d := a.signInData("")
 	if _, err := r.Cookie(a.cookieName); err == nil {
-		d.Notice = "Your session has ended. Please sign in again."
+		d.Notice = notice{noticeInfo, "Your session has ended. Please sign in again."}
 	}
 	a.render(w, r, http.StatusOK, "signin", d)
 }

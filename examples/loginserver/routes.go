@@ -11,6 +11,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /{$}", auth(a.home))
 	mux.HandleFunc("GET /signup", a.signupPage)
 	mux.Handle("GET /password", auth(a.passwordPage))
+	mux.HandleFunc("GET /static/{name}", staticFile)
 	// Forms and the JSON API: every POST takes a form or JSON.
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("POST /logout", a.logout)
