@@ -1,0 +1,23 @@
+module github.com/sessionauth/session/examples/loginserver
+
+go 1.26.0
+
+replace (
+	github.com/sessionauth/session => ../../
+	github.com/sessionauth/session/accesstoken => ../../accesstoken
+	github.com/sessionauth/session/pgstore => ../../pgstore
+	github.com/sessionauth/session/providerlogin => ../../providerlogin
+)
+
+require (
+	github.com/redis/go-redis/v9 v9.23.0
+	github.com/sessionauth/session v0.2.0
+	golang.org/x/crypto v0.58.0
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/gorilla/securecookie v1.1.2 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)
