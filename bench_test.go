@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // discardWriter is a minimal reusable ResponseWriter, so the benchmarks
@@ -64,6 +65,28 @@ func BenchmarkMiddlewareAuthenticatedRead(b *testing.B) {
 	}))
 	r := httptest.NewRequest("GET", "/", nil)
 	r.AddCookie(&http.Cookie{Name: m.cookie.Name, Value: cookie})
+	runBench(b, h, r)
+}
+
+// BenchmarkRequireRecentAuth is BenchmarkMiddlewareAuthenticatedRead behind
+// RequireRecentAuth with a method list: the cost of a step-up check per
+// request is the difference between the two.
+func BenchmarkRequireRecentAuth(b *testing.B) {
+	m, _ := benchManager(b)
+	login := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Login(w, r, "user-1", ProvedWith("hwk")); err != nil {
+			b.Fatal(err)
+		}
+	}))
+	w := httptest.NewRecorder()
+	login.ServeHTTP(w, httptest.NewRequest("POST", "/login", nil))
+	h := m.Middleware(m.RequireRecentAuth(time.Hour, "hwk", "swk")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if FromContext(r.Context()).UserID() == "" {
+			b.Fatal("not signed in")
+		}
+	})))
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(&http.Cookie{Name: m.cookie.Name, Value: w.Result().Cookies()[0].Value})
 	runBench(b, h, r)
 }
 

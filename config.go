@@ -8,17 +8,18 @@ import (
 	"time"
 )
 
-// Default timeouts, used when the Config leaves them zero.
+// Default timeouts, used when the Config leaves them zero (the field docs
+// state them).
 const (
-	DefaultIdleTimeout           = 30 * time.Minute
-	DefaultLifetime              = 12 * time.Hour
-	DefaultRememberMeIdleTimeout = 7 * 24 * time.Hour
-	DefaultRememberMeLifetime    = 30 * 24 * time.Hour
+	defaultIdleTimeout           = 30 * time.Minute
+	defaultLifetime              = 12 * time.Hour
+	defaultRememberMeIdleTimeout = 7 * 24 * time.Hour
+	defaultRememberMeLifetime    = 30 * 24 * time.Hour
 )
 
-// DefaultMaxSessionsPerUser is how many sessions one user may have when
+// defaultMaxSessionsPerUser is how many sessions one user may have when
 // Config.MaxSessionsPerUser is zero.
-const DefaultMaxSessionsPerUser = 32
+const defaultMaxSessionsPerUser = 32
 
 // Config configures a Manager. Only Keys is required.
 type Config struct {
@@ -62,25 +63,32 @@ type Config struct {
 	// once per half window, so a busy session costs one store write per
 	// IdleTimeout/2 and none in between; the price is that a session left
 	// unused ends between IdleTimeout/2 and IdleTimeout after its last use
-	// (never before half of it). 0 means DefaultIdleTimeout (30 min).
+	// (never before half of it). 0 means 30 minutes.
 	// An IdleTimeout longer than Lifetime is cut to Lifetime (the session
 	// could never outlive it anyway); the same holds for the remember-me pair.
+	//
+	// A session keeps the timeouts it was created with, but the current
+	// ones bound it: after IdleTimeout or Lifetime (or the remember-me pair)
+	// is shortened, a session or cookie-only cookie created under the longer
+	// ones ends at the shorter, whatever it carries. A shortened idle timeout
+	// counts from the session's last extension, so such a session may end up
+	// to half the old window early, once.
 	IdleTimeout time.Duration
 	// Lifetime ends a session this long after Login, however active it is.
-	// Renew and LogoutOthers keep it. 0 means DefaultLifetime (12 hours).
+	// Renew and LogoutOthers keep it. 0 means 12 hours.
 	Lifetime time.Duration
 	// RememberMeIdleTimeout and RememberMeLifetime replace the two above for
 	// sessions created with the RememberMe login option, whose cookie also
 	// survives a browser restart (for at most 400 days, the browsers' cap).
-	// 0 means DefaultRememberMeIdleTimeout (7 days) and
-	// DefaultRememberMeLifetime (30 days).
+	// 0 means 7 days for RememberMeIdleTimeout and 30 days for
+	// RememberMeLifetime.
 	RememberMeIdleTimeout time.Duration
 	RememberMeLifetime    time.Duration
 
 	// MaxSessionsPerUser caps the sessions one user may have at once; a
 	// Login past it ends that user's oldest sessions, so neither the store
-	// nor the list of a user's devices grows without bound. 0 means
-	// DefaultMaxSessionsPerUser (32); at most 1000.
+	// nor the list of a user's devices grows without bound. 0 means 32; at
+	// most 1000.
 	MaxSessionsPerUser int
 
 	// Cookie sets the cookie's name and attributes; the zero value is safe.
@@ -104,6 +112,13 @@ type Config struct {
 	// Entries carry a short hash of the session (Session.ID), never a token,
 	// key or cookie. nil disables logging.
 	Logger *slog.Logger
+	// StepUpURL is the page where a signed-in user proves again who they
+	// are (their password, a passkey) before what matters, a path of this
+	// site such as "/confirm". RequireRecentAuth redirects page requests it
+	// turns away there, with the query parameter "return" set to the path
+	// they asked for; the page calls Manager.StepUp and sends the user back.
+	// "" means such requests get RequireRecentAuth's 401 like API calls.
+	StepUpURL string
 	// ClearSiteData makes Logout send `Clear-Site-Data: "cookies"`, which
 	// removes every cookie of the site from the browser, not only ours.
 	ClearSiteData bool
@@ -112,9 +127,9 @@ type Config struct {
 // Manager is the session middleware and the API to log users in and out.
 // Create it once with New and share it; it is safe for concurrent use.
 type Manager struct {
-	store            Store
+	mode             backend // where sessions live: storeBackend or sealedBackend
+	store            Store   // server-side mode's store, guarded; nil in cookie-only mode
 	signer           *signer
-	sealer           *sealer // cookie-only mode (Config.CookieOnly); nil otherwise
 	cookie           CookieOptions
 	normal, remember timeouts
 	bearer           bool
@@ -122,6 +137,7 @@ type Manager struct {
 	onError          func(w http.ResponseWriter, r *http.Request, err error)
 	log              *slog.Logger
 	clearSiteData    bool
+	stepUpURL        string
 	maxPerUser       int
 	storeTimeout     time.Duration // Config.StoreTimeout with its default
 	dead             deadTokens
@@ -155,9 +171,12 @@ func newManager(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkStepUpURL(cfg.StepUpURL); err != nil {
+		return nil, err
+	}
 	maxPerUser := cfg.MaxSessionsPerUser
 	if maxPerUser == 0 {
-		maxPerUser = DefaultMaxSessionsPerUser
+		maxPerUser = defaultMaxSessionsPerUser
 	}
 	if maxPerUser < 1 || maxPerUser > 1000 {
 		return nil, fmt.Errorf("%w: MaxSessionsPerUser must be between 1 and 1000", ErrInvalidConfig)
@@ -170,30 +189,33 @@ func newManager(cfg Config) (*Manager, error) {
 		onError:         cfg.ErrorHandler,
 		log:             cfg.Logger,
 		clearSiteData:   cfg.ClearSiteData,
+		stepUpURL:       cfg.StepUpURL,
 		maxPerUser:      maxPerUser,
 		now:             time.Now,
 	}
-	if m.normal, err = makeTimeouts(cfg.IdleTimeout, cfg.Lifetime, DefaultIdleTimeout, DefaultLifetime); err != nil {
+	if m.normal, err = makeTimeouts(cfg.IdleTimeout, cfg.Lifetime, defaultIdleTimeout, defaultLifetime); err != nil {
 		return nil, err
 	}
-	if m.remember, err = makeTimeouts(cfg.RememberMeIdleTimeout, cfg.RememberMeLifetime, DefaultRememberMeIdleTimeout, DefaultRememberMeLifetime); err != nil {
+	if m.remember, err = makeTimeouts(cfg.RememberMeIdleTimeout, cfg.RememberMeLifetime, defaultRememberMeIdleTimeout, defaultRememberMeLifetime); err != nil {
 		return nil, err
 	}
 	if cfg.CookieOnly {
-		if err := m.setUpCookieOnly(cfg); err != nil {
+		if m.mode, err = newSealedBackend(m, cfg); err != nil {
 			return nil, err
 		}
-	}
-	if m.store == nil {
-		m.store = NewMemoryStore()
-	}
-	if cfg.StoreTimeout > 0 && cfg.StoreTimeout < time.Millisecond {
-		return nil, fmt.Errorf("%w: StoreTimeout must be at least 1ms (or negative, to turn it off)", ErrInvalidConfig)
-	}
-	m.store = newGuard(m.store, cfg.StoreTimeout, cfg.Logger)
-	m.storeTimeout = cfg.StoreTimeout
-	if m.storeTimeout == 0 {
-		m.storeTimeout = defaultStoreTimeout
+	} else {
+		if cfg.StoreTimeout > 0 && cfg.StoreTimeout < time.Millisecond {
+			return nil, fmt.Errorf("%w: StoreTimeout must be at least 1ms (or negative, to turn it off)", ErrInvalidConfig)
+		}
+		if m.store == nil {
+			m.store = NewMemoryStore()
+		}
+		m.store = newGuard(m.store, cfg.StoreTimeout, cfg.Logger)
+		m.storeTimeout = cfg.StoreTimeout
+		if m.storeTimeout == 0 {
+			m.storeTimeout = defaultStoreTimeout
+		}
+		m.mode = storeBackend{m}
 	}
 	if m.unauthenticated == nil {
 		m.unauthenticated = http.HandlerFunc(m.defaultUnauthenticated)

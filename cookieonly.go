@@ -1,10 +1,8 @@
 package session
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Errors of cookie-only mode (Config.CookieOnly).
@@ -21,34 +19,18 @@ var (
 	ErrCookieTooLarge = errors.New("session: the session does not fit in a cookie")
 )
 
-// setUpCookieOnly switches m to cookie-only mode: no Store, the session
-// sealed in the cookie. It runs in New once the cookie options and timeouts
-// are known.
-func (m *Manager) setUpCookieOnly(cfg Config) error {
+// newSealedBackend is New's cookie-only part: no Store, the session sealed
+// in the cookie. It runs once the cookie options and timeouts are known.
+func newSealedBackend(m *Manager, cfg Config) (sealedBackend, error) {
 	if cfg.Store != nil {
-		return fmt.Errorf("%w: CookieOnly keeps no server-side state, so Store must be nil", ErrInvalidConfig)
+		return sealedBackend{}, fmt.Errorf("%w: CookieOnly keeps no server-side state, so Store must be nil", ErrInvalidConfig)
 	}
 	if cfg.Bearer {
-		return fmt.Errorf("%w: CookieOnly sessions change their cookie as they change, so they cannot be Bearer tokens", ErrInvalidConfig)
+		return sealedBackend{}, fmt.Errorf("%w: CookieOnly sessions change their cookie as they change, so they cannot be Bearer tokens", ErrInvalidConfig)
 	}
-	s, err := cfg.Keys.newSealer(&m.cookie, max(m.normal.lifetime, m.remember.lifetime))
+	s, err := cfg.Keys.newSealer(&m.cookie)
 	if err != nil {
-		return err
+		return sealedBackend{}, err
 	}
-	m.sealer = s
-	m.store = noStore{}
-	return nil
+	return sealedBackend{Manager: m, sealer: s}, nil
 }
-
-// noStore is a cookie-only Manager's Store. The Manager never calls it (every
-// path that needs a store answers ErrCookieOnly first); it is there so that
-// a path that forgot to is an error, not a nil dereference.
-type noStore struct{}
-
-func (noStore) Get(context.Context, string) (Record, error)       { return Record{}, ErrCookieOnly }
-func (noStore) Create(context.Context, string, Record) error      { return ErrCookieOnly }
-func (noStore) Update(context.Context, string, Record) error      { return ErrCookieOnly }
-func (noStore) Touch(context.Context, string, time.Time) error    { return ErrCookieOnly }
-func (noStore) Delete(context.Context, string) error              { return ErrCookieOnly }
-func (noStore) ListUser(context.Context, string) ([]Entry, error) { return nil, ErrCookieOnly }
-func (noStore) DeleteUser(context.Context, string) error          { return ErrCookieOnly }

@@ -13,14 +13,18 @@ import (
 // that do not decode are deleted and logged, as on the request path. Cost:
 // one store ListUser. A cookie-only Manager returns ErrCookieOnly.
 func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
-	if m.sealer != nil {
-		return nil, ErrCookieOnly
-	}
+	return m.mode.list(ctx, userID)
+}
+
+// list reads the user's records through the store's user index.
+func (b storeBackend) list(ctx context.Context, userID string) ([]SessionInfo, error) {
+	m := b.Manager
 	entries, err := m.store.ListUser(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	out := make([]SessionInfo, 0, min(len(entries), m.maxPerUser))
+	now := m.now()
 	for _, e := range entries {
 		h, raw, err := decodeHeader(e.Data)
 		var values map[string]string
@@ -32,6 +36,9 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 			m.deleteQuietly(ctx, e.Key)
 			continue
 		}
+		if h, e.Expires = m.bounded(h, e.Expires); !now.Before(e.Expires) {
+			continue // ended by a timeout the Config has since shortened
+		}
 		last := e.Expires.Add(-h.idle)
 		if last.Before(h.created) {
 			last = h.created
@@ -39,6 +46,7 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 		out = append(out, SessionInfo{
 			ID: publicID(e.Key), Created: h.created, LastSeen: last,
 			Expires: e.Expires, RememberMe: h.persistent, Values: values,
+			AuthTime: h.authTime, AuthMethods: splitAMR(h.amr),
 		})
 	}
 	slices.SortFunc(out, func(a, b SessionInfo) int { return cmp.Compare(b.Created.UnixNano(), a.Created.UnixNano()) })
@@ -48,39 +56,24 @@ func (m *Manager) ListSessions(ctx context.Context, userID string) ([]SessionInf
 	return out, nil
 }
 
-// LogoutSession ends one session of userID, named by its public ID (from
-// ListSessions or Session.ID), and the session a concurrent renewal derived
-// from it, if any. It returns ErrNotFound when the user has no such
-// session. Cost: one store ListUser, a delete and a read. A cookie-only
-// Manager returns ErrCookieOnly.
-func (m *Manager) LogoutSession(ctx context.Context, userID, id string) error {
-	if m.sealer != nil {
-		return ErrCookieOnly
-	}
-	if id == "" {
-		return ErrNotFound
-	}
-	entries, err := m.store.ListUser(ctx, userID)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-	}
-	for _, e := range entries {
-		if publicID(e.Key) == id {
-			return m.end(ctx, e.Key)
-		}
-	}
-	return ErrNotFound
-}
-
 // SessionInfo describes one stored session of a user, for a "your devices"
-// page. It carries no token and no store key.
+// page. It carries no token and no store key, so it can go to the user as
+// JSON: its fields encode in snake_case, and Values, which may hold what a
+// handler chose to keep server-side, never encode.
 type SessionInfo struct {
 	// ID is the public identifier; Session.ID of the current request's
 	// session equals it when this is the current session.
-	ID         string
-	Created    time.Time
-	LastSeen   time.Time // to within half the idle timeout (see Config.IdleTimeout)
-	Expires    time.Time // when it ends if unused
-	RememberMe bool      // created with the RememberMe login option
-	Values     map[string]string
+	ID         string    `json:"id"`
+	Created    time.Time `json:"created"`
+	LastSeen   time.Time `json:"last_seen"`   // to within half the idle timeout (see Config.IdleTimeout)
+	Expires    time.Time `json:"expires"`     // when it ends if unused
+	RememberMe bool      `json:"remember_me"` // created with the RememberMe login option
+	// Values are the session's values, for the page to show what it
+	// chooses (a device name the handler stored at login). Left out of JSON.
+	Values map[string]string `json:"-"`
+	// AuthTime and AuthMethods are the user's last proof of identity on
+	// this device: when, and with which RFC 8176 "amr" values (see
+	// Session.AuthTime and Session.AuthMethods).
+	AuthTime    time.Time `json:"auth_time"`
+	AuthMethods []string  `json:"amr,omitempty"`
 }

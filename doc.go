@@ -17,10 +17,23 @@
 // on sessions per user.
 //
 // Stores: MemoryStore (the default, one process) and RedisStore (single
-// node, Sentinel, Cluster, Ring); module pgstore adds PostgreSQL. Package
-// storetest is the conformance suite for other stores, and a fault-injecting
-// wrapper for tests. Password hashing is package password; login throttling,
-// shared across instances through Redis, is package throttle.
+// node, Sentinel, Cluster, Ring).
+//
+// The family, one line each (the last three are modules of their own, so
+// importing this package never pulls their dependencies):
+//
+//   - password: password hashing and verification (argon2id, bcrypt).
+//   - throttle: login throttling, in memory or shared across instances
+//     through Redis.
+//   - storetest: the conformance suite for a Store, and a fault-injecting
+//     wrapper for tests.
+//   - sessiontest: runs a handler behind a real Manager in a test and reads
+//     back what its session became.
+//   - pgstore: a Store on PostgreSQL (pgx v5).
+//   - accesstoken: short-lived JWT access tokens minted from a session, for
+//     APIs and mobile clients, and their verification.
+//   - providerlogin: "Sign in with …" through OpenID Connect and OAuth 2
+//     providers, ending in Login.
 //
 // Without a store, Config.CookieOnly keeps the whole session in the cookie,
 // sealed with XChaCha20-Poly1305: no server-side state, and no revocation

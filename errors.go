@@ -13,7 +13,7 @@ var (
 	// ErrNotAuthenticated: the operation needs a signed-in session.
 	ErrNotAuthenticated = errors.New("session: not authenticated")
 	// ErrInvalidUserID: the user ID given to Login or LogoutAll is empty,
-	// longer than MaxUserIDLen bytes, not UTF-8, or contains NUL.
+	// longer than 256 bytes, not UTF-8, or contains NUL.
 	ErrInvalidUserID = errors.New("session: user ID must be 1 to 256 bytes of UTF-8 without NUL")
 	// ErrInvalidConfig: New was given a Config it cannot work with; the
 	// error also wraps the precise cause.
@@ -29,4 +29,13 @@ var (
 	// ErrConflict: another request was renewing the same session at the
 	// same moment (Renew, LogoutOthers); this one changed nothing.
 	ErrConflict = errors.New("session: another request is renewing this session")
+	// ErrForeignWriter: the http.ResponseWriter given to Login, Logout,
+	// Renew or LogoutOthers is not the one the Middleware gave the handler
+	// and does not unwrap to it (an Unwrap() http.ResponseWriter method), so
+	// the cookie could not go out on it. Nothing was changed.
+	ErrForeignWriter = errors.New("session: the ResponseWriter is not the Middleware's, nor does it unwrap to it")
+	// ErrInvalidAuthMethod: ProvedWith (through Login) or StepUp was given
+	// no method, more than 8, or one that is not 1 to 32 bytes of a-z, 0-9,
+	// '_' and '-' (RFC 8176 "amr" values such as "pwd" or "hwk").
+	ErrInvalidAuthMethod = errors.New("session: proof methods must be 1 to 8 amr values of 1 to 32 bytes of [a-z0-9_-]")
 )

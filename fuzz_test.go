@@ -64,7 +64,10 @@ func FuzzRecordData(f *testing.F) {
 	h := recordHeader{persistent: true, created: time.UnixMilli(1700000000000), idle: time.Minute, lifetime: time.Hour}
 	f.Add(encodeRecord(h, map[string]string{"a": "b", "cart": "42"}, nil))
 	f.Add(encodeRecord(h, nil, nil))
+	h.authTime, h.amr = h.created.Add(time.Minute), "pwd hwk"
+	f.Add(encodeRecord(h, map[string]string{"a": "b"}, nil))
 	f.Add([]byte{1, 0, 0, 1, 1, 0})
+	f.Add([]byte{2, 0, 0, 1, 1, 0, 3, 'h', 'w', 'k', 0})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		hdr, raw, err := decodeHeader(data)

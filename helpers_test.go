@@ -413,3 +413,6 @@ func mustToken(t *testing.T, h *harness, signed string) []byte {
 	}
 	return tok
 }
+
+// testSealer is a cookie-only Manager's sealer.
+func (m *Manager) testSealer() *sealer { return m.mode.(sealedBackend).sealer }

@@ -9,7 +9,7 @@ import (
 )
 
 // A Session moves through these states, and only the functions in this
-// file move it:
+// file and lifecycle_sealed.go (cookie-only mode's) move it:
 //
 //	verified  the Middleware has checked the request's tokens (addCandidate)
 //	loaded    the store was read on first use (load): signed in, anonymous,
@@ -18,6 +18,46 @@ import (
 //	          loggedOut)
 //	committed saved and its cookie written, just before the response headers
 //	          (commit); later value changes are saved by saveLate
+
+// backend is where sessions live, chosen once by New: a Store (storeBackend,
+// the default) or the cookie itself (sealedBackend, Config.CookieOnly). The
+// Manager and Session reach the mode only through it: the public methods
+// check their arguments and the request, then hand over. The caller holds
+// s.mu for every method that takes a Session.
+type backend interface {
+	// consider verifies one token of the request (a cookie value or, with
+	// Config.Bearer, a Bearer token) and makes it a candidate of s when it
+	// verifies and may be live. It reports whether it verified but is known
+	// to have ended, so that a lone such cookie is expired. No I/O.
+	consider(s *Session, value string, fromCookie bool) (dead bool)
+	// load adopts s's one candidate: at most one store read.
+	load(s *Session)
+	// commit saves what changed and writes the cookie headers to h.
+	commit(ctx context.Context, s *Session, h http.Header) error
+	// saveLate saves values changed after the response headers went out,
+	// where that is possible.
+	saveLate(ctx context.Context, s *Session)
+	// checkChange reports whether setting key to value (or deleting key)
+	// can be saved, before the Session changes.
+	checkChange(s *Session, key, value string, deleting bool) error
+	// token is Session.Token.
+	token(s *Session) string
+	// login stores a new session for userID and points s at it.
+	login(ctx context.Context, s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time) error
+	// logout ends the request's sessions and leaves s logged out.
+	logout(ctx context.Context, s *Session, r *http.Request) error
+	// The operations that need server-side state; sealedBackend answers
+	// ErrCookieOnly.
+	logoutAll(ctx context.Context, userID string) error
+	logoutSession(ctx context.Context, userID, id string) error
+	// renew gives s a new ID and token; with p (StepUp) it also records a
+	// fresh proof. sealedBackend does only the latter (ErrCookieOnly else).
+	renew(ctx context.Context, s *Session, others bool, p *proof) error
+	list(ctx context.Context, userID string) ([]SessionInfo, error)
+}
+
+// storeBackend keeps sessions in the Manager's Store (Config.Store).
+type storeBackend struct{ *Manager }
 
 // cookieOp is the Set-Cookie the response needs.
 type cookieOp uint8
@@ -55,21 +95,22 @@ func (s *Session) verify(m *Manager, r *http.Request) {
 	}
 }
 
-// consider verifies one token and, when it verifies and is not known to be
-// dead, makes it a candidate. It reports whether the token verified but is
-// known to be dead.
+// consider verifies one token with the backend.
 func (s *Session) consider(value string, fromCookie bool) (dead bool) {
-	if s.m.sealer != nil {
-		return s.considerSealed(value) // cookie-only mode: no Bearer tokens
-	}
+	return s.m.mode.consider(s, value, fromCookie)
+}
+
+// consider verifies a signed token and, when it verifies and is not known
+// to be dead, makes it a candidate.
+func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead bool) {
 	if value == "" || len(value) > maxCookieLen {
 		return false
 	}
-	v, ok := s.m.signer.verify(value)
+	v, ok := b.signer.verify(value)
 	if !ok {
 		return false
 	}
-	if s.m.dead.has(v.token) {
+	if b.dead.has(v.token) {
 		return true
 	}
 	s.addCandidate(candidate{token: v.token, key: v.storeKey, value: value, keyIndex: v.keyIndex, fromCookie: fromCookie})
@@ -114,11 +155,12 @@ func (s *Session) load() {
 		}
 		return
 	}
-	if m.sealer != nil {
-		s.loadSealed()
-		return
-	}
-	c := &s.cand
+	m.mode.load(s)
+}
+
+// load reads the record of the one verified token.
+func (b storeBackend) load(s *Session) {
+	m, ctx, c := b.Manager, s.ctx, &s.cand
 	rec, h, values, err := m.fetch(ctx, c.key, m.now())
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -148,6 +190,31 @@ func (s *Session) load() {
 	s.header = h
 	s.expires = rec.Expires
 	s.rawValues = values
+}
+
+// bounded applies the current configuration to a session saved under an
+// earlier one. A record or sealed cookie carries the timeouts it was created
+// with; when the Config now gives its kind (normal or remember-me) a shorter
+// idle timeout or lifetime, the shorter one applies, so shortening them ends
+// older sessions too (in cookie-only mode the operator's only lever, and in
+// server-side mode the same rule). Timeouts are never lengthened. The idle
+// deadline is cut by as much as the idle timeout shrank: measured from the
+// last extension, which may lie up to half the old window before the last
+// use, so after a cut a session ends early rather than late.
+func (m *Manager) bounded(h recordHeader, expires time.Time) (recordHeader, time.Time) {
+	t := m.normal
+	if h.persistent {
+		t = m.remember
+	}
+	if h.idle > t.idle {
+		expires = expires.Add(t.idle - h.idle)
+		h.idle = t.idle
+	}
+	h.lifetime = min(h.lifetime, t.lifetime)
+	if end := h.created.Add(h.lifetime); end.Before(expires) {
+		expires = end
+	}
+	return h, expires
 }
 
 // deadline is when a session used at now expires: the idle window, capped
@@ -180,9 +247,13 @@ func (m *Manager) commit(ctx context.Context, s *Session, h http.Header) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.committed = true
-	if m.sealer != nil {
-		return m.commitSealed(s, h)
-	}
+	return m.mode.commit(ctx, s, h)
+}
+
+// commit writes what changed to the store: an update, a touch when the
+// idle window is due, or the record of a new anonymous session.
+func (b storeBackend) commit(ctx context.Context, s *Session, h http.Header) error {
+	m := b.Manager
 	if !s.loaded {
 		// The handler never used the session: nothing to save or extend.
 		m.writeCookie(s, h, m.now())
@@ -319,18 +390,68 @@ func (m *Manager) saveLate(ctx context.Context, s *Session) {
 		return
 	}
 	s.dirty = false
-	if s.token == nil || s.loadErr != nil || m.sealer != nil {
-		m.logError(ctx, "session: values set after the response was written are lost", s.key, ErrHeadersWritten)
+	m.mode.saveLate(ctx, s)
+}
+
+// saveLate updates the existing record; a change that needed a new one (and
+// so a new cookie) is lost, and logged.
+func (b storeBackend) saveLate(ctx context.Context, s *Session) {
+	if s.token == nil || s.loadErr != nil {
+		b.logError(ctx, "session: values set after the response was written are lost", s.key, ErrHeadersWritten)
 		return
 	}
-	rec := Record{UserID: s.userID, Expires: deadline(s.header, m.now()), Data: encodeRecord(s.header, s.values, nil)}
-	if err := m.store.Update(ctx, s.key, rec); err != nil && !errors.Is(err, ErrNotFound) {
-		m.logError(ctx, "session: saving values set after the response was written failed", s.key, err)
+	rec := Record{UserID: s.userID, Expires: deadline(s.header, b.now()), Data: encodeRecord(s.header, s.values, nil)}
+	if err := b.store.Update(ctx, s.key, rec); err != nil && !errors.Is(err, ErrNotFound) {
+		b.logError(ctx, "session: saving values set after the response was written failed", s.key, err)
 	}
+}
+
+// checkChange: with a store every change can be saved, after the headers
+// too (saveLate).
+func (storeBackend) checkChange(*Session, string, string, bool) error { return nil }
+
+// token signs the session's token, once.
+func (b storeBackend) token(s *Session) string {
+	if s.token == nil {
+		return ""
+	}
+	if s.signed == "" {
+		s.signed, _ = b.signer.sign(s.token)
+	}
+	return s.signed
 }
 
 func (s *Session) keyLocked() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.key
+}
+
+// fetch reads and checks one record. Corrupt and expired records are
+// deleted and reported as ErrNotFound.
+func (m *Manager) fetch(ctx context.Context, key string, now time.Time) (Record, recordHeader, []byte, error) {
+	rec, err := m.store.Get(ctx, key)
+	if err != nil {
+		return rec, recordHeader{}, nil, err
+	}
+	h, values, err := decodeHeader(rec.Data)
+	if err == nil {
+		err = walkValues(values, nil)
+	}
+	if err != nil {
+		m.logError(ctx, "session: deleting corrupt record", key, errCorruptRecord)
+		m.deleteQuietly(ctx, key)
+		return rec, h, nil, ErrNotFound
+	}
+	if h, rec.Expires = m.bounded(h, rec.Expires); !now.Before(rec.Expires) {
+		m.deleteQuietly(ctx, key)
+		return rec, h, nil, ErrNotFound
+	}
+	return rec, h, values, nil
+}
+
+func (m *Manager) deleteQuietly(ctx context.Context, key string) {
+	if err := m.store.Delete(ctx, key); err != nil {
+		m.logError(ctx, "session: store delete failed", key, err)
+	}
 }

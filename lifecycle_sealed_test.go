@@ -48,7 +48,7 @@ func TestCookieOnlyLoginReadAndWrite(t *testing.T) {
 	t.Parallel()
 	h := newCookieOnlyHarness(t, nil)
 	c := h.login("alice")
-	if _, _, _, ok := h.m.sealer.open(c); !ok {
+	if _, _, _, ok := h.m.testSealer().open(c); !ok {
 		t.Fatal("the login cookie is not a sealed session")
 	}
 	if got := h.whoami(c); got != "alice" {
@@ -210,22 +210,57 @@ func TestS54_S20_CookieOnlyAbsoluteLifetimeNotExtended(t *testing.T) {
 	}
 }
 
-func TestCookieOnlyShorterConfiguredLifetimeEndsOlderCookies(t *testing.T) {
+// A cookie or record carries the timeouts it was created with; the current
+// configuration's shorter ones bound it anyway, for its kind (normal or
+// remember-me), however long the other kind's are.
+func TestShorterConfiguredTimeoutsEndOlderSessions(t *testing.T) {
 	t.Parallel()
-	h := newCookieOnlyHarness(t, func(c *Config) { c.IdleTimeout, c.Lifetime = 24*time.Hour, 24*time.Hour })
-	c := h.login("alice")
-	h.clock.Advance(2 * time.Hour)
-	if h.whoami(c) != "alice" {
-		t.Fatal("ended early")
+	long := func(c *Config) {
+		c.IdleTimeout, c.Lifetime = 24*time.Hour, 24*time.Hour
+		c.RememberMeIdleTimeout, c.RememberMeLifetime = 24*time.Hour, 48*time.Hour
 	}
-	// The same keys, lifetimes cut to an hour: the cookie sealed for a day ends.
-	short := newCookieOnlyHarness(t, func(c *Config) {
-		c.Lifetime, c.RememberMeLifetime, c.IdleTimeout, c.RememberMeIdleTimeout = time.Hour, time.Hour, time.Hour, time.Hour
-	})
-	short.clock = h.clock
-	short.m.now = h.clock.Now
-	if got := short.whoami(c); got != "" {
-		t.Fatalf("a cookie older than every configured lifetime opened: %q", got)
+	tests := []struct {
+		name     string
+		remember bool
+		short    func(c *Config)
+		after    time.Duration // since login; the long config keeps it signed in
+	}{
+		{"Lifetime", false, func(c *Config) { c.Lifetime = time.Second }, 2 * time.Second},
+		{"IdleTimeout", false, func(c *Config) { c.IdleTimeout = time.Second }, 2 * time.Second},
+		{"RememberMeLifetime", true, func(c *Config) { c.RememberMeLifetime = time.Hour }, 2 * time.Hour},
+		{"RememberMeIdleTimeout", true, func(c *Config) { c.RememberMeIdleTimeout = time.Hour }, 2 * time.Hour},
+	}
+	for _, mode := range []string{"cookie-only", "server-side"} {
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				mk := func(mod func(*Config)) *harness {
+					if mode == "cookie-only" {
+						return newCookieOnlyHarness(t, mod)
+					}
+					return newHarness(t, mod)
+				}
+				h := mk(long)
+				target := "/login?user=alice"
+				if tt.remember {
+					target += "&remember=1"
+				}
+				c := h.cookieOf(h.do("POST", target))
+				h.clock.Advance(tt.after)
+				if got := h.whoami(c); got != "alice" {
+					t.Fatalf("the long configuration ended the session: %q", got)
+				}
+				// The same keys (and store), one timeout shortened.
+				short := mk(func(c *Config) { long(c); tt.short(c) })
+				short.m.now = h.clock.Now
+				if mode == "server-side" {
+					short.m.store = newGuard(h.store, 0, nil)
+				}
+				if got := short.do("GET", "/whoami", c); got.Body.String() != "" || !isExpiry(sessionCookie(t, got, short.m.cookie.Name)) {
+					t.Fatalf("a session older than the configured %s is signed in (%q), or its cookie was kept", tt.name, got.Body)
+				}
+			})
+		}
 	}
 }
 
@@ -234,7 +269,7 @@ func TestCookieOnlyRememberMe(t *testing.T) {
 	h := newCookieOnlyHarness(t, nil)
 	w := h.do("POST", "/login?user=alice&remember=1")
 	c := sessionCookie(t, w, h.m.cookie.Name)
-	if c == nil || c.MaxAge != int(DefaultRememberMeLifetime/time.Second) {
+	if c == nil || c.MaxAge != int(defaultRememberMeLifetime/time.Second) {
 		t.Fatalf("remember-me cookie: %+v", c)
 	}
 	plain := sessionCookie(t, h.do("POST", "/login?user=bob"), h.m.cookie.Name)
@@ -242,7 +277,7 @@ func TestCookieOnlyRememberMe(t *testing.T) {
 		t.Fatalf("a session without remember-me got Max-Age %d", plain.MaxAge)
 	}
 	// Remember-me's own idle timeout applies.
-	h.clock.Advance(DefaultIdleTimeout + time.Minute)
+	h.clock.Advance(defaultIdleTimeout + time.Minute)
 	if got := h.whoami(c.Value); got != "alice" {
 		t.Fatalf("remember-me session ended at the normal idle timeout: %q", got)
 	}
@@ -266,7 +301,7 @@ func TestS54_S9_CookieOnlyRotationReseals(t *testing.T) {
 	if next == nil || next.Value == c {
 		t.Fatal("the old-key cookie was not resealed in the same response")
 	}
-	if _, _, idx, ok := h.m.sealer.open(next.Value); !ok || idx != 0 {
+	if _, _, idx, ok := h.m.testSealer().open(next.Value); !ok || idx != 0 {
 		t.Fatalf("resealed under key %d (ok=%v), want the first", idx, ok)
 	}
 	if next.MaxAge <= 0 || !next.Secure || !next.HttpOnly || next.Path != "/" {
@@ -482,7 +517,7 @@ func FuzzCookieOnlyHeader(f *testing.F) {
 		// fuzz-user's session.
 		sealed := false
 		forEachCookie(r.Header, name, func(v string) bool {
-			if p, _, _, ok := m.sealer.open(v); ok && string(p.userID) == "fuzz-user" {
+			if p, _, _, ok := m.testSealer().open(v); ok && string(p.userID) == "fuzz-user" {
 				sealed = true
 			}
 			return true
@@ -561,7 +596,7 @@ func TestCookieOnlySizesAsDocumented(t *testing.T) {
 		t.Fatalf("server-side token of %d bytes, README says 120", n)
 	}
 	room := 0
-	for h.m.sealer.checkSet("user-12345", nil, "k", strings.Repeat("v", room+1)) == nil {
+	for h.m.testSealer().checkSet("user-12345", "", nil, "k", strings.Repeat("v", room+1)) == nil {
 		room++
 	}
 	if room < 2750 || room > 2900 {

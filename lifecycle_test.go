@@ -146,7 +146,7 @@ func TestS9_RotationReSignsOldCookies(t *testing.T) {
 	if c.Path != "/app" || c.Domain != "example.com" || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || !c.Partitioned {
 		t.Fatalf("re-signed cookie lost attributes: %+v", c)
 	}
-	if c.MaxAge <= 0 || c.MaxAge > int(DefaultRememberMeLifetime/time.Second) {
+	if c.MaxAge <= 0 || c.MaxAge > int(defaultRememberMeLifetime/time.Second) {
 		t.Fatalf("persistent cookie re-signed with Max-Age %d", c.MaxAge)
 	}
 	if got := old.whoami(c.Value); got != "alice" {
@@ -267,7 +267,7 @@ func TestS22_ExpiredSessionsRemoved(t *testing.T) {
 	for i := range 10 {
 		cookies = append(cookies, h.login("u"+string(rune('a'+i))))
 	}
-	h.clock.Advance(DefaultLifetime)
+	h.clock.Advance(defaultLifetime)
 	// On access.
 	h.whoami(cookies[0])
 	if h.mem.Len() != 9 {
@@ -295,7 +295,7 @@ func TestS23_RememberMeIsPerSessionAndCapped(t *testing.T) {
 		t.Fatalf("remember-me Max-Age = %d, want the 400-day cap", rem.MaxAge)
 	}
 	// The remember-me session outlives the normal idle timeout.
-	h.clock.Advance(DefaultIdleTimeout + time.Minute)
+	h.clock.Advance(defaultIdleTimeout + time.Minute)
 	if h.whoami(rem.Value) != "b" || h.whoami(plain.Value) != "" {
 		t.Fatal("remember-me timeouts not applied per session")
 	}

@@ -3,7 +3,6 @@ package session
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,13 +10,17 @@ import (
 	"unicode/utf8"
 )
 
-// MaxUserIDLen is the longest user ID Login accepts, in bytes.
-const MaxUserIDLen = 256
+// maxUserIDLen is the longest user ID Login accepts, in bytes.
+const maxUserIDLen = 256
 
 // LoginOption changes how Login creates the session.
 type LoginOption func(*loginOptions)
 
-type loginOptions struct{ rememberMe bool }
+type loginOptions struct {
+	rememberMe bool
+	amr        string // ProvedWith's methods, joined
+	amrErr     error
+}
 
 // RememberMe makes the session persistent: its cookie survives a browser
 // restart, and Config.RememberMeIdleTimeout and RememberMeLifetime apply
@@ -25,9 +28,9 @@ type loginOptions struct{ rememberMe bool }
 func RememberMe() LoginOption { return func(o *loginOptions) { o.rememberMe = true } }
 
 // checkUserID rejects user IDs no store can hold: empty, longer than
-// MaxUserIDLen, not UTF-8, or containing NUL.
+// maxUserIDLen, not UTF-8, or containing NUL.
 func checkUserID(userID string) error {
-	if userID == "" || len(userID) > MaxUserIDLen || !utf8.ValidString(userID) || containsNUL(userID) {
+	if userID == "" || len(userID) > maxUserIDLen || !utf8.ValidString(userID) || containsNUL(userID) {
 		return ErrInvalidUserID
 	}
 	return nil
@@ -49,10 +52,13 @@ func containsNUL(s string) bool {
 // which case they are dropped. When the user now has more sessions than
 // Config.MaxSessionsPerUser, the oldest end.
 //
-// r must have passed through m's Middleware (otherwise ErrNoMiddleware, and
-// nothing changes); w is the handler's ResponseWriter, on which the new
-// cookie goes out with the response headers. A user ID that is empty,
-// longer than MaxUserIDLen bytes, not UTF-8 or containing NUL is
+// r must have passed through m's Middleware (otherwise ErrNoMiddleware),
+// and w must be the ResponseWriter the Middleware gave the handler, or a
+// wrapper of it that unwraps to it (an Unwrap() http.ResponseWriter method,
+// as http.ResponseController expects); the new cookie goes out on it with
+// the response headers. Any other w is ErrForeignWriter; either way nothing
+// changes. A user ID that is empty,
+// longer than 256 bytes, not UTF-8 or containing NUL is
 // ErrInvalidUserID.
 //
 // Cost: one store create (one replace on a store with Replacer, else a
@@ -66,13 +72,16 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 	if err := checkUserID(userID); err != nil {
 		return err
 	}
-	s, err := m.ownOrErr(r)
+	s, err := m.ownWriter(w, r)
 	if err != nil {
 		return err
 	}
 	var o loginOptions
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.amrErr != nil {
+		return o.amrErr
 	}
 	t := m.normal
 	if o.rememberMe {
@@ -90,11 +99,14 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 		values = nil
 	}
 	now := m.now()
-	hdr := recordHeader{persistent: o.rememberMe, created: now, idle: t.idle, lifetime: t.lifetime}
-	if m.sealer != nil {
-		return m.loginSealed(s, userID, hdr, values, now)
-	}
-	ctx := r.Context()
+	hdr := recordHeader{persistent: o.rememberMe, created: now, idle: t.idle, lifetime: t.lifetime, authTime: now, amr: o.amr}
+	return m.mode.login(r.Context(), s, userID, hdr, values, now)
+}
+
+// login replaces the session's record with a new one under a new token,
+// then enforces the per-user cap.
+func (b storeBackend) login(ctx context.Context, s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time) error {
+	m := b.Manager
 	if c, ok := m.store.(CountingCreator); ok {
 		oldKey, oldToken := s.key, s.token
 		n := 0
@@ -191,114 +203,4 @@ func (m *Manager) enforceCap(ctx context.Context, userID, keep string, created t
 		m.deleteQuietly(ctx, e.Key)
 		excess--
 	}
-}
-
-// Logout ends the request's session: its record is deleted and the cookie
-// expired (with the same Name, Path and Domain), even when the delete fails,
-// in which case the error is returned. Every session token the request
-// carried is ended, so a cookie planted beside ours (cookie tossing) cannot
-// keep the user's session alive; a session a concurrent Renew or
-// LogoutOthers derived from one of them ends too. When the request carries
-// more cookies of our name than one request may make us check (16), the
-// ones past that are not ended and Logout returns ErrTooManyCookies. Values
-// are dropped; the handler may set new ones (they start a new anonymous
-// session). r must have passed through m's Middleware; w is the handler's
-// ResponseWriter, on which the expired cookie goes out.
-//
-// Cost: per token, a store delete and a read (of the marker a concurrent
-// renewal leaves); one token, normally. In cookie-only mode Logout only
-// expires the cookie: a copy of it stays valid until it expires.
-func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
-	s, err := m.ownOrErr(r)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if m.sealer != nil {
-		// Cookie-only: nothing to delete; the cookie is expired. A copy of
-		// it stays valid until it expires (see Config.CookieOnly).
-		s.loggedOut(m.clearSiteData)
-		if s.committed {
-			return ErrHeadersWritten
-		}
-		return nil
-	}
-	ctx := r.Context()
-	var errs []error
-	ended := make(map[string]bool, 2)
-	end := func(token [tokenLen]byte, key string) {
-		if key == "" || ended[key] {
-			return
-		}
-		ended[key] = true
-		if err := m.end(ctx, key); err != nil {
-			errs = append(errs, err)
-		}
-		m.dead.add(token)
-	}
-	n := 0
-	forEachCookie(r.Header, m.cookie.Name, func(value string) bool {
-		if n++; n > maxSessionCookies {
-			return false
-		}
-		if v, ok := m.signer.verify(value); ok {
-			end(v.token, v.storeKey)
-		}
-		return true
-	})
-	if m.bearer {
-		if value, ok := bearerToken(r.Header); ok {
-			if v, ok := m.signer.verify(value); ok {
-				end(v.token, v.storeKey)
-			}
-		}
-	}
-	if s.token != nil {
-		end([tokenLen]byte(s.token), s.key)
-	}
-	s.loggedOut(m.clearSiteData)
-	if n > maxSessionCookies {
-		errs = append(errs, ErrTooManyCookies)
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	if s.committed {
-		return ErrHeadersWritten
-	}
-	return nil
-}
-
-// end deletes the record under key and the session a concurrent renewal
-// derived from it, if any.
-func (m *Manager) end(ctx context.Context, key string) error {
-	if err := m.store.Delete(ctx, key); err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-	}
-	return m.endSuccessor(ctx, key)
-}
-
-// LogoutAll ends every session of userID, on every device, in time
-// proportional to that user's sessions. If ctx is a request context of that
-// user under m's Middleware, its cookie is expired too. A cookie-only
-// Manager returns ErrCookieOnly.
-func (m *Manager) LogoutAll(ctx context.Context, userID string) error {
-	if m.sealer != nil {
-		return ErrCookieOnly
-	}
-	if err := checkUserID(userID); err != nil {
-		return err
-	}
-	if err := m.store.DeleteUser(ctx, userID); err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-	}
-	if s, ok := m.own(ctx); ok {
-		s.mu.Lock()
-		if s.loaded && s.userID == userID {
-			s.forgetAndExpire()
-		}
-		s.mu.Unlock()
-	}
-	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 )
 
 // Middleware loads the request's session and saves it back when it changed.
@@ -30,6 +29,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 		s.verify(m, r)
 		r = r.WithContext(st)
 		st.writer = commitWriter{ResponseWriter: w, m: m, s: s, r: r}
+		s.out = &st.writer
 		next.ServeHTTP(&st.writer, r)
 		// Not deferred: when the handler panics, nothing is committed and the
 		// panic goes on up.
@@ -71,35 +71,6 @@ type candidate struct {
 	keyIndex   int
 	fromCookie bool
 	sealed     []byte // cookie-only mode: the opened payload (see sealed.go)
-}
-
-// fetch reads and checks one record. Corrupt and expired records are
-// deleted and reported as ErrNotFound.
-func (m *Manager) fetch(ctx context.Context, key string, now time.Time) (Record, recordHeader, []byte, error) {
-	rec, err := m.store.Get(ctx, key)
-	if err != nil {
-		return rec, recordHeader{}, nil, err
-	}
-	h, values, err := decodeHeader(rec.Data)
-	if err == nil {
-		err = walkValues(values, nil)
-	}
-	if err != nil {
-		m.logError(ctx, "session: deleting corrupt record", key, errCorruptRecord)
-		m.deleteQuietly(ctx, key)
-		return rec, h, nil, ErrNotFound
-	}
-	if !now.Before(rec.Expires) || !now.Before(h.created.Add(h.lifetime)) {
-		m.deleteQuietly(ctx, key)
-		return rec, h, nil, ErrNotFound
-	}
-	return rec, h, values, nil
-}
-
-func (m *Manager) deleteQuietly(ctx context.Context, key string) {
-	if err := m.store.Delete(ctx, key); err != nil {
-		m.logError(ctx, "session: store delete failed", key, err)
-	}
 }
 
 // RequireAuth lets only signed-in requests through to next. Anonymous

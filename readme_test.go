@@ -22,7 +22,7 @@ import (
 // block is compiled inside a function that provides the names the README
 // leaves to the reader (cfg, newMyStore); a fragment that starts with
 // "func" is compiled at top level. Only "declared and not used" is forgiven
-// in fragments.
+// in fragments. A "test" block is a test file; its tests run.
 func TestREADMECodeCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds programs with the go command")
@@ -54,13 +54,22 @@ func TestREADMECodeCompiles(t *testing.T) {
 			gomod := "module readmetest\n\ngo 1.26\n\nrequire github.com/sessionauth/session v0.0.0\n\nreplace github.com/sessionauth/session => " + root + "\n"
 			must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
 			must(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
-			must(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(code), 0o644))
+			if kind == "test" {
+				// A test file: its test runs, beside an empty main.
+				must(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644))
+				must(t, os.WriteFile(filepath.Join(dir, "readme_test.go"), []byte(code), 0o644))
+			} else {
+				must(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(code), 0o644))
+			}
 			cmd := exec.Command("go", "mod", "tidy")
 			cmd.Dir = dir
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("go mod tidy: %v\n%s", err, out)
 			}
 			cmd = exec.Command("go", "vet", ".")
+			if kind == "test" {
+				cmd = exec.Command("go", "test", "-count=1", ".")
+			}
 			cmd.Dir = dir
 			out, err := cmd.CombinedOutput()
 			if err == nil {

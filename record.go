@@ -12,19 +12,29 @@ import (
 // the request path and in ListSessions alike.
 var errCorruptRecord = errors.New("session: corrupt record")
 
-// Record.Data layout, version 1 (all integers are varints):
+// Record.Data layout, version 2 (all integers are varints):
 //
-//	byte    version (1)
+//	byte    version (2)
 //	byte    flags (bit 0: persistent cookie)
 //	varint  created, Unix milliseconds
 //	uvarint idle timeout, milliseconds
 //	uvarint absolute lifetime, milliseconds
+//	uvarint last proof of identity (auth time), milliseconds after created
+//	uvarint length, then the proof's methods: RFC 8176 amr values joined
+//	        by single spaces ("" for none; see assurance.go)
 //	uvarint number of values, then for each: uvarint len, key, uvarint len, value
 //
-// The header is decoded on every request without allocating; the values only
-// when the handler first reads or writes one.
+// Version 1 is version 2 without the two proof fields: its auth time is the
+// creation time and it has no methods. A record with exactly that proof is
+// still written as version 1, so that a rollback to a release that knows
+// only version 1 keeps every session that recorded no methods.
+//
+// The header is decoded on every request without allocating (short method
+// lists that are common are not copied either, see internAMR); the values
+// only when the handler first reads or writes one.
 const (
-	recordVersion  = 1
+	recordVersion1 = 1
+	recordVersion  = 2
 	flagPersistent = 1 << 0
 )
 
@@ -34,11 +44,13 @@ type recordHeader struct {
 	created    time.Time
 	idle       time.Duration
 	lifetime   time.Duration
+	authTime   time.Time // the last proof of identity (Login, StepUp); zero or created for none
+	amr        string    // its methods, space-separated; "" for none
 }
 
 // decodeHeader parses the header and returns the offset of the values.
 func decodeHeader(data []byte) (h recordHeader, rest []byte, err error) {
-	if len(data) < 2 || data[0] != recordVersion || data[1]&^flagPersistent != 0 {
+	if len(data) < 2 || (data[0] != recordVersion && data[0] != recordVersion1) || data[1]&^flagPersistent != 0 {
 		return h, nil, errCorruptRecord
 	}
 	h.persistent = data[1]&flagPersistent != 0
@@ -61,6 +73,21 @@ func decodeHeader(data []byte) (h recordHeader, rest []byte, err error) {
 	h.created = time.UnixMilli(created)
 	h.idle = time.Duration(idle) * time.Millisecond
 	h.lifetime = time.Duration(life) * time.Millisecond
+	h.authTime = h.created
+	if data[0] == recordVersion1 {
+		return h, p, nil
+	}
+	auth, n := binary.Uvarint(p)
+	if n <= 0 || auth > uint64(maxDuration/time.Millisecond) {
+		return h, nil, errCorruptRecord
+	}
+	p = p[n:]
+	amr, p, ok := readBytes(p)
+	if !ok || (len(amr) > 0 && !validAMR(amr)) {
+		return h, nil, errCorruptRecord
+	}
+	h.authTime = h.created.Add(time.Duration(auth) * time.Millisecond)
+	h.amr = internAMR(amr)
 	return h, p, nil
 }
 
@@ -116,7 +143,7 @@ func readBytes(p []byte) ([]byte, []byte, bool) {
 // encodeRecord is the inverse of decodeHeader and decodeValues. rawValues, if
 // not nil, is an undecoded values section that is copied as it is.
 func encodeRecord(h recordHeader, values map[string]string, rawValues []byte) []byte {
-	size := 2 + 3*binary.MaxVarintLen64
+	size := 2 + 5*binary.MaxVarintLen64 + len(h.amr)
 	if rawValues != nil {
 		size += len(rawValues)
 	} else {
@@ -130,10 +157,20 @@ func encodeRecord(h recordHeader, values map[string]string, rawValues []byte) []
 	if h.persistent {
 		flags |= flagPersistent
 	}
-	b = append(b, recordVersion, flags)
+	auth := min(max(h.authTime.UnixMilli()-h.created.UnixMilli(), 0), int64(maxDuration/time.Millisecond))
+	version := byte(recordVersion)
+	if h.amr == "" && auth == 0 {
+		version = recordVersion1
+	}
+	b = append(b, version, flags)
 	b = binary.AppendVarint(b, h.created.UnixMilli())
 	b = binary.AppendUvarint(b, uint64(h.idle/time.Millisecond))
 	b = binary.AppendUvarint(b, uint64(h.lifetime/time.Millisecond))
+	if version == recordVersion {
+		b = binary.AppendUvarint(b, uint64(auth))
+		b = binary.AppendUvarint(b, uint64(len(h.amr)))
+		b = append(b, h.amr...)
+	}
 	if rawValues != nil {
 		return append(b, rawValues...)
 	}

@@ -15,19 +15,6 @@ import (
 // cannot end the renewed session later on (see successorLife).
 const successorTTL = 5 * time.Second
 
-// LogoutOthers is for a password change: it ends every other session of
-// the signed-in user and renews the current one (a new token; values and
-// absolute lifetime kept). It returns ErrNotAuthenticated for an anonymous
-// request, or when the session was logged out meanwhile, and ErrConflict
-// when another request is renewing the same session at that moment. r must
-// have passed through m's Middleware; w is the handler's ResponseWriter, on
-// which the new cookie goes out. Cost: three store creates or reads, a
-// delete, a ListUser, and a delete per other session. A cookie-only Manager
-// returns ErrCookieOnly.
-func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
-	return m.renew(r, true)
-}
-
 // Renew gives the request's session a new token, keeping its user, values
 // and absolute lifetime. Call it when privileges change (a role granted, an
 // MFA step passed) so a token captured before cannot ride on them. If the
@@ -35,12 +22,25 @@ func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 // stays logged out and Renew returns ErrNotAuthenticated; a Logout of the old
 // token that runs while Renew does ends the new session as well. An
 // anonymous request without a stored session is left as it is. r must have
-// passed through m's Middleware; w is the handler's ResponseWriter, on which
-// the new cookie goes out. Cost: two store creates, a read and a delete.
+// passed through m's Middleware and w must be, or unwrap to, the writer it
+// gave the handler, as for Login (ErrNoMiddleware, ErrForeignWriter); the
+// new cookie goes out on w. Cost: two store creates, a read and a delete.
 // A cookie-only Manager returns ErrCookieOnly: the old cookie would stay
 // valid, so the guarantee cannot be kept.
 func (m *Manager) Renew(w http.ResponseWriter, r *http.Request) error {
-	return m.renew(r, false)
+	return m.renewRequest(w, r, false, nil)
+}
+
+// renewRequest is Renew and LogoutOthers: it checks the request and hands
+// the session to the backend.
+func (m *Manager) renewRequest(w http.ResponseWriter, r *http.Request, others bool, p *proof) error {
+	s, err := m.ownWriter(w, r)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return m.mode.renew(r.Context(), s, others, p)
 }
 
 // renew replaces the session's token so that no Logout of the old token can
@@ -55,17 +55,10 @@ func (m *Manager) Renew(w http.ResponseWriter, r *http.Request) error {
 //
 // A Logout that deleted the old record before step 3 is seen there; one
 // that deletes it after step 1 finds the marker. Either way the new
-// session ends.
-func (m *Manager) renew(r *http.Request, others bool) error {
-	if m.sealer != nil {
-		return ErrCookieOnly // an old cookie cannot be ended without a store
-	}
-	s, err := m.ownOrErr(r)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// session ends. With a proof (StepUp), the new record carries it;
+// otherwise the session's header is kept as it is.
+func (b storeBackend) renew(ctx context.Context, s *Session, others bool, p *proof) error {
+	m := b.Manager
 	s.ensureLoaded()
 	if s.loadErr != nil {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, s.loadErr)
@@ -73,15 +66,16 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 	if s.committed {
 		return ErrHeadersWritten
 	}
-	if others && s.userID == "" {
+	if (others || p != nil) && s.userID == "" {
 		return ErrNotAuthenticated
 	}
 	if s.token == nil {
 		return nil
 	}
-	ctx, oldKey, oldToken, userID := r.Context(), s.key, [tokenLen]byte(s.token), s.userID
+	oldKey, oldToken, userID := s.key, [tokenLen]byte(s.token), s.userID
 	s.decodeValues()
 	now := m.now()
+	hdr := p.withProof(s.header, now)
 	tok := newToken()
 	newKey := storeKey(tok)
 
@@ -101,7 +95,7 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 			m.deleteQuietly(ctx, markerKey)
 		}
 	}
-	rec := Record{UserID: userID, Expires: deadline(s.header, now), Data: encodeRecord(s.header, s.values, nil)}
+	rec := Record{UserID: userID, Expires: deadline(hdr, now), Data: encodeRecord(hdr, s.values, nil)}
 	if err := m.store.Create(ctx, newKey, rec); err != nil {
 		undo()
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
@@ -122,7 +116,7 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	m.dead.add(oldToken)
-	s.start(tok, newKey, userID, s.header, rec.Expires, s.values)
+	s.start(tok, newKey, userID, hdr, rec.Expires, s.values)
 	if !others {
 		return nil
 	}
@@ -150,24 +144,4 @@ func (m *Manager) renew(r *http.Request, others bool) error {
 // the longest a renewal's store calls may take.
 func (m *Manager) successorLife() time.Duration {
 	return successorTTL + 4*max(m.storeTimeout, 0)
-}
-
-// endSuccessor ends the session a concurrent renewal derived from the
-// record under key, if the renewal's marker is there.
-func (m *Manager) endSuccessor(ctx context.Context, key string) error {
-	rec, err := m.store.Get(ctx, successorKey(key))
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return nil
-	case err != nil:
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-	}
-	next, ok := decodeSuccessor(rec.Data)
-	if !ok {
-		return nil
-	}
-	if err := m.store.Delete(ctx, next); err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-	}
-	return nil
 }

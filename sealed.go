@@ -30,7 +30,7 @@ import (
 //	varint    idle deadline, Unix milliseconds
 //	uvarint   length of the user ID, then the user ID ("" for anonymous)
 //	...       a record, exactly as in Record.Data (record.go): flags,
-//	          creation time, timeouts, values
+//	          creation time, timeouts, last proof of identity, values
 //
 // XChaCha20-Poly1305 takes 192-bit random nonces, so any number of cookies
 // can be sealed under one key without counting them, and it runs in constant
@@ -52,7 +52,6 @@ const (
 type sealer struct {
 	keys        []sealKey // ring order: keys[0] seals
 	maxValueLen int       // the longest cookie value whose Set-Cookie fits maxSetCookieLen
-	maxLifetime time.Duration
 }
 
 type sealKey struct {
@@ -63,13 +62,12 @@ type sealKey struct {
 
 // newSealer builds the AEADs of the ring for cookie, whose attributes (in
 // their longest form: persistent, with Max-Age and Expires) leave the room
-// for the value. maxLifetime is the longest lifetime a session can have;
-// a cookie older than that does not open, whatever it says.
-func (k *KeyRing) newSealer(cookie *CookieOptions, maxLifetime time.Duration) (*sealer, error) {
+// for the value.
+func (k *KeyRing) newSealer(cookie *CookieOptions) (*sealer, error) {
 	attrs := len(cookie.cookie("", maxPersistentAge, time.Now()).String())
-	s := &sealer{maxValueLen: maxSetCookieLen - attrs, maxLifetime: maxLifetime}
+	s := &sealer{maxValueLen: maxSetCookieLen - attrs}
 	// Room for a signed-in session with the longest user ID and no values.
-	if s.encodedLen(payloadBound(string(make([]byte, MaxUserIDLen)), nil)) > s.maxValueLen {
+	if s.encodedLen(payloadBound(string(make([]byte, maxUserIDLen)), string(make([]byte, maxAMRLen)), nil)) > s.maxValueLen {
 		return nil, fmt.Errorf("%w: the cookie's attributes leave no room for a cookie-only session", ErrInvalidCookie)
 	}
 	for _, key := range k.sealKeys {
@@ -138,7 +136,7 @@ func decodePayload(b []byte) (p sealedSession, ok bool) {
 	}
 	b = b[n:]
 	user, b, ok := readBytes(b)
-	if !ok || len(user) > MaxUserIDLen || !utf8.Valid(user) {
+	if !ok || len(user) > maxUserIDLen || !utf8.Valid(user) {
 		return p, false
 	}
 	h, raw, err := decodeHeader(b)
@@ -154,6 +152,13 @@ func pairLen(k, v string) int {
 	return uvarintLen(len(k)) + len(k) + uvarintLen(len(v)) + len(v)
 }
 
+// authBound is at least the size of a record's proof fields with the
+// methods amr (record.go): the offset of the auth time, at its longest,
+// and the methods.
+func authBound(amr string) int {
+	return uvarintLen(int(maxDuration/time.Millisecond)) + uvarintLen(len(amr)) + len(amr)
+}
+
 func uvarintLen(n int) int {
 	l := 1
 	for ; n >= 0x80; n >>= 7 {
@@ -163,10 +168,11 @@ func uvarintLen(n int) int {
 }
 
 // payloadBound is at least the payload's size for a session of userID with
-// values, whatever its times and timeouts (they count at their longest).
-func payloadBound(userID string, values map[string]string) int {
+// values and the proof methods amr, whatever its times and timeouts (they
+// count at their longest).
+func payloadBound(userID, amr string, values map[string]string) int {
 	n := sealIDLen + binary.MaxVarintLen64 + uvarintLen(len(userID)) + len(userID) +
-		2 + 3*binary.MaxVarintLen64 + binary.MaxVarintLen64
+		2 + 3*binary.MaxVarintLen64 + authBound(amr) + binary.MaxVarintLen64
 	for k, v := range values {
 		n += pairLen(k, v)
 	}
@@ -188,10 +194,10 @@ func (s *sealer) check(n int) error {
 	return nil
 }
 
-// checkSet is check for a session of userID with values once key is set to
-// value.
-func (s *sealer) checkSet(userID string, values map[string]string, key, value string) error {
-	n := payloadBound(userID, values) + pairLen(key, value)
+// checkSet is check for a session of userID with the proof methods amr and
+// values once key is set to value.
+func (s *sealer) checkSet(userID, amr string, values map[string]string, key, value string) error {
+	n := payloadBound(userID, amr, values) + pairLen(key, value)
 	if old, ok := values[key]; ok {
 		n -= pairLen(key, old)
 	}
@@ -253,12 +259,4 @@ func (s *sealer) open(value string) (p sealedSession, plain []byte, keyIndex int
 		return p, plain, i, true
 	}
 	return p, nil, -1, false
-}
-
-// live reports whether p is a session that has not ended at now: before its
-// idle deadline, its absolute lifetime, and the longest lifetime the Manager
-// allows (so shortening the configured lifetimes also ends older cookies).
-func (s *sealer) live(p *sealedSession, now time.Time) bool {
-	return now.Before(p.expires) && now.Before(p.header.created.Add(p.header.lifetime)) &&
-		now.Before(p.header.created.Add(s.maxLifetime))
 }

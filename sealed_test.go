@@ -22,7 +22,7 @@ func testSealer(t testing.TB, keys ...[]byte) *sealer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ring.newSealer(&opts, DefaultRememberMeLifetime)
+	s, err := ring.newSealer(&opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +34,9 @@ func testPayload() sealedSession {
 		id:      bytes.Repeat([]byte{7}, sealIDLen),
 		expires: time.UnixMilli(1767323045000),
 		userID:  []byte("alice"),
-		header:  recordHeader{persistent: true, created: time.UnixMilli(1767320000000), idle: time.Hour, lifetime: 24 * time.Hour},
-		values:  map[string]string{"cart": "42", "theme": "dark"},
+		header: recordHeader{persistent: true, created: time.UnixMilli(1767320000000), idle: time.Hour, lifetime: 24 * time.Hour,
+			authTime: time.UnixMilli(1767320600000), amr: "pwd otp"},
+		values: map[string]string{"cart": "42", "theme": "dark"},
 	}
 }
 
@@ -134,11 +135,11 @@ func TestSealedCookieIsBoundToItsName(t *testing.T) {
 	ring, _ := NewKeyRing(testKeyA)
 	a, _ := CookieOptions{Name: "a"}.withDefaults()
 	b, _ := CookieOptions{Name: "b"}.withDefaults()
-	sa, err := ring.newSealer(&a, time.Hour)
+	sa, err := ring.newSealer(&a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, _ := ring.newSealer(&b, time.Hour)
+	sb, _ := ring.newSealer(&b)
 	p := testPayload()
 	v, _ := sa.seal(&p)
 	if _, _, _, ok := sb.open(v); ok {
@@ -179,7 +180,7 @@ func TestSealedCookieKeyIDCollisionStillOpens(t *testing.T) {
 	s := testSealer(t, testKeyA, testKeyB)
 	s.keys[1].id = s.keys[0].id
 	s.keys[1].ad = append([]byte{sealFormat, s.keys[0].id}, s.keys[1].ad[2:]...)
-	second := &sealer{keys: []sealKey{s.keys[1]}, maxValueLen: s.maxValueLen, maxLifetime: s.maxLifetime}
+	second := &sealer{keys: []sealKey{s.keys[1]}, maxValueLen: s.maxValueLen}
 	p := testPayload()
 	v, _ := second.seal(&p)
 	if _, _, idx, ok := s.open(v); !ok || idx != 1 {
@@ -192,20 +193,20 @@ func TestSealedSizeBoundHolds(t *testing.T) {
 	s := testSealer(t, testKeyA)
 	for _, n := range []int{0, 1, 10, 100, 1000} {
 		p := testPayload()
-		p.userID = bytes.Repeat([]byte("u"), MaxUserIDLen)
+		p.userID = bytes.Repeat([]byte("u"), maxUserIDLen)
 		p.values = map[string]string{}
 		for i := range n {
 			p.values[strings.Repeat("k", i%200+1)+string(rune('a'+i%26))] = strings.Repeat("v", i%300)
 		}
-		if s.check(payloadBound(string(p.userID), p.values)) != nil {
+		if s.check(payloadBound(string(p.userID), p.header.amr, p.values)) != nil {
 			continue
 		}
 		v, err := s.seal(&p)
 		if err != nil {
 			t.Fatalf("%d values: the bound allowed it but seal failed: %v", n, err)
 		}
-		if len(v) > s.encodedLen(payloadBound(string(p.userID), p.values)) {
-			t.Fatalf("%d values: cookie value of %d bytes beyond the bound %d", n, len(v), s.encodedLen(payloadBound(string(p.userID), p.values)))
+		if len(v) > s.encodedLen(payloadBound(string(p.userID), p.header.amr, p.values)) {
+			t.Fatalf("%d values: cookie value of %d bytes beyond the bound %d", n, len(v), s.encodedLen(payloadBound(string(p.userID), p.header.amr, p.values)))
 		}
 	}
 }
@@ -227,7 +228,7 @@ func TestNewSealerRefusesAttributesThatLeaveNoRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ring.newSealer(&opts, time.Hour); !errors.Is(err, ErrInvalidCookie) {
+	if _, err := ring.newSealer(&opts); !errors.Is(err, ErrInvalidCookie) {
 		t.Fatalf("err = %v, want ErrInvalidCookie", err)
 	}
 }
@@ -239,15 +240,15 @@ func TestS54_SealedCookieFitsTheBrowserLimit(t *testing.T) {
 	for _, opts := range []CookieOptions{{}, {Name: "sid", Domain: "example.com", Path: "/app", SameSite: http.SameSiteNoneMode, Partitioned: true}} {
 		opts, _ := opts.withDefaults()
 		ring, _ := NewKeyRing(testKeyA)
-		s, err := ring.newSealer(&opts, time.Hour)
+		s, err := ring.newSealer(&opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := testPayload()
-		p.userID = bytes.Repeat([]byte("u"), MaxUserIDLen)
+		p.userID = bytes.Repeat([]byte("u"), maxUserIDLen)
 		p.values = map[string]string{}
 		fill := ""
-		for s.checkSet(string(p.userID), p.values, "fill", fill+"x") == nil {
+		for s.checkSet(string(p.userID), p.header.amr, p.values, "fill", fill+"x") == nil {
 			fill += "x"
 		}
 		p.values["fill"] = fill
@@ -310,7 +311,7 @@ func FuzzSealedPayload(f *testing.F) {
 		if !ok {
 			return
 		}
-		if len(got.userID) > MaxUserIDLen {
+		if len(got.userID) > maxUserIDLen {
 			t.Fatal("over-long user ID accepted")
 		}
 		again := got.encode()

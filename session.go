@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -25,10 +24,10 @@ type (
 // Put and Value store any JSON-encodable type. Keep the total small: the
 // whole session is read on every request and written back whenever a value
 // changes.
-//
-// Only the lifecycle (lifecycle.go) changes a Session's fields; the
-// accessors below read them and change values.
 type Session struct {
+	// Only the lifecycle (lifecycle.go, lifecycle_sealed.go) changes these
+	// fields; the accessors below read them and change values.
+
 	mu sync.Mutex
 	m  *Manager
 
@@ -53,20 +52,22 @@ type Session struct {
 	fromCookie bool // the token came from the cookie (not a Bearer header)
 	resign     bool // the cookie verified under an older key
 	cookieOp   cookieOp
-	clearSite  bool  // send Clear-Site-Data with the response
-	loadErr    error // the store failed while loading; the session is unknown
-	committed  bool  // response headers are out; cookies can no longer change
-	detached   bool  // not from Middleware (FromContext outside it)
+	clearSite  bool          // send Clear-Site-Data with the response
+	loadErr    error         // the store failed while loading; the session is unknown
+	committed  bool          // response headers are out; cookies can no longer change
+	detached   bool          // not from Middleware (FromContext outside it)
+	out        *commitWriter // the writer the Middleware gave the handler
 }
 
 // FromContext returns the request's session: that of the innermost
 // Manager's Middleware the request passed through (use Manager.FromContext
 // to pick one when a program has several). Inside Middleware it is never
 // nil. Outside it, FromContext returns a detached session: it reads as
-// anonymous, its Err is ErrNoMiddleware, and changes to it are never saved.
-// In a test binary, changing a detached session panics, so a handler that
-// is not wrapped in Middleware shows up in its first test rather than in
-// production, where the change is dropped.
+// anonymous, its Err is ErrNoMiddleware, and Set, Delete and Pop on it
+// change nothing and return ErrNoMiddleware: the same in tests as in
+// production, so a handler that is not wrapped in Middleware fails its
+// first test that checks their error (package sessiontest runs handlers
+// inside a real Middleware).
 func FromContext(ctx context.Context) *Session {
 	if s, ok := ctx.Value(contextKey{}).(*Session); ok {
 		return s
@@ -90,12 +91,31 @@ func (m *Manager) own(ctx context.Context) (*Session, bool) {
 	return s, ok
 }
 
-// ownOrErr is own for the Manager methods that act on a request.
-func (m *Manager) ownOrErr(r *http.Request) (*Session, error) {
-	if s, ok := m.own(r.Context()); ok {
-		return s, nil
+// maxUnwrap bounds how many wrappers ownWriter looks through.
+const maxUnwrap = 32
+
+// ownWriter is own for the Manager methods that set a cookie: r must carry
+// m's session, and w must be the writer m's Middleware gave the handler or
+// unwrap to it, so that the cookie goes out where the caller says.
+func (m *Manager) ownWriter(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	s, ok := m.own(r.Context())
+	if !ok {
+		return nil, ErrNoMiddleware
 	}
-	return nil, ErrNoMiddleware
+	for range maxUnwrap {
+		if w == nil {
+			break
+		}
+		if w == s.out {
+			return s, nil
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	return nil, ErrForeignWriter
 }
 
 // Err reports why the session may not reflect the store: ErrNoMiddleware
@@ -144,31 +164,10 @@ func (s *Session) Token() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ensureLoaded()
-	if s.token == nil || s.m == nil || s.m.sealer != nil {
+	if s.m == nil {
 		return ""
 	}
-	if s.signed == "" {
-		s.signed, _ = s.m.signer.sign(s.token)
-	}
-	return s.signed
-}
-
-// Created returns when the session began (its last Login, or its first
-// value for an anonymous session). The absolute lifetime runs from here.
-func (s *Session) Created() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ensureLoaded()
-	return s.header.created
-}
-
-// RememberMe reports whether the session was created with the RememberMe
-// login option: its cookie outlives the browser session.
-func (s *Session) RememberMe() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ensureLoaded()
-	return s.header.persistent
+	return s.m.mode.token(s)
 }
 
 // Get returns the value stored under key, or "" if there is none.
@@ -188,32 +187,27 @@ func (s *Session) Lookup(key string) (string, bool) {
 
 // Set stores value under key. The change is saved when the response headers
 // are written; an anonymous request that sets a value gets a new session.
-// On a detached session (see FromContext) it saves nothing and returns
-// ErrNoMiddleware.
 //
-// With a store, Set never fails otherwise (calling it as a statement is
-// fine). In cookie-only mode (Config.CookieOnly) it returns an error
-// wrapping ErrCookieTooLarge when the session would no longer fit in its
-// cookie, and ErrHeadersWritten once the response headers are out (the
-// cookie can no longer change); either way the session is left as it was.
+// Set, Delete and Pop report the same errors, and on an error change
+// nothing: ErrNoMiddleware on a detached session (see FromContext), which
+// nothing can save; and, in cookie-only mode (Config.CookieOnly) only,
+// ErrHeadersWritten once the response headers are out (the cookie can no
+// longer change) and, for Set, an error wrapping ErrCookieTooLarge when the
+// session would no longer fit in its cookie. With a store and a Middleware
+// they never fail, so calling them as statements is fine there; a change
+// made after the headers went out is still saved to the store.
 func (s *Session) Set(key, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.detached {
-		detachedChange("Set")
 		return ErrNoMiddleware
 	}
 	s.decodeValues()
 	if old, ok := s.values[key]; ok && old == value {
 		return nil
 	}
-	if sl := s.m.sealer; sl != nil {
-		if s.committed {
-			return ErrHeadersWritten
-		}
-		if err := sl.checkSet(s.userID, s.values, key, value); err != nil {
-			return err
-		}
+	if err := s.m.mode.checkChange(s, key, value, false); err != nil {
+		return err
 	}
 	if s.values == nil {
 		s.values = make(map[string]string)
@@ -223,35 +217,32 @@ func (s *Session) Set(key, value string) error {
 	return nil
 }
 
-// Delete removes the value stored under key.
-func (s *Session) Delete(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.detached {
-		detachedChange("Delete")
-	}
-	s.decodeValues()
-	if _, ok := s.values[key]; ok {
-		delete(s.values, key)
-		s.dirty = true
-	}
+// Delete removes the value stored under key. Its errors are Set's.
+func (s *Session) Delete(key string) error {
+	_, err := s.Pop(key)
+	return err
 }
 
 // Pop returns the value under key and removes it: the usual way to show a
-// flash message once.
-func (s *Session) Pop(key string) string {
+// flash message once. Its errors are Set's; on an error the value is still
+// returned, but stays in the session.
+func (s *Session) Pop(key string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.detached {
-		detachedChange("Pop")
+		return "", ErrNoMiddleware
 	}
 	s.decodeValues()
 	v, ok := s.values[key]
-	if ok {
-		delete(s.values, key)
-		s.dirty = true
+	if !ok {
+		return "", nil
 	}
-	return v
+	if err := s.m.mode.checkChange(s, key, "", true); err != nil {
+		return v, err
+	}
+	delete(s.values, key)
+	s.dirty = true
+	return v, nil
 }
 
 // Put stores v under key as JSON, for values that are not strings. It needs
@@ -278,15 +269,6 @@ func Value[T any](s *Session, key string) (v T, ok bool, err error) {
 		return zero, true, fmt.Errorf("session: value %q: %w", key, err)
 	}
 	return v, true, nil
-}
-
-// detachedChange reports a change to a detached session. Nothing can save
-// it, so in a test binary it panics, pointing at the handler that is not
-// wrapped in Middleware; in production the change is dropped.
-func detachedChange(op string) {
-	if testing.Testing() {
-		panic("session: " + op + " on a request that did not pass through Manager.Middleware: the change would be lost")
-	}
 }
 
 // decodeValues decodes the record's values on first use. A record whose

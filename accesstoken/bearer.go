@@ -7,8 +7,6 @@ import (
 	"strings"
 )
 
-var errInvalidRequest = errors.New("accesstoken: malformed Authorization header")
-
 // bearerToken returns the token of the request's single
 // `Authorization: Bearer <token>` header. Tokens are never read from the
 // query string or a form. No header, or another scheme, is
@@ -56,16 +54,20 @@ func isB64Token(s string) bool {
 }
 
 // refuse answers a request whose token did not pass, as RFC 6750 section 3
-// says: 401 with a bare `Bearer` challenge when there was no token, 400
-// invalid_request for a malformed header, 401 invalid_token for a refused
-// token, and 503 when the keys or the session store could not be reached.
-// The description never contains the token.
+// says, with a JSON body whose "error" always agrees with the challenge:
+// 401 with a bare `Bearer` challenge and "unauthorized" when there was no
+// token, 400 invalid_request for a malformed header, 401 invalid_token for
+// a refused token, and 503 temporarily_unavailable when the keys or the
+// session store could not be reached. The description never contains the
+// token.
 func refuse(w http.ResponseWriter, err error) {
 	h := w.Header()
 	switch {
 	case errors.Is(err, errNoBearerToken):
+		// No credentials: RFC 6750 section 3.1 wants no error code in the
+		// challenge, so the body carries none of RFC 6750's codes either.
 		h.Set("WWW-Authenticate", "Bearer")
-		writeError(w, http.StatusUnauthorized, "invalid_token", "an access token is required")
+		writeError(w, http.StatusUnauthorized, "unauthorized", "an access token is required")
 	case errors.Is(err, errInvalidRequest):
 		h.Set("WWW-Authenticate", `Bearer error="invalid_request", error_description="malformed Authorization header"`)
 		writeError(w, http.StatusBadRequest, "invalid_request", "malformed Authorization header")
@@ -85,11 +87,11 @@ func describe(err error) string {
 	switch {
 	case errors.Is(err, ErrExpired):
 		return "the access token expired"
-	case errors.Is(err, ErrNotYetValid):
+	case errors.Is(err, errNotYetValid):
 		return "the access token is not valid yet"
-	case errors.Is(err, ErrSessionEnded):
+	case errors.Is(err, errSessionEnded):
 		return "the session of the access token has ended"
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, errTooLarge):
 		return "the access token is too large"
 	}
 	return "the access token is invalid"

@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// DefaultCacheSize is how many recently verified tokens an Issuer or a
+// defaultCacheSize is how many recently verified tokens an Issuer or a
 // Provider remembers by default.
-const DefaultCacheSize = 4096
+const defaultCacheSize = 4096
 
 // tokenCache remembers recently verified tokens by the SHA-256 of their
 // text, so a client that sends the same token on every request pays for the

@@ -29,7 +29,7 @@ func TestCacheNeverOutlivesExp(t *testing.T) {
 		t.Fatal("cache entry used at exp")
 	}
 	// Within the leeway the full path still accepts it, and does not cache it.
-	e.clock.Set(c.Expiry.Add(DefaultLeeway / 2))
+	e.clock.Set(c.Expiry.Add(defaultLeeway / 2))
 	cache.mu.Lock()
 	clear(cache.entries)
 	cache.mu.Unlock()
@@ -39,7 +39,7 @@ func TestCacheNeverOutlivesExp(t *testing.T) {
 	if cache.len() != 0 {
 		t.Fatal("a token past its exp was cached")
 	}
-	e.clock.Set(c.Expiry.Add(DefaultLeeway))
+	e.clock.Set(c.Expiry.Add(defaultLeeway))
 	if _, err := e.issuer.Verify(context.Background(), tok); !errors.Is(err, ErrExpired) {
 		t.Fatalf("past exp + leeway: %v", err)
 	}
@@ -57,8 +57,8 @@ func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
 	}
 	ring, _ := NewKeyRing(a)
 	e.issuer.SetKeys(ring)
-	if _, err := e.issuer.Verify(context.Background(), tok); !errors.Is(err, ErrUnknownKey) {
-		t.Fatalf("token of a removed key: %v, want ErrUnknownKey", err)
+	if _, err := e.issuer.Verify(context.Background(), tok); !errors.Is(err, errUnknownKey) {
+		t.Fatalf("token of a removed key: %v, want errUnknownKey", err)
 	}
 }
 

@@ -3,7 +3,6 @@ package accesstoken
 import (
 	"bytes"
 	"context"
-	"errors"
 	"math"
 	"strconv"
 	"time"
@@ -28,6 +27,9 @@ type Claims struct {
 	Expiry    time.Time // exp
 
 	payload []byte
+	// party is the client the token was issued to (see
+	// ProviderConfig.AuthorizedParties); "" when it cannot be told.
+	party string
 }
 
 // Decode unmarshals the whole verified payload into v, for claims beyond
@@ -60,6 +62,8 @@ type wireClaims struct {
 	Iat *numericDate    `json:"iat"`
 	Jti *string         `json:"jti"`
 	Sid json.RawMessage `json:"sid"`
+	Azp json.RawMessage `json:"azp"`
+	Cid json.RawMessage `json:"client_id"`
 }
 
 // decodeClaims turns a verified payload into Claims. Required claims and
@@ -67,11 +71,11 @@ type wireClaims struct {
 func decodeClaims(payload []byte) (*Claims, error) {
 	payload = bytes.TrimSpace(payload)
 	if len(payload) == 0 || payload[0] != '{' {
-		return nil, invalid(ErrClaims)
+		return nil, invalid(errClaims)
 	}
 	var w wireClaims
 	if err := json.Unmarshal(payload, &w); err != nil {
-		return nil, invalid(ErrClaims)
+		return nil, invalid(errClaims)
 	}
 	c := &Claims{Audience: w.Aud, payload: payload}
 	for _, f := range []struct {
@@ -84,18 +88,40 @@ func decodeClaims(payload []byte) (*Claims, error) {
 	}
 	if len(w.Sid) > 0 && w.Sid[0] == '"' {
 		if err := json.Unmarshal(w.Sid, &c.SessionID); err != nil {
-			return nil, invalid(ErrClaims)
+			return nil, invalid(errClaims)
 		}
 	}
 	c.Expiry, c.NotBefore, c.IssuedAt = w.Exp.time(), w.Nbf.time(), w.Iat.time()
+	c.party = authorizedParty(w)
 	return c, nil
+}
+
+// authorizedParty returns the client a token was issued to: its `azp`;
+// without one, its `client_id`; without either, its `aud` when that holds
+// exactly one value (OpenID Connect Core 3.1.3.7: an ID token with one
+// audience and no azp was issued to that audience). A claim present but not
+// a non-empty string gives "", which no configured party matches: a
+// present azp is never passed over for a client_id or aud that would match.
+func authorizedParty(w wireClaims) string {
+	for _, raw := range []json.RawMessage{w.Azp, w.Cid} {
+		if len(raw) == 0 {
+			continue
+		}
+		var s string
+		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+			return ""
+		}
+		return s
+	}
+	if len(w.Aud) == 1 {
+		return w.Aud[0]
+	}
+	return ""
 }
 
 // maxNumericDate is 9999-12-31T23:59:59Z: later dates are refused as
 // garbage rather than overflowing.
 const maxNumericDate = 253402300799
-
-var errNumericDate = errors.New("accesstoken: bad NumericDate")
 
 // numericDate is a JWT NumericDate: a JSON number of seconds since the
 // epoch, fractions allowed, between 0 and the year 9999.
@@ -124,8 +150,6 @@ func (n *numericDate) time() time.Time {
 // audience is `aud`: one string or an array of strings.
 type audience []string
 
-var errAudience = errors.New("accesstoken: bad aud")
-
 func (a *audience) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) > 0 && b[0] == '"':
@@ -145,7 +169,7 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		return nil
 	}
-	return errAudience
+	return errAudType
 }
 
 func (a audience) contains(v string) bool {

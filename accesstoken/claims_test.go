@@ -32,8 +32,8 @@ func TestDecodeClaims(t *testing.T) {
 		`{"exp":NaN}`, `{"aud":{}}`, `{"aud":[1]}`, `{"sub":1}`, `{"jti":[]}`, `{"iat":1,"iat":2}`,
 		`{"sub":"a"}x`, `{"sid":"a","sid":"b"}`,
 	} {
-		if _, err := decodeClaims([]byte(bad)); !errors.Is(err, ErrClaims) {
-			t.Errorf("%s: err = %v, want ErrClaims", bad, err)
+		if _, err := decodeClaims([]byte(bad)); !errors.Is(err, errClaims) {
+			t.Errorf("%s: err = %v, want errClaims", bad, err)
 		}
 	}
 }

@@ -14,7 +14,8 @@
 // Provider verifies tokens of a hosted identity provider (Auth0, Clerk,
 // Supabase Auth, Firebase Auth, ...) with the keys from its JWKS URL,
 // cached and refreshed at a bounded rate, and Provider.ExchangeHandler turns
-// such a token into one of our sessions.
+// such a token into one of our sessions when it was issued to one of our
+// own apps (ProviderConfig.AuthorizedParties).
 //
 // Tokens are signed with EdDSA (Ed25519) by default, or ES256, and carry
 // kid, typ "at+jwt" and the claims iss, sub, aud, exp, iat, jti and sid (the

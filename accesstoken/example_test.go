@@ -149,6 +149,9 @@ func ExampleProvider_ExchangeHandler() {
 		JWKSURL:  "https://example.eu.auth0.com/.well-known/jwks.json",
 		Issuer:   "https://example.eu.auth0.com/",
 		Audience: "https://api.example.com",
+		// The client IDs of our own apps at Auth0: the exchange refuses a
+		// token any other client of the tenant obtained for the same API.
+		AuthorizedParties: []string{"yourSpaClientID"},
 	})
 	if err != nil {
 		log.Fatal(err)

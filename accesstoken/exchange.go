@@ -2,6 +2,7 @@ package accesstoken
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/sessionauth/session"
@@ -18,14 +19,21 @@ type UserMapper func(ctx context.Context, c *Claims) (userID string, err error)
 // sessions (Logout, LogoutAll) and can mint its own short tokens. The
 // client sends `POST` with `Authorization: Bearer <provider token>`; on
 // success the answer is 204 with the session cookie (sessions.Login, with
-// opts). Other methods get 405, cross-site requests 403
-// (ProviderConfig.CrossOrigin), a bad token 401 with an RFC 6750 challenge,
-// a refused mapping 403, unreachable keys or session store 503. It applies
-// sessions.Middleware itself if needed. It panics if sessions or userID is
-// nil. Cost: Verify, userID, Login.
+// opts). Only a token issued to one of ProviderConfig.AuthorizedParties
+// (your own apps) is exchanged: a token with the right issuer and audience
+// that another client of the provider obtained gets 403. Other methods get
+// 405, cross-site requests 403 (ProviderConfig.CrossOrigin), no token 401,
+// a bad token 401 with an RFC 6750 challenge, a refused mapping 403,
+// unreachable keys or session store 503. It applies sessions.Middleware
+// itself if needed. It panics if sessions or userID is nil, and with an
+// error wrapping ErrInvalidConfig if AuthorizedParties is empty. Cost:
+// Verify, userID, Login.
 func (p *Provider) ExchangeHandler(sessions *session.Manager, userID UserMapper, opts ...session.LoginOption) http.Handler {
 	if sessions == nil || userID == nil {
 		panic("accesstoken: ExchangeHandler needs a session manager and a UserMapper")
+	}
+	if len(p.parties) == 0 {
+		panic(fmt.Errorf("%w: ExchangeHandler needs AuthorizedParties, the client IDs of your own apps, so that a token another client obtained is not turned into a session", ErrInvalidConfig))
 	}
 	exchange := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -45,6 +53,13 @@ func (p *Provider) ExchangeHandler(sessions *session.Manager, userID UserMapper,
 		c, err := p.Verify(r.Context(), token)
 		if err != nil {
 			refuse(w, err)
+			return
+		}
+		if !p.parties[c.party] {
+			if p.log != nil {
+				p.log.WarnContext(r.Context(), "accesstoken: exchange refused: the token was issued to another client", "iss", c.Issuer, "party", c.party)
+			}
+			writeError(w, http.StatusForbidden, "access_denied", "the token was issued to another client")
 			return
 		}
 		id, err := userID(r.Context(), c)

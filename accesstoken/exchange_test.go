@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/sessionauth/session"
@@ -18,10 +19,21 @@ type exchangeEnv struct {
 }
 
 func newExchangeEnv(t *testing.T) *exchangeEnv {
+	return newExchangeEnvWith(t, nil)
+}
+
+// newExchangeEnvWith is newExchangeEnv with the ProviderConfig modified by
+// mod (AuthorizedParties is {idpClient, "our-mobile-app"} before it runs).
+func newExchangeEnvWith(t *testing.T, mod func(*ProviderConfig)) *exchangeEnv {
 	x := &exchangeEnv{env: newEnv(t, nil)}
 	x.key = newIDPKey(t, "k1", "RS256", false)
 	x.idp = newIDP(t, x.key)
-	pr := x.idp.provider(nil)
+	pr := x.idp.provider(func(c *ProviderConfig) {
+		c.AuthorizedParties = []string{idpClient, "our-mobile-app"}
+		if mod != nil {
+			mod(c)
+		}
+	})
 	users := map[string]string{idpIssuer + " auth0|42": "user-42"}
 	mapper := func(ctx context.Context, c *Claims) (string, error) {
 		id, ok := users[c.Issuer+" "+c.Subject]
@@ -130,4 +142,109 @@ func TestExchangeHandlerPanicsWithoutMapper(t *testing.T) {
 	}()
 	p := newIDP(t, newIDPKey(t, "k", "ES256", false))
 	p.provider(nil).ExchangeHandler(nil, nil)
+}
+
+// TestExchangeRefusesTokenIssuedToAnotherClient: a token with the right
+// issuer and audience (an API identifier every client of the tenant shares)
+// becomes a session only when it was issued to one of our own clients: its
+// azp, else its client_id, else its single aud. Before AuthorizedParties
+// existed, the third-party app's token got a session.
+func TestExchangeRefusesTokenIssuedToAnotherClient(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		claims map[string]any
+		want   int
+	}{
+		{"control: azp is our SPA", nil, http.StatusNoContent},
+		{"control: azp is our mobile app", map[string]any{"azp": "our-mobile-app"}, http.StatusNoContent},
+		{"control: no azp, client_id is ours (Cognito, RFC 9068)", map[string]any{"azp": nil, "client_id": idpClient}, http.StatusNoContent},
+		{"azp is a third-party app", map[string]any{"azp": "third-party-app"}, http.StatusForbidden},
+		{"azp differs in case", map[string]any{"azp": "OUR-SPA"}, http.StatusForbidden},
+		{"no azp, client_id of a third-party app", map[string]any{"azp": nil, "client_id": "third-party-app"}, http.StatusForbidden},
+		{"azp of a third party beside our client_id", map[string]any{"azp": "third-party-app", "client_id": idpClient}, http.StatusForbidden},
+		{"empty azp beside our client_id", map[string]any{"azp": "", "client_id": idpClient}, http.StatusForbidden},
+		{"azp not a string", map[string]any{"azp": []string{idpClient}}, http.StatusForbidden},
+		{"neither azp nor client_id, two audiences", map[string]any{"azp": nil}, http.StatusForbidden},
+		{"neither azp nor client_id, the API audience alone", map[string]any{"azp": nil, "aud": idpAudience}, http.StatusForbidden},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			x := newExchangeEnv(t)
+			w := x.do("POST", "/exchange", nil, bearer(x.idp.sign(x.key, x.idp.claims(tc.claims)))...)
+			if w.Code != tc.want {
+				t.Fatalf("exchange: %d %s, want %d", w.Code, w.Body, tc.want)
+			}
+			cookies := 0
+			for _, c := range w.Result().Cookies() {
+				if c.Value != "" {
+					cookies++
+				}
+			}
+			infos, err := x.sessions.ListSessions(context.Background(), "user-42")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want != http.StatusNoContent {
+				if cookies != 0 || len(infos) != 0 || len(x.mapped) != 0 {
+					t.Fatalf("refused, yet %d cookies, %d sessions, mapper ran %d times", cookies, len(infos), len(x.mapped))
+				}
+				if !strings.Contains(w.Body.String(), `"error":"access_denied"`) {
+					t.Fatalf("body %s", w.Body)
+				}
+				return
+			}
+			if cookies != 1 || len(infos) != 1 {
+				t.Fatalf("%d cookies, %d sessions", cookies, len(infos))
+			}
+		})
+	}
+}
+
+// TestExchangeAcceptsIDTokenWhoseSingleAudienceIsOurClient: an ID token
+// (Firebase's shape: aud is the project, no azp or client_id) was issued to
+// its one audience, which AuthorizedParties names.
+func TestExchangeAcceptsIDTokenWhoseSingleAudienceIsOurClient(t *testing.T) {
+	t.Parallel()
+	x := newExchangeEnvWith(t, func(c *ProviderConfig) {
+		c.Audience = "our-project"
+		c.AuthorizedParties = []string{"our-project"}
+	})
+	tok := x.idp.sign(x.key, x.idp.claims(map[string]any{"azp": nil, "aud": "our-project"}))
+	if w := x.do("POST", "/exchange", nil, bearer(tok)...); w.Code != http.StatusNoContent {
+		t.Fatalf("exchange: %d %s", w.Code, w.Body)
+	}
+	tok = x.idp.sign(x.key, x.idp.claims(map[string]any{"azp": nil, "aud": []string{"our-project", "other-project"}}))
+	if w := x.do("POST", "/exchange", nil, bearer(tok)...); w.Code != http.StatusForbidden {
+		t.Fatalf("two audiences, no azp: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestExchangeHandlerRefusesToRunWithoutAuthorizedParties: with no
+// authorised party configured, building the handler panics with
+// ErrInvalidConfig (at start-up, never a handler that exchanges any token).
+func TestExchangeHandlerRefusesToRunWithoutAuthorizedParties(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	p := newIDP(t, newIDPKey(t, "k", "ES256", false))
+	mapper := func(context.Context, *Claims) (string, error) { return "u", nil }
+	for _, parties := range [][]string{nil, {}} {
+		func() {
+			defer func() {
+				err, _ := recover().(error)
+				if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "AuthorizedParties") {
+					t.Fatalf("AuthorizedParties %#v: panic %v, want ErrInvalidConfig naming the field", parties, err)
+				}
+			}()
+			p.provider(func(c *ProviderConfig) { c.AuthorizedParties = parties }).ExchangeHandler(e.sessions, mapper)
+		}()
+	}
+	// Verify and Middleware do not need it.
+	if _, err := NewProvider(ProviderConfig{JWKSURL: p.srv.URL, Issuer: idpIssuer, Audience: idpAudience}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewProvider(ProviderConfig{JWKSURL: p.srv.URL, Issuer: idpIssuer, Audience: idpAudience, AuthorizedParties: []string{"a", ""}}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("an empty client ID: %v", err)
+	}
 }

@@ -22,7 +22,7 @@ func fuzzIssuer(f *testing.F) (*Issuer, map[string]bool) {
 	a, b := mustKey(f, EdDSA), mustKey(f, ES256)
 	keys, _ := NewKeyRing(a, b)
 	now := time.Unix(1_800_000_000, 0)
-	i, err := New(Config{Sessions: sessions, Keys: keys, Issuer: testIssuer, Audience: testAudience, CacheSize: -1, Now: func() time.Time { return now }})
+	i, err := New(Config{Sessions: sessions, Keys: keys, Issuer: testIssuer, Audience: testAudience, CacheSize: -1, now: func() time.Time { return now }})
 	if err != nil {
 		f.Fatal(err)
 	}

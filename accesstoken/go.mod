@@ -6,7 +6,7 @@ replace github.com/sessionauth/session => ../
 
 require (
 	github.com/go-jose/go-jose/v4 v4.1.9
-	github.com/sessionauth/session v0.0.0-00010101000000-000000000000
+	github.com/sessionauth/session v0.2.0
 )
 
 require (

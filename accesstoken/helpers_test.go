@@ -121,9 +121,12 @@ func newEnv(t *testing.T, mod func(*Config, *session.Config)) *env {
 		t.Fatal(err)
 	}
 	scfg := session.Config{Store: e.store, Keys: ring}
-	cfg := Config{Keys: keys, Issuer: testIssuer, Audience: testAudience, Now: e.clock.Now}
+	cfg := Config{Keys: keys, Issuer: testIssuer, Audience: testAudience, now: e.clock.Now}
 	if mod != nil {
 		mod(&cfg, &scfg)
+	}
+	if scfg.CookieOnly {
+		scfg.Store = nil
 	}
 	if e.sessions, err = session.New(scfg); err != nil {
 		t.Fatal(err)
@@ -148,7 +151,9 @@ func newEnv(t *testing.T, mod func(*Config, *session.Config)) *env {
 		w.Write([]byte(c.Subject + " " + c.SessionID))
 	})
 	mux.Handle("GET /api", e.issuer.Middleware(api))
-	mux.Handle("GET /strict", e.issuer.Strict(api))
+	if !scfg.CookieOnly { // Strict refuses a cookie-only Manager
+		mux.Handle("GET /strict", e.issuer.Strict(api))
+	}
 	e.handler = e.sessions.Middleware(mux)
 	return e
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -22,9 +23,13 @@ import (
 // the test can rotate, slow down or break, and signs tokens.
 type idp struct {
 	t     *testing.T
-	srv   *httptest.Server
+	srv   *httptest.Server // nil for an in-memory idp
+	url   string           // the JWKS URL
 	hits  atomic.Int64
 	clock *clock
+	// refuse makes an in-memory idp's transport fail as a refused
+	// connection would.
+	refuse atomic.Bool
 
 	mu           sync.Mutex
 	published    []*idpKey
@@ -44,6 +49,8 @@ type idpKey struct {
 const (
 	idpIssuer   = "https://idp.example.test/"
 	idpAudience = "api://orders"
+	// idpClient is our app's client ID at the idp: the azp of its tokens.
+	idpClient = "our-spa"
 )
 
 var rsaKeyOnce = sync.OnceValue(func() *rsa.PrivateKey {
@@ -84,11 +91,36 @@ func newIDPKey(t testing.TB, kid, alg string, fresh bool) *idpKey {
 func newIDP(t *testing.T, keys ...*idpKey) *idp {
 	p := &idp{t: t, clock: newClock(), published: keys, cacheControl: "public, max-age=600"}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serveJWKS))
+	p.url = p.srv.URL + "/.well-known/jwks.json"
 	t.Cleanup(func() {
 		p.srv.CloseClientConnections() // ends hanging answers at once
 		p.srv.Close()
 	})
 	return p
+}
+
+// newMemIDP is an idp without a network: its Providers fetch through
+// RoundTrip, which calls serveJWKS directly. Inside a testing/synctest
+// bubble, its delays and the Provider's timeouts then run on the virtual
+// clock.
+func newMemIDP(t *testing.T, keys ...*idpKey) *idp {
+	return &idp{t: t, clock: newClock(), published: keys, cacheControl: "public, max-age=600",
+		url: "http://127.0.0.1:1/.well-known/jwks.json"}
+}
+
+var errRefused = errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+
+// RoundTrip serves a JWKS request of an in-memory idp.
+func (p *idp) RoundTrip(r *http.Request) (*http.Response, error) {
+	if p.refuse.Load() {
+		return nil, errRefused
+	}
+	w := httptest.NewRecorder()
+	p.serveJWKS(w, r)
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	return w.Result(), nil
 }
 
 func (p *idp) serveJWKS(w http.ResponseWriter, r *http.Request) {
@@ -139,6 +171,7 @@ func (p *idp) claims(changes map[string]any) string {
 	m := map[string]any{
 		"iss": idpIssuer, "sub": "auth0|42", "aud": []string{idpAudience, "https://idp.example.test/userinfo"},
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "email": "ada@example.test",
+		"azp": idpClient,
 	}
 	for k, v := range changes {
 		if v == nil {
@@ -159,8 +192,11 @@ func (p *idp) sign(k *idpKey, claims string) string {
 // provider returns a Provider for this idp on its clock, with mod applied.
 func (p *idp) provider(mod func(*ProviderConfig)) *Provider {
 	cfg := ProviderConfig{
-		JWKSURL: p.srv.URL + "/.well-known/jwks.json", Issuer: idpIssuer, Audience: idpAudience,
-		Now: p.clock.Now, FetchTimeout: 2 * time.Second,
+		JWKSURL: p.url, Issuer: idpIssuer, Audience: idpAudience,
+		now: p.clock.Now, FetchTimeout: 2 * time.Second,
+	}
+	if p.srv == nil {
+		cfg.HTTPClient = &http.Client{Transport: p}
 	}
 	if mod != nil {
 		mod(&cfg)

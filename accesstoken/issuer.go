@@ -15,21 +15,24 @@ import (
 	"github.com/sessionauth/session"
 )
 
-// Defaults and bounds of Config.
+// Defaults and bounds of Config, as its field docs state them.
 const (
-	DefaultTTL          = 5 * time.Minute
-	MaxTTL              = time.Hour
-	DefaultLeeway       = 30 * time.Second
-	MaxLeeway           = 5 * time.Minute
-	DefaultJWKSMaxAge   = 5 * time.Minute
-	DefaultMaxTokenSize = 4096
+	defaultTTL          = 5 * time.Minute
+	maxTTL              = time.Hour
+	defaultLeeway       = 30 * time.Second
+	maxLeeway           = 5 * time.Minute
+	defaultJWKSMaxAge   = 5 * time.Minute
+	defaultMaxTokenSize = 4096
 )
 
 // Config configures an Issuer. Sessions, Keys, Issuer and Audience are
-// required.
+// required; every other field's zero value is the default its doc states.
 type Config struct {
 	// Sessions is the session manager whose signed-in sessions mint tokens,
-	// and which Strict asks whether a token's session is still live.
+	// and which Strict asks whether a token's session is still live. A
+	// cookie-only Manager (session.Config.CookieOnly) mints and its tokens
+	// verify, but Strict cannot be used with it (there is no server-side
+	// list to ask).
 	Sessions *session.Manager
 	// Keys signs (its first key) and verifies tokens, and is published by
 	// JWKSHandler.
@@ -40,30 +43,31 @@ type Config struct {
 	// Audience is the `aud` of minted tokens and the one required.
 	Audience string
 
-	// TTL is how long a minted token is valid. 0 means DefaultTTL (5 min);
-	// at most MaxTTL (1 h): a token cannot be revoked before it expires
+	// TTL is how long a minted token is valid. 0 means 5 minutes; it must
+	// be between 1 s and 1 h: a token cannot be revoked before it expires
 	// except on Strict routes.
 	TTL time.Duration
 	// Leeway is the clock skew allowed when checking exp, nbf and iat.
-	// 0 means DefaultLeeway (30 s); negative means none; at most MaxLeeway.
+	// 0 means 30 s; negative means none; at most 5 minutes.
 	Leeway time.Duration
 	// JWKSMaxAge is the Cache-Control max-age of JWKSHandler's answer, and
 	// how long Rotate publishes a new key before it signs. 0 means
-	// DefaultJWKSMaxAge (5 min).
+	// 5 minutes.
 	JWKSMaxAge time.Duration
-	// MaxTokenSize refuses longer tokens before any parsing. 0 means
-	// DefaultMaxTokenSize (4096 bytes; ours are about 400).
+	// MaxTokenSize refuses longer tokens before any parsing. 0 means 4096
+	// bytes (ours are about 400).
 	MaxTokenSize int
 	// CacheSize is how many verified tokens Verify remembers (by SHA-256,
-	// never past their exp). 0 means DefaultCacheSize; negative disables it.
+	// never past their exp). 0 means 4096; negative disables the cache.
 	CacheSize int
 	// CrossOrigin guards MintHandler against cross-site requests. nil means
 	// http.NewCrossOriginProtection() with no trusted origins.
 	CrossOrigin *http.CrossOriginProtection
 	// Logger receives store failures of Strict. nil disables logging.
 	Logger *slog.Logger
-	// Now is the clock, for tests. nil means time.Now.
-	Now func() time.Time
+
+	// now is the clock: nil means time.Now. The package's own tests set it.
+	now func() time.Time
 }
 
 // Issuer mints access tokens from sessions, publishes its public keys and
@@ -98,21 +102,21 @@ func New(cfg Config) (*Issuer, error) {
 		sessions: cfg.Sessions,
 		issuer:   cfg.Issuer,
 		audience: cfg.Audience,
-		ttl:      orDefault(cfg.TTL, DefaultTTL),
-		leeway:   orDefault(cfg.Leeway, DefaultLeeway),
-		jwksAge:  orDefault(cfg.JWKSMaxAge, DefaultJWKSMaxAge),
+		ttl:      orDefault(cfg.TTL, defaultTTL),
+		leeway:   orDefault(cfg.Leeway, defaultLeeway),
+		jwksAge:  orDefault(cfg.JWKSMaxAge, defaultJWKSMaxAge),
 		cop:      cfg.CrossOrigin,
 		log:      cfg.Logger,
-		now:      cfg.Now,
+		now:      cfg.now,
 	}
 	if i.leeway < 0 {
 		i.leeway = 0
 	}
 	switch {
-	case i.ttl < time.Second || i.ttl > MaxTTL:
-		return nil, fmt.Errorf("%w: TTL must be between 1s and %v", ErrInvalidConfig, MaxTTL)
-	case i.leeway > MaxLeeway:
-		return nil, fmt.Errorf("%w: Leeway must be at most %v", ErrInvalidConfig, MaxLeeway)
+	case i.ttl < time.Second || i.ttl > maxTTL:
+		return nil, fmt.Errorf("%w: TTL must be between 1s and %v", ErrInvalidConfig, maxTTL)
+	case i.leeway > maxLeeway:
+		return nil, fmt.Errorf("%w: Leeway must be at most %v", ErrInvalidConfig, maxLeeway)
 	case i.jwksAge < 0:
 		return nil, fmt.Errorf("%w: negative JWKSMaxAge", ErrInvalidConfig)
 	}
@@ -123,10 +127,10 @@ func New(cfg Config) (*Issuer, error) {
 		i.now = time.Now
 	}
 	i.ring.Store(cfg.Keys)
-	i.ended = newEndedSessions(DefaultCacheSize)
+	i.ended = newEndedSessions(defaultCacheSize)
 	cacheSize := cfg.CacheSize
 	if cacheSize == 0 {
-		cacheSize = DefaultCacheSize
+		cacheSize = defaultCacheSize
 	}
 	i.v = verifier{
 		keys:     i,
@@ -134,7 +138,7 @@ func New(cfg Config) (*Issuer, error) {
 		issuer:   i.issuer,
 		audience: i.audience,
 		leeway:   i.leeway,
-		maxSize:  orDefault(cfg.MaxTokenSize, DefaultMaxTokenSize),
+		maxSize:  orDefault(cfg.MaxTokenSize, defaultMaxTokenSize),
 		typ:      tokenType,
 		own:      true,
 		maxLife:  i.ttl,
@@ -161,7 +165,7 @@ func (i *Issuer) key(_ context.Context, kid string) (*verifyKey, error) {
 	if k := i.ring.Load().lookup(kid, i.now(), i.retain()); k != nil {
 		return k, nil
 	}
-	return nil, invalid(ErrUnknownKey)
+	return nil, invalid(errUnknownKey)
 }
 
 func (i *Issuer) current(k *verifyKey) bool {
@@ -261,7 +265,8 @@ func (i *Issuer) mint(userID, sid string) (*Token, error) {
 // Verify checks one of our tokens with no store call: size, shape, header
 // (alg EdDSA or ES256 only, typ at+jwt, a kid published now, no crit, jku,
 // x5u, jwk or x5c), signature, then iss, aud, exp, nbf and iat (with the
-// leeway), sub, sid and jti. Every error matches ErrInvalidToken. Cost: one
+// leeway), sub, sid and jti. Every error matches ErrInvalidToken, and an
+// expired token's also ErrExpired; the text says why. Cost: one
 // signature verification, tens of µs, or, for a token verified before, one
 // SHA-256 and a map lookup (about a microsecond).
 func (i *Issuer) Verify(ctx context.Context, token string) (*Claims, error) {

@@ -38,11 +38,11 @@ func TestNewRefusesBadConfig(t *testing.T) {
 func TestDefaultsAndNegativeLeeway(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *Config, _ *session.Config) { c.Leeway = -1 })
-	if e.issuer.ttl != DefaultTTL || e.issuer.leeway != 0 || e.issuer.jwksAge != DefaultJWKSMaxAge || e.issuer.v.maxSize != DefaultMaxTokenSize {
+	if e.issuer.ttl != defaultTTL || e.issuer.leeway != 0 || e.issuer.jwksAge != defaultJWKSMaxAge || e.issuer.v.maxSize != defaultMaxTokenSize {
 		t.Fatalf("ttl %v leeway %v jwks %v size %d", e.issuer.ttl, e.issuer.leeway, e.issuer.jwksAge, e.issuer.v.maxSize)
 	}
 	tok := e.mint(e.login("alice"))
-	e.clock.Advance(DefaultTTL)
+	e.clock.Advance(defaultTTL)
 	if _, err := e.issuer.Verify(t.Context(), tok); !errors.Is(err, ErrExpired) {
 		t.Fatalf("with no leeway, a token at exp: %v", err)
 	}

@@ -74,7 +74,7 @@ func TestOurJWKSOnLoopbackAcrossRotation(t *testing.T) {
 	t.Cleanup(srv.Close)
 	consumer, err := NewProvider(ProviderConfig{
 		JWKSURL: srv.URL + "/.well-known/jwks.json", Issuer: testIssuer, Audience: testAudience,
-		Type: "at+jwt", Algorithms: []string{"EdDSA", "ES256"}, Now: e.clock.Now, CacheSize: -1,
+		Type: "at+jwt", Algorithms: []string{"EdDSA", "ES256"}, now: e.clock.Now, CacheSize: -1,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestOurJWKSOnLoopbackAcrossRotation(t *testing.T) {
 		t.Fatalf("the old key's last token after the switch: %v", err)
 	}
 	// Past retirement and the consumer's max-age, the old key is gone.
-	e.clock.Advance(DefaultTTL + DefaultLeeway + DefaultJWKSMaxAge)
+	e.clock.Advance(defaultTTL + defaultLeeway + defaultJWKSMaxAge)
 	verify(e.mint(cookie)) // starts the background refresh
 	deadline = time.Now().Add(5 * time.Second)
 	for keysHaveKid(old.KeyID()) {

@@ -27,15 +27,15 @@ type ringEntry struct {
 // twice is an error.
 func NewKeyRing(keys ...*PrivateKey) (*KeyRing, error) {
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: no keys", ErrKey)
+		return nil, fmt.Errorf("%w: no keys", ErrInvalidKey)
 	}
 	r := &KeyRing{}
 	for i, k := range keys {
 		if k == nil {
-			return nil, fmt.Errorf("%w: nil key", ErrKey)
+			return nil, fmt.Errorf("%w: nil key", ErrInvalidKey)
 		}
 		if r.has(k.KeyID()) {
-			return nil, fmt.Errorf("%w: key %s given twice", ErrKey, k.KeyID())
+			return nil, fmt.Errorf("%w: key %s given twice", ErrInvalidKey, k.KeyID())
 		}
 		r.entries = append(r.entries, ringEntry{key: k, static: i > 0})
 	}
@@ -126,10 +126,10 @@ func (r *KeyRing) lookup(kid string, t time.Time, retain time.Duration) *verifyK
 // are gone.
 func (r *KeyRing) rotate(next *PrivateKey, t time.Time, lead, retain time.Duration) (*KeyRing, error) {
 	if next == nil {
-		return nil, fmt.Errorf("%w: nil key", ErrKey)
+		return nil, fmt.Errorf("%w: nil key", ErrInvalidKey)
 	}
 	if r.has(next.KeyID()) {
-		return nil, fmt.Errorf("%w: key %s is already in the ring", ErrKey, next.KeyID())
+		return nil, fmt.Errorf("%w: key %s is already in the ring", ErrInvalidKey, next.KeyID())
 	}
 	start := t
 	out := &KeyRing{}

@@ -17,8 +17,8 @@ func TestNewKeyRingRefusesEmptyNilAndDuplicates(t *testing.T) {
 		"nil key":   {k, nil},
 		"duplicate": {k, k},
 	} {
-		if _, err := NewKeyRing(keys...); !errors.Is(err, ErrKey) {
-			t.Errorf("%s: err = %v, want ErrKey", name, err)
+		if _, err := NewKeyRing(keys...); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("%s: err = %v, want ErrInvalidKey", name, err)
 		}
 	}
 }
@@ -78,11 +78,11 @@ func TestRotatePublishesBeforeSigningAndRetiresAfterLastToken(t *testing.T) {
 	if err := e.issuer.Rotate(next); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.issuer.Rotate(next); !errors.Is(err, ErrKey) {
+	if err := e.issuer.Rotate(next); !errors.Is(err, ErrInvalidKey) {
 		t.Fatalf("rotating to a key already in the ring: %v", err)
 	}
 
-	e.clock.Advance(DefaultJWKSMaxAge - time.Second)
+	e.clock.Advance(defaultJWKSMaxAge - time.Second)
 	if got := publishedKIDs(e.issuer); !got[old.KeyID()] || !got[next.KeyID()] {
 		t.Fatalf("before the switch, published %v; want both keys", got)
 	}
@@ -95,7 +95,7 @@ func TestRotatePublishesBeforeSigningAndRetiresAfterLastToken(t *testing.T) {
 	if tok := e.mint(cookie); kidOf(t, tok) != next.KeyID() {
 		t.Fatal("the new key does not sign after JWKSMaxAge")
 	}
-	e.clock.Advance(DefaultTTL) // lastOld expired; still within the leeway
+	e.clock.Advance(defaultTTL) // lastOld expired; still within the leeway
 	if got := publishedKIDs(e.issuer); !got[old.KeyID()] {
 		t.Fatal("the old key left the JWKS before its last token's exp + leeway")
 	}
@@ -103,12 +103,12 @@ func TestRotatePublishesBeforeSigningAndRetiresAfterLastToken(t *testing.T) {
 		t.Fatalf("the old key's last token (within the leeway) was refused: %v", err)
 	}
 
-	e.clock.Advance(DefaultLeeway)
+	e.clock.Advance(defaultLeeway)
 	if got := publishedKIDs(e.issuer); got[old.KeyID()] || !got[next.KeyID()] || len(got) != 1 {
 		t.Fatalf("after retirement, published %v; want only the new key", got)
 	}
-	if _, err := e.issuer.Verify(context.Background(), lastOld); !errors.Is(err, ErrUnknownKey) {
-		t.Fatalf("a retired key's token: %v, want ErrUnknownKey", err)
+	if _, err := e.issuer.Verify(context.Background(), lastOld); !errors.Is(err, errUnknownKey) {
+		t.Fatalf("a retired key's token: %v, want errUnknownKey", err)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"errors"
 	"fmt"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -23,9 +22,6 @@ const (
 	EdDSA = "EdDSA"
 	ES256 = "ES256"
 )
-
-// ErrKey is returned for a key that cannot be generated, parsed or used.
-var ErrKey = errors.New("accesstoken: unusable key")
 
 // PrivateKey is one signing key of an Issuer, with its key ID: the RFC 7638
 // thumbprint of its public key, so every instance that loads the same key
@@ -44,17 +40,17 @@ func GenerateKey(alg string) (*PrivateKey, error) {
 	case "", EdDSA:
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrKey, err)
+			return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
 		}
 		return newPrivateKey(priv)
 	case ES256:
 		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrKey, err)
+			return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
 		}
 		return newPrivateKey(priv)
 	}
-	return nil, fmt.Errorf("%w: algorithm %q (want EdDSA or ES256)", ErrKey, alg)
+	return nil, fmt.Errorf("%w: algorithm %q (want EdDSA or ES256)", ErrInvalidKey, alg)
 }
 
 // ParsePrivateKey reads one PEM "PRIVATE KEY" block (PKCS #8) holding an
@@ -66,7 +62,7 @@ func ParsePrivateKey(data []byte) (*PrivateKey, error) {
 		return nil, err
 	}
 	if len(keys) != 1 {
-		return nil, fmt.Errorf("%w: %d PEM keys, want 1", ErrKey, len(keys))
+		return nil, fmt.Errorf("%w: %d PEM keys, want 1", ErrInvalidKey, len(keys))
 	}
 	return keys[0], nil
 }
@@ -78,25 +74,25 @@ func ParsePrivateKeys(data []byte) ([]*PrivateKey, error) {
 	var keys []*PrivateKey
 	for {
 		if i := bytes.Index(data, []byte("-----BEGIN")); i > 0 && len(bytes.TrimSpace(data[:i])) != 0 {
-			return nil, fmt.Errorf("%w: data outside PEM blocks", ErrKey)
+			return nil, fmt.Errorf("%w: data outside PEM blocks", ErrInvalidKey)
 		}
 		block, rest := pem.Decode(data)
 		if block == nil {
 			if len(bytes.TrimSpace(rest)) != 0 {
-				return nil, fmt.Errorf("%w: data outside PEM blocks", ErrKey)
+				return nil, fmt.Errorf("%w: data outside PEM blocks", ErrInvalidKey)
 			}
 			break
 		}
 		if block.Type != "PRIVATE KEY" {
-			return nil, fmt.Errorf("%w: PEM block %q, want \"PRIVATE KEY\" (PKCS #8)", ErrKey, block.Type)
+			return nil, fmt.Errorf("%w: PEM block %q, want \"PRIVATE KEY\" (PKCS #8)", ErrInvalidKey, block.Type)
 		}
 		raw, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrKey, err)
+			return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
 		}
 		signer, ok := raw.(crypto.Signer)
 		if !ok {
-			return nil, fmt.Errorf("%w: not a signing key", ErrKey)
+			return nil, fmt.Errorf("%w: not a signing key", ErrInvalidKey)
 		}
 		k, err := newPrivateKey(signer)
 		if err != nil {
@@ -106,7 +102,7 @@ func ParsePrivateKeys(data []byte) ([]*PrivateKey, error) {
 		data = rest
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: no PEM key found", ErrKey)
+		return nil, fmt.Errorf("%w: no PEM key found", ErrInvalidKey)
 	}
 	return keys, nil
 }
@@ -118,16 +114,16 @@ func newPrivateKey(priv crypto.Signer) (*PrivateKey, error) {
 		alg = jose.EdDSA
 	case *ecdsa.PrivateKey:
 		if k.Curve != elliptic.P256() {
-			return nil, fmt.Errorf("%w: ECDSA curve %s (want P-256)", ErrKey, k.Curve.Params().Name)
+			return nil, fmt.Errorf("%w: ECDSA curve %s (want P-256)", ErrInvalidKey, k.Curve.Params().Name)
 		}
 		alg = jose.ES256
 	default:
-		return nil, fmt.Errorf("%w: key type %T (want Ed25519 or ECDSA P-256)", ErrKey, priv)
+		return nil, fmt.Errorf("%w: key type %T (want Ed25519 or ECDSA P-256)", ErrInvalidKey, priv)
 	}
 	pubJWK := jose.JSONWebKey{Key: priv.Public()}
 	thumb, err := pubJWK.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrKey, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	}
 	kid := base64.RawURLEncoding.EncodeToString(thumb)
 	signer, err := jose.NewSigner(
@@ -135,7 +131,7 @@ func newPrivateKey(priv crypto.Signer) (*PrivateKey, error) {
 		(&jose.SignerOptions{}).WithType(tokenType),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrKey, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	}
 	return &PrivateKey{
 		signer: signer,
@@ -147,9 +143,6 @@ func newPrivateKey(priv crypto.Signer) (*PrivateKey, error) {
 // KeyID returns the key's `kid`: the base64url RFC 7638 SHA-256 thumbprint
 // of its public key.
 func (k *PrivateKey) KeyID() string { return k.pub.kid }
-
-// Algorithm returns the key's signature algorithm, EdDSA or ES256.
-func (k *PrivateKey) Algorithm() string { return string(k.pub.alg) }
 
 // MarshalPEM returns the key as a PEM "PRIVATE KEY" block (PKCS #8).
 // Treat the result as a secret.

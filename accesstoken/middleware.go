@@ -2,7 +2,11 @@ package accesstoken
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+
+	"github.com/sessionauth/session"
 )
 
 // requireBearer is the middleware of Issuer and Provider: verify the bearer
@@ -44,14 +48,35 @@ func (i *Issuer) Middleware(next http.Handler) http.Handler {
 // for the token's user (memory store: a map read; Redis: two round trips,
 // the user's index and a pipelined read of their sessions); none for a
 // session already found ended (remembered until the token expires).
+//
+// Strict needs server-side sessions: over a cookie-only Manager
+// (session.Config.CookieOnly), which keeps no list of live sessions to ask,
+// it panics with an error wrapping ErrInvalidConfig, when the route is
+// built rather than on every request. Use Middleware there, knowing that a
+// token then lives until its exp.
 func (i *Issuer) Strict(next http.Handler) http.Handler {
+	if i.cookieOnly() {
+		panic(fmt.Errorf("%w: Strict needs server-side sessions, and Sessions is a cookie-only Manager, which cannot tell whether a session has ended", ErrInvalidConfig))
+	}
 	return requireBearer(i.Verify, i.checkSession, next)
+}
+
+// cookieOnly reports whether Sessions keeps no server-side state. It asks
+// ListSessions with a context that has already ended: a cookie-only
+// Manager answers session.ErrCookieOnly before any store is involved, and a
+// store-backed one fails (or answers) without I/O, since every store call
+// honours its context.
+func (i *Issuer) cookieOnly() bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := i.sessions.ListSessions(ctx, "accesstoken-probe")
+	return errors.Is(err, session.ErrCookieOnly)
 }
 
 func (i *Issuer) checkSession(r *http.Request, c *Claims) error {
 	now := i.now()
 	if i.ended.has(c.SessionID, now) {
-		return invalid(ErrSessionEnded)
+		return invalid(errSessionEnded)
 	}
 	infos, err := i.sessions.ListSessions(r.Context(), c.Subject)
 	if err != nil {
@@ -66,5 +91,5 @@ func (i *Issuer) checkSession(r *http.Request, c *Claims) error {
 		}
 	}
 	i.ended.add(c.SessionID, c.Expiry.Add(i.leeway), now)
-	return invalid(ErrSessionEnded)
+	return invalid(errSessionEnded)
 }

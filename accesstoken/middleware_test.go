@@ -2,8 +2,14 @@ package accesstoken
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/sessionauth/session"
 )
 
 // TestMiddlewareKeepsTokenValidAfterLogout documents what revocation means
@@ -17,7 +23,7 @@ func TestMiddlewareKeepsTokenValidAfterLogout(t *testing.T) {
 	if w := e.do("GET", "/api", nil, bearer(tok)...); w.Code != 200 {
 		t.Fatalf("Middleware after logout: %d, want 200 until exp", w.Code)
 	}
-	e.clock.Advance(DefaultTTL + DefaultLeeway)
+	e.clock.Advance(defaultTTL + defaultLeeway)
 	if w := e.do("GET", "/api", nil, bearer(tok)...); w.Code != 401 {
 		t.Fatalf("Middleware after exp: %d", w.Code)
 	}
@@ -105,5 +111,79 @@ func TestStrictRemembersEndedSessions(t *testing.T) {
 	}
 	if w := e.do("GET", "/strict", nil, bearer(liveTok)...); w.Code != 503 {
 		t.Fatalf("live session with the store down: %d, want 503", w.Code)
+	}
+}
+
+// TestStrictRefusesCookieOnlyManager: over a cookie-only Manager, which
+// cannot say whether a session has ended, Strict refuses to be built (it
+// used to answer 503 on every request), while minting and Middleware work.
+func TestStrictRefusesCookieOnlyManager(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(_ *Config, s *session.Config) { s.CookieOnly = true })
+	cookie := e.login("alice")
+	tok := e.mint(cookie)
+	if w := e.do("GET", "/api", nil, bearer(tok)...); w.Code != http.StatusOK {
+		t.Fatalf("Middleware over a cookie-only Manager: %d %s", w.Code, w.Body)
+	}
+	defer func() {
+		err, _ := recover().(error)
+		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "cookie-only") {
+			t.Fatalf("Strict over a cookie-only Manager: panic %v, want ErrInvalidConfig saying why", err)
+		}
+	}()
+	e.issuer.Strict(http.NotFoundHandler())
+}
+
+// TestStrictOverAStoreAsksNoStoreWhenBuilt: telling a cookie-only Manager
+// apart costs a store-backed one no store call (the probe's context has
+// already ended), and a store that is down does not stop the route from
+// being built.
+func TestStrictOverAStoreAsksNoStoreWhenBuilt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.store.down.Store(true)
+	counting := &countingStore{Store: e.store}
+	ring, _ := session.NewKeyRing(session.GenerateKey())
+	sessions, err := session.New(session.Config{Store: counting, Keys: ring, StoreTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := NewKeyRing(mustKey(t, EdDSA))
+	i, err := New(Config{Sessions: sessions, Keys: keys, Issuer: testIssuer, Audience: testAudience})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i.Strict(http.NotFoundHandler()) // must not panic
+	if n := counting.liveCalls.Load(); n != 0 {
+		t.Fatalf("building Strict made %d store calls with a live context", n)
+	}
+}
+
+// countingStore counts ListUser calls made with a context still live.
+type countingStore struct {
+	session.Store
+	liveCalls atomic.Int64
+}
+
+func (s *countingStore) ListUser(ctx context.Context, userID string) ([]session.Entry, error) {
+	if ctx.Err() == nil {
+		s.liveCalls.Add(1)
+	}
+	return s.Store.ListUser(ctx, userID)
+}
+
+// TestCookieOnlyCopiedCookieStillMintsAfterLogout documents the
+// limit the README states: Logout in cookie-only mode only expires the
+// browser's copy, so a copy of the cookie keeps minting until the
+// session's own timeout.
+func TestCookieOnlyCopiedCookieStillMintsAfterLogout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(_ *Config, s *session.Config) { s.CookieOnly = true })
+	cookie := e.login("alice")
+	if w := e.do("POST", "/logout", cookie); w.Code != http.StatusOK {
+		t.Fatalf("logout: %d", w.Code)
+	}
+	if w := e.do("POST", "/token", cookie); w.Code != http.StatusOK {
+		t.Fatalf("mint with a copy of a logged-out cookie-only session: %d, want 200 (no server-side state to revoke)", w.Code)
 	}
 }

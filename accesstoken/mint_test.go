@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sessionauth/session"
@@ -160,8 +161,8 @@ func TestMintAfterLogoutAllIsRefused(t *testing.T) {
 	}
 }
 
-// TestMintAfterSessionExpiredIsRefused uses the Manager's shortest timeouts
-// (1 s) and waits them out on the real clock.
+// TestMintAfterSessionExpiredIsRefused runs the Manager's timeouts out on
+// the virtual clock of a testing/synctest bubble.
 func TestMintAfterSessionExpiredIsRefused(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -173,13 +174,15 @@ func TestMintAfterSessionExpiredIsRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, func(_ *Config, s *session.Config) { s.IdleTimeout, s.Lifetime = tc.idle, tc.life })
-			cookie := e.login("alice")
-			e.mint(cookie)
-			time.Sleep(1100 * time.Millisecond)
-			if w := e.do("POST", "/token", cookie); w.Code != http.StatusUnauthorized {
-				t.Fatalf("mint after the session expired: %d", w.Code)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, func(_ *Config, s *session.Config) { s.IdleTimeout, s.Lifetime = tc.idle, tc.life })
+				cookie := e.login("alice")
+				e.mint(cookie)
+				time.Sleep(time.Second + time.Millisecond)
+				if w := e.do("POST", "/token", cookie); w.Code != http.StatusUnauthorized {
+					t.Fatalf("mint once the session expired: %d", w.Code)
+				}
+			})
 		})
 	}
 }

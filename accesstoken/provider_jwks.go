@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,7 +103,7 @@ func (r *remoteKeys) key(ctx context.Context, kid string) (*verifyKey, error) {
 
 // missing is the error for a kid not found: ErrKeysUnavailable when we have
 // no usable keys or the last fetch failed (we cannot tell), else
-// ErrUnknownKey.
+// errUnknownKey.
 func (r *remoteKeys) missing(now time.Time) error {
 	r.mu.Lock()
 	failed := r.lastFailed
@@ -112,7 +111,7 @@ func (r *remoteKeys) missing(now time.Time) error {
 	if failed || !r.usable(r.set.Load(), now) {
 		return ErrKeysUnavailable
 	}
-	return invalid(ErrUnknownKey)
+	return invalid(errUnknownKey)
 }
 
 // current implements keySource. Like key, it starts a background refresh
@@ -171,8 +170,6 @@ func (r *remoteKeys) refresh(ctx context.Context) error {
 	}
 	return nil
 }
-
-var errJWKS = errors.New("accesstoken: bad JWKS answer")
 
 // fetch reads the JWKS once and, if it holds at least one usable key,
 // replaces the set. It runs detached from any request, bounded by timeout.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -38,12 +39,12 @@ func TestProviderHonoursCacheControl(t *testing.T) {
 		want time.Duration
 	}{
 		{"public, max-age=120", 2 * time.Minute},
-		{"max-age=5", DefaultMinCacheAge},
-		{"max-age=999999", DefaultMaxCacheAge},
-		{"no-store", DefaultMinCacheAge},
-		{"no-cache, max-age=600", DefaultMinCacheAge},
+		{"max-age=5", defaultMinCacheAge},
+		{"max-age=999999", defaultMaxCacheAge},
+		{"no-store", defaultMinCacheAge},
+		{"no-cache, max-age=600", defaultMinCacheAge},
 		{"", defaultCacheAge},
-		{"max-age=garbage", DefaultMinCacheAge},
+		{"max-age=garbage", defaultMinCacheAge},
 		{`max-age="300"`, 5 * time.Minute},
 	} {
 		t.Run(tc.cc, func(t *testing.T) {
@@ -111,10 +112,10 @@ func TestProviderRotationRefetchesUnknownKidAtBoundedRate(t *testing.T) {
 	fresh := p.sign(next, p.claims(nil))
 
 	// Right after a fetch the rate limit holds the unknown kid off.
-	if _, err := pr.Verify(context.Background(), fresh); !errors.Is(err, ErrUnknownKey) {
-		t.Fatalf("within RefetchInterval: %v, want ErrUnknownKey", err)
+	if _, err := pr.Verify(context.Background(), fresh); !errors.Is(err, errUnknownKey) {
+		t.Fatalf("within RefetchInterval: %v, want errUnknownKey", err)
 	}
-	p.clock.Advance(DefaultRefetchInterval)
+	p.clock.Advance(defaultRefetchInterval)
 	if _, err := pr.Verify(context.Background(), fresh); err != nil {
 		t.Fatalf("after RefetchInterval the new kid still fails: %v", err)
 	}
@@ -123,7 +124,7 @@ func TestProviderRotationRefetchesUnknownKidAtBoundedRate(t *testing.T) {
 	}
 
 	// A flood of made-up kids, concurrent and sequential, over 35 s of clock.
-	p.clock.Advance(DefaultRefetchInterval)
+	p.clock.Advance(defaultRefetchInterval)
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Add(1)
@@ -137,7 +138,7 @@ func TestProviderRotationRefetchesUnknownKidAtBoundedRate(t *testing.T) {
 	for i := range 35 {
 		p.clock.Advance(time.Second)
 		tok := craft(`{"alg":"ES256","kid":"seq-`+fmt.Sprint(i)+`"}`, p.claims(nil), signWith(t, next.priv, "ES256"))
-		if _, err := pr.Verify(context.Background(), tok); !errors.Is(err, ErrUnknownKey) {
+		if _, err := pr.Verify(context.Background(), tok); !errors.Is(err, errUnknownKey) {
 			t.Fatalf("made-up kid: %v", err)
 		}
 	}
@@ -148,14 +149,14 @@ func TestProviderRotationRefetchesUnknownKidAtBoundedRate(t *testing.T) {
 
 	// The old key leaves the set: once the cache refreshes, its tokens fail.
 	p.set(func(p *idp) { p.published = []*idpKey{next} })
-	p.clock.Advance(DefaultMaxCacheAge)
+	p.clock.Advance(defaultMaxCacheAge)
 	stale := p.sign(old, p.claims(nil))
 	pr.Verify(context.Background(), fresh) // known kid, stale set: background refresh
 	p.waitHits(p.hits.Load())
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, err := pr.Verify(context.Background(), stale)
-		if errors.Is(err, ErrUnknownKey) {
+		if errors.Is(err, errUnknownKey) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -168,114 +169,124 @@ func TestProviderRotationRefetchesUnknownKidAtBoundedRate(t *testing.T) {
 // TestProviderKeepsVerifyingWhileJWKSDown breaks the endpoint in two ways
 // (5xx, connection refused): known keys keep verifying from the cache past
 // their max-age, unknown kids get ErrKeysUnavailable (503), and after
-// MaxStale the cache is given up.
+// MaxStale the cache is given up. It runs in a testing/synctest bubble, so
+// synctest.Wait lets each background fetch finish.
 func TestProviderKeepsVerifyingWhileJWKSDown(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{"500", "connection refused"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			k := newIDPKey(t, "k1", "ES256", false)
-			p := newIDP(t, k)
-			pr := p.provider(func(c *ProviderConfig) { c.CacheSize = -1 })
-			if err := pr.Refresh(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if mode == "500" {
-				p.set(func(p *idp) { p.status = http.StatusInternalServerError })
-			} else {
-				p.srv.Close()
-			}
-			p.clock.Advance(3 * time.Hour) // far past max-age
-			claims := map[string]any{"exp": p.clock.Now().Add(time.Hour).Unix()}
-			for range 3 {
-				if _, err := pr.Verify(context.Background(), p.sign(k, p.claims(claims))); err != nil {
-					t.Fatalf("cached key refused while the endpoint is down: %v", err)
+			synctest.Test(t, func(t *testing.T) {
+				k := newIDPKey(t, "k1", "ES256", false)
+				p := newMemIDP(t, k)
+				pr := p.provider(func(c *ProviderConfig) { c.CacheSize = -1 })
+				defer waitFetch(pr)
+				if err := pr.Refresh(context.Background()); err != nil {
+					t.Fatal(err)
 				}
-				p.clock.Advance(DefaultRefetchInterval)
-				time.Sleep(20 * time.Millisecond) // let the background fetch fail
-			}
-			if err := pr.Refresh(context.Background()); !errors.Is(err, ErrKeysUnavailable) {
-				t.Fatalf("Refresh: %v", err)
-			}
-			unknown := craft(`{"alg":"ES256","kid":"k2"}`, p.claims(nil), signWith(t, k.priv, "ES256"))
-			_, err := pr.Verify(context.Background(), unknown)
-			if !errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrInvalidToken) {
-				t.Fatalf("unknown kid while down: %v, want ErrKeysUnavailable only", err)
-			}
-			h := pr.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-			r := httptest.NewRequest("GET", "/", nil)
-			r.Header.Set("Authorization", "Bearer "+unknown)
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
-			if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
-				t.Fatalf("middleware while down: %d, want 503 with Retry-After", w.Code)
-			}
+				if mode == "500" {
+					p.set(func(p *idp) { p.status = http.StatusInternalServerError })
+				} else {
+					p.refuse.Store(true)
+				}
+				p.clock.Advance(3 * time.Hour) // far past max-age
+				claims := map[string]any{"exp": p.clock.Now().Add(time.Hour).Unix()}
+				for range 3 {
+					if _, err := pr.Verify(context.Background(), p.sign(k, p.claims(claims))); err != nil {
+						t.Fatalf("cached key refused while the endpoint is down: %v", err)
+					}
+					p.clock.Advance(defaultRefetchInterval)
+					synctest.Wait() // the background fetch has failed
+				}
+				if err := pr.Refresh(context.Background()); !errors.Is(err, ErrKeysUnavailable) {
+					t.Fatalf("Refresh: %v", err)
+				}
+				unknown := craft(`{"alg":"ES256","kid":"k2"}`, p.claims(nil), signWith(t, k.priv, "ES256"))
+				_, err := pr.Verify(context.Background(), unknown)
+				if !errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrInvalidToken) {
+					t.Fatalf("unknown kid while down: %v, want ErrKeysUnavailable only", err)
+				}
+				h := pr.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header.Set("Authorization", "Bearer "+unknown)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+					t.Fatalf("middleware while down: %d, want 503 with Retry-After", w.Code)
+				}
 
-			p.clock.Advance(DefaultMaxStale)
-			if _, err := pr.Verify(context.Background(), p.sign(k, p.claims(map[string]any{"exp": p.clock.Now().Add(time.Hour).Unix()}))); !errors.Is(err, ErrKeysUnavailable) {
-				t.Fatalf("after MaxStale: %v, want ErrKeysUnavailable", err)
-			}
+				p.clock.Advance(defaultMaxStale)
+				if _, err := pr.Verify(context.Background(), p.sign(k, p.claims(map[string]any{"exp": p.clock.Now().Add(time.Hour).Unix()}))); !errors.Is(err, ErrKeysUnavailable) {
+					t.Fatalf("after MaxStale: %v, want ErrKeysUnavailable", err)
+				}
+			})
 		})
 	}
 }
 
 // TestProviderJWKSSlowColdStart makes the endpoint hang with no keys
-// cached: the verification gives up after FetchTimeout, or sooner at the
-// request's own deadline, with ErrKeysUnavailable (503).
+// cached: a verification waits exactly FetchTimeout, or less when the
+// request's own deadline comes first (virtual time, testing/synctest).
 func TestProviderJWKSSlowColdStart(t *testing.T) {
 	t.Parallel()
-	k := newIDPKey(t, "k1", "EdDSA", false)
-	p := newIDP(t, k)
-	p.set(func(p *idp) { p.delay = 10 * time.Second })
-	pr := p.provider(func(c *ProviderConfig) { c.FetchTimeout = 300 * time.Millisecond; c.CacheSize = -1 })
-	tok := p.sign(k, p.claims(map[string]any{"exp": p.clock.Now().Add(24 * time.Hour).Unix()}))
+	synctest.Test(t, func(t *testing.T) {
+		k := newIDPKey(t, "k1", "EdDSA", false)
+		p := newMemIDP(t, k)
+		p.set(func(p *idp) { p.delay = 10 * time.Second })
+		pr := p.provider(func(c *ProviderConfig) { c.FetchTimeout = 300 * time.Millisecond; c.CacheSize = -1 })
+		defer waitFetch(pr)
+		tok := p.sign(k, p.claims(map[string]any{"exp": p.clock.Now().Add(24 * time.Hour).Unix()}))
 
-	start := time.Now()
-	if _, err := pr.Verify(context.Background(), tok); !errors.Is(err, ErrKeysUnavailable) {
-		t.Fatalf("cold start against a hung endpoint: %v", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("cold start waited %v; FetchTimeout is 300ms", d)
-	}
+		start := time.Now()
+		if _, err := pr.Verify(context.Background(), tok); !errors.Is(err, ErrKeysUnavailable) {
+			t.Fatalf("cold start against a hung endpoint: %v", err)
+		}
+		if d := time.Since(start); d != 300*time.Millisecond {
+			t.Fatalf("cold start waited %v; FetchTimeout is 300ms", d)
+		}
 
-	p.clock.Advance(DefaultRefetchInterval)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	start = time.Now()
-	_, err := pr.Verify(ctx, tok)
-	cancel()
-	if !errors.Is(err, ErrKeysUnavailable) || time.Since(start) > time.Second {
-		t.Fatalf("request deadline: %v after %v", err, time.Since(start))
-	}
+		p.clock.Advance(defaultRefetchInterval)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		start = time.Now()
+		_, err := pr.Verify(ctx, tok)
+		if d := time.Since(start); !errors.Is(err, ErrKeysUnavailable) || d != 50*time.Millisecond {
+			t.Fatalf("request deadline of 50ms: %v after %v", err, d)
+		}
+	})
 }
 
 // TestProviderJWKSSlowWithStaleCache: keys past their max-age keep
 // verifying at once while the refresh hangs (here for 10 s, with a 5 s
-// FetchTimeout, so a verification that waited would take seconds).
+// FetchTimeout), and ten verifications start one refresh (virtual time,
+// testing/synctest).
 func TestProviderJWKSSlowWithStaleCache(t *testing.T) {
 	t.Parallel()
-	k := newIDPKey(t, "k1", "EdDSA", false)
-	p := newIDP(t, k)
-	pr := p.provider(func(c *ProviderConfig) { c.FetchTimeout = 5 * time.Second; c.CacheSize = -1 })
-	if err := pr.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	tok := p.sign(k, p.claims(map[string]any{"exp": p.clock.Now().Add(24 * time.Hour).Unix()}))
-	p.set(func(p *idp) { p.delay = 10 * time.Second })
-	p.clock.Advance(2 * time.Hour) // stale
-	start := time.Now()
-	for range 10 {
-		if _, err := pr.Verify(context.Background(), tok); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		k := newIDPKey(t, "k1", "EdDSA", false)
+		p := newMemIDP(t, k)
+		pr := p.provider(func(c *ProviderConfig) { c.FetchTimeout = 5 * time.Second; c.CacheSize = -1 })
+		defer waitFetch(pr)
+		if err := pr.Refresh(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("10 verifications with a stale cache took %v: they waited for the slow refresh", d)
-	}
-	p.waitHits(2)
-	time.Sleep(20 * time.Millisecond)
-	if n := p.hits.Load(); n != 2 {
-		t.Fatalf("%d refreshes started, want 1", n-1)
-	}
+		tok := p.sign(k, p.claims(map[string]any{"exp": p.clock.Now().Add(24 * time.Hour).Unix()}))
+		p.set(func(p *idp) { p.delay = 10 * time.Second })
+		p.clock.Advance(2 * time.Hour) // stale
+		start := time.Now()
+		for range 10 {
+			if _, err := pr.Verify(context.Background(), tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("10 verifications with a stale cache took %v: they waited for the slow refresh", d)
+		}
+		synctest.Wait() // the refresh is running, blocked in the slow answer
+		if n := p.hits.Load(); n != 2 {
+			t.Fatalf("%d refreshes started, want 1", n-1)
+		}
+	})
 }
 
 func TestProviderKeepsOldKeysOnBadAnswers(t *testing.T) {
@@ -296,7 +307,7 @@ func TestProviderKeepsOldKeysOnBadAnswers(t *testing.T) {
 		"too large":        `{"keys":[],"pad":"` + strings.Repeat("x", maxJWKSBody) + `"}`,
 	} {
 		p.set(func(p *idp) { p.body = []byte(body) })
-		p.clock.Advance(DefaultRefetchInterval)
+		p.clock.Advance(defaultRefetchInterval)
 		if err := pr.Refresh(context.Background()); !errors.Is(err, ErrKeysUnavailable) {
 			t.Errorf("%s: Refresh = %v, want ErrKeysUnavailable", name, err)
 		}
@@ -317,7 +328,7 @@ func TestProviderCacheSurvivesRefreshOfSameKeys(t *testing.T) {
 	if _, err := pr.Verify(context.Background(), tok); err != nil {
 		t.Fatal(err)
 	}
-	p.clock.Advance(DefaultRefetchInterval)
+	p.clock.Advance(defaultRefetchInterval)
 	if err := pr.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -326,10 +337,10 @@ func TestProviderCacheSurvivesRefreshOfSameKeys(t *testing.T) {
 	}
 	// A key that changes material under the same kid invalidates it.
 	p.set(func(p *idp) { p.published = []*idpKey{newIDPKey(t, "k1", "ES256", false)} })
-	p.clock.Advance(DefaultRefetchInterval)
+	p.clock.Advance(defaultRefetchInterval)
 	pr.Refresh(context.Background())
-	if _, err := pr.Verify(context.Background(), tok); !errors.Is(err, ErrSignature) {
-		t.Fatalf("token of a replaced key: %v, want ErrSignature", err)
+	if _, err := pr.Verify(context.Background(), tok); !errors.Is(err, errSignature) {
+		t.Fatalf("token of a replaced key: %v, want errSignature", err)
 	}
 }
 
@@ -339,7 +350,7 @@ func TestProviderFollowsNoRedirect(t *testing.T) {
 	p := newIDP(t, k)
 	redirect := httptest.NewServer(http.RedirectHandler(p.srv.URL+"/jwks", http.StatusFound))
 	t.Cleanup(redirect.Close)
-	pr, err := NewProvider(ProviderConfig{JWKSURL: redirect.URL, Issuer: idpIssuer, Audience: idpAudience, Now: p.clock.Now})
+	pr, err := NewProvider(ProviderConfig{JWKSURL: redirect.URL, Issuer: idpIssuer, Audience: idpAudience, now: p.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,4 +393,16 @@ func (l lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
+}
+
+// waitFetch waits for pr's running JWKS fetch, if any, to end: in a
+// testing/synctest bubble the bubble's function must not return while one
+// is still blocked on the virtual clock.
+func waitFetch(pr *Provider) {
+	pr.keys.mu.Lock()
+	done := pr.keys.inflight
+	pr.keys.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 }

@@ -98,7 +98,7 @@ var strictB64 = base64.RawURLEncoding.Strict()
 // ErrInvalidToken except ErrKeysUnavailable.
 func (v *verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.maxSize {
-		return nil, invalid(ErrTooLarge)
+		return nil, invalid(errTooLarge)
 	}
 	now := v.now()
 	if v.cache != nil {
@@ -119,25 +119,25 @@ func (v *verifier) verify(ctx context.Context, token string) (*Claims, error) {
 		}
 	}
 	if !allowed {
-		return nil, invalid(ErrAlgorithm)
+		return nil, invalid(errAlgorithm)
 	}
 	if v.typ != "" && !typeMatches(h.typ, v.typ) {
-		return nil, invalid(ErrHeader)
+		return nil, invalid(errHeader)
 	}
 	key, err := v.keys.key(ctx, h.kid)
 	if err != nil {
 		return nil, err
 	}
 	if !key.fits(alg) {
-		return nil, invalid(ErrAlgorithm)
+		return nil, invalid(errAlgorithm)
 	}
 	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{alg})
 	if err != nil {
-		return nil, invalid(ErrMalformed)
+		return nil, invalid(errMalformed)
 	}
 	payload, err := jws.Verify(key.pub)
 	if err != nil {
-		return nil, invalid(ErrSignature)
+		return nil, invalid(errSignature)
 	}
 	c, err := decodeClaims(payload)
 	if err != nil {
@@ -155,28 +155,28 @@ func (v *verifier) verify(ctx context.Context, token string) (*Claims, error) {
 // checkClaims applies the issuer, audience, time and presence rules.
 func (v *verifier) checkClaims(c *Claims, now time.Time) error {
 	if c.Issuer == "" || c.Subject == "" || len(c.Audience) == 0 || c.Expiry.IsZero() {
-		return invalid(ErrMissingClaim)
+		return invalid(errMissingClaim)
 	}
 	if v.own && (c.SessionID == "" || c.ID == "" || c.IssuedAt.IsZero()) {
-		return invalid(ErrMissingClaim)
+		return invalid(errMissingClaim)
 	}
 	if c.Issuer != v.issuer {
-		return invalid(ErrIssuer)
+		return mismatch(errIssuer, v.issuer, []string{c.Issuer}, false)
 	}
 	if !audience(c.Audience).contains(v.audience) {
-		return invalid(ErrAudience)
+		return mismatch(errAudience, v.audience, c.Audience, true)
 	}
 	if !now.Add(-v.leeway).Before(c.Expiry) {
 		return invalid(ErrExpired)
 	}
 	if !c.NotBefore.IsZero() && now.Add(v.leeway).Before(c.NotBefore) {
-		return invalid(ErrNotYetValid)
+		return invalid(errNotYetValid)
 	}
 	if !c.IssuedAt.IsZero() && now.Add(v.leeway).Before(c.IssuedAt) {
-		return invalid(ErrNotYetValid)
+		return invalid(errNotYetValid)
 	}
 	if v.own && c.Expiry.Sub(c.IssuedAt) > v.maxLife {
-		return invalid(ErrClaims)
+		return invalid(errClaims)
 	}
 	return nil
 }
@@ -190,28 +190,28 @@ type header struct{ alg, kid, typ string }
 func parseHeader(token string) (header, error) {
 	first, rest, ok := strings.Cut(token, ".")
 	if !ok {
-		return header{}, invalid(ErrMalformed)
+		return header{}, invalid(errMalformed)
 	}
 	payload, sig, ok := strings.Cut(rest, ".")
 	if !ok || strings.Contains(sig, ".") || first == "" || payload == "" || sig == "" {
-		return header{}, invalid(ErrMalformed)
+		return header{}, invalid(errMalformed)
 	}
 	for _, part := range []string{payload, sig} {
 		if !isBase64URL(part) {
-			return header{}, invalid(ErrMalformed)
+			return header{}, invalid(errMalformed)
 		}
 	}
 	raw, err := strictB64.DecodeString(first)
 	if err != nil {
-		return header{}, invalid(ErrMalformed)
+		return header{}, invalid(errMalformed)
 	}
 	var params map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &params); err != nil || params == nil {
-		return header{}, invalid(ErrHeader)
+		return header{}, invalid(errHeader)
 	}
 	for _, name := range forbiddenHeaders {
 		if _, ok := params[name]; ok {
-			return header{}, invalid(ErrHeader)
+			return header{}, invalid(errHeader)
 		}
 	}
 	var h header
@@ -223,16 +223,16 @@ func parseHeader(token string) (header, error) {
 		v, ok := params[f.name]
 		if !ok {
 			if f.required {
-				return header{}, invalid(ErrHeader)
+				return header{}, invalid(errHeader)
 			}
 			continue
 		}
 		if err := json.Unmarshal(v, f.dst); err != nil || len(v) == 0 || v[0] != '"' {
-			return header{}, invalid(ErrHeader)
+			return header{}, invalid(errHeader)
 		}
 	}
 	if h.kid == "" || len(h.kid) > maxKeyIDLength {
-		return header{}, invalid(ErrUnknownKey)
+		return header{}, invalid(errUnknownKey)
 	}
 	return h, nil
 }

@@ -11,7 +11,7 @@ require (
 	github.com/gomodule/redigo v1.9.2
 	github.com/gorilla/sessions v1.4.0
 	github.com/redis/go-redis/v9 v9.23.0
-	github.com/sessionauth/session v0.0.0-00010101000000-000000000000
+	github.com/sessionauth/session v0.2.0
 )
 
 require (
@@ -24,7 +24,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/lib/pq v1.12.3
-	github.com/sessionauth/session/pgstore v0.0.0-00010101000000-000000000000
+	github.com/sessionauth/session/pgstore v0.2.0
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect

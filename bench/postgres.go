@@ -171,7 +171,7 @@ func pgPool(ctx context.Context, url string, w *WireCounter) (*pgxpool.Pool, err
 
 // NewOursPostgres returns this library on pgstore, in a new schema, with
 // its defaults (QueryExecModeExec: no prepared statements, as behind
-// PgBouncer in transaction mode), or with pgstore.WithPreparedStatements
+// PgBouncer in transaction mode), or with Config.PreparedStatements
 // when prepared is true (pgx's cached prepared statements, as scs's pgxstore
 // gets from the pool's default).
 func NewOursPostgres(url string, keys *session.KeyRing, prepared bool) (*PGSubject, error) {
@@ -187,13 +187,12 @@ func NewOursPostgres(url string, keys *session.KeyRing, prepared bool) (*PGSubje
 		schema.drop()
 		return nil, err
 	}
-	opts := []pgstore.Option{pgstore.WithTable(schema.name, "sessions"), pgstore.WithCleanupInterval(0)}
+	cfg := pgstore.Config{Schema: schema.name, Table: "sessions", CleanupInterval: -1, PreparedStatements: prepared}
 	name := "ours-pg"
 	if prepared {
-		opts = append(opts, pgstore.WithPreparedStatements())
 		name = "ours-pg-prepared"
 	}
-	store, err := pgstore.New(pool, opts...)
+	store, err := pgstore.New(pool, cfg)
 	if err == nil {
 		err = store.Setup(ctx)
 	}

@@ -7,7 +7,7 @@ replace github.com/sessionauth/session => ../
 require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
-	github.com/sessionauth/session v0.0.0-00010101000000-000000000000
+	github.com/sessionauth/session v0.2.0
 )
 
 require (

@@ -2,7 +2,6 @@ package password
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -31,8 +30,6 @@ type argon2Hash struct {
 
 var b64 = base64.RawStdEncoding.Strict()
 
-var errB64Newline = errors.New("line break in base64")
-
 // decodeB64 is b64.DecodeString without its tolerance of line breaks, so
 // that only the canonical form of a hash parses.
 func decodeB64(s string) ([]byte, error) {
@@ -55,63 +52,63 @@ func (h argon2Hash) encode() string {
 func parseArgon2(s string) (argon2Hash, error) {
 	var h argon2Hash
 	if len(s) > maxEncodedHash {
-		return h, fmt.Errorf("%w: too long", ErrMalformedHash)
+		return h, malformed("too long")
 	}
 	parts := strings.Split(s, "$")
 	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
 	if len(parts) != 6 || parts[0] != "" {
-		return h, fmt.Errorf("%w: want 5 $-separated fields", ErrMalformedHash)
+		return h, malformed("want 5 $-separated fields")
 	}
 	if parts[1] != "argon2id" {
-		return h, fmt.Errorf("%w: algorithm %q", ErrUnsupportedHash, parts[1])
+		return h, unsupported("algorithm %q", parts[1])
 	}
 	v, ok := strings.CutPrefix(parts[2], "v=")
 	if !ok {
-		return h, fmt.Errorf("%w: missing version", ErrMalformedHash)
+		return h, malformed("missing version")
 	}
 	ver, err := parseDecimal(v)
 	if err != nil {
-		return h, fmt.Errorf("%w: version: %v", ErrMalformedHash, err)
+		return h, malformed("version: %v", err)
 	}
 	if ver != argon2.Version {
-		return h, fmt.Errorf("%w: argon2 version %d", ErrUnsupportedHash, ver)
+		return h, unsupported("argon2 version %d", ver)
 	}
 	fields := strings.Split(parts[3], ",")
 	if len(fields) != 3 {
-		return h, fmt.Errorf("%w: want m, t and p", ErrMalformedHash)
+		return h, malformed("want m, t and p")
 	}
 	var vals [3]uint64
 	for i, name := range [3]string{"m=", "t=", "p="} {
 		v, ok := strings.CutPrefix(fields[i], name)
 		if !ok {
-			return h, fmt.Errorf("%w: want parameter %q", ErrMalformedHash, name[:1])
+			return h, malformed("want parameter %q", name[:1])
 		}
 		if vals[i], err = parseDecimal(v); err != nil {
-			return h, fmt.Errorf("%w: %s: %v", ErrMalformedHash, name[:1], err)
+			return h, malformed("%s: %v", name[:1], err)
 		}
 	}
 	m, t, th := vals[0], vals[1], vals[2]
 	if th < 1 || th > maxThreads {
-		return h, fmt.Errorf("%w: p=%d outside [1, %d]", ErrUnsupportedHash, th, maxThreads)
+		return h, unsupported("p=%d outside [1, %d]", th, maxThreads)
 	}
 	if m < 8*th || m > maxMemory {
-		return h, fmt.Errorf("%w: m=%d outside [%d, %d]", ErrUnsupportedHash, m, 8*th, maxMemory)
+		return h, unsupported("m=%d outside [%d, %d]", m, 8*th, maxMemory)
 	}
 	if t < 1 || t > maxTime {
-		return h, fmt.Errorf("%w: t=%d outside [1, %d]", ErrUnsupportedHash, t, maxTime)
+		return h, unsupported("t=%d outside [1, %d]", t, maxTime)
 	}
 	h.memory, h.time, h.threads = uint32(m), uint32(t), uint8(th)
 	if h.salt, err = decodeB64(parts[4]); err != nil {
-		return h, fmt.Errorf("%w: salt: %v", ErrMalformedHash, err)
+		return h, malformed("salt: %v", err)
 	}
 	if h.key, err = decodeB64(parts[5]); err != nil {
-		return h, fmt.Errorf("%w: key: %v", ErrMalformedHash, err)
+		return h, malformed("key: %v", err)
 	}
 	if n := len(h.salt); n < minStoredSaltLen || n > maxSaltLen {
-		return h, fmt.Errorf("%w: salt of %d bytes outside [%d, %d]", ErrUnsupportedHash, n, minStoredSaltLen, maxSaltLen)
+		return h, unsupported("salt of %d bytes outside [%d, %d]", n, minStoredSaltLen, maxSaltLen)
 	}
 	if n := len(h.key); n < minStoredKeyLen || n > maxKeyLen {
-		return h, fmt.Errorf("%w: key of %d bytes outside [%d, %d]", ErrUnsupportedHash, n, minStoredKeyLen, maxKeyLen)
+		return h, unsupported("key of %d bytes outside [%d, %d]", n, minStoredKeyLen, maxKeyLen)
 	}
 	return h, nil
 }

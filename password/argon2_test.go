@@ -37,37 +37,37 @@ func TestParseArgon2RefusesMalformedAndUnsafeHashes(t *testing.T) {
 		hash string
 		err  error
 	}{
-		{"empty", "", ErrMalformedHash},
-		{"argon2id only", "$argon2id$", ErrMalformedHash},
-		{"no version", "$argon2id$m=64,t=1,p=1$" + salt + "$" + key, ErrMalformedHash},
-		{"version 16", "$argon2id$v=16$m=64,t=1,p=1$" + salt + "$" + key, ErrUnsupportedHash},
-		{"params out of order", "$argon2id$v=19$t=1,m=64,p=1$" + salt + "$" + key, ErrMalformedHash},
-		{"missing p", "$argon2id$v=19$m=64,t=1$" + salt + "$" + key, ErrMalformedHash},
-		{"extra param", "$argon2id$v=19$m=64,t=1,p=1,k=1$" + salt + "$" + key, ErrMalformedHash},
-		{"leading zero", "$argon2id$v=19$m=064,t=1,p=1$" + salt + "$" + key, ErrMalformedHash},
-		{"negative", "$argon2id$v=19$m=-64,t=1,p=1$" + salt + "$" + key, ErrMalformedHash},
-		{"plus sign", "$argon2id$v=19$m=+64,t=1,p=1$" + salt + "$" + key, ErrMalformedHash},
-		{"overflow", "$argon2id$v=19$m=99999999999999999999,t=1,p=1$" + salt + "$" + key, ErrMalformedHash},
-		{"t=0", "$argon2id$v=19$m=64,t=0,p=1$" + salt + "$" + key, ErrUnsupportedHash},
-		{"p=0", "$argon2id$v=19$m=64,t=1,p=0$" + salt + "$" + key, ErrUnsupportedHash},
-		{"p=256", "$argon2id$v=19$m=4096,t=1,p=256$" + salt + "$" + key, ErrUnsupportedHash},
-		{"m below 8p", "$argon2id$v=19$m=15,t=1,p=2$" + salt + "$" + key, ErrUnsupportedHash},
-		{"4 GiB memory", "$argon2id$v=19$m=4194304,t=1,p=1$" + salt + "$" + key, ErrUnsupportedHash},
-		{"1000 passes", "$argon2id$v=19$m=64,t=1000,p=1$" + salt + "$" + key, ErrUnsupportedHash},
-		{"padded base64", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "==$" + key, ErrMalformedHash},
-		{"url base64", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + strings.NewReplacer("+", "-", "/", "_").Replace(key) + "-_", ErrMalformedHash},
-		{"line break in key", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + key[:5] + "\n" + key[5:], ErrMalformedHash},
-		{"empty salt", "$argon2id$v=19$m=64,t=1,p=1$$" + key, ErrUnsupportedHash},
-		{"4-byte salt", "$argon2id$v=19$m=64,t=1,p=1$AAAAAA$" + key, ErrUnsupportedHash},
-		{"empty key", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$", ErrUnsupportedHash},
-		{"trailing field", good + "$x", ErrMalformedHash},
-		{"huge", good + strings.Repeat("A", 1000), ErrMalformedHash},
-		{"argon2i", refArgon2iM65536, ErrUnsupportedHash},
+		{"empty", "", errMalformed},
+		{"argon2id only", "$argon2id$", errMalformed},
+		{"no version", "$argon2id$m=64,t=1,p=1$" + salt + "$" + key, errMalformed},
+		{"version 16", "$argon2id$v=16$m=64,t=1,p=1$" + salt + "$" + key, errUnsupported},
+		{"params out of order", "$argon2id$v=19$t=1,m=64,p=1$" + salt + "$" + key, errMalformed},
+		{"missing p", "$argon2id$v=19$m=64,t=1$" + salt + "$" + key, errMalformed},
+		{"extra param", "$argon2id$v=19$m=64,t=1,p=1,k=1$" + salt + "$" + key, errMalformed},
+		{"leading zero", "$argon2id$v=19$m=064,t=1,p=1$" + salt + "$" + key, errMalformed},
+		{"negative", "$argon2id$v=19$m=-64,t=1,p=1$" + salt + "$" + key, errMalformed},
+		{"plus sign", "$argon2id$v=19$m=+64,t=1,p=1$" + salt + "$" + key, errMalformed},
+		{"overflow", "$argon2id$v=19$m=99999999999999999999,t=1,p=1$" + salt + "$" + key, errMalformed},
+		{"t=0", "$argon2id$v=19$m=64,t=0,p=1$" + salt + "$" + key, errUnsupported},
+		{"p=0", "$argon2id$v=19$m=64,t=1,p=0$" + salt + "$" + key, errUnsupported},
+		{"p=256", "$argon2id$v=19$m=4096,t=1,p=256$" + salt + "$" + key, errUnsupported},
+		{"m below 8p", "$argon2id$v=19$m=15,t=1,p=2$" + salt + "$" + key, errUnsupported},
+		{"4 GiB memory", "$argon2id$v=19$m=4194304,t=1,p=1$" + salt + "$" + key, errUnsupported},
+		{"1000 passes", "$argon2id$v=19$m=64,t=1000,p=1$" + salt + "$" + key, errUnsupported},
+		{"padded base64", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "==$" + key, errMalformed},
+		{"url base64", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + strings.NewReplacer("+", "-", "/", "_").Replace(key) + "-_", errMalformed},
+		{"line break in key", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + key[:5] + "\n" + key[5:], errMalformed},
+		{"empty salt", "$argon2id$v=19$m=64,t=1,p=1$$" + key, errUnsupported},
+		{"4-byte salt", "$argon2id$v=19$m=64,t=1,p=1$AAAAAA$" + key, errUnsupported},
+		{"empty key", "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$", errUnsupported},
+		{"trailing field", good + "$x", errMalformed},
+		{"huge", good + strings.Repeat("A", 1000), errMalformed},
+		{"argon2i", refArgon2iM65536, errUnsupported},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := parseArgon2(tc.hash); !errors.Is(err, tc.err) {
+			if _, err := parseArgon2(tc.hash); !errors.Is(err, tc.err) || !errors.Is(err, ErrInvalidHash) {
 				t.Fatalf("parseArgon2 err = %v, want %v", err, tc.err)
 			}
 		})
@@ -93,8 +93,8 @@ func FuzzParseArgon2(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		h, err := parseArgon2(s)
 		if err != nil {
-			if !errors.Is(err, ErrMalformedHash) && !errors.Is(err, ErrUnsupportedHash) {
-				t.Fatalf("error %v is neither ErrMalformedHash nor ErrUnsupportedHash", err)
+			if !errors.Is(err, ErrInvalidHash) {
+				t.Fatalf("error %v is not ErrInvalidHash", err)
 			}
 			return
 		}

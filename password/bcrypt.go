@@ -29,25 +29,25 @@ func isBcrypt(s string) bool {
 // returns the cost, refusing costs outside [4, 16] before x/crypto runs.
 func parseBcrypt(s string) (int, error) {
 	if len(s) != 60 || !isBcrypt(s) || s[6] != '$' {
-		return 0, fmt.Errorf("%w: want $2b$NN$ and 53 characters", ErrMalformedHash)
+		return 0, malformed("want $2b$NN$ and 53 characters")
 	}
 	if s[4] < '0' || s[4] > '9' || s[5] < '0' || s[5] > '9' {
-		return 0, fmt.Errorf("%w: bcrypt cost", ErrMalformedHash)
+		return 0, malformed("bcrypt cost")
 	}
 	for i := 7; i < len(s); i++ {
 		if strings.IndexByte(bcryptAlphabet, s[i]) < 0 {
-			return 0, fmt.Errorf("%w: bcrypt salt or hash", ErrMalformedHash)
+			return 0, malformed("bcrypt salt or hash")
 		}
 	}
 	cost := int(s[4]-'0')*10 + int(s[5]-'0')
 	if cost < minBcryptCost || cost > maxBcryptCost {
-		return 0, fmt.Errorf("%w: bcrypt cost %d outside [%d, %d]", ErrUnsupportedHash, cost, minBcryptCost, maxBcryptCost)
+		return 0, unsupported("bcrypt cost %d outside [%d, %d]", cost, minBcryptCost, maxBcryptCost)
 	}
 	return cost, nil
 }
 
 // verifyBcrypt checks pw against a bcrypt hash. Passwords over
-// BcryptMaxBytes are refused with ErrTooLong after the work of a dummy
+// bcryptMaxBytes are refused with ErrTooLong after the work of a dummy
 // verification under p: x/crypto would compare only their first 72 bytes, so
 // a longer password sharing that prefix would match, and an instant refusal
 // would tell which users still have a bcrypt hash.
@@ -55,9 +55,9 @@ func verifyBcrypt(pw, encoded string, p Params) (bool, error) {
 	if _, err := parseBcrypt(encoded); err != nil {
 		return false, err
 	}
-	if len(pw) > BcryptMaxBytes {
+	if len(pw) > bcryptMaxBytes {
 		p.DummyVerify(pw)
-		return false, fmt.Errorf("%w: bcrypt reads at most %d bytes", ErrTooLong, BcryptMaxBytes)
+		return false, fmt.Errorf("%w: bcrypt reads at most %d bytes", ErrTooLong, bcryptMaxBytes)
 	}
 	switch err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(pw)); {
 	case err == nil:
@@ -65,6 +65,6 @@ func verifyBcrypt(pw, encoded string, p Params) (bool, error) {
 	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
 		return false, nil
 	default:
-		return false, fmt.Errorf("%w: %v", ErrMalformedHash, err)
+		return false, malformed("%v", err)
 	}
 }

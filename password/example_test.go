@@ -3,6 +3,7 @@ package password_test
 import (
 	"errors"
 	"fmt"
+	"log"
 	"strings"
 
 	"github.com/sessionauth/session/password"
@@ -44,9 +45,13 @@ func ExampleVerify_bcrypt() {
 func ExampleParams_Verify() {
 	stored, _ := password.Hash("a long passphrase")
 
-	p := password.DefaultParams()
-	p.Memory = 47104 // 46 MiB
-	p.Time = 1       // OWASP's equivalent of 19 MiB × 2
+	p := password.Params{
+		Memory: 47104, // 46 MiB
+		Time:   1,     // OWASP's equivalent of 19 MiB × 2
+	}
+	if err := p.Validate(); err != nil { // at start-up: ErrInvalidConfig
+		log.Fatal(err)
+	}
 	match, needsRehash, _ := p.Verify("a long passphrase", stored)
 	fmt.Println(match, needsRehash)
 
@@ -59,14 +64,16 @@ func ExampleParams_Verify() {
 }
 
 func ExamplePolicy_Validate() {
-	policy := password.Policy{MinLength: password.RecommendedMinLength}
-	for _, pw := range []string{"hunter2", "correct horse battery staple", "密码密码密码密码密码密码密码密码"} {
+	policy := password.Policy{MinLength: 15} // NIST's minimum when the password is the only factor
+	for _, pw := range []string{"hunter2", "correct horse battery staple", "密码密码密码密码密码密码密码密码", "\xff\xfe not text \xff\xfe"} {
 		err := policy.Validate(pw)
 		switch {
 		case errors.Is(err, password.ErrTooShort):
-			fmt.Printf("too short: at least %d characters\n", policy.Min())
-		case err != nil:
-			fmt.Println(err)
+			fmt.Printf("too short: at least %d characters\n", policy.MinLength)
+		case errors.Is(err, password.ErrTooLong):
+			fmt.Printf("too long: at most %d bytes\n", password.MaxBytes)
+		case errors.Is(err, password.ErrNotUTF8):
+			fmt.Println("not text")
 		default:
 			fmt.Println("ok")
 		}
@@ -75,6 +82,7 @@ func ExamplePolicy_Validate() {
 	// too short: at least 15 characters
 	// ok
 	// ok
+	// not text
 }
 
 // An unknown user costs what a wrong password costs, so neither the answer
@@ -88,6 +96,9 @@ func ExampleDummyVerify() {
 			return false
 		}
 		match, _, err := password.Verify(pw, stored)
+		if errors.Is(err, password.ErrInvalidHash) {
+			log.Printf("user %q: %v", name, err) // bad data in the user store
+		}
 		return match && err == nil
 	}
 	fmt.Println(signIn("nobody", "guess"))

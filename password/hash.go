@@ -7,22 +7,23 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Hash hashes pw with argon2id and DefaultParams, with a fresh salt from
-// crypto/rand, and returns the PHC string to store. It costs one argon2id
+// Hash hashes pw with argon2id and the default Params, with a fresh salt
+// from crypto/rand, and returns the PHC string to store. It costs one argon2id
 // derivation (about 19 MiB and tens of milliseconds).
 //
 // Hash enforces only the hard cap (ErrTooLong over MaxBytes) and refuses the
 // empty password (ErrTooShort); check a new password with Policy.Validate
 // first.
 func Hash(pw string) (string, error) {
-	return DefaultParams().Hash(pw)
+	return Params{}.Hash(pw)
 }
 
 // Hash is the package's Hash with p's parameters. It fails with
-// ErrInvalidParams when p.Validate does. Its cost grows with p.Memory ×
+// ErrInvalidConfig when p.Validate does. Its cost grows with p.Memory ×
 // p.Time.
 func (p Params) Hash(pw string) (string, error) {
-	if err := p.Validate(); err != nil {
+	p = p.withDefaults()
+	if err := p.check(); err != nil {
 		return "", err
 	}
 	if err := checkLength(pw); err != nil {

@@ -5,27 +5,25 @@ import (
 	"unicode/utf8"
 )
 
-// Length limits. Lengths of rules are counted in characters (Unicode code
-// points); the hard cap is in bytes because it bounds hashing work.
+// MaxBytes is the hard cap on a password's size in bytes, for validating,
+// hashing and verifying alike: at least 256 characters of any script.
+// Longer input is refused with ErrTooLong, never truncated. Lengths of
+// Policy rules are counted in characters (Unicode code points); this cap is
+// in bytes because it bounds hashing work.
+const MaxBytes = 1024
+
+// Length limits a Policy never goes past.
 const (
-	// MinLength is the shortest password a Policy accepts, whatever its
+	// minLength is the shortest password a Policy accepts, whatever its
 	// MinLength says (NIST SP 800-63B-4's minimum for a password used with a
 	// second factor).
-	MinLength = 8
-	// RecommendedMinLength is NIST's minimum for a password that is the only
-	// factor: use Policy{MinLength: RecommendedMinLength}.
-	RecommendedMinLength = 15
-	// MinMaxLength is the lowest maximum a Policy enforces: a MaxLength below
-	// 64 characters counts as 64.
-	MinMaxLength = 64
-	// MaxBytes is the hard cap on a password's size in bytes, for
-	// validating, hashing and verifying alike: at least 256 characters of any
-	// script. Longer input is refused with ErrTooLong, never truncated.
-	MaxBytes = 1024
-	// BcryptMaxBytes is bcrypt's own limit. Verifying a longer password
+	minLength = 8
+	// minMaxLength is the lowest maximum a Policy enforces.
+	minMaxLength = 64
+	// bcryptMaxBytes is bcrypt's own limit. Verifying a longer password
 	// against a bcrypt hash fails with ErrTooLong, because bcrypt would
 	// otherwise ignore everything after byte 72.
-	BcryptMaxBytes = 72
+	bcryptMaxBytes = 72
 )
 
 // Policy is the rule a new password must meet. Its zero value is the minimum
@@ -34,10 +32,12 @@ const (
 // emoji, and never truncate; no composition rules (NIST advises against
 // them).
 type Policy struct {
-	// MinLength in characters. Values below MinLength (8) count as 8.
+	// MinLength in characters. Values below 8 count as 8. NIST SP
+	// 800-63B-4 asks for 15 when the password is the only factor, 8 when a
+	// second factor goes with it.
 	MinLength int
 	// MaxLength in characters; 0 means only the MaxBytes cap. Values below
-	// MinMaxLength (64) count as 64.
+	// 64 count as 64.
 	MaxLength int
 }
 
@@ -52,24 +52,24 @@ func (p Policy) Validate(pw string) error {
 		return ErrNotUTF8
 	}
 	n := utf8.RuneCountInString(pw)
-	if min := p.Min(); n < min {
+	if min := p.min(); n < min {
 		return fmt.Errorf("%w: at least %d characters", ErrTooShort, min)
 	}
-	if max := p.Max(); max > 0 && n > max {
+	if max := p.max(); max > 0 && n > max {
 		return fmt.Errorf("%w: at most %d characters", ErrTooLong, max)
 	}
 	return nil
 }
 
-// Min returns the minimum length Validate enforces, in characters: MinLength,
-// raised to 8. Use it in messages to users.
-func (p Policy) Min() int { return max(p.MinLength, MinLength) }
+// min returns the minimum length Validate enforces, in characters: MinLength,
+// raised to 8.
+func (p Policy) min() int { return max(p.MinLength, minLength) }
 
-// Max returns the maximum length Validate enforces in characters, or 0 when
-// only the MaxBytes cap applies. Use it in messages to users.
-func (p Policy) Max() int {
+// max returns the maximum length Validate enforces in characters, or 0 when
+// only the MaxBytes cap applies.
+func (p Policy) max() int {
 	if p.MaxLength <= 0 {
 		return 0
 	}
-	return max(p.MaxLength, MinMaxLength)
+	return max(p.MaxLength, minMaxLength)
 }

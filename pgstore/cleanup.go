@@ -13,7 +13,7 @@ import (
 const cleanupGrace = time.Minute
 
 // DeleteExpired deletes the rows that expired more than a minute ago, in
-// batches (1,000 rows by default, see WithCleanupBatch), one statement and
+// batches (Config.CleanupBatch, 1,000 rows by default), one statement and
 // one round trip each, until a batch comes back short or ctx ends. It returns
 // how many rows it deleted. Rows are found through the expires index, so a
 // run costs time in proportion to the expired rows, not to the table. Rows
@@ -56,9 +56,12 @@ func (s *Store) startCleaner(interval time.Duration) {
 }
 
 // Close stops the cleaner goroutine, if New started one, and waits for it
-// to return (a statement it is running is canceled). It does not close the
-// pool, which belongs to the caller. Close is idempotent; the Store keeps
-// working after it, without a cleaner.
+// to return (a statement it is running is canceled). Call it before closing
+// the pool (with defer, after the pool's defer): pgxpool's Close waits for a
+// cleanup statement that is running, and a cleaner left on a closed pool
+// fails at every interval, logging each failure to Config.Logger. Close does
+// not close the pool, which belongs to the caller. It is idempotent; the Store keeps working after it,
+// without a cleaner.
 func (s *Store) Close() {
 	s.closeOnce.Do(func() {
 		if s.stop != nil {

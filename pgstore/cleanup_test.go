@@ -36,7 +36,7 @@ func countRows(t *testing.T, s *Store) int {
 func TestDeleteExpiredInBatches(t *testing.T) {
 	t.Parallel()
 	var n pgtest.Counter
-	s, _ := newTestStore(t, func(c *pgxpool.Config) { c.ConnConfig.Tracer = &n }, WithCleanupBatch(1000))
+	s, _ := newTestStore(t, func(c *pgxpool.Config) { c.ConnConfig.Tracer = &n }, Config{CleanupBatch: 1000})
 	now := time.Now()
 	insertRows(t, s, 2500, now.Add(-2*time.Minute)) // expired long enough
 	insertRows(t, s, 10, now.Add(-30*time.Second))  // expired, within the grace
@@ -64,8 +64,8 @@ func TestDeleteExpiredInBatches(t *testing.T) {
 
 func TestConcurrentCleanersShareTheWork(t *testing.T) {
 	t.Parallel()
-	s, pool := newTestStore(t, nil, WithCleanupBatch(200))
-	other := setUp(t, pool, WithTable(s.table...), WithCleanupInterval(0), WithCleanupBatch(200))
+	s, pool := newTestStore(t, nil, Config{CleanupBatch: 200})
+	other := setUp(t, pool, Config{Schema: s.table[0], Table: s.table[1], CleanupInterval: -1, CleanupBatch: 200})
 	insertRows(t, s, 5000, time.Now().Add(-time.Hour))
 	var wg sync.WaitGroup
 	counts := make([]int64, 4)
@@ -94,7 +94,7 @@ func TestConcurrentCleanersShareTheWork(t *testing.T) {
 func TestCleanerRunsUntilClose(t *testing.T) {
 	t.Parallel()
 	s, pool := newTestStore(t, nil)
-	c := setUp(t, pool, WithTable(s.table...), WithCleanupInterval(20*time.Millisecond))
+	c := setUp(t, pool, Config{Schema: s.table[0], Table: s.table[1], CleanupInterval: 20 * time.Millisecond})
 	insertRows(t, s, 100, time.Now().Add(-time.Hour))
 	deadline := time.Now().Add(10 * time.Second)
 	for countRows(t, s) != 0 {
@@ -120,7 +120,7 @@ func TestCleanerLogsFailures(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &buf}, nil))
 	// No Setup: the table does not exist, so every run fails.
-	s, err := New(pool, WithTable(schema, "missing"), WithCleanupInterval(10*time.Millisecond), WithLogger(logger))
+	s, err := New(pool, Config{Schema: schema, Table: "missing", CleanupInterval: 10 * time.Millisecond, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestCleanerLogsFailures(t *testing.T) {
 func TestCloseCancelsARunningCleanup(t *testing.T) {
 	t.Parallel()
 	s, pool := newTestStore(t, nil)
-	c := setUp(t, pool, WithTable(s.table...), WithCleanupInterval(10*time.Millisecond))
+	c := setUp(t, pool, Config{Schema: s.table[0], Table: s.table[1], CleanupInterval: 10 * time.Millisecond})
 	// Hold a lock that the cleaner's statement waits for.
 	ctx := testContext(t)
 	tx, err := pool.Begin(ctx)

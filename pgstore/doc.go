@@ -6,7 +6,7 @@
 //	...
 //	store, err := pgstore.New(pool)
 //	...
-//	defer store.Close()
+//	defer store.Close() // before pool.Close: deferred after it
 //	if err := store.Setup(ctx); err != nil { ... } // once, before serving
 //	m, err := session.New(session.Config{Store: store, Keys: keys})
 //
@@ -16,7 +16,8 @@
 // run from every instance of the app at once: the statements run in one
 // transaction behind a transaction-level advisory lock. Teams that run their
 // own migrations apply the same SQL themselves (Store.Schema returns it for
-// another table name); for the default table it is:
+// another table or schema, CREATE SCHEMA included); for the default table it
+// is:
 //
 //	CREATE TABLE IF NOT EXISTS "http_sessions" (
 //		key     bytea       PRIMARY KEY,
@@ -47,8 +48,8 @@
 // extended protocol with the unnamed statement, in one round trip, and no
 // named prepared statements. That is what makes the store work behind
 // PgBouncer in transaction pooling mode. Where every pool connection keeps
-// its own server session, WithPreparedStatements saves the server parsing and
-// planning each statement. (pgxpool itself pings a connection that has been
+// its own server session, Config.PreparedStatements saves the server parsing
+// and planning each statement. (pgxpool itself pings a connection that has been
 // idle for more than a second before handing it out; see
 // pgxpool.Config.ShouldPing.)
 //
@@ -69,8 +70,8 @@
 // rows that expired more than a minute ago (so an app server whose clock is a
 // little behind never sees a row vanish before its expiry) in batches of at
 // most 1,000 rows, one short statement each. Apps that would rather schedule
-// it (a cron job, one instance of many) pass WithCleanupInterval(0) and call
-// DeleteExpired themselves. Cleaners in several instances at once skip each
+// it (a cron job, one instance of many) set a negative
+// Config.CleanupInterval and call DeleteExpired themselves. Cleaners in several instances at once skip each
 // other's rows instead of waiting for them.
 //
 // # Failures

@@ -140,12 +140,13 @@ func ExampleStore_Schema() {
 		log.Fatal(err)
 	}
 	defer pool.Close()
-	store, err := pgstore.New(pool, pgstore.WithTable("auth", "sessions"), pgstore.WithCleanupInterval(0))
+	store, err := pgstore.New(pool, pgstore.Config{Schema: "auth", Table: "sessions", CleanupInterval: -1})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Print(store.Schema())
 	// Output:
+	// CREATE SCHEMA IF NOT EXISTS "auth";
 	// CREATE TABLE IF NOT EXISTS "auth"."sessions" (
 	// 	key     bytea       PRIMARY KEY,
 	// 	user_id text,
@@ -165,7 +166,7 @@ func ExampleStore_DeleteExpired() {
 		log.Fatal(err)
 	}
 	defer pool.Close()
-	store, err := pgstore.New(pool, pgstore.WithCleanupInterval(0)) // no goroutine
+	store, err := pgstore.New(pool, pgstore.Config{CleanupInterval: -1}) // no goroutine
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -6,7 +6,7 @@ replace github.com/sessionauth/session => ../
 
 require (
 	github.com/jackc/pgx/v5 v5.12.0
-	github.com/sessionauth/session v0.0.0-00010101000000-000000000000
+	github.com/sessionauth/session v0.2.0
 )
 
 require (

@@ -19,17 +19,23 @@ import (
 // newTestStore returns a Store, set up and without a cleaner goroutine, on a
 // schema of its own on the machine's PostgreSQL, and the pool under it.
 // configure, when not nil, adjusts the pool (a tracer).
-func newTestStore(t *testing.T, configure func(*pgxpool.Config), opts ...Option) (*Store, *pgxpool.Pool) {
+// cfg, when given, sets the other fields of the Store's Config.
+func newTestStore(t *testing.T, configure func(*pgxpool.Config), cfg ...Config) (*Store, *pgxpool.Pool) {
 	t.Helper()
 	url, schema := pgtest.Schema(t)
 	pool := pgtest.Pool(t, url, configure)
-	return setUp(t, pool, append([]Option{WithTable(schema, "sessions"), WithCleanupInterval(0)}, opts...)...), pool
+	var c Config
+	if len(cfg) > 0 {
+		c = cfg[0]
+	}
+	c.Schema, c.Table, c.CleanupInterval = schema, "sessions", -1
+	return setUp(t, pool, c), pool
 }
 
 // setUp makes a Store on pool and runs Setup.
-func setUp(t *testing.T, pool *pgxpool.Pool, opts ...Option) *Store {
+func setUp(t *testing.T, pool *pgxpool.Pool, cfg Config) *Store {
 	t.Helper()
-	s, err := New(pool, opts...)
+	s, err := New(pool, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,6 @@
 package pgstore
 
-import (
-	"encoding/hex"
-	"errors"
-)
-
-// ErrInvalidKey is returned for a store key that is not 64 lower-case hex
-// digits (the form of the SHA-256 keys the Manager passes). The key itself is
-// never part of an error.
-var ErrInvalidKey = errors.New("pgstore: store key is not 64 lower-case hex digits")
+import "encoding/hex"
 
 // keyLen is the length of a store key in hex digits.
 const keyLen = 64
@@ -18,12 +10,12 @@ const keyLen = 64
 // prepared statements.
 func keyParam(key string) ([]byte, error) {
 	if len(key) != keyLen {
-		return nil, ErrInvalidKey
+		return nil, errStoreKey
 	}
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return nil, ErrInvalidKey
+			return nil, errStoreKey
 		}
 	}
 	b := make([]byte, keyLen/2)

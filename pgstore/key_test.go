@@ -28,8 +28,8 @@ func TestKeyParam(t *testing.T) {
 		if tc.ok != (err == nil) {
 			t.Errorf("keyParam(%q) = %x, %v; want ok %v", tc.key, p, err, tc.ok)
 		}
-		if err != nil && !errors.Is(err, ErrInvalidKey) {
-			t.Errorf("keyParam(%q) error %v is not ErrInvalidKey", tc.key, err)
+		if err != nil && !errors.Is(err, errStoreKey) {
+			t.Errorf("keyParam(%q) error %v is not errStoreKey", tc.key, err)
 		}
 		if tc.ok && keyString(p) != tc.key {
 			t.Errorf("keyParam(%q) = %x", tc.key, p)
@@ -46,7 +46,7 @@ func FuzzKeyParam(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key string) {
 		p, err := keyParam(key)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidKey) || p != nil {
+			if !errors.Is(err, errStoreKey) || p != nil {
 				t.Fatalf("keyParam(%q) = %x, %v", key, p, err)
 			}
 			return

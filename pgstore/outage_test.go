@@ -27,7 +27,7 @@ func TestPrivateServerFailures(t *testing.T) {
 // no restart of the app.
 func testOutage(t *testing.T, srv *pgtest.Server) {
 	pool := pgtest.Pool(t, srv.URL("postgres"), func(c *pgxpool.Config) { c.ConnConfig.ConnectTimeout = 2 * time.Second })
-	s := setUp(t, pool, WithTable("outage"), WithCleanupInterval(0))
+	s := setUp(t, pool, Config{Table: "outage", CleanupInterval: -1})
 	a := newApp(t, s, session.Config{}, 0)
 	a.want("POST", "/login", 200)
 	a.want("GET", "/me", 200)
@@ -74,7 +74,7 @@ func testOutage(t *testing.T, srv *pgtest.Server) {
 // goes.
 func testStatementDeadline(t *testing.T, srv *pgtest.Server) {
 	pool := pgtest.Pool(t, srv.URL("postgres"), nil)
-	s := setUp(t, pool, WithTable("deadline"), WithCleanupInterval(0))
+	s := setUp(t, pool, Config{Table: "deadline", CleanupInterval: -1})
 	const deadline = 300 * time.Millisecond
 	// The Manager's own StoreTimeout is longer, so the request's deadline
 	// is the one that ends the statement.

@@ -53,7 +53,7 @@ func TestBehindPgBouncer(t *testing.T) {
 	})
 
 	pool := pgtest.Pool(t, bouncerURL, func(c *pgxpool.Config) { c.MaxConns = 8 })
-	s := setUp(t, pool, WithTable(schema, "sessions"), WithCleanupInterval(0))
+	s := setUp(t, pool, Config{Schema: schema, Table: "sessions", CleanupInterval: -1})
 
 	t.Run("conformance", func(t *testing.T) {
 		storetest.Run(t, func(*testing.T) session.Store { return s })

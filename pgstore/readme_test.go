@@ -22,7 +22,7 @@ func readme(t *testing.T) string {
 // Setup runs for the default table.
 func TestREADMESchemaIsSetupsSQL(t *testing.T) {
 	t.Parallel()
-	s, err := New(lazyPool(t), WithCleanupInterval(0))
+	s, err := New(lazyPool(t), Config{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -10,16 +9,17 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// ErrSchema is returned by Setup when the table exists but lacks a column the
-// store needs (for example, another library's table of the same name).
-var ErrSchema = errors.New("pgstore: table does not have the store's columns")
-
-// Schema returns the SQL that Setup runs: the table and its two indexes,
-// each created only if it does not exist. Teams that manage their schema
-// with migrations apply this SQL instead of calling Setup. The package
-// documentation shows it for the default table.
+// Schema returns the SQL that Setup runs: the schema (when Config.Schema
+// names one), the table and its two indexes, each created only if it does
+// not exist. Teams that manage their schema with migrations apply this SQL
+// instead of calling Setup. The package documentation shows it for the
+// default table.
 func (s *Store) Schema() string {
-	return strings.Join(schemaStatements(s.table), "\n") + "\n"
+	stmts := schemaStatements(s.table)
+	if len(s.table) == 2 {
+		stmts = append([]string{`CREATE SCHEMA IF NOT EXISTS ` + pgx.Identifier{s.table[0]}.Sanitize() + `;`}, stmts...)
+	}
+	return strings.Join(stmts, "\n") + "\n"
 }
 
 func schemaStatements(table pgx.Identifier) []string {
@@ -39,20 +39,28 @@ func schemaStatements(table pgx.Identifier) []string {
 	}
 }
 
-// Setup creates the store's table and indexes when they do not exist, then
-// checks that the table has the columns the store uses. Several instances
-// of the app may run it at once: it takes a transaction-level advisory lock
-// (keyed by the table name) around the statements, so they wait for each
-// other instead of failing on a half-created table. It costs a handful of
-// round trips; call it once at startup, before serving. The database user
-// needs the CREATE privilege on the schema, unless the table already exists.
+// Setup creates the store's schema (when Config.Schema names one), table
+// and indexes when they do not exist, then checks that the table has the
+// columns the store uses. Several instances of the app may run it at once:
+// it takes transaction-level advisory locks (keyed by the schema and the
+// table name) around the statements, so they wait for each other instead of
+// failing on a half-created schema or table. It costs a handful of round
+// trips; call it once at startup, before serving. The database user needs
+// the CREATE privilege on the database when the schema does not exist (an
+// existing schema is not created again), and on the schema unless the table
+// already exists.
 func (s *Store) Setup(ctx context.Context) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("pgstore: setup: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgx.QueryExecModeExec, lockID(s.table)); err != nil {
+	if len(s.table) == 2 {
+		if err := createSchema(ctx, tx, s.table[0]); err != nil {
+			return fmt.Errorf("pgstore: setup: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgx.QueryExecModeExec, lockID("table", s.table)); err != nil {
 		return fmt.Errorf("pgstore: setup: %w", err)
 	}
 	stmts := schemaStatements(s.table)
@@ -75,11 +83,35 @@ func (s *Store) Setup(ctx context.Context) error {
 	return nil
 }
 
-// lockID is the advisory lock Setup holds for table: a hash of this package
-// and the quoted name, so that it is the same in every instance of the app.
-func lockID(table pgx.Identifier) int64 {
+// createSchema creates schema, under an advisory lock of its own, unless it
+// exists: stores of several tables in one new schema may run Setup at once,
+// and concurrent CREATE SCHEMA IF NOT EXISTS statements can fail on each
+// other. An existing schema is left alone without a CREATE statement, which
+// would need the CREATE privilege on the database even then.
+func createSchema(ctx context.Context, tx pgx.Tx, schema string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgx.QueryExecModeExec, lockID("schema", pgx.Identifier{schema})); err != nil {
+		return err
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, pgx.QueryExecModeExec, schema).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize(), pgx.QueryExecModeExec)
+	return err
+}
+
+// lockID is an advisory lock Setup holds, for a kind of object ("schema" or
+// "table") and its name: a hash of this package, the kind and the quoted
+// name, so that it is the same in every instance of the app.
+func lockID(kind string, name pgx.Identifier) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("github.com/sessionauth/session/pgstore\x00"))
-	h.Write([]byte(table.Sanitize()))
+	if kind != "table" { // a table's lock is what it was before schemas were created
+		h.Write([]byte(kind + "\x00"))
+	}
+	h.Write([]byte(name.Sanitize()))
 	return int64(h.Sum64())
 }

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -33,7 +34,7 @@ func TestSetupConcurrent(t *testing.T) {
 		errs := make([]error, instances)
 		for i := range instances {
 			wg.Go(func() {
-				s, err := New(pools[i], WithTable(schema, table), WithCleanupInterval(0))
+				s, err := New(pools[i], Config{Schema: schema, Table: table, CleanupInterval: -1})
 				if err != nil {
 					errs[i] = err
 					return
@@ -47,11 +48,63 @@ func TestSetupConcurrent(t *testing.T) {
 		if err := errors.Join(errs...); err != nil {
 			t.Fatalf("round %d: concurrent Setup: %v", round, err)
 		}
-		s := setUp(t, pools[0], WithTable(schema, table), WithCleanupInterval(0))
+		s := setUp(t, pools[0], Config{Schema: schema, Table: table, CleanupInterval: -1})
 		k := storetest.NewKey()
 		if err := s.Create(testContext(t), k, session.Record{UserID: "u", Expires: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestSetupCreatesTheSchema runs Setup from several stores at once, each
+// with its own table in one schema that does not exist yet: the schema is
+// created once, every Setup succeeds, and running them again changes
+// nothing.
+func TestSetupCreatesTheSchema(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL()
+	admin := pgtest.Pool(t, url, nil)
+	schema := "pgstore_test_" + pgtest.RandomHex(6) + "_new"
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	const instances = 6
+	stores := make([]*Store, instances)
+	for i := range stores {
+		s, err := New(pgtest.Pool(t, url, nil), Config{Schema: schema, Table: fmt.Sprint("sessions_", i%3), CleanupInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = s
+	}
+	for round := range 2 {
+		var wg sync.WaitGroup
+		errs := make([]error, instances)
+		for i, s := range stores {
+			wg.Go(func() { errs[i] = s.Setup(testContext(t)) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatalf("round %d: concurrent Setup in a new schema: %v", round, err)
+		}
+	}
+	var tables int
+	if err := admin.QueryRow(testContext(t), `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, schema).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 3 {
+		t.Fatalf("%d tables in the new schema, want 3", tables)
+	}
+	k := storetest.NewKey()
+	if err := stores[0].Create(testContext(t), k, session.Record{UserID: "u", Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[3].Get(testContext(t), k); err != nil {
+		t.Fatalf("the store on the same table: %v", err)
 	}
 }
 
@@ -90,7 +143,7 @@ func TestTableNamesAreQuoted(t *testing.T) {
 			if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+pgx.Identifier{schema, "victim"}.Sanitize()+` (x int)`); err != nil {
 				t.Fatal(err)
 			}
-			s := setUp(t, pool, WithTable(schema, name), WithCleanupInterval(0))
+			s := setUp(t, pool, Config{Schema: schema, Table: name, CleanupInterval: -1})
 			var n int
 			if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = $2`, schema, name).Scan(&n); err != nil || n != 1 {
 				t.Fatalf("table %q: found %d, %v", name, n, err)
@@ -112,27 +165,6 @@ func TestTableNamesAreQuoted(t *testing.T) {
 	}
 }
 
-func TestWithTableRejectsUnusableNames(t *testing.T) {
-	t.Parallel()
-	pool := lazyPool(t)
-	for _, name := range [][]string{
-		nil,
-		{""},
-		{"a", "b", "c"},
-		{"", "sessions"},
-		{"nul\x00"},
-		{strings.Repeat("x", maxTableLen+1)},
-		{strings.Repeat("s", 64), "sessions"},
-	} {
-		if _, err := New(pool, WithTable(name...)); !errors.Is(err, ErrInvalidOption) {
-			t.Errorf("WithTable(%q) = %v, want ErrInvalidOption", name, err)
-		}
-	}
-	if _, err := New(pool, WithTable(strings.Repeat("x", maxTableLen)), WithCleanupInterval(0)); err != nil {
-		t.Errorf("a %d-byte table name: %v", maxTableLen, err)
-	}
-}
-
 // TestSetupRefusesAForeignTable checks that Setup does not take over a table
 // of the same name with another layout (here, scs's postgresstore's).
 func TestSetupRefusesAForeignTable(t *testing.T) {
@@ -140,11 +172,11 @@ func TestSetupRefusesAForeignTable(t *testing.T) {
 	url, schema := pgtest.Schema(t)
 	pool := pgtest.Pool(t, url, nil)
 	ctx := testContext(t)
-	table := pgx.Identifier{schema, DefaultTable}.Sanitize()
+	table := pgx.Identifier{schema, "http_sessions"}.Sanitize()
 	if _, err := pool.Exec(ctx, `CREATE TABLE `+table+` (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(pool, WithTable(schema, DefaultTable), WithCleanupInterval(0))
+	s, err := New(pool, Config{Schema: schema, CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +189,7 @@ func TestSetupRefusesAForeignTable(t *testing.T) {
 // prints is what Setup runs for the default table.
 func TestSchemaInPackageDoc(t *testing.T) {
 	t.Parallel()
-	s, err := New(lazyPool(t), WithCleanupInterval(0))
+	s, err := New(lazyPool(t), Config{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 // Store is a session.Store (and session.Replacer) that keeps each session in
 // one row of a PostgreSQL table. It is safe for concurrent use. Create it with
 // New, create its table with Setup (or with the SQL of Schema), and stop its
-// cleaner with Close.
+// cleaner with Close before closing the pool.
 type Store struct {
 	pool  *pgxpool.Pool
 	table pgx.Identifier
@@ -37,35 +37,45 @@ var (
 	_ session.Replacer = (*Store)(nil)
 )
 
-// New returns a Store on pool; the caller keeps ownership of pool. Unless
-// WithCleanupInterval(0) is given, it starts one goroutine that deletes
-// expired rows every five minutes until Close. New makes no round trip: call
-// Setup before serving, or create the table with Schema's SQL.
-func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+// New returns a Store on pool, with the settings of cfg when one is given
+// (pgstore.New(pool, pgstore.Config{Table: "sessions"})); the caller keeps
+// ownership of pool, and closes it after Close. Unless cfg.CleanupInterval
+// is negative, New starts one goroutine that deletes expired rows every
+// five minutes until Close. New makes no round trip: call Setup before
+// serving, or create the table with Schema's SQL. A nil pool, more than one
+// Config or a field New cannot use is an error wrapping ErrInvalidConfig.
+func New(pool *pgxpool.Pool, cfg ...Config) (*Store, error) {
 	if pool == nil {
-		return nil, fmt.Errorf("%w: nil pool", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: nil pool", ErrInvalidConfig)
 	}
-	o := options{table: []string{DefaultTable}, cleanupInterval: DefaultCleanupInterval, cleanupBatch: DefaultCleanupBatch}
-	for _, opt := range opts {
-		opt(&o)
-		if o.err != nil {
-			return nil, o.err
-		}
+	if len(cfg) > 1 {
+		return nil, fmt.Errorf("%w: %d Configs, want at most one", ErrInvalidConfig, len(cfg))
+	}
+	var c Config
+	if len(cfg) == 1 {
+		c = cfg[0]
+	}
+	c, err := c.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	s := &Store{
 		pool:         pool,
-		table:        pgx.Identifier(o.table),
+		table:        pgx.Identifier{c.Table},
 		mode:         pgx.QueryExecModeExec,
 		now:          time.Now,
-		cleanupBatch: o.cleanupBatch,
-		logger:       o.logger,
+		cleanupBatch: c.CleanupBatch,
+		logger:       c.Logger,
 	}
-	if o.prepared {
+	if c.Schema != "" {
+		s.table = pgx.Identifier{c.Schema, c.Table}
+	}
+	if c.PreparedStatements {
 		s.mode = pgx.QueryExecModeCacheStatement
 	}
 	s.sql = newStatements(s.table)
-	if o.cleanupInterval > 0 {
-		s.startCleaner(o.cleanupInterval)
+	if c.CleanupInterval > 0 {
+		s.startCleaner(c.CleanupInterval)
 	}
 	return s, nil
 }

@@ -95,8 +95,8 @@ func TestInvalidKeysAreRefusedWithoutARoundTrip(t *testing.T) {
 			"Replace": s.Replace(ctx, valid, key, rec),
 		}
 		for op, err := range errs {
-			if !errors.Is(err, ErrInvalidKey) {
-				t.Errorf("%s(%q) = %v, want ErrInvalidKey", op, key, err)
+			if !errors.Is(err, errStoreKey) {
+				t.Errorf("%s(%q) = %v, want errStoreKey", op, key, err)
 			}
 			if err != nil && key != "" && strings.Contains(err.Error(), key) {
 				t.Errorf("%s error contains the key", op)
@@ -166,18 +166,18 @@ func TestRoundTripsThroughManager(t *testing.T) {
 	// runs on a connection; the second pass is the steady state.
 	t.Run("prepared statements", func(t *testing.T) {
 		t.Parallel()
-		testRoundTrips(t, 2, WithPreparedStatements())
+		testRoundTrips(t, 2, Config{PreparedStatements: true})
 	})
 }
 
-func testRoundTrips(t *testing.T, passes int, opts ...Option) {
+func testRoundTrips(t *testing.T, passes int, cfg ...Config) {
 	log := &statementLog{}
 	var wire pgtest.Wire
 	s, pool := newTestStore(t, func(c *pgxpool.Config) {
 		c.ConnConfig.Tracer = log
 		c.ConnConfig.DialFunc = wire.Dial
 		c.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
-	}, opts...)
+	}, cfg...)
 	sq := s.sql
 	log.names = map[string]string{sq.get: "get", sq.create: "create", sq.update: "update", sq.touch: "touch",
 		sq.delete: "delete", sq.replace: "replace", sq.createCounting: "createCounting", sq.listUser: "listUser", sq.deleteUser: "deleteUser"}
@@ -229,7 +229,7 @@ func testRoundTrips(t *testing.T, passes int, opts ...Option) {
 }
 
 func TestPreparedStatementsConformance(t *testing.T) {
-	s, _ := newTestStore(t, nil, WithPreparedStatements())
+	s, _ := newTestStore(t, nil, Config{PreparedStatements: true})
 	storetest.Run(t, func(*testing.T) session.Store { return s })
 }
 

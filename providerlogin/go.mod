@@ -9,7 +9,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/go-jose/go-jose/v4 v4.1.9
-	github.com/sessionauth/session v0.0.0-00010101000000-000000000000
+	github.com/sessionauth/session v0.2.0
 	golang.org/x/oauth2 v0.38.0
 )
 

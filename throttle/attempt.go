@@ -2,8 +2,6 @@ package throttle
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -12,10 +10,6 @@ import (
 // refundTimeout bounds the Limiter calls made after the request may have
 // ended (a refund, a reset), which run without the request's cancellation.
 const refundTimeout = 2 * time.Second
-
-// errNotAllowed is returned by LoginSucceeded for an attempt the guard
-// refused, or one that was not a sign-in.
-var errNotAllowed = errors.New("throttle: LoginSucceeded on an attempt that was not an allowed sign-in")
 
 // Attempt is one sign-in or registration the guard was asked about, from
 // CheckLogin or CheckRegister. When Allowed, it holds a password hashing
@@ -65,14 +59,13 @@ func (a *Attempt) Done() { a.finish(nil) }
 
 // Abandon finishes an attempt that neither succeeded nor failed, such as
 // one the user store could not answer: it gives back everything the
-// attempt counted and releases the hashing slot. It costs one Limiter call
-// (one round trip on Redis).
+// attempt counted and releases the hashing slot. The error is the
+// Limiter's, as it returned it. It costs one Limiter call (one round trip
+// on Redis).
 func (a *Attempt) Abandon() error {
 	var err error
 	a.finish(func(ctx context.Context) {
-		if e := a.g.limiter.Refund(ctx, a.taken); e != nil {
-			err = fmt.Errorf("throttle: abandon: %w", e)
-		}
+		err = a.g.limiter.Refund(ctx, a.taken)
 	})
 	return err
 }
@@ -114,9 +107,9 @@ func (a *Attempt) finish(f func(ctx context.Context)) {
 // whether or not the account exists: unknown names are counted like known
 // ones, so the answer tells nothing about which accounts exist.
 //
-// err is ErrBusy when no slot came free, or wraps the Limiter's error (the
-// count could not be made: answer 503, so that an outage of the Limiter
-// does not lift every limit). Cost: one Limiter call, one round trip on
+// err is ErrBusy when no slot came free, or the Limiter's error as it
+// returned it (the count could not be made: answer 503, so that an outage
+// of the Limiter does not lift every limit). Cost: one Limiter call, one round trip on
 // Redis, allowed or refused; only ErrBusy costs a second, to give the
 // attempt back.
 func (g *Guard) CheckLogin(r *http.Request, username string) (*Attempt, error) {
@@ -149,7 +142,7 @@ func (g *Guard) check(a *Attempt, reqs []Request) (*Attempt, error) {
 	ctx := a.r.Context()
 	res, err := g.limiter.Take(ctx, reqs)
 	if err != nil {
-		return nil, fmt.Errorf("throttle: check: %w", err)
+		return nil, err
 	}
 	var retry time.Duration
 	for _, x := range res {
@@ -200,8 +193,8 @@ func (g *Guard) giveBack(ctx context.Context, taken []Result) {
 // this browser keeps its own budget for this account from now on, however
 // many others fail. Then it releases the hashing slot.
 //
-// An error from the Limiter is returned after the cookie is set: the
-// sign-in itself stands. Cost: one Limiter call (one round trip on Redis)
+// An error from the Limiter is returned, as the Limiter returned it, after
+// the cookie is set: the sign-in itself stands. Cost: one Limiter call (one round trip on Redis)
 // and an HMAC per entry of the device cookie.
 func (g *Guard) LoginSucceeded(w http.ResponseWriter, a *Attempt) error {
 	if a == nil || !a.allowed || !a.login {
@@ -219,10 +212,7 @@ func (g *Guard) LoginSucceeded(w http.ResponseWriter, a *Attempt) error {
 		}
 		g.cookie.set(w, a.r, a.username, id, g.now())
 	})
-	if err != nil {
-		return fmt.Errorf("throttle: sign-in succeeded: %w", err)
-	}
-	return nil
+	return err
 }
 
 // LoginFailed finishes a sign-in whose password was wrong (or whose user

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sessionauth/session/internal/redistest"
@@ -24,7 +25,7 @@ import (
 // on a device that signed in before keeps signing in.
 func TestGuardAccountBudgetHoldsAcrossAddresses(t *testing.T) {
 	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
-		g := newGuard(t, throttle.GuardConfig{Limiter: l, Now: clk.Now})
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
 		owner := newBrowser("198.51.100.20:4000")
 		if signIn(t, g, owner, "alice", true) != http.StatusOK {
 			t.Fatal("the owner could not sign in before the attack")
@@ -58,7 +59,7 @@ func TestGuardAccountBudgetHoldsAcrossAddresses(t *testing.T) {
 func TestGuardAccountBudgetUnderSustainedAttack(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
-	g := newGuard(t, throttle.GuardConfig{Now: clk.Now})
+	g := newGuardAt(t, clk.Now, throttle.GuardConfig{})
 	owner := newBrowser("198.51.100.20:4000")
 	signIn(t, g, owner, "alice", true)
 	checked := 0
@@ -84,7 +85,7 @@ func TestGuardAccountBudgetUnderSustainedAttack(t *testing.T) {
 // device, but never the owner's known device, however long it goes on.
 func TestGuardAddressLockNeverKeepsKnownDeviceOut(t *testing.T) {
 	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
-		g := newGuard(t, throttle.GuardConfig{Limiter: l, Now: clk.Now})
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
 		const proxy = "10.0.0.1:40000"
 		owner := newBrowser(proxy)
 		signIn(t, g, owner, "alice", true)
@@ -109,7 +110,7 @@ func TestGuardAddressLockNeverKeepsKnownDeviceOut(t *testing.T) {
 // they put in the header.
 func TestGuardTrustedProxyCountsEachClient(t *testing.T) {
 	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
-		g := newGuard(t, throttle.GuardConfig{Limiter: l, Now: clk.Now, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 		attacker := newBrowser("10.0.0.1:40000")
 		attacker.xff = "198.51.100.66"
 		for i := range 60 {
@@ -141,7 +142,7 @@ func TestGuardTrustedProxyCountsEachClient(t *testing.T) {
 // Attack 3a: one address registering in bulk is throttled.
 func TestGuardRegistrationThrottledPerAddress(t *testing.T) {
 	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
-		g := newGuard(t, throttle.GuardConfig{Limiter: l, Now: clk.Now})
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
 		b := newBrowser("192.0.2.50:1234")
 		allowed := 0
 		for range 1200 {
@@ -182,60 +183,64 @@ func TestGuardRegistrationThrottledPerAddress(t *testing.T) {
 // hashing slots sign-ins need. With 4 slots of which registrations may hold
 // 1, a flood of registrations holding their slot leaves a slot free for
 // every sign-in: with a SlotWait of a millisecond, no sign-in is ever told
-// the server is busy.
+// the server is busy. The test runs in a synctest bubble, where hashing and
+// waiting take virtual time: the flood is on before the first sign-in
+// however slow the machine.
 func TestGuardRegistrationsCannotStarveSignIns(t *testing.T) {
 	t.Parallel()
-	const hashing = 20 * time.Millisecond
-	g := newGuard(t, throttle.GuardConfig{HashSlots: 4, RegisterSlots: 1, SlotWait: time.Millisecond})
-	ctx, stop := context.WithCancel(context.Background())
-	var regHolding, regMax, registered, busy atomic.Int64
-	var wg sync.WaitGroup
-	for w := range 16 { // registration workers, each from its own addresses
-		wg.Go(func() {
-			for i := 0; ctx.Err() == nil; i++ {
-				r := httptest.NewRequest("POST", "/register", nil).WithContext(ctx)
-				r.RemoteAddr = fmt.Sprintf("192.0.%d.%d:1", w, i%250+1)
-				a, err := g.CheckRegister(r)
-				if err != nil || !a.Allowed() {
-					busy.Add(1)
-					time.Sleep(time.Millisecond)
-					continue
+	synctest.Test(t, func(t *testing.T) {
+		const hashing = 20 * time.Millisecond
+		g := newGuard(t, throttle.GuardConfig{HashSlots: 4, RegisterSlots: 1, SlotWait: time.Millisecond})
+		ctx, stop := context.WithCancel(context.Background())
+		var regHolding, regMax, registered, busy atomic.Int64
+		var wg sync.WaitGroup
+		for w := range 16 { // registration workers, each from its own addresses
+			wg.Go(func() {
+				for i := 0; ctx.Err() == nil; i++ {
+					r := httptest.NewRequest("POST", "/register", nil).WithContext(ctx)
+					r.RemoteAddr = fmt.Sprintf("192.0.%d.%d:1", w, i%250+1)
+					a, err := g.CheckRegister(r)
+					if err != nil || !a.Allowed() {
+						busy.Add(1)
+						time.Sleep(time.Millisecond)
+						continue
+					}
+					n := regHolding.Add(1)
+					for m := regMax.Load(); n > m && !regMax.CompareAndSwap(m, n); m = regMax.Load() {
+					}
+					time.Sleep(hashing)
+					regHolding.Add(-1)
+					registered.Add(1)
+					a.Done()
 				}
-				n := regHolding.Add(1)
-				for m := regMax.Load(); n > m && !regMax.CompareAndSwap(m, n); m = regMax.Load() {
-				}
-				time.Sleep(hashing)
-				regHolding.Add(-1)
-				registered.Add(1)
-				a.Done()
-			}
-		})
-	}
-	time.Sleep(50 * time.Millisecond) // the flood is on
-	for i := range 30 {
-		b := newBrowser(fmt.Sprintf("198.51.100.%d:1", i+1))
-		a, err := g.CheckLogin(b.request(), fmt.Sprint("user", i))
-		if err != nil {
-			t.Fatalf("sign-in %d during the registration flood: %v", i, err)
+			})
 		}
-		time.Sleep(hashing)
-		g.LoginFailed(a)
-	}
-	stop()
-	wg.Wait()
-	if regMax.Load() != 1 {
-		t.Fatalf("registrations held %d slots at once, want at most 1 (RegisterSlots)", regMax.Load())
-	}
-	if registered.Load() == 0 || busy.Load() == 0 {
-		t.Fatalf("%d registrations went through and %d found no slot: the flood did not run", registered.Load(), busy.Load())
-	}
+		time.Sleep(5 * hashing) // the flood is on: every worker has tried
+		if registered.Load() == 0 || busy.Load() < 15 {
+			t.Fatalf("%d registrations went through and %d found no slot: the flood is not on", registered.Load(), busy.Load())
+		}
+		for i := range 30 {
+			b := newBrowser(fmt.Sprintf("198.51.100.%d:1", i+1))
+			a, err := g.CheckLogin(b.request(), fmt.Sprint("user", i))
+			if err != nil {
+				t.Fatalf("sign-in %d during the registration flood: %v", i, err)
+			}
+			time.Sleep(hashing)
+			g.LoginFailed(a)
+		}
+		stop()
+		wg.Wait()
+		if regMax.Load() != 1 {
+			t.Fatalf("registrations held %d slots at once, want at most 1 (RegisterSlots)", regMax.Load())
+		}
+	})
 }
 
 // Concurrent guesses at one account never exceed its budget, and a
 // success gives its own attempt back without erasing others' failures.
 func TestGuardConcurrentAttemptsKeepExactCounts(t *testing.T) {
 	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
-		g := newGuard(t, throttle.GuardConfig{Limiter: l, Now: clk.Now, HashSlots: 64, RegisterSlots: 1})
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l, HashSlots: 64, RegisterSlots: 1})
 		var checked atomic.Int64
 		var wg sync.WaitGroup
 		for i := range 40 {
@@ -260,7 +265,7 @@ func TestGuardConcurrentAttemptsKeepExactCounts(t *testing.T) {
 
 func TestGuardSuccessGivesBackOnlyItsOwnAttempt(t *testing.T) {
 	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
-		g := newGuard(t, throttle.GuardConfig{Limiter: l, Now: clk.Now})
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
 		for i := range 9 {
 			signIn(t, g, newBrowser(fmt.Sprintf("192.0.2.%d:1", i+1)), "alice", false)
 		}
@@ -289,7 +294,7 @@ func TestGuardSuccessGivesBackOnlyItsOwnAttempt(t *testing.T) {
 
 func TestGuardKnownDeviceHasItsOwnBudget(t *testing.T) {
 	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
-		g := newGuard(t, throttle.GuardConfig{Limiter: l, Now: clk.Now})
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
 		b := newBrowser("192.0.2.1:1")
 		signIn(t, g, b, "alice", true)
 		for i := range 10 {
@@ -321,7 +326,7 @@ func TestGuardKnownDeviceHasItsOwnBudget(t *testing.T) {
 
 func TestGuardAbandonGivesEverythingBack(t *testing.T) {
 	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
-		g := newGuard(t, throttle.GuardConfig{Limiter: l, Now: clk.Now})
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
 		for range 50 { // the user store is down: nothing is the user's fault
 			a, err := g.CheckLogin(newBrowser("192.0.2.1:1").request(), "alice")
 			if err != nil || !a.Allowed() {
@@ -344,7 +349,7 @@ func TestGuardAbandonGivesEverythingBack(t *testing.T) {
 func TestGuardRefusedAttemptStillCountsOnItsOtherBudget(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
-	g := newGuard(t, throttle.GuardConfig{Now: clk.Now})
+	g := newGuardAt(t, clk.Now, throttle.GuardConfig{})
 	for i := range 10 {
 		signIn(t, g, newBrowser(fmt.Sprintf("192.0.2.%d:1", i+1)), "alice", false)
 	}
@@ -367,7 +372,7 @@ func TestGuardRefusedAttemptStillCountsOnItsOtherBudget(t *testing.T) {
 func TestGuardRetryAfterIsWholeSeconds(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
-	g := newGuard(t, throttle.GuardConfig{Now: clk.Now})
+	g := newGuardAt(t, clk.Now, throttle.GuardConfig{})
 	for i := range 11 {
 		signIn(t, g, newBrowser(fmt.Sprintf("192.0.2.%d:1", i+1)), "alice", false)
 	}
@@ -381,53 +386,64 @@ func TestGuardRetryAfterIsWholeSeconds(t *testing.T) {
 	}
 }
 
+// With every slot held, a check waits SlotWait and then answers ErrBusy,
+// giving back what it counted; a request whose context ends stops waiting
+// then. In a synctest bubble the waits are virtual time, measured exactly.
 func TestGuardBusyWhenNoSlotComesFree(t *testing.T) {
 	t.Parallel()
-	g := newGuard(t, throttle.GuardConfig{HashSlots: 2, RegisterSlots: 1, SlotWait: 50 * time.Millisecond})
-	var held []*throttle.Attempt
-	for i := range 2 {
-		a, err := g.CheckLogin(newBrowser(fmt.Sprintf("192.0.2.%d:1", i+1)).request(), "alice")
-		if err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		const slotWait = 50 * time.Millisecond
+		g := newGuard(t, throttle.GuardConfig{HashSlots: 2, RegisterSlots: 1, SlotWait: slotWait})
+		var held []*throttle.Attempt
+		for i := range 2 {
+			a, err := g.CheckLogin(newBrowser(fmt.Sprintf("192.0.2.%d:1", i+1)).request(), "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, a)
 		}
-		held = append(held, a)
-	}
-	if _, err := g.CheckLogin(newBrowser("192.0.2.9:1").request(), "alice"); !errors.Is(err, throttle.ErrBusy) {
-		t.Fatalf("third sign-in with 2 slots held: err = %v, want ErrBusy", err)
-	}
-	if _, err := g.CheckRegister(newBrowser("192.0.2.9:1").request()); !errors.Is(err, throttle.ErrBusy) {
-		t.Fatalf("registration with every slot held: err = %v, want ErrBusy", err)
-	}
-	// A request whose client left stops waiting at once.
-	patient := newGuard(t, throttle.GuardConfig{HashSlots: 2, RegisterSlots: 1, SlotWait: time.Minute})
-	for i := range 2 {
-		a, err := patient.CheckLogin(newBrowser(fmt.Sprintf("192.0.2.%d:1", i+1)).request(), "alice")
-		if err != nil {
-			t.Fatal(err)
+		start := time.Now()
+		if _, err := g.CheckLogin(newBrowser("192.0.2.9:1").request(), "alice"); !errors.Is(err, throttle.ErrBusy) {
+			t.Fatalf("third sign-in with 2 slots held: err = %v, want ErrBusy", err)
 		}
-		defer a.Done()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	if _, err := patient.CheckLogin(newBrowser("192.0.2.9:1").request().WithContext(ctx), "alice"); !errors.Is(err, throttle.ErrBusy) {
-		t.Fatalf("request whose context ended: err = %v, want ErrBusy", err)
-	}
-	if d := time.Since(start); d > 30*time.Second {
-		t.Fatalf("a request whose context ended waited %v for a slot", d)
-	}
-	for _, a := range held {
-		g.LoginFailed(a)
-	}
-	// The attempts that found no slot were given back: 2 failures counted.
-	for i := range 8 {
-		if got := signIn(t, g, newBrowser("192.0.2.9:1"), "alice", false); got != http.StatusUnauthorized {
-			t.Fatalf("failure %d: %d, want 401", i+3, got)
+		if d := time.Since(start); d != slotWait {
+			t.Fatalf("the sign-in waited %v for a slot, want SlotWait (%v)", d, slotWait)
 		}
-	}
-	if got := signIn(t, g, newBrowser("192.0.2.9:1"), "alice", false); got != http.StatusTooManyRequests {
-		t.Fatalf("11th: %d, want 429", got)
-	}
+		if _, err := g.CheckRegister(newBrowser("192.0.2.9:1").request()); !errors.Is(err, throttle.ErrBusy) {
+			t.Fatalf("registration with every slot held: err = %v, want ErrBusy", err)
+		}
+		// A request whose client left stops waiting at once.
+		patient := newGuard(t, throttle.GuardConfig{HashSlots: 2, RegisterSlots: 1, SlotWait: time.Minute})
+		for i := range 2 {
+			a, err := patient.CheckLogin(newBrowser(fmt.Sprintf("192.0.2.%d:1", i+1)).request(), "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Done()
+		}
+		const clientLeft = 100 * time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), clientLeft)
+		defer cancel()
+		start = time.Now()
+		if _, err := patient.CheckLogin(newBrowser("192.0.2.9:1").request().WithContext(ctx), "alice"); !errors.Is(err, throttle.ErrBusy) {
+			t.Fatalf("request whose context ended: err = %v, want ErrBusy", err)
+		}
+		if d := time.Since(start); d != clientLeft {
+			t.Fatalf("a request whose context ended after %v waited %v for a slot", clientLeft, d)
+		}
+		for _, a := range held {
+			g.LoginFailed(a)
+		}
+		// The attempts that found no slot were given back: 2 failures counted.
+		for i := range 8 {
+			if got := signIn(t, g, newBrowser("192.0.2.9:1"), "alice", false); got != http.StatusUnauthorized {
+				t.Fatalf("failure %d: %d, want 401", i+3, got)
+			}
+		}
+		if got := signIn(t, g, newBrowser("192.0.2.9:1"), "alice", false); got != http.StatusTooManyRequests {
+			t.Fatalf("11th: %d, want 429", got)
+		}
+	})
 }
 
 func TestGuardLimiterDownIsAnError(t *testing.T) {
@@ -497,8 +513,8 @@ func TestGuardRoundTripsOnRedis(t *testing.T) {
 	rt := &roundTrips{}
 	client.AddHook(rt)
 	clk := throttletest.NewClock()
-	l := throttle.NewRedis(client, throttle.RedisConfig{Prefix: redistest.Prefix(), Now: clk.Now})
-	g := newGuard(t, throttle.GuardConfig{Limiter: l, Now: clk.Now})
+	l := throttle.NewRedisAt(client, throttle.RedisConfig{Prefix: redistest.Prefix()}, clk.Now)
+	g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
 	owner := newBrowser("192.0.2.1:1")
 	signIn(t, g, owner, "alice", true) // loads the scripts
 	for i := range 10 {

@@ -119,7 +119,7 @@ func TestDeviceCookieTamperedOrMovedIsUnknown(t *testing.T) {
 func TestDeviceCookieExpires(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
-	g := newGuard(t, throttle.GuardConfig{Now: clk.Now, DeviceLifetime: 24 * time.Hour})
+	g := newGuardAt(t, clk.Now, throttle.GuardConfig{DeviceLifetime: 24 * time.Hour})
 	b := newBrowser("192.0.2.1:1")
 	signIn(t, g, b, "alice", true)
 	clk.Advance(23 * time.Hour)

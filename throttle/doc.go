@@ -3,8 +3,8 @@
 //
 // It has two layers. A Limiter counts attempts per key under a Rule (so
 // many attempts per window, then lockouts that double up to a maximum):
-// Memory keeps counts in the process, Redis keeps them in Redis, where every
-// instance of an application sees the same counts and they survive a
+// NewMemory keeps counts in the process, NewRedis keeps them in Redis, where
+// every instance of an application sees the same counts and they survive a
 // restart. A Guard holds the policy of a sign-in and registration endpoint
 // on top of a Limiter:
 //
@@ -84,8 +84,9 @@
 //   - Registrations spread over many addresses are bounded only by their
 //     share of the hashing slots; they still create accounts. Add e-mail
 //     verification or a challenge where that matters.
-//   - Memory counts per process: each instance of an application counts on
-//     its own, and a restart forgets. Use Redis to share and keep counts.
+//   - NewMemory counts per process: each instance of an application counts
+//     on its own, and a restart forgets. Use NewRedis to share and keep
+//     counts.
 //     Instances sharing a Redis need clocks within seconds of each other.
 //   - Usernames are counted as given: pass them as the user store looks
 //     them up (after case folding), or each spelling gets its own budget.
@@ -94,6 +95,6 @@
 //
 // On Redis every check is one round trip, allowed or refused; a failed
 // sign-in costs nothing more, a successful one a second round trip (to give
-// its attempt back), and only ErrBusy a second one too. Memory takes a
-// mutex per call and about 200 bytes per key, at most MaxKeys keys.
+// its attempt back), and only ErrBusy a second one too. NewMemory's limiter
+// takes a mutex per call and about 200 bytes per key, at most MaxKeys keys.
 package throttle

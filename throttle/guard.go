@@ -3,7 +3,6 @@ package throttle
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,21 +12,8 @@ import (
 	"time"
 )
 
-// Cookie names of the device cookie.
-const (
-	// DefaultDeviceCookieName is the device cookie's name unless
-	// GuardConfig says otherwise. The __Host- prefix makes browsers refuse
-	// the cookie from a sibling subdomain.
-	DefaultDeviceCookieName = "__Host-device"
-	// DefaultInsecureDeviceCookieName is its name when DisableSecureCookie
-	// is set (a __Host- cookie must be Secure).
-	DefaultInsecureDeviceCookieName = "device"
-	// maxDeviceLifetime is the longest a browser keeps a cookie.
-	maxDeviceLifetime = 400 * 24 * time.Hour
-)
-
-// ErrInvalidConfig is wrapped by every error NewGuard returns.
-var ErrInvalidConfig = errors.New("throttle: invalid guard configuration")
+// maxDeviceLifetime is the longest a browser keeps a cookie.
+const maxDeviceLifetime = 400 * 24 * time.Hour
 
 // The default rules of a Guard.
 var (
@@ -41,8 +27,8 @@ var (
 // the defaults shown. A Rule with some fields set takes the others from its
 // default.
 type GuardConfig struct {
-	// Limiter keeps the counts: a Redis to share them between instances of
-	// the application. nil means a new Memory on Now.
+	// Limiter keeps the counts: NewRedis to share them between instances of
+	// the application. nil means a new NewMemory(MemoryConfig{}).
 	Limiter Limiter
 
 	// DeviceKeys sign and verify device cookies: the first signs, every key
@@ -81,8 +67,10 @@ type GuardConfig struct {
 	// per hour, then lockouts of 1 hour doubling up to 24.
 	Register Rule
 
-	// DeviceCookieName defaults to DefaultDeviceCookieName, or
-	// DefaultInsecureDeviceCookieName when DisableSecureCookie is set.
+	// DeviceCookieName is the device cookie's name. "" means
+	// "__Host-device" (the __Host- prefix makes browsers refuse the cookie
+	// from a sibling subdomain), or "device" when DisableSecureCookie is
+	// set (a __Host- cookie must be Secure).
 	DeviceCookieName string
 	// DisableSecureCookie drops the Secure attribute of the device cookie,
 	// for plain-HTTP development on a host other than localhost.
@@ -102,9 +90,6 @@ type GuardConfig struct {
 	// CheckLogin or CheckRegister returns ErrBusy. Default 2 seconds.
 	SlotWait time.Duration
 
-	// Now is the clock of device cookies (and of the default Limiter); nil
-	// means time.Now.
-	Now func() time.Time
 	// Logger receives the failures the guard cannot return (a refund that
 	// did not reach the Limiter). nil means no log.
 	Logger *slog.Logger
@@ -127,34 +112,38 @@ type Guard struct {
 	log         *slog.Logger
 }
 
-// NewGuard returns a Guard for cfg. Every error wraps ErrInvalidConfig.
+// NewGuard returns a Guard for cfg, after checking all of it. Every error
+// wraps ErrInvalidConfig and names the field at fault. It starts no
+// goroutine.
 func NewGuard(cfg GuardConfig) (*Guard, error) {
+	return newGuard(cfg, time.Now)
+}
+
+// newGuard is NewGuard on the clock now, which the package's tests set.
+func newGuard(cfg GuardConfig, now func() time.Time) (*Guard, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	g := &Guard{limiter: cfg.Limiter, now: cfg.Now, log: cfg.Logger}
+	g := &Guard{limiter: cfg.Limiter, now: now, log: cfg.Logger}
 	if g.limiter == nil {
-		g.limiter = NewMemory(MemoryConfig{Now: cfg.Now})
+		g.limiter = newMemory(MemoryConfig{}, now)
 	}
 
 	if len(cfg.DeviceKeys) == 0 {
-		return nil, bad("no DeviceKeys (pass the session keys, or 32 random bytes)")
+		return nil, bad("DeviceKeys is empty (pass the session keys, or 32 random bytes)")
 	}
 	for i, k := range cfg.DeviceKeys {
 		if len(k) < 32 {
-			return nil, bad("device key %d is %d bytes, want at least 32", i+1, len(k))
+			return nil, bad("DeviceKeys[%d] is %d bytes, want at least 32", i, len(k))
 		}
 		g.cookie.keys = append(g.cookie.keys, deriveDeviceKey(k))
 	}
 	g.cookie.secure = !cfg.DisableSecureCookie
 	g.cookie.name = cfg.DeviceCookieName
 	if g.cookie.name == "" {
-		g.cookie.name = DefaultDeviceCookieName
+		g.cookie.name = "__Host-device"
 		if !g.cookie.secure {
-			g.cookie.name = DefaultInsecureDeviceCookieName
+			g.cookie.name = "device"
 		}
 	}
 	if err := (&http.Cookie{Name: g.cookie.name, Value: "x"}).Valid(); err != nil {
@@ -196,8 +185,8 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 		{"Register", &g.register, cfg.Register, defaultRegister},
 	} {
 		*r.dst = r.cfg.orDefault(r.def)
-		if err := r.dst.Validate(); err != nil {
-			return nil, bad("%s: %v", r.name, err)
+		if p := r.dst.problem(); p != "" {
+			return nil, bad("%s: %s", r.name, p)
 		}
 	}
 

@@ -20,22 +20,30 @@ func backends(t *testing.T, f func(t *testing.T, clk *throttletest.Clock, l thro
 	t.Run("memory", func(t *testing.T) {
 		t.Parallel()
 		clk := throttletest.NewClock()
-		f(t, clk, throttle.NewMemory(throttle.MemoryConfig{Now: clk.Now}))
+		f(t, clk, throttle.NewMemoryAt(throttle.MemoryConfig{}, clk.Now))
 	})
 	t.Run("redis", func(t *testing.T) {
 		t.Parallel()
 		clk := throttletest.NewClock()
 		client := redistest.New(t).Client(t)
-		f(t, clk, throttle.NewRedis(client, throttle.RedisConfig{Prefix: redistest.Prefix(), Now: clk.Now}))
+		f(t, clk, throttle.NewRedisAt(client, throttle.RedisConfig{Prefix: redistest.Prefix()}, clk.Now))
 	})
 }
 
+// newGuard returns a Guard for cfg on the real clock, with the test device
+// key unless cfg has keys.
 func newGuard(t testing.TB, cfg throttle.GuardConfig) *throttle.Guard {
+	t.Helper()
+	return newGuardAt(t, time.Now, cfg)
+}
+
+// newGuardAt is newGuard on the clock now.
+func newGuardAt(t testing.TB, now func() time.Time, cfg throttle.GuardConfig) *throttle.Guard {
 	t.Helper()
 	if cfg.DeviceKeys == nil {
 		cfg.DeviceKeys = [][]byte{testDeviceKey}
 	}
-	g, err := throttle.NewGuard(cfg)
+	g, err := throttle.NewGuardAt(cfg, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,11 @@ import (
 )
 
 // A Limiter counts attempts per key under a Rule given with each request.
-// This package has two: Memory, for one process, and Redis, shared by every
-// instance of an application. Package throttletest is the conformance suite
-// that both pass and that other implementations can run.
+// This package has two: NewMemory, for one process, and NewRedis, shared by
+// every instance of an application. A Limiter is the package's extension
+// point: package throttletest is the conformance suite that both pass and
+// that other implementations can run, and an implementation calls
+// Rule.Validate on every Request before counting anything.
 //
 // Every method is safe for concurrent use, and each request is atomic on its
 // key: concurrent attempts are never lost or counted twice, and no more than
@@ -21,8 +23,10 @@ type Limiter interface {
 	// independent: one key refusing does not stop another from counting
 	// (Refund gives such attempts back).
 	//
-	// On error (a canceled context, an unreachable server, an invalid rule)
-	// the results are nil and some of the attempts may have been counted.
+	// On error (a canceled context, an unreachable server) the results are
+	// nil and some of the attempts may have been counted; for a Rule that
+	// does not validate the error wraps ErrInvalidConfig and nothing is
+	// counted.
 	Take(ctx context.Context, reqs []Request) ([]Result, error)
 	// Refund gives back attempts that Take allowed, such as a sign-in that
 	// succeeded: each allowed result's count drops by one if its key is

@@ -8,28 +8,18 @@ import (
 	"time"
 )
 
-// DefaultMaxKeys is the number of keys a Memory tracks unless MemoryConfig
-// says otherwise.
-const DefaultMaxKeys = 65536
-
-// MemoryConfig configures a Memory. Zero fields take the defaults shown.
+// MemoryConfig configures NewMemory. Zero fields take the defaults shown.
 type MemoryConfig struct {
-	// MaxKeys caps the number of keys tracked; default DefaultMaxKeys. Each
-	// key costs about 200 bytes plus its length. When the cap is reached the
+	// MaxKeys caps the number of keys tracked; 0 means 65,536. Each key
+	// costs about 200 bytes plus its length. When the cap is reached the
 	// least recently used key that is neither locked nor spent is dropped;
 	// only when every key is locked or spent, the one that became so first.
 	// Set it above the number of keys active within a window.
 	MaxKeys int
-	// Now is the clock; nil means time.Now. Tests pass a fake one.
-	Now func() time.Time
 }
 
-// Memory is a Limiter in the memory of one process. Several instances of an
-// application each count on their own with it; use Redis to share counts.
-//
-// Take, Refund and Reset cost O(number of keys given) and allocate nothing
-// but a new key's entry; Sweep costs O(keys tracked).
-type Memory struct {
+// memory is the Limiter NewMemory returns.
+type memory struct {
 	now     func() time.Time
 	maxKeys int
 
@@ -47,21 +37,31 @@ type memEntry struct {
 	last   time.Time // last attempt counted
 	until  time.Time // locked before this instant
 	level  int       // lockouts so far
-	limit  int       // the rule of the last Take, for Sweep and eviction
+	limit  int       // the rule of the last Take, for pruning and eviction
 	window time.Duration
 	el     *list.Element
 	held   bool
 }
 
-// NewMemory returns an empty Memory. It starts no goroutine.
-func NewMemory(cfg MemoryConfig) *Memory {
+// NewMemory returns a Limiter that keeps its counts in the memory of this
+// process. Several instances of an application each count on their own with
+// it, and a restart forgets; use NewRedis to share and keep counts.
+//
+// Take, Refund and Reset take a mutex and cost O(number of keys given); they
+// allocate nothing but a new key's entry. Its memory stays bounded by
+// MaxKeys, and each Take also drops a few of the least recently changed keys
+// when the rules have forgotten them, so memory shrinks as attempts go on.
+// It starts no goroutine and needs no Close.
+func NewMemory(cfg MemoryConfig) Limiter {
+	return newMemory(cfg, time.Now)
+}
+
+// newMemory is NewMemory on the clock now, which the package's tests set.
+func newMemory(cfg MemoryConfig, now func() time.Time) *memory {
 	if cfg.MaxKeys <= 0 {
-		cfg.MaxKeys = DefaultMaxKeys
+		cfg.MaxKeys = 65536
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &Memory{now: cfg.Now, maxKeys: cfg.MaxKeys, keys: make(map[string]*memEntry)}
+	return &memory{now: now, maxKeys: cfg.MaxKeys, keys: make(map[string]*memEntry)}
 }
 
 // forgotten reports whether e has been quiet for a window after its last
@@ -75,7 +75,7 @@ func (e *memEntry) forgotten(now time.Time) bool {
 }
 
 // Take implements Limiter.
-func (m *Memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
+func (m *memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -91,10 +91,11 @@ func (m *Memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 	for i, q := range reqs {
 		res[i] = m.take(q, now)
 	}
+	m.prune(now)
 	return res, nil
 }
 
-func (m *Memory) take(q Request, now time.Time) Result {
+func (m *memory) take(q Request, now time.Time) Result {
 	e := m.keys[q.Key]
 	if e == nil {
 		if len(m.keys) >= m.maxKeys {
@@ -116,7 +117,7 @@ func (m *Memory) take(q Request, now time.Time) Result {
 		e.n, e.start = 0, now
 	}
 	if e.n >= r.Limit {
-		d := r.LockoutAfter(e.level)
+		d := r.lockoutAfter(e.level)
 		e.until = now.Add(d)
 		e.level = min(e.level+1, maxLevel)
 		e.n = 0
@@ -128,7 +129,7 @@ func (m *Memory) take(q Request, now time.Time) Result {
 }
 
 // file puts e at the back of the list its state belongs to.
-func (m *Memory) file(e *memEntry, now time.Time) {
+func (m *memory) file(e *memEntry, now time.Time) {
 	held := now.Before(e.until) || e.n >= e.limit
 	if e.el != nil && e.held == held {
 		l := &m.free
@@ -149,7 +150,7 @@ func (m *Memory) file(e *memEntry, now time.Time) {
 	}
 }
 
-func (m *Memory) unlink(e *memEntry) {
+func (m *memory) unlink(e *memEntry) {
 	if e.held {
 		m.held.Remove(e.el)
 	} else {
@@ -158,7 +159,7 @@ func (m *Memory) unlink(e *memEntry) {
 	e.el = nil
 }
 
-func (m *Memory) remove(e *memEntry) {
+func (m *memory) remove(e *memEntry) {
 	m.unlink(e)
 	delete(m.keys, e.key)
 }
@@ -167,7 +168,7 @@ func (m *Memory) remove(e *memEntry) {
 // nor spent, or if there is none, the one that became locked or spent first.
 // So a flood of attempts on made-up keys cannot lift a lockout early, short
 // of locking MaxKeys keys at once.
-func (m *Memory) evict() {
+func (m *memory) evict() {
 	el := m.free.Front()
 	if el == nil {
 		el = m.held.Front()
@@ -178,7 +179,7 @@ func (m *Memory) evict() {
 }
 
 // Refund implements Limiter.
-func (m *Memory) Refund(ctx context.Context, res []Result) error {
+func (m *memory) Refund(ctx context.Context, res []Result) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -198,7 +199,7 @@ func (m *Memory) Refund(ctx context.Context, res []Result) error {
 }
 
 // Reset implements Limiter.
-func (m *Memory) Reset(ctx context.Context, keys ...string) error {
+func (m *memory) Reset(ctx context.Context, keys ...string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -212,27 +213,26 @@ func (m *Memory) Reset(ctx context.Context, keys ...string) error {
 	return nil
 }
 
-// Len returns the number of keys tracked, forgotten ones included until a
-// Sweep or an eviction drops them. It is for tests and metrics.
-func (m *Memory) Len() int {
+// prune drops up to two forgotten keys from the front of each list, where
+// the least recently changed keys are: amortized over the attempts that
+// made them, a key the rules have forgotten does not stay. A forgotten key
+// behind one that is not (a longer window) waits for its turn or for
+// eviction. The caller holds m.mu.
+func (m *memory) prune(now time.Time) {
+	for _, l := range []*list.List{&m.free, &m.held} {
+		for range 2 {
+			el := l.Front()
+			if el == nil || !el.Value.(*memEntry).forgotten(now) {
+				break
+			}
+			m.remove(el.Value.(*memEntry))
+		}
+	}
+}
+
+// len returns the number of keys tracked, for the package's tests.
+func (m *memory) len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.keys)
-}
-
-// Sweep drops every key that has been forgotten and returns how many it
-// dropped. It costs O(keys tracked); call it from a ticker if memory should
-// shrink without new attempts. A full Memory also makes room on its own.
-func (m *Memory) Sweep() int {
-	now := m.now()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for _, e := range m.keys {
-		if e.forgotten(now) {
-			m.remove(e)
-			n++
-		}
-	}
-	return n
 }

@@ -13,7 +13,7 @@ import (
 
 func TestMemoryConformance(t *testing.T) {
 	throttletest.Run(t, func(t *testing.T, now func() time.Time) throttle.Limiter {
-		return throttle.NewMemory(throttle.MemoryConfig{Now: now})
+		return throttle.NewMemoryAt(throttle.MemoryConfig{}, now)
 	})
 }
 
@@ -45,10 +45,10 @@ func lock(t *testing.T, l throttle.Limiter, r throttle.Rule, key string) {
 func TestMemoryStaysWithinMaxKeys(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
-	m := throttle.NewMemory(throttle.MemoryConfig{MaxKeys: 100, Now: clk.Now})
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 100}, clk.Now)
 	for i := range 10000 {
 		take(t, m, oneStrike, fmt.Sprint("k", i))
-		if n := m.Len(); n > 100 {
+		if n := throttle.MemoryLen(m); n > 100 {
 			t.Fatalf("after %d keys, Len = %d > MaxKeys", i+1, n)
 		}
 	}
@@ -67,7 +67,7 @@ func TestMemoryNeverEvictsLockedOrSpentKeysFirst(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
 	three := throttle.Rule{Limit: 3, Window: time.Hour, Lockout: time.Hour, MaxLockout: time.Hour}
-	m := throttle.NewMemory(throttle.MemoryConfig{MaxKeys: 4, Now: clk.Now})
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 4}, clk.Now)
 	lock(t, m, three, "locked")
 	for range 3 {
 		take(t, m, three, "spent") // budget spent, not locked until its next attempt
@@ -88,40 +88,45 @@ func TestMemoryNeverEvictsLockedOrSpentKeysFirst(t *testing.T) {
 func TestMemoryEvictsOldestLockWhenAllAreLocked(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
-	m := throttle.NewMemory(throttle.MemoryConfig{MaxKeys: 3, Now: clk.Now})
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 3}, clk.Now)
 	for _, k := range []string{"a", "b", "c"} {
 		lock(t, m, oneStrike, k)
 		clk.Advance(time.Second)
 	}
 	take(t, m, oneStrike, "d")
-	if m.Len() != 3 {
-		t.Fatalf("Len = %d, want 3", m.Len())
+	if throttle.MemoryLen(m) != 3 {
+		t.Fatalf("Len = %d, want 3", throttle.MemoryLen(m))
 	}
 	if !take(t, m, oneStrike, "a").Allowed {
 		t.Fatal("a, locked first, should have made room")
 	}
 }
 
-func TestMemorySweepDropsForgottenKeys(t *testing.T) {
+// Keys the rules have forgotten do not stay: each Take drops some, so
+// memory shrinks as attempts go on, without a sweep or a goroutine.
+func TestMemoryDropsForgottenKeysAsAttemptsGoOn(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
-	m := throttle.NewMemory(throttle.MemoryConfig{Now: clk.Now})
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{}, clk.Now)
 	r := throttle.Rule{Limit: 3, Window: 10 * time.Minute, Lockout: time.Minute, MaxLockout: 5 * time.Minute}
 	for i := range 50 {
 		take(t, m, r, fmt.Sprint(i))
 	}
 	lock(t, m, r, "locked")
 	clk.Advance(10 * time.Minute)
-	if n := m.Sweep(); n != 50 {
-		t.Fatalf("Sweep dropped %d, want 50", n)
+	for range 25 { // two forgotten keys each
+		take(t, m, r, "active")
 	}
-	if n := m.Len(); n != 1 { // kept until a window after its lockout ends
-		t.Fatalf("Len = %d, want 1", n)
+	if n := throttle.MemoryLen(m); n != 2 { // "locked" is kept until a window after its lockout ends
+		t.Fatalf("%d keys tracked, want 2 (locked and active)", n)
 	}
 	clk.Advance(time.Minute)
-	if n := m.Sweep(); n != 1 || m.Len() != 0 {
-		t.Fatalf("second Sweep dropped %d, Len %d", n, m.Len())
+	take(t, m, r, "active")
+	if n := throttle.MemoryLen(m); n != 1 {
+		t.Fatalf("%d keys tracked a window after the lockout ended, want 1 (active)", n)
 	}
+	// A dropped key starts afresh, as the rule says a forgotten one does.
+	lock(t, m, r, "locked")
 }
 
 func TestMemoryConcurrentUseStaysBounded(t *testing.T) {
@@ -145,14 +150,11 @@ func TestMemoryConcurrentUseStaysBounded(t *testing.T) {
 				case 1:
 					m.Refund(ctx, res)
 				}
-				if i%100 == 0 {
-					m.Sweep()
-				}
 			}
 		})
 	}
 	wg.Wait()
-	if n := m.Len(); n > 50 {
+	if n := throttle.MemoryLen(m); n > 50 {
 		t.Fatalf("Len = %d > MaxKeys", n)
 	}
 }

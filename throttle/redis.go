@@ -2,33 +2,31 @@ package throttle
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// DefaultRedisPrefix is the prefix of every key a Redis limiter writes
-// unless RedisConfig says otherwise.
-const DefaultRedisPrefix = "throttle:"
-
-// RedisConfig configures a Redis limiter. Zero fields take the defaults
-// shown.
+// RedisConfig configures NewRedis. Zero fields take the defaults shown.
 type RedisConfig struct {
-	// Prefix is put before every key; default DefaultRedisPrefix. Give each
+	// Prefix is put before every key; "" means "throttle:". Give each
 	// application (or environment) sharing a Redis its own.
 	Prefix string
-	// Now is the clock whose time the scripts count with; nil means
-	// time.Now. Instances sharing a Redis should have clocks within a few
-	// seconds of each other (NTP); skew shifts windows and lockouts by as
-	// much. Tests pass a fake clock.
-	Now func() time.Time
 }
 
-// Redis is a Limiter on Redis through go-redis v9, shared by every instance
-// of an application that uses the same server and prefix. It works with a
-// single server, Sentinel (redis.NewFailoverClient), Redis Cluster and Ring.
+// redisLimiter is the Limiter NewRedis returns.
+type redisLimiter struct {
+	client redis.UniversalClient
+	prefix string
+	now    func() time.Time
+}
+
+// NewRedis returns a Limiter that keeps its counts in Redis through client
+// (go-redis v9), shared by every instance of an application that uses the
+// same server and prefix. It works with a single server, Sentinel
+// (redis.NewFailoverClient), Redis Cluster and Ring. It starts no goroutine
+// and needs no Close; the caller owns the client.
 //
 // Each key is one Redis hash (the count, the window's start, the lockout's
 // end, the number of lockouts, the last attempt) under Prefix+key, and every
@@ -45,26 +43,25 @@ type RedisConfig struct {
 // Counts live as long as Redis keeps them: they survive restarts of the
 // application, and with Redis persistence, of Redis. Run Redis with
 // maxmemory-policy noeviction or a volatile-* policy with room to spare:
-// an evicted key is a forgotten count.
-type Redis struct {
-	client redis.UniversalClient
-	prefix string
-	now    func() time.Time
+// an evicted key is a forgotten count. The scripts count with this
+// process's clock: instances sharing a Redis need clocks within a few
+// seconds of each other (NTP), or skew shifts windows and lockouts by as
+// much.
+//
+// Errors from Redis are returned wrapped, as "throttle: redis: …".
+func NewRedis(client redis.UniversalClient, cfg RedisConfig) Limiter {
+	return newRedis(client, cfg, time.Now)
 }
 
-// NewRedis returns a Limiter keeping counts in Redis through client. It
-// starts no goroutine and needs no Close; the caller owns the client.
-func NewRedis(client redis.UniversalClient, cfg RedisConfig) *Redis {
+// newRedis is NewRedis on the clock now, which the package's tests set.
+func newRedis(client redis.UniversalClient, cfg RedisConfig, now func() time.Time) *redisLimiter {
 	if cfg.Prefix == "" {
-		cfg.Prefix = DefaultRedisPrefix
+		cfg.Prefix = "throttle:"
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &Redis{client: client, prefix: cfg.Prefix, now: cfg.Now}
+	return &redisLimiter{client: client, prefix: cfg.Prefix, now: now}
 }
 
-// redisTake is Take for one key, the same state machine as Memory's. KEYS[1]
+// redisTake is Take for one key, the same state machine as memory's. KEYS[1]
 // is the key; ARGV is now, then the rule's Limit, Window, Lockout and
 // MaxLockout, times in milliseconds. It returns {allowed, retryAfter,
 // remaining, windowStart}. The hash fields: n count, s window start, u
@@ -125,12 +122,8 @@ end
 return 0
 `)
 
-// errRedisReply is returned for a script reply of an unexpected shape,
-// which only a foreign script or server could produce.
-var errRedisReply = errors.New("throttle: redis: unexpected reply")
-
 // Take implements Limiter in one round trip.
-func (r *Redis) Take(ctx context.Context, reqs []Request) ([]Result, error) {
+func (r *redisLimiter) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -172,7 +165,7 @@ func (r *Redis) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 }
 
 // Refund implements Limiter in one round trip.
-func (r *Redis) Refund(ctx context.Context, res []Result) error {
+func (r *redisLimiter) Refund(ctx context.Context, res []Result) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -193,7 +186,7 @@ func (r *Redis) Refund(ctx context.Context, res []Result) error {
 
 // Reset implements Limiter in one round trip: one DEL per key, pipelined,
 // so keys of different cluster slots never meet in one command.
-func (r *Redis) Reset(ctx context.Context, keys ...string) error {
+func (r *redisLimiter) Reset(ctx context.Context, keys ...string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -215,7 +208,7 @@ func (r *Redis) Reset(ctx context.Context, keys ...string) error {
 // restarted, failed over or flushed its scripts) are run again with EVAL,
 // which also caches the script; EVALSHA failed on them without running, so
 // nothing is counted twice.
-func (r *Redis) run(ctx context.Context, script *redis.Script, keys []string, args [][]any) ([]*redis.Cmd, error) {
+func (r *redisLimiter) run(ctx context.Context, script *redis.Script, keys []string, args [][]any) ([]*redis.Cmd, error) {
 	cmds := make([]*redis.Cmd, len(keys))
 	pipe := r.client.Pipeline()
 	for i, k := range keys {

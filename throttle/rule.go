@@ -1,14 +1,9 @@
 package throttle
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
-
-// ErrInvalidRule is returned by Rule.Validate, and by a Limiter given a Rule
-// that does not validate; nothing is counted then.
-var ErrInvalidRule = errors.New("throttle: invalid rule")
 
 // maxLevel caps the lockout count a key remembers; far beyond any rule's
 // doubling to MaxLockout, it keeps the number small in every backend.
@@ -38,26 +33,36 @@ type Rule struct {
 
 // Validate reports whether r can be used: Limit at least 1, Window and
 // Lockout at least a millisecond, MaxLockout at least Lockout, and every
-// duration under 100 years. The error wraps ErrInvalidRule.
+// duration under 100 years. The error wraps ErrInvalidConfig. A Limiter
+// calls it on every Request before counting anything; it costs a few
+// comparisons.
 func (r Rule) Validate() error {
-	const century = 100 * 365 * 24 * time.Hour
-	switch {
-	case r.Limit < 1:
-		return fmt.Errorf("%w: Limit %d < 1", ErrInvalidRule, r.Limit)
-	case r.Window < time.Millisecond || r.Window > century:
-		return fmt.Errorf("%w: Window %v not in [1ms, 100y]", ErrInvalidRule, r.Window)
-	case r.Lockout < time.Millisecond || r.Lockout > century:
-		return fmt.Errorf("%w: Lockout %v not in [1ms, 100y]", ErrInvalidRule, r.Lockout)
-	case r.MaxLockout < r.Lockout || r.MaxLockout > century:
-		return fmt.Errorf("%w: MaxLockout %v not in [Lockout, 100y]", ErrInvalidRule, r.MaxLockout)
+	if p := r.problem(); p != "" {
+		return fmt.Errorf("%w: rule %s", ErrInvalidConfig, p)
 	}
 	return nil
 }
 
-// LockoutAfter returns the length of a key's lockout when it has been
+// problem says what is wrong with r, or "" when nothing is.
+func (r Rule) problem() string {
+	const century = 100 * 365 * 24 * time.Hour
+	switch {
+	case r.Limit < 1:
+		return fmt.Sprintf("Limit %d < 1", r.Limit)
+	case r.Window < time.Millisecond || r.Window > century:
+		return fmt.Sprintf("Window %v not in [1ms, 100y]", r.Window)
+	case r.Lockout < time.Millisecond || r.Lockout > century:
+		return fmt.Sprintf("Lockout %v not in [1ms, 100y]", r.Lockout)
+	case r.MaxLockout < r.Lockout || r.MaxLockout > century:
+		return fmt.Sprintf("MaxLockout %v not in [Lockout, 100y]", r.MaxLockout)
+	}
+	return ""
+}
+
+// lockoutAfter returns the length of a key's lockout when it has been
 // locked level times before: Lockout doubled level times, at most
-// MaxLockout. Backends use it so they agree to the millisecond.
-func (r Rule) LockoutAfter(level int) time.Duration {
+// MaxLockout, to the millisecond (the Redis script computes the same).
+func (r Rule) lockoutAfter(level int) time.Duration {
 	d := r.Lockout.Truncate(time.Millisecond)
 	max := r.MaxLockout.Truncate(time.Millisecond)
 	for i := 0; i < level && d < max; i++ {

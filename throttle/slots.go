@@ -2,15 +2,9 @@ package throttle
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
-
-// ErrBusy is returned by CheckLogin and CheckRegister when no hashing slot
-// came free within the guard's SlotWait (or the request's context ended
-// first). Answer 503 with a short Retry-After; the attempt was not counted.
-var ErrBusy = errors.New("throttle: every password hashing slot is busy")
 
 // hashSlots bounds concurrent password hashing: all of it to len(all), and
 // registration's share to len(reg), so sign-ins always keep

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessionauth/session"
@@ -36,24 +35,6 @@ var testHash = sync.OnceValue(func() string {
 	}
 	return h
 })
-
-// clock is a settable clock for the throttle.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // syncBuffer collects log output from concurrent handlers.
 type syncBuffer struct {
@@ -81,7 +62,6 @@ type env struct {
 	demo   User
 	store  session.Store     // the app's store, behind faults
 	faults *storetest.Faults // makes the store fail, like Redis going down
-	clock  *clock
 	logs   *syncBuffer
 }
 
@@ -95,7 +75,6 @@ func newEnv(t *testing.T, mod ...func(*appConfig)) *env {
 	e := &env{
 		t:     t,
 		users: newMemoryUsers(),
-		clock: &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
 		logs:  &syncBuffer{},
 	}
 	e.store, e.faults = storetest.WithFaults(session.NewMemoryStore())
@@ -108,7 +87,7 @@ func newEnv(t *testing.T, mod ...func(*appConfig)) *env {
 		Log:      slog.New(slog.NewTextHandler(e.logs, nil)),
 		DemoHint: true,
 		DemoUser: testUser,
-		Throttle: throttle.GuardConfig{DeviceKeys: [][]byte{secret}, Now: e.clock.Now},
+		Throttle: throttle.GuardConfig{DeviceKeys: [][]byte{secret}},
 	}
 	for _, m := range mod {
 		m(&cfg)

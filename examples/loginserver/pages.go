@@ -42,7 +42,10 @@ func setNotice(s *session.Session, kind, text string) {
 // popNotice takes the session's notice, if any (a notice without a kind is
 // info).
 func popNotice(s *session.Session) notice {
-	n := notice{Text: s.Pop(valueNotice), Kind: s.Pop(valueNoticeKind)}
+	// Pop fails only outside the Middleware.
+	text, _ := s.Pop(valueNotice)
+	kind, _ := s.Pop(valueNoticeKind)
+	n := notice{Text: text, Kind: kind}
 	if n.Kind == "" {
 		n.Kind = noticeInfo
 	}

@@ -13,7 +13,7 @@ import (
 // DEMO_PASSWORD): at least 15 characters of any script, at most 1024 bytes.
 // 15 is NIST's minimum when the password is the only factor; with a second
 // factor, 8 (password.Policy{}) is enough.
-var passwordPolicy = password.Policy{MinLength: password.RecommendedMinLength}
+var passwordPolicy = password.Policy{MinLength: 15}
 
 // register creates an account. JSON: 201 with the user, not signed in.
 // Form (the sign-up page): signed in at once, 303 to / with a welcome.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sessionauth/session"
@@ -44,30 +45,35 @@ func (e *env) cheapUser(name, pw string) User {
 // The account's budget holds across addresses: 10 wrong passwords from 10
 // addresses, and the next unknown device gets 429 at once, even with the
 // right password, until the lockout ends. Other accounts are not affected.
+//
+// The test runs in a synctest bubble, where the lockout passes in virtual
+// time.
 func TestLoginThrottleSpendsAccountBudgetAcrossAddresses(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.cheapUser("victim", testPassword)
-	for i := range 10 {
-		wantStatus(t, e.browser(fmt.Sprintf("203.0.113.%d:1", i)).login("victim", wrongPassword), http.StatusUnauthorized)
-	}
-	b := e.browser("192.0.2.77:1")
-	r := b.login("victim", testPassword)
-	if n := retryAfter(t, r); n != 60 {
-		t.Fatalf("Retry-After %d, want 60 (the first lockout)", n)
-	}
-	if msg := r.errorMsg(t); msg != "too many failed sign-in attempts; try again later" {
-		t.Fatalf("error %q", msg)
-	}
-	// The form gets the page with the sentence, and the same header.
-	r = b.postForm("/login", url.Values{"username": {"victim"}, "password": {testPassword}})
-	retryAfter(t, r)
-	wantBody(t, r, "Too many failed attempts. For your safety, please wait about a minute")
-	// Other accounts are not affected, from the same address.
-	wantStatus(t, b.login(testUser, testPassword), http.StatusOK)
-	// The lockout ends.
-	e.clock.Advance(61 * time.Second)
-	wantStatus(t, e.browser("192.0.2.78:1").login("victim", testPassword), http.StatusOK)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		e.cheapUser("victim", testPassword)
+		for i := range 10 {
+			wantStatus(t, e.browser(fmt.Sprintf("203.0.113.%d:1", i)).login("victim", wrongPassword), http.StatusUnauthorized)
+		}
+		b := e.browser("192.0.2.77:1")
+		r := b.login("victim", testPassword)
+		if n := retryAfter(t, r); n != 60 {
+			t.Fatalf("Retry-After %d, want 60 (the first lockout)", n)
+		}
+		if msg := r.errorMsg(t); msg != "too many failed sign-in attempts; try again later" {
+			t.Fatalf("error %q", msg)
+		}
+		// The form gets the page with the sentence, and the same header.
+		r = b.postForm("/login", url.Values{"username": {"victim"}, "password": {testPassword}})
+		retryAfter(t, r)
+		wantBody(t, r, "Too many failed attempts. For your safety, please wait about a minute")
+		// Other accounts are not affected, from the same address.
+		wantStatus(t, b.login(testUser, testPassword), http.StatusOK)
+		// The lockout ends.
+		time.Sleep(61 * time.Second)
+		wantStatus(t, e.browser("192.0.2.78:1").login("victim", testPassword), http.StatusOK)
+	})
 }
 
 // One network guessing at many accounts spends its address budget: then it
@@ -108,34 +114,36 @@ func TestLoginThrottleHoldsAcrossManySlash64sOfOneSlash48(t *testing.T) {
 // its own budget. The cookie is __Host-, HttpOnly, Secure, SameSite=Strict.
 func TestLoginThrottleKnownDeviceGetsInWhileAccountIsLocked(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	u := e.cheapUser("victim", testPassword)
-	owner := e.browser("192.0.2.200:1")
-	r := owner.login("victim", testPassword)
-	wantStatus(t, r, http.StatusOK)
-	var device *http.Cookie
-	for _, c := range r.Cookies() {
-		if c.Name == throttle.DefaultDeviceCookieName {
-			device = c
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		u := e.cheapUser("victim", testPassword)
+		owner := e.browser("192.0.2.200:1")
+		r := owner.login("victim", testPassword)
+		wantStatus(t, r, http.StatusOK)
+		var device *http.Cookie
+		for _, c := range r.Cookies() {
+			if c.Name == "__Host-device" {
+				device = c
+			}
 		}
-	}
-	if device == nil || !device.HttpOnly || !device.Secure || device.SameSite != http.SameSiteStrictMode || device.Path != "/" || device.MaxAge <= 0 {
-		t.Fatalf("device cookie %+v", device)
-	}
-	for round := range 4 {
-		delete(owner.cookies, session.DefaultCookieName) // the session ended
-		// Keep the attacker's guesses cheap: the sign-in upgraded the hash.
-		if err := e.users.SetPasswordHash(context.Background(), u.ID, cheapHash(t, testPassword)); err != nil {
-			t.Fatal(err)
+		if device == nil || !device.HttpOnly || !device.Secure || device.SameSite != http.SameSiteStrictMode || device.Path != "/" || device.MaxAge <= 0 {
+			t.Fatalf("device cookie %+v", device)
 		}
-		atk := e.browser(fmt.Sprintf("198.51.100.%d:1", round+1))
-		for range 11 {
-			atk.login("victim", wrongPassword)
+		for round := range 4 {
+			delete(owner.cookies, session.DefaultCookieName) // the session ended
+			// Keep the attacker's guesses cheap: the sign-in upgraded the hash.
+			if err := e.users.SetPasswordHash(context.Background(), u.ID, cheapHash(t, testPassword)); err != nil {
+				t.Fatal(err)
+			}
+			atk := e.browser(fmt.Sprintf("198.51.100.%d:1", round+1))
+			for range 11 {
+				atk.login("victim", wrongPassword)
+			}
+			wait := retryAfter(t, e.browser(fmt.Sprintf("203.0.113.%d:1", round+1)).login("victim", testPassword))
+			wantStatus(t, owner.login("victim", testPassword), http.StatusOK)
+			time.Sleep(time.Duration(wait) * time.Second) // the attacker is back as soon as the lockout ends
 		}
-		wait := retryAfter(t, e.browser(fmt.Sprintf("203.0.113.%d:1", round+1)).login("victim", testPassword))
-		wantStatus(t, owner.login("victim", testPassword), http.StatusOK)
-		e.clock.Advance(time.Duration(wait) * time.Second) // the attacker is back as soon as the lockout ends
-	}
+	})
 }
 
 // With INSECURE_COOKIES the device cookie drops Secure and its __Host-
@@ -146,7 +154,7 @@ func TestLoginThrottleDeviceCookieFollowsInsecureCookies(t *testing.T) {
 	r := e.browser("192.0.2.1:1").login(testUser, testPassword)
 	wantStatus(t, r, http.StatusOK)
 	for _, c := range r.Cookies() {
-		if c.Name == throttle.DefaultInsecureDeviceCookieName && !c.Secure {
+		if c.Name == "device" && !c.Secure {
 			return
 		}
 	}

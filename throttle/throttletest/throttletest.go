@@ -304,8 +304,8 @@ func testInvalidRuleCountsNothing(t *testing.T, s *suite) {
 		{Limit: 1, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Second},
 	} {
 		_, err := s.l.Take(context.Background(), []throttle.Request{{Key: s.key("k"), Rule: rule}, {Key: s.key("bad"), Rule: bad}})
-		if !errors.Is(err, throttle.ErrInvalidRule) {
-			t.Fatalf("Take with %+v: err = %v, want ErrInvalidRule", bad, err)
+		if !errors.Is(err, throttle.ErrInvalidConfig) {
+			t.Fatalf("Take with %+v: err = %v, want ErrInvalidConfig", bad, err)
 		}
 	}
 	s.spend(rule, "k") // the valid request beside it was not counted either

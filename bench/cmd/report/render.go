@@ -192,7 +192,7 @@ func write(w io.Writer, in inputs) error {
 		"`gorilla-cookie` is gorilla/sessions with its CookieStore, `gorilla-redis` the same with boj/redistore "+
 		"(redigo, configured as its NewRediStore does, which PINGs on every connection borrow; "+
 		"no gorilla/sessions store on go-redis v9 is available from the Go module proxy); "+
-		"`ours-pg` is this library's pgstore (pgx v5, pgxpool; `ours-pg-prepared` with WithPreparedStatements), `scs-pgx` scs with its pgxstore (pgx v5, pgxpool), "+
+		"`ours-pg` is this library's pgstore (pgx v5, pgxpool; `ours-pg-prepared` with Config.PreparedStatements), `scs-pgx` scs with its pgxstore (pgx v5, pgxpool), "+
 		"`scs-pg` scs with its postgresstore (database/sql, lib/pq), each in a schema of its own on the same PostgreSQL server. Scenarios: anonymous (no cookie, handler touches nothing), "+
 		"auth. read (valid cookie, handler reads the user ID), auth. write (handler changes one small value), "+
 		"login (no cookie → signed in with a fresh token), forged cookie (one character of a valid cookie changed).")
