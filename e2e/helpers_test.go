@@ -95,7 +95,7 @@ func (b *lockedBuffer) String() string {
 // startServer runs examples/loginserver on a free loopback port until the
 // test ends (then SIGTERM, and it must exit with status 0) and returns its
 // base URL (http://localhost:PORT) and its log.
-func startServer(t *testing.T) (string, *lockedBuffer) {
+func startServer(t *testing.T, extraEnv ...string) (string, *lockedBuffer) {
 	t.Helper()
 	bin, err := buildServer()
 	if err != nil {
@@ -115,7 +115,12 @@ func startServer(t *testing.T) (string, *lockedBuffer) {
 		"DEMO_USER="+demoUser,
 		"DEMO_PASSWORD="+demoPassword,
 		"REDIS_URL=", "SESSION_KEYS=", "INSECURE_COOKIES=", "TRUSTED_PROXIES=",
+		// The browser opens localhost: the provider's callback must come
+		// back there, to the origin of the session cookie.
+		fmt.Sprintf("BASE_URL=http://localhost:%d", port),
+		"OIDC_ISSUER=", "OAUTH2_ISSUER=", "DEMO_PROVIDER_ADDR=",
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

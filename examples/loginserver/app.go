@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/providerlogin"
 	"github.com/sessionauth/session/throttle"
 )
 
@@ -28,6 +29,11 @@ type appConfig struct {
 	// Ping checks that the session store can be reached, for /readyz; nil
 	// means it always can.
 	Ping func(context.Context) error
+	// Providers are the "Sign in with" providers (none: no buttons), and
+	// BaseURL the app's external origin, from which their callback URLs are
+	// built (required with Providers).
+	Providers []providerSpec
+	BaseURL   string
 }
 
 // app holds the server's dependencies; its methods are the HTTP handlers.
@@ -44,6 +50,13 @@ type app struct {
 	// session ended from a new one.
 	cookieName string
 	ready      *readiness
+	// signin is the "Sign in with" handler (nil without providers), and
+	// providers what it offers.
+	signin    *providerlogin.Handler
+	providers []providerSpec
+	// csp is the Content-Security-Policy of every response: its form-action
+	// lists the providers' origins.
+	csp string
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -91,6 +104,17 @@ func newApp(c appConfig) (*app, error) {
 		demoUser:   c.DemoUser,
 		cookieName: c.Sessions.Cookie.Name,
 		ready:      &readiness{ping: c.Ping},
+		providers:  c.Providers,
+	}
+	var formOrigins []string
+	for _, p := range c.Providers {
+		formOrigins = append(formOrigins, p.formOrigins()...)
+	}
+	a.csp = contentSecurityPolicy(formOrigins)
+	if len(c.Providers) > 0 {
+		if a.signin, err = a.newProviderLogin(c.Providers, c.BaseURL); err != nil {
+			return nil, err
+		}
 	}
 	if a.ready.ping == nil {
 		a.ready.ping = func(context.Context) error { return nil }

@@ -114,6 +114,10 @@ func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw str
 // verifyPassword reports whether pw is u's password, and upgrades a hash
 // below policy while the password is at hand.
 func (a *app) verifyPassword(ctx context.Context, u User, pw string) bool {
+	if u.PasswordHash == "" { // an account made by a provider sign-in
+		password.DummyVerify(pw)
+		return false
+	}
 	match, rehash, err := password.Verify(pw, u.PasswordHash)
 	if err != nil && !errors.Is(err, password.ErrTooLong) {
 		// A stored hash that cannot be checked is bad data: log which user,

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,11 +19,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/password"
+	"github.com/sessionauth/session/providerlogin"
 	"github.com/sessionauth/session/throttle"
 )
 
@@ -59,6 +62,31 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		return err
 	}
 
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	openURL := "http://" + ln.Addr().String() + "/"
+	if h, p, err := net.SplitHostPort(cfg.Addr); err == nil && (h == "localhost" || h == "") {
+		openURL = "http://localhost:" + portOf(ln.Addr(), p) + "/"
+	}
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		baseURL = strings.TrimSuffix(openURL, "/")
+	}
+	providers := cfg.Providers
+	if len(providers) == 0 {
+		demoOP, err := startDemoProvider(cfg.DemoProviderAddr, baseURL)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer demoOP.close()
+		providers = []providerSpec{demoOP.spec}
+		log.Info("no provider configured (OIDC_ISSUER, OAUTH2_ISSUER): serving the demo provider Demo ID in this process",
+			"issuer", demoOP.spec.Issuer, "user", demoProviderUser, "password", demoProviderPassword)
+	}
+
 	a, err := newApp(appConfig{
 		Sessions: session.Config{
 			Store:       store.Store,
@@ -73,19 +101,28 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 			DeviceKeys:     cfg.Secrets,
 			TrustedProxies: cfg.TrustedProxies,
 		},
-		Users:    users,
-		Log:      log,
-		DemoHint: !cfg.DemoPasswordSet,
-		DemoUser: demo.Username,
-		Ping:     store.ping,
+		Users:     users,
+		Log:       log,
+		DemoHint:  !cfg.DemoPasswordSet,
+		DemoUser:  demo.Username,
+		Ping:      store.ping,
+		Providers: providers,
+		BaseURL:   baseURL,
 	})
 	if err != nil {
+		ln.Close()
 		return err
 	}
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
+	// Discovery now: a misconfigured provider stops the server with the
+	// reason; one that is only unreachable is retried at each sign-in.
+	if err := a.signin.Discover(ctx); errors.Is(err, providerlogin.ErrInvalidConfig) {
+		ln.Close()
 		return err
+	} else if err != nil {
+		log.Warn("a provider cannot be reached; its sign-in retries", "error", err)
+	}
+	for _, p := range providers {
+		log.Info("sign in with "+p.Display, "redirect_uri", a.signin.CallbackURL(p.Name))
 	}
 	srv := &http.Server{
 		Handler:           a.routes(),
@@ -118,10 +155,6 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	}
 	if cfg.InsecureCookies {
 		log.Warn("INSECURE_COOKIES=1: the session cookie is sent over plain HTTP; never do this in production")
-	}
-	openURL := "http://" + ln.Addr().String() + "/"
-	if h, p, err := net.SplitHostPort(cfg.Addr); err == nil && (h == "localhost" || h == "") {
-		openURL = "http://localhost:" + portOf(ln.Addr(), p) + "/"
 	}
 	if cfg.DemoPasswordSet {
 		log.Info("listening", "url", openURL, "demo_user", demo.Username, "demo_password", "(from DEMO_PASSWORD)")

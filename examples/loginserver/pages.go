@@ -88,7 +88,16 @@ type pageData struct {
 	// DemoUser and DemoPassword, when set, are shown as a hint on the form.
 	DemoUser, DemoPassword string
 	Rules                  rules
+	// Providers are the "Sign in with" buttons; on the account page, each
+	// marked linked or not. HasPassword says whether the account has one.
+	Providers   []providerButton
+	HasPassword bool
+	// DemoProvider, when set, is the demo provider's account hint.
+	DemoProvider *demoHint
 }
+
+// demoHint is an account to try, shown on the sign-in page.
+type demoHint struct{ Display, User, Password string }
 
 // rules are the username and password rules, shown before they are broken.
 type rules struct {
@@ -129,7 +138,12 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		a.signInPage(w, r)
 		return
 	}
-	d := pageData{User: &user, Notice: popNotice(session.FromContext(r.Context()))}
+	d := pageData{User: &user, Notice: popNotice(session.FromContext(r.Context())), HasPassword: user.PasswordHash != ""}
+	links, err := a.users.Links(r.Context(), user.ID)
+	if err != nil {
+		a.log.ErrorContext(r.Context(), "list provider links", "user_id", user.ID, "error", err)
+	}
+	d.Providers = a.providerButtons(links)
 	d.Sessions, d.MoreSessions, err = a.sessionRows(r)
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "list sessions", "user_id", user.ID, "error", err)
@@ -158,6 +172,12 @@ func (a *app) signInData(username string) pageData {
 	}
 	if a.demoHint {
 		d.DemoUser, d.DemoPassword = a.demoUser, defaultDemoPassword
+	}
+	d.Providers = a.providerButtons(nil)
+	for _, p := range a.providers {
+		if p.Name == "demo" {
+			d.DemoProvider = &demoHint{p.Display, demoProviderUser, demoProviderPassword}
+		}
 	}
 	return d
 }

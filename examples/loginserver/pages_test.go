@@ -194,7 +194,7 @@ func TestPagesLoadOnlyTheirOwnScriptAndStylesheet(t *testing.T) {
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
 			t.Fatalf("response %d is not a page: %d %s", i, r.StatusCode, r.body)
 		}
-		if csp := r.Header.Get("Content-Security-Policy"); csp != contentSecurityPolicy || !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe") {
+		if csp := r.Header.Get("Content-Security-Policy"); csp != contentSecurityPolicy(nil) || !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe") {
 			t.Errorf("page %d: CSP %q", i, csp)
 		}
 		tags := scriptTag.FindAllString(r.body, -1)

@@ -12,6 +12,10 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /signup", a.signupPage)
 	mux.Handle("GET /password", auth(a.passwordPage))
 	mux.HandleFunc("GET /static/{name}", staticFile)
+	// "Sign in with": POST /auth/NAME/login, GET /auth/NAME/callback.
+	if a.signin != nil {
+		mux.Handle("/auth/", a.signin)
+	}
 	// Forms and the JSON API: every POST takes a form or JSON.
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("POST /logout", a.logout)
@@ -47,5 +51,5 @@ func (a *app) routes() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "cross-origin request refused")
 	}))
-	return a.logRequests(securityHeaders(cop.Handler(a.sessions.Middleware(mux))))
+	return a.logRequests(a.securityHeaders(cop.Handler(a.sessions.Middleware(mux))))
 }
