@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/accesstoken"
 	"github.com/sessionauth/session/providerlogin"
 	"github.com/sessionauth/session/throttle"
 )
@@ -34,6 +35,10 @@ type appConfig struct {
 	// built (required with Providers).
 	Providers []providerSpec
 	BaseURL   string
+	// TokenKeysFile is ACCESS_TOKEN_KEYS_FILE; empty: a key generated at
+	// start-up. The tokens' issuer is BaseURL (default
+	// http://localhost:8080).
+	TokenKeysFile string
 }
 
 // app holds the server's dependencies; its methods are the HTTP handlers.
@@ -57,6 +62,8 @@ type app struct {
 	// csp is the Content-Security-Policy of every response: its form-action
 	// lists the providers' origins.
 	csp string
+	// tokens mints access tokens from sessions and verifies them.
+	tokens *accesstoken.Issuer
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -111,6 +118,12 @@ func newApp(c appConfig) (*app, error) {
 		formOrigins = append(formOrigins, p.formOrigins()...)
 	}
 	a.csp = contentSecurityPolicy(formOrigins)
+	if c.BaseURL == "" {
+		c.BaseURL = "http://localhost:8080"
+	}
+	if a.tokens, err = newTokens(m, c.TokenKeysFile, c.BaseURL); err != nil {
+		return nil, err
+	}
 	if len(c.Providers) > 0 {
 		if a.signin, err = a.newProviderLogin(c.Providers, c.BaseURL); err != nil {
 			return nil, err

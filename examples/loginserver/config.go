@@ -43,6 +43,7 @@ type config struct {
 	BaseURL          string         // BASE_URL; empty: http://localhost:PORT
 	Providers        []providerSpec // OIDC_*, OAUTH2_*
 	DemoProviderAddr string         // DEMO_PROVIDER_ADDR, used when Providers is empty
+	TokenKeysFile    string         // ACCESS_TOKEN_KEYS_FILE
 }
 
 // loadConfig reads the configuration through getenv (os.Getenv in main).
@@ -64,6 +65,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, errors.New("BASE_URL: want the app's external origin, like https://app.example.com (no path)")
 		}
 	}
+	c.TokenKeysFile = getenv("ACCESS_TOKEN_KEYS_FILE")
 	c.DemoProviderAddr = getenv("DEMO_PROVIDER_ADDR")
 	if c.DemoProviderAddr == "" {
 		c.DemoProviderAddr = "127.0.0.1:0"

@@ -12,12 +12,17 @@ replace (
 require (
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/sessionauth/session v0.2.0
+	github.com/sessionauth/session/accesstoken v0.0.0-00010101000000-000000000000
+	github.com/sessionauth/session/providerlogin v0.0.0-00010101000000-000000000000
 	golang.org/x/crypto v0.58.0
 )
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/coreos/go-oidc/v3 v3.21.0 // indirect
+	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 	github.com/gorilla/securecookie v1.1.2 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/oauth2 v0.38.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )

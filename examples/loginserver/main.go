@@ -101,13 +101,14 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 			DeviceKeys:     cfg.Secrets,
 			TrustedProxies: cfg.TrustedProxies,
 		},
-		Users:     users,
-		Log:       log,
-		DemoHint:  !cfg.DemoPasswordSet,
-		DemoUser:  demo.Username,
-		Ping:      store.ping,
-		Providers: providers,
-		BaseURL:   baseURL,
+		Users:         users,
+		Log:           log,
+		DemoHint:      !cfg.DemoPasswordSet,
+		DemoUser:      demo.Username,
+		Ping:          store.ping,
+		Providers:     providers,
+		BaseURL:       baseURL,
+		TokenKeysFile: cfg.TokenKeysFile,
 	})
 	if err != nil {
 		ln.Close()

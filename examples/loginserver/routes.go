@@ -23,6 +23,11 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /logout-all", auth(a.logoutAll))
 	mux.Handle("POST /password", auth(a.changePassword))
 	mux.Handle("POST /sessions/{id}/logout", auth(a.logoutDevice))
+	// Access tokens (package accesstoken): minted from the session cookie,
+	// verified by Bearer with the published keys.
+	mux.Handle("POST /token", a.tokens.MintHandler())
+	mux.Handle("GET /.well-known/jwks.json", a.tokens.JWKSHandler())
+	mux.Handle("GET /api/me", a.tokens.Middleware(http.HandlerFunc(a.apiMe)))
 	// Probes for orchestrators and load balancers.
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
@@ -30,10 +35,10 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /me", auth(a.me))
 	mux.Handle("GET /sessions", auth(a.listSessions))
 	// Other methods on known paths: 405 in JSON rather than the mux's text.
-	for _, p := range []string{"/login", "/logout", "/logout-all", "/register", "/sessions/{id}/logout"} {
+	for _, p := range []string{"/login", "/logout", "/logout-all", "/register", "/sessions/{id}/logout", "/token"} {
 		mux.Handle(p, methodNotAllowed("POST"))
 	}
-	for _, p := range []string{"/me", "/sessions", "/signup", "/healthz", "/readyz"} {
+	for _, p := range []string{"/me", "/sessions", "/signup", "/healthz", "/readyz", "/.well-known/jwks.json", "/api/me"} {
 		mux.Handle(p, methodNotAllowed("GET, HEAD"))
 	}
 	mux.Handle("/password", methodNotAllowed("GET, HEAD, POST"))
