@@ -44,6 +44,7 @@ type config struct {
 	Providers        []providerSpec // OIDC_*, OAUTH2_*
 	DemoProviderAddr string         // DEMO_PROVIDER_ADDR, used when Providers is empty
 	TokenKeysFile    string         // ACCESS_TOKEN_KEYS_FILE
+	DatabaseURL      string         // DATABASE_URL: accounts (and sessions without Redis) in PostgreSQL
 }
 
 // loadConfig reads the configuration through getenv (os.Getenv in main).
@@ -66,6 +67,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	c.TokenKeysFile = getenv("ACCESS_TOKEN_KEYS_FILE")
+	c.DatabaseURL = getenv("DATABASE_URL")
 	c.DemoProviderAddr = getenv("DEMO_PROVIDER_ADDR")
 	if c.DemoProviderAddr == "" {
 		c.DemoProviderAddr = "127.0.0.1:0"

@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/password"
 	"github.com/sessionauth/session/providerlogin"
@@ -46,20 +47,42 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	if err != nil {
 		return err
 	}
-	store, err := openStore(cfg, log)
+	var pool *pgxpool.Pool
+	if cfg.DatabaseURL != "" {
+		if pool, err = openDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return err
+		}
+		defer pool.Close()
+	}
+	store, err := openStore(ctx, cfg, log, pool)
 	if err != nil {
 		return err
 	}
 	defer store.close()
 
-	users := newMemoryUsers()
 	hash, err := password.Hash(cfg.DemoPassword)
 	if err != nil {
 		return err
 	}
-	demo, err := users.addDemo(mustNormalize(cfg.DemoUser), hash)
-	if err != nil {
-		return err
+	var users UserStore
+	var demo User
+	if pool != nil {
+		pu := &pgUsers{pool: pool}
+		if err := pu.setup(ctx); err != nil {
+			return fmt.Errorf("DATABASE_URL: creating the users tables: %w", err)
+		}
+		if demo, err = pu.addDemo(ctx, mustNormalize(cfg.DemoUser), hash); err != nil {
+			return err
+		}
+		users = pu
+		log.Info("accounts and provider links are kept in PostgreSQL: they survive a restart")
+	} else {
+		mu := newMemoryUsers()
+		if demo, err = mu.addDemo(mustNormalize(cfg.DemoUser), hash); err != nil {
+			return err
+		}
+		users = mu
+		log.Info("accounts are kept in memory: a restart forgets every account but the demo one (set DATABASE_URL to keep them)")
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -140,11 +163,16 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 			"hint", "set SESSION_KEYS to the output of: head -c 32 /dev/urandom | base64")
 	}
 	if store.kind == "memory" {
-		log.Info("sessions are kept in memory: a restart signs everyone out (set REDIS_URL to keep them)")
-		log.Info("sign-in attempts are counted in memory: each instance counts on its own (set REDIS_URL to share the counts)")
+		log.Info("sessions are kept in memory: a restart signs everyone out (set REDIS_URL or DATABASE_URL to keep them)")
 	} else {
 		log.Info("sessions are kept in "+store.kind+": they survive a restart when SESSION_KEYS is set", "at", store.where)
+	}
+	if store.attempts == nil {
+		log.Info("sign-in attempts are counted in memory: each instance counts on its own (set REDIS_URL to share the counts)")
+	} else {
 		log.Info("sign-in attempts are counted in " + store.kind + ": every instance shares the counts, and they survive a restart")
+	}
+	if store.kind != "memory" {
 		// Not a reason to stop: the server answers 503 where it needs the
 		// store, and /readyz says so, until Redis is back.
 		if a.ready.check(ctx) != nil {

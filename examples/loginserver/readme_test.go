@@ -159,6 +159,23 @@ func TestReadmeConfigurationTableIsComplete(t *testing.T) {
 	for _, cell := range tableColumn(t, "variable") {
 		documented = append(documented, strings.Trim(cell, "`"))
 	}
+	// And no file reads a variable loadConfig does not: every getenv and
+	// os.Getenv of a constant name is one of them.
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`(?i)getenv\("([A-Z0-9_]+)"\)`).FindAllStringSubmatch(string(src), -1) {
+			if !slices.Contains(read, m[1]) {
+				t.Errorf("%s reads %s, which loadConfig does not", f, m[1])
+			}
+		}
+	}
 	slices.Sort(read)
 	read = slices.Compact(read)
 	slices.Sort(documented)

@@ -152,7 +152,16 @@ func (s *memoryUsers) ByID(_ context.Context, id string) (User, error) {
 func (s *memoryUsers) Create(_ context.Context, username, passwordHash string) (User, error) {
 	// Random IDs: a username registered again after a restart must not inherit
 	// the sessions (in Redis) of the account that had it before.
-	return s.add(rand.Text(), username, passwordHash)
+	return s.add(newUserID(), username, passwordHash)
+}
+
+// newUserID returns a random user ID: 128 bits, never reused.
+func newUserID() string { return rand.Text() }
+
+// demoUserID derives the demo account's ID from its name.
+func demoUserID(username string) string {
+	sum := sha256.Sum256([]byte("loginserver demo user\x00" + username))
+	return "demo-" + hex.EncodeToString(sum[:8])
 }
 
 func (s *memoryUsers) add(id, username, passwordHash string) (User, error) {
@@ -195,8 +204,7 @@ func (s *memoryUsers) UpgradePasswordHash(_ context.Context, id, oldHash, newHas
 // addDemo creates the demo account. Its ID is derived from its username, so it
 // stays the same across restarts and sessions kept in Redis stay valid.
 func (s *memoryUsers) addDemo(username, passwordHash string) (User, error) {
-	sum := sha256.Sum256([]byte("loginserver demo user\x00" + username))
-	return s.add("demo-"+hex.EncodeToString(sum[:8]), username, passwordHash)
+	return s.add(demoUserID(username), username, passwordHash)
 }
 
 // Username rules: 3 to 64 characters of a-z, 0-9, '.', '_', '-' and '@', so
