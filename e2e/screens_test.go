@@ -67,6 +67,9 @@ func tour(t *testing.T, ctx context.Context, base, user string, visit func(name 
 	visit("password-wrong")
 	fill(t, ctx, [][2]string{{"current_password", pass}, {"new_password", pass + " and more"}}, "#notice")
 	visit("account-password-changed")
+	open(t, ctx, base+"/confirm?return=%2Flogout-all", "#confirm-form")
+	visit("confirm")
+	open(t, ctx, base+"/", "#signed-in")
 
 	// A session that ended: sign out, then bring the dead cookie back, as a
 	// browser does whose session was ended from another device.
@@ -88,6 +91,14 @@ func tour(t *testing.T, ctx context.Context, base, user string, visit func(name 
 	must(t, "bring the ended session's cookie back", err)
 	open(t, ctx, base+"/", "#notice")
 	visit("signin-session-ended")
+
+	must(t, "start a provider sign-in", chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#signin-demo"))))
+	atProvider(t, ctx, true, "#notice")
+	visit("provider-cancelled")
+	open(t, ctx, base+"/", "#signin-demo")
+	must(t, "start a provider sign-in", chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#signin-demo"))))
+	atProvider(t, ctx, false, "#signed-in")
+	visit("account-provider")
 }
 
 // Every page, at a laptop's 1280 x 800 and a phone's 390 x 844, light and

@@ -73,6 +73,9 @@ func newApp(c appConfig) (*app, error) {
 	if c.Sessions.Unauthenticated == nil {
 		c.Sessions.Unauthenticated = http.HandlerFunc(a.unauthenticated)
 	}
+	if c.Sessions.StepUpURL == "" {
+		c.Sessions.StepUpURL = "/confirm"
+	}
 	if c.Sessions.ErrorHandler == nil {
 		c.Sessions.ErrorHandler = a.storeUnavailable
 	}

@@ -68,7 +68,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 // signIn starts a new session for user and saves, for the sessions list,
 // the device it came from: the user agent and the coarse network.
 func (a *app) signIn(w http.ResponseWriter, r *http.Request, user User, remember bool) error {
-	var opts []session.LoginOption
+	opts := []session.LoginOption{session.ProvedWith(amrPassword)}
 	if remember {
 		opts = append(opts, session.RememberMe())
 	}

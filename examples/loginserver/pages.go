@@ -66,7 +66,7 @@ var pages = func() map[string]*template.Template {
 		"assetVersion": func() string { return assetVersion },
 	}).ParseFS(templateFS, "templates/layout.html"))
 	m := map[string]*template.Template{}
-	for _, name := range []string{"signin", "signup", "account", "password", "error"} {
+	for _, name := range []string{"signin", "signup", "account", "password", "error", "confirm"} {
 		m[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return m
@@ -79,6 +79,7 @@ type pageData struct {
 	Username string // the name to refill a form with
 	Notice   notice // a one-time notice, such as "Your password was changed"
 	Title    string // the heading of the error page; empty: "Not available right now"
+	Return   string // the confirm page: where to go back to
 	Error    string // what went wrong, in words for people
 	Focus    string // the id of the input to focus
 	// Sessions are the rows of the account page; MoreSessions counts the

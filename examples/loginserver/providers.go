@@ -42,6 +42,7 @@ func (a *app) newProviderLogin(specs []providerSpec, baseURL string) (*providerl
 		BaseURL:      baseURL,
 		User:         a.providerUser,
 		ErrorHandler: a.providerError,
+		LoginOptions: []session.LoginOption{session.ProvedWith(amrProvider)},
 		Logger:       a.log,
 	})
 }

@@ -20,7 +20,11 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("POST /logout", a.logout)
 	mux.HandleFunc("POST /register", a.register)
-	mux.Handle("POST /logout-all", auth(a.logoutAll))
+	// Signing out everywhere needs a proof of at most recentAuth ago: older,
+	// pages go to /confirm, API calls get RFC 9470's 401.
+	mux.Handle("POST /logout-all", auth(a.sessions.RequireRecentAuth(recentAuth)(http.HandlerFunc(a.logoutAll)).ServeHTTP))
+	mux.Handle("GET /confirm", auth(a.confirmPage))
+	mux.Handle("POST /confirm", auth(a.confirm))
 	mux.Handle("POST /password", auth(a.changePassword))
 	mux.Handle("POST /sessions/{id}/logout", auth(a.logoutDevice))
 	// Access tokens (package accesstoken): minted from the session cookie,
@@ -42,6 +46,7 @@ func (a *app) routes() http.Handler {
 		mux.Handle(p, methodNotAllowed("GET, HEAD"))
 	}
 	mux.Handle("/password", methodNotAllowed("GET, HEAD, POST"))
+	mux.Handle("/confirm", methodNotAllowed("GET, HEAD, POST"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
 			methodNotAllowed("GET, HEAD").ServeHTTP(w, r)
