@@ -6,7 +6,12 @@
 // width, light and dark, each checked by axe-core (which fails the test on
 // any serious or critical violation) and screenshotted; the notices'
 // colours, the visible keyboard focus and the show-password button with
-// and without JavaScript.
+// and without JavaScript; signing in with the local demo provider,
+// cancelling there, linking it to the password account and signing in
+// through it; minting an access token and calling the API with it; and a
+// restart on PostgreSQL (DATABASE_URL, by default the machine's
+// postgres://postgres@127.0.0.1:5432/test, a schema per test) that keeps
+// every account signed in.
 // One more test serves a cookie-only session filled to the browser's cookie
 // size limit and checks that Chromium keeps it.
 //
