@@ -101,8 +101,8 @@ func TestLinkTheProviderAndSignInThroughIt(t *testing.T) {
 	if name := text(t, phone, "span#username"); name != demoUser {
 		t.Fatalf("signed in as %q, want %q", name, demoUser)
 	}
-	if rows := sessionRows(t, phone); len(rows) != 2 {
-		t.Fatalf("the account lists %d sessions, want the laptop's and the phone's: %q", len(rows), rows)
+	if rows := sessionRows(t, phone); len(rows) != 2 || !strings.Contains(rows[0], "Safari on iOS") || !strings.Contains(rows[0], "this device") {
+		t.Fatalf("the account lists %q, want the phone (Safari on iOS, this device) and the laptop", rows)
 	}
 	checkAccessibility(t, phone, "signed in through the linked provider, phone, dark")
 	checkLayout(t, phone, "account with methods, phone")

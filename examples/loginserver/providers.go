@@ -47,6 +47,23 @@ func (a *app) newProviderLogin(specs []providerSpec, baseURL string) (*providerl
 	})
 }
 
+// providerCallback wraps the "Sign in with" handler: on a provider's
+// callback it saves the device's user agent and network on the visitor's
+// session, as a password sign-in does, so that the devices list can tell
+// this session apart (Login carries the values into the signed-in session).
+func (a *app) providerCallback(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/callback") {
+			s := session.FromContext(r.Context())
+			s.Set(valueUserAgent, strings.ToValidUTF8(truncate(r.UserAgent(), maxUserAgent), ""))
+			if network := a.clientNetwork(r); network != "" {
+				s.Set(valueNetwork, network)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // providerUser is providerlogin's Config.User: who a verified provider
 // account is in this app.
 //

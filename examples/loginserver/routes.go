@@ -14,7 +14,7 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /static/{name}", staticFile)
 	// "Sign in with": POST /auth/NAME/login, GET /auth/NAME/callback.
 	if a.signin != nil {
-		mux.Handle("/auth/", a.signin)
+		mux.Handle("/auth/", a.providerCallback(a.signin))
 	}
 	// Forms and the JSON API: every POST takes a form or JSON.
 	mux.HandleFunc("POST /login", a.login)
