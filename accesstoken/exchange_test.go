@@ -72,6 +72,10 @@ func TestExchangeTurnsProviderTokenIntoSession(t *testing.T) {
 	if err != nil || c.Subject != "user-42" {
 		t.Fatalf("minted from the exchanged session: %+v %v", c, err)
 	}
+	// A federated sign-in: the session's proof says so.
+	if len(c.AuthMethods) != 1 || c.AuthMethods[0] != "fed" || c.AuthTime.IsZero() {
+		t.Fatalf("exchanged session's proof: %v at %v, want fed", c.AuthMethods, c.AuthTime)
+	}
 	infos, _ := x.sessions.ListSessions(context.Background(), "user-42")
 	if len(infos) != 1 {
 		t.Fatalf("%d sessions for user-42", len(infos))
