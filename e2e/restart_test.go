@@ -64,7 +64,7 @@ func TestRestartOnPostgreSQLKeepsEveryAccountSignedIn(t *testing.T) {
 		"SESSION_KEYS=ZTJlLXJlc3RhcnQtc2Vzc2lvbi1rZXlzLWxvbmctZW5vdWdoIQ",
 		fmt.Sprintf("DEMO_PROVIDER_ADDR=127.0.0.1:%d", providerPort)}
 	base, logs, stop := startServerOn(t, port, env...)
-	if !strings.Contains(logs.String(), "accounts and provider links are kept in PostgreSQL") {
+	if !strings.Contains(logs.String(), "accounts, provider links and passkeys are kept in PostgreSQL") {
 		t.Fatalf("not on PostgreSQL:\n%s", logs)
 	}
 	shots := newShooter(t)

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/accesstoken"
+	"github.com/sessionauth/session/passkey"
 	"github.com/sessionauth/session/providerlogin"
 	"github.com/sessionauth/session/throttle"
 )
@@ -39,6 +42,8 @@ type appConfig struct {
 	// start-up. The tokens' issuer is BaseURL (default
 	// http://localhost:8080).
 	TokenKeysFile string
+	// Passkeys keeps the passkeys; nil means in memory.
+	Passkeys passkey.Store
 }
 
 // app holds the server's dependencies; its methods are the HTTP handlers.
@@ -64,6 +69,10 @@ type app struct {
 	csp string
 	// tokens mints access tokens from sessions and verifies them.
 	tokens *accesstoken.Issuer
+	// passkeys serves the passkey ceremonies and management at /passkey/;
+	// passkeyStore is its store, read for the account page.
+	passkeys     *passkey.Handler
+	passkeyStore passkey.Store
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -126,6 +135,15 @@ func newApp(c appConfig) (*app, error) {
 	}
 	if a.tokens, err = newTokens(m, c.TokenKeysFile, c.BaseURL); err != nil {
 		return nil, err
+	}
+	// WebAuthn needs a domain name (localhost counts): behind a bare IP
+	// address, passkeys are off.
+	if u, err := url.Parse(c.BaseURL); err == nil && net.ParseIP(u.Hostname()) == nil {
+		if a.passkeys, err = a.newPasskeys(c.Passkeys, c.BaseURL); err != nil {
+			return nil, err
+		}
+	} else {
+		a.log.Warn("passkeys are off: BASE_URL's host is an IP address, and WebAuthn needs a domain name (localhost works)")
 	}
 	if len(c.Providers) > 0 {
 		if a.signin, err = a.newProviderLogin(c.Providers, c.BaseURL); err != nil {

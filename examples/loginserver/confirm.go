@@ -49,7 +49,8 @@ func (a *app) confirmPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	d := pageData{User: &user, Focus: "password", Return: r.URL.Query().Get("return"), HasPassword: user.PasswordHash != ""}
+	d := pageData{User: &user, Focus: "password", Return: r.URL.Query().Get("return"), HasPassword: user.PasswordHash != "",
+		HasPasskeys: a.hasPasskeys(r, user.ID)}
 	d.Notice = notice{noticeInfo, "Please confirm it is you: your last sign-in was more than a few minutes ago."}
 	a.render(w, r, http.StatusOK, "confirm", d)
 }

@@ -25,6 +25,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/passkey"
+	"github.com/sessionauth/session/passkey/pgpasskey"
 	"github.com/sessionauth/session/password"
 	"github.com/sessionauth/session/providerlogin"
 	"github.com/sessionauth/session/throttle"
@@ -66,6 +68,7 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	}
 	var users UserStore
 	var demo User
+	var passkeys passkey.Store // nil: in memory
 	if pool != nil {
 		pu := &pgUsers{pool: pool}
 		if err := pu.setup(ctx); err != nil {
@@ -75,7 +78,15 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 			return err
 		}
 		users = pu
-		log.Info("accounts and provider links are kept in PostgreSQL: they survive a restart")
+		ps, err := pgpasskey.New(pool)
+		if err != nil {
+			return err
+		}
+		if err := ps.Setup(ctx); err != nil {
+			return fmt.Errorf("DATABASE_URL: creating the passkeys table: %w", err)
+		}
+		passkeys = ps
+		log.Info("accounts, provider links and passkeys are kept in PostgreSQL: they survive a restart")
 	} else {
 		mu := newMemoryUsers()
 		if demo, err = mu.addDemo(mustNormalize(cfg.DemoUser), hash); err != nil {
@@ -132,6 +143,7 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		Providers:     providers,
 		BaseURL:       baseURL,
 		TokenKeysFile: cfg.TokenKeysFile,
+		Passkeys:      passkeys,
 	})
 	if err != nil {
 		ln.Close()

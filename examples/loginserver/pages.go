@@ -93,6 +93,11 @@ type pageData struct {
 	// marked linked or not. HasPassword says whether the account has one.
 	Providers   []providerButton
 	HasPassword bool
+	// Passkeys are the user's passkeys (the account page); HasPasskeys
+	// says the confirm page can offer one.
+	Passkeys    []passkeyRow
+	HasPasskeys bool
+	PasskeysOn  bool // set by render: the passkey handler is mounted
 	// DemoProvider, when set, is the demo provider's account hint.
 	DemoProvider *demoHint
 }
@@ -111,7 +116,7 @@ var formRules = rules{MinUsername: minUsernameLen, MaxUsername: maxUsernameLen, 
 // half a page. Pages differ per user and are never cached, so the back
 // button after sign-out cannot show one again.
 func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
-	d.Page, d.Rules = name, formRules
+	d.Page, d.Rules, d.PasskeysOn = name, formRules, a.passkeys != nil
 	var buf bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
 		a.log.ErrorContext(r.Context(), "render page", "page", name, "error", err)
@@ -145,6 +150,9 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		a.log.ErrorContext(r.Context(), "list provider links", "user_id", user.ID, "error", err)
 	}
 	d.Providers = a.providerButtons(links)
+	if d.Passkeys, err = a.passkeyRows(r.Context(), user.ID); err != nil {
+		a.log.ErrorContext(r.Context(), "list passkeys", "user_id", user.ID, "error", err)
+	}
 	d.Sessions, d.MoreSessions, err = a.sessionRows(r)
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "list sessions", "user_id", user.ID, "error", err)

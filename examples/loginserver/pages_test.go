@@ -198,8 +198,8 @@ func TestPagesLoadOnlyTheirOwnScriptAndStylesheet(t *testing.T) {
 			t.Errorf("page %d: CSP %q", i, csp)
 		}
 		tags := scriptTag.FindAllString(r.body, -1)
-		if len(tags) != 1 || tags[0] != `<script src="/static/app.js?v=`+assetVersion+`" defer>` {
-			t.Errorf("page %d: script tags %q, want only static/app.js", i, tags)
+		if len(tags) != 2 || tags[0] != `<script src="/passkey/passkey.js" defer>` || tags[1] != `<script src="/static/app.js?v=`+assetVersion+`" defer>` {
+			t.Errorf("page %d: script tags %q, want package passkey's passkey.js, then static/app.js", i, tags)
 		}
 		if m := inline.FindString(r.body); m != "" {
 			t.Errorf("page %d has inline code or style: %q", i, m)

@@ -47,13 +47,15 @@ func (a *app) newProviderLogin(specs []providerSpec, baseURL string) (*providerl
 	})
 }
 
-// providerCallback wraps the "Sign in with" handler: on a provider's
-// callback it saves the device's user agent and network on the visitor's
-// session, as a password sign-in does, so that the devices list can tell
-// this session apart (Login carries the values into the signed-in session).
-func (a *app) providerCallback(next http.Handler) http.Handler {
+// deviceValues wraps the "Sign in with" and passkey handlers: on the
+// request that signs in (a provider's callback, a passkey's signin/finish)
+// it saves the device's user agent and network on the visitor's session, as
+// a password sign-in does, so that the devices list can tell this session
+// apart (Login carries the values into the signed-in session).
+func (a *app) deviceValues(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/callback") {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/callback") ||
+			r.Method == http.MethodPost && r.URL.Path == "/passkey/signin/finish" {
 			s := session.FromContext(r.Context())
 			s.Set(valueUserAgent, strings.ToValidUTF8(truncate(r.UserAgent(), maxUserAgent), ""))
 			if network := a.clientNetwork(r); network != "" {

@@ -143,7 +143,7 @@ func TestRestartOnPostgreSQLKeepsAccountsAndSessions(t *testing.T) {
 	env := map[string]string{"ADDR": "127.0.0.1:0", "DATABASE_URL": testDatabaseURL(t),
 		"SESSION_KEYS": "c2Vzc2lvbi1rZXlzLWZvci10aGUtcmVzdGFydC10ZXN0LW9rIQ"}
 	addr, logs, stop := startRun(t, env)
-	if !strings.Contains(logs.String(), "sessions are kept in PostgreSQL") || !strings.Contains(logs.String(), "accounts and provider links are kept in PostgreSQL") {
+	if !strings.Contains(logs.String(), "sessions are kept in PostgreSQL") || !strings.Contains(logs.String(), "accounts, provider links and passkeys are kept in PostgreSQL") {
 		t.Fatalf("start-up log:\n%s", logs)
 	}
 	jar, _ := cookiejar.New(nil)
