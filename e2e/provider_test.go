@@ -110,4 +110,18 @@ func TestLinkTheProviderAndSignInThroughIt(t *testing.T) {
 	if strings.Contains(text(t, phone, "#methods"), "Not linked") {
 		t.Fatal("the methods list says not linked")
 	}
+
+	// The confirm page offers the linked provider: a sign-in there with
+	// max_age=0 steps this session up (same account, no new session).
+	open(t, phone, base+"/confirm?return=%2F", "#confirm-demo")
+	checkAccessibility(t, phone, "confirm with the provider, phone, dark")
+	shots.shot(phone, "provider-confirm-phone-dark")
+	must(t, "confirm with Demo ID", chromedp.Do(phone, removeAll("#signed-in"), chromedp.Click(chromedp.CSS("#confirm-demo"))))
+	atProvider(t, phone, false, "#signed-in")
+	if got := text(t, phone, "#user-id"); got != userID {
+		t.Fatalf("the step-up through the provider landed in %s, want %s", got, userID)
+	}
+	if rows := sessionRows(t, phone); len(rows) != 2 {
+		t.Fatalf("after the step-up the account lists %d sessions, want still 2: %q", len(rows), rows)
+	}
 }

@@ -15,11 +15,10 @@ import (
 // RFC 9470's 401).
 const recentAuth = 5 * time.Minute
 
-// The proof methods recorded on sessions (RFC 8176 "amr" values).
-const (
-	amrPassword = "pwd"
-	amrProvider = "fed"
-)
+// amrPassword is the proof method a password sign-in or confirmation
+// records (RFC 8176 "amr"); a provider sign-in records the ID token's amr
+// or "fed" (package providerlogin), a passkey "hwk" or "swk".
+const amrPassword = "pwd"
 
 // confirmRequest is POST /confirm's body.
 type confirmRequest struct {
@@ -51,6 +50,15 @@ func (a *app) confirmPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := pageData{User: &user, Focus: "password", Return: r.URL.Query().Get("return"), HasPassword: user.PasswordHash != "",
 		HasPasskeys: a.hasPasskeys(r, user.ID)}
+	// A linked OpenID Connect provider can confirm too: a sign-in there
+	// with max_age=0 (prompt=login) is a step-up of this session.
+	links, _ := a.users.Links(r.Context(), user.ID)
+	for _, b := range a.providerButtons(links) {
+		if b.Linked && a.providerIsOIDC(b.Name) {
+			d.Providers = append(d.Providers, b)
+		}
+	}
+	d.Return = confirmReturn(d.Return)
 	d.Notice = notice{noticeInfo, "Please confirm it is you: your last sign-in was more than a few minutes ago."}
 	a.render(w, r, http.StatusOK, "confirm", d)
 }

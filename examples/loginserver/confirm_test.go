@@ -36,7 +36,7 @@ func TestSignOutEverywhereNeedsARecentProof(t *testing.T) {
 		}
 		page := laptop.page("/confirm?return=%2Flogout-all")
 		wantStatus(t, page, http.StatusOK)
-		wantBody(t, page, `id="confirm-form"`, `name="return" value="/logout-all"`, `class="notice info"`)
+		wantBody(t, page, `id="confirm-form"`, `name="return" value="/"`, `class="notice info"`)
 
 		r = laptop.postForm("/confirm", url.Values{"password": {"not the password, but long"}, "return": {"/logout-all"}})
 		wantStatus(t, r, http.StatusForbidden)

@@ -42,7 +42,6 @@ func (a *app) newProviderLogin(specs []providerSpec, baseURL string) (*providerl
 		BaseURL:      baseURL,
 		User:         a.providerUser,
 		ErrorHandler: a.providerError,
-		LoginOptions: []session.LoginOption{session.ProvedWith(amrProvider)},
 		Logger:       a.log,
 	})
 }
@@ -202,4 +201,15 @@ func (a *app) providerButtons(links []Link) []providerButton {
 		out = append(out, b)
 	}
 	return out
+}
+
+// providerIsOIDC reports whether the provider is OpenID Connect: only its
+// ID token says when the user signed in, so only it can confirm (step up).
+func (a *app) providerIsOIDC(name string) bool {
+	for _, p := range a.providers {
+		if p.Name == name {
+			return p.OIDC
+		}
+	}
+	return false
 }
