@@ -166,7 +166,10 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 // signed out from another device): the page says so.
 func (a *app) signInPage(w http.ResponseWriter, r *http.Request) {
 	d := a.signInData("")
-	if _, err := r.Cookie(a.cookieName); err == nil {
+	// A cookie that loaded no stored session: the session it named ended.
+	// (A live anonymous session, such as the one holding a passkey
+	// autofill's challenge, has an ID.)
+	if _, err := r.Cookie(a.cookieName); err == nil && session.FromContext(r.Context()).ID() == "" {
 		d.Notice = notice{noticeInfo, "Your session has ended. Please sign in again."}
 	}
 	a.render(w, r, http.StatusOK, "signin", d)

@@ -324,3 +324,18 @@ func TestSignInPageSaysWhenASessionEnded(t *testing.T) {
 		t.Fatal("the notice was shown twice")
 	}
 }
+
+// A visitor whose browser holds a live anonymous session (the passkey
+// autofill's challenge) is not told that a session ended.
+func TestSignInPageIsQuietForALiveAnonymousSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	wantStatus(t, b.postJSON("/passkey/signin/begin", "{}"), http.StatusOK)
+	if b.cookies[e.app.cookieName] == nil {
+		t.Fatal("the passkey sign-in began without a session cookie: this test proves nothing")
+	}
+	if r := b.get("/"); strings.Contains(r.body, "session has ended") {
+		t.Fatal("a live anonymous session is told its session ended")
+	}
+}
