@@ -252,3 +252,24 @@ func TestExchangeHandlerRefusesToRunWithoutAuthorizedParties(t *testing.T) {
 		t.Fatalf("an empty client ID: %v", err)
 	}
 }
+
+// TestExchangeProvedWithOfTheCallerReplacesFed: a session.ProvedWith among
+// ExchangeHandler's options is what the session records, not "fed".
+func TestExchangeProvedWithOfTheCallerReplacesFed(t *testing.T) {
+	t.Parallel()
+	x := newExchangeEnv(t)
+	pr := x.idp.provider(func(c *ProviderConfig) { c.AuthorizedParties = []string{idpClient} })
+	mapper := func(context.Context, *Claims) (string, error) { return "user-42", nil }
+	mux := http.NewServeMux()
+	mux.Handle("/exchange-mfa", pr.ExchangeHandler(x.sessions, mapper, session.ProvedWith("mfa", "hwk")))
+	mux.Handle("/", x.env.handler)
+	x.env.handler = mux
+	w := x.do("POST", "/exchange-mfa", nil, bearer(x.idp.sign(x.key, x.idp.claims(nil)))...)
+	if w.Code != http.StatusNoContent {
+		t.Fatalf("exchange: %d %s", w.Code, w.Body)
+	}
+	c, err := x.issuer.Verify(context.Background(), x.mint(cookieOf(t, w)))
+	if err != nil || strings.Join(c.AuthMethods, " ") != "mfa hwk" {
+		t.Fatalf("exchanged session's proof: %+v %v, want mfa hwk", c, err)
+	}
+}

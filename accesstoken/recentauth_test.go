@@ -301,3 +301,70 @@ func TestREADMEStepUpAnswerIsTheRealOne(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenMintedBeforeAStepUpKeepsItsOwnProof: a token carries the proof
+// of the moment it was minted; a later StepUp of its session does not make
+// it pass a route that wants the new method or a proof younger than its
+// own. Only a token minted after the step-up does.
+func TestTokenMintedBeforeAStepUpKeepsItsOwnProof(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := recentEnv(t)
+		cookie := cookieOf(t, e.do("POST", "/login?user=alice&amr=pwd", nil))
+		time.Sleep(4 * time.Minute)
+		before := e.mint(cookie)
+		cookie = cookieOf(t, e.do("POST", "/stepup?amr=hwk", cookie))
+		after := e.mint(cookie)
+		stepUpRefusal(t, e.do("GET", "/key", nil, bearer(before)...), descMethod, 0, []string{"hwk", "swk"})
+		if w := e.do("GET", "/key", nil, bearer(after)...); w.Code != http.StatusOK {
+			t.Fatalf("token minted after the step-up: %d %s", w.Code, w.Body)
+		}
+		time.Sleep(time.Minute + time.Second) // the login is now older than 5 minutes, the step-up is not
+		stepUpRefusal(t, e.do("GET", "/recent", nil, bearer(before)...), descStale, 300, nil)
+		if w := e.do("GET", "/recent", nil, bearer(after)...); w.Code != http.StatusOK {
+			t.Fatalf("token minted after the step-up, a minute later: %d %s", w.Code, w.Body)
+		}
+	})
+}
+
+// TestRequireRecentAuthTakesNoOddProofForAGoodOne: auth_time and amr in
+// shapes other than a number and an array of strings (a string, a float
+// far in the future, an amr string "hwk", an object) never pass, even in a
+// token signed with the issuer's key.
+func TestRequireRecentAuthTakesNoOddProofForAGoodOne(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := recentEnv(t)
+		now := time.Now().Unix()
+		for _, tc := range []struct {
+			name, claims, route, desc string
+		}{
+			{"auth_time a string", `"auth_time":"` + strconvI(now) + `"`, "/recent", descNoAuthTime},
+			{"auth_time negative", `"auth_time":-1`, "/recent", descNoAuthTime},
+			{"auth_time huge", `"auth_time":1e300`, "/recent", descNoAuthTime},
+			{"auth_time null", `"auth_time":null`, "/recent", descNoAuthTime},
+			{"auth_time zero", `"auth_time":0`, "/recent", descStale},
+			{"amr a string", `"auth_time":` + strconvI(now) + `,"amr":"hwk"`, "/key", descMethod},
+			{"amr an object", `"auth_time":` + strconvI(now) + `,"amr":{"hwk":true}`, "/key", descMethod},
+			{"amr with a number", `"auth_time":` + strconvI(now) + `,"amr":["hwk",1]`, "/key", descMethod},
+			{"amr of arrays", `"auth_time":` + strconvI(now) + `,"amr":[["hwk"]]`, "/key", descMethod},
+			{"amr in another case", `"auth_time":` + strconvI(now) + `,"amr":["HWK"]`, "/key", descMethod},
+			{"control: a number and an array of strings", `"auth_time":` + strconvI(now) + `.5,"amr":["hwk"]`, "/recent-key", ""},
+		} {
+			tok := craft(headerJSON("EdDSA", e.key.KeyID(), nil), `{"iss":"`+testIssuer+`","aud":"`+testAudience+`","sub":"alice","sid":"0123456789abcdef","jti":"j1","iat":`+strconvI(now)+`,"exp":`+strconvI(now+60)+`,`+tc.claims+`}`, signWith(t, e.key.key, "EdDSA"))
+			if _, err := e.issuer.Verify(context.Background(), tok); err != nil {
+				t.Fatalf("%s: the token does not verify: %v", tc.name, err)
+			}
+			w := e.do("GET", tc.route, nil, bearer(tok)...)
+			if tc.desc == "" {
+				if w.Code != http.StatusOK {
+					t.Errorf("%s: %d %s", tc.name, w.Code, w.Body)
+				}
+				continue
+			}
+			if w.Code != http.StatusUnauthorized || !strings.Contains(w.Header().Get("WWW-Authenticate"), tc.desc) {
+				t.Errorf("%s: %d %q, want 401 %q", tc.name, w.Code, w.Header().Get("WWW-Authenticate"), tc.desc)
+			}
+		}
+	})
+}

@@ -28,7 +28,7 @@ const (
 // the code is exchanged with the PKCE verifier; the ID token is verified
 // (signature, issuer, audience, azp, expiry, nonce, at_hash) or, for plain
 // OAuth 2, the user info is read; an auth_time within the max_age asked,
-// if one was; Config.User maps the identity to a user ID; Sessions.Login
+// if one was, and for a step-up from after it began; Config.User maps the identity to a user ID; Sessions.Login
 // signs it in (a new session token) with session.ProvedWith the ID token's
 // amr when the user authenticated during this sign-in ("fed" otherwise),
 // or, for a step-up, Sessions.StepUp records
@@ -109,13 +109,20 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	start := time.Unix(f.Expires, 0).Add(-h.ttl)
 	if f.MaxAge != nil {
 		if err := checkAuthTime(id, *f.MaxAge, h.now()); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
-	methods := provedWith(id, time.Unix(f.Expires, 0).Add(-h.ttl))
+	if f.StepUp != "" {
+		if err := checkStepUpAuthTime(id, start); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	methods := provedWith(id, start, h.now())
 
 	userID, err := h.user(r.Context(), id)
 	switch {

@@ -437,3 +437,73 @@ func TestSignInRecordsTheIDTokensMethods(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInSurvivesAProvidersOddMethods: whatever the provider puts in
+// amr (values a session cannot hold, too many, too long, mixed with
+// numbers, a string), the sign-in goes through with the values a session
+// can record, or "fed": never a failed sign-in.
+func TestSignInSurvivesAProvidersOddMethods(t *testing.T) {
+	t.Parallel()
+	many := make([]string, 1000)
+	for i := range many {
+		many[i] = "otp"
+	}
+	for _, tc := range []struct {
+		name string
+		amr  any
+		want string
+	}{
+		{"a thousand values", many, "otp otp otp otp otp otp otp otp"},
+		{"a long value", []string{strings.Repeat("p", 10000), "hwk"}, "hwk"},
+		{"a number among strings", []any{"pwd", 1}, "fed"},
+		{"null among strings", []any{"pwd", nil}, "pwd"},
+		{"a string", "hwk", "fed"},
+		{"an object", map[string]any{"hwk": true}, "fed"},
+		{"control characters", []string{"pwd\r\nx", "pwd\x00"}, "fed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, op := oidcApp(t, nil)
+			op.SetIDTokenHook(func(c map[string]any) { c["amr"] = tc.amr })
+			b := newBrowser(t)
+			if res := b.signIn(a, "demo", ""); res.status != http.StatusSeeOther {
+				t.Fatalf("sign-in: %d %s", res.status, res.body)
+			}
+			if p := b.proof(a); p.methods != tc.want {
+				t.Fatalf("AuthMethods %q, want %q", p.methods, tc.want)
+			}
+		})
+	}
+}
+
+// TestSignInWithAFutureAuthTimeRecordsFed: an auth_time beyond the clock
+// skew allowed does not fall within the sign-in, so the provider's amr is
+// not recorded as a fresh proof ("fed" is).
+func TestSignInWithAFutureAuthTimeRecordsFed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		ahead time.Duration
+		want  string
+	}{
+		{"an hour ahead", time.Hour, "fed"},
+		{"ten minutes ahead", 10 * time.Minute, "fed"},
+		{"control: now", 0, "hwk"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, op := oidcApp(t, nil)
+			op.SetIDTokenHook(func(c map[string]any) {
+				c["auth_time"] = time.Now().Add(tc.ahead).Unix()
+				c["amr"] = []string{"hwk"}
+			})
+			b := newBrowser(t)
+			if res := b.signIn(a, "demo", ""); res.status != http.StatusSeeOther {
+				t.Fatalf("sign-in: %d %s", res.status, res.body)
+			}
+			if p := b.proof(a); p.methods != tc.want {
+				t.Fatalf("AuthMethods %q, want %q", p.methods, tc.want)
+			}
+		})
+	}
+}

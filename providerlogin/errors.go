@@ -31,7 +31,8 @@ var (
 	// access_denied, or with an identity that failed verification: an ID
 	// token with a bad signature, issuer, audience, authorized party,
 	// expiry, nonce or access-token hash, or without an auth_time within
-	// the max_age asked, or user info without a usable subject or naming
+	// the max_age asked (for a step-up, from after it began), or user info
+	// without a usable subject or naming
 	// another subject than the ID token.
 	ErrProvider = errors.New("providerlogin: provider answer refused")
 	// ErrBadRequest: the callback's parameters are malformed or repeated,

@@ -69,7 +69,11 @@ type Config struct {
 	//
 	// User also runs for a step-up (a sign-in form with max_age posted by a
 	// signed-in visitor): the step-up is recorded only when it returns the
-	// user ID signed in, and refused otherwise; what User did stays.
+	// user ID signed in, and refused otherwise; what User did stays. So
+	// never link an identity User does not know to the user signed in (the
+	// session above): a step-up would then take any account at the
+	// provider as the user's, and link it. Link accounts in a flow of
+	// your own, after a step-up.
 	User func(ctx context.Context, id Identity) (userID string, err error)
 	// LoginOptions are passed to Sessions.Login, for example
 	// session.RememberMe(). A session.ProvedWith here is replaced by the

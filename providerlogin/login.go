@@ -26,7 +26,9 @@ const returnField = "return_to"
 // callback refuses an ID token whose auth_time is missing or older than
 // max_age. From a signed-in visitor it is a step-up: the callback records
 // a fresh proof on the current session (Manager.StepUp) instead of signing
-// in, and only for the same user. OpenID Connect providers only: a plain
+// in, only for the same user, and only for an auth_time from after the
+// step-up began (max_age is the browser's to choose: it does not bound
+// the proof's age). OpenID Connect providers only: a plain
 // OAuth 2 provider says nothing about when the user authenticated.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.byName[r.PathValue("provider")]

@@ -50,12 +50,13 @@ const authTimeSkew = time.Minute
 
 // provedWith returns the methods a sign-in or step-up records: the ID
 // token's amr when its auth_time shows the user authenticated during this
-// flow (started at start, less authTimeSkew), else "fed". The session's
-// AuthTime is the callback's time; the provider's amr of an earlier
-// authentication (a single sign-on days after the password was typed)
-// must not pass for a fresh "pwd" or "hwk".
-func provedWith(id Identity, start time.Time) []string {
-	if len(id.AuthMethods) == 0 || id.AuthTime.IsZero() || id.AuthTime.Before(start.Add(-authTimeSkew)) {
+// flow (started at start, less authTimeSkew, and not after now, plus
+// clockSkew), else "fed". The session's AuthTime is the callback's time;
+// the provider's amr of an earlier authentication (a single sign-on days
+// after the password was typed) must not pass for a fresh "pwd" or "hwk",
+// nor one stamped with a time still to come.
+func provedWith(id Identity, start, now time.Time) []string {
+	if len(id.AuthMethods) == 0 || id.AuthTime.IsZero() || id.AuthTime.Before(start.Add(-authTimeSkew)) || id.AuthTime.After(now.Add(clockSkew)) {
 		return []string{"fed"}
 	}
 	return id.AuthMethods
@@ -73,6 +74,17 @@ func checkAuthTime(id Identity, maxAge int64, now time.Time) error {
 		return fmt.Errorf("%w: auth_time is %v before the callback, max_age %ds", errStaleAuth, now.Sub(id.AuthTime).Truncate(time.Second), maxAge)
 	case id.AuthTime.After(now.Add(clockSkew)):
 		return fmt.Errorf("%w: auth_time in the future", errStaleAuth)
+	}
+	return nil
+}
+
+// checkStepUpAuthTime refuses a step-up whose auth_time is from before
+// the flow started (less authTimeSkew): StepUp records the callback's time
+// as the proof's, which is true only of an authentication during the flow.
+// max_age cannot bound this: it is a form field, the browser's to choose.
+func checkStepUpAuthTime(id Identity, start time.Time) error {
+	if id.AuthTime.IsZero() || id.AuthTime.Before(start.Add(-authTimeSkew)) {
+		return fmt.Errorf("%w: a step-up needs an authentication after it started", errStaleAuth)
 	}
 	return nil
 }

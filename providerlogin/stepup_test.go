@@ -107,21 +107,23 @@ func TestStepUpAsAnotherSubjectIsRefused(t *testing.T) {
 // missing, older than the max_age asked (beyond the minute allowed for the
 // redirect and clock skew) or in the future is refused; the session keeps
 // its proof. A sign-in with max_age from an anonymous visitor is checked
-// the same way.
+// the same way. A step-up also refuses an authentication from before it
+// began, even within max_age (a sign-in takes it, as fed).
 func TestStepUpWithStaleAuthTimeIsRefused(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name   string
-		maxAge string
-		hook   func(map[string]any)
-		ok     bool
+		name           string
+		maxAge         string
+		hook           func(map[string]any)
+		stepUp, signIn string // the methods recorded, "" when refused
 	}{
-		{"older than max_age", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(-7 * time.Minute).Unix() }, false},
-		{"max_age 0, two minutes old", "0", func(c map[string]any) { c["auth_time"] = time.Now().Add(-2 * time.Minute).Unix() }, false},
-		{"missing", "300", func(c map[string]any) { delete(c, "auth_time") }, false},
-		{"a string", "300", func(c map[string]any) { c["auth_time"] = "1800000000" }, false},
-		{"in the future", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(10 * time.Minute).Unix() }, false},
-		{"control: within max_age and the allowance", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(-5*time.Minute - 30*time.Second).Unix() }, true},
+		{"older than max_age", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(-7 * time.Minute).Unix() }, "", ""},
+		{"max_age 0, two minutes old", "0", func(c map[string]any) { c["auth_time"] = time.Now().Add(-2 * time.Minute).Unix() }, "", ""},
+		{"missing", "300", func(c map[string]any) { delete(c, "auth_time") }, "", ""},
+		{"a string", "300", func(c map[string]any) { c["auth_time"] = "1800000000" }, "", ""},
+		{"in the future", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(10 * time.Minute).Unix() }, "", ""},
+		{"within max_age and the allowance, before the flow began", "300", func(c map[string]any) { c["auth_time"] = time.Now().Add(-5*time.Minute - 30*time.Second).Unix() }, "", "fed"},
+		{"control: during the flow", "300", nil, "pwd", "pwd"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -129,21 +131,25 @@ func TestStepUpWithStaleAuthTimeIsRefused(t *testing.T) {
 			op.SetIDTokenHook(tc.hook)
 			res := b.get(b.approve(b.startWithMaxAge(a, "demo", tc.maxAge), "approve").String())
 			after := b.proof(a)
-			if tc.ok {
-				// Accepted, but authenticated before this step-up began: the
-				// provider's amr is not recorded as a fresh "pwd".
-				if res.status != http.StatusSeeOther || after.methods != "fed" || after.sessionID == before.sessionID {
-					t.Fatalf("control: %d %s, %+v", res.status, res.body, after)
+			if tc.stepUp != "" {
+				if res.status != http.StatusSeeOther || after.methods != tc.stepUp || after.sessionID == before.sessionID {
+					t.Fatalf("step-up: %d %s, %+v; want %s", res.status, res.body, after, tc.stepUp)
+				}
+			} else {
+				wantError(t, res, http.StatusBadGateway, "stale_auth_time")
+				if after != before {
+					t.Fatalf("after a refused step-up %+v, before %+v", after, before)
+				}
+			}
+			// An anonymous visitor's sign-in with max_age.
+			anon := newBrowser(t)
+			res = anon.get(anon.approve(anon.startWithMaxAge(a, "demo", tc.maxAge), "approve").String())
+			if tc.signIn != "" {
+				if res.status != http.StatusSeeOther || anon.proof(a).methods != tc.signIn {
+					t.Fatalf("sign-in: %d %s, %+v; want %s", res.status, res.body, anon.proof(a), tc.signIn)
 				}
 				return
 			}
-			wantError(t, res, http.StatusBadGateway, "stale_auth_time")
-			if after != before {
-				t.Fatalf("after a refused step-up %+v, before %+v", after, before)
-			}
-			// An anonymous visitor's sign-in with max_age: refused too.
-			anon := newBrowser(t)
-			res = anon.get(anon.approve(anon.startWithMaxAge(a, "demo", tc.maxAge), "approve").String())
 			wantError(t, res, http.StatusBadGateway, "stale_auth_time")
 			if who := anon.whoami(a); who != "anonymous" {
 				t.Fatalf("signed in as %q", who)
@@ -194,5 +200,110 @@ func TestMaxAgeFieldIsChecked(t *testing.T) {
 	}
 	if res := b.post(a.base+"/auth/demo/login", url.Values{"max_age": {"86400"}}); res.status != http.StatusSeeOther {
 		t.Errorf("max_age of a day: %d", res.status)
+	}
+}
+
+// TestStepUpFlowIsBoundToItsUserAndUsedOnce: a step-up started as alice
+// cannot be finished once the browser is signed in as bob (another tab) or
+// signed out, nor replayed after it was used; each time the session keeps
+// its user and proof.
+func TestStepUpFlowIsBoundToItsUserAndUsedOnce(t *testing.T) {
+	t.Parallel()
+	t.Run("bob signed in meanwhile", func(t *testing.T) {
+		t.Parallel()
+		a, _, b, _ := signedInApp(t)
+		stepUp := b.startWithMaxAge(a, "demo", "0")
+		// Another tab: a plain sign-in as bob (prompt=login added at the
+		// provider so that its single sign-on as alice does not answer).
+		login := b.startLogin(a, "demo", "/")
+		q := login.Query()
+		q.Set("prompt", "login")
+		login.RawQuery = q.Encode()
+		if res := b.get(b.approveAs(login, "bob", "bob-password").String()); res.status != http.StatusSeeOther {
+			t.Fatalf("bob's sign-in: %d %s", res.status, res.body)
+		}
+		asBob := b.proof(a)
+		for _, who := range []struct{ user, password string }{{"alice", "alice-password"}, {"bob", "bob-password"}} {
+			res := b.get(b.approveAs(stepUp, who.user, who.password).String())
+			if res.status != http.StatusBadRequest && res.status != http.StatusForbidden {
+				t.Fatalf("alice's step-up finished as %s in bob's session: %d %s", who.user, res.status, res.body)
+			}
+			if after := b.proof(a); after != asBob {
+				t.Fatalf("after %s's answer to alice's step-up: %+v, want bob's %+v", who.user, after, asBob)
+			}
+		}
+	})
+	t.Run("signed out meanwhile", func(t *testing.T) {
+		t.Parallel()
+		a, _, b, _ := signedInApp(t)
+		stepUp := b.startWithMaxAge(a, "demo", "0")
+		if res := b.post(a.base+"/auth/logout", nil); res.status != http.StatusSeeOther {
+			t.Fatalf("logout: %d", res.status)
+		}
+		res := b.get(b.approve(stepUp, "approve").String())
+		if res.status != http.StatusBadRequest && res.status != http.StatusForbidden {
+			t.Fatalf("step-up after logout: %d %s", res.status, res.body)
+		}
+		if who := b.whoami(a); who != "anonymous" {
+			t.Fatalf("after a step-up answered once signed out: %q", who)
+		}
+	})
+	t.Run("replayed callback", func(t *testing.T) {
+		t.Parallel()
+		a, _, b, _ := signedInApp(t)
+		cb := b.approve(b.startWithMaxAge(a, "demo", "0"), "approve")
+		if res := b.get(cb.String()); res.status != http.StatusSeeOther {
+			t.Fatalf("step-up: %d %s", res.status, res.body)
+		}
+		stepped := b.proof(a)
+		wantError(t, b.get(cb.String()), http.StatusBadRequest, "invalid_state")
+		if after := b.proof(a); after != stepped {
+			t.Fatalf("after a replayed step-up callback %+v, want %+v", after, stepped)
+		}
+	})
+	t.Run("refused step-up replayed", func(t *testing.T) {
+		t.Parallel()
+		a, _, b, before := signedInApp(t)
+		cb := b.approveAs(b.startWithMaxAge(a, "demo", "0"), "bob", "bob-password")
+		wantError(t, b.get(cb.String()), http.StatusForbidden, "other_user")
+		wantError(t, b.get(cb.String()), http.StatusBadRequest, "invalid_state")
+		if after := b.proof(a); after != before {
+			t.Fatalf("after a replayed refused step-up %+v, before %+v", after, before)
+		}
+	})
+}
+
+// TestStepUpChecksTheNonce: the step-up's ID token is verified as a
+// sign-in's: one with another nonce is refused and the proof stays.
+func TestStepUpChecksTheNonce(t *testing.T) {
+	t.Parallel()
+	a, op, b, before := signedInApp(t)
+	op.SetIDTokenHook(func(c map[string]any) { c["nonce"] = "not-this-flows-nonce" })
+	wantError(t, b.get(b.approve(b.startWithMaxAge(a, "demo", "0"), "approve").String()), http.StatusBadGateway, "invalid_id_token")
+	if after := b.proof(a); after != before {
+		t.Fatalf("after a step-up with another nonce %+v, before %+v", after, before)
+	}
+}
+
+// TestStepUpCannotRideOnAnOlderAuthentication: max_age is a form field,
+// so the browser picks it. A step-up posted with max_age of a day, answered
+// by a provider that ignores prompt=login with an authentication from two
+// hours ago, must not record a fresh proof (the session's AuthTime would
+// be now): a step-up needs an auth_time from within its own flow.
+func TestStepUpCannotRideOnAnOlderAuthentication(t *testing.T) {
+	t.Parallel()
+	a, op, b, before := signedInApp(t)
+	op.SetIDTokenHook(func(c map[string]any) { c["auth_time"] = time.Now().Add(-2 * time.Hour).Unix() })
+	res := b.get(b.approve(b.startWithMaxAge(a, "demo", "86400"), "approve").String())
+	wantError(t, res, http.StatusBadGateway, "stale_auth_time")
+	if after := b.proof(a); after != before {
+		t.Fatalf("after a step-up on a two-hour-old authentication %+v, before %+v", after, before)
+	}
+	// A sign-in (no one signed in) with the same answer is one: Login
+	// records fed, as any single sign-on.
+	anon := newBrowser(t)
+	res = anon.get(anon.approve(anon.startWithMaxAge(a, "demo", "86400"), "approve").String())
+	if res.status != http.StatusSeeOther || anon.proof(a).methods != "fed" {
+		t.Fatalf("sign-in with max_age: %d %s, %+v", res.status, res.body, anon.proof(a))
 	}
 }
