@@ -57,7 +57,10 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // redisClusterReloadInterval, so requests follow a promoted replica within
 // about half a second instead of the client's one-minute reload interval.
 // While a master is down and not yet replaced (the cluster's node timeout,
-// plus about a second), its shard fails; with Redis's default
+// plus about a second), its shard fails: under a Manager, after the first
+// few failures its keys fail at once (the store names each key's master
+// node, and the Manager keeps a circuit breaker per node) while the other
+// shards answer. With Redis's default
 // cluster-require-full-coverage yes the whole cluster answers CLUSTERDOWN
 // from the moment the master is marked failed until the promotion.
 //

@@ -31,7 +31,8 @@ type appConfig struct {
 	// when the session cookie is not Secure.
 	Throttle throttle.GuardConfig
 	// Ping checks that the session store can be reached, for /readyz; nil
-	// means it always can.
+	// means the Manager's Ping (the store's health check, bounded by its
+	// StoreTimeout).
 	Ping func(context.Context) error
 	// Providers are the "Sign in with" providers (none: no buttons), and
 	// BaseURL the app's external origin, from which their callback URLs are
@@ -151,7 +152,7 @@ func newApp(c appConfig) (*app, error) {
 		}
 	}
 	if a.ready.ping == nil {
-		a.ready.ping = func(context.Context) error { return nil }
+		a.ready.ping = m.Ping
 	}
 	a.ready.onFlip = func(err error) {
 		if err != nil {

@@ -23,9 +23,10 @@ type Bouncer struct {
 
 // StartBouncer starts PgBouncer in transaction pooling mode in front of the
 // server at upstream (a URL; its host, port and user are used), with at most
-// poolSize server connections per database. It skips (fails under CI=true)
-// when pgbouncer is not installed.
-func StartBouncer(tb testing.TB, upstream string, poolSize int) *Bouncer {
+// poolSize server connections per database. settings are more lines of its
+// [pgbouncer] section ("server_login_retry = 1"). It skips (fails under
+// CI=true) when pgbouncer is not installed.
+func StartBouncer(tb testing.TB, upstream string, poolSize int, settings ...string) *Bouncer {
 	tb.Helper()
 	bin, err := exec.LookPath("pgbouncer")
 	if err != nil {
@@ -64,6 +65,9 @@ max_client_conn = 200
 server_reset_query =
 logfile = %s
 `, up.Host, up.Port, up.User, port, poolSize, filepath.Join(dir, "pgbouncer.log"))
+	for _, l := range settings {
+		ini += l + "\n"
+	}
 	cfg := filepath.Join(dir, "pgbouncer.ini")
 	if err := os.WriteFile(cfg, []byte(ini), 0o644); err != nil {
 		tb.Fatal(err)
