@@ -95,66 +95,91 @@ func (b *lockedBuffer) String() string {
 // startServer runs examples/loginserver on a free loopback port until the
 // test ends (then SIGTERM, and it must exit with status 0) and returns its
 // base URL (http://localhost:PORT) and its log.
-func startServer(t *testing.T) (string, *lockedBuffer) {
+func startServer(t *testing.T, extraEnv ...string) (string, *lockedBuffer) {
+	t.Helper()
+	base, logs, _ := startServerOn(t, freePort(t), extraEnv...)
+	return base, logs
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startServerOn is startServer on a given port; stop shuts the server down
+// (SIGTERM; it must exit with status 0) before the test ends, so that it
+// can be started again on the same port.
+func startServerOn(t *testing.T, port int, extraEnv ...string) (base string, logs *lockedBuffer, stop func()) {
 	t.Helper()
 	bin, err := buildServer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 
-	logs := &lockedBuffer{}
+	logs = &lockedBuffer{}
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
 		fmt.Sprintf("ADDR=127.0.0.1:%d", port),
 		"DEMO_USER="+demoUser,
 		"DEMO_PASSWORD="+demoPassword,
 		"REDIS_URL=", "SESSION_KEYS=", "INSECURE_COOKIES=", "TRUSTED_PROXIES=",
+		// The browser opens localhost: the provider's callback must come
+		// back there, to the origin of the session cookie.
+		fmt.Sprintf("BASE_URL=http://localhost:%d", port),
+		"OIDC_ISSUER=", "OAUTH2_ISSUER=", "DEMO_PROVIDER_ADDR=",
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM) // graceful shutdown
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server exited with %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Error("server did not shut down within 15s of SIGTERM")
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-
+	var once sync.Once
+	stop = func() { once.Do(func() { stopServer(t, cmd, logs) }) }
+	t.Cleanup(stop)
 	// Chromium treats http://localhost as a secure context, so it keeps the
 	// Secure, __Host- session cookie over plain HTTP.
-	base := fmt.Sprintf("http://localhost:%d", port)
+	base = fmt.Sprintf("http://localhost:%d", port)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return base, logs
+				return base, logs, stop
 			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("server not up after 30s: %v\n%s", err, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stopServer sends SIGTERM (a graceful shutdown) and waits: the server must
+// exit with status 0 within 15 s.
+func stopServer(t *testing.T, cmd *exec.Cmd, logs *lockedBuffer) {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("server exited with %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Error("server did not shut down within 15s of SIGTERM")
+	}
+	if t.Failed() {
+		t.Logf("server log:\n%s", logs.String())
 	}
 }
 

@@ -36,6 +36,9 @@ const layoutProblems = `(() => {
     const last = dev[dev.length - 1], p = pill.getBoundingClientRect();
     if (p.top > last.bottom || p.bottom < last.top) problems.push('the pill ' + JSON.stringify(pill.innerText) + ' is not on the line of the device name');
   }
+  for (const n of document.querySelectorAll('.notice')) {
+    if (n.checkVisibility() && n.textContent.trim() === '') problems.push('an empty notice is shown: ' + name(n));
+  }
   return problems;
 })()`
 

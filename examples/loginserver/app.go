@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/accesstoken"
+	"github.com/sessionauth/session/passkey"
+	"github.com/sessionauth/session/providerlogin"
 	"github.com/sessionauth/session/throttle"
 )
 
@@ -29,6 +34,17 @@ type appConfig struct {
 	// means the Manager's Ping (the store's health check, bounded by its
 	// StoreTimeout).
 	Ping func(context.Context) error
+	// Providers are the "Sign in with" providers (none: no buttons), and
+	// BaseURL the app's external origin, from which their callback URLs are
+	// built (required with Providers).
+	Providers []providerSpec
+	BaseURL   string
+	// TokenKeysFile is ACCESS_TOKEN_KEYS_FILE; empty: a key generated at
+	// start-up. The tokens' issuer is BaseURL (default
+	// http://localhost:8080).
+	TokenKeysFile string
+	// Passkeys keeps the passkeys; nil means in memory.
+	Passkeys passkey.Store
 }
 
 // app holds the server's dependencies; its methods are the HTTP handlers.
@@ -45,6 +61,19 @@ type app struct {
 	// session ended from a new one.
 	cookieName string
 	ready      *readiness
+	// signin is the "Sign in with" handler (nil without providers), and
+	// providers what it offers.
+	signin    *providerlogin.Handler
+	providers []providerSpec
+	// csp is the Content-Security-Policy of every response: its form-action
+	// lists the providers' origins.
+	csp string
+	// tokens mints access tokens from sessions and verifies them.
+	tokens *accesstoken.Issuer
+	// passkeys serves the passkey ceremonies and management at /passkey/;
+	// passkeyStore is its store, read for the account page.
+	passkeys     *passkey.Handler
+	passkeyStore passkey.Store
 }
 
 // hostCookieName is the session cookie's name when its attributes allow the
@@ -57,6 +86,9 @@ func newApp(c appConfig) (*app, error) {
 	// away or the store fails.
 	if c.Sessions.Unauthenticated == nil {
 		c.Sessions.Unauthenticated = http.HandlerFunc(a.unauthenticated)
+	}
+	if c.Sessions.StepUpURL == "" {
+		c.Sessions.StepUpURL = "/confirm"
 	}
 	if c.Sessions.ErrorHandler == nil {
 		c.Sessions.ErrorHandler = a.storeUnavailable
@@ -96,6 +128,32 @@ func newApp(c appConfig) (*app, error) {
 		demoUser:   c.DemoUser,
 		cookieName: c.Sessions.Cookie.Name,
 		ready:      &readiness{ping: c.Ping},
+		providers:  c.Providers,
+	}
+	var formOrigins []string
+	for _, p := range c.Providers {
+		formOrigins = append(formOrigins, p.formOrigins()...)
+	}
+	a.csp = contentSecurityPolicy(formOrigins)
+	if c.BaseURL == "" {
+		c.BaseURL = "http://localhost:8080"
+	}
+	if a.tokens, err = newTokens(m, c.TokenKeysFile, c.BaseURL); err != nil {
+		return nil, err
+	}
+	// WebAuthn needs a domain name (localhost counts): behind a bare IP
+	// address, passkeys are off.
+	if u, err := url.Parse(c.BaseURL); err == nil && net.ParseIP(u.Hostname()) == nil {
+		if a.passkeys, err = a.newPasskeys(c.Passkeys, c.BaseURL); err != nil {
+			return nil, err
+		}
+	} else {
+		a.log.Warn("passkeys are off: BASE_URL's host is an IP address, and WebAuthn needs a domain name (localhost works)")
+	}
+	if len(c.Providers) > 0 {
+		if a.signin, err = a.newProviderLogin(c.Providers, c.BaseURL); err != nil {
+			return nil, err
+		}
 	}
 	if a.ready.ping == nil {
 		a.ready.ping = m.Ping

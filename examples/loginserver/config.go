@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -39,6 +40,11 @@ type config struct {
 	InsecureCookies  bool           // INSECURE_COOKIES=1
 	ShutdownTimeout  time.Duration  // SHUTDOWN_TIMEOUT
 	TrustedProxies   []netip.Prefix // TRUSTED_PROXIES
+	BaseURL          string         // BASE_URL; empty: http://localhost:PORT
+	Providers        []providerSpec // OIDC_*, OAUTH2_*
+	DemoProviderAddr string         // DEMO_PROVIDER_ADDR, used when Providers is empty
+	TokenKeysFile    string         // ACCESS_TOKEN_KEYS_FILE
+	DatabaseURL      string         // DATABASE_URL: accounts (and sessions without Redis) in PostgreSQL
 }
 
 // loadConfig reads the configuration through getenv (os.Getenv in main).
@@ -54,10 +60,27 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.Addr == "" {
 		c.Addr = "localhost:8080"
 	}
+	c.BaseURL = strings.TrimSuffix(getenv("BASE_URL"), "/")
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			return c, errors.New("BASE_URL: want the app's external origin, like https://app.example.com (no path)")
+		}
+	}
+	c.TokenKeysFile = getenv("ACCESS_TOKEN_KEYS_FILE")
+	c.DatabaseURL = getenv("DATABASE_URL")
+	c.DemoProviderAddr = getenv("DEMO_PROVIDER_ADDR")
+	if c.DemoProviderAddr == "" {
+		c.DemoProviderAddr = "127.0.0.1:0"
+	}
+	var err error
+	if c.Providers, err = loadProviders(getenv); err != nil {
+		return c, err
+	}
 	if n := countSet(c.RedisURL, c.RedisClusterURL, c.RedisSentinelURL); n > 1 {
 		return c, errors.New("set only one of REDIS_URL, REDIS_CLUSTER_URL and REDIS_SENTINEL_URL")
 	}
 	c.ShutdownTimeout = defaultShutdownTimeout
+	var proxies []netip.Prefix
 	if v := getenv("SESSION_KEYS"); v != "" {
 		keys, err := session.ParseKeyRing(v)
 		if err != nil {
@@ -73,7 +96,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.Keys, c.Secrets, c.KeysGenerated = keys, [][]byte{secret}, true
 	}
-	proxies, err := parseTrustedProxies(getenv("TRUSTED_PROXIES"))
+	proxies, err = parseTrustedProxies(getenv("TRUSTED_PROXIES"))
 	if err != nil {
 		return c, err
 	}

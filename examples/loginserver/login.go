@@ -68,7 +68,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 // signIn starts a new session for user and saves, for the sessions list,
 // the device it came from: the user agent and the coarse network.
 func (a *app) signIn(w http.ResponseWriter, r *http.Request, user User, remember bool) error {
-	var opts []session.LoginOption
+	opts := []session.LoginOption{session.ProvedWith(amrPassword)}
 	if remember {
 		opts = append(opts, session.RememberMe())
 	}
@@ -114,6 +114,10 @@ func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw str
 // verifyPassword reports whether pw is u's password, and upgrades a hash
 // below policy while the password is at hand.
 func (a *app) verifyPassword(ctx context.Context, u User, pw string) bool {
+	if u.PasswordHash == "" { // an account made by a provider sign-in
+		password.DummyVerify(pw)
+		return false
+	}
 	match, rehash, err := password.Verify(pw, u.PasswordHash)
 	if err != nil && !errors.Is(err, password.ErrTooLong) {
 		// A stored hash that cannot be checked is bad data: log which user,

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,11 +19,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/passkey"
+	"github.com/sessionauth/session/passkey/pgpasskey"
 	"github.com/sessionauth/session/password"
+	"github.com/sessionauth/session/providerlogin"
 	"github.com/sessionauth/session/throttle"
 )
 
@@ -43,20 +49,76 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	if err != nil {
 		return err
 	}
-	store, err := openStore(cfg, log)
+	var pool *pgxpool.Pool
+	if cfg.DatabaseURL != "" {
+		if pool, err = openDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return err
+		}
+		defer pool.Close()
+	}
+	store, err := openStore(ctx, cfg, log, pool)
 	if err != nil {
 		return err
 	}
 	defer store.close()
 
-	users := newMemoryUsers()
 	hash, err := password.Hash(cfg.DemoPassword)
 	if err != nil {
 		return err
 	}
-	demo, err := users.addDemo(mustNormalize(cfg.DemoUser), hash)
+	var users UserStore
+	var demo User
+	var passkeys passkey.Store // nil: in memory
+	if pool != nil {
+		pu := &pgUsers{pool: pool}
+		if err := pu.setup(ctx); err != nil {
+			return fmt.Errorf("DATABASE_URL: creating the users tables: %w", err)
+		}
+		if demo, err = pu.addDemo(ctx, mustNormalize(cfg.DemoUser), hash); err != nil {
+			return err
+		}
+		users = pu
+		ps, err := pgpasskey.New(pool)
+		if err != nil {
+			return err
+		}
+		if err := ps.Setup(ctx); err != nil {
+			return fmt.Errorf("DATABASE_URL: creating the passkeys table: %w", err)
+		}
+		passkeys = ps
+		log.Info("accounts, provider links and passkeys are kept in PostgreSQL: they survive a restart")
+	} else {
+		mu := newMemoryUsers()
+		if demo, err = mu.addDemo(mustNormalize(cfg.DemoUser), hash); err != nil {
+			return err
+		}
+		users = mu
+		log.Info("accounts are kept in memory: a restart forgets every account but the demo one (set DATABASE_URL to keep them)")
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	openURL := "http://" + ln.Addr().String() + "/"
+	if h, p, err := net.SplitHostPort(cfg.Addr); err == nil && (h == "localhost" || h == "") {
+		openURL = "http://localhost:" + portOf(ln.Addr(), p) + "/"
+	}
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		baseURL = strings.TrimSuffix(openURL, "/")
+	}
+	providers := cfg.Providers
+	if len(providers) == 0 {
+		demoOP, err := startDemoProvider(cfg.DemoProviderAddr, baseURL)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer demoOP.close()
+		providers = []providerSpec{demoOP.spec}
+		log.Info("no provider configured (OIDC_ISSUER, OAUTH2_ISSUER): serving the demo provider Demo ID in this process",
+			"issuer", demoOP.spec.Issuer, "user", demoProviderUser, "password", demoProviderPassword)
 	}
 
 	a, err := newApp(appConfig{
@@ -73,18 +135,29 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 			DeviceKeys:     cfg.Secrets,
 			TrustedProxies: cfg.TrustedProxies,
 		},
-		Users:    users,
-		Log:      log,
-		DemoHint: !cfg.DemoPasswordSet,
-		DemoUser: demo.Username,
+		Users:         users,
+		Log:           log,
+		DemoHint:      !cfg.DemoPasswordSet,
+		DemoUser:      demo.Username,
+		Providers:     providers,
+		BaseURL:       baseURL,
+		TokenKeysFile: cfg.TokenKeysFile,
+		Passkeys:      passkeys,
 	})
 	if err != nil {
+		ln.Close()
 		return err
 	}
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
+	// Discovery now: a misconfigured provider stops the server with the
+	// reason; one that is only unreachable is retried at each sign-in.
+	if err := a.signin.Discover(ctx); errors.Is(err, providerlogin.ErrInvalidConfig) {
+		ln.Close()
 		return err
+	} else if err != nil {
+		log.Warn("a provider cannot be reached; its sign-in retries", "error", err)
+	}
+	for _, p := range providers {
+		log.Info("sign in with "+p.Display, "redirect_uri", a.signin.CallbackURL(p.Name))
 	}
 	srv := &http.Server{
 		Handler:           a.routes(),
@@ -101,11 +174,16 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 			"hint", "set SESSION_KEYS to the output of: head -c 32 /dev/urandom | base64")
 	}
 	if store.kind == "memory" {
-		log.Info("sessions are kept in memory: a restart signs everyone out (set REDIS_URL to keep them)")
-		log.Info("sign-in attempts are counted in memory: each instance counts on its own (set REDIS_URL to share the counts)")
+		log.Info("sessions are kept in memory: a restart signs everyone out (set REDIS_URL or DATABASE_URL to keep them)")
 	} else {
 		log.Info("sessions are kept in "+store.kind+": they survive a restart when SESSION_KEYS is set", "at", store.where)
+	}
+	if store.attempts == nil {
+		log.Info("sign-in attempts are counted in memory: each instance counts on its own (set REDIS_URL to share the counts)")
+	} else {
 		log.Info("sign-in attempts are counted in " + store.kind + ": every instance shares the counts, and they survive a restart")
+	}
+	if store.kind != "memory" {
 		// Not a reason to stop: the server answers 503 where it needs the
 		// store, and /readyz says so, until Redis is back.
 		if a.ready.check(ctx) != nil {
@@ -117,10 +195,6 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	}
 	if cfg.InsecureCookies {
 		log.Warn("INSECURE_COOKIES=1: the session cookie is sent over plain HTTP; never do this in production")
-	}
-	openURL := "http://" + ln.Addr().String() + "/"
-	if h, p, err := net.SplitHostPort(cfg.Addr); err == nil && (h == "localhost" || h == "") {
-		openURL = "http://localhost:" + portOf(ln.Addr(), p) + "/"
 	}
 	if cfg.DemoPasswordSet {
 		log.Info("listening", "url", openURL, "demo_user", demo.Username, "demo_password", "(from DEMO_PASSWORD)")

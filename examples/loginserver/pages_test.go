@@ -175,9 +175,10 @@ func TestAccountPageTellsDevicesApart(t *testing.T) {
 	wantBody(t, r, `href="/password"`, `action="/logout"`, `action="/logout-all"`)
 }
 
-// Every page keeps the Content-Security-Policy that allows no scripts, and
-// has none.
-func TestPagesHaveNoScripts(t *testing.T) {
+// Every page keeps the Content-Security-Policy that allows only the server's
+// own script and stylesheet, and has nothing inline: no <script> but
+// static/app.js, no <style>, no style or on... attributes.
+func TestPagesLoadOnlyTheirOwnScriptAndStylesheet(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	b := e.browser("192.0.2.1:1")
@@ -187,15 +188,70 @@ func TestPagesHaveNoScripts(t *testing.T) {
 	got = append(got, b.get("/"), b.page("/password"))
 	e.faults.Fail(nil)
 	got = append(got, b.page("/password"))
+	scriptTag := regexp.MustCompile(`(?i)<script[^>]*>`)
+	inline := regexp.MustCompile(`(?i)<style|\sstyle=|\son[a-z]+=|javascript:`)
 	for i, r := range got {
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
 			t.Fatalf("response %d is not a page: %d %s", i, r.StatusCode, r.body)
 		}
-		if csp := r.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'; style-src 'unsafe-inline';") {
+		if csp := r.Header.Get("Content-Security-Policy"); csp != contentSecurityPolicy(nil) || !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe") {
 			t.Errorf("page %d: CSP %q", i, csp)
 		}
-		if strings.Contains(strings.ToLower(r.body), "<script") || strings.Contains(r.body, " on") && regexp.MustCompile(` on[a-z]+=`).MatchString(r.body) {
-			t.Errorf("page %d has a script", i)
+		tags := scriptTag.FindAllString(r.body, -1)
+		if len(tags) != 2 || tags[0] != `<script src="/passkey/passkey.js" defer>` || tags[1] != `<script src="/static/app.js?v=`+assetVersion+`" defer>` {
+			t.Errorf("page %d: script tags %q, want package passkey's passkey.js, then static/app.js", i, tags)
+		}
+		if m := inline.FindString(r.body); m != "" {
+			t.Errorf("page %d has inline code or style: %q", i, m)
+		}
+	}
+}
+
+// The stylesheet and the script are served with their types, cacheable (the
+// layout puts a hash of their content in their URLs); other names are 404.
+func TestStaticFilesAreServed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	for _, tc := range []struct{ path, ctype, has string }{
+		{"/static/app.css", "text/css; charset=utf-8", "prefers-color-scheme: dark"},
+		{"/static/app.js", "text/javascript; charset=utf-8", "data-reveal"},
+	} {
+		r := b.get(tc.path)
+		wantStatus(t, r, http.StatusOK)
+		if ct := r.Header.Get("Content-Type"); ct != tc.ctype {
+			t.Errorf("%s: Content-Type %q, want %q", tc.path, ct, tc.ctype)
+		}
+		if !strings.Contains(r.Header.Get("Cache-Control"), "max-age=") {
+			t.Errorf("%s: Cache-Control %q", tc.path, r.Header.Get("Cache-Control"))
+		}
+		wantBody(t, r, tc.has)
+	}
+	for _, p := range []string{"/static/nope.js", "/static/..%2fmain.go", "/static/"} {
+		if r := b.get(p); r.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", p, r.StatusCode)
+		}
+	}
+}
+
+// Every password input has a show-password button that ships hidden (so
+// without JavaScript the page shows no control that does nothing) and
+// names the input it controls.
+func TestPasswordInputsHaveAHiddenShowButton(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	pagesWithPasswords := map[string]*response{"/": b.get("/"), "/signup": b.get("/signup")}
+	b.mustLogin()
+	pagesWithPasswords["/password"] = b.page("/password")
+	input := regexp.MustCompile(`<input id="([a-z_]+)"[^>]* type="password"`)
+	for path, r := range pagesWithPasswords {
+		ids := input.FindAllStringSubmatch(r.body, -1)
+		if len(ids) == 0 {
+			t.Fatalf("%s: no password input", path)
+		}
+		for _, m := range ids {
+			wantBody(t, r, `<button type="button" class="reveal" data-reveal="`+m[1]+`" aria-controls="`+m[1]+`" hidden><span class="word">Show</span><span class="visually-hidden"> password</span></button>`)
 		}
 	}
 }
@@ -238,7 +294,7 @@ func TestNoticeIsShownOnce(t *testing.T) {
 	laptop.get("/sessions").json(t, &list)
 	wantStatus(t, laptop.postForm("/sessions/"+list[1].ID+"/logout", nil), http.StatusSeeOther)
 	r := laptop.get("/")
-	wantBody(t, r, `<p class="notice" role="status" id="notice">The other device was signed out.</p>`)
+	wantBody(t, r, `<p class="notice success" role="status" id="notice">The other device was signed out.</p>`)
 	if r = laptop.get("/"); strings.Contains(r.body, `id="notice"`) {
 		t.Fatal("the notice was shown twice")
 	}
@@ -259,11 +315,27 @@ func TestSignInPageSaysWhenASessionEnded(t *testing.T) {
 	wantStatus(t, laptop.postJSON("/logout-all", ""), http.StatusNoContent)
 	r := phone.get("/")
 	wantStatus(t, r, http.StatusOK)
-	wantBody(t, r, `id="login-form"`, "Your session has ended. Please sign in again.")
+	// News, not a success: the info colour.
+	wantBody(t, r, `id="login-form"`, `<p class="notice info" role="status" id="notice">Your session has ended. Please sign in again.</p>`)
 	if c := r.cookie(); c == nil || c.MaxAge >= 0 {
 		t.Fatalf("the dead cookie was not expired: %+v", c)
 	}
 	if strings.Contains(phone.get("/").body, "session has ended") {
 		t.Fatal("the notice was shown twice")
+	}
+}
+
+// A visitor whose browser holds a live anonymous session (the passkey
+// autofill's challenge) is not told that a session ended.
+func TestSignInPageIsQuietForALiveAnonymousSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	wantStatus(t, b.postJSON("/passkey/signin/begin", "{}"), http.StatusOK)
+	if b.cookies[e.app.cookieName] == nil {
+		t.Fatal("the passkey sign-in began without a session cookie: this test proves nothing")
+	}
+	if r := b.get("/"); strings.Contains(r.body, "session has ended") {
+		t.Fatal("a live anonymous session is told its session ended")
 	}
 }

@@ -110,6 +110,6 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 	case others < 0:
 		notice = "Your password was changed. Your other devices were signed out; this one stays signed in."
 	}
-	session.FromContext(r.Context()).Set(valueNotice, notice)
+	setNotice(session.FromContext(r.Context()), noticeSuccess, notice)
 	a.done(w, r)
 }

@@ -85,7 +85,8 @@ func TestReadmeEveryBlockIsRun(t *testing.T) {
 	}
 }
 
-// The README's curl session works as written against the server.
+// The README's curl sessions work as written against the server, each
+// against a fresh one: the account API's and the access tokens'.
 func TestReadmeCurlSessionRuns(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
@@ -94,28 +95,36 @@ func TestReadmeCurlSessionRuns(t *testing.T) {
 		}
 		t.Skip("curl not found (apt-get install -y curl)")
 	}
-	var script string
+	var scripts []string
 	for _, b := range readmeBlocks(t) {
 		if strings.HasPrefix(b[1], "curl ") {
-			script = b[1]
+			scripts = append(scripts, b[1])
 		}
 	}
-	if script == "" {
-		t.Fatal("README has no curl session")
+	if len(scripts) != 2 {
+		t.Fatalf("README has %d curl sessions, want 2", len(scripts))
 	}
-	addr, _, _ := startRun(t, map[string]string{"ADDR": "localhost:0"})
-	_, port, _ := strings.Cut(addr, ":")
-	script = strings.ReplaceAll(script, "http://localhost:8080", "http://localhost:"+port)
-	// -f: an HTTP error fails the script; echo: one answer per line.
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", `curl() { command curl -sS -f "$@"; echo; }`+"\n"+script)
-	cmd.Dir = t.TempDir()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the README's curl session fails: %v\n%s", err, out)
+	wants := [][]string{
+		{`"username":"demo"`, `"current":true`, `"device":"curl"`},
+		{`"token_type":"Bearer"`, `"username":"demo"`, `"session_id":"`, `"keys":[{`},
 	}
-	for _, want := range []string{`"username":"demo"`, `"current":true`, `"device":"curl"`} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+	for i, script := range scripts {
+		addr, _, _ := startRun(t, map[string]string{"ADDR": "localhost:0"})
+		_, port, _ := strings.Cut(addr, ":")
+		script = strings.ReplaceAll(script, "http://localhost:8080", "http://localhost:"+port)
+		// -f: an HTTP error fails the script; -v on stderr shows what
+		// token= captured without printing it; echo: one answer per line.
+		cmd := exec.Command("bash", "-euo", "pipefail", "-c", `curl() { command curl -sS -f "$@" | tee -a answers; echo; }`+"\n"+script)
+		cmd.Dir = t.TempDir()
+		out, err := cmd.CombinedOutput()
+		answers, _ := os.ReadFile(filepath.Join(cmd.Dir, "answers"))
+		if err != nil {
+			t.Fatalf("README curl session %d fails: %v\n%s\n%s", i+1, err, out, answers)
+		}
+		for _, want := range wants[i] {
+			if !strings.Contains(string(answers), want) {
+				t.Errorf("session %d: the answers lack %q:\n%s", i+1, want, answers)
+			}
 		}
 	}
 }
@@ -149,6 +158,23 @@ func TestReadmeConfigurationTableIsComplete(t *testing.T) {
 	var documented []string
 	for _, cell := range tableColumn(t, "variable") {
 		documented = append(documented, strings.Trim(cell, "`"))
+	}
+	// And no file reads a variable loadConfig does not: every getenv and
+	// os.Getenv of a constant name is one of them.
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`(?i)getenv\("([A-Z0-9_]+)"\)`).FindAllStringSubmatch(string(src), -1) {
+			if !slices.Contains(read, m[1]) {
+				t.Errorf("%s reads %s, which loadConfig does not", f, m[1])
+			}
+		}
 	}
 	slices.Sort(read)
 	read = slices.Compact(read)
@@ -206,7 +232,7 @@ func TestReadmeFileTableListsEveryFile(t *testing.T) {
 			files = append(files, f)
 		}
 	}
-	files = append(files, "templates/")
+	files = append(files, "templates/", "static/")
 	slices.Sort(listed)
 	slices.Sort(files)
 	if !slices.Equal(listed, files) {

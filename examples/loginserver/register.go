@@ -72,11 +72,11 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 	if err := a.signIn(w, r, u, false); err != nil {
 		// The account exists: send them to sign in once the store is back.
 		d := a.signInData(u.Username)
-		d.Notice = "Your account was created."
+		d.Notice = notice{noticeSuccess, "Your account was created."}
 		a.answer(w, r, errSessionStoreDown, "signin", d)
 		return
 	}
-	session.FromContext(r.Context()).Set(valueNotice, "Welcome! Your account is ready and you are signed in.")
+	setNotice(session.FromContext(r.Context()), noticeSuccess, "Welcome! Your account is ready and you are signed in.")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -41,7 +41,7 @@ func TestBadBodiesAreRefused(t *testing.T) {
 			r := e.browser("192.0.2.1:1").do(req)
 			wantStatus(t, r, tc.status)
 			if tc.ctype == "application/x-www-form-urlencoded" {
-				if !strings.Contains(r.body, `class="error"`) {
+				if !strings.Contains(r.body, `class="notice error" role="alert" id="error"`) {
 					t.Fatalf("form error page: %s", r.body)
 				}
 				return

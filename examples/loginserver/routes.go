@@ -11,13 +11,34 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /{$}", auth(a.home))
 	mux.HandleFunc("GET /signup", a.signupPage)
 	mux.Handle("GET /password", auth(a.passwordPage))
+	mux.HandleFunc("GET /static/{name}", staticFile)
+	// "Sign in with": POST /auth/NAME/login, GET /auth/NAME/callback.
+	if a.signin != nil {
+		mux.Handle("/auth/", a.deviceValues(a.signin))
+	}
+	// Passkeys: register, sign in (button and autofill), step-up, list,
+	// rename; removing one needs a recent proof, like signing out
+	// everywhere (the page steps up with a passkey and tries again).
+	if a.passkeys != nil {
+		mux.Handle("/passkey/", a.deviceValues(a.passkeys))
+		mux.Handle("POST /passkey/remove", a.sessions.RequireRecentAuth(recentAuth)(a.passkeys))
+	}
 	// Forms and the JSON API: every POST takes a form or JSON.
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("POST /logout", a.logout)
 	mux.HandleFunc("POST /register", a.register)
-	mux.Handle("POST /logout-all", auth(a.logoutAll))
+	// Signing out everywhere needs a proof of at most recentAuth ago: older,
+	// pages go to /confirm, API calls get RFC 9470's 401.
+	mux.Handle("POST /logout-all", auth(a.sessions.RequireRecentAuth(recentAuth)(http.HandlerFunc(a.logoutAll)).ServeHTTP))
+	mux.Handle("GET /confirm", auth(a.confirmPage))
+	mux.Handle("POST /confirm", auth(a.confirm))
 	mux.Handle("POST /password", auth(a.changePassword))
 	mux.Handle("POST /sessions/{id}/logout", auth(a.logoutDevice))
+	// Access tokens (package accesstoken): minted from the session cookie,
+	// verified by Bearer with the published keys.
+	mux.Handle("POST /token", a.tokens.MintHandler())
+	mux.Handle("GET /.well-known/jwks.json", a.tokens.JWKSHandler())
+	mux.Handle("GET /api/me", a.tokens.Middleware(http.HandlerFunc(a.apiMe)))
 	// Probes for orchestrators and load balancers.
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
@@ -25,13 +46,14 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /me", auth(a.me))
 	mux.Handle("GET /sessions", auth(a.listSessions))
 	// Other methods on known paths: 405 in JSON rather than the mux's text.
-	for _, p := range []string{"/login", "/logout", "/logout-all", "/register", "/sessions/{id}/logout"} {
+	for _, p := range []string{"/login", "/logout", "/logout-all", "/register", "/sessions/{id}/logout", "/token"} {
 		mux.Handle(p, methodNotAllowed("POST"))
 	}
-	for _, p := range []string{"/me", "/sessions", "/signup", "/healthz", "/readyz"} {
+	for _, p := range []string{"/me", "/sessions", "/signup", "/healthz", "/readyz", "/.well-known/jwks.json", "/api/me"} {
 		mux.Handle(p, methodNotAllowed("GET, HEAD"))
 	}
 	mux.Handle("/password", methodNotAllowed("GET, HEAD, POST"))
+	mux.Handle("/confirm", methodNotAllowed("GET, HEAD, POST"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
 			methodNotAllowed("GET, HEAD").ServeHTTP(w, r)
@@ -46,5 +68,5 @@ func (a *app) routes() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "cross-origin request refused")
 	}))
-	return a.logRequests(securityHeaders(cop.Handler(a.sessions.Middleware(mux))))
+	return a.logRequests(a.securityHeaders(cop.Handler(a.sessions.Middleware(mux))))
 }

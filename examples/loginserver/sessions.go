@@ -92,17 +92,17 @@ func (a *app) logoutDevice(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "no such session")
 			return
 		}
-		s.Set(valueNotice, "That device was already signed out.")
+		setNotice(s, noticeInfo, "That device was already signed out.")
 	case err != nil:
 		a.log.ErrorContext(r.Context(), "logout device: session store", "user_id", uid, "error", err)
 		if !isForm(r) {
 			writeError(w, http.StatusServiceUnavailable, errSessionStoreDown.code)
 			return
 		}
-		s.Set(valueNotice, "That device could not be signed out right now. Please try again in a minute.")
+		setNotice(s, noticeWarning, "That device could not be signed out right now. Please try again in a minute.")
 	default:
 		a.log.InfoContext(r.Context(), "signed out a device", "user_id", uid, "session", id)
-		s.Set(valueNotice, "The other device was signed out.")
+		setNotice(s, noticeSuccess, "The other device was signed out.")
 	}
 	a.done(w, r)
 }

@@ -9,8 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/pgstore"
 	"github.com/sessionauth/session/throttle"
 )
 
@@ -87,7 +89,11 @@ type sessionStore struct {
 // "session:..."). It does not wait for Redis: the server starts while Redis is
 // down and answers 503 where the store is needed until it is back. go-redis's
 // own log lines go to log.
-func openStore(c config, log *slog.Logger) (*sessionStore, error) {
+//
+// With pool (DATABASE_URL) and no REDIS_* variable, sessions go to
+// PostgreSQL (pgstore, its table created here) next to the accounts, and
+// the throttle counts in memory.
+func openStore(ctx context.Context, c config, log *slog.Logger, pool *pgxpool.Pool) (*sessionStore, error) {
 	var client redis.UniversalClient
 	s := &sessionStore{}
 	switch {
@@ -116,6 +122,18 @@ func openStore(c config, log *slog.Logger) (*sessionStore, error) {
 		tuneRedis(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled, &o.DisableIdentity)
 		client, s.kind = redis.NewFailoverClient(o), "Redis Sentinel"
 		s.where = fmt.Sprintf("master %q via %s", o.MasterName, strings.Join(o.SentinelAddrs, ", "))
+	case pool != nil:
+		st, err := pgstore.New(pool, pgstore.Config{Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		if err := st.Setup(ctx); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("DATABASE_URL: creating the sessions table: %w", err)
+		}
+		cc := pool.Config().ConnConfig
+		return &sessionStore{Store: st, kind: "PostgreSQL", where: fmt.Sprintf("%s:%d/%s", cc.Host, cc.Port, cc.Database),
+			ping: pool.Ping, close: st.Close}, nil
 	default:
 		return &sessionStore{Store: session.NewMemoryStore(), kind: "memory",
 			ping: func(context.Context) error { return nil }, close: func() {}}, nil
@@ -157,4 +175,25 @@ func pingRedis(ctx context.Context, client redis.UniversalClient) error {
 		return errors.New("the cluster has no master")
 	}
 	return nil
+}
+
+// openDatabase connects to DATABASE_URL and checks it answers: the schema
+// is created at start-up, so the server does not start without it. Errors
+// never quote the URL (it may hold a password).
+func openDatabase(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, errors.New("DATABASE_URL does not parse: want postgres://user[:password]@host:port/database[?sslmode=...] (percent-encode special characters in the password)")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("DATABASE_URL: PostgreSQL at %s:%d does not answer: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	return pool, nil
 }
