@@ -54,7 +54,8 @@ func (suspendedError) Unwrap() error { return ErrStoreUnavailable }
 // The "no success for a whole timeout" rule keeps a store that is partly
 // down (one Redis Cluster shard of three) from stopping the calls that the
 // healthy part answers: their successes keep the breaker closed. While
-// closed, a call costs a context with a deadline and two atomic loads.
+// closed, a call costs one small allocation (callContext: the deadline
+// without a timer unless the store waits on Done) and two atomic loads.
 type guard struct {
 	store    Store
 	timeout  time.Duration
@@ -112,12 +113,8 @@ func (g *guard) do(ctx context.Context, op func(context.Context) error) error {
 	if !ok {
 		return errSuspended
 	}
-	callCtx := ctx
-	if d, has := ctx.Deadline(); !has || time.Until(d) > g.timeout {
-		var cancel context.CancelFunc
-		callCtx, cancel = context.WithTimeout(ctx, g.timeout)
-		defer cancel()
-	}
+	callCtx, bound := withCallDeadline(ctx, g.timeout)
+	defer bound.release()
 	err := op(callCtx)
 	if err != nil && ctx.Err() == nil && callCtx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("session: store call exceeded StoreTimeout (%v): %w", g.timeout, err)
