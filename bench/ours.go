@@ -55,9 +55,16 @@ func (o *Ours) Set(_ http.ResponseWriter, r *http.Request, key, value string) er
 	return session.FromContext(r.Context()).Set(key, value)
 }
 
-// UserID implements Subject.
+// UserID implements Subject. An anonymous request reports the store error
+// that made it anonymous, if one did (Session.Err), so a failed read is told
+// from a wrong user.
 func (o *Ours) UserID(_ http.ResponseWriter, r *http.Request) (string, error) {
-	return session.FromContext(r.Context()).UserID(), nil
+	s := session.FromContext(r.Context())
+	id := s.UserID()
+	if id == "" {
+		return "", s.Err()
+	}
+	return id, nil
 }
 
 // RoundTrips implements Subject.
