@@ -7,7 +7,7 @@ import (
 )
 
 // cachedRecord answers Get from the client's cache when it holds the
-// record under the Redis key rk, without going through go-redis's command
+// record of key, without going through go-redis's command
 // path (a command, its arguments, hooks and the decoded reply: about 7
 // allocations and most of a cached read's time). It asks the cache exactly
 // what go-redis's own GET would ask it, under the same cache key, so it
@@ -19,16 +19,17 @@ import (
 // then the command as RESP ("*2\r\n$3\r\nget\r\n$<len>\r\n<key>\r\n").
 // TestRedisClientCacheReadSkipsTheCommandPath fails if a go-redis upgrade
 // changes it.
-func (s *RedisStore) cachedRecord(ctx context.Context, rk string) (rec Record, hit bool) {
+func (s *RedisStore) cachedRecord(ctx context.Context, key string) (rec Record, hit bool) {
 	if s.cache == nil {
 		return Record{}, false
 	}
 	var buf [256]byte
 	b := append(buf[:0], s.cacheNS...)
 	b = append(b, "*2\r\n$3\r\nget\r\n$"...)
-	b = strconv.AppendInt(b, int64(len(rk)), 10)
+	b = strconv.AppendInt(b, int64(len(s.prefix)+len(key)), 10)
 	b = append(b, "\r\n"...)
-	b = append(b, rk...)
+	b = append(b, s.prefix...) // the Redis key, s.recordKey(key), without a string of its own
+	b = append(b, key...)
 	b = append(b, "\r\n"...)
 	raw, ok := s.cache.Get(ctx, string(b))
 	if !ok {
