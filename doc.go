@@ -14,7 +14,9 @@
 // privilege and password changes, ListSessions and LogoutSession for a "your
 // devices" page, key rotation (KeyRing: the first key signs, all verify, old
 // cookies are re-signed), idle and absolute timeouts, remember-me, and a cap
-// on sessions per user.
+// on sessions per user. A session also records when and how its user last
+// proved who they are (ProvedWith, StepUp), and RequireRecentAuth asks for
+// a recent proof before what matters; module passkey adds passkeys.
 //
 // Stores: MemoryStore (the default, one process) and RedisStore (single
 // node, Sentinel, Cluster, Ring).

@@ -1,9 +1,14 @@
 package accesstoken
 
 import (
+	"bytes"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/go-jose/go-jose/v4/json"
 )
 
 func TestDecodeClaims(t *testing.T) {
@@ -36,4 +41,76 @@ func TestDecodeClaims(t *testing.T) {
 			t.Errorf("%s: err = %v, want errClaims", bad, err)
 		}
 	}
+}
+
+// FuzzDecodeClaims feeds arbitrary verified payloads to decodeClaims. It
+// must never panic; the authorised party it finds must be what the rule says
+// (a string azp; without azp, a string client_id; without either, a single
+// aud; otherwise none), so that no shape of a claim (another JSON type, a
+// repeated or differently cased name, null) lends a token a party it was not
+// issued to; and the wrong-issuer and wrong-audience errors that repeat
+// these claims stay short and free of control characters.
+func FuzzDecodeClaims(f *testing.F) {
+	for _, s := range []string{
+		`{"azp":"our-spa","aud":["api","x"]}`,
+		`{"azp":"third","client_id":"our-spa"}`,
+		`{"azp":null,"client_id":"our-spa"}`,
+		`{"azp":"","aud":"our-spa"}`,
+		`{"client_id":5,"aud":"our-spa"}`,
+		`{"aud":["our-spa"]}`,
+		`{"aud":"our-spa","AZP":"x","Client_id":"y"}`,
+		`{"azp":"a","azp":"b"}`,
+		`{"azp":"a","\u0061zp":"b"}`,
+		`{"iss":"https://evil\u0000\n\u001b[31m","aud":["\u2028","a\"b"]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		c, err := decodeClaims(payload)
+		if err != nil {
+			if !errors.Is(err, errClaims) {
+				t.Fatalf("error %v is not errClaims", err)
+			}
+			return
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(bytes.TrimSpace(payload), &m); err != nil { // as decodeClaims trims
+			t.Fatalf("decodeClaims accepted what a map does not decode: %v", err)
+		}
+		str := func(raw json.RawMessage) string {
+			var s string
+			if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+				return ""
+			}
+			return s
+		}
+		var want string
+		if raw, ok := m["azp"]; ok {
+			want = str(raw)
+		} else if raw, ok := m["client_id"]; ok {
+			want = str(raw)
+		} else if len(c.Audience) == 1 {
+			want = c.Audience[0]
+		}
+		if c.party != want {
+			t.Fatalf("party %q, want %q", c.party, want)
+		}
+		for _, e := range []error{
+			mismatch(errIssuer, "https://idp.example/", []string{c.Issuer}, false),
+			mismatch(errAudience, "api://orders", c.Audience, true),
+		} {
+			msg := e.Error()
+			if len(msg) > 1024 {
+				t.Fatalf("error of %d bytes", len(msg))
+			}
+			if !utf8.ValidString(msg) {
+				t.Fatalf("error %q is not valid UTF-8", msg)
+			}
+			for _, r := range msg {
+				if !strconv.IsPrint(r) {
+					t.Fatalf("error %q holds %U", msg, r)
+				}
+			}
+		}
+	})
 }

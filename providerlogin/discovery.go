@@ -49,7 +49,8 @@ type discoveryDoc struct {
 var signingAlgorithms = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"}
 
 // discover runs OpenID Connect discovery once, remembering success and, for
-// rediscoverAfter, failure. Concurrent first sign-ins wait for one fetch.
+// rediscoverAfter, a failure that was not the caller's ctx ending.
+// Concurrent first sign-ins wait for one fetch.
 func (p *Provider) discover(ctx context.Context, client *http.Client) (*discovered, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -61,7 +62,11 @@ func (p *Provider) discover(ctx context.Context, client *http.Client) (*discover
 	}
 	d, err := p.fetchDiscovery(ctx, client)
 	if err != nil {
-		p.discErr, p.discFailed = err, time.Now()
+		// A failure because the caller gave up (ctx ended) says nothing
+		// about the provider: the next sign-in tries again at once.
+		if ctx.Err() == nil {
+			p.discErr, p.discFailed = err, time.Now()
+		}
 		return nil, err
 	}
 	p.disc, p.discErr = d, nil
@@ -69,7 +74,7 @@ func (p *Provider) discover(ctx context.Context, client *http.Client) (*discover
 }
 
 // fetchDiscovery reads and checks the discovery document. A provider that
-// cannot be reached or answers 5xx is ErrProviderUnavailable; any other
+// cannot be reached or answers 5xx, 429 or 408 is ErrProviderUnavailable; any other
 // answer that is not a discovery document for exactly the configured issuer
 // is ErrInvalidConfig: retrying will not fix it.
 func (p *Provider) fetchDiscovery(ctx context.Context, client *http.Client) (*discovered, error) {
@@ -96,7 +101,8 @@ func (p *Provider) fetchDiscovery(ctx context.Context, client *http.Client) (*di
 	switch {
 	case err != nil:
 		return nil, unavailable("%v", err)
-	case res.StatusCode >= 500:
+	case res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusRequestTimeout:
+		// Overloaded, rate-limited or slow: the issuer is right, try later.
 		return nil, unavailable("HTTP %d", res.StatusCode)
 	case res.StatusCode != http.StatusOK:
 		return nil, misconfigured("HTTP %d: is Issuer right?", res.StatusCode)

@@ -1,6 +1,7 @@
 package providerlogin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -22,6 +23,12 @@ func TestDiscoverTellsMisconfiguredFromUnreachable(t *testing.T) {
 			http.Error(w, "upstream down", http.StatusServiceUnavailable)
 		})
 	})
+	limited := serve(t, func(string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "30")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		})
+	})
 	html := serve(t, func(string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
@@ -41,6 +48,7 @@ func TestDiscoverTellsMisconfiguredFromUnreachable(t *testing.T) {
 		{"a web page instead of a document", html, ErrInvalidConfig, "not a discovery document", http.StatusServiceUnavailable, "misconfigured"},
 		{"nothing listening", "http://127.0.0.1:1", ErrProviderUnavailable, "discovery", http.StatusBadGateway, "provider_unavailable"},
 		{"provider answers 503", failing, ErrProviderUnavailable, "HTTP 503", http.StatusBadGateway, "provider_unavailable"},
+		{"provider rate-limits (429)", limited, ErrProviderUnavailable, "HTTP 429", http.StatusBadGateway, "provider_unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,4 +148,25 @@ func FuzzParseDiscovery(f *testing.F) {
 			t.Fatalf("auth style %v (public client: %v)", style, public)
 		}
 	})
+}
+
+// TestDiscoveryEndedByTheCallerIsNotRemembered: a discovery that failed
+// because the caller's context ended (a visitor who closed the tab during
+// the first sign-in, a start-up deadline) says nothing about the provider:
+// the next sign-in discovers at once instead of failing for a few seconds.
+func TestDiscoveryEndedByTheCallerIsNotRemembered(t *testing.T) {
+	t.Parallel()
+	op := startProvider(t, false)
+	a := startApp(t, func(base string) []*Provider {
+		registerApp(op, base, "p")
+		return []*Provider{oidcProvider(t, "p", op, nil)}
+	}, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := a.h.Discover(ctx); !errors.Is(err, context.Canceled) && !errors.Is(err, ErrProviderUnavailable) {
+		t.Fatalf("Discover with an ended context = %v", err)
+	}
+	if err := a.h.Discover(t.Context()); err != nil {
+		t.Fatalf("Discover right after a cancelled one = %v, want the provider discovered", err)
+	}
 }

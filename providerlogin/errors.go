@@ -24,7 +24,7 @@ var (
 	// configuration does.
 	ErrInvalidConfig = errors.New("providerlogin: invalid config")
 	// ErrProviderUnavailable: the provider could not be reached or failed:
-	// a network error or timeout, HTTP 5xx, or a token or user-info answer
+	// a network error or timeout, HTTP 5xx or 429, or a token or user-info answer
 	// that is not the JSON it must be. Trying again later may work.
 	ErrProviderUnavailable = errors.New("providerlogin: provider unavailable")
 	// ErrProvider: the provider answered, but with an OAuth error other than

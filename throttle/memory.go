@@ -13,7 +13,7 @@ type MemoryConfig struct {
 	// MaxKeys caps the number of keys tracked; 0 means 65,536. Each key
 	// costs about 200 bytes plus its length. When the cap is reached the
 	// least recently used key that is neither locked nor spent is dropped;
-	// only when every key is locked or spent, the one that became so first.
+	// only when every key is locked or spent, the one tried least recently.
 	// Set it above the number of keys active within a window.
 	MaxKeys int
 }
@@ -164,8 +164,9 @@ func (m *memory) remove(e *memEntry) {
 	delete(m.keys, e.key)
 }
 
-// evict drops one key: the least recently changed one that is neither locked
-// nor spent, or if there is none, the one that became locked or spent first.
+// evict drops one key: the least recently tried one that is neither locked
+// nor spent, or if there is none, the locked or spent one tried least
+// recently (an attempt refused by a lockout counts as trying).
 // So a flood of attempts on made-up keys cannot lift a lockout early, short
 // of locking MaxKeys keys at once.
 func (m *memory) evict() {

@@ -84,6 +84,29 @@ func TestMemoryNeverEvictsLockedOrSpentKeysFirst(t *testing.T) {
 	}
 }
 
+// When every key is locked, the one left alone longest makes room: a
+// locked key that is still being tried (the attack goes on) is kept over
+// one nobody has tried since its lockout began.
+func TestMemoryEvictsTheLockLeftAloneLongest(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 3}, clk.Now)
+	for _, k := range []string{"a", "b", "c"} {
+		lock(t, m, oneStrike, k)
+		clk.Advance(time.Second)
+	}
+	if take(t, m, oneStrike, "a").Allowed { // tried again while locked
+		t.Fatal("a is locked")
+	}
+	take(t, m, oneStrike, "d")
+	if take(t, m, oneStrike, "a").Allowed {
+		t.Fatal("a, locked first but tried since, was evicted")
+	}
+	if !take(t, m, oneStrike, "b").Allowed {
+		t.Fatal("b, left alone longest, should have made room")
+	}
+}
+
 // When every key is locked, the one locked first makes room.
 func TestMemoryEvictsOldestLockWhenAllAreLocked(t *testing.T) {
 	t.Parallel()

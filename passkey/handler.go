@@ -1,0 +1,130 @@
+package passkey
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+)
+
+// maxBody bounds a request body: a WebAuthn response is a few kilobytes.
+const maxBody = 64 << 10
+
+// errCode is an error answered as {"error": code} with status.
+type errCode struct {
+	status int
+	code   string
+}
+
+func (e errCode) Error() string { return "passkey: " + e.code }
+
+// The answers the README documents.
+var (
+	errBadRequest   = errCode{http.StatusBadRequest, "bad_request"}
+	errChallenge    = errCode{http.StatusBadRequest, "challenge"}    // no ceremony, expired, used, or another user's
+	errVerification = errCode{http.StatusBadRequest, "verification"} // signature, origin, RP ID, user verification…
+	errNotSignedIn  = errCode{http.StatusUnauthorized, "not_signed_in"}
+	errWrongUser    = errCode{http.StatusForbidden, "wrong_user"}
+	errCounter      = errCode{http.StatusForbidden, "counter"}
+	errUnknown      = errCode{http.StatusNotFound, "not_found"}
+	errExists       = errCode{http.StatusConflict, "exists"}
+	errTooMany      = errCode{http.StatusConflict, "too_many"}
+	errNoPasskeys   = errCode{http.StatusConflict, "no_passkeys"}
+	errConflict     = errCode{http.StatusConflict, "conflict"}
+	errCrossOrigin  = errCode{http.StatusForbidden, "cross_origin"}
+	errContentType  = errCode{http.StatusUnsupportedMediaType, "content_type"}
+	errTooLarge     = errCode{http.StatusRequestEntityTooLarge, "too_large"}
+	errUnavailable  = errCode{http.StatusServiceUnavailable, "unavailable"}
+)
+
+// api wraps an endpoint: the cross-origin and content-type checks, a
+// bounded body, and the error answer.
+func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h.cop.Check(r); err != nil {
+			writeError(w, errCrossOrigin)
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeError(w, errContentType)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if err := fn(w, r); err != nil {
+			var ec errCode
+			if !errors.As(err, &ec) {
+				ec = errUnavailable
+				h.logError(r.Context(), "passkey: request failed", err)
+			}
+			writeError(w, ec)
+		}
+	})
+}
+
+// readJSON decodes the body strictly into v: one JSON value, known keys.
+func readJSON(r *http.Request, v any) error {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return errTooLarge
+		}
+		return errBadRequest
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil || dec.More() {
+		return errBadRequest
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e errCode) {
+	writeJSON(w, e.status, struct {
+		Error string `json:"error"`
+	}{e.code})
+}
+
+// storeErr maps a Store error: ErrNotFound to not_found, anything else is
+// left to be answered as unavailable (and logged).
+func storeErr(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return errUnknown
+	}
+	return err
+}
+
+// credHash names a credential in logs: a short hash of its ID.
+func credHash(id []byte) string {
+	sum := sha256.Sum256(id)
+	return hex.EncodeToString(sum[:6])
+}
+
+func (h *Handler) logError(ctx context.Context, msg string, err error) {
+	if h.cfg.Logger != nil {
+		h.cfg.Logger.LogAttrs(ctx, slog.LevelError, msg, slog.String("session", h.cfg.Sessions.FromContext(ctx).ID()), slog.String("error", err.Error()))
+	}
+}
+
+// logRefused logs a refused ceremony that may be an attack.
+func (h *Handler) logRefused(ctx context.Context, msg string, id []byte, err error) {
+	if h.cfg.Logger != nil {
+		h.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("session", h.cfg.Sessions.FromContext(ctx).ID()),
+			slog.String("credential", credHash(id)), slog.String("error", err.Error()))
+	}
+}

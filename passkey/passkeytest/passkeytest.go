@@ -1,0 +1,315 @@
+// Package passkeytest checks that a passkey.Store keeps the contract the
+// passkey Handler relies on. Run it from a store's tests:
+//
+//	func TestMyStore(t *testing.T) {
+//		passkeytest.Run(t, func(t *testing.T) passkey.Store { return newMyStore(t) })
+//	}
+package passkeytest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sessionauth/session/passkey"
+)
+
+// Run runs the conformance tests against stores made by newStore, a new
+// empty one for each subtest (subtests run in parallel). It covers every
+// method, users kept apart, the counter rule of Use (refused regressions,
+// atomic under concurrency) and copies (a caller changing what it passed or
+// got back changes nothing stored).
+func Run(t *testing.T, newStore func(t *testing.T) passkey.Store) {
+	t.Helper()
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, s passkey.Store)
+	}{
+		{"CreateThenGetReturnsEveryField", testCreateGet},
+		{"CreateRefusesATakenID", testCreateExists},
+		{"GetOfAnUnknownIDIsNotFound", testGetNotFound},
+		{"ListUserIsOldestFirstAndPerUser", testListUser},
+		{"RenameOnlyTheUsersOwn", testRename},
+		{"DeleteOnlyTheUsersOwn", testDelete},
+		{"UseRecordsCounterBackupAndTime", testUse},
+		{"UseRefusesACounterThatDidNotGoUp", testUseRegression},
+		{"UseWithTheSameCounterSucceedsOnce", testUseRace},
+		{"StoredValuesAreCopies", testCopies},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// credential returns a credential of userID with every field set.
+func credential(userID string, created time.Time) passkey.Credential {
+	return passkey.Credential{
+		ID: randomBytes(32), UserID: userID, UserHandle: randomBytes(32),
+		Name: "Laptop – Touch ID", PublicKey: randomBytes(77), SignCount: 7,
+		BackupEligible: true, BackedUp: false, Transports: []string{"internal", "hybrid"},
+		AAGUID: randomBytes(16), Created: created.Truncate(time.Millisecond).UTC(),
+	}
+}
+
+func equal(a, b passkey.Credential) error {
+	switch {
+	case !bytes.Equal(a.ID, b.ID):
+		return errors.New("ID differs")
+	case a.UserID != b.UserID:
+		return fmt.Errorf("UserID %q, want %q", a.UserID, b.UserID)
+	case !bytes.Equal(a.UserHandle, b.UserHandle):
+		return errors.New("UserHandle differs")
+	case a.Name != b.Name:
+		return fmt.Errorf("Name %q, want %q", a.Name, b.Name)
+	case !bytes.Equal(a.PublicKey, b.PublicKey):
+		return errors.New("PublicKey differs")
+	case a.SignCount != b.SignCount:
+		return fmt.Errorf("SignCount %d, want %d", a.SignCount, b.SignCount)
+	case a.BackupEligible != b.BackupEligible || a.BackedUp != b.BackedUp:
+		return fmt.Errorf("backup flags %v/%v, want %v/%v", a.BackupEligible, a.BackedUp, b.BackupEligible, b.BackedUp)
+	case !slices.Equal(a.Transports, b.Transports):
+		return fmt.Errorf("Transports %q, want %q", a.Transports, b.Transports)
+	case !bytes.Equal(a.AAGUID, b.AAGUID):
+		return errors.New("AAGUID differs")
+	case !a.Created.Equal(b.Created):
+		return fmt.Errorf("Created %v, want %v", a.Created, b.Created)
+	case !a.LastUsed.Equal(b.LastUsed):
+		return fmt.Errorf("LastUsed %v, want %v", a.LastUsed, b.LastUsed)
+	}
+	return nil
+}
+
+func mustCreate(t *testing.T, s passkey.Store, c passkey.Credential) {
+	t.Helper()
+	if err := s.Create(ctx(t), c); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+}
+
+func testCreateGet(t *testing.T, s passkey.Store) {
+	c := credential("alice", time.Now())
+	mustCreate(t, s, c)
+	got, err := s.Get(ctx(t), c.ID)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if err := equal(got, c); err != nil {
+		t.Fatal(err)
+	}
+	// A credential with the fewest fields set round-trips as well.
+	bare := passkey.Credential{ID: []byte{1}, UserID: "bob", UserHandle: []byte{2}, PublicKey: []byte{3}, Created: c.Created}
+	mustCreate(t, s, bare)
+	if got, err := s.Get(ctx(t), bare.ID); err != nil || equal(got, bare) != nil {
+		t.Fatalf("bare credential: %v %v", err, equal(got, bare))
+	}
+}
+
+func testCreateExists(t *testing.T, s passkey.Store) {
+	c := credential("alice", time.Now())
+	mustCreate(t, s, c)
+	other := credential("bob", time.Now())
+	other.ID = c.ID
+	if err := s.Create(ctx(t), other); !errors.Is(err, passkey.ErrExists) {
+		t.Fatalf("Create with a taken ID: %v, want ErrExists", err)
+	}
+	if got, _ := s.Get(ctx(t), c.ID); got.UserID != "alice" {
+		t.Fatalf("the refused Create changed the credential to %q's", got.UserID)
+	}
+}
+
+func testGetNotFound(t *testing.T, s passkey.Store) {
+	if _, err := s.Get(ctx(t), randomBytes(16)); !errors.Is(err, passkey.ErrNotFound) {
+		t.Fatalf("Get of an unknown ID: %v, want ErrNotFound", err)
+	}
+	if list, err := s.ListUser(ctx(t), "nobody"); err != nil || len(list) != 0 {
+		t.Fatalf("ListUser of a user without passkeys: %v %v", list, err)
+	}
+}
+
+func testListUser(t *testing.T, s passkey.Store) {
+	base := time.Now()
+	var want [][]byte
+	for i := range 5 {
+		// Created out of order; listed oldest first.
+		c := credential("alice", base.Add(time.Duration((i*3)%5)*time.Minute))
+		mustCreate(t, s, c)
+		mustCreate(t, s, credential("bob", base))
+		want = append(want, c.ID)
+	}
+	list, err := s.ListUser(ctx(t), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 5 {
+		t.Fatalf("ListUser: %d credentials, want 5", len(list))
+	}
+	for i, c := range list {
+		if c.UserID != "alice" {
+			t.Fatalf("ListUser(alice) returned %q's credential", c.UserID)
+		}
+		if i > 0 && c.Created.Before(list[i-1].Created) {
+			t.Fatalf("ListUser is not oldest first: %v after %v", c.Created, list[i-1].Created)
+		}
+		if !slices.ContainsFunc(want, func(id []byte) bool { return bytes.Equal(id, c.ID) }) {
+			t.Fatal("ListUser returned a credential never created for alice")
+		}
+	}
+}
+
+func testRename(t *testing.T, s passkey.Store) {
+	c := credential("alice", time.Now())
+	mustCreate(t, s, c)
+	if err := s.Rename(ctx(t), "bob", c.ID, "mine now"); !errors.Is(err, passkey.ErrNotFound) {
+		t.Fatalf("Rename of another user's credential: %v, want ErrNotFound", err)
+	}
+	if err := s.Rename(ctx(t), "alice", randomBytes(16), "x"); !errors.Is(err, passkey.ErrNotFound) {
+		t.Fatalf("Rename of an unknown credential: %v, want ErrNotFound", err)
+	}
+	if err := s.Rename(ctx(t), "alice", c.ID, "Phone"); err != nil {
+		t.Fatalf("Rename: %v", err)
+	}
+	got, _ := s.Get(ctx(t), c.ID)
+	c.Name = "Phone"
+	if err := equal(got, c); err != nil {
+		t.Fatalf("after Rename: %v", err)
+	}
+}
+
+func testDelete(t *testing.T, s passkey.Store) {
+	c, keep := credential("alice", time.Now()), credential("alice", time.Now())
+	mustCreate(t, s, c)
+	mustCreate(t, s, keep)
+	if err := s.Delete(ctx(t), "bob", c.ID); !errors.Is(err, passkey.ErrNotFound) {
+		t.Fatalf("Delete of another user's credential: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Get(ctx(t), c.ID); err != nil {
+		t.Fatalf("a refused Delete removed it: %v", err)
+	}
+	if err := s.Delete(ctx(t), "alice", c.ID); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := s.Get(ctx(t), c.ID); !errors.Is(err, passkey.ErrNotFound) {
+		t.Fatalf("Get after Delete: %v, want ErrNotFound", err)
+	}
+	if err := s.Delete(ctx(t), "alice", c.ID); !errors.Is(err, passkey.ErrNotFound) {
+		t.Fatalf("second Delete: %v, want ErrNotFound", err)
+	}
+	if list, _ := s.ListUser(ctx(t), "alice"); len(list) != 1 || !bytes.Equal(list[0].ID, keep.ID) {
+		t.Fatalf("ListUser after Delete: %d credentials", len(list))
+	}
+	// The ID is free again.
+	mustCreate(t, s, c)
+}
+
+func testUse(t *testing.T, s passkey.Store) {
+	c := credential("alice", time.Now())
+	mustCreate(t, s, c)
+	at := c.Created.Add(time.Hour)
+	if err := s.Use(ctx(t), c.ID, 8, true, at); err != nil {
+		t.Fatalf("Use: %v", err)
+	}
+	got, _ := s.Get(ctx(t), c.ID)
+	c.SignCount, c.BackedUp, c.LastUsed = 8, true, at
+	if err := equal(got, c); err != nil {
+		t.Fatalf("after Use: %v", err)
+	}
+	if err := s.Use(ctx(t), randomBytes(16), 1, false, at); !errors.Is(err, passkey.ErrNotFound) {
+		t.Fatalf("Use of an unknown credential: %v, want ErrNotFound", err)
+	}
+	// Without a counter (0 and 0), every use is accepted.
+	z := credential("alice", time.Now())
+	z.SignCount = 0
+	mustCreate(t, s, z)
+	for i := range 3 {
+		if err := s.Use(ctx(t), z.ID, 0, false, at.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatalf("use %d of a credential without a counter: %v", i, err)
+		}
+	}
+}
+
+func testUseRegression(t *testing.T, s passkey.Store) {
+	c := credential("alice", time.Now())
+	mustCreate(t, s, c) // counter 7
+	at := c.Created.Add(time.Hour)
+	for _, n := range []uint32{7, 6, 0} {
+		if err := s.Use(ctx(t), c.ID, n, true, at); !errors.Is(err, passkey.ErrCounterRegression) {
+			t.Fatalf("Use with counter %d after 7: %v, want ErrCounterRegression", n, err)
+		}
+	}
+	if got, _ := s.Get(ctx(t), c.ID); equal(got, c) != nil {
+		t.Fatalf("a refused Use changed the credential: %v", equal(got, c))
+	}
+	// 0 stored, then a counter: accepted; then back to 0: refused.
+	z := credential("alice", time.Now())
+	z.SignCount = 0
+	mustCreate(t, s, z)
+	if err := s.Use(ctx(t), z.ID, 1, false, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Use(ctx(t), z.ID, 0, false, at); !errors.Is(err, passkey.ErrCounterRegression) {
+		t.Fatalf("counter 0 after 1: %v, want ErrCounterRegression", err)
+	}
+}
+
+func testUseRace(t *testing.T, s passkey.Store) {
+	c := credential("alice", time.Now())
+	mustCreate(t, s, c)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = s.Use(ctx(t), c.ID, 9, false, c.Created) })
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, passkey.ErrCounterRegression):
+			t.Fatalf("concurrent Use: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d concurrent uses with the same counter succeeded, want 1", ok, n)
+	}
+}
+
+func testCopies(t *testing.T, s passkey.Store) {
+	c := credential("alice", time.Now())
+	want := credential("alice", c.Created)
+	want.ID, want.UserHandle, want.PublicKey, want.AAGUID = bytes.Clone(c.ID), bytes.Clone(c.UserHandle), bytes.Clone(c.PublicKey), bytes.Clone(c.AAGUID)
+	want.Name, want.Transports = c.Name, slices.Clone(c.Transports)
+	mustCreate(t, s, c)
+	c.PublicKey[0] ^= 1
+	c.Transports[0] = "usb"
+	got, _ := s.Get(ctx(t), want.ID)
+	if err := equal(got, want); err != nil {
+		t.Fatalf("changing what was passed to Create changed the store: %v", err)
+	}
+	got.PublicKey[0] ^= 1
+	got.Transports[0] = "nfc"
+	if again, _ := s.Get(ctx(t), want.ID); equal(again, want) != nil {
+		t.Fatalf("changing what Get returned changed the store: %v", equal(again, want))
+	}
+}

@@ -1,0 +1,143 @@
+package passkey
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+)
+
+// maxPasskeys is how many passkeys one user may register.
+const maxPasskeys = 32
+
+// maxName is the longest passkey name, in bytes.
+const maxName = 64
+
+// registerBegin answers the options for navigator.credentials.create: a
+// new challenge, the user (with the user handle all their passkeys share),
+// their passkeys to exclude, a discoverable credential preferred and user
+// verification required.
+func (h *Handler) registerBegin(w http.ResponseWriter, r *http.Request) error {
+	var req struct{}
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	s, userID, err := h.signedIn(r)
+	if err != nil {
+		return err
+	}
+	existing, err := h.cfg.Store.ListUser(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	if len(existing) >= maxPasskeys {
+		return errTooMany
+	}
+	handle := handleOf(existing)
+	if handle == nil {
+		handle = make([]byte, 32)
+		rand.Read(handle)
+	}
+	name := userID
+	if h.cfg.UserName != nil {
+		if name, err = h.cfg.UserName(r.Context(), userID); err != nil {
+			return err
+		}
+	}
+	exclude := make([]protocol.CredentialDescriptor, len(existing))
+	for i, c := range existing {
+		wc := toWebAuthn(c)
+		exclude[i] = wc.Descriptor()
+	}
+	creation, sd, err := h.wa.BeginRegistration(&user{handle: handle, name: name},
+		webauthn.WithExclusions(exclude),
+		webauthn.WithConveyancePreference(protocol.PreferNoAttestation))
+	if err != nil {
+		return err
+	}
+	if err := h.begin(s, kindRegister, ceremony{Challenge: sd.Challenge, UserID: userID, Handle: handle}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, creation)
+	return nil
+}
+
+// registerFinish verifies the new credential against the ceremony begun in
+// this session by the same user, and stores it.
+func (h *Handler) registerFinish(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Credential json.RawMessage `json:"credential"`
+		Name       string          `json:"name"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	name, ok := cleanName(req.Name)
+	if !ok {
+		return errBadRequest
+	}
+	s, userID, err := h.signedIn(r)
+	if err != nil {
+		return err
+	}
+	c, err := h.take(s, kindRegister, userID)
+	if err != nil {
+		return err
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(req.Credential)
+	if err != nil {
+		return errBadRequest
+	}
+	sd := c.sessionData(h.cfg.RPID)
+	sd.CredParams = webauthn.CredentialParametersDefault()
+	cred, err := h.wa.CreateCredential(&user{handle: c.Handle}, sd, parsed)
+	if err != nil {
+		h.logRefused(r.Context(), "passkey: registration refused", parsed.RawID, err)
+		return errVerification
+	}
+	if !cred.Flags.UserVerified {
+		return errVerification
+	}
+	transports := make([]string, len(cred.Transport))
+	for i, t := range cred.Transport {
+		transports[i] = string(t)
+	}
+	now := h.now()
+	if name == "" {
+		name = "Passkey"
+	}
+	stored := Credential{
+		ID: cred.ID, UserID: userID, UserHandle: c.Handle, Name: name,
+		PublicKey: cred.PublicKey, SignCount: cred.Authenticator.SignCount,
+		BackupEligible: cred.Flags.BackupEligible, BackedUp: cred.Flags.BackupState,
+		Transports: transports, AAGUID: cred.Authenticator.AAGUID, Created: now,
+	}
+	if err := h.cfg.Store.Create(r.Context(), stored); err != nil {
+		if errors.Is(err, ErrExists) {
+			return errExists
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, listItem(stored))
+	return nil
+}
+
+// cleanName trims a passkey name and checks it: at most maxName bytes of
+// UTF-8 without control characters.
+func cleanName(n string) (string, bool) {
+	n = strings.TrimSpace(n)
+	if len(n) > maxName || !utf8.ValidString(n) {
+		return "", false
+	}
+	for _, r := range n {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			return "", false
+		}
+	}
+	return n, true
+}

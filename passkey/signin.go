@@ -1,0 +1,221 @@
+package passkey
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/sessionauth/session"
+)
+
+// amrOf is the RFC 8176 method a passkey's use proves: "swk" for a
+// backup-eligible (synced) passkey, whose private key can leave the
+// device it was made on, "hwk" for one bound to its authenticator.
+func amrOf(c Credential) string {
+	if c.BackupEligible {
+		return "swk"
+	}
+	return "hwk"
+}
+
+// signInBegin answers the options for navigator.credentials.get without a
+// username: no allowed credentials (the browser offers the site's
+// discoverable passkeys, in its autofill UI with mediation
+// "conditional"), user verification required.
+func (h *Handler) signInBegin(w http.ResponseWriter, r *http.Request) error {
+	var req struct{}
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	s := h.cfg.Sessions.FromContext(r.Context())
+	if err := s.Err(); err != nil {
+		return err
+	}
+	assertion, sd, err := h.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
+	if err != nil {
+		return err
+	}
+	if err := h.begin(s, kindSignIn, ceremony{Challenge: sd.Challenge}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, assertion)
+	return nil
+}
+
+// signInFinish verifies an assertion against the sign-in ceremony begun in
+// this session, and signs its passkey's user in with a new session that
+// records the proof (session.ProvedWith "hwk" or "swk").
+func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) error {
+	parsed, err := h.readAssertion(r)
+	if err != nil {
+		return err
+	}
+	s := h.cfg.Sessions.FromContext(r.Context())
+	if err := s.Err(); err != nil {
+		return err
+	}
+	c, err := h.take(s, kindSignIn, "")
+	if err != nil {
+		return err
+	}
+	stored, err := h.cfg.Store.Get(r.Context(), parsed.RawID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			// Removed, or never registered here: the browser may still
+			// offer it.
+			return errUnknown
+		}
+		return err
+	}
+	if !sameBytes(parsed.Response.UserHandle, stored.UserHandle) {
+		h.logRefused(r.Context(), "passkey: sign-in with a user handle that is not the credential's", parsed.RawID, errVerification)
+		return errVerification
+	}
+	u := &user{handle: stored.UserHandle, creds: []webauthn.Credential{toWebAuthn(stored)}}
+	_, cred, err := h.wa.ValidatePasskeyLogin(func(rawID, userHandle []byte) (webauthn.User, error) { return u, nil }, c.sessionData(h.cfg.RPID), parsed)
+	if err != nil {
+		h.logRefused(r.Context(), "passkey: sign-in refused", parsed.RawID, err)
+		return errVerification
+	}
+	if err := h.use(r, stored, cred); err != nil {
+		return err
+	}
+	opts := append(append([]session.LoginOption(nil), h.cfg.LoginOptions...), session.ProvedWith(amrOf(stored)))
+	if err := h.cfg.Sessions.Login(w, r, stored.UserID, opts...); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		OK bool `json:"ok"`
+	}{true})
+	return nil
+}
+
+// stepUpBegin answers the options for navigator.credentials.get limited to
+// the signed-in user's passkeys.
+func (h *Handler) stepUpBegin(w http.ResponseWriter, r *http.Request) error {
+	var req struct{}
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	s, userID, err := h.signedIn(r)
+	if err != nil {
+		return err
+	}
+	creds, err := h.cfg.Store.ListUser(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	if len(creds) == 0 {
+		return errNoPasskeys
+	}
+	u := &user{handle: handleOf(creds)}
+	for _, c := range creds {
+		u.creds = append(u.creds, toWebAuthn(c))
+	}
+	assertion, sd, err := h.wa.BeginLogin(u, webauthn.WithUserVerification(protocol.VerificationRequired))
+	if err != nil {
+		return err
+	}
+	if err := h.begin(s, kindStepUp, ceremony{Challenge: sd.Challenge, UserID: userID, Handle: u.handle, Allowed: sd.AllowedCredentialIDs}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, assertion)
+	return nil
+}
+
+// stepUpFinish verifies an assertion by one of the signed-in user's own
+// passkeys against the step-up begun in this session by the same user, and
+// records the fresh proof on the session (Manager.StepUp: a new session ID,
+// no new session).
+func (h *Handler) stepUpFinish(w http.ResponseWriter, r *http.Request) error {
+	parsed, err := h.readAssertion(r)
+	if err != nil {
+		return err
+	}
+	s, userID, err := h.signedIn(r)
+	if err != nil {
+		return err
+	}
+	c, err := h.take(s, kindStepUp, userID)
+	if err != nil {
+		return err
+	}
+	stored, err := h.cfg.Store.Get(r.Context(), parsed.RawID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return errUnknown
+		}
+		return err
+	}
+	if stored.UserID != userID {
+		h.logRefused(r.Context(), "passkey: step-up with another user's passkey", parsed.RawID, errWrongUser)
+		return errWrongUser
+	}
+	creds, err := h.cfg.Store.ListUser(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	u := &user{handle: c.Handle}
+	for _, cr := range creds {
+		u.creds = append(u.creds, toWebAuthn(cr))
+	}
+	cred, err := h.wa.ValidateLogin(u, c.sessionData(h.cfg.RPID), parsed)
+	if err != nil {
+		h.logRefused(r.Context(), "passkey: step-up refused", parsed.RawID, err)
+		return errVerification
+	}
+	if err := h.use(r, stored, cred); err != nil {
+		return err
+	}
+	switch err := h.cfg.Sessions.StepUp(w, r, amrOf(stored)); {
+	case errors.Is(err, session.ErrNotAuthenticated):
+		return errNotSignedIn
+	case errors.Is(err, session.ErrConflict):
+		return errConflict
+	case err != nil:
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		OK bool `json:"ok"`
+	}{true})
+	return nil
+}
+
+// readAssertion parses the body: the credential navigator.credentials.get
+// returned, as the script sends it.
+func (h *Handler) readAssertion(r *http.Request) (*protocol.ParsedCredentialAssertionData, error) {
+	var raw json.RawMessage
+	if err := readJSON(r, &raw); err != nil {
+		return nil, err
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(raw)
+	if err != nil {
+		return nil, errBadRequest
+	}
+	return parsed, nil
+}
+
+// use checks that a verified assertion's counter went up and that user
+// verification happened, and records the use. A counter that did not go up
+// (go-webauthn's clone warning, or the store's atomic check when two uses
+// race) is refused and logged: a cloned authenticator may be in use.
+func (h *Handler) use(r *http.Request, stored Credential, cred *webauthn.Credential) error {
+	if !cred.Flags.UserVerified {
+		return errVerification
+	}
+	if cred.Authenticator.CloneWarning {
+		h.logRefused(r.Context(), "passkey: signature counter went back; the authenticator may be cloned", stored.ID, ErrCounterRegression)
+		return errCounter
+	}
+	err := h.cfg.Store.Use(r.Context(), stored.ID, cred.Authenticator.SignCount, cred.Flags.BackupState, h.now())
+	switch {
+	case errors.Is(err, ErrCounterRegression):
+		h.logRefused(r.Context(), "passkey: signature counter went back; the authenticator may be cloned", stored.ID, err)
+		return errCounter
+	case errors.Is(err, ErrNotFound):
+		return errUnknown
+	}
+	return err
+}

@@ -1,0 +1,318 @@
+package passkey
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sessionauth/session"
+)
+
+func TestSignInWithoutAUsernameRecordsThePasskeyProof(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		synced bool
+		amr    string
+	}{
+		{"device-bound passkey is hwk", false, "hwk"},
+		{"synced passkey is swk", true, "swk"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			app := newTestApp(t)
+			a := newSoftAuthn(t)
+			a.synced = tc.synced
+			alice := app.visitor()
+			alice.login("alice")
+			alice.register(a, "laptop")
+
+			// Another browser, nobody signed in: no username is sent.
+			v := app.visitor()
+			opts := v.must("/passkey/signin/begin", nil)
+			if strings.Contains(string(opts), "allowCredentials") {
+				t.Fatalf("sign-in options name credentials: %s", opts)
+			}
+			v.must("/passkey/signin/finish", a.get(opts))
+			got := v.me()
+			if got.User != "alice" || !slices.Equal(got.AMR, []string{tc.amr}) || got.AuthTime.IsZero() {
+				t.Fatalf("after passkey sign-in: %+v, want alice with [%s]", got, tc.amr)
+			}
+		})
+	}
+}
+
+func TestReplayedAssertionIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+
+	v := app.visitor()
+	assertion := a.get(v.must("/passkey/signin/begin", nil))
+	v.must("/passkey/signin/finish", assertion)
+	// The same assertion again: the ceremony is used up.
+	v.refused("/passkey/signin/finish", assertion, http.StatusBadRequest, "challenge")
+	// Again after a new begin: its challenge is not the one signed.
+	v.must("/passkey/signin/begin", nil)
+	v.refused("/passkey/signin/finish", assertion, http.StatusBadRequest, "verification")
+	// From another browser that began its own sign-in.
+	w := app.visitor()
+	w.must("/passkey/signin/begin", nil)
+	w.refused("/passkey/signin/finish", assertion, http.StatusBadRequest, "verification")
+	if got := w.me().User; got != "" {
+		t.Fatalf("a replayed assertion signed in as %q", got)
+	}
+}
+
+func TestChallengeFromAnotherVisitorsSessionIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+
+	victim, attacker := app.visitor(), app.visitor()
+	// The attacker has the victim's ceremony signed (a phished challenge)
+	// and finishes it in a session that never began it.
+	signed := a.get(victim.must("/passkey/signin/begin", nil))
+	attacker.refused("/passkey/signin/finish", signed, http.StatusBadRequest, "challenge")
+	// Or in a session that began a ceremony of its own.
+	attacker.must("/passkey/signin/begin", nil)
+	attacker.refused("/passkey/signin/finish", signed, http.StatusBadRequest, "verification")
+	if got := attacker.me().User; got != "" {
+		t.Fatalf("the attacker is signed in as %q", got)
+	}
+	// The victim's own ceremony still works.
+	victim.must("/passkey/signin/finish", signed)
+}
+
+func TestWrongOriginOrRPIDIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, origin, rpID string
+	}{
+		{"another site's origin", "https://evil.example", testRPID},
+		{"a subdomain not in Origins", "https://evil.example.com", testRPID},
+		{"http instead of https", "http://example.com", testRPID},
+		{"another RP ID", testOrigin, "evil.example"},
+		{"a parent RP ID", testOrigin, "com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			app := newTestApp(t)
+			a := newSoftAuthn(t)
+			alice := app.visitor()
+			alice.login("alice")
+			alice.register(a, "")
+
+			a.origin, a.rpID = tc.origin, tc.rpID
+			v := app.visitor()
+			v.refused("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)), http.StatusBadRequest, "verification")
+			if got := v.me().User; got != "" {
+				t.Fatalf("signed in as %q", got)
+			}
+			// Registration checks them as well.
+			b := newSoftAuthn(t)
+			b.origin, b.rpID = tc.origin, tc.rpID
+			alice.refused("/passkey/register/finish", b.create(alice.must("/passkey/register/begin", nil), ""), http.StatusBadRequest, "verification")
+		})
+	}
+}
+
+func TestWithoutUserVerificationNothingIsAccepted(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	a.noUV = true
+	alice.refused("/passkey/register/finish", a.create(alice.must("/passkey/register/begin", nil), ""), http.StatusBadRequest, "verification")
+	a.noUV = false
+	alice.register(a, "")
+	a.noUV = true
+	v := app.visitor()
+	v.refused("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)), http.StatusBadRequest, "verification")
+}
+
+func TestCounterRegressionIsRefusedAndLogged(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	a.counts = true
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+
+	v := app.visitor()
+	v.must("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil))) // counter 1
+	v.must("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil))) // counter 2
+	a.counter = 1                                                                 // a clone, behind the original
+	w := app.visitor()
+	w.refused("/passkey/signin/finish", a.get(w.must("/passkey/signin/begin", nil)), http.StatusForbidden, "counter")
+	if got := w.me().User; got != "" {
+		t.Fatalf("a cloned authenticator signed in as %q", got)
+	}
+	if !strings.Contains(app.log.String(), "may be cloned") {
+		t.Fatalf("the regression was not logged:\n%s", app.log)
+	}
+	// Step-up with it is refused too.
+	a.counter = 0
+	alice.refused("/passkey/stepup/finish", a.get(alice.must("/passkey/stepup/begin", nil)), http.StatusForbidden, "counter")
+	c, err := app.store.Get(t.Context(), a.id)
+	if err != nil || c.SignCount != 2 {
+		t.Fatalf("stored counter %d (%v), want 2: a refused use records nothing", c.SignCount, err)
+	}
+}
+
+func TestAuthenticatorsWithoutACounterSignInRepeatedly(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t) // counter stays 0, as synced passkeys' do
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+	for range 3 {
+		v := app.visitor()
+		v.must("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)))
+	}
+}
+
+func TestStepUpRotatesTheSessionAndCreatesNone(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+	before := alice.me()
+	opts := alice.must("/passkey/stepup/begin", nil)
+	if !strings.Contains(string(opts), b64(a.id)) {
+		t.Fatalf("step-up options do not name the user's passkey: %s", opts)
+	}
+	alice.must("/passkey/stepup/finish", a.get(opts))
+	after := alice.me()
+	if after.User != "alice" || after.ID == before.ID || !slices.Equal(after.AMR, []string{"hwk"}) || !after.AuthTime.After(before.AuthTime.Add(-1)) {
+		t.Fatalf("step-up: before %+v, after %+v", before, after)
+	}
+	if list := app.sessions("alice"); len(list) != 1 || list[0].ID != after.ID || !slices.Equal(list[0].AuthMethods, []string{"hwk"}) {
+		t.Fatalf("ListSessions after step-up: %+v", list)
+	}
+}
+
+func TestStepUpWithAnotherUsersPasskeyIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	aliceKey, bobKey := newSoftAuthn(t), newSoftAuthn(t)
+	alice, bob := app.visitor(), app.visitor()
+	alice.login("alice")
+	alice.register(aliceKey, "")
+	bob.login("bob")
+	bob.register(bobKey, "")
+	before := bob.me()
+	// Bob begins a step-up and answers it with Alice's passkey (he got
+	// hold of it, or of an assertion she made over his challenge).
+	bob.refused("/passkey/stepup/finish", aliceKey.get(bob.must("/passkey/stepup/begin", nil)), http.StatusForbidden, "wrong_user")
+	if after := bob.me(); after.ID != before.ID || !slices.Equal(after.AMR, []string{"pwd"}) {
+		t.Fatalf("the refused step-up changed Bob's session: %+v → %+v", before, after)
+	}
+	if !strings.Contains(app.log.String(), "another user's passkey") {
+		t.Fatalf("not logged:\n%s", app.log)
+	}
+	// Even with Alice's user handle and a challenge of Bob's own ceremony.
+	aliceKey.handle = bobKey.handle
+	bob.refused("/passkey/stepup/finish", aliceKey.get(bob.must("/passkey/stepup/begin", nil)), http.StatusForbidden, "wrong_user")
+}
+
+func TestStepUpWithoutASessionIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+	signed := a.get(alice.must("/passkey/stepup/begin", nil))
+
+	anon := app.visitor()
+	anon.refused("/passkey/stepup/begin", nil, http.StatusUnauthorized, "not_signed_in")
+	anon.refused("/passkey/stepup/finish", signed, http.StatusUnauthorized, "not_signed_in")
+	if got := anon.me(); got.User != "" || got.ID != "" {
+		t.Fatalf("a step-up without a session made one: %+v", got)
+	}
+	if list := app.sessions("alice"); len(list) != 1 {
+		t.Fatalf("alice has %d sessions", len(list))
+	}
+}
+
+func TestStepUpBegunByAnotherUserIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	v := app.visitor()
+	v.login("alice")
+	v.register(a, "")
+	opts := v.must("/passkey/stepup/begin", nil)
+	v.login("mallory") // the same browser, another user now
+	v.refused("/passkey/stepup/finish", a.get(opts), http.StatusBadRequest, "challenge")
+}
+
+func TestExpiredCeremonyIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	opts := alice.must("/passkey/register/begin", nil)
+	app.clock.Advance(ceremonyLifetime)
+	alice.refused("/passkey/register/finish", a.create(opts, ""), http.StatusBadRequest, "challenge")
+	alice.register(a, "")
+	v := app.visitor()
+	opts = v.must("/passkey/signin/begin", nil)
+	app.clock.Advance(ceremonyLifetime - time.Millisecond)
+	signed := a.get(opts)
+	v.must("/passkey/signin/finish", signed)
+	opts = v.must("/passkey/signin/begin", nil)
+	app.clock.Advance(ceremonyLifetime)
+	v.refused("/passkey/signin/finish", a.get(opts), http.StatusBadRequest, "challenge")
+}
+
+func TestSignInAfterRemovalIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+	alice.must("/passkey/remove", []byte(`{"id":"`+b64(a.id)+`"}`))
+	v := app.visitor()
+	v.refused("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)), http.StatusNotFound, "not_found")
+}
+
+func TestCeremoniesWorkInCookieOnlyMode(t *testing.T) {
+	t.Parallel()
+	app := newTestAppWith(t, session.Config{CookieOnly: true})
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+	v := app.visitor()
+	v.must("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)))
+	before := v.me()
+	if before.User != "alice" || !slices.Equal(before.AMR, []string{"hwk"}) {
+		t.Fatalf("cookie-only passkey sign-in: %+v", before)
+	}
+	v.must("/passkey/stepup/finish", a.get(v.must("/passkey/stepup/begin", nil)))
+	if after := v.me(); after.User != "alice" || after.ID == before.ID {
+		t.Fatalf("cookie-only step-up: %+v → %+v", before, after)
+	}
+	// The ceremony is gone from the new cookie: the same answer again
+	// finds none.
+	assertion := a.get(v.must("/passkey/signin/begin", nil))
+	v.must("/passkey/signin/finish", assertion)
+	v.refused("/passkey/signin/finish", assertion, http.StatusBadRequest, "challenge")
+}
