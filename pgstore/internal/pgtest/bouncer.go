@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,17 +24,12 @@ type Bouncer struct {
 
 // StartBouncer starts PgBouncer in transaction pooling mode in front of the
 // server at upstream (a URL; its host, port and user are used), with at most
-// poolSize server connections per database. It skips (fails under CI=true)
-// when pgbouncer is not installed.
-func StartBouncer(tb testing.TB, upstream string, poolSize int) *Bouncer {
+// poolSize server connections per database, and settings (lines such as
+// "max_prepared_statements = 100") added to its [pgbouncer] section. It
+// skips (fails under CI=true) when pgbouncer is not installed.
+func StartBouncer(tb testing.TB, upstream string, poolSize int, settings ...string) *Bouncer {
 	tb.Helper()
-	bin, err := exec.LookPath("pgbouncer")
-	if err != nil {
-		bin = "/usr/sbin/pgbouncer" // Debian's, not on a non-root PATH
-		if _, err := os.Stat(bin); err != nil {
-			Unavailable(tb, "pgbouncer is not installed (apt-get install pgbouncer)")
-		}
-	}
+	bin := bouncerBinary(tb)
 	up, err := pgx.ParseConfig(upstream)
 	if err != nil {
 		tb.Fatal(err)
@@ -63,7 +59,8 @@ default_pool_size = %d
 max_client_conn = 200
 server_reset_query =
 logfile = %s
-`, up.Host, up.Port, up.User, port, poolSize, filepath.Join(dir, "pgbouncer.log"))
+%s
+`, up.Host, up.Port, up.User, port, poolSize, filepath.Join(dir, "pgbouncer.log"), strings.Join(settings, "\n"))
 	cfg := filepath.Join(dir, "pgbouncer.ini")
 	if err := os.WriteFile(cfg, []byte(ini), 0o644); err != nil {
 		tb.Fatal(err)
@@ -88,6 +85,30 @@ logfile = %s
 		tb.Fatalf("pgbouncer: %v\n%s", err, log)
 	}
 	return &Bouncer{Port: port}
+}
+
+func bouncerBinary(tb testing.TB) string {
+	bin, err := exec.LookPath("pgbouncer")
+	if err != nil {
+		bin = "/usr/sbin/pgbouncer" // Debian's, not on a non-root PATH
+		if _, err := os.Stat(bin); err != nil {
+			Unavailable(tb, "pgbouncer is not installed (apt-get install pgbouncer)")
+		}
+	}
+	return bin
+}
+
+// BouncerVersion returns the installed PgBouncer's major and minor version
+// ("PgBouncer 1.18.0" is 1, 18).
+func BouncerVersion(tb testing.TB) (major, minor int) {
+	out, err := exec.Command(bouncerBinary(tb), "--version").Output()
+	if err != nil {
+		tb.Fatalf("pgbouncer --version: %v", err)
+	}
+	if _, err := fmt.Sscanf(string(out), "PgBouncer %d.%d", &major, &minor); err != nil {
+		tb.Fatalf("pgbouncer --version said %q: %v", out, err)
+	}
+	return major, minor
 }
 
 // URL is the address of database db through PgBouncer.
