@@ -270,13 +270,13 @@ func TestS22_ExpiredSessionsRemoved(t *testing.T) {
 	h.clock.Advance(defaultLifetime)
 	// On access.
 	h.whoami(cookies[0])
-	if h.mem.Len() != 9 {
-		t.Fatalf("expired record not removed on access: %d left", h.mem.Len())
+	if h.mem.count() != 9 {
+		t.Fatalf("expired record not removed on access: %d left", h.mem.count())
 	}
 	// By the sweep.
 	h.mem.sweep()
-	if h.mem.Len() != 0 {
-		t.Fatalf("sweep left %d records", h.mem.Len())
+	if h.mem.count() != 0 {
+		t.Fatalf("sweep left %d records", h.mem.count())
 	}
 }
 
@@ -355,7 +355,7 @@ func TestS35_SlowRequestCannotUndoLogout(t *testing.T) {
 			})
 			h.do("POST", "/logout", c)
 			w := release()
-			if h.mem.Len() != 0 || h.whoami(c) != "" {
+			if h.mem.count() != 0 || h.whoami(c) != "" {
 				t.Fatal("the slow request resurrected the session")
 			}
 			if sc := sessionCookie(t, w, h.m.cookie.Name); !isExpiry(sc) {

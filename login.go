@@ -1,11 +1,8 @@
 package session
 
 import (
-	"cmp"
 	"context"
-	"fmt"
 	"net/http"
-	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -61,10 +58,10 @@ func containsNUL(s string) bool {
 // longer than 256 bytes, not UTF-8 or containing NUL is
 // ErrInvalidUserID.
 //
-// Cost: one store create (one replace on a store with Replacer, else a
-// delete and a create); a ListUser to enforce the per-user cap, skipped
-// when the store counts the user's sessions as it creates (CountingCreator)
-// and the count is within the cap; a delete per session past it. In
+// Cost: one store Replace on a store with Replacer (all three of this
+// repository's stores), which also ends the oldest sessions past the cap;
+// otherwise a delete, a create, a ListUser and a delete per session past the
+// cap. In
 // cookie-only mode no store call, and ErrCookieTooLarge when the values kept
 // and userID would not fit in the cookie. Call it before writing the
 // response; afterwards it returns ErrHeadersWritten and changes nothing.
@@ -103,104 +100,8 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 	return m.mode.login(r.Context(), s, userID, hdr, values, now)
 }
 
-// login replaces the session's record with a new one under a new token,
-// then enforces the per-user cap.
+// login replaces the session's record with a new one under a new token and
+// ends the oldest sessions past the per-user cap (see replace, in cap.go).
 func (b storeBackend) login(ctx context.Context, s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time) error {
-	m := b.Manager
-	if c, ok := m.store.(CountingCreator); ok {
-		oldKey, oldToken := s.key, s.token
-		n := 0
-		if err := m.replaceWith(s, userID, hdr, values, now, func(key string, rec Record) error {
-			var err error
-			n, err = c.CreateCounting(ctx, oldKey, key, rec)
-			return err
-		}); err != nil {
-			return err
-		}
-		if oldToken != nil {
-			m.dead.add([tokenLen]byte(oldToken))
-		}
-		if n > m.maxPerUser {
-			m.enforceCap(ctx, userID, s.key, hdr.created)
-		}
-		return nil
-	}
-	if err := m.replace(ctx, s, userID, hdr, values, now); err != nil {
-		return err
-	}
-	m.enforceCap(ctx, userID, s.key, hdr.created)
-	return nil
-}
-
-// replace deletes s's record, if any, then creates a new one with a new
-// token. If the create fails, the request is left signed out.
-func (m *Manager) replace(ctx context.Context, s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time) error {
-	if r, ok := m.store.(Replacer); ok && s.key != "" {
-		oldKey, oldToken := s.key, [tokenLen]byte(s.token)
-		if err := m.replaceWith(s, userID, hdr, values, now, func(key string, rec Record) error {
-			return r.Replace(ctx, oldKey, key, rec)
-		}); err != nil {
-			return err
-		}
-		m.dead.add(oldToken)
-		return nil
-	}
-	if s.key != "" {
-		if err := m.store.Delete(ctx, s.key); err != nil {
-			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-		}
-		m.dead.add([tokenLen]byte(s.token))
-		s.forget()
-	}
-	return m.replaceWith(s, userID, hdr, values, now, func(key string, rec Record) error {
-		return m.store.Create(ctx, key, rec)
-	})
-}
-
-// replaceWith stores a new record under a new token with put and points s
-// at it.
-func (m *Manager) replaceWith(s *Session, userID string, hdr recordHeader, values map[string]string, now time.Time, put func(key string, rec Record) error) error {
-	tok := newToken()
-	key := storeKey(tok)
-	rec := Record{UserID: userID, Expires: deadline(hdr, now), Data: encodeRecord(hdr, values, nil)}
-	if err := put(key, rec); err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-	}
-	s.start(tok, key, userID, hdr, rec.Expires, values)
-	return nil
-}
-
-// enforceCap ends the oldest sessions of userID past the per-user cap,
-// keeping keep (the session just signed in, created at created). Only
-// sessions created before it are ended, so two logins racing at the cap
-// never end each other's new session. A failure is logged, not returned:
-// the login itself succeeded. Cost: one ListUser, a delete per session ended.
-func (m *Manager) enforceCap(ctx context.Context, userID, keep string, created time.Time) {
-	entries, err := m.store.ListUser(ctx, userID)
-	if err != nil {
-		m.logError(ctx, "session: listing the user's sessions for the per-user cap failed", keep, err)
-		return
-	}
-	if len(entries) <= m.maxPerUser {
-		return
-	}
-	createdAt := func(e Entry) int64 {
-		h, _, err := decodeHeader(e.Data)
-		if err != nil {
-			return 0 // corrupt: oldest
-		}
-		return h.created.UnixNano()
-	}
-	slices.SortFunc(entries, func(a, b Entry) int { return cmp.Compare(createdAt(a), createdAt(b)) })
-	excess := len(entries) - m.maxPerUser
-	for _, e := range entries {
-		if excess == 0 || createdAt(e) >= created.UnixNano() {
-			break
-		}
-		if e.Key == keep {
-			continue
-		}
-		m.deleteQuietly(ctx, e.Key)
-		excess--
-	}
+	return b.Manager.replace(ctx, s, userID, hdr, values, now)
 }

@@ -74,8 +74,8 @@ func TestS16_IndexExpiresWithSessions(t *testing.T) {
 	h.mem.usersMu.Lock()
 	n := len(h.mem.users)
 	h.mem.usersMu.Unlock()
-	if n != 0 || h.mem.Len() != 0 {
-		t.Fatalf("index has %d users, store %d records after expiry", n, h.mem.Len())
+	if n != 0 || h.mem.count() != 0 {
+		t.Fatalf("index has %d users, store %d records after expiry", n, h.mem.count())
 	}
 }
 
@@ -85,12 +85,9 @@ type replacingStore struct {
 	replaces int
 }
 
-func (r *replacingStore) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
+func (r *replacingStore) Replace(ctx context.Context, oldKey, newKey string, rec Record, limit int) error {
 	r.replaces++
-	if err := r.Store.Delete(ctx, oldKey); err != nil {
-		return err
-	}
-	return r.Store.Create(ctx, newKey, rec)
+	return r.Store.(Replacer).Replace(ctx, oldKey, newKey, rec, limit)
 }
 
 func TestLoginUsesReplacer(t *testing.T) {
@@ -100,8 +97,8 @@ func TestLoginUsesReplacer(t *testing.T) {
 	h.m.store = rs
 	first := h.login("alice")
 	second := h.login("alice", first)
-	if rs.replaces != 1 || h.store.deletes.Load() != 0 {
-		t.Fatalf("re-login: %d replaces, %d deletes; want one Replace", rs.replaces, h.store.deletes.Load())
+	if rs.replaces != 2 || h.store.deletes.Load() != 0 || h.store.creates.Load() != 0 {
+		t.Fatalf("login, re-login: %d replaces, %d deletes, %d creates; want one Replace each", rs.replaces, h.store.deletes.Load(), h.store.creates.Load())
 	}
 	if h.whoami(first) != "" || h.whoami(second) != "alice" {
 		t.Fatal("Replace did not swap the sessions")

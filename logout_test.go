@@ -28,7 +28,7 @@ func TestS15_LogoutDeletesAndExpiresCookie(t *testing.T) {
 	if h.whoami(c) != "" {
 		t.Fatal("cookie still valid after logout (replay)")
 	}
-	if n := h.mem.Len(); n != 0 {
+	if n := h.mem.count(); n != 0 {
 		t.Fatalf("%d records after logout", n)
 	}
 }

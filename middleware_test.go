@@ -257,16 +257,16 @@ func TestTwoManagersWorkSideBySide(t *testing.T) {
 	if !errors.Is(refused, ErrNoMiddleware) {
 		t.Fatalf("admin.Login on a request through app's Middleware only = %v, want ErrNoMiddleware", refused)
 	}
-	if adminStore.Len() != 0 || sessionCookie(t, w, "__Host-admin") != nil {
+	if adminStore.count() != 0 || sessionCookie(t, w, "__Host-admin") != nil {
 		t.Fatal("the refused Login stored a record or sent a cookie")
 	}
 	appCookie := sessionCookie(t, w, "__Host-app")
-	if appCookie == nil || appStore.Len() != 1 {
+	if appCookie == nil || appStore.count() != 1 {
 		t.Fatal("app.Login did not sign in")
 	}
 	w = do("POST", "/admin/login", appCookie)
 	adminCookie := sessionCookie(t, w, "__Host-admin")
-	if adminCookie == nil || adminStore.Len() != 1 || sessionCookie(t, w, "__Host-app") != nil {
+	if adminCookie == nil || adminStore.count() != 1 || sessionCookie(t, w, "__Host-app") != nil {
 		t.Fatal("admin.Login inside both Middlewares did not set only its own cookie")
 	}
 	w = do("GET", "/admin/who", appCookie, adminCookie)

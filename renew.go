@@ -96,7 +96,9 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool, p *pro
 		}
 	}
 	rec := Record{UserID: userID, Expires: deadline(hdr, now), Data: encodeRecord(hdr, s.values, nil)}
-	if err := m.store.Create(ctx, newKey, rec); err != nil {
+	// Created under the per-user cap, plus one: the old record goes at
+	// step 4, and a renewal must not end its own session at the cap.
+	if err := m.replaceRecord(ctx, "", newKey, rec, m.maxPerUser+1); err != nil {
 		undo()
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}

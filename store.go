@@ -47,8 +47,9 @@ type Entry struct {
 //   - Create stores a new record, or fails with ErrExists if the key is live.
 //     It adds the key to the user's index when UserID is not "".
 //   - Update replaces Expires and Data of a live record, or fails with
-//     ErrNotFound. The stored UserID is kept whatever rec.UserID says. It must never recreate a deleted or expired record: this is
-//     what keeps a slow request from undoing a concurrent logout.
+//     ErrNotFound. The stored UserID is kept whatever rec.UserID says.
+//     It must never recreate a deleted or expired record: this is what
+//     keeps a slow request from undoing a concurrent logout.
 //   - Touch moves Expires of a live record, or fails with ErrNotFound.
 //   - Delete removes the record; deleting a missing key is not an error.
 //     The user index may keep the key until ListUser or DeleteUser next meet
@@ -67,25 +68,23 @@ type Store interface {
 	DeleteUser(ctx context.Context, userID string) error
 }
 
-// Replacer is an optional interface for stores that can delete one record
-// and create another in a single operation. Login, Renew and LogoutOthers
-// use it when the store has it (RedisStore does: one round trip instead of
-// two). Replace must behave as Delete(oldKey) followed by Create(newKey, rec).
+// Replacer is the one optional interface a Store may add. Login, Renew and
+// LogoutOthers use it when the store has it: a login then costs one store
+// operation that both swaps the request's old session for the new one and
+// keeps the user within Config.MaxSessionsPerUser, with no race between
+// counting and ending. Without it the Manager does the same in steps
+// (Delete, Create, then ListUser and a Delete per session past the cap,
+// oldest first by the creation time in Data), which costs a ListUser per
+// login and lets concurrent logins briefly pass the cap. MemoryStore,
+// RedisStore and pgstore implement it; package storetest checks it.
 type Replacer interface {
-	Replace(ctx context.Context, oldKey, newKey string, rec Record) error
-}
-
-// CountingCreator is an optional interface for stores that learn, in the
-// same operation that creates a session, how many sessions its user then
-// has. Login uses it when the store has it (RedisStore and pgstore do): when
-// the count is within Config.MaxSessionsPerUser, a login costs that one
-// operation; only past the cap does the Manager list the user's sessions and
-// end the oldest. Without it, Login lists them after every create.
-//
-// CreateCounting must behave as Replace(oldKey, key, rec) (as Create when
-// oldKey is "") and return a count that is at least the number of the
-// user's live sessions afterwards, the new one included (it may count some
-// that have ended; 0 for an anonymous record).
-type CountingCreator interface {
-	CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error)
+	// Replace deletes oldKey (unless it is ""), creates key with rec
+	// exactly as Create does (ErrExists when key is live; oldKey is gone
+	// all the same), and, when rec.UserID != "" and limit > 0, ends the
+	// user's oldest live sessions, in the order the store created them,
+	// until at most limit remain, the new one included. All in one atomic
+	// operation: concurrent Replace calls for one user never leave more
+	// than limit live sessions, and every live session stays listed by
+	// ListUser.
+	Replace(ctx context.Context, oldKey, key string, rec Record, limit int) error
 }

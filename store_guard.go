@@ -85,23 +85,6 @@ func newGuard(store Store, timeout time.Duration, log *slog.Logger) Store {
 	}
 	g := &guard{store: store, timeout: timeout, cooldown: guardCooldown, log: log, now: time.Now}
 	g.epoch = g.now()
-	return g.withOptional()
-}
-
-// withOptional returns g as a Store that has the optional interfaces the
-// wrapped store has, and no others, so the Manager's type assertions see
-// the store as it is.
-func (g *guard) withOptional() Store {
-	r, replacer := g.store.(Replacer)
-	c, capped := g.store.(CountingCreator)
-	switch {
-	case replacer && capped:
-		return &guardReplacerCapped{g, r, c}
-	case replacer:
-		return &guardReplacer{g, r}
-	case capped:
-		return &guardCapped{g, c}
-	}
 	return g
 }
 
@@ -238,50 +221,12 @@ func (g *guard) DeleteUser(ctx context.Context, userID string) error {
 	return g.do(ctx, func(ctx context.Context) error { return g.store.DeleteUser(ctx, userID) })
 }
 
-// guardReplacer is a guard around a store with Replace.
-type guardReplacer struct {
-	*guard
-	r Replacer
-}
-
-func (g *guardReplacer) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
-	return g.replace(ctx, g.r, oldKey, newKey, rec)
-}
-
-// guardCapped is a guard around a store with CreateCounting.
-type guardCapped struct {
-	*guard
-	c CountingCreator
-}
-
-func (g *guardCapped) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
-	return g.counting(ctx, g.c, oldKey, key, rec)
-}
-
-// guardReplacerCapped is a guard around a store with both (RedisStore).
-type guardReplacerCapped struct {
-	*guard
-	r Replacer
-	c CountingCreator
-}
-
-func (g *guardReplacerCapped) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
-	return g.replace(ctx, g.r, oldKey, newKey, rec)
-}
-
-func (g *guardReplacerCapped) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
-	return g.counting(ctx, g.c, oldKey, key, rec)
-}
-
-func (g *guard) replace(ctx context.Context, r Replacer, oldKey, newKey string, rec Record) error {
-	return g.do(ctx, func(ctx context.Context) error { return r.Replace(ctx, oldKey, newKey, rec) })
-}
-
-func (g *guard) counting(ctx context.Context, c CountingCreator, oldKey, key string, rec Record) (n int, err error) {
-	err = g.do(ctx, func(ctx context.Context) error {
-		var err error
-		n, err = c.CreateCounting(ctx, oldKey, key, rec)
-		return err
-	})
-	return n, err
+// Replace is the store's Replace under the guard, when the store has one;
+// otherwise the steps of replaceInSteps, each a guarded call. The guard is
+// thus always a Replacer, and the Manager meets one type whatever the store.
+func (g *guard) Replace(ctx context.Context, oldKey, key string, rec Record, limit int) error {
+	if r, ok := g.store.(Replacer); ok {
+		return g.do(ctx, func(ctx context.Context) error { return r.Replace(ctx, oldKey, key, rec, limit) })
+	}
+	return replaceInSteps(ctx, g, oldKey, key, rec, limit, g.log)
 }

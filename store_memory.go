@@ -1,7 +1,9 @@
 package session
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,8 +35,14 @@ type MemoryStore struct {
 	shards [memoryShards]memoryShard
 
 	usersMu   sync.Mutex
-	users     map[string]map[string]struct{} // userID -> set of keys
-	usersPeak int                            // most entries users held since allocated
+	users     map[string]map[string]uint64 // userID -> key -> creation order
+	usersPeak int                          // most entries users held since allocated
+	created   atomic.Uint64                // the last creation order given out
+
+	// userLocks serialise Replace calls for one user (a user maps to one of
+	// them), so that counting the user's sessions and ending the oldest is
+	// one atomic step.
+	userLocks [64]sync.Mutex
 
 	now           func() time.Time
 	sweepInterval time.Duration
@@ -52,31 +60,22 @@ type memoryShard struct {
 	peak    int // most records held since the map was allocated
 }
 
-// MemoryOption configures a MemoryStore.
-type MemoryOption func(*MemoryStore)
-
-// WithSweepInterval sets how often expired records are freed (default one
-// minute). A shorter interval frees memory sooner at the cost of more sweeps.
-func WithSweepInterval(d time.Duration) MemoryOption {
-	return func(s *MemoryStore) {
-		if d > 0 {
-			s.sweepInterval = d
-		}
-	}
+// NewMemoryStore returns an empty MemoryStore. Expired records are freed
+// by a sweep at most once a minute (see MemoryStore).
+func NewMemoryStore() *MemoryStore {
+	return newMemoryStore(defaultSweepInterval)
 }
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
+// newMemoryStore returns an empty MemoryStore that sweeps at most once per
+// interval; the package's tests use short ones.
+func newMemoryStore(interval time.Duration) *MemoryStore {
 	s := &MemoryStore{
-		users:         make(map[string]map[string]struct{}),
+		users:         make(map[string]map[string]uint64),
 		now:           time.Now,
-		sweepInterval: defaultSweepInterval,
+		sweepInterval: interval,
 	}
 	for i := range s.shards {
 		s.shards[i].records = make(map[string]Record)
-	}
-	for _, o := range opts {
-		o(s)
 	}
 	s.nextSweep.Store(s.now().Add(s.sweepInterval).UnixNano())
 	return s
@@ -170,10 +169,10 @@ func (s *MemoryStore) Create(ctx context.Context, key string, rec Record) error 
 		s.usersMu.Lock()
 		set := s.users[rec.UserID]
 		if set == nil {
-			set = make(map[string]struct{}, 1)
+			set = make(map[string]uint64, 1)
 			s.users[rec.UserID] = set
 		}
-		set[key] = struct{}{}
+		set[key] = s.created.Add(1)
 		s.usersPeak = max(s.usersPeak, len(s.users))
 		s.usersMu.Unlock()
 	}
@@ -302,21 +301,84 @@ func (s *MemoryStore) userKeys(userID string) []string {
 	return keys
 }
 
-// CreateCounting deletes oldKey (when not "") and creates rec under key,
-// as Delete then Create would, and returns how many records the user's
-// index then holds (at least the user's live sessions). It implements
-// CountingCreator, so a Login costs no listing of the user's sessions while
-// they are within the cap.
-func (s *MemoryStore) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
+// Replace deletes oldKey (unless it is ""), creates rec under key as Create
+// does, and, when rec.UserID is not "" and limit > 0, ends the user's oldest
+// live sessions, in the order they were created in this store, until at
+// most limit remain, the new one included (it implements Replacer). Replace
+// calls for one user run one at a time, so concurrent logins never leave
+// more than limit sessions. Cost: past the cap, a look at each of the
+// user's records.
+func (s *MemoryStore) Replace(ctx context.Context, oldKey, key string, rec Record, limit int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	capped := rec.UserID != "" && limit > 0
+	if capped {
+		mu := s.userLock(rec.UserID)
+		mu.Lock()
+		defer mu.Unlock()
+	}
 	if oldKey != "" {
-		if err := s.Delete(ctx, oldKey); err != nil {
-			return 0, err
-		}
+		s.remove(oldKey)
 	}
 	if err := s.Create(ctx, key, rec); err != nil {
-		return 0, err
+		return err
 	}
-	return len(s.userKeys(rec.UserID)), nil
+	if capped {
+		s.trim(rec.UserID, key, limit)
+	}
+	return nil
+}
+
+// userLock returns the lock Replace holds for userID (FNV-1a of the ID).
+func (s *MemoryStore) userLock(userID string) *sync.Mutex {
+	h := uint32(2166136261)
+	for i := 0; i < len(userID); i++ {
+		h ^= uint32(userID[i])
+		h *= 16777619
+	}
+	return &s.userLocks[h%uint32(len(s.userLocks))]
+}
+
+// trim ends userID's oldest live sessions until at most limit remain, keep
+// (the one just created) always among them. Expired records and index
+// entries without a record of the user's are dropped on the way.
+func (s *MemoryStore) trim(userID, keep string, limit int) {
+	type entry struct {
+		key   string
+		order uint64
+	}
+	s.usersMu.Lock()
+	set := s.users[userID]
+	if len(set) <= limit {
+		s.usersMu.Unlock()
+		return
+	}
+	entries := make([]entry, 0, len(set))
+	for k, o := range set {
+		if k != keep {
+			entries = append(entries, entry{k, o})
+		}
+	}
+	s.usersMu.Unlock()
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(b.order, a.order) }) // newest first
+	now := s.now()
+	live := 1 // keep
+	for _, e := range entries {
+		sh := s.shard(e.key)
+		sh.mu.Lock()
+		rec, ok := sh.records[e.key]
+		switch {
+		case ok && rec.UserID == userID && now.Before(rec.Expires) && live < limit:
+			live++
+		case ok && rec.UserID == userID:
+			delete(sh.records, e.key) // past the cap, or expired
+			s.unindex(userID, e.key)
+		case !ok:
+			s.unindex(userID, e.key)
+		}
+		sh.mu.Unlock()
+	}
 }
 
 // DeleteUser deletes every record of userID.
@@ -337,9 +399,9 @@ func (s *MemoryStore) DeleteUser(ctx context.Context, userID string) error {
 	}
 }
 
-// Len reports how many records the store holds, expired ones included until
-// a sweep frees them.
-func (s *MemoryStore) Len() int {
+// count reports how many records the store holds, expired ones included
+// until a sweep frees them.
+func (s *MemoryStore) count() int {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]

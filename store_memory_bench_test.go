@@ -68,8 +68,8 @@ func BenchmarkMemoryStoreHeapHighWater(b *testing.B) {
 		clk.Advance(2 * time.Hour)
 		s.timedSweep() // what the timer runs once the interval passes
 		after := heap()
-		if s.Len() != 0 {
-			b.Fatalf("%d records left after the sweep", s.Len())
+		if s.count() != 0 {
+			b.Fatalf("%d records left after the sweep", s.count())
 		}
 		b.ReportMetric(before, "MB-before")
 		b.ReportMetric(peak, "MB-peak")

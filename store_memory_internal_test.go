@@ -74,7 +74,7 @@ func TestMemoryStoreShardIndexSpellsTheFirstByte(t *testing.T) {
 func TestMemoryStoreReadStartsDueSweep(t *testing.T) {
 	t.Parallel()
 	clk := &clock{t: time.Now()}
-	mem := NewMemoryStore(WithSweepInterval(time.Minute))
+	mem := newMemoryStore(time.Minute)
 	mem.now = clk.Now
 	mem.nextSweep.Store(clk.Now().Add(time.Minute).UnixNano())
 	ctx := context.Background()
@@ -86,7 +86,7 @@ func TestMemoryStoreReadStartsDueSweep(t *testing.T) {
 	if _, err := mem.Get(ctx, memTestKey()); err != ErrNotFound {
 		t.Fatalf("Get = %v", err)
 	}
-	waitFor(t, 5*time.Second, func() bool { return mem.Len() == 0 })
+	waitFor(t, 5*time.Second, func() bool { return mem.count() == 0 })
 	mem.usersMu.Lock()
 	defer mem.usersMu.Unlock()
 	if len(mem.users) != 0 {
@@ -96,7 +96,7 @@ func TestMemoryStoreReadStartsDueSweep(t *testing.T) {
 
 func TestMemoryStoreTimerFreesIdleStoreAndStops(t *testing.T) {
 	t.Parallel()
-	mem := NewMemoryStore(WithSweepInterval(20 * time.Millisecond))
+	mem := newMemoryStore(20 * time.Millisecond)
 	ctx := context.Background()
 	for range 50 {
 		mem.Create(ctx, memTestKey(), Record{UserID: "u", Expires: time.Now().Add(30 * time.Millisecond)})
@@ -105,14 +105,14 @@ func TestMemoryStoreTimerFreesIdleStoreAndStops(t *testing.T) {
 		t.Fatal("no sweep scheduled while the store holds records")
 	}
 	// No call at all from now on: only the timer can free them.
-	waitFor(t, 5*time.Second, func() bool { return mem.Len() == 0 })
+	waitFor(t, 5*time.Second, func() bool { return mem.count() == 0 })
 	waitFor(t, 5*time.Second, func() bool { return !mem.timerArmed.Load() })
 	// And a new record arms it again.
 	mem.Create(ctx, memTestKey(), Record{Expires: time.Now().Add(10 * time.Millisecond)})
 	if !mem.timerArmed.Load() {
 		t.Fatal("a new record did not schedule a sweep")
 	}
-	waitFor(t, 5*time.Second, func() bool { return mem.Len() == 0 && !mem.timerArmed.Load() })
+	waitFor(t, 5*time.Second, func() bool { return mem.count() == 0 && !mem.timerArmed.Load() })
 }
 
 func TestMemoryStoreSweepReallocatesMostlyEmptyMaps(t *testing.T) {
@@ -152,8 +152,8 @@ func TestMemoryStoreSweepReallocatesMostlyEmptyMaps(t *testing.T) {
 	if mapID(mem.users) == usersBefore || mem.usersPeak != len(keep) {
 		t.Fatalf("user index not re-allocated (peak %d, %d users)", mem.usersPeak, len(mem.users))
 	}
-	if mem.Len() != len(keep) {
-		t.Fatalf("Len = %d, want %d", mem.Len(), len(keep))
+	if mem.count() != len(keep) {
+		t.Fatalf("Len = %d, want %d", mem.count(), len(keep))
 	}
 	for _, k := range keep {
 		if _, err := mem.Get(ctx, k); err != nil {
@@ -170,7 +170,7 @@ func TestMemoryStoreSweepReallocatesMostlyEmptyMaps(t *testing.T) {
 
 func TestMemoryStoreConcurrentUseWithTimedSweeps(t *testing.T) {
 	t.Parallel()
-	mem := NewMemoryStore(WithSweepInterval(time.Millisecond))
+	mem := newMemoryStore(time.Millisecond)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -187,7 +187,7 @@ func TestMemoryStoreConcurrentUseWithTimedSweeps(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitFor(t, 5*time.Second, func() bool { return mem.Len() == 0 && !mem.timerArmed.Load() })
+	waitFor(t, 5*time.Second, func() bool { return mem.count() == 0 && !mem.timerArmed.Load() })
 }
 
 // waitFor polls cond until it holds or d passes.

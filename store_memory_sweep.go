@@ -102,7 +102,7 @@ func (s *MemoryStore) timedSweep() {
 	s.timerMu.Lock()
 	defer s.timerMu.Unlock()
 	s.timerArmed.Store(false)
-	if s.Len() > 0 {
+	if s.count() > 0 {
 		s.timerArmed.Store(true)
 		s.timer.Reset(s.sweepInterval)
 	}

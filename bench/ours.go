@@ -79,44 +79,14 @@ func (o *Ours) Close() error {
 }
 
 // NewCountingStore wraps next in a CountingStore counting on n (nil: none),
-// keeping next's optional session.Replacer and session.CountingCreator, so
-// the Manager takes the same
+// keeping next's optional session.Replacer, so the Manager takes the same
 // path through the wrapper as without it.
 func NewCountingStore(next session.Store, n *Counter) session.Store {
 	c := CountingStore{Next: next, N: n}
-	r, replacer := next.(session.Replacer)
-	cc, counter := next.(session.CountingCreator)
-	switch {
-	case replacer && counter:
-		return countingReplacerCounter{countingReplacer{c, r}, cc}
-	case replacer:
+	if r, ok := next.(session.Replacer); ok {
 		return countingReplacer{CountingStore: c, r: r}
-	case counter:
-		return countingCounter{c, cc}
 	}
 	return c
-}
-
-type countingCounter struct {
-	CountingStore
-	cc session.CountingCreator
-}
-
-// CreateCounting implements session.CountingCreator.
-func (c countingCounter) CreateCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
-	c.N.Inc()
-	return c.cc.CreateCounting(ctx, oldKey, key, rec)
-}
-
-type countingReplacerCounter struct {
-	countingReplacer
-	cc session.CountingCreator
-}
-
-// CreateCounting implements session.CountingCreator.
-func (c countingReplacerCounter) CreateCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
-	c.N.Inc()
-	return c.cc.CreateCounting(ctx, oldKey, key, rec)
 }
 
 type countingReplacer struct {
@@ -125,9 +95,9 @@ type countingReplacer struct {
 }
 
 // Replace implements session.Replacer.
-func (c countingReplacer) Replace(ctx context.Context, oldKey, newKey string, rec session.Record) error {
+func (c countingReplacer) Replace(ctx context.Context, oldKey, newKey string, rec session.Record, limit int) error {
 	c.N.Inc()
-	return c.r.Replace(ctx, oldKey, newKey, rec)
+	return c.r.Replace(ctx, oldKey, newKey, rec, limit)
 }
 
 // CountingStore counts every call into a session.Store on N (nil: none).

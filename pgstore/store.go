@@ -33,8 +33,7 @@ type Store struct {
 }
 
 var (
-	_ session.Store    = (*Store)(nil)
-	_ session.Replacer = (*Store)(nil)
+	_ session.Store = (*Store)(nil)
 )
 
 // New returns a Store on pool, with the settings of cfg when one is given
@@ -181,7 +180,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // Manager uses it for Login, Renew and LogoutOthers. With oldKey equal to
 // newKey (which the Manager never passes) it is a Delete and a Create, two
 // round trips.
-func (s *Store) Replace(ctx context.Context, oldKey, newKey string, rec session.Record) error {
+func (s *Store) replace(ctx context.Context, oldKey, newKey string, rec session.Record) error {
 	if oldKey == newKey {
 		if err := s.Delete(ctx, oldKey); err != nil {
 			return err
@@ -206,12 +205,12 @@ func (s *Store) Replace(ctx context.Context, oldKey, newKey string, rec session.
 	return nil
 }
 
-// CreateCounting is Replace (Create when oldKey is "") that also returns
+// createCounting is replace (Create when oldKey is "") that also returns
 // how many live sessions the user has afterwards, the new one included, in
 // the same statement: one round trip. The Manager's Login uses it (it
 // implements session.CountingCreator) to skip listing the user's sessions
 // while they are within the cap.
-func (s *Store) CreateCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
+func (s *Store) createCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
 	var oldK []byte // NULL: no old session
 	if oldKey != "" && oldKey != key {
 		var err error

@@ -45,7 +45,7 @@ func TestReplace(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			oldKey, newKey := storetest.NewKey(), storetest.NewKey()
 			tc.prepare(oldKey, newKey)
-			err := s.Replace(ctx, oldKey, newKey, session.Record{UserID: "u", Expires: later, Data: []byte("new")})
+			err := s.replace(ctx, oldKey, newKey, session.Record{UserID: "u", Expires: later, Data: []byte("new")})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Replace = %v, want %v", err, tc.wantErr)
 			}
@@ -68,7 +68,7 @@ func TestReplace(t *testing.T) {
 	t.Run("same key", func(t *testing.T) {
 		k := storetest.NewKey()
 		s.Create(ctx, k, session.Record{UserID: "u", Expires: later, Data: []byte("old")})
-		if err := s.Replace(ctx, k, k, session.Record{UserID: "w", Expires: later, Data: []byte("new")}); err != nil {
+		if err := s.replace(ctx, k, k, session.Record{UserID: "w", Expires: later, Data: []byte("new")}); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := s.Get(ctx, k); err != nil || string(got.Data) != "new" || got.UserID != "w" {
@@ -92,7 +92,7 @@ func TestInvalidKeysAreRefusedWithoutARoundTrip(t *testing.T) {
 			"Update":  s.Update(ctx, key, rec),
 			"Touch":   s.Touch(ctx, key, rec.Expires),
 			"Delete":  s.Delete(ctx, key),
-			"Replace": s.Replace(ctx, valid, key, rec),
+			"Replace": s.replace(ctx, valid, key, rec),
 		}
 		for op, err := range errs {
 			if !errors.Is(err, errStoreKey) {
@@ -252,17 +252,17 @@ func TestCreateCountingCountsTheUsersLiveSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	newKey := storetest.NewKey()
-	n, err := s.CreateCounting(ctx, keys[0], newKey, session.Record{UserID: "alice", Expires: now.Add(time.Hour), Data: []byte{1}})
+	n, err := s.createCounting(ctx, keys[0], newKey, session.Record{UserID: "alice", Expires: now.Add(time.Hour), Data: []byte{1}})
 	if err != nil || n != 3 {
 		t.Fatalf("CreateCounting over one of 3 sessions = %d, %v; want 3", n, err)
 	}
 	if _, err := s.Get(ctx, keys[0]); !errors.Is(err, session.ErrNotFound) {
 		t.Fatalf("the old key is still there: %v", err)
 	}
-	if n, err := s.CreateCounting(ctx, "", storetest.NewKey(), session.Record{UserID: "carol", Expires: now.Add(time.Hour)}); err != nil || n != 1 {
+	if n, err := s.createCounting(ctx, "", storetest.NewKey(), session.Record{UserID: "carol", Expires: now.Add(time.Hour)}); err != nil || n != 1 {
 		t.Fatalf("CreateCounting for a new user = %d, %v; want 1", n, err)
 	}
-	if _, err := s.CreateCounting(ctx, "", newKey, session.Record{UserID: "alice", Expires: now.Add(time.Hour)}); !errors.Is(err, session.ErrExists) {
+	if _, err := s.createCounting(ctx, "", newKey, session.Record{UserID: "alice", Expires: now.Add(time.Hour)}); !errors.Is(err, session.ErrExists) {
 		t.Fatalf("CreateCounting onto a live key = %v, want ErrExists", err)
 	}
 }

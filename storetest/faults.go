@@ -15,15 +15,14 @@ type Op string
 
 // The operations of session.Store and session.Replacer.
 const (
-	OpGet            Op = "Get"
-	OpCreate         Op = "Create"
-	OpUpdate         Op = "Update"
-	OpTouch          Op = "Touch"
-	OpDelete         Op = "Delete"
-	OpListUser       Op = "ListUser"
-	OpDeleteUser     Op = "DeleteUser"
-	OpReplace        Op = "Replace"
-	OpCreateCounting Op = "CreateCounting"
+	OpGet        Op = "Get"
+	OpCreate     Op = "Create"
+	OpUpdate     Op = "Update"
+	OpTouch      Op = "Touch"
+	OpDelete     Op = "Delete"
+	OpListUser   Op = "ListUser"
+	OpDeleteUser Op = "DeleteUser"
+	OpReplace    Op = "Replace"
 )
 
 // ErrInjected is the error a failing operation returns unless Fail was
@@ -43,21 +42,13 @@ type Faults struct {
 }
 
 // WithFaults wraps s. The returned Store behaves as s until told otherwise
-// through the returned Faults; it implements session.Replacer and
-// session.CountingCreator exactly when s does, so a Manager takes the same
-// path as it would with s.
+// through the returned Faults; it implements session.Replacer exactly when s
+// does, so a Manager takes the same path as it would with s.
 func WithFaults(s session.Store) (session.Store, *Faults) {
 	f := &Faults{fail: map[Op]error{}, hang: map[Op]bool{}}
 	w := &faultyStore{inner: s, f: f}
-	r, replacer := s.(session.Replacer)
-	c, counter := s.(session.CountingCreator)
-	switch {
-	case replacer && counter:
-		return &faultyReplacerCounter{&faultyReplacer{w, r}, c}, f
-	case replacer:
+	if r, ok := s.(session.Replacer); ok {
 		return &faultyReplacer{w, r}, f
-	case counter:
-		return &faultyCounter{w, c}, f
 	}
 	return w, f
 }
@@ -114,7 +105,7 @@ func (f *Faults) Heal() {
 // no op, the total over every operation.
 func (f *Faults) Calls(ops ...Op) int64 {
 	if len(ops) == 0 {
-		ops = []Op{OpGet, OpCreate, OpUpdate, OpTouch, OpDelete, OpListUser, OpDeleteUser, OpReplace, OpCreateCounting}
+		ops = []Op{OpGet, OpCreate, OpUpdate, OpTouch, OpDelete, OpListUser, OpDeleteUser, OpReplace}
 	}
 	var n int64
 	for _, op := range ops {
@@ -202,39 +193,15 @@ func (s *faultyStore) DeleteUser(ctx context.Context, userID string) error {
 	return s.inner.DeleteUser(ctx, userID)
 }
 
+// faultyReplacer is the wrapper of a store with Replace.
 type faultyReplacer struct {
 	*faultyStore
 	r session.Replacer
 }
 
-func (s *faultyReplacer) Replace(ctx context.Context, oldKey, newKey string, rec session.Record) error {
-	if err := s.f.before(ctx, OpReplace, newKey); err != nil {
+func (s *faultyReplacer) Replace(ctx context.Context, oldKey, key string, rec session.Record, limit int) error {
+	if err := s.f.before(ctx, OpReplace, key); err != nil {
 		return err
 	}
-	return s.r.Replace(ctx, oldKey, newKey, rec)
-}
-
-type faultyCounter struct {
-	*faultyStore
-	c session.CountingCreator
-}
-
-func (s *faultyCounter) CreateCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
-	return createCounting(ctx, s.faultyStore, s.c, oldKey, key, rec)
-}
-
-type faultyReplacerCounter struct {
-	*faultyReplacer
-	c session.CountingCreator
-}
-
-func (s *faultyReplacerCounter) CreateCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
-	return createCounting(ctx, s.faultyStore, s.c, oldKey, key, rec)
-}
-
-func createCounting(ctx context.Context, s *faultyStore, c session.CountingCreator, oldKey, key string, rec session.Record) (int, error) {
-	if err := s.f.before(ctx, OpCreateCounting, key); err != nil {
-		return 0, err
-	}
-	return c.CreateCounting(ctx, oldKey, key, rec)
+	return s.r.Replace(ctx, oldKey, key, rec, limit)
 }
