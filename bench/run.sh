@@ -118,7 +118,7 @@ export REDIS_URL="redis://127.0.0.1:$port/0" BENCH_REDIS_FLUSH=1
 
 # --- in-process benchmarks ------------------------------------------------------
 scenario_bench='^BenchmarkScenario$'
-[ -n "$only_pg" ] && scenario_bench='^BenchmarkScenario$/^scenario=(read|write|login)$/^subject=(ours-pg|ours-pg-prepared|scs-pgx|scs-pg)$'
+[ -n "$only_pg" ] && scenario_bench='^BenchmarkScenario$/^scenario=(read|write|login|login-cap)$/^subject=(ours-pg|ours-pg-unprepared|scs-pgx|scs-pg)$'
 log "benchmarks: scenarios x subjects (-benchtime $BENCHTIME -count $COUNT)"
 timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench "$scenario_bench" \
 	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem | tee "$tmp/seq.txt" >&2

@@ -20,7 +20,7 @@ type inputs struct {
 
 var (
 	scenarioOrder = []string{"anonymous", "read", "write", "login", "login-cap", "forged"}
-	subjectOrder  = []string{"bare", "ours-mem", "ours-mem-plain", "ours-redis", "ours-redis-cached", "ours-cookie", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis", "ours-pg", "ours-pg-prepared", "scs-pgx", "scs-pg"}
+	subjectOrder  = []string{"bare", "ours-mem", "ours-mem-plain", "ours-redis", "ours-redis-cached", "ours-cookie", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis", "ours-pg", "ours-pg-unprepared", "scs-pgx", "scs-pg"}
 	scenarioTitle = map[string]string{
 		"anonymous": "anonymous",
 		"read":      "auth. read",
@@ -193,7 +193,7 @@ func write(w io.Writer, in inputs) error {
 		"`gorilla-cookie` is gorilla/sessions with its CookieStore, `gorilla-redis` the same with boj/redistore "+
 		"(redigo, configured as its NewRediStore does, which PINGs on every connection borrow; "+
 		"no gorilla/sessions store on go-redis v9 is available from the Go module proxy); "+
-		"`ours-pg` is this library's pgstore (pgx v5, pgxpool; `ours-pg-prepared` with Config.PreparedStatements), `scs-pgx` scs with its pgxstore (pgx v5, pgxpool), "+
+		"`ours-pg` is this library's pgstore with its defaults (pgx v5, pgxpool, prepared statements; `ours-pg-unprepared` with Config.DisablePreparedStatements, as behind PgBouncer before 1.21), `scs-pgx` scs with its pgxstore (pgx v5, pgxpool), "+
 		"`scs-pg` scs with its postgresstore (database/sql, lib/pq), each in a schema of its own on the same PostgreSQL server. Scenarios: anonymous (no cookie, handler touches nothing), "+
 		"auth. read (valid cookie, handler reads the user ID), auth. write (handler changes one small value), "+
 		"login (no cookie → signed in with a fresh token, as a user who has few sessions), login at cap (the same, as a user who already has 32, the library's default MaxSessionsPerUser, so the login also ends the oldest), forged cookie (one character of a valid cookie changed).")
