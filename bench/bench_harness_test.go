@@ -220,7 +220,21 @@ func TestOursCostColumns(t *testing.T) {
 					g.serve(wr, r)
 				}
 				g.check(t)
-				if got := int(g.s.RoundTrips() - rt0); got != n*w.roundTrips {
+				got := int(g.s.RoundTrips() - rt0)
+				o, _ := g.s.(*Ours)
+				if p, ok := g.s.(*PGSubject); ok {
+					o, _ = p.Subject.(*Ours)
+				}
+				if o != nil && strings.HasPrefix(sc.name, "login") && !o.replacer && f.name != "ours-cookie" {
+					// Without Replace(…, limit) the Manager logs in in
+					// steps (Create, ListUser, a Delete per session past
+					// the cap): more than one operation, and how many
+					// depends on the store.
+					t.Logf("the store has no Replace with a limit: %d round trips in %d logins", got, n)
+					if got <= n {
+						t.Errorf("%d round trips in %d logins in steps, want more than one each", got, n)
+					}
+				} else if got != n*w.roundTrips {
 					t.Errorf("%d round trips in %d requests, want %d each", got, n, w.roundTrips)
 				}
 				if got := wr.SetCookies() - sc0; got != n*w.setCookies {

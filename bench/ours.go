@@ -15,6 +15,9 @@ type Ours struct {
 	m       *session.Manager
 	counter *Counter
 	close   func() error
+	// replacer: the store has Replace with a limit (session.Replacer), so
+	// a login is one store operation, at the cap too.
+	replacer bool
 }
 
 // NewOurs returns the library on store, counting round trips on counter
@@ -25,7 +28,8 @@ func NewOurs(name string, store session.Store, keys *session.KeyRing, counter *C
 	if err != nil {
 		return nil, err
 	}
-	return &Ours{name: name, m: m, counter: counter, close: closeFn}, nil
+	_, replacer := store.(session.Replacer)
+	return &Ours{name: name, m: m, counter: counter, close: closeFn, replacer: replacer}, nil
 }
 
 // NewOursCookie returns the library in cookie-only mode (Config.CookieOnly):
