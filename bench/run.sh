@@ -120,11 +120,17 @@ export REDIS_URL="redis://127.0.0.1:$port/0" BENCH_REDIS_FLUSH=1
 scenario_bench='^BenchmarkScenario$'
 [ -n "$only_pg" ] && scenario_bench='^BenchmarkScenario$/^scenario=(read|write|login|login-cap)$/^subject=(ours-pg|ours-pg-unprepared|scs-pgx|scs-pg)$'
 log "benchmarks: scenarios x subjects (-benchtime $BENCHTIME -count $COUNT)"
+# A subject that fails (a store error, a wrong user) fails its benchmark,
+# not the run: the others' figures stand, and the failures are noted.
+failures() {
+	grep -A1 -- '--- FAIL: Benchmark.*/' "$1" | grep -v -- '^--$' | paste - - | sed 's/^--- FAIL: //; s/[[:space:]]\+/ /g' | cut -c1-300 |
+		while read -r line; do echo "failed:      $line"; done >>"$tmp/machine.txt"
+}
 timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench "$scenario_bench" \
-	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem | tee "$tmp/seq.txt" >&2
+	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem | tee "$tmp/seq.txt" >&2 || failures "$tmp/seq.txt"
 log "benchmarks: PostgreSQL disk per session ($PG_SESSIONS logins per subject)"
 timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkPostgresDisk$' \
-	-test.benchtime "${PG_SESSIONS}x" -test.count 1 | tee "$tmp/disk.txt" >&2
+	-test.benchtime "${PG_SESSIONS}x" -test.count 1 | tee "$tmp/disk.txt" >&2 || failures "$tmp/disk.txt"
 if [ -n "$only_pg" ]; then
 	echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine.txt"
 	"$tmp/report" -seq "$tmp/seq.txt" -disk "$tmp/disk.txt" -machine "$tmp/machine.txt" \
@@ -134,7 +140,7 @@ if [ -n "$only_pg" ]; then
 fi
 log "benchmarks: parallel read (-cpu 1,2)"
 timeout 600 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkParallelRead$' \
-	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem -test.cpu 1,2 | tee "$tmp/par.txt" >&2
+	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem -test.cpu 1,2 | tee "$tmp/par.txt" >&2 || failures "$tmp/par.txt"
 
 # --- end to end -------------------------------------------------------------------
 # start_server NAME ADDR CMD...: starts a server in the background. With ADDR
