@@ -218,9 +218,11 @@ const (
 //     error="insufficient_user_authentication", max_age=300" (RFC 9470's
 //     challenge; max_age in seconds, rounded up) and the JSON body
 //     {"error":"insufficient_user_authentication","reason":R,"max_age":300},
-//     with "amr": the methods when given. R is "signed_out", "stale" (no
-//     proof within maxAge) or "method" (the last proof used none of
-//     methods).
+//     with "amr": the methods when given. R is "stale" (no proof within
+//     maxAge) or "method" (the last proof used none of methods). A request
+//     with no session sent no credentials, so, as RFC 6750 asks, its
+//     challenge is a bare "Bearer" and its body's "error" "unauthorized",
+//     with R "signed_out".
 //   - A request whose Accept header names text/html (a page) is redirected
 //     (303) to Config.StepUpURL with the query parameter "return" set to the
 //     request's path and query, when StepUpURL is set; the page there asks
@@ -251,12 +253,16 @@ func (m *Manager) RequireRecentAuth(maxAge time.Duration, methods ...string) fun
 	challenge := `Bearer error="insufficient_user_authentication", max_age=` + strconv.FormatInt(secs, 10)
 	bodies := make(map[string][]byte, 3)
 	for _, reason := range []string{reasonSignedOut, reasonStale, reasonMethod} {
+		code := "insufficient_user_authentication"
+		if reason == reasonSignedOut {
+			code = "unauthorized" // no credentials: no error code in the challenge (RFC 6750, 3.1)
+		}
 		b, _ := json.Marshal(struct {
 			Error  string   `json:"error"`
 			Reason string   `json:"reason"`
 			MaxAge int64    `json:"max_age"`
 			AMR    []string `json:"amr,omitempty"`
-		}{"insufficient_user_authentication", reason, secs, want})
+		}{code, reason, secs, want})
 		bodies[reason] = append(b, '\n')
 	}
 	refuse := func(w http.ResponseWriter, r *http.Request, reason string) {
@@ -268,7 +274,11 @@ func (m *Manager) RequireRecentAuth(maxAge time.Duration, methods ...string) fun
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("WWW-Authenticate", challenge)
+		if reason == reasonSignedOut {
+			h.Set("WWW-Authenticate", "Bearer")
+		} else {
+			h.Set("WWW-Authenticate", challenge)
+		}
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write(bodies[reason])
 	}

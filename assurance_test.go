@@ -197,8 +197,15 @@ func recentAuthAnswer(t *testing.T, h *harness, w *httptest.ResponseRecorder, re
 	if w.Code != http.StatusUnauthorized {
 		t.Fatalf("status %d (%s), want 401", w.Code, w.Body)
 	}
-	if got := w.Header().Get("WWW-Authenticate"); got != `Bearer error="insufficient_user_authentication", max_age=300` {
-		t.Fatalf("WWW-Authenticate: %q", got)
+	// A request with no session sent no credentials: RFC 6750 (3.1) wants
+	// no error code in the challenge then, and the body agrees with it, as
+	// accesstoken's answers do.
+	challenge, wantErr := `Bearer error="insufficient_user_authentication", max_age=300`, "insufficient_user_authentication"
+	if reason == "signed_out" {
+		challenge, wantErr = "Bearer", "unauthorized"
+	}
+	if got := w.Header().Get("WWW-Authenticate"); got != challenge {
+		t.Fatalf("WWW-Authenticate: %q, want %q", got, challenge)
 	}
 	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("Content-Type: %q", ct)
@@ -214,7 +221,7 @@ func recentAuthAnswer(t *testing.T, h *harness, w *httptest.ResponseRecorder, re
 	if err := dec.Decode(&body); err != nil {
 		t.Fatal(err)
 	}
-	if body.Error != "insufficient_user_authentication" || body.Reason != reason || body.MaxAge != 300 || !slices.Equal(body.AMR, amr) {
+	if body.Error != wantErr || body.Reason != reason || body.MaxAge != 300 || !slices.Equal(body.AMR, amr) {
 		t.Fatalf("body %+v, want reason %q, max_age 300, amr %q", body, reason, amr)
 	}
 	noSessionCookie(t, h, w)

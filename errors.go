@@ -32,7 +32,9 @@ var (
 	// ErrForeignWriter: the http.ResponseWriter given to Login, Logout,
 	// Renew or LogoutOthers is not the one the Middleware gave the handler
 	// and does not unwrap to it (an Unwrap() http.ResponseWriter method), so
-	// the cookie could not go out on it. Nothing was changed.
+	// the cookie could not go out on it. Nothing was changed. A middleware
+	// whose writer does not unwrap, such as http.TimeoutHandler, belongs
+	// outside Middleware, not between it and the handler.
 	ErrForeignWriter = errors.New("session: the ResponseWriter is not the Middleware's, nor does it unwrap to it")
 	// ErrInvalidAuthMethod: ProvedWith (through Login) or StepUp was given
 	// no method, more than 8, or one that is not 1 to 32 bytes of a-z, 0-9,

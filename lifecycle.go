@@ -161,7 +161,7 @@ func (s *Session) load() {
 // load reads the record of the one verified token.
 func (b storeBackend) load(s *Session) {
 	m, ctx, c := b.Manager, s.ctx, &s.cand
-	rec, h, values, err := m.fetch(ctx, c.key, m.now())
+	rec, h, values, cut, err := m.fetch(ctx, c.key, m.now())
 	switch {
 	case errors.Is(err, ErrNotFound):
 		// Logged out, expired, or never stored: a signed token the store
@@ -190,6 +190,7 @@ func (b storeBackend) load(s *Session) {
 	s.header = h
 	s.expires = rec.Expires
 	s.rawValues = values
+	s.cut = cut
 }
 
 // bounded applies the current configuration to a session saved under an
@@ -292,13 +293,22 @@ func (b storeBackend) commit(ctx context.Context, s *Session, h http.Header) err
 		}
 	case s.token != nil:
 		if next := deadline(s.header, now); extensionDue(s.header, s.expires, next) {
-			switch err := m.store.Touch(ctx, s.key, next); {
+			var err error
+			if s.cut {
+				// The record still carries the longer timeouts it was
+				// created with: a Touch alone would have the next load cut
+				// the new expiry again (bounded), ending an active session.
+				err = m.store.Update(ctx, s.key, Record{UserID: s.userID, Expires: next, Data: encodeRecord(s.header, s.values, s.rawValues)})
+			} else {
+				err = m.store.Touch(ctx, s.key, next)
+			}
+			switch {
 			case errors.Is(err, ErrNotFound):
 				s.forget()
 			case err != nil:
 				m.logError(ctx, "session: extending idle timeout failed", s.key, err)
 			default:
-				s.expires = next
+				s.expires, s.cut = next, false
 			}
 		}
 	}
@@ -316,7 +326,7 @@ func (s *Session) forget() {
 	}
 	s.token, s.key, s.signed, s.userID = nil, "", "", ""
 	s.values, s.rawValues, s.dirty, s.resign = nil, nil, false, false
-	s.header, s.expires = recordHeader{}, time.Time{}
+	s.header, s.expires, s.cut = recordHeader{}, time.Time{}, false
 }
 
 // writeCookie adds the Set-Cookie header s.cookieOp asks for, with the
@@ -360,7 +370,7 @@ func (s *Session) start(token []byte, key, userID string, hdr recordHeader, expi
 		values = map[string]string{}
 	}
 	s.token, s.key, s.signed = token, key, ""
-	s.userID, s.header, s.expires = userID, hdr, expires
+	s.userID, s.header, s.expires, s.cut = userID, hdr, expires, false
 	s.values, s.rawValues, s.dirty = values, nil, false
 	s.loadErr, s.resign, s.fromCookie = nil, false, true
 	s.cookieOp = cookieSet
@@ -427,27 +437,29 @@ func (s *Session) keyLocked() string {
 	return s.key
 }
 
-// fetch reads and checks one record. Corrupt and expired records are
-// deleted and reported as ErrNotFound.
-func (m *Manager) fetch(ctx context.Context, key string, now time.Time) (Record, recordHeader, []byte, error) {
-	rec, err := m.store.Get(ctx, key)
+// fetch reads and checks one record, bounded by the current timeouts; cut
+// reports that the record carries longer ones. Corrupt and expired records
+// are deleted and reported as ErrNotFound.
+func (m *Manager) fetch(ctx context.Context, key string, now time.Time) (rec Record, h recordHeader, values []byte, cut bool, err error) {
+	rec, err = m.store.Get(ctx, key)
 	if err != nil {
-		return rec, recordHeader{}, nil, err
+		return rec, recordHeader{}, nil, false, err
 	}
-	h, values, err := decodeHeader(rec.Data)
+	h, values, err = decodeHeader(rec.Data)
 	if err == nil {
 		err = walkValues(values, nil)
 	}
 	if err != nil {
 		m.logError(ctx, "session: deleting corrupt record", key, errCorruptRecord)
 		m.deleteQuietly(ctx, key)
-		return rec, h, nil, ErrNotFound
+		return rec, h, nil, false, ErrNotFound
 	}
+	stored := h
 	if h, rec.Expires = m.bounded(h, rec.Expires); !now.Before(rec.Expires) {
 		m.deleteQuietly(ctx, key)
-		return rec, h, nil, ErrNotFound
+		return rec, h, nil, false, ErrNotFound
 	}
-	return rec, h, values, nil
+	return rec, h, values, h != stored, nil
 }
 
 func (m *Manager) deleteQuietly(ctx context.Context, key string) {

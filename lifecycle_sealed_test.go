@@ -603,3 +603,46 @@ func TestCookieOnlySizesAsDocumented(t *testing.T) {
 		t.Fatalf("room for values: %d bytes, README says about 2.8 KB", room)
 	}
 }
+
+// A session kept busy after IdleTimeout was shortened lives on under the
+// shorter timeout: extending it must not apply the cut a second time (the
+// stored record still carries the longer timeout it was created with).
+func TestAnActiveSessionOutlivesAShortenedIdleTimeout(t *testing.T) {
+	t.Parallel()
+	long := func(c *Config) { c.IdleTimeout, c.Lifetime = 24*time.Hour, 48*time.Hour }
+	for _, mode := range []string{"cookie-only", "server-side"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			mk := func(mod func(*Config)) *harness {
+				if mode == "cookie-only" {
+					return newCookieOnlyHarness(t, mod)
+				}
+				return newHarness(t, mod)
+			}
+			h := mk(long)
+			c := h.cookieOf(h.do("POST", "/login?user=alice"))
+			short := mk(func(c *Config) { long(c); c.IdleTimeout = time.Hour })
+			short.m.now = h.clock.Now
+			if mode == "server-side" {
+				short.m.store = newGuard(h.store, 0, nil)
+			}
+			// A request every 20 minutes, for five hours: never idle for
+			// as long as the shortened IdleTimeout.
+			for i := range 15 {
+				h.clock.Advance(20 * time.Minute)
+				w := short.do("GET", "/whoami", c)
+				if w.Body.String() != "alice" {
+					t.Fatalf("request %d, %v after login: signed out (%q) although never idle for an hour", i+1, time.Duration(i+1)*20*time.Minute, w.Body)
+				}
+				if next := sessionCookie(t, w, short.m.cookie.Name); next != nil {
+					c = next.Value
+				}
+			}
+			// Unused for longer than the shortened timeout, it ends.
+			h.clock.Advance(time.Hour)
+			if got := short.whoami(c); got != "" {
+				t.Fatalf("idle for an hour under a one-hour IdleTimeout, still signed in as %q", got)
+			}
+		})
+	}
+}

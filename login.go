@@ -54,9 +54,8 @@ func containsNUL(s string) bool {
 // wrapper of it that unwraps to it (an Unwrap() http.ResponseWriter method,
 // as http.ResponseController expects); the new cookie goes out on it with
 // the response headers. Any other w is ErrForeignWriter; either way nothing
-// changes. A user ID that is empty,
-// longer than 256 bytes, not UTF-8 or containing NUL is
-// ErrInvalidUserID.
+// changes. A user ID that is empty, longer than 256 bytes, not UTF-8 or
+// containing NUL is ErrInvalidUserID.
 //
 // Cost: one store Replace on a store with Replacer (all three of this
 // repository's stores), which also ends the oldest sessions past the cap;

@@ -334,6 +334,7 @@ func TestCookieCallsNeedTheMiddlewaresWriter(t *testing.T) {
 		{"Logout", (*Manager).Logout},
 		{"Renew", (*Manager).Renew},
 		{"LogoutOthers", (*Manager).LogoutOthers},
+		{"StepUp", func(m *Manager, w http.ResponseWriter, r *http.Request) error { return m.StepUp(w, r, "pwd") }},
 	}
 	writers := []struct {
 		name string
@@ -350,6 +351,7 @@ func TestCookieCallsNeedTheMiddlewaresWriter(t *testing.T) {
 		{"wrapped, without Unwrap", func(w http.ResponseWriter) http.ResponseWriter { return &loggingWriter{ResponseWriter: w} }, false},
 		{"a recorder of its own", func(http.ResponseWriter) http.ResponseWriter { return httptest.NewRecorder() }, false},
 		{"nil", func(http.ResponseWriter) http.ResponseWriter { return nil }, false},
+		{"a wrapper that unwraps to itself", func(w http.ResponseWriter) http.ResponseWriter { return &selfUnwrapping{w} }, false},
 	}
 	for _, op := range ops {
 		for _, wr := range writers {
@@ -385,3 +387,29 @@ func TestCookieCallsNeedTheMiddlewaresWriter(t *testing.T) {
 		}
 	}
 }
+
+// http.TimeoutHandler's writer buffers the response and does not unwrap:
+// between Middleware and the handler, Login refuses it (ErrForeignWriter,
+// as documented); put outside Middleware, it keeps Login working.
+func TestTimeoutHandlerGoesOutsideTheMiddleware(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	var err error
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { err = h.m.Login(w, r, "alice") })
+	inside := h.m.Middleware(http.TimeoutHandler(login, time.Minute, "timeout"))
+	inside.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil))
+	if !errors.Is(err, ErrForeignWriter) {
+		t.Fatalf("Login behind TimeoutHandler inside Middleware = %v, want ErrForeignWriter", err)
+	}
+	outside := http.TimeoutHandler(h.m.Middleware(login), time.Minute, "timeout")
+	w := httptest.NewRecorder()
+	outside.ServeHTTP(w, httptest.NewRequest("POST", "/", nil))
+	if err != nil || sessionCookie(t, w, h.m.cookie.Name) == nil {
+		t.Fatalf("Login with TimeoutHandler outside Middleware: %v, no cookie", err)
+	}
+}
+
+// selfUnwrapping is a broken wrapper whose Unwrap never gets anywhere.
+type selfUnwrapping struct{ http.ResponseWriter }
+
+func (w *selfUnwrapping) Unwrap() http.ResponseWriter { return w }

@@ -235,3 +235,110 @@ func TestREADMEQuickstartRuns(t *testing.T) {
 		t.Fatalf("POST /login then /me: %d %q\n%s", res.StatusCode, body, out.String())
 	}
 }
+
+// TestREADMEStepUpConfirmReturnsOnlyToThisSite runs the README's step-up
+// routes and posts its confirm page hostile "return" values: the redirect
+// must stay on this site as a browser reads it, which drops tabs and
+// newlines from a URL before parsing it ("/\t/evil.example" is
+// "//evil.example" to a browser).
+func TestREADMEStepUpConfirmReturnsOnlyToThisSite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program with the go command")
+	}
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile("(?s)<!-- readme-test: step-up -->\n```go\n(.*?)```").FindSubmatch(readme)
+	if code == nil {
+		t.Fatal("README lacks the step-up code")
+	}
+	dir := t.TempDir()
+	root, _ := filepath.Abs(".")
+	sum, err := os.ReadFile("go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomod := "module example.com/app\n\ngo 1.26\n\nrequire github.com/sessionauth/session v0.0.0\n\nreplace github.com/sessionauth/session => " + root + "\n"
+	must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "main.go"), code[1], 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "confirm_test.go"), []byte(`package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/sessionauth/session"
+)
+
+func TestConfirmReturn(t *testing.T) {
+	ring, _ := session.NewKeyRing(make([]byte, 32))
+	m, _ := session.New(session.Config{Keys: ring, StepUpURL: "/confirm"})
+	h := routes(m, func(*http.Request) (string, bool) { return "alice", true })
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/login", nil))
+	cookies := w.Result().Cookies()
+	for _, ret := range []string{"/%09/evil.example", "/%0D%0A/evil.example", "%09//evil.example", "/%5Cevil.example", "//evil.example", "https://evil.example/"} {
+		r := httptest.NewRequest("POST", "/confirm?return="+ret, nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if c := w.Result().Cookies(); len(c) > 0 {
+			cookies = c // StepUp renewed the session
+		}
+		loc := w.Header().Get("Location")
+		// What a browser makes of it (WHATWG URL: leading and trailing C0
+		// controls and spaces trimmed, tabs and newlines removed).
+		seen := strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\n' || r == '\r' {
+				return -1
+			}
+			return r
+		}, strings.TrimLeft(loc, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "))
+		u, err := url.Parse(strings.ReplaceAll(seen, "\\", "/"))
+		if w.Code != http.StatusSeeOther || err != nil || u.Host != "" || u.Scheme != "" || !strings.HasPrefix(u.Path, "/") {
+			t.Errorf("return=%s: %d, Location %q leaves the site", ret, w.Code, loc)
+		}
+	}
+}
+`), 0o644))
+	tidy := exec.Command("go", "mod", "tidy")
+	tidy.Dir = dir
+	if out, err := tidy.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
+	cmd := exec.Command("go", "test", "-count=1", ".")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the README's confirm page redirects off the site: %v\n%s", err, out)
+	}
+}
+
+// TestSecurityItemNumbersAreUnique: SECURITY.md's item numbers are what
+// tests and reviews point at, so each names one row.
+func TestSecurityItemNumbersAreUnique(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("SECURITY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\| ([SB][0-9]+(?:, [SB][0-9]+)*) \|`).FindAllStringSubmatch(string(b), -1) {
+		for _, n := range strings.Split(m[1], ", ") {
+			if seen[n] {
+				t.Errorf("SECURITY.md numbers two items %s", n)
+			}
+			seen[n] = true
+		}
+	}
+	if len(seen) < 60 {
+		t.Fatalf("found %d numbered items in SECURITY.md; the pattern no longer matches its tables", len(seen))
+	}
+}

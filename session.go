@@ -29,7 +29,7 @@ type Session struct {
 	// fields; the accessors below read them and change values.
 
 	mu sync.Mutex
-	m  *Manager
+	m  *Manager // nil for a detached session (FromContext outside Middleware, or the zero Session)
 
 	ctx     context.Context // the request's, for loading
 	cand    candidate       // the verified token, when there is exactly one
@@ -43,7 +43,8 @@ type Session struct {
 
 	userID  string
 	header  recordHeader
-	expires time.Time // the record's expiry as stored
+	expires time.Time // the record's expiry as stored, bounded (Manager.bounded)
+	cut     bool      // the record carries longer timeouts than header: rewrite it when extending
 
 	rawValues []byte            // undecoded values section of the record
 	values    map[string]string // decoded on first use
@@ -55,24 +56,23 @@ type Session struct {
 	clearSite  bool          // send Clear-Site-Data with the response
 	loadErr    error         // the store failed while loading; the session is unknown
 	committed  bool          // response headers are out; cookies can no longer change
-	detached   bool          // not from Middleware (FromContext outside it)
 	out        *commitWriter // the writer the Middleware gave the handler
 }
 
 // FromContext returns the request's session: that of the innermost
 // Manager's Middleware the request passed through (use Manager.FromContext
 // to pick one when a program has several). Inside Middleware it is never
-// nil. Outside it, FromContext returns a detached session: it reads as
-// anonymous, its Err is ErrNoMiddleware, and Set, Delete and Pop on it
-// change nothing and return ErrNoMiddleware: the same in tests as in
-// production, so a handler that is not wrapped in Middleware fails its
-// first test that checks their error (package sessiontest runs handlers
-// inside a real Middleware).
+// nil. Outside it, FromContext returns a detached session (as is the zero
+// Session): it reads as anonymous, its Err is ErrNoMiddleware, and Set,
+// Delete and Pop on it change nothing and return ErrNoMiddleware: the
+// same in tests as in production, so a handler that is not wrapped in
+// Middleware fails its first test that checks their error (package
+// sessiontest runs handlers inside a real Middleware).
 func FromContext(ctx context.Context) *Session {
 	if s, ok := ctx.Value(contextKey{}).(*Session); ok {
 		return s
 	}
-	return &Session{detached: true, loaded: true}
+	return &Session{loaded: true}
 }
 
 // FromContext returns the session m's Middleware put in ctx, or a detached
@@ -82,7 +82,7 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 	if s, ok := m.own(ctx); ok {
 		return s
 	}
-	return &Session{detached: true, loaded: true}
+	return &Session{loaded: true}
 }
 
 // own returns m's session of a request context.
@@ -125,7 +125,7 @@ func (m *Manager) ownWriter(w http.ResponseWriter, r *http.Request) (*Session, e
 func (s *Session) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.detached {
+	if s.m == nil {
 		return ErrNoMiddleware
 	}
 	s.ensureLoaded()
@@ -199,7 +199,7 @@ func (s *Session) Lookup(key string) (string, bool) {
 func (s *Session) Set(key, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.detached {
+	if s.m == nil {
 		return ErrNoMiddleware
 	}
 	s.decodeValues()
@@ -229,7 +229,7 @@ func (s *Session) Delete(key string) error {
 func (s *Session) Pop(key string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.detached {
+	if s.m == nil {
 		return "", ErrNoMiddleware
 	}
 	s.decodeValues()

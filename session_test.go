@@ -158,3 +158,29 @@ func TestSessionConcurrentUseInHandler(t *testing.T) {
 		t.Fatalf("%d of 8 values set during the response were saved (commit plus late save)", n)
 	}
 }
+
+// A Session a caller made itself (the zero value, as a test might pass to
+// a handler's helper) is detached like FromContext's outside Middleware:
+// errors, never a nil-pointer panic.
+func TestAZeroSessionIsDetached(t *testing.T) {
+	t.Parallel()
+	var s Session
+	if err := s.Err(); !errors.Is(err, ErrNoMiddleware) {
+		t.Errorf("Err = %v, want ErrNoMiddleware", err)
+	}
+	if err := s.Set("a", "b"); !errors.Is(err, ErrNoMiddleware) {
+		t.Errorf("Set = %v, want ErrNoMiddleware", err)
+	}
+	if err := Put(&s, "n", 1); !errors.Is(err, ErrNoMiddleware) {
+		t.Errorf("Put = %v, want ErrNoMiddleware", err)
+	}
+	if err := s.Delete("a"); !errors.Is(err, ErrNoMiddleware) {
+		t.Errorf("Delete = %v, want ErrNoMiddleware", err)
+	}
+	if v, err := s.Pop("a"); v != "" || !errors.Is(err, ErrNoMiddleware) {
+		t.Errorf("Pop = %q, %v, want ErrNoMiddleware", v, err)
+	}
+	if s.UserID() != "" || s.ID() != "" || s.Token() != "" || !s.AuthTime().IsZero() || s.AuthMethods() != nil || s.Get("a") != "" {
+		t.Error("a zero Session does not read as anonymous")
+	}
+}

@@ -57,12 +57,17 @@ func isB64Token(s string) bool {
 // says, with a JSON body whose "error" always agrees with the challenge:
 // 401 with a bare `Bearer` challenge and "unauthorized" when there was no
 // token, 400 invalid_request for a malformed header, 401 invalid_token for
-// a refused token, and 503 temporarily_unavailable when the keys or the
-// session store could not be reached. The description never contains the
+// a refused token, RequireRecentAuth's 401 insufficient_user_authentication
+// for a token whose proof is too old or of another kind, and 503
+// temporarily_unavailable when the keys or the session store could not be
+// reached. The description never contains the
 // token.
 func refuse(w http.ResponseWriter, err error) {
 	h := w.Header()
+	var stepUp stepUpAnswer
 	switch {
+	case errors.As(err, &stepUp):
+		stepUp.write(w)
 	case errors.Is(err, errNoBearerToken):
 		// No credentials: RFC 6750 section 3.1 wants no error code in the
 		// challenge, so the body carries none of RFC 6750's codes either.

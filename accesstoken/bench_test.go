@@ -57,7 +57,7 @@ func BenchmarkMint(b *testing.B) {
 			b.ReportAllocs()
 			defer reportCPU(b)()
 			for b.Loop() {
-				if _, err := e.issuer.mint("alice", "0123456789abcdef"); err != nil {
+				if _, err := e.issuer.mint(mintedClaims{Sub: "alice", Sid: "0123456789abcdef"}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -92,7 +92,7 @@ func BenchmarkVerify(b *testing.B) {
 	}{{"EdDSA", EdDSA, -1}, {"ES256", ES256, -1}, {"EdDSA-cached", EdDSA, 0}} {
 		b.Run(tc.name, func(b *testing.B) {
 			e := benchEnv(b, tc.alg, tc.cache)
-			tok, _ := e.issuer.mint("alice", "0123456789abcdef")
+			tok, _ := e.issuer.mint(mintedClaims{Sub: "alice", Sid: "0123456789abcdef"})
 			ctx := context.Background()
 			b.ReportAllocs()
 			defer reportCPU(b)()
@@ -137,7 +137,8 @@ func BenchmarkProviderVerify(b *testing.B) {
 // BenchmarkRequest compares one authenticated request through each
 // middleware, the handler reading who the user is: the session cookie
 // (session.Manager, memory store) next to our access token (Middleware,
-// with and without the verified-token cache) and Strict.
+// with and without the verified-token cache), Strict and RequireRecentAuth
+// (an age and a method checked on top of Middleware).
 func BenchmarkRequest(b *testing.B) {
 	userOf := func(r *http.Request) string {
 		if c := FromContext(r.Context()); c != nil {
@@ -169,18 +170,28 @@ func BenchmarkRequest(b *testing.B) {
 		run(b, e.sessions.Middleware(final), r)
 	})
 	for _, tc := range []struct {
-		name   string
-		cache  int
-		strict bool
-	}{{"access-token", -1, false}, {"access-token-cached", 0, false}, {"access-token-strict-cached", 0, true}} {
+		name           string
+		cache          int
+		strict, recent bool
+	}{
+		{"access-token", -1, false, false}, {"access-token-cached", 0, false, false},
+		{"access-token-strict-cached", 0, true, false}, {"access-token-recent-cached", 0, false, true},
+	} {
 		b.Run(tc.name, func(b *testing.B) {
 			e := benchEnv(b, EdDSA, tc.cache)
 			tok := e.mint(e.login("alice"))
+			if tc.recent { // a proof a minute old on the issuer's clock
+				t, _ := e.issuer.mint(mintedClaims{Sub: "alice", Sid: "0123456789abcdef", AuthTime: e.clock.Now().Unix() - 60, AMR: []string{"pwd"}})
+				tok = t.AccessToken
+			}
 			r := httptest.NewRequest("GET", "https://api.example.test/", nil)
 			r.Header.Set("Authorization", "Bearer "+tok)
 			h := e.issuer.Middleware(final)
-			if tc.strict {
+			switch {
+			case tc.strict:
 				h = e.issuer.Strict(final)
+			case tc.recent:
+				h = e.issuer.RequireRecentAuth(5*time.Minute, "hwk", "pwd")(final)
 			}
 			run(b, h, r)
 		})

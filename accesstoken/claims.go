@@ -25,6 +25,16 @@ type Claims struct {
 	IssuedAt  time.Time // iat; zero when absent
 	NotBefore time.Time // nbf; zero when absent
 	Expiry    time.Time // exp
+	// AuthTime is `auth_time`: when the user last proved who they are. In
+	// our tokens it is the session's Session.AuthTime (its Login or last
+	// StepUp); in a provider's token, its own claim. Zero when absent or
+	// not a number.
+	AuthTime time.Time
+	// AuthMethods is `amr`, the RFC 8176 methods of that proof ("pwd",
+	// "hwk", "otp", …): the session's Session.AuthMethods in our tokens.
+	// nil when absent or not an array of strings (Supabase's array of
+	// objects, for one). Issuer.RequireRecentAuth checks both.
+	AuthMethods []string
 
 	payload []byte
 	// party is the client the token was issued to (see
@@ -64,6 +74,11 @@ type wireClaims struct {
 	Sid json.RawMessage `json:"sid"`
 	Azp json.RawMessage `json:"azp"`
 	Cid json.RawMessage `json:"client_id"`
+	// auth_time and amr are read leniently: a provider's odd shape leaves
+	// them empty, which RequireRecentAuth refuses, rather than refusing
+	// the token.
+	AuthTime json.RawMessage `json:"auth_time"`
+	AMR      json.RawMessage `json:"amr"`
 }
 
 // decodeClaims turns a verified payload into Claims. Required claims and
@@ -93,6 +108,18 @@ func decodeClaims(payload []byte) (*Claims, error) {
 	}
 	c.Expiry, c.NotBefore, c.IssuedAt = w.Exp.time(), w.Nbf.time(), w.Iat.time()
 	c.party = authorizedParty(w)
+	if len(w.AuthTime) > 0 {
+		var at numericDate
+		if at.UnmarshalJSON(w.AuthTime) == nil {
+			c.AuthTime = at.t
+		}
+	}
+	if len(w.AMR) > 0 && w.AMR[0] == '[' {
+		var amr []string
+		if json.Unmarshal(w.AMR, &amr) == nil && len(amr) > 0 {
+			c.AuthMethods = amr
+		}
+	}
 	return c, nil
 }
 

@@ -26,6 +26,17 @@ func TestDecodeClaims(t *testing.T) {
 		{`{"sid":"s1"}`, func(c *Claims) bool { return c.SessionID == "s1" }},
 		{` {"Sub":"x"} `, func(c *Claims) bool { return c.Subject == "" }}, // names are case-sensitive
 		{`{"nested":{"a":1,"b":[1,2]}}`, func(c *Claims) bool { return true }},
+		{`{"auth_time":1800000000,"amr":["pwd","otp"]}`, func(c *Claims) bool {
+			return c.AuthTime.Equal(time.Unix(1800000000, 0)) && len(c.AuthMethods) == 2 && c.AuthMethods[1] == "otp"
+		}},
+		// Odd shapes of auth_time and amr leave them empty (RequireRecentAuth
+		// then refuses) rather than refusing a provider's whole token.
+		{`{"auth_time":"1800000000"}`, func(c *Claims) bool { return c.AuthTime.IsZero() }},
+		{`{"auth_time":-5}`, func(c *Claims) bool { return c.AuthTime.IsZero() }},
+		{`{"auth_time":null}`, func(c *Claims) bool { return c.AuthTime.IsZero() }},
+		{`{"amr":[{"method":"password","timestamp":1}]}`, func(c *Claims) bool { return c.AuthMethods == nil }},
+		{`{"amr":"pwd"}`, func(c *Claims) bool { return c.AuthMethods == nil }},
+		{`{"amr":[]}`, func(c *Claims) bool { return c.AuthMethods == nil }},
 	} {
 		c, err := decodeClaims([]byte(tc.payload))
 		if err != nil || !tc.check(c) {
@@ -35,7 +46,7 @@ func TestDecodeClaims(t *testing.T) {
 	for _, bad := range []string{
 		``, `null`, `[]`, `"s"`, `{"exp":"1"}`, `{"exp":true}`, `{"exp":-1}`, `{"exp":1e12}`,
 		`{"exp":NaN}`, `{"aud":{}}`, `{"aud":[1]}`, `{"sub":1}`, `{"jti":[]}`, `{"iat":1,"iat":2}`,
-		`{"sub":"a"}x`, `{"sid":"a","sid":"b"}`,
+		`{"sub":"a"}x`, `{"sid":"a","sid":"b"}`, `{"amr":["a"],"amr":["b"]}`,
 	} {
 		if _, err := decodeClaims([]byte(bad)); !errors.Is(err, errClaims) {
 			t.Errorf("%s: err = %v, want errClaims", bad, err)

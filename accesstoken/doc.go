@@ -18,8 +18,11 @@
 // own apps (ProviderConfig.AuthorizedParties).
 //
 // Tokens are signed with EdDSA (Ed25519) by default, or ES256, and carry
-// kid, typ "at+jwt" and the claims iss, sub, aud, exp, iat, jti and sid (the
-// session's public ID, never its token). Verification allows only
+// kid, typ "at+jwt" and the claims iss, sub, aud, exp, iat, jti, sid (the
+// session's public ID, never its token), and auth_time and amr (when and
+// how the user last proved who they are: the session's AuthTime and
+// AuthMethods). Issuer.RequireRecentAuth asks for a recent proof with RFC
+// 9470's insufficient_user_authentication challenge. Verification allows only
 // asymmetric algorithms that fit the key, requires iss, aud and exp, allows
 // a small clock leeway (30 s by default), refuses crit, jku, x5u, jwk and
 // x5c header parameters, duplicate claim names and tokens over a size cap,

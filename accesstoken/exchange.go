@@ -19,7 +19,8 @@ type UserMapper func(ctx context.Context, c *Claims) (userID string, err error)
 // sessions (Logout, LogoutAll) and can mint its own short tokens. The
 // client sends `POST` with `Authorization: Bearer <provider token>`; on
 // success the answer is 204 with the session cookie (sessions.Login, with
-// opts). Only a token issued to one of ProviderConfig.AuthorizedParties
+// session.ProvedWith("fed"), a federated sign-in, then opts: a ProvedWith
+// of yours there replaces it). Only a token issued to one of ProviderConfig.AuthorizedParties
 // (your own apps) is exchanged: a token with the right issuer and audience
 // that another client of the provider obtained gets 403. Other methods get
 // 405, cross-site requests 403 (ProviderConfig.CrossOrigin), no token 401,
@@ -35,6 +36,7 @@ func (p *Provider) ExchangeHandler(sessions *session.Manager, userID UserMapper,
 	if len(p.parties) == 0 {
 		panic(fmt.Errorf("%w: ExchangeHandler needs AuthorizedParties, the client IDs of your own apps, so that a token another client obtained is not turned into a session", ErrInvalidConfig))
 	}
+	loginOpts := append([]session.LoginOption{session.ProvedWith("fed")}, opts...)
 	exchange := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -70,7 +72,7 @@ func (p *Provider) ExchangeHandler(sessions *session.Manager, userID UserMapper,
 			writeError(w, http.StatusForbidden, "access_denied", "no account for this token")
 			return
 		}
-		if err := sessions.Login(w, r, id, opts...); err != nil {
+		if err := sessions.Login(w, r, id, loginOpts...); err != nil {
 			writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "try again later")
 			return
 		}

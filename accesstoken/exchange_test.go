@@ -72,6 +72,10 @@ func TestExchangeTurnsProviderTokenIntoSession(t *testing.T) {
 	if err != nil || c.Subject != "user-42" {
 		t.Fatalf("minted from the exchanged session: %+v %v", c, err)
 	}
+	// A federated sign-in: the session's proof says so.
+	if len(c.AuthMethods) != 1 || c.AuthMethods[0] != "fed" || c.AuthTime.IsZero() {
+		t.Fatalf("exchanged session's proof: %v at %v, want fed", c.AuthMethods, c.AuthTime)
+	}
 	infos, _ := x.sessions.ListSessions(context.Background(), "user-42")
 	if len(infos) != 1 {
 		t.Fatalf("%d sessions for user-42", len(infos))
@@ -246,5 +250,26 @@ func TestExchangeHandlerRefusesToRunWithoutAuthorizedParties(t *testing.T) {
 	}
 	if _, err := NewProvider(ProviderConfig{JWKSURL: p.srv.URL, Issuer: idpIssuer, Audience: idpAudience, AuthorizedParties: []string{"a", ""}}); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("an empty client ID: %v", err)
+	}
+}
+
+// TestExchangeProvedWithOfTheCallerReplacesFed: a session.ProvedWith among
+// ExchangeHandler's options is what the session records, not "fed".
+func TestExchangeProvedWithOfTheCallerReplacesFed(t *testing.T) {
+	t.Parallel()
+	x := newExchangeEnv(t)
+	pr := x.idp.provider(func(c *ProviderConfig) { c.AuthorizedParties = []string{idpClient} })
+	mapper := func(context.Context, *Claims) (string, error) { return "user-42", nil }
+	mux := http.NewServeMux()
+	mux.Handle("/exchange-mfa", pr.ExchangeHandler(x.sessions, mapper, session.ProvedWith("mfa", "hwk")))
+	mux.Handle("/", x.env.handler)
+	x.env.handler = mux
+	w := x.do("POST", "/exchange-mfa", nil, bearer(x.idp.sign(x.key, x.idp.claims(nil)))...)
+	if w.Code != http.StatusNoContent {
+		t.Fatalf("exchange: %d %s", w.Code, w.Body)
+	}
+	c, err := x.issuer.Verify(context.Background(), x.mint(cookieOf(t, w)))
+	if err != nil || strings.Join(c.AuthMethods, " ") != "mfa hwk" {
+		t.Fatalf("exchanged session's proof: %+v %v, want mfa hwk", c, err)
 	}
 }

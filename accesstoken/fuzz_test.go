@@ -28,7 +28,7 @@ func fuzzIssuer(f *testing.F) (*Issuer, map[string]bool) {
 	}
 	valid := map[string]bool{}
 	for _, user := range []string{"alice", "bob"} {
-		tok, err := i.mint(user, "0123456789abcdef")
+		tok, err := i.mint(mintedClaims{Sub: user, Sid: "0123456789abcdef", AuthTime: now.Unix() - 60, AMR: []string{"pwd"}})
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func fuzzIssuer(f *testing.F) (*Issuer, map[string]bool) {
 	}
 	ki, _ := NewKeyRing(b, a)
 	i.SetKeys(ki)
-	tok, _ := i.mint("carol", "fedcba9876543210")
+	tok, _ := i.mint(mintedClaims{Sub: "carol", Sid: "fedcba9876543210"})
 	valid[tok.AccessToken] = true
 	i.SetKeys(keys)
 	return i, valid
@@ -140,6 +140,27 @@ func FuzzCacheAge(f *testing.F) {
 		d := cacheAge(cc, time.Minute)
 		if d < 0 || d > 365*24*time.Hour {
 			t.Fatalf("cacheAge(%q) = %v", cc, d)
+		}
+	})
+}
+
+// FuzzClaimsAuthTime feeds arbitrary auth_time and amr values to the claims
+// decoder: it never panics, an auth_time it keeps is a date between 1970
+// and 9999, and amr is either absent or a non-empty list.
+func FuzzClaimsAuthTime(f *testing.F) {
+	for _, s := range []string{`1800000000`, `"1"`, `-1`, `1e300`, `null`, `[]`, `["pwd"]`, `[{"method":"pwd"}]`, `{}`} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, authTime, amr string) {
+		c, err := decodeClaims([]byte(`{"sub":"a","auth_time":` + authTime + `,"amr":` + amr + `}`))
+		if err != nil {
+			return
+		}
+		if !c.AuthTime.IsZero() && (c.AuthTime.Before(time.Unix(0, 0)) || c.AuthTime.Unix() > maxNumericDate) {
+			t.Fatalf("auth_time %v kept from %q", c.AuthTime, authTime)
+		}
+		if c.AuthMethods != nil && len(c.AuthMethods) == 0 {
+			t.Fatalf("empty amr kept from %q", amr)
 		}
 	})
 }

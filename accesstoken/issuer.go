@@ -214,7 +214,9 @@ type Token struct {
 
 // Mint returns a new access token for the signed-in session of ctx (the
 // request context inside session.Manager.Middleware): `sub` is the user ID,
-// `sid` the session's public ID. It returns ErrNoSession when there is no
+// `sid` the session's public ID, `auth_time` and `amr` when and how the
+// user last proved who they are (Session.AuthTime and AuthMethods: their
+// Login or last StepUp; no `amr` when none were recorded). It returns ErrNoSession when there is no
 // live signed-in session, so a session that was logged out, ended by
 // LogoutAll or expired can no longer mint. Cost: the session's store read
 // (if the request has not made it yet) and one signature, tens of µs (the
@@ -226,7 +228,11 @@ func (i *Issuer) Mint(ctx context.Context) (*Token, error) {
 	if userID == "" || sid == "" {
 		return nil, ErrNoSession
 	}
-	return i.mint(userID, sid)
+	c := mintedClaims{Sub: userID, Sid: sid, AMR: s.AuthMethods()}
+	if t := s.AuthTime(); !t.IsZero() {
+		c.AuthTime = t.Unix()
+	}
+	return i.mint(c)
 }
 
 type mintedClaims struct {
@@ -237,16 +243,18 @@ type mintedClaims struct {
 	Iat int64  `json:"iat"`
 	Jti string `json:"jti"`
 	Sid string `json:"sid"`
+	// AuthTime is in whole seconds, as auth_time is.
+	AuthTime int64    `json:"auth_time,omitempty"`
+	AMR      []string `json:"amr,omitempty"`
 }
 
-func (i *Issuer) mint(userID, sid string) (*Token, error) {
+// mint signs c (its Sub, Sid, AuthTime and AMR set by the caller) with the
+// registered claims filled in.
+func (i *Issuer) mint(c mintedClaims) (*Token, error) {
 	now := i.now().Truncate(time.Second)
 	exp := now.Add(i.ttl).Truncate(time.Second)
-	payload, err := json.Marshal(mintedClaims{
-		Iss: i.issuer, Sub: userID, Aud: i.audience,
-		Exp: exp.Unix(), Iat: now.Unix(),
-		Jti: rand.Text(), Sid: sid,
-	})
+	c.Iss, c.Aud, c.Exp, c.Iat, c.Jti = i.issuer, i.audience, exp.Unix(), now.Unix(), rand.Text()
+	payload, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
 	}

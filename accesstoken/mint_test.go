@@ -86,7 +86,7 @@ func TestTokenNeverCarriesSessionTokenOrStoreKey(t *testing.T) {
 			t.Fatalf("claim %s is suspiciously long: %d characters", name, len(s))
 		}
 	}
-	want := map[string]bool{"iss": true, "sub": true, "aud": true, "exp": true, "iat": true, "jti": true, "sid": true}
+	want := map[string]bool{"iss": true, "sub": true, "aud": true, "exp": true, "iat": true, "jti": true, "sid": true, "auth_time": true, "amr": true}
 	for name := range claims {
 		if !want[name] {
 			t.Fatalf("unexpected claim %q", name)

@@ -27,11 +27,10 @@ const (
 // ceremony is what a begin stores in the visitor's session and its finish
 // takes back, once: the challenge, who began it, and until when.
 type ceremony struct {
-	Challenge string   `json:"c"`           // base64url, as in the options sent
-	UserID    string   `json:"u,omitempty"` // register, step-up: the signed-in user at begin
-	Handle    []byte   `json:"h,omitempty"` // register, step-up: the user handle
-	Allowed   [][]byte `json:"a,omitempty"` // step-up: the user's credential IDs
-	Expires   int64    `json:"e"`           // Unix milliseconds
+	Challenge string `json:"c"`           // base64url, as in the options sent
+	UserID    string `json:"u,omitempty"` // register, step-up: the signed-in user at begin
+	Handle    []byte `json:"h,omitempty"` // register: the user handle
+	Expires   int64  `json:"e"`           // Unix milliseconds
 }
 
 // begin stores c under kind in s, replacing a ceremony of that kind begun
@@ -60,11 +59,10 @@ func (h *Handler) take(s *session.Session, kind, userID string) (ceremony, error
 // no expiry of its own (take checked it, on the Handler's clock).
 func (c ceremony) sessionData(rpID string) webauthn.SessionData {
 	return webauthn.SessionData{
-		Challenge:            c.Challenge,
-		RelyingPartyID:       rpID,
-		UserID:               c.Handle,
-		AllowedCredentialIDs: c.Allowed,
-		UserVerification:     protocol.VerificationRequired,
+		Challenge:        c.Challenge,
+		RelyingPartyID:   rpID,
+		UserID:           c.Handle,
+		UserVerification: protocol.VerificationRequired,
 	}
 }
 

@@ -3,8 +3,11 @@ package passkey
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/sessionauth/session"
 )
 
 func TestEveryPOSTNeedsJSONAndTheSameOrigin(t *testing.T) {
@@ -103,4 +106,38 @@ func FuzzFinishBody(f *testing.F) {
 			t.Fatal("a fuzzed body changed the session")
 		}
 	})
+}
+
+func TestRepeatedBeginsDoNotGrowTheSession(t *testing.T) {
+	t.Parallel()
+	// Cookie-only, where the session is the cookie: its size is the
+	// session's.
+	app := newTestAppWith(t, session.Config{CookieOnly: true})
+	v := app.visitor()
+	v.login("alice")
+	v.register(newSoftAuthn(t), "")
+	size := func() int {
+		u, _ := url.Parse(app.srv.URL)
+		n := 0
+		for _, c := range v.client.Jar.Cookies(u) {
+			n += len(c.Value)
+		}
+		return n
+	}
+	kinds := []string{"register", "signin", "stepup"}
+	for _, k := range kinds {
+		v.must("/passkey/"+k+"/begin", nil)
+	}
+	once := size()
+	if once == 0 {
+		t.Fatal("no session cookie")
+	}
+	for range 20 {
+		for _, k := range kinds {
+			v.must("/passkey/"+k+"/begin", nil)
+		}
+	}
+	if after := size(); after > once {
+		t.Fatalf("the session cookie grew from %d to %d bytes with repeated begins", once, after)
+	}
 }

@@ -78,6 +78,7 @@ type softAuthn struct {
 	noUV    bool   // report no user verification
 	origin  string // in clientDataJSON
 	rpID    string // hashed into the authenticator data
+	top     string // when set, run in a cross-origin iframe of this page
 }
 
 func newSoftAuthn(t *testing.T) *softAuthn {
@@ -114,7 +115,11 @@ func (a *softAuthn) flags() byte {
 }
 
 func (a *softAuthn) clientData(typ, challenge string) []byte {
-	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": a.origin, "crossOrigin": false})
+	cd := map[string]any{"type": typ, "challenge": challenge, "origin": a.origin, "crossOrigin": a.top != ""}
+	if a.top != "" {
+		cd["topOrigin"] = a.top
+	}
+	b, _ := json.Marshal(cd)
 	return b
 }
 

@@ -1,8 +1,11 @@
 package passkey
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +126,32 @@ func TestRegisterStopsAtTheLimit(t *testing.T) {
 	v.refused("/passkey/register/begin", nil, http.StatusConflict, "too_many")
 }
 
+func TestRegisterFinishStopsAtTheLimitToo(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	v := app.visitor()
+	v.login("alice")
+	for range maxPasskeys - 1 {
+		v.register(newSoftAuthn(t), "")
+	}
+	// Ceremonies begun in several sessions of the user, each seeing one
+	// place left.
+	others := make([]*visitor, 3)
+	opts := make([][]byte, len(others))
+	for i := range others {
+		others[i] = app.visitor()
+		others[i].login("alice")
+		opts[i] = others[i].must("/passkey/register/begin", nil)
+	}
+	others[0].must("/passkey/register/finish", newSoftAuthn(t).create(opts[0], ""))
+	for i := 1; i < len(others); i++ {
+		others[i].refused("/passkey/register/finish", newSoftAuthn(t).create(opts[i], ""), http.StatusConflict, "too_many")
+	}
+	if creds, _ := app.store.ListUser(t.Context(), "alice"); len(creds) != maxPasskeys {
+		t.Fatalf("alice has %d passkeys, the limit is %d", len(creds), maxPasskeys)
+	}
+}
+
 func TestRemoveBehindRequireRecentAuthAsksForAPasskeyStepUpFirst(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
@@ -143,4 +172,57 @@ func TestRemoveBehindRequireRecentAuthAsksForAPasskeyStepUpFirst(t *testing.T) {
 	if creds, _ := app.store.ListUser(t.Context(), "alice"); len(creds) != 0 {
 		t.Fatal("the passkey was not removed after the step-up")
 	}
+}
+
+func TestRegisterKeepsOnlyKnownTransports(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	body := a.create(alice.must("/passkey/register/begin", nil), "")
+	// The page reports the transports, so it can report anything: here
+	// thousands of made-up ones, which would be stored and sent back in
+	// every ceremony's options.
+	junk := make([]string, 0, 4000)
+	for i := range cap(junk) {
+		junk = append(junk, fmt.Sprintf("made-up-%d", i))
+	}
+	junk = append(junk, "usb", "internal", "internal", "hybrid")
+	list, _ := json.Marshal(junk)
+	body = bytes.Replace(body, []byte(`"transports":["internal"]`), append([]byte(`"transports":`), list...), 1)
+	if len(body) > maxBody {
+		t.Fatalf("test body of %d bytes is over the limit", len(body))
+	}
+	alice.must("/passkey/register/finish", body)
+	c, err := app.store.Get(t.Context(), a.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"usb", "internal", "hybrid"}; !slices.Equal(c.Transports, want) {
+		t.Fatalf("%d stored transports, want %q", len(c.Transports), want)
+	}
+}
+
+func TestRegisterWithAnotherUsersCredentialIDIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	a := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+	before, _ := app.store.Get(t.Context(), a.id)
+	// Mallory's authenticator claims Alice's credential ID, with a key of
+	// its own: taking it over would let Mallory sign in as Alice.
+	m := newSoftAuthn(t)
+	m.id = a.id
+	mallory := app.visitor()
+	mallory.login("mallory")
+	mallory.refused("/passkey/register/finish", m.create(mallory.must("/passkey/register/begin", nil), ""), http.StatusConflict, "exists")
+	after, err := app.store.Get(t.Context(), a.id)
+	if err != nil || after.UserID != "alice" || !bytes.Equal(after.PublicKey, before.PublicKey) {
+		t.Fatalf("Alice's credential after Mallory's attempt: %q %v", after.UserID, err)
+	}
+	v := app.visitor()
+	v.refused("/passkey/signin/finish", m.get(v.must("/passkey/signin/begin", nil)), http.StatusBadRequest, "verification")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -103,9 +104,22 @@ func (h *Handler) registerFinish(w http.ResponseWriter, r *http.Request) error {
 	if !cred.Flags.UserVerified {
 		return errVerification
 	}
-	transports := make([]string, len(cred.Transport))
-	for i, t := range cred.Transport {
-		transports[i] = string(t)
+	// The page reports the transports: keep the ones WebAuthn defines,
+	// once each, rather than store whatever it sent.
+	var transports []string
+	for _, t := range cred.Transport {
+		if knownTransport(t) && !slices.Contains(transports, string(t)) {
+			transports = append(transports, string(t))
+		}
+	}
+	// Checked again: ceremonies begun in several of the user's sessions
+	// each saw a place left.
+	existing, err := h.cfg.Store.ListUser(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	if len(existing) >= maxPasskeys {
+		return errTooMany
 	}
 	now := h.now()
 	if name == "" {
@@ -125,6 +139,16 @@ func (h *Handler) registerFinish(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, listItem(stored))
 	return nil
+}
+
+// knownTransport reports whether t is one of the transports WebAuthn
+// defines.
+func knownTransport(t protocol.AuthenticatorTransport) bool {
+	switch t {
+	case protocol.USB, protocol.NFC, protocol.BLE, protocol.SmartCard, protocol.Hybrid, protocol.Internal:
+		return true
+	}
+	return false
 }
 
 // cleanName trims a passkey name and checks it: at most maxName bytes of

@@ -46,7 +46,9 @@ func (h *Handler) signInBegin(w http.ResponseWriter, r *http.Request) error {
 
 // signInFinish verifies an assertion against the sign-in ceremony begun in
 // this session, and signs its passkey's user in with a new session that
-// records the proof (session.ProvedWith "hwk" or "swk").
+// records the proof (session.ProvedWith "hwk" or "swk"). Cost: a session
+// renewal (Manager.Renew) before verifying, a Get and a Use of the Store,
+// and Login.
 func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) error {
 	parsed, err := h.readAssertion(r)
 	if err != nil {
@@ -58,6 +60,18 @@ func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := h.take(s, kindSignIn, "")
 	if err != nil {
+		return err
+	}
+	// take removed the ceremony from this request's copy of the session
+	// only: a concurrent finish may still hold it. Renewing the session
+	// before anything is verified spends it in the store, atomically: of
+	// two finishes, the second meets ErrConflict (or a session that is
+	// gone) and stops here. Cookie-only sessions cannot be renewed; there
+	// single use is as strong as the mode's revocation (see the README).
+	switch err := h.cfg.Sessions.Renew(w, r); {
+	case errors.Is(err, session.ErrConflict), errors.Is(err, session.ErrNotAuthenticated):
+		return errChallenge
+	case err != nil && !errors.Is(err, session.ErrCookieOnly):
 		return err
 	}
 	stored, err := h.cfg.Store.Get(r.Context(), parsed.RawID)
@@ -118,7 +132,7 @@ func (h *Handler) stepUpBegin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.begin(s, kindStepUp, ceremony{Challenge: sd.Challenge, UserID: userID, Handle: u.handle, Allowed: sd.AllowedCredentialIDs}); err != nil {
+	if err := h.begin(s, kindStepUp, ceremony{Challenge: sd.Challenge, UserID: userID}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, assertion)
@@ -153,15 +167,13 @@ func (h *Handler) stepUpFinish(w http.ResponseWriter, r *http.Request) error {
 		h.logRefused(r.Context(), "passkey: step-up with another user's passkey", parsed.RawID, errWrongUser)
 		return errWrongUser
 	}
-	creds, err := h.cfg.Store.ListUser(r.Context(), userID)
-	if err != nil {
-		return err
-	}
-	u := &user{handle: c.Handle}
-	for _, cr := range creds {
-		u.creds = append(u.creds, toWebAuthn(cr))
-	}
-	cred, err := h.wa.ValidateLogin(u, c.sessionData(h.cfg.RPID), parsed)
+	// Verified against the credential as stored, the user's own: its user
+	// handle (two first passkeys registered at once got two), and no list
+	// of the passkeys the user had at begin, one of which may be gone.
+	u := &user{handle: stored.UserHandle, creds: []webauthn.Credential{toWebAuthn(stored)}}
+	sd := c.sessionData(h.cfg.RPID)
+	sd.UserID = stored.UserHandle
+	cred, err := h.wa.ValidateLogin(u, sd, parsed)
 	if err != nil {
 		h.logRefused(r.Context(), "passkey: step-up refused", parsed.RawID, err)
 		return errVerification

@@ -1,9 +1,12 @@
 package passkey
 
 import (
+	"bytes"
+	"context"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,13 +98,14 @@ func TestChallengeFromAnotherVisitorsSessionIsRefused(t *testing.T) {
 func TestWrongOriginOrRPIDIsRefused(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name, origin, rpID string
+		name, origin, rpID, top string
 	}{
-		{"another site's origin", "https://evil.example", testRPID},
-		{"a subdomain not in Origins", "https://evil.example.com", testRPID},
-		{"http instead of https", "http://example.com", testRPID},
-		{"another RP ID", testOrigin, "evil.example"},
-		{"a parent RP ID", testOrigin, "com"},
+		{"another site's origin", "https://evil.example", testRPID, ""},
+		{"a subdomain not in Origins", "https://evil.example.com", testRPID, ""},
+		{"http instead of https", "http://example.com", testRPID, ""},
+		{"another RP ID", testOrigin, "evil.example", ""},
+		{"a parent RP ID", testOrigin, "com", ""},
+		{"a cross-origin iframe in another site's page", testOrigin, testRPID, "https://evil.example"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -111,7 +115,7 @@ func TestWrongOriginOrRPIDIsRefused(t *testing.T) {
 			alice.login("alice")
 			alice.register(a, "")
 
-			a.origin, a.rpID = tc.origin, tc.rpID
+			a.origin, a.rpID, a.top = tc.origin, tc.rpID, tc.top
 			v := app.visitor()
 			v.refused("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)), http.StatusBadRequest, "verification")
 			if got := v.me().User; got != "" {
@@ -119,7 +123,7 @@ func TestWrongOriginOrRPIDIsRefused(t *testing.T) {
 			}
 			// Registration checks them as well.
 			b := newSoftAuthn(t)
-			b.origin, b.rpID = tc.origin, tc.rpID
+			b.origin, b.rpID, b.top = tc.origin, tc.rpID, tc.top
 			alice.refused("/passkey/register/finish", b.create(alice.must("/passkey/register/begin", nil), ""), http.StatusBadRequest, "verification")
 		})
 	}
@@ -138,6 +142,11 @@ func TestWithoutUserVerificationNothingIsAccepted(t *testing.T) {
 	a.noUV = true
 	v := app.visitor()
 	v.refused("/passkey/signin/finish", a.get(v.must("/passkey/signin/begin", nil)), http.StatusBadRequest, "verification")
+	before := alice.me()
+	alice.refused("/passkey/stepup/finish", a.get(alice.must("/passkey/stepup/begin", nil)), http.StatusBadRequest, "verification")
+	if after := alice.me(); after.ID != before.ID || !slices.Equal(after.AMR, []string{"pwd"}) {
+		t.Fatalf("a step-up without user verification changed the session: %+v → %+v", before, after)
+	}
 }
 
 func TestCounterRegressionIsRefusedAndLogged(t *testing.T) {
@@ -315,4 +324,129 @@ func TestCeremoniesWorkInCookieOnlyMode(t *testing.T) {
 	assertion := a.get(v.must("/passkey/signin/begin", nil))
 	v.must("/passkey/signin/finish", assertion)
 	v.refused("/passkey/signin/finish", assertion, http.StatusBadRequest, "challenge")
+}
+
+// gateStore is a session store whose Get, once armed with n, holds every
+// caller until n of them have read: n requests then all hold the session
+// as it was before any of them changed it.
+type gateStore struct {
+	session.Store
+	mu      sync.Mutex
+	waiting int
+	open    chan struct{}
+}
+
+func (g *gateStore) arm(n int) {
+	g.mu.Lock()
+	g.waiting, g.open = n, make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *gateStore) Get(ctx context.Context, key string) (session.Record, error) {
+	g.mu.Lock()
+	ch := g.open
+	if ch != nil {
+		if g.waiting--; g.waiting == 0 {
+			close(ch)
+			g.open = nil
+		}
+	}
+	g.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return session.Record{}, ctx.Err()
+		}
+	}
+	return g.Store.Get(ctx, key)
+}
+
+func TestConcurrentFinishesOfOneSignInSignInOnce(t *testing.T) {
+	t.Parallel()
+	gate := &gateStore{Store: session.NewMemoryStore()}
+	app := newTestAppWith(t, session.Config{Store: gate})
+	a := newSoftAuthn(t) // no counter, as synced passkeys: only the challenge stops a replay
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(a, "")
+
+	v := app.visitor()
+	assertion := a.get(v.must("/passkey/signin/begin", nil))
+	// The same answer twice at once, in the session that began: both
+	// requests read the session while it still holds the ceremony.
+	gate.arm(2)
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	for i := range codes {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", app.srv.URL+"/passkey/signin/finish", bytes.NewReader(assertion))
+			req.Header.Set("Content-Type", "application/json")
+			if res, err := v.client.Do(req); err == nil {
+				codes[i] = res.StatusCode
+				res.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if ok := slices.Index(codes, 200); ok < 0 || slices.Index(codes[ok+1:], 200) >= 0 {
+		t.Fatalf("two concurrent finishes of one challenge answered %v, want exactly one 200", codes)
+	}
+	if list := app.sessions("alice"); len(list) != 2 {
+		t.Fatalf("alice has %d sessions after one passkey sign-in (and her own), want 2", len(list))
+	}
+}
+
+func TestStepUpWorksWithEveryPasskeyOfTheUser(t *testing.T) {
+	t.Parallel()
+	t.Run("first passkeys added from two devices at once", func(t *testing.T) {
+		t.Parallel()
+		app := newTestApp(t)
+		a, b := newSoftAuthn(t), newSoftAuthn(t)
+		laptop, phone := app.visitor(), app.visitor()
+		laptop.login("alice")
+		phone.login("alice")
+		// Both begin before either finishes: neither sees a passkey yet.
+		optsA, optsB := laptop.must("/passkey/register/begin", nil), phone.must("/passkey/register/begin", nil)
+		laptop.must("/passkey/register/finish", a.create(optsA, "laptop"))
+		phone.must("/passkey/register/finish", b.create(optsB, "phone"))
+		for _, k := range []*softAuthn{a, b} {
+			phone.must("/passkey/stepup/finish", k.get(phone.must("/passkey/stepup/begin", nil)))
+			v := app.visitor()
+			v.must("/passkey/signin/finish", k.get(v.must("/passkey/signin/begin", nil)))
+		}
+	})
+	t.Run("another passkey removed between begin and finish", func(t *testing.T) {
+		t.Parallel()
+		app := newTestApp(t)
+		a, b := newSoftAuthn(t), newSoftAuthn(t)
+		alice := app.visitor()
+		alice.login("alice")
+		alice.register(a, "")
+		alice.register(b, "")
+		opts := alice.must("/passkey/stepup/begin", nil)
+		alice.must("/passkey/remove", []byte(`{"id":"`+b64(b.id)+`"}`)) // in another tab
+		alice.must("/passkey/stepup/finish", a.get(opts))
+		// The removed one is refused, of course.
+		alice.refused("/passkey/stepup/finish", b.get(alice.must("/passkey/stepup/begin", nil)), http.StatusNotFound, "not_found")
+	})
+}
+
+func TestSignInWithAUserHandleThatIsNotTheCredentialsIsRefused(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	aliceKey, bobKey := newSoftAuthn(t), newSoftAuthn(t)
+	alice, bob := app.visitor(), app.visitor()
+	alice.login("alice")
+	alice.register(aliceKey, "")
+	bob.login("bob")
+	bob.register(bobKey, "")
+	for name, handle := range map[string][]byte{"another user's": bobKey.handle, "none": nil, "a made-up one": []byte("mallory")} {
+		aliceKey.handle = handle
+		v := app.visitor()
+		v.refused("/passkey/signin/finish", aliceKey.get(v.must("/passkey/signin/begin", nil)), http.StatusBadRequest, "verification")
+		if got := v.me().User; got != "" {
+			t.Fatalf("a sign-in with %s user handle signed in as %q", name, got)
+		}
+	}
 }

@@ -15,7 +15,8 @@ type Credential struct {
 	UserID string
 	// UserHandle is the WebAuthn user handle the authenticator keeps with
 	// the credential and returns at sign-in: 32 random bytes per user, the
-	// same for all of a user's passkeys, never the user ID.
+	// same for all of a user's passkeys (but two first passkeys registered
+	// at once get one each), never the user ID.
 	UserHandle []byte
 	// Name is the user's label for it ("Work laptop"), at most 64 bytes.
 	Name string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/sessionauth/session"
@@ -26,9 +27,13 @@ const (
 // is that provider's issuer (mix-up defence); a provider error ends here;
 // the code is exchanged with the PKCE verifier; the ID token is verified
 // (signature, issuer, audience, azp, expiry, nonce, at_hash) or, for plain
-// OAuth 2, the user info is read; Config.User maps the identity to a user
-// ID; Sessions.Login signs it in (a new session token); and the browser
-// goes to the flow's return path.
+// OAuth 2, the user info is read; an auth_time within the max_age asked,
+// if one was, and for a step-up from after it began; Config.User maps the identity to a user ID; Sessions.Login
+// signs it in (a new session token) with session.ProvedWith the ID token's
+// amr when the user authenticated during this sign-in ("fed" otherwise),
+// or, for a step-up, Sessions.StepUp records
+// the proof on the same user's session; and the browser goes to the
+// flow's return path.
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	p, ok := h.byName[r.PathValue("provider")]
@@ -104,6 +109,21 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	start := time.Unix(f.Expires, 0).Add(-h.ttl)
+	if f.MaxAge != nil {
+		if err := checkAuthTime(id, *f.MaxAge, h.now()); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	if f.StepUp != "" {
+		if err := checkStepUpAuthTime(id, start); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	methods := provedWith(id, start, h.now())
+
 	userID, err := h.user(r.Context(), id)
 	switch {
 	case errors.Is(err, ErrAccessDenied):
@@ -114,6 +134,10 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	case userID == "":
 		h.fail(w, r, errors.New("providerlogin: Config.User returned an empty user ID"))
+		return
+	}
+	if f.StepUp != "" {
+		h.stepUp(w, r, f, userID, methods)
 		return
 	}
 	// Set before Login so an anonymous session's values carry over in the
@@ -128,7 +152,8 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	keep()
-	if err := h.sessions.Login(w, r, userID, h.loginOpts...); err != nil {
+	opts := append(h.loginOpts[:len(h.loginOpts):len(h.loginOpts)], session.ProvedWith(methods...))
+	if err := h.sessions.Login(w, r, userID, opts...); err != nil {
 		h.fail(w, r, fmt.Errorf("providerlogin: signing in: %w", err))
 		return
 	}

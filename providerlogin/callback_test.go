@@ -380,3 +380,130 @@ func TestCallbackDuringSessionStoreOutageIs503(t *testing.T) {
 		t.Fatalf("the same callback once the store is back: %d, want 303", res.status)
 	}
 }
+
+// TestSignInRecordsTheIDTokensMethods: a sign-in records the ID token's
+// amr on the session (session.ProvedWith) when its auth_time falls within
+// this sign-in; "fed" when it has none a session can record, when the
+// authentication is older than the sign-in (single sign-on), and for a
+// plain OAuth 2 provider; Identity carries auth_time and amr for
+// Config.User.
+func TestSignInRecordsTheIDTokensMethods(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		hook func(map[string]any)
+		want string
+	}{
+		{"the provider's amr", nil, "pwd"},
+		{"several", func(c map[string]any) { c["amr"] = []string{"pwd", "otp", "mfa"} }, "pwd otp mfa"},
+		{"none", func(c map[string]any) { delete(c, "amr") }, "fed"},
+		{"none usable", func(c map[string]any) { c["amr"] = []string{"PWD", "two words"} }, "fed"},
+		{"not strings", func(c map[string]any) { c["amr"] = []map[string]any{{"method": "pwd"}} }, "fed"},
+		// A single sign-on on an authentication from before this sign-in:
+		// the provider's amr does not count as a fresh proof.
+		{"an earlier authentication", func(c map[string]any) { c["auth_time"] = time.Now().Add(-2 * time.Minute).Unix() }, "fed"},
+		{"no auth_time", func(c map[string]any) { delete(c, "auth_time") }, "fed"},
+		{"control: during this sign-in, within the minute allowed", func(c map[string]any) { c["auth_time"] = time.Now().Add(-50 * time.Second).Unix() }, "pwd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, op := oidcApp(t, nil)
+			op.SetIDTokenHook(tc.hook)
+			b := newBrowser(t)
+			if res := b.signIn(a, "demo", ""); res.status != http.StatusSeeOther {
+				t.Fatalf("sign-in: %d %s", res.status, res.body)
+			}
+			if p := b.proof(a); p.methods != tc.want {
+				t.Fatalf("AuthMethods %q, want %q", p.methods, tc.want)
+			}
+			if id := a.lastIdentity(); tc.hook == nil && (id.AuthTime.IsZero() || time.Since(id.AuthTime) > time.Minute) {
+				t.Fatalf("Identity.AuthTime %v", id.AuthTime)
+			}
+		})
+	}
+	t.Run("plain OAuth 2", func(t *testing.T) {
+		t.Parallel()
+		op := startProvider(t, true)
+		a := startApp(t, func(base string) []*Provider {
+			registerApp(op, base, "hub")
+			return []*Provider{plainProvider(t, "hub", op)}
+		}, nil)
+		b := newBrowser(t)
+		if res := b.signIn(a, "hub", ""); res.status != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d %s", res.status, res.body)
+		}
+		if p := b.proof(a); p.methods != "fed" {
+			t.Fatalf("AuthMethods %q, want fed", p.methods)
+		}
+	})
+}
+
+// TestSignInSurvivesAProvidersOddMethods: whatever the provider puts in
+// amr (values a session cannot hold, too many, too long, mixed with
+// numbers, a string), the sign-in goes through with the values a session
+// can record, or "fed": never a failed sign-in.
+func TestSignInSurvivesAProvidersOddMethods(t *testing.T) {
+	t.Parallel()
+	many := make([]string, 1000)
+	for i := range many {
+		many[i] = "otp"
+	}
+	for _, tc := range []struct {
+		name string
+		amr  any
+		want string
+	}{
+		{"a thousand values", many, "otp otp otp otp otp otp otp otp"},
+		{"a long value", []string{strings.Repeat("p", 10000), "hwk"}, "hwk"},
+		{"a number among strings", []any{"pwd", 1}, "fed"},
+		{"null among strings", []any{"pwd", nil}, "pwd"},
+		{"a string", "hwk", "fed"},
+		{"an object", map[string]any{"hwk": true}, "fed"},
+		{"control characters", []string{"pwd\r\nx", "pwd\x00"}, "fed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, op := oidcApp(t, nil)
+			op.SetIDTokenHook(func(c map[string]any) { c["amr"] = tc.amr })
+			b := newBrowser(t)
+			if res := b.signIn(a, "demo", ""); res.status != http.StatusSeeOther {
+				t.Fatalf("sign-in: %d %s", res.status, res.body)
+			}
+			if p := b.proof(a); p.methods != tc.want {
+				t.Fatalf("AuthMethods %q, want %q", p.methods, tc.want)
+			}
+		})
+	}
+}
+
+// TestSignInWithAFutureAuthTimeRecordsFed: an auth_time beyond the clock
+// skew allowed does not fall within the sign-in, so the provider's amr is
+// not recorded as a fresh proof ("fed" is).
+func TestSignInWithAFutureAuthTimeRecordsFed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		ahead time.Duration
+		want  string
+	}{
+		{"an hour ahead", time.Hour, "fed"},
+		{"ten minutes ahead", 10 * time.Minute, "fed"},
+		{"control: now", 0, "hwk"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, op := oidcApp(t, nil)
+			op.SetIDTokenHook(func(c map[string]any) {
+				c["auth_time"] = time.Now().Add(tc.ahead).Unix()
+				c["amr"] = []string{"hwk"}
+			})
+			b := newBrowser(t)
+			if res := b.signIn(a, "demo", ""); res.status != http.StatusSeeOther {
+				t.Fatalf("sign-in: %d %s", res.status, res.body)
+			}
+			if p := b.proof(a); p.methods != tc.want {
+				t.Fatalf("AuthMethods %q, want %q", p.methods, tc.want)
+			}
+		})
+	}
+}

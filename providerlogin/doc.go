@@ -9,7 +9,8 @@
 // ErrProviderUnavailable), and mount the Handler under its prefix
 // ("/auth/" by default):
 //
-//	POST /auth/NAME/login     starts a sign-in (form field return_to: a local path)
+//	POST /auth/NAME/login     starts a sign-in (form field return_to: a local path;
+//	                          max_age: a fresh authentication, a step-up when signed in)
 //	GET  /auth/NAME/callback  the redirect URI to register at the provider
 //	POST /auth/logout         ends the session (and, optionally, the provider's)
 //
@@ -22,7 +23,12 @@
 // return paths limited to this origin; and provider errors that end on a
 // clear page or JSON body, never a 500. The app decides who the user is:
 // Config.User maps the verified (issuer, subject) to its own user ID, and
-// Manager.Login issues a new session token for it.
+// Manager.Login issues a new session token for it, recording the ID
+// token's amr ("fed" when it has none). A signed-in user who posts the
+// sign-in form with max_age confirms it is still them: the provider is
+// asked to authenticate again, auth_time is checked, and Manager.StepUp
+// records the fresh proof on the same user's session; another user is
+// refused.
 //
 // Package providertest, in this module, is an OpenID Provider for tests.
 package providerlogin

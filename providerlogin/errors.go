@@ -30,8 +30,10 @@ var (
 	// ErrProvider: the provider answered, but with an OAuth error other than
 	// access_denied, or with an identity that failed verification: an ID
 	// token with a bad signature, issuer, audience, authorized party,
-	// expiry, nonce or access-token hash, or user info without a usable
-	// subject or naming another subject than the ID token.
+	// expiry, nonce or access-token hash, or without an auth_time within
+	// the max_age asked (for a step-up, from after it began), or user info
+	// without a usable subject or naming
+	// another subject than the ID token.
 	ErrProvider = errors.New("providerlogin: provider answer refused")
 	// ErrBadRequest: the callback's parameters are malformed or repeated,
 	// or the request uses the wrong method or an unknown provider.
@@ -46,7 +48,8 @@ var (
 	ErrMixUp = errors.New("providerlogin: response from another provider")
 	// ErrAccessDenied: the sign-in was refused: the user (or the provider)
 	// declined it, or Config.User returned ErrAccessDenied (wrapped or
-	// not) to refuse the account, an unverified email or a banned user.
+	// not) to refuse the account, an unverified email or a banned user, or
+	// a step-up came back as another user than the one signed in.
 	ErrAccessDenied = errors.New("providerlogin: access denied")
 )
 
@@ -56,6 +59,8 @@ var (
 	errCodeRejected   = fmt.Errorf("%w: authorization code rejected", ErrState)
 	errInvalidIDToken = fmt.Errorf("%w: ID token not valid", ErrProvider)
 	errInvalidUser    = fmt.Errorf("%w: user info not valid", ErrProvider)
+	errStaleAuth      = fmt.Errorf("%w: the provider did not authenticate the user recently enough", ErrProvider)
+	errOtherUser      = fmt.Errorf("%w: the step-up signed in as another user", ErrAccessDenied)
 )
 
 type errorInfo struct {
@@ -76,7 +81,9 @@ var errorTable = []struct {
 	{ErrState, errorInfo{http.StatusBadRequest, "invalid_state", "This sign-in has expired or was already used. Please start again."}},
 	{ErrMixUp, errorInfo{http.StatusBadRequest, "provider_mismatch", "This sign-in response came from a different provider than the one you chose. Please start again."}},
 	{errDeclined, errorInfo{http.StatusForbidden, "access_denied", "Sign-in was cancelled at the provider."}},
+	{errOtherUser, errorInfo{http.StatusForbidden, "other_user", "You confirmed with another account than the one signed in here. Nothing was changed."}},
 	{ErrAccessDenied, errorInfo{http.StatusForbidden, "account_refused", "This account cannot sign in here."}},
+	{errStaleAuth, errorInfo{http.StatusBadGateway, "stale_auth_time", "The provider did not confirm it was you recently enough. Please try again."}},
 	{errInvalidIDToken, errorInfo{http.StatusBadGateway, "invalid_id_token", "The provider's answer could not be verified."}},
 	{errInvalidUser, errorInfo{http.StatusBadGateway, "invalid_userinfo", "The provider's answer could not be used."}},
 	{ErrProvider, errorInfo{http.StatusBadGateway, "provider_error", "The provider reported an error."}},

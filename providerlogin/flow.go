@@ -31,6 +31,11 @@ type flow struct {
 	Nonce    string `json:"n"`
 	Return   string `json:"r"` // checked return path
 	Expires  int64  `json:"e"` // Unix seconds
+	// MaxAge is the max_age sent, in seconds; nil when none was.
+	MaxAge *int64 `json:"m,omitempty"`
+	// StepUp is the user ID signed in when a step-up started ("" for a
+	// sign-in): the callback records a fresh proof for this user only.
+	StepUp string `json:"u,omitempty"`
 }
 
 // randomToken returns 32 random bytes, base64url: 43 characters.

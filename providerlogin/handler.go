@@ -26,6 +26,16 @@ type Identity struct {
 	Email         string
 	EmailVerified bool
 	Name          string
+	// AuthTime is when the user last authenticated at the provider: the ID
+	// token's auth_time, zero when absent (and always for plain OAuth 2).
+	AuthTime time.Time
+	// AuthMethods are the ID token's amr values that a session can record
+	// (RFC 8176 shape: 1 to 32 bytes of a-z, 0-9, '_' and '-'; at most 8),
+	// nil when none. The session records them (session.ProvedWith on
+	// sign-in, Manager.StepUp on a step-up) when AuthTime shows the user
+	// authenticated during this sign-in; otherwise (none, no AuthTime, a
+	// single sign-on on an earlier authentication) it records "fed".
+	AuthMethods []string
 	// Claims is the ID token's verified payload (OpenID Connect) or the
 	// user-info JSON object (plain OAuth 2), for anything else you need.
 	Claims []byte
@@ -56,9 +66,18 @@ type Config struct {
 	// here: Login carries an anonymous visitor's values into the signed-in
 	// session (it drops them only when the browser was signed in as another
 	// user).
+	//
+	// User also runs for a step-up (a sign-in form with max_age posted by a
+	// signed-in visitor): the step-up is recorded only when it returns the
+	// user ID signed in, and refused otherwise; what User did stays. So
+	// never link an identity User does not know to the user signed in (the
+	// session above): a step-up would then take any account at the
+	// provider as the user's, and link it. Link accounts in a flow of
+	// your own, after a step-up.
 	User func(ctx context.Context, id Identity) (userID string, err error)
 	// LoginOptions are passed to Sessions.Login, for example
-	// session.RememberMe().
+	// session.RememberMe(). A session.ProvedWith here is replaced by the
+	// ID token's amr (or "fed"; see Identity.AuthMethods).
 	LoginOptions []session.LoginOption
 	// DefaultReturnPath is where a sign-in without a valid return path
 	// ends. Default "/".

@@ -118,7 +118,8 @@ func plainProvider(t testing.TB, name string, op *providertest.Server) *Provider
 
 // startApp runs the app with the given providers. Routes besides the
 // Handler: GET /whoami (user ID or "anonymous"), GET /flows (the raw
-// pending-flows value), GET /value?key=K (a session value), GET / ("home").
+// pending-flows value), GET /value?key=K (a session value), GET /proof
+// (user ID, AuthTime in ns, AuthMethods and session ID, one a line), GET / ("home").
 func startApp(t testing.TB, providers func(base string) []*Provider, configure func(*Config)) *testApp {
 	t.Helper()
 	a := &testApp{t: t}
@@ -169,6 +170,10 @@ func startApp(t testing.TB, providers func(base string) []*Provider, configure f
 		})
 		mux.HandleFunc("GET /value", func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, session.FromContext(r.Context()).Get(r.URL.Query().Get("key")))
+		})
+		mux.HandleFunc("GET /proof", func(w http.ResponseWriter, r *http.Request) {
+			s := session.FromContext(r.Context())
+			fmt.Fprintf(w, "%s\n%d\n%s\n%s", s.UserID(), s.AuthTime().UnixNano(), strings.Join(s.AuthMethods(), " "), s.ID())
 		})
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "home") })
 		return a.sessions.Middleware(mux)
@@ -284,6 +289,19 @@ func (b *browser) approve(authURL *url.URL, action string) *url.URL {
 		b.t.Fatal(err)
 	}
 	return u
+}
+
+// approveAs is approve with another account's credentials.
+func (b *browser) approveAs(authURL *url.URL, user, password string) *url.URL {
+	b.t.Helper()
+	if res := b.get(authURL.String()); res.status != http.StatusOK || !strings.Contains(res.body, `id="op-login"`) {
+		b.t.Fatalf("authorize page: status %d, location %q", res.status, res.location)
+	}
+	res := b.post(authURL.String(), url.Values{"username": {user}, "password": {password}, "action": {"approve"}})
+	if res.status != http.StatusSeeOther {
+		b.t.Fatalf("authorize: status %d, want 303; body %s", res.status, res.body)
+	}
+	return mustParse(b.t, res.location)
 }
 
 // signIn runs the whole flow and returns the callback's response.

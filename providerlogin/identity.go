@@ -46,10 +46,12 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *discovered, tok *oauth2
 		return Identity{}, "", fmt.Errorf("%w: nonce does not match the one this sign-in sent", errInvalidIDToken)
 	}
 	var c struct {
-		Azp           string `json:"azp"`
-		Email         string `json:"email"`
-		EmailVerified any    `json:"email_verified"`
-		Name          string `json:"name"`
+		Azp           string          `json:"azp"`
+		Email         string          `json:"email"`
+		EmailVerified any             `json:"email_verified"`
+		Name          string          `json:"name"`
+		AuthTime      json.RawMessage `json:"auth_time"`
+		AMR           json.RawMessage `json:"amr"`
 	}
 	if err := idt.Claims(&c); err != nil {
 		return Identity{}, "", fmt.Errorf("%w: claims: %w", errInvalidIDToken, err)
@@ -74,6 +76,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *discovered, tok *oauth2
 	id := Identity{
 		Provider: p.name, Issuer: idt.Issuer, Subject: idt.Subject,
 		Email: c.Email, EmailVerified: truthy(c.EmailVerified), Name: c.Name,
+		AuthTime: authTime(c.AuthTime), AuthMethods: authMethods(c.AMR),
 	}
 	_ = idt.Claims((*json.RawMessage)(&id.Claims))
 	if p.fetchUserInfo {
@@ -95,6 +98,53 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *discovered, tok *oauth2
 		}
 	}
 	return id, raw, nil
+}
+
+// Bounds on a proof's methods, as the session accepts them.
+const (
+	maxAMR    = 8
+	maxAMRLen = 32
+)
+
+// authTime reads auth_time: a JSON number of seconds since the epoch, up to
+// the year 9999; the zero time for anything else.
+func authTime(raw json.RawMessage) time.Time {
+	var f float64
+	if len(raw) == 0 || raw[0] < '0' || raw[0] > '9' || json.Unmarshal(raw, &f) != nil || f > 253402300799 {
+		return time.Time{}
+	}
+	return time.Unix(int64(f), 0).UTC()
+}
+
+// authMethods reads amr: of an array of strings, the values a session
+// accepts (see Identity.AuthMethods), at most maxAMR of them; nil for
+// none or for anything else.
+func authMethods(raw json.RawMessage) []string {
+	var all []string
+	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &all) != nil {
+		return nil
+	}
+	var out []string
+	for _, v := range all {
+		if len(out) < maxAMR && validMethod(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// validMethod: 1 to 32 bytes of a-z, 0-9, '_' and '-' (session.ProvedWith's rule).
+func validMethod(v string) bool {
+	if v == "" || len(v) > maxAMRLen {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // truthy reads email_verified, which some providers send as a string.

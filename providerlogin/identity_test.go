@@ -3,6 +3,7 @@ package providerlogin
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/sessionauth/session"
@@ -109,5 +110,32 @@ func TestUserCallbackRunsInTheRequest(t *testing.T) {
 	}
 	if email, name := b.get(a.base+"/value?key=email").body, b.get(a.base+"/value?key=name").body; email != "alice@example.test" || name != "Alice" {
 		t.Errorf("session values after sign-in: email %q, name %q", email, name)
+	}
+}
+
+func TestAuthTimeAndMethodsAreReadLeniently(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		raw  string
+		want int64 // Unix seconds, 0 for none
+	}{
+		{`1800000000`, 1800000000}, {`1800000000.9`, 1800000000}, {`"1800000000"`, 0}, {`-1`, 0},
+		{`null`, 0}, {``, 0}, {`1e300`, 0}, {`true`, 0},
+	} {
+		got := authTime([]byte(tc.raw))
+		if (tc.want == 0) != got.IsZero() || (tc.want != 0 && got.Unix() != tc.want) {
+			t.Errorf("auth_time %s: %v", tc.raw, got)
+		}
+	}
+	for _, tc := range []struct{ raw, want string }{
+		{`["pwd","otp"]`, "pwd otp"},
+		{`["PWD","mfa","with space",""]`, "mfa"}, // only values a session can record
+		{`["a","b","c","d","e","f","g","h","i","j"]`, "a b c d e f g h"},
+		{`"pwd"`, ""}, {`[{"method":"pwd"}]`, ""}, {`[]`, ""}, {`null`, ""}, {``, ""},
+	} {
+		got := authMethods([]byte(tc.raw))
+		if strings.Join(got, " ") != tc.want || (tc.want == "" && got != nil) {
+			t.Errorf("amr %s: %q, want %q", tc.raw, got, tc.want)
+		}
 	}
 }

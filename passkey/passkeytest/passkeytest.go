@@ -10,8 +10,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -23,8 +25,9 @@ import (
 // Run runs the conformance tests against stores made by newStore, a new
 // empty one for each subtest (subtests run in parallel). It covers every
 // method, users kept apart, the counter rule of Use (refused regressions,
-// atomic under concurrency) and copies (a caller changing what it passed or
-// got back changes nothing stored).
+// atomic under concurrency, counters up to the largest uint32), IDs
+// compared byte for byte, copies (a caller changing what it passed or got
+// back changes nothing stored) and a canceled context.
 func Run(t *testing.T, newStore func(t *testing.T) passkey.Store) {
 	t.Helper()
 	for _, tc := range []struct {
@@ -41,6 +44,9 @@ func Run(t *testing.T, newStore func(t *testing.T) passkey.Store) {
 		{"UseRefusesACounterThatDidNotGoUp", testUseRegression},
 		{"UseWithTheSameCounterSucceedsOnce", testUseRace},
 		{"StoredValuesAreCopies", testCopies},
+		{"CountersUpToTheLargestUint32", testBigCounter},
+		{"IDsAreComparedByteForByte", testIDBytes},
+		{"CanceledContextIsAnError", testCanceled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -311,5 +317,89 @@ func testCopies(t *testing.T, s passkey.Store) {
 	got.Transports[0] = "nfc"
 	if again, _ := s.Get(ctx(t), want.ID); equal(again, want) != nil {
 		t.Fatalf("changing what Get returned changed the store: %v", equal(again, want))
+	}
+	list, err := s.ListUser(ctx(t), "alice")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("ListUser: %d credentials, %v", len(list), err)
+	}
+	list[0].PublicKey[0] ^= 1
+	list[0].ID[0] ^= 1
+	list[0].Transports[0] = "ble"
+	if again, err := s.Get(ctx(t), want.ID); err != nil || equal(again, want) != nil {
+		t.Fatalf("changing what ListUser returned changed the store: %v %v", err, equal(again, want))
+	}
+}
+
+// testBigCounter: counters are uint32 and reach the top of the range
+// (a store must not keep them in a signed 32-bit column).
+func testBigCounter(t *testing.T, s passkey.Store) {
+	c := credential("alice", time.Now())
+	c.SignCount = 3_000_000_000
+	mustCreate(t, s, c)
+	if got, err := s.Get(ctx(t), c.ID); err != nil || got.SignCount != c.SignCount {
+		t.Fatalf("Get: counter %d (%v), want %d", got.SignCount, err, c.SignCount)
+	}
+	at := c.Created.Add(time.Hour)
+	if err := s.Use(ctx(t), c.ID, 2_999_999_999, false, at); !errors.Is(err, passkey.ErrCounterRegression) {
+		t.Fatalf("Use with a counter below 3000000000: %v, want ErrCounterRegression", err)
+	}
+	if err := s.Use(ctx(t), c.ID, math.MaxUint32, false, at); err != nil {
+		t.Fatalf("Use with the largest counter: %v", err)
+	}
+	if err := s.Use(ctx(t), c.ID, math.MaxUint32, false, at); !errors.Is(err, passkey.ErrCounterRegression) {
+		t.Fatalf("Use with the largest counter again: %v, want ErrCounterRegression", err)
+	}
+	if got, _ := s.Get(ctx(t), c.ID); got.SignCount != math.MaxUint32 {
+		t.Fatalf("counter %d after Use, want %d", got.SignCount, uint32(math.MaxUint32))
+	}
+}
+
+// testIDBytes: IDs that differ only in letter case once base64-encoded, or
+// only by a trailing zero byte, are different credentials.
+func testIDBytes(t *testing.T, s passkey.Store) {
+	lower, _ := base64.RawURLEncoding.DecodeString("aaaaaaaaaaaaaaaaaaaaaaaa")
+	upper, _ := base64.RawURLEncoding.DecodeString("AAAAAAAAAAAAAAAAAAAAAAAA")
+	ids := [][]byte{lower, upper, {7}, {7, 0}}
+	for i, id := range ids {
+		c := credential(fmt.Sprintf("user%d", i), time.Now())
+		c.ID = id
+		if err := s.Create(ctx(t), c); err != nil {
+			t.Fatalf("Create of ID %x: %v (another ID taken for it?)", id, err)
+		}
+	}
+	for i, id := range ids {
+		got, err := s.Get(ctx(t), id)
+		if err != nil || got.UserID != fmt.Sprintf("user%d", i) || !bytes.Equal(got.ID, id) {
+			t.Fatalf("Get of ID %x: %q's %x (%v), want user%d's", id, got.UserID, got.ID, err, i)
+		}
+	}
+}
+
+// testCanceled: every method given a canceled context fails, and a
+// canceled Create stores nothing.
+func testCanceled(t *testing.T, s passkey.Store) {
+	c := credential("alice", time.Now())
+	mustCreate(t, s, c)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	other := credential("alice", time.Now())
+	at := c.Created.Add(time.Hour)
+	for name, err := range map[string]error{
+		"Create":   s.Create(done, other),
+		"Get":      func() error { _, err := s.Get(done, c.ID); return err }(),
+		"ListUser": func() error { _, err := s.ListUser(done, "alice"); return err }(),
+		"Rename":   s.Rename(done, "alice", c.ID, "x"),
+		"Use":      s.Use(done, c.ID, 8, false, at),
+		"Delete":   s.Delete(done, "alice", c.ID),
+	} {
+		if err == nil {
+			t.Errorf("%s with a canceled context succeeded", name)
+		}
+	}
+	if got, err := s.Get(ctx(t), c.ID); err != nil || equal(got, c) != nil {
+		t.Fatalf("calls with a canceled context changed the credential: %v %v", err, equal(got, c))
+	}
+	if _, err := s.Get(ctx(t), other.ID); !errors.Is(err, passkey.ErrNotFound) {
+		t.Fatalf("a Create with a canceled context stored it: %v", err)
 	}
 }

@@ -28,9 +28,13 @@ import (
 // ErrInvalidConfig: New was given a Config it cannot work with.
 var ErrInvalidConfig = errors.New("pgpasskey: invalid config")
 
+// indexSuffix names the table's index on user_id: the table's name and it.
+const indexSuffix = "_user_id_idx"
+
 // Config configures a Store; its zero value is the default.
 type Config struct {
-	// Table is the table's name. "" means "passkeys".
+	// Table is the table's name, at most 51 bytes (its index's name adds
+	// 12). "" means "passkeys".
 	Table string
 	// Schema is the table's schema. "" means the connection's search_path.
 	Schema string
@@ -70,6 +74,12 @@ func New(pool *pgxpool.Pool, cfg ...Config) (*Store, error) {
 			return nil, fmt.Errorf("%w: table or schema name is not a PostgreSQL identifier", ErrInvalidConfig)
 		}
 	}
+	// PostgreSQL cuts names at 63 bytes: a longer index name would be cut
+	// to another relation's (the table's own, at 63), and Setup's CREATE
+	// INDEX IF NOT EXISTS would skip it without a word.
+	if len(c.Table)+len(indexSuffix) > 63 {
+		return nil, fmt.Errorf("%w: table name longer than %d bytes", ErrInvalidConfig, 63-len(indexSuffix))
+	}
 	t := table.Sanitize()
 	const cols = `id, user_id, user_handle, name, public_key, sign_count, backup_eligible, backed_up, transports, aaguid, created, last_used`
 	return &Store{pool: pool, table: table, q: statements{
@@ -92,7 +102,7 @@ func (s *Store) Schema() string {
 
 func (s *Store) schema() []string {
 	t := s.table.Sanitize()
-	idx := pgx.Identifier{s.table[len(s.table)-1] + "_user_id_idx"}.Sanitize()
+	idx := pgx.Identifier{s.table[len(s.table)-1] + indexSuffix}.Sanitize()
 	return []string{
 		`CREATE TABLE IF NOT EXISTS ` + t + ` (
 	id              bytea       PRIMARY KEY,

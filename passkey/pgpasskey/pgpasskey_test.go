@@ -134,6 +134,7 @@ func TestNewRefusesABadConfig(t *testing.T) {
 		"two configs": {{}, {}},
 		"NUL in name": {{Table: "a\x00b"}},
 		"long name":   {{Table: strings.Repeat("t", 64)}},
+		"long schema": {{Schema: strings.Repeat("s", 64)}},
 	} {
 		if _, err := pgpasskey.New(pool, cfgs...); !errors.Is(err, pgpasskey.ErrInvalidConfig) {
 			t.Errorf("%s: %v, want ErrInvalidConfig", name, err)
@@ -141,5 +142,29 @@ func TestNewRefusesABadConfig(t *testing.T) {
 	}
 	if _, err := pgpasskey.New(nil); !errors.Is(err, pgpasskey.ErrInvalidConfig) {
 		t.Errorf("nil pool: %v", err)
+	}
+}
+
+func TestSetupCreatesTheUserIndexOrNewRefusesTheName(t *testing.T) {
+	t.Parallel()
+	pool, schema := testPool(t)
+	for _, table := range []string{"passkeys", strings.Repeat("t", 51), strings.Repeat("u", 63)} {
+		s, err := pgpasskey.New(pool, pgpasskey.Config{Schema: schema, Table: table})
+		if err != nil {
+			if errors.Is(err, pgpasskey.ErrInvalidConfig) && len(table) > 51 {
+				continue // too long for its index's name
+			}
+			t.Fatalf("New with a %d-byte table name: %v", len(table), err)
+		}
+		if err := s.Setup(t.Context()); err != nil {
+			t.Fatalf("Setup with a %d-byte table name: %v", len(table), err)
+		}
+		var n int
+		if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexdef LIKE '%(user_id, created)%'`, schema, table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("a %d-byte table name: %d indexes on (user_id, created), want 1: ListUser scans the table", len(table), n)
+		}
 	}
 }

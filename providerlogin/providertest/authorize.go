@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // authRequest is a validated authorization request.
@@ -14,6 +16,7 @@ type authRequest struct {
 	redirectURI, state     string
 	nonce, challenge       string
 	forceLogin, wantOpenID bool
+	maxAge                 time.Duration // -1: none requested
 }
 
 // parseAuthRequest checks the request's parameters. A problem with the
@@ -36,6 +39,14 @@ func (s *Server) parseAuthRequest(q url.Values) (req authRequest, pageErr, redir
 	req.nonce = q.Get("nonce")
 	req.challenge = q.Get("code_challenge")
 	req.forceLogin = q.Get("prompt") == "login"
+	req.maxAge = -1
+	if v := q.Get("max_age"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 0 {
+			return req, "", "invalid_request"
+		}
+		req.maxAge = time.Duration(n) * time.Second
+	}
 	req.wantOpenID = slices.Contains(strings.Fields(q.Get("scope")), "openid")
 	switch {
 	case q.Get("response_type") != "code":
@@ -65,32 +76,33 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, req authRequest
 	http.Redirect(w, r, req.redirectURI+sep+params.Encode(), http.StatusSeeOther)
 }
 
-func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req authRequest, u User) {
+func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req authRequest, u User, authTime time.Time) {
 	code := randomString(24)
 	s.mu.Lock()
 	s.codes[code] = &grant{
 		client: req.client.ID, redirectURI: req.redirectURI,
-		challenge: req.challenge, nonce: req.nonce, user: u,
+		challenge: req.challenge, nonce: req.nonce, user: u, authTime: authTime,
 		expires: s.now().Add(s.codeTTL),
 	}
 	s.mu.Unlock()
 	s.respond(w, r, req, url.Values{"code": {code}})
 }
 
-// sessionUser returns the user of the browser's provider session, if any.
-func (s *Server) sessionUser(r *http.Request) (User, bool) {
+// sessionUser returns the user of the browser's provider session, if any,
+// and when they typed their password.
+func (s *Server) sessionUser(r *http.Request) (User, time.Time, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return User{}, false
+		return User{}, time.Time{}, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	name, ok := s.sessions[c.Value]
+	ses, ok := s.sessions[c.Value]
 	if !ok {
-		return User{}, false
+		return User{}, time.Time{}, false
 	}
-	u, ok := s.users[name]
-	return u, ok
+	u, ok := s.users[ses.username]
+	return u, ses.authTime, ok
 }
 
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
@@ -109,8 +121,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodGet {
-		if u, ok := s.sessionUser(r); ok && !req.forceLogin {
-			s.issueCode(w, r, req, u) // single sign-on: already signed in here
+		// Single sign-on: already signed in here, unless prompt=login or
+		// the sign-in is older than max_age (OpenID Connect Core 3.1.2.1).
+		if u, at, ok := s.sessionUser(r); ok && !req.forceLogin && (req.maxAge < 0 || !s.clock().After(at.Add(req.maxAge))) {
+			s.issueCode(w, r, req, u, at)
 			return
 		}
 		s.loginForm(w, http.StatusOK, req, "")
@@ -128,13 +142,21 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sid := randomString(24)
+	now := s.clock()
 	s.mu.Lock()
-	s.sessions[sid] = u.Username
+	s.sessions[sid] = opSession{username: u.Username, authTime: now}
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sid, Path: s.cookiePath, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	s.issueCode(w, r, req, u)
+	s.issueCode(w, r, req, u, now)
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, code int, req authRequest, msg string) {
 	s.page(w, code, pageData{Title: "Sign in to " + s.name, Client: req.client.Name, Form: true, Error: msg})
+}
+
+// clock reads the provider's clock.
+func (s *Server) clock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now()
 }

@@ -3,7 +3,10 @@
 //
 // It serves discovery, a JWKS, an authorization page with a login form,
 // a token endpoint (authorization code with PKCE S256 only), user info and
-// RP-initiated logout, all in memory. Tests can bend its answers to play an
+// RP-initiated logout, all in memory. A browser signed in at the provider
+// gets a code without the form (single sign-on) unless the request says
+// prompt=login or its sign-in is older than max_age; ID tokens carry
+// auth_time (when the password was typed) and amr ["pwd"]. Tests can bend its answers to play an
 // attacker: change the claims of the next ID tokens, sign them with a key the
 // JWKS does not publish, or move its clock.
 //
@@ -73,8 +76,8 @@ type Server struct {
 	clients   map[string]Client
 	users     map[string]User // by username
 	codes     map[string]*grant
-	tokens    map[string]*grant // access token → its grant
-	sessions  map[string]string // provider session cookie → username
+	tokens    map[string]*grant    // access token → its grant
+	sessions  map[string]opSession // by the provider session cookie
 	hook      func(claims map[string]any)
 	noIss     bool
 	now       func() time.Time
@@ -83,11 +86,18 @@ type Server struct {
 	logouts   int
 }
 
+// opSession is a browser's sign-in at the provider.
+type opSession struct {
+	username string
+	authTime time.Time // when the password was typed
+}
+
 // grant is one authorization: the code, then the tokens issued for it.
 type grant struct {
 	client, redirectURI string
 	challenge, nonce    string
 	user                User
+	authTime            time.Time // of the sign-in that gave the code
 	expires             time.Time
 	used                bool
 	access              string
@@ -131,7 +141,7 @@ func New(cfg Config) (*Server, error) {
 		users:      map[string]User{},
 		codes:      map[string]*grant{},
 		tokens:     map[string]*grant{},
-		sessions:   map[string]string{},
+		sessions:   map[string]opSession{},
 		now:        time.Now,
 		codeTTL:    time.Minute,
 	}, nil

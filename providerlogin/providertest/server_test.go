@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // newTestServer serves a provider with one client and one user.
@@ -136,6 +138,83 @@ func TestNewRefusesABadIssuer(t *testing.T) {
 	for _, iss := range []string{"", "127.0.0.1:1", "http://x/", "ftp://x"} {
 		if _, err := New(Config{Issuer: iss}); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "Config.Issuer") {
 			t.Errorf("New(%q): %v", iss, err)
+		}
+	}
+}
+
+// TestSingleSignOnHonoursPromptAndMaxAge: a browser signed in at the
+// provider gets a code without the form, unless prompt=login or its
+// sign-in is older than max_age; the ID token's auth_time is when the
+// password was typed and its amr is ["pwd"].
+func TestSingleSignOnHonoursPromptAndMaxAge(t *testing.T) {
+	t.Parallel()
+	s, ts := newTestServer(t)
+	now := time.Unix(1_800_000_000, 0)
+	s.SetClock(func() time.Time { return now })
+	res, err := noRedirect.PostForm(authURL(ts, nil), url.Values{"username": {"u"}, "password": {"p"}, "action": {"approve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == sessionCookie {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatal("no provider session")
+	}
+	now = now.Add(10 * time.Minute)
+	for _, tc := range []struct {
+		name string
+		mod  func(url.Values)
+		form bool // the login form, not a code
+	}{
+		{"signed in", nil, false},
+		{"prompt=login", func(q url.Values) { q.Set("prompt", "login") }, true},
+		{"max_age older than the sign-in", func(q url.Values) { q.Set("max_age", "599") }, true},
+		{"max_age covering the sign-in", func(q url.Values) { q.Set("max_age", "600") }, false},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, authURL(ts, tc.mod), nil)
+		req.AddCookie(cookie)
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if form := res.StatusCode == http.StatusOK; form != tc.form {
+			t.Errorf("%s: status %d, want the form: %v", tc.name, res.StatusCode, tc.form)
+			continue
+		}
+		if tc.form {
+			continue
+		}
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		tok, err := http.PostForm(ts.URL+"/token", url.Values{
+			"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "client_id": {"c"}, "client_secret": {"s"},
+			"redirect_uri": {"http://app.test/cb"}, "code_verifier": {"verifier-verifier-verifier-verifier-verifier"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			IDToken string `json:"id_token"`
+		}
+		json.NewDecoder(tok.Body).Decode(&body)
+		tok.Body.Close()
+		parts := strings.Split(body.IDToken, ".")
+		if len(parts) != 3 {
+			t.Fatalf("%s: no ID token", tc.name)
+		}
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var claims struct {
+			AuthTime int64    `json:"auth_time"`
+			AMR      []string `json:"amr"`
+		}
+		json.Unmarshal(payload, &claims)
+		if claims.AuthTime != 1_800_000_000 || len(claims.AMR) != 1 || claims.AMR[0] != "pwd" {
+			t.Errorf("%s: auth_time %d amr %v, want the sign-in's time and [pwd]", tc.name, claims.AuthTime, claims.AMR)
 		}
 	}
 }

@@ -27,10 +27,13 @@ type app struct {
 	signin   *providerlogin.Handler
 	users    *users
 	log      *slog.Logger
+	// oidc names the OpenID providers: they can confirm it is still the
+	// user (a step-up with max_age); a plain OAuth 2 provider cannot.
+	oidc map[string]bool
 }
 
 func newApp(cfg appConfig) (*app, error) {
-	a := &app{users: newUsers(), log: cfg.Log}
+	a := &app{users: newUsers(), log: cfg.Log, oidc: map[string]bool{}}
 	var err error
 	a.sessions, err = session.New(session.Config{
 		Keys:   cfg.Keys,
@@ -64,6 +67,7 @@ func newApp(cfg appConfig) (*app, error) {
 		if err != nil {
 			return nil, err
 		}
+		a.oidc[s.name] = s.oidc
 		providers = append(providers, p)
 	}
 	a.signin, err = providerlogin.New(providerlogin.Config{

@@ -234,6 +234,42 @@ func TestBrowserSignInWithProviderAndSignOut(t *testing.T) {
 		t.Fatalf("session cookie %+v: want __Host-sid, HttpOnly, Secure, SameSite=Lax", sid)
 	}
 	shots.take(ctx, "signed-in-account")
+	if got := text(t, ctx, "#proved-with"); got != "pwd" {
+		t.Errorf("account page shows the proof %q, want pwd", got)
+	}
+
+	// 3b. "Confirm it's you": the provider asks for the password again,
+	// although its session is live (prompt=login), and the browser comes
+	// back to /account, same user, under a new session cookie.
+	userID := text(t, ctx, "#user-id")
+	must(t, "click Confirm it's you", chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#confirm")),
+		chromedp.WaitVisible(chromedp.CSS("#op-login")),
+	))
+	if u := location(t, ctx); !strings.Contains(u, "prompt=login") || !strings.Contains(u, "max_age=0") {
+		t.Fatalf("confirmation at %s: want prompt=login and max_age=0", u)
+	}
+	shots.take(ctx, "confirm-at-provider")
+	must(t, "confirm at the provider", chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#username"), demoUser),
+		chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
+		chromedp.Click(chromedp.CSS("#approve")),
+		chromedp.WaitVisible(chromedp.CSS("#signed-in")),
+	))
+	if u := location(t, ctx); u != base+"/account" {
+		t.Fatalf("after confirming, at %s, want %s/account", u, base)
+	}
+	if got := text(t, ctx, "#user-id"); got != userID {
+		t.Fatalf("after confirming, user %q, want %q", got, userID)
+	}
+	res, err = chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
+	must(t, "Network.getCookies", err)
+	for _, c := range res.Cookies {
+		if c.Name == "__Host-sid" && c.Value == sid.Value {
+			t.Error("the session cookie did not change with the confirmation")
+		}
+	}
+	shots.take(ctx, "confirmed-account")
 
 	// 4. Sign out: our session ends, the provider's too (RP-initiated
 	// logout), and the browser comes back home signed out.

@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"html/template"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/providerlogin"
@@ -17,11 +19,16 @@ var page = template.Must(template.New("page").Parse(pageHTML))
 type button struct{ Name, Display, Action string }
 
 type pageData struct {
-	User       *user
-	Account    bool // the protected account page
-	Buttons    []button
-	ReturnTo   string
-	LogoutPath string
+	User    *user
+	Account bool // the protected account page
+	// ProvedAt and ProvedWith are the session's last proof of identity;
+	// Confirm, when set, is the sign-in path that confirms it is still the
+	// user (a step-up through their OpenID provider).
+	ProvedAt, ProvedWith string
+	Confirm              string
+	Buttons              []button
+	ReturnTo             string
+	LogoutPath           string
 }
 
 func (a *app) render(w http.ResponseWriter, r *http.Request, d pageData) {
@@ -56,5 +63,11 @@ func (a *app) account(w http.ResponseWriter, r *http.Request) {
 		a.signin.Logout(w, r)
 		return
 	}
-	a.render(w, r, pageData{User: &u, Account: true})
+	s := session.FromContext(r.Context())
+	d := pageData{User: &u, Account: true,
+		ProvedAt: s.AuthTime().UTC().Format(time.RFC3339), ProvedWith: strings.Join(s.AuthMethods(), " ")}
+	if a.oidc[u.Provider] {
+		d.Confirm = a.signin.LoginPath(u.Provider)
+	}
+	a.render(w, r, d)
 }
