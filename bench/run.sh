@@ -24,6 +24,10 @@ cd "$(dirname "$0")"
 bench_dir=$(pwd)
 
 count_given=${COUNT:-} # for the command line the PostgreSQL-only report quotes
+knobs_given= # the knobs set in the environment, for the command line the report quotes
+for v in BENCHTIME COUNT E2E_ROUNDS E2E_REQUESTS E2E_SECONDS E2E_CONC PG_SESSIONS; do
+	if [ -n "${!v:-}" ]; then knobs_given="$knobs_given$v=${!v} "; fi
+done
 if [ "${QUICK:-}" = 1 ]; then
 	: "${BENCHTIME:=200x}" "${COUNT:=2}" "${E2E_ROUNDS:=1}" "${E2E_REQUESTS:=5000}" "${E2E_SECONDS:=2s}" "${PG_SESSIONS:=2000}"
 fi
@@ -217,8 +221,8 @@ echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine.txt"
 # --- summary ----------------------------------------------------------------------
 cat "$tmp/seq.txt" "$tmp/par.txt" >"$tmp/all.txt"
 (cd "$tmp" && "$benchstat" all.txt >benchstat.txt)
-cmd="bash bench/run.sh"
-[ "${QUICK:-}" = 1 ] && cmd="QUICK=1 bash bench/run.sh"
+cmd="${knobs_given}bash bench/run.sh"
+[ "${QUICK:-}" = 1 ] && cmd="QUICK=1 ${knobs_given}bash bench/run.sh"
 "$tmp/report" -seq "$tmp/seq.txt" -par "$tmp/par.txt" -disk "$tmp/disk.txt" -e2e "$tmp/e2e.jsonl" \
 	-benchstat "$tmp/benchstat.txt" -machine "$tmp/machine.txt" -command "$cmd" -out "$out_path"
 log "wrote $out_path"
