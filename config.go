@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -30,14 +31,19 @@ type Config struct {
 	// applies), so a store that hangs costs a request at most this long.
 	// The store must honour ctx (for go-redis, set ContextTimeoutEnabled).
 	// The same guard stops calling a store that keeps failing: after 5
-	// failures in a row and no success for a whole StoreTimeout, calls fail
-	// at once with ErrStoreUnavailable (RequireAuth answers 503 without
-	// waiting; public pages stay anonymous), and one call every 500 ms
-	// probes the store until it answers; the Logger gets one line when
-	// calls stop and one when they resume. Cost: a context with a deadline
-	// per store call, about 1 µs and 4 allocations (a Redis round trip is
-	// about 50 µs). 0 means 250 ms; a negative value turns the deadline and
-	// the breaker off. A MemoryStore, which does no I/O, is never wrapped.
+	// failures in a row and no success for a whole StoreTimeout, or at once
+	// after a refused connection, calls fail at once with
+	// ErrStoreUnavailable (RequireAuth answers 503 without waiting; public
+	// pages stay anonymous), and every 50 ms one request probes the store
+	// (its health check first, see Manager.Ping) until it answers; on a
+	// Redis Cluster each master node has a breaker of its own. The Logger
+	// gets one line when calls stop, one naming the cause, and one when they
+	// resume. Cost: a context with a deadline per store call, about 1 µs
+	// and 4 allocations (a Redis round trip is about 50 µs). 0 means 1 s;
+	// a negative value turns the deadline and the breaker off. A
+	// MemoryStore, which does no I/O, is never wrapped. Size it from the
+	// store's slowest healthy answer on a busy host (README: "Sizing
+	// StoreTimeout"); too small shows as 503s while the store is healthy.
 	StoreTimeout time.Duration
 	// Keys signs and verifies tokens. Required.
 	Keys *KeyRing
@@ -122,6 +128,13 @@ type Config struct {
 	// ClearSiteData makes Logout send `Clear-Site-Data: "cookies"`, which
 	// removes every cookie of the site from the browser, not only ours.
 	ClearSiteData bool
+	// Observe receives what happens: sign-ins and sign-outs, refused
+	// tokens, each store call with its latency and error, the store
+	// breaker opening and closing (see Event for the list). Package
+	// otelsession turns them into OpenTelemetry metrics. It is called
+	// synchronously and concurrently, and must return quickly. nil reports
+	// nothing and costs nothing.
+	Observe func(Event)
 }
 
 // Manager is the session middleware and the API to log users in and out.
@@ -141,6 +154,7 @@ type Manager struct {
 	maxPerUser       int
 	storeTimeout     time.Duration // Config.StoreTimeout with its default
 	dead             deadTokens
+	observe          func(Event) // Config.Observe
 	now              func() time.Time
 }
 
@@ -148,24 +162,34 @@ type timeouts struct{ idle, lifetime time.Duration }
 
 // New checks cfg and returns a Manager. Every error it returns matches
 // errors.Is(err, ErrInvalidConfig), and the more precise cause too: missing
-// keys (ErrNoKeys), cookie attributes that browsers would reject
-// (ErrInvalidCookie: a __Host- name with a Domain, a non-root Path or without
-// Secure; SameSite=None without Secure), timeouts below one second or above
+// keys (also ErrInvalidKey), cookie attributes that browsers would reject
+// (a __Host- name with a Domain, a non-root Path or without Secure;
+// SameSite=None without Secure), timeouts below one second or above
 // 100 years, or a MaxSessionsPerUser out of range.
 func New(cfg Config) (*Manager, error) {
 	m, err := newManager(cfg)
 	if err != nil {
 		if !errors.Is(err, ErrInvalidConfig) {
-			err = fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+			err = configError{err}
 		}
 		return nil, err
 	}
 	return m, nil
 }
 
+// configError is an error of New that matches both ErrInvalidConfig and
+// its cause, and names the package once.
+type configError struct{ cause error }
+
+func (e configError) Error() string {
+	return ErrInvalidConfig.Error() + ": " + strings.TrimPrefix(e.cause.Error(), "session: ")
+}
+
+func (e configError) Unwrap() []error { return []error{ErrInvalidConfig, e.cause} }
+
 func newManager(cfg Config) (*Manager, error) {
-	if cfg.Keys == nil || cfg.Keys.Len() == 0 {
-		return nil, ErrNoKeys
+	if cfg.Keys == nil || cfg.Keys.len() == 0 {
+		return nil, errNoKeys
 	}
 	cookie, err := cfg.Cookie.withDefaults()
 	if err != nil {
@@ -191,6 +215,7 @@ func newManager(cfg Config) (*Manager, error) {
 		clearSiteData:   cfg.ClearSiteData,
 		stepUpURL:       cfg.StepUpURL,
 		maxPerUser:      maxPerUser,
+		observe:         cfg.Observe,
 		now:             time.Now,
 	}
 	if m.normal, err = makeTimeouts(cfg.IdleTimeout, cfg.Lifetime, defaultIdleTimeout, defaultLifetime); err != nil {
@@ -211,6 +236,10 @@ func newManager(cfg Config) (*Manager, error) {
 			m.store = NewMemoryStore()
 		}
 		m.store = newGuard(m.store, cfg.StoreTimeout, cfg.Logger)
+		if g, ok := m.store.(*guard); ok && cfg.Observe != nil {
+			g.observeWith(cfg.Observe)
+		}
+		m.store = observeStore(m.store, cfg.Observe)
 		m.storeTimeout = cfg.StoreTimeout
 		if m.storeTimeout == 0 {
 			m.storeTimeout = defaultStoreTimeout

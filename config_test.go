@@ -51,3 +51,33 @@ func TestEveryNewErrorIsErrInvalidConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestNewErrorsNameThePackageOnce checks that New's errors match
+// ErrInvalidConfig and their cause, and say "session:" once.
+func TestNewErrorsNameThePackageOnce(t *testing.T) {
+	t.Parallel()
+	keys, err := NewKeyRing(GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		cfg   Config
+		cause error
+	}{
+		{"no keys", Config{}, ErrInvalidKey},
+		{"cookie", Config{Keys: keys, Cookie: CookieOptions{Name: "__Host-x", Domain: "example.com"}}, ErrInvalidConfig},
+		{"timeout", Config{Keys: keys, IdleTimeout: time.Millisecond}, ErrInvalidConfig},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.cfg)
+			if !errors.Is(err, ErrInvalidConfig) || !errors.Is(err, tc.cause) {
+				t.Fatalf("New = %v, want ErrInvalidConfig and %v", err, tc.cause)
+			}
+			if n := strings.Count(err.Error(), "session:"); n != 1 || !strings.HasPrefix(err.Error(), "session: invalid config: ") {
+				t.Fatalf("New's error %q names the package %d times, want once, at the start", err, n)
+			}
+		})
+	}
+}

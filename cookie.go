@@ -25,24 +25,16 @@ const maxPersistentAge = 400 * 24 * time.Hour
 // unless it is Secure, has Path=/ and no Domain, so a sibling subdomain cannot
 // plant or overwrite it. Neither name says which library or stack is behind it.
 const (
-	DefaultCookieName         = "__Host-sid"
+	defaultCookieName         = "__Host-sid"
 	defaultInsecureCookieName = "sid"
 )
 
-// Errors returned by New for cookie options that a browser would reject or
-// that would weaken the cookie.
-var (
-	// ErrInvalidCookie: a cookie name or attribute that browsers would
-	// reject or that would weaken the cookie (a __Host- name with a Domain,
-	// a Path other than / or without Secure; a __Secure- name or
-	// SameSite=None or Partitioned without Secure). The message says which.
-	ErrInvalidCookie   = errors.New("session: invalid cookie name or attribute")
-	errNoSessionCookie = errors.New("no session cookie")
-)
+// errNoSessionCookie: the request carries no session cookie.
+var errNoSessionCookie = errors.New("no session cookie")
 
 // CookieOptions sets the session cookie's attributes. The zero value is the
 // safe default: HttpOnly, Secure, SameSite=Lax, Path=/, no Domain, named
-// DefaultCookieName (or defaultInsecureCookieName when the attributes do not
+// "__Host-sid" (or "sid" when the attributes do not
 // allow the __Host- prefix). Whether the cookie outlives the browser session
 // is chosen per session, with the RememberMe login option.
 type CookieOptions struct {
@@ -77,30 +69,30 @@ func (o CookieOptions) withDefaults() (CookieOptions, error) {
 		o.SameSite = http.SameSiteLaxMode
 	case http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
 	default: // net/http would send the cookie without the attribute
-		return o, fmt.Errorf("%w: unknown SameSite value %d", ErrInvalidCookie, o.SameSite)
+		return o, fmt.Errorf("%w: cookie: unknown SameSite value %d", ErrInvalidConfig, o.SameSite)
 	}
 	secure := !o.DisableSecure
 	if o.Name == "" {
-		o.Name = DefaultCookieName
+		o.Name = defaultCookieName
 		if !secure || o.Path != "/" || o.Domain != "" {
 			o.Name = defaultInsecureCookieName
 		}
 	}
 	if !validCookieName(o.Name) || !validCookiePath(o.Path) || !validCookieDomain(o.Domain) {
-		return o, ErrInvalidCookie
+		return o, fmt.Errorf("%w: cookie: invalid Name, Path or Domain", ErrInvalidConfig)
 	}
 	// Browsers match the prefixes without regard to case.
 	if hasPrefixFold(o.Name, "__Host-") && (!secure || o.Path != "/" || o.Domain != "") {
-		return o, fmt.Errorf("%w: a __Host- cookie needs Secure, Path=/ and no Domain", ErrInvalidCookie)
+		return o, fmt.Errorf("%w: cookie: a __Host- cookie needs Secure, Path=/ and no Domain", ErrInvalidConfig)
 	}
 	if hasPrefixFold(o.Name, "__Secure-") && !secure {
-		return o, fmt.Errorf("%w: a __Secure- cookie needs Secure", ErrInvalidCookie)
+		return o, fmt.Errorf("%w: cookie: a __Secure- cookie needs Secure", ErrInvalidConfig)
 	}
 	if o.SameSite == http.SameSiteNoneMode && !secure {
-		return o, fmt.Errorf("%w: SameSite=None needs Secure", ErrInvalidCookie)
+		return o, fmt.Errorf("%w: cookie: SameSite=None needs Secure", ErrInvalidConfig)
 	}
 	if o.Partitioned && !secure {
-		return o, fmt.Errorf("%w: Partitioned needs Secure", ErrInvalidCookie)
+		return o, fmt.Errorf("%w: cookie: Partitioned needs Secure", ErrInvalidConfig)
 	}
 	return o, nil
 }

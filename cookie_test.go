@@ -13,7 +13,7 @@ import (
 func TestS24_S28_CookieDefaults(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	c := sessionCookie(t, h.do("POST", "/login?user=a"), DefaultCookieName)
+	c := sessionCookie(t, h.do("POST", "/login?user=a"), defaultCookieName)
 	if c == nil {
 		t.Fatal("default cookie name not used")
 	}
@@ -38,14 +38,14 @@ func TestS25_HostPrefixRules(t *testing.T) {
 	}{
 		{"default", CookieOptions{}, nil},
 		{"host ok", CookieOptions{Name: "__Host-x"}, nil},
-		{"host with domain", CookieOptions{Name: "__Host-x", Domain: "example.com"}, ErrInvalidCookie},
-		{"host with path", CookieOptions{Name: "__Host-x", Path: "/app"}, ErrInvalidCookie},
-		{"host insecure", CookieOptions{Name: "__Host-x", DisableSecure: true}, ErrInvalidCookie},
-		{"secure prefix insecure", CookieOptions{Name: "__Secure-x", DisableSecure: true}, ErrInvalidCookie},
-		{"bad name", CookieOptions{Name: "a b"}, ErrInvalidCookie},
-		{"bad name semicolon", CookieOptions{Name: "a;b"}, ErrInvalidCookie},
-		{"bad path", CookieOptions{Name: "a", Path: "/;x"}, ErrInvalidCookie},
-		{"partitioned insecure", CookieOptions{Name: "a", Partitioned: true, DisableSecure: true}, ErrInvalidCookie},
+		{"host with domain", CookieOptions{Name: "__Host-x", Domain: "example.com"}, ErrInvalidConfig},
+		{"host with path", CookieOptions{Name: "__Host-x", Path: "/app"}, ErrInvalidConfig},
+		{"host insecure", CookieOptions{Name: "__Host-x", DisableSecure: true}, ErrInvalidConfig},
+		{"secure prefix insecure", CookieOptions{Name: "__Secure-x", DisableSecure: true}, ErrInvalidConfig},
+		{"bad name", CookieOptions{Name: "a b"}, ErrInvalidConfig},
+		{"bad name semicolon", CookieOptions{Name: "a;b"}, ErrInvalidConfig},
+		{"bad path", CookieOptions{Name: "a", Path: "/;x"}, ErrInvalidConfig},
+		{"partitioned insecure", CookieOptions{Name: "a", Partitioned: true, DisableSecure: true}, ErrInvalidConfig},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,7 +72,7 @@ func TestS26_SameSiteNoneNeedsSecure(t *testing.T) {
 	t.Parallel()
 	ring, _ := NewKeyRing(testKeyA)
 	_, err := New(Config{Keys: ring, Cookie: CookieOptions{SameSite: http.SameSiteNoneMode, DisableSecure: true}})
-	if !errors.Is(err, ErrInvalidCookie) {
+	if !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("SameSite=None without Secure: %v", err)
 	}
 	if _, err := New(Config{Keys: ring, Cookie: CookieOptions{SameSite: http.SameSiteNoneMode}}); err != nil {

@@ -21,7 +21,7 @@
 // Stores: MemoryStore (the default, one process) and RedisStore (single
 // node, Sentinel, Cluster, Ring).
 //
-// The family, one line each (the last three are modules of their own, so
+// The family, one line each (the last four are modules of their own, so
 // importing this package never pulls their dependencies):
 //
 //   - password: password hashing and verification (argon2id, bcrypt).
@@ -36,6 +36,9 @@
 //     APIs and mobile clients, and their verification.
 //   - providerlogin: "Sign in with …" through OpenID Connect and OAuth 2
 //     providers, ending in Login.
+//   - passkey: passkeys (WebAuthn): register, sign in without a username,
+//     and step-up on the current session (Manager.StepUp).
+//   - otelsession: what Config.Observe reports, as OpenTelemetry metrics.
 //
 // Without a store, Config.CookieOnly keeps the whole session in the cookie,
 // sealed with XChaCha20-Poly1305: no server-side state, and no revocation

@@ -106,7 +106,7 @@ func FuzzParseKeyRing(f *testing.F) {
 	f.Add(",,,")
 	f.Fuzz(func(t *testing.T, s string) {
 		ring, err := ParseKeyRing(s)
-		if err == nil && ring.Len() == 0 {
+		if err == nil && ring.len() == 0 {
 			t.Fatal("empty ring without an error")
 		}
 	})

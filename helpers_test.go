@@ -401,7 +401,7 @@ func newHookHarness(t *testing.T, mod func(*Config)) (*harness, *hookStore) {
 // newRedisTestStore is a RedisStore on a throwaway redis-server.
 func newRedisTestStore(t *testing.T) *RedisStore {
 	t.Helper()
-	return NewRedisStore(redistest.New(t).Client(t), WithRedisKeyPrefix(redistest.Prefix()))
+	return NewRedisStore(redistest.New(t).Client(t), RedisConfig{KeyPrefix: redistest.Prefix()})
 }
 
 // mustToken returns the raw token of a signed value.

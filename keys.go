@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -14,15 +13,8 @@ import (
 // minKeyLength is the shortest secret a KeyRing accepts, in bytes (256 bits).
 const minKeyLength = 32
 
-// Errors returned when a key ring cannot be built. They are wrapped with the
-// position of the offending key, never with the key itself.
-var (
-	ErrNoKeys = errors.New("session: no signing keys (make one with: head -c 32 /dev/urandom | base64)")
-	// ErrInvalidKey: a secret is shorter than 32 bytes, repeats another,
-	// or is not base64. The message says which, and names the key by its
-	// position, counted from 1.
-	ErrInvalidKey = errors.New("session: invalid signing key")
-)
+// errNoKeys: NewKeyRing or ParseKeyRing got no key, or Config.Keys has none.
+var errNoKeys = fmt.Errorf("%w: no keys (make one with: head -c 32 /dev/urandom | base64)", ErrInvalidKey)
 
 // hkdfInfo binds derived keys to this library and purpose, so a secret that is
 // also used elsewhere never signs our cookies with the same HMAC key.
@@ -58,7 +50,7 @@ type KeyRing struct {
 // Errors name a key by its position, counted from 1.
 func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
 	if len(keys) == 0 {
-		return nil, ErrNoKeys
+		return nil, errNoKeys
 	}
 	ring := &KeyRing{hashKeys: make([][]byte, 0, len(keys))}
 	for i, k := range keys {
@@ -90,7 +82,7 @@ func NewKeyRing(keys ...[]byte) (*KeyRing, error) {
 // counted from 1, never the key: "key 2 is empty" for a trailing comma.
 func ParseKeyRing(s string) (*KeyRing, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, ErrNoKeys
+		return nil, errNoKeys
 	}
 	parts := strings.Split(s, ",")
 	keys := make([][]byte, 0, len(parts))
@@ -120,4 +112,4 @@ func decodeKey(s string) ([]byte, error) {
 }
 
 // Len reports how many keys the ring holds.
-func (k *KeyRing) Len() int { return len(k.hashKeys) }
+func (k *KeyRing) len() int { return len(k.hashKeys) }

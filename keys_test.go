@@ -24,7 +24,7 @@ func TestS8_KeyRingRejectsBadKeys(t *testing.T) {
 		keys [][]byte
 		want error
 	}{
-		{"none", nil, ErrNoKeys},
+		{"none", nil, ErrInvalidKey},
 		{"short", [][]byte{[]byte("short")}, ErrInvalidKey},
 		{"31 bytes", [][]byte{long[:31]}, ErrInvalidKey},
 		{"empty", [][]byte{{}}, ErrInvalidKey},
@@ -44,7 +44,7 @@ func TestS8_KeyRingRejectsBadKeys(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(Config{}); !errors.Is(err, ErrNoKeys) {
+	if _, err := New(Config{}); !errors.Is(err, ErrInvalidKey) {
 		t.Fatalf("New without keys = %v", err)
 	}
 }
@@ -64,8 +64,8 @@ func TestS8_ParseKeyRing(t *testing.T) {
 		{url, 1, nil},
 		{base64.RawURLEncoding.EncodeToString(k1), 1, nil},
 		{" " + std + " , " + raw2 + " ", 2, nil},
-		{"", 0, ErrNoKeys},
-		{"   ", 0, ErrNoKeys},
+		{"", 0, ErrInvalidKey},
+		{"   ", 0, ErrInvalidKey},
 		{std + ",", 0, ErrInvalidKey},
 		{"not base64!!", 0, ErrInvalidKey},
 		{base64.StdEncoding.EncodeToString([]byte("too short")), 0, ErrInvalidKey},
@@ -76,8 +76,8 @@ func TestS8_ParseKeyRing(t *testing.T) {
 		if !errors.Is(err, tc.wantErr) {
 			t.Fatalf("ParseKeyRing(%q) = %v, want %v", tc.in, err, tc.wantErr)
 		}
-		if err == nil && ring.Len() != tc.wantLen {
-			t.Fatalf("ParseKeyRing(%q) has %d keys", tc.in, ring.Len())
+		if err == nil && ring.len() != tc.wantLen {
+			t.Fatalf("ParseKeyRing(%q) has %d keys", tc.in, ring.len())
 		}
 		if err != nil && (strings.Contains(err.Error(), std) || strings.Contains(err.Error(), raw2)) {
 			t.Fatal("error contains key material")

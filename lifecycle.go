@@ -108,9 +108,11 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 	}
 	v, ok := b.signer.verify(value)
 	if !ok {
+		b.rejectedSigned(value)
 		return false
 	}
 	if b.dead.has(v.token) {
+		b.report(evRejected, "ended")
 		return true
 	}
 	s.addCandidate(candidate{token: v.token, key: v.storeKey, value: value, keyIndex: v.keyIndex, fromCookie: fromCookie})
@@ -168,6 +170,7 @@ func (b storeBackend) load(s *Session) {
 		// does not know is never adopted. Delete the client's cookie when it
 		// is the only one of our name; with several we cannot tell which.
 		m.dead.add(c.token)
+		m.report(evRejected, "ended")
 		if c.fromCookie && s.cookies == 1 {
 			s.cookieOp = cookieExpire
 		}

@@ -258,7 +258,7 @@ func TestActiveSessionLivesUntilItsLifetime(t *testing.T) {
 			return s
 		},
 		"redis": func(t *testing.T, clk *clock) Store {
-			s := NewRedisStore(redistest.New(t).Client(t), WithRedisKeyPrefix(redistest.Prefix()))
+			s := NewRedisStore(redistest.New(t).Client(t), RedisConfig{KeyPrefix: redistest.Prefix()})
 			s.now = clk.Now
 			return s
 		},

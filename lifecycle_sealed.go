@@ -37,9 +37,11 @@ type sealedBackend struct {
 func (b sealedBackend) consider(s *Session, value string, _ bool) (dead bool) {
 	p, plain, keyIndex, ok := b.sealer.open(value)
 	if !ok {
+		b.report(evRejected, "forged")
 		return false
 	}
 	if _, exp := b.bounded(p.header, p.expires); !b.now().Before(exp) {
+		b.report(evRejected, "expired")
 		return true
 	}
 	if s.ncands > 0 && s.cand.value == value {

@@ -96,7 +96,12 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, o
 	}
 	now := m.now()
 	hdr := recordHeader{persistent: o.rememberMe, created: now, idle: t.idle, lifetime: t.lifetime, authTime: now, amr: o.amr}
-	return m.mode.login(r.Context(), s, userID, hdr, values, now)
+	err = m.mode.login(r.Context(), s, userID, hdr, values, now)
+	m.logLoginFailure(r.Context(), err)
+	if err == nil {
+		m.report(evLogin, "")
+	}
+	return err
 }
 
 // login replaces the session's record with a new one under a new token and

@@ -112,7 +112,7 @@ func TestLoginPastThePerUserCapEndsTheOldestSessions(t *testing.T) {
 	stores := map[string]func(t *testing.T) Store{
 		"memory": func(t *testing.T) Store { return NewMemoryStore() },
 		"redis": func(t *testing.T) Store {
-			return NewRedisStore(redistest.New(t).Client(t), WithRedisKeyPrefix(redistest.Prefix()))
+			return NewRedisStore(redistest.New(t).Client(t), RedisConfig{KeyPrefix: redistest.Prefix()})
 		},
 	}
 	for name, newStore := range stores {

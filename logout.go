@@ -41,8 +41,12 @@ func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	presented := s.ncands > 0 || s.userID != ""
 	if err := m.mode.logout(r.Context(), s, r); err != nil {
 		return err
+	}
+	if presented {
+		m.report(evLogout, "logout")
 	}
 	if s.committed {
 		return ErrHeadersWritten
@@ -59,7 +63,11 @@ func (m *Manager) LogoutAll(ctx context.Context, userID string) error {
 	if err := checkUserID(userID); err != nil {
 		return err
 	}
-	return m.mode.logoutAll(ctx, userID)
+	if err := m.mode.logoutAll(ctx, userID); err != nil {
+		return err
+	}
+	m.report(evLogout, "all")
+	return nil
 }
 
 // LogoutOthers is for a password change: it ends every other session of
@@ -72,7 +80,11 @@ func (m *Manager) LogoutAll(ctx context.Context, userID string) error {
 // and a delete per other session. A cookie-only Manager returns
 // ErrCookieOnly.
 func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
-	return m.renewRequest(w, r, true, nil)
+	if err := m.renewRequest(w, r, true, nil); err != nil {
+		return err
+	}
+	m.report(evLogout, "others")
+	return nil
 }
 
 // LogoutSession ends one session of userID, named by its public ID (from
@@ -81,7 +93,11 @@ func (m *Manager) LogoutOthers(w http.ResponseWriter, r *http.Request) error {
 // session. Cost: one store ListUser, a delete and a read. A cookie-only
 // Manager returns ErrCookieOnly.
 func (m *Manager) LogoutSession(ctx context.Context, userID, id string) error {
-	return m.mode.logoutSession(ctx, userID, id)
+	if err := m.mode.logoutSession(ctx, userID, id); err != nil {
+		return err
+	}
+	m.report(evLogout, "session")
+	return nil
 }
 
 // logout deletes the record of every token the request carried, and the

@@ -128,7 +128,7 @@ func TestRenewCannotUndoAConcurrentLogoutAtAnyStep(t *testing.T) {
 				var once sync.Once
 				calls := 0
 				var mu sync.Mutex
-				faults.SetHook(func(ctx context.Context, op storetest.Op, key string) error {
+				faults.SetHook(func(ctx context.Context, op string, key string) error {
 					if ctx.Value(renewingKey{}) == nil {
 						return nil
 					}
@@ -187,7 +187,7 @@ func TestRenewRacingLogoutNeverLeavesALiveSession(t *testing.T) {
 		"memory": func(t *testing.T) session.Store { return session.NewMemoryStore() },
 		"redis": func(t *testing.T) session.Store {
 			srv := redistest.New(t)
-			return session.NewRedisStore(srv.Client(t), session.WithRedisKeyPrefix(redistest.Prefix()))
+			return session.NewRedisStore(srv.Client(t), session.RedisConfig{KeyPrefix: redistest.Prefix()})
 		},
 	}
 	for name, newStore := range stores {

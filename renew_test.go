@@ -151,7 +151,7 @@ func TestRenewOnAnInstanceWithAStaleCacheCannotResurrectALoggedOutSession(t *tes
 	prefix := redistest.Prefix()
 	instance := func(client *redis.Client) *harness {
 		ring, _ := NewKeyRing(testKeyA)
-		m, err := New(Config{Keys: ring, Store: NewRedisStore(client, WithRedisKeyPrefix(prefix))})
+		m, err := New(Config{Keys: ring, Store: NewRedisStore(client, RedisConfig{KeyPrefix: prefix, ClientSideCache: client.Options().ClientSideCache != nil})})
 		if err != nil {
 			t.Fatal(err)
 		}

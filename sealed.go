@@ -68,7 +68,7 @@ func (k *KeyRing) newSealer(cookie *CookieOptions) (*sealer, error) {
 	s := &sealer{maxValueLen: maxSetCookieLen - attrs}
 	// Room for a signed-in session with the longest user ID and no values.
 	if s.encodedLen(payloadBound(string(make([]byte, maxUserIDLen)), string(make([]byte, maxAMRLen)), nil)) > s.maxValueLen {
-		return nil, fmt.Errorf("%w: the cookie's attributes leave no room for a cookie-only session", ErrInvalidCookie)
+		return nil, fmt.Errorf("%w: cookie: the cookie's attributes leave no room for a cookie-only session", ErrInvalidConfig)
 	}
 	for _, key := range k.sealKeys {
 		aead, err := chacha20poly1305.NewX(key)

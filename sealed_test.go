@@ -98,7 +98,7 @@ func TestS54_SealedCookieRejectsBadInput(t *testing.T) {
 	v, _ := s.seal(&p)
 	raw, _ := base64.RawURLEncoding.DecodeString(v)
 	signedRing, _ := NewKeyRing(testKeyA)
-	signed, _ := signedRing.newSigner(DefaultCookieName, time.Hour).sign(newToken())
+	signed, _ := signedRing.newSigner(defaultCookieName, time.Hour).sign(newToken())
 	cases := map[string]string{
 		"empty":            "",
 		"short":            v[:10],
@@ -228,8 +228,8 @@ func TestNewSealerRefusesAttributesThatLeaveNoRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ring.newSealer(&opts); !errors.Is(err, ErrInvalidCookie) {
-		t.Fatalf("err = %v, want ErrInvalidCookie", err)
+	if _, err := ring.newSealer(&opts); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("err = %v, want ErrInvalidConfig", err)
 	}
 }
 

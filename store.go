@@ -2,19 +2,7 @@ package session
 
 import (
 	"context"
-	"errors"
 	"time"
-)
-
-// Errors a Store returns. Stores wrap other failures (network, timeouts) with
-// their cause; the Manager treats anything that is not ErrNotFound or ErrExists
-// as "store unavailable".
-var (
-	// ErrNotFound means no live record has the key: it never existed, was
-	// deleted, or has expired.
-	ErrNotFound = errors.New("session: not found")
-	// ErrExists is returned by Store.Create when the key is already in use.
-	ErrExists = errors.New("session: already exists")
 )
 
 // Record is what a Store keeps for one session.

@@ -6,23 +6,28 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
 // defaultStoreTimeout bounds each store call when Config.StoreTimeout is 0.
-const defaultStoreTimeout = 250 * time.Millisecond
+// It is one rule for every store that does I/O (Redis, PostgreSQL, any
+// other): long enough that a healthy store on a starved host (load of
+// several times its cores) is not cut off, short enough that a hung store
+// costs the first requests of an outage about a second before the breaker
+// answers the rest at once. A MemoryStore is never bounded.
+const defaultStoreTimeout = time.Second
 
 // The circuit breaker's settings. They are fixed: the breaker reacts to a
-// store that fails as a whole, and these values keep a probe's cost (one
-// request waiting up to StoreTimeout) small against the time it saves.
+// store (or a store's partition) that fails as a whole, and a probe is
+// cheap: the store's health check when it has one.
 const (
 	// guardTrips is how many failures in a row, with no success for a whole
 	// StoreTimeout, stop store calls.
 	guardTrips = 5
 	// guardCooldown is how long calls fail at once before one probe call is
-	// let through to see whether the store is back.
-	guardCooldown = 500 * time.Millisecond
+	// let through to see whether the store is back. It bounds how late the
+	// first request after an outage is served.
+	guardCooldown = 50 * time.Millisecond
 )
 
 // errSuspended is what a store call returns, without reaching the store,
@@ -40,37 +45,48 @@ func (suspendedError) Error() string {
 func (suspendedError) Unwrap() error { return ErrStoreUnavailable }
 
 // guard wraps the Manager's Store. It gives every call a deadline (the
-// caller's cancellation still applies) and is a circuit breaker:
+// caller's cancellation still applies) and is a circuit breaker (see
+// breaker) for the whole store and, when the store reports partitions (a
+// RedisStore on a Redis Cluster: one per master node), for each partition,
+// so that one dead shard fails its own keys in microseconds while the
+// others keep answering.
 //
-//	closed    calls go through; a call that fails (anything but ErrNotFound
-//	          or ErrExists, while the caller's own context is still live)
-//	          counts, a call that succeeds resets the count
-//	open      after guardTrips failures in a row and no success for a whole
-//	          timeout: calls fail at once with errSuspended
-//	half-open after guardCooldown, one call at a time (the probe) goes
-//	          through; its success closes the breaker, its failure opens it
-//	          for another cool-down
+// A call that fails counts unless it failed with ErrNotFound or ErrExists,
+// or after the caller's own context ended. The whole store's half-open
+// probe first runs the store's health check when it has one (RedisStore: a
+// PING on a connection of its own, which keeps go-redis's pool from
+// counting dial failures), so the request that carries it is served as soon
+// as the store answers.
 //
 // The "no success for a whole timeout" rule keeps a store that is partly
-// down (one Redis Cluster shard of three) from stopping the calls that the
-// healthy part answers: their successes keep the breaker closed. While
-// closed, a call costs one small allocation (callContext: the deadline
-// without a timer unless the store waits on Done) and two atomic loads.
+// down (one shard of a cluster whose client reports no partitions) from
+// stopping the calls that the healthy part answers. While closed, a call
+// costs one small allocation (callContext: the deadline without a timer
+// unless the store waits on Done) and a few atomic loads.
 type guard struct {
 	store    Store
 	timeout  time.Duration
 	cooldown time.Duration
 	log      *slog.Logger
 	now      func() time.Time
-	epoch    time.Time // times below are nanoseconds since epoch (monotonic)
+	epoch    time.Time // times are nanoseconds since epoch (monotonic)
 
-	open        atomic.Bool
-	failures    atomic.Int32 // in a row, while closed
-	lastSuccess atomic.Int64
-	retryAt     atomic.Int64 // open: when the next probe may go
+	ping      func(context.Context) error                  // the store's health check, or nil
+	partition func(ctx context.Context, key string) string // the store's partition of a key, or nil
 
-	mu       sync.Mutex // orders opening and closing, and their log lines
-	openedAt int64
+	breaker             // the whole store's
+	parts   sync.Map    // partition name → *partBreaker
+	mu      sync.Mutex  // orders opening and closing, and their log lines
+	observe func(Event) // Config.Observe, told when the whole store's breaker opens or closes
+}
+
+// observeWith makes g report the breaker's state changes to observe.
+func (g *guard) observeWith(observe func(Event)) { g.observe = observe }
+
+// partBreaker is the breaker of one partition of the store.
+type partBreaker struct {
+	breaker
+	name string
 }
 
 // newGuard wraps store; it returns store itself when timeout is negative
@@ -84,109 +100,199 @@ func newGuard(store Store, timeout time.Duration, log *slog.Logger) Store {
 		timeout = defaultStoreTimeout
 	}
 	g := &guard{store: store, timeout: timeout, cooldown: guardCooldown, log: log, now: time.Now}
+	g.ping = storePing(store)
+	if p, ok := store.(partitioner); ok {
+		g.partition = p.partitioner()
+	}
 	g.epoch = g.now()
 	return g
 }
 
+// partitioner is a store whose keys live in partitions that fail one by one
+// (RedisStore on a Redis Cluster). partitioner returns the function naming a
+// key's partition, or nil when the store is one partition.
+type partitioner interface {
+	partitioner() func(ctx context.Context, key string) string
+}
+
 func (g *guard) elapsed() int64 { return int64(g.now().Sub(g.epoch)) }
 
-// do runs op with a deadline when the breaker lets it through.
+// do runs op, a call not on one record, with a deadline when the breaker
+// lets it through.
 func (g *guard) do(ctx context.Context, op func(context.Context) error) error {
-	probe, ok := g.admit()
+	return g.doKey(ctx, "", op)
+}
+
+// doKey runs op, a call on the record under key ("" for none), with a
+// deadline when the breakers let it through.
+func (g *guard) doKey(ctx context.Context, key string, op func(context.Context) error) error {
+	part := g.partOf(ctx, key)
+	probe, ok := g.admit(part)
 	if !ok {
 		return errSuspended
 	}
 	callCtx, bound := withCallDeadline(ctx, g.timeout)
 	defer bound.release()
-	err := op(callCtx)
+	err := g.run(callCtx, probe, op)
 	if err != nil && ctx.Err() == nil && callCtx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("session: store call exceeded StoreTimeout (%v): %w", g.timeout, err)
 	}
-	g.record(ctx, probe, err)
+	g.record(ctx, probe, part, err)
 	return err
 }
 
-// admit reports whether a call may go to the store, and whether it is the
-// half-open probe.
-func (g *guard) admit() (probe, ok bool) {
-	if !g.open.Load() {
-		return false, true
+// run calls op; the whole store's probe first checks the store's health,
+// and fails without calling op when it is still down.
+func (g *guard) run(ctx context.Context, probe *breaker, op func(context.Context) error) error {
+	if probe == &g.breaker && g.ping != nil {
+		if err := g.ping(ctx); err != nil {
+			return err
+		}
 	}
-	now, at := g.elapsed(), g.retryAt.Load()
-	if now < at {
-		return false, false
-	}
-	// Lease the probe: other calls fail fast until it reports, or, should it
-	// never return (a store that ignores ctx), until timeout+cooldown pass.
-	if !g.retryAt.CompareAndSwap(at, now+int64(g.timeout+g.cooldown)) {
-		return false, false
-	}
-	return true, true
+	return op(ctx)
 }
 
-// record updates the breaker with the outcome of one call.
-func (g *guard) record(ctx context.Context, probe bool, err error) {
+// partOf returns the breaker of key's partition, or nil when the store is
+// not partitioned or the call is on no record.
+func (g *guard) partOf(ctx context.Context, key string) *partBreaker {
+	if g.partition == nil || key == "" {
+		return nil
+	}
+	name := g.partition(ctx, key)
+	if name == "" {
+		return nil
+	}
+	if p, ok := g.parts.Load(name); ok {
+		return p.(*partBreaker)
+	}
+	p, _ := g.parts.LoadOrStore(name, &partBreaker{name: name})
+	return p.(*partBreaker)
+}
+
+// admit reports whether a call may go to the store, and returns the breaker
+// whose half-open probe it is, if any: the whole store's, else part's.
+func (g *guard) admit(part *partBreaker) (probe *breaker, ok bool) {
+	now, lease := g.elapsed(), g.timeout+g.cooldown
+	if p, ok := g.breaker.admit(now, lease); !ok || p {
+		return probeOf(p, &g.breaker), ok
+	}
+	if part == nil {
+		return nil, true
+	}
+	p, ok := part.admit(now, lease)
+	return probeOf(p, &part.breaker), ok
+}
+
+func probeOf(p bool, b *breaker) *breaker {
+	if p {
+		return b
+	}
+	return nil
+}
+
+// record updates the breakers with the outcome of one call.
+func (g *guard) record(ctx context.Context, probe *breaker, part *partBreaker, err error) {
 	switch {
 	case err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists):
 		now := g.elapsed()
-		if now-g.lastSuccess.Load() > int64(time.Millisecond) {
-			g.lastSuccess.Store(now) // at most once a millisecond: a shared cache line
+		if g.breaker.succeeded(now) {
+			g.close(&g.breaker, "", now)
 		}
-		if g.failures.Load() != 0 {
-			g.failures.Store(0)
-		}
-		if g.open.Load() {
-			g.close(now)
+		if part != nil && part.succeeded(now) {
+			g.close(&part.breaker, part.name, now)
 		}
 	case ctx.Err() != nil:
 		// The caller gave up (a client went away): this says nothing about
 		// the store. A probe hands its turn to the next call.
-		if probe {
-			g.retryAt.Store(g.elapsed())
+		if probe != nil {
+			probe.retryAt.Store(g.elapsed())
 		}
-	case probe:
-		g.retryAt.Store(g.elapsed() + int64(g.cooldown))
-	case g.open.Load():
-		// A call that began before the breaker opened.
+	case probe != nil:
+		probe.retryAt.Store(g.elapsed() + int64(g.cooldown))
+		g.stillFailing(probe, part, err)
 	default:
-		n := g.failures.Add(1)
-		if now := g.elapsed(); n >= guardTrips && now-g.lastSuccess.Load() >= int64(g.timeout) {
-			g.trip(now, int(n), err)
+		now := g.elapsed()
+		if part != nil {
+			if trip, n := part.failed(now, g.timeout, err, true); trip {
+				g.trip(&part.breaker, part.name, now, n, err)
+			}
+		}
+		// A refused connection stops the whole store at once only when
+		// the store is one server; a cluster's partitions stop one by one.
+		if trip, n := g.breaker.failed(now, g.timeout, err, g.partition == nil); trip {
+			g.trip(&g.breaker, "", now, n, err)
 		}
 	}
 }
 
-func (g *guard) trip(now int64, failures int, err error) {
+// trip opens b (the whole store's breaker when part is "") and logs why.
+func (g *guard) trip(b *breaker, part string, now int64, failures int32, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.open.Load() {
+	if b.open.Load() {
 		return
 	}
-	g.retryAt.Store(now + int64(g.cooldown))
-	g.openedAt = now
-	g.open.Store(true)
-	if g.log != nil {
-		g.log.LogAttrs(context.Background(), slog.LevelError, "session: store failing; suspending store calls",
-			slog.Int("failures", failures), slog.Duration("probe_every", g.cooldown), slog.String("error", err.Error()))
+	b.retryAt.Store(now + int64(g.cooldown))
+	b.openedAt, b.probeFailed = now, false
+	b.open.Store(true)
+	if g.observe != nil && part == "" {
+		g.observe(Event{Name: evBreaker, Reason: "open"})
 	}
+	if g.log == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.Int("failures", int(failures)), slog.Duration("probe_every", g.cooldown), slog.String("error", err.Error())}
+	if part == "" {
+		g.log.LogAttrs(context.Background(), slog.LevelError, "session: store failing; suspending store calls", attrs...)
+		return
+	}
+	g.log.LogAttrs(context.Background(), slog.LevelError, "session: store partition failing; suspending its calls",
+		append(attrs, slog.String("partition", part))...)
 }
 
-func (g *guard) close(now int64) {
+// stillFailing logs the first failed probe of an outage: its error is the
+// store's health check's, which names the cause (connection refused, no
+// route) where the call that opened the breaker may only have seen its
+// deadline pass.
+func (g *guard) stillFailing(b *breaker, part *partBreaker, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.open.Load() {
+	if b.probeFailed || g.log == nil {
+		b.probeFailed = true
 		return
 	}
-	g.failures.Store(0)
-	g.open.Store(false)
-	if g.log != nil {
-		g.log.LogAttrs(context.Background(), slog.LevelInfo, "session: store answering again; store calls resumed",
-			slog.Duration("suspended_for", time.Duration(now-g.openedAt)))
+	b.probeFailed = true
+	attrs := []slog.Attr{slog.String("error", err.Error())}
+	if part != nil && b == &part.breaker {
+		attrs = append(attrs, slog.String("partition", part.name))
 	}
+	g.log.LogAttrs(context.Background(), slog.LevelWarn, "session: store still unreachable", attrs...)
+}
+
+// close closes b (the whole store's breaker when part is "") and logs it.
+func (g *guard) close(b *breaker, part string, now int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !b.open.Load() {
+		return
+	}
+	b.failures.Store(0)
+	b.open.Store(false)
+	if g.observe != nil && part == "" {
+		g.observe(Event{Name: evBreaker, Reason: "closed"})
+	}
+	if g.log == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.Duration("suspended_for", time.Duration(now-b.openedAt))}
+	if part != "" {
+		attrs = append(attrs, slog.String("partition", part))
+	}
+	g.log.LogAttrs(context.Background(), slog.LevelInfo, "session: store answering again; store calls resumed", attrs...)
 }
 
 func (g *guard) Get(ctx context.Context, key string) (rec Record, err error) {
-	err = g.do(ctx, func(ctx context.Context) error {
+	err = g.doKey(ctx, key, func(ctx context.Context) error {
 		rec, err = g.store.Get(ctx, key)
 		return err
 	})
@@ -198,15 +304,15 @@ func (g *guard) Create(ctx context.Context, key string, rec Record) error {
 }
 
 func (g *guard) Update(ctx context.Context, key string, rec Record) error {
-	return g.do(ctx, func(ctx context.Context) error { return g.store.Update(ctx, key, rec) })
+	return g.doKey(ctx, key, func(ctx context.Context) error { return g.store.Update(ctx, key, rec) })
 }
 
 func (g *guard) Touch(ctx context.Context, key string, expires time.Time) error {
-	return g.do(ctx, func(ctx context.Context) error { return g.store.Touch(ctx, key, expires) })
+	return g.doKey(ctx, key, func(ctx context.Context) error { return g.store.Touch(ctx, key, expires) })
 }
 
 func (g *guard) Delete(ctx context.Context, key string) error {
-	return g.do(ctx, func(ctx context.Context) error { return g.store.Delete(ctx, key) })
+	return g.doKey(ctx, key, func(ctx context.Context) error { return g.store.Delete(ctx, key) })
 }
 
 func (g *guard) ListUser(ctx context.Context, userID string) (entries []Entry, err error) {

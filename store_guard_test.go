@@ -456,7 +456,7 @@ func TestNewInstallsStoreGuard(t *testing.T) {
 	}{
 		{"default store", nil, 0, 0, false},
 		{"memory store", mem, 0, 0, false},
-		{"default timeout", stub, 0, 250 * time.Millisecond, false},
+		{"default timeout", stub, 0, time.Second, false},
 		{"set timeout", stub, 2 * time.Second, 2 * time.Second, false},
 		{"turned off", stub, -1, 0, false},
 		{"below a millisecond", stub, 500 * time.Microsecond, 0, true},

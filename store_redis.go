@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 )
 
 // defaultRedisKeyPrefix is the prefix of every key a RedisStore writes unless
-// WithRedisKeyPrefix says otherwise.
+// RedisConfig.KeyPrefix says otherwise.
 const defaultRedisKeyPrefix = "session:"
 
 // redisMaxUserIDLen is the longest user ID a RedisStore accepts; the record header
@@ -28,7 +29,8 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // Key layout, with the default prefix "session:":
 //
 //	session:<store key>        string: one session record, PXAT its Expires
-//	session:u:{<user ID>}      sorted set: the user's store keys
+//	session:u:{<user ID>}      sorted set: the user's store keys by horizon
+//	session:o:{<user ID>}      sorted set: the same keys by creation order
 //
 // A record is one string value (header, user ID, Data), so Get is one GET. The
 // user index is a sorted set whose scores are an upper bound of each record's
@@ -39,8 +41,13 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // on one index stays in one cluster slot; no command ever spans two keys of
 // different slots, and no command scans the keyspace (no KEYS, no SCAN).
 //
+// The order set is what Replace ends the oldest sessions by; an index
+// written before it existed still lists and caps its sessions (they count
+// as the oldest).
+//
 // Round trips: Get 1; Create 1 (a pipeline of SET NX and the index update);
-// Update 1; Touch 1; Delete 1. When Update or Touch extend a session past what
+// Replace (login) 1 on a single server or Sentinel, within the cap or past
+// it, and 2 (5 past the cap) on Cluster and Ring; Update 1; Touch 1; Delete 1. When Update or Touch extend a session past what
 // its user index covers, they take two more round trips to extend the index
 // first; the covered span doubles each time, so this happens about
 // log2(lifetime/idle timeout) times in a session's life. ListUser costs 2 round
@@ -57,30 +64,31 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // redisClusterReloadInterval, so requests follow a promoted replica within
 // about half a second instead of the client's one-minute reload interval.
 // While a master is down and not yet replaced (the cluster's node timeout,
-// plus about a second), its shard fails; with Redis's default
+// plus about a second), its shard fails: under a Manager, after the first
+// few failures its keys fail at once (the store names each key's master
+// node, and the Manager keeps a circuit breaker per node) while the other
+// shards answer. With Redis's default
 // cluster-require-full-coverage yes the whole cluster answers CLUSTERDOWN
 // from the moment the master is marked failed until the promotion.
 //
-// Client-side caching (opt-in): on a *redis.Client built with
-// Options.ClientSideCache set to a redis.NewLocalCache (go-redis's
-// server-assisted caching over RESP3, experimental in go-redis), Get is
-// served from process memory once a record has been read, with no round
-// trip. Redis pushes an invalidation to every client that cached a record
-// when it changes, is deleted or expires, so a Logout, LogoutAll, update or
-// idle extension on one instance reaches the others after a delay of a few
-// milliseconds (go-redis reads an idle connection's invalidations every
-// 5 ms, or every DrainInterval of Options.ClientSideCacheConfig, which
-// go-redis v9.23 reads from there even when ClientSideCache supplies the
-// cache); CacheConfig.MaxStaleness is the only hard bound, for
-// invalidations held back by a network partition.
-// The store's own writes drop what they change from its cache at once, and
-// expiry is checked from the record on every read, so a stale entry can
-// end a session early but never extend one. go-redis caches only for a
-// single server in DB 0 (not Cluster, Sentinel or Ring clients, which stay
-// uncached); a client caching through Options.ClientSideCacheConfig alone,
-// whose cache the store cannot reach, is read past with GETEX. Each cached
-// session costs about 1 KB of heap; the cache is bounded by
-// CacheConfig.MaxEntries (10,000 when unset) or MaxMemoryBytes (which
+// Client-side caching (opt-in, RedisConfig.ClientSideCache): on a
+// *redis.Client built with Options.ClientSideCache set to a
+// redis.NewLocalCache (go-redis's server-assisted caching over RESP3,
+// experimental in go-redis), Get is served from process memory once a
+// record has been read, with no round trip. Redis pushes an invalidation to
+// every client that cached a record when it changes, is deleted or expires,
+// so a Logout, LogoutAll, update or idle extension on one instance reaches
+// the others after a delay of a few milliseconds (go-redis reads an idle
+// connection's invalidations every 5 ms, or every DrainInterval of
+// Options.ClientSideCacheConfig); CacheConfig.MaxStaleness is the only hard
+// bound, for invalidations held back by a network partition. The store's
+// own writes drop what they change from its cache at once, and expiry is
+// checked from the record on every read, so a stale entry can end a
+// session early but never extend one. go-redis caches only for a single
+// server in DB 0 (not Cluster, Sentinel or Ring clients). Without
+// ClientSideCache the store reads past whatever cache the client has, with
+// GETEX. Each cached session costs about 1 KB of heap; the cache is bounded
+// by CacheConfig.MaxEntries (10,000 when unset) or MaxMemoryBytes (which
 // counts go-redis's estimate, about 40% of the real heap).
 //
 // Deadlines: the store checks ctx before any I/O, and the Manager gives
@@ -108,19 +116,42 @@ type RedisStore struct {
 	readPastCache bool        // the client caches, but not in a cache the store can reach
 }
 
-// RedisOption configures a RedisStore.
-type RedisOption func(*RedisStore)
+// Both stores of this package implement Replacer.
+var (
+	_ Replacer = (*RedisStore)(nil)
+	_ Replacer = (*MemoryStore)(nil)
+)
 
-// WithRedisKeyPrefix sets the prefix of every key the store writes (default
-// "session:"), so that several apps or environments can share one Redis. A
-// prefix containing "{...}" puts every key in that hash slot, which works but
-// gives up spreading sessions over a cluster.
-func WithRedisKeyPrefix(prefix string) RedisOption {
-	return func(s *RedisStore) { s.prefix = prefix }
+// RedisConfig holds a RedisStore's settings; the zero value is the
+// default.
+type RedisConfig struct {
+	// KeyPrefix is the prefix of every key the store writes; "" means
+	// "session:". Several apps or environments can share one Redis with
+	// different prefixes. A prefix containing "{...}" puts every key in
+	// that hash slot, which works but gives up spreading sessions over a
+	// cluster.
+	KeyPrefix string
+
+	// ClientSideCache serves Get from the client's client-side cache (see
+	// RedisStore). It needs a *redis.Client built with Protocol 3 (or 0,
+	// go-redis's default, which is RESP3) and Options.ClientSideCache set to
+	// a cache such as redis.NewLocalCache; NewRedisStore panics, naming the
+	// missing option, when the client has neither. When false, the store
+	// reads past any cache the client has (GETEX), so reads are never
+	// served from memory.
+	ClientSideCache bool
+
+	// Logger, when not nil, receives one Info line at construction saying
+	// whether reads are served from the client-side cache.
+	Logger *slog.Logger
 }
 
-// NewRedisStore returns a Store that keeps sessions in Redis through client.
+// NewRedisStore returns a Store that keeps sessions in Redis through client,
+// with the settings of cfg when one is given
+// (NewRedisStore(rdb, session.RedisConfig{KeyPrefix: "myapp:"})).
 // It starts no goroutine and needs no Close; the caller owns the client.
+// It panics when given more than one RedisConfig, or ClientSideCache with
+// a client that cannot cache (see RedisConfig.ClientSideCache).
 //
 // What it needs from the deployment: Redis 7.0 or newer; maxmemory-policy
 // noeviction (an evicted record signs a user out, an evicted index hides
@@ -130,13 +161,26 @@ func WithRedisKeyPrefix(prefix string) RedisOption {
 // 500 ms, MaxRetries 1, DialerRetries 1, and DisableIdentity (no CLIENT
 // SETINFO on every new connection). The README's "Running Redis in
 // production" shows these options in a program its tests build.
-func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) *RedisStore {
-	s := &RedisStore{client: client, prefix: defaultRedisKeyPrefix, now: time.Now}
+func NewRedisStore(client redis.UniversalClient, cfg ...RedisConfig) *RedisStore {
+	if len(cfg) > 1 {
+		panic(fmt.Sprintf("session: NewRedisStore: %d RedisConfigs, want at most one", len(cfg)))
+	}
+	var c RedisConfig
+	if len(cfg) == 1 {
+		c = cfg[0]
+	}
+	s := &RedisStore{client: client, prefix: c.KeyPrefix, now: time.Now}
+	if s.prefix == "" {
+		s.prefix = defaultRedisKeyPrefix
+	}
 	_, s.ordered = client.(*redis.Client)
 	s.cluster, _ = client.(*redis.ClusterClient)
-	s.useClientCache(client)
-	for _, o := range opts {
-		o(s)
+	if err := s.useClientCache(client, c.ClientSideCache); err != nil {
+		panic(err.Error())
+	}
+	if c.Logger != nil {
+		c.Logger.LogAttrs(context.Background(), slog.LevelInfo, "session: redis store",
+			slog.String("key_prefix", s.prefix), slog.Bool("client_side_cache", s.cache != nil))
 	}
 	return s
 }
@@ -144,6 +188,12 @@ func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) *RedisStor
 func (s *RedisStore) recordKey(key string) string { return s.prefix + key }
 
 func (s *RedisStore) indexKey(userID string) string { return s.prefix + "u:{" + userID + "}" }
+
+// indexKeys are the two sorted sets of userID's index: store keys by
+// horizon, and by creation order. The user ID is their hash tag.
+func (s *RedisStore) indexKeys(userID string) []string {
+	return []string{s.indexKey(userID), s.prefix + "o:{" + userID + "}"}
+}
 
 func wrapRedis(op string, err error) error {
 	return fmt.Errorf("session: redis %s: %w", op, err)
@@ -191,90 +241,200 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 // the user's index when rec.UserID is not "": one round trip. Expires is kept
 // to the millisecond. A record that has already expired is not stored.
 func (s *RedisStore) Create(ctx context.Context, key string, rec Record) error {
-	_, err := s.create(ctx, "", key, rec)
-	return err
-}
-
-// CreateCounting is Replace (Create when oldKey is "") that also returns
-// the number of entries in the user's index after the create: at least the
-// user's live sessions. It is the same one round trip (it implements
-// CountingCreator).
-func (s *RedisStore) CreateCounting(ctx context.Context, oldKey, key string, rec Record) (int, error) {
-	return s.create(ctx, oldKey, key, rec)
-}
-
-// create deletes oldKey when it is not "" and creates rec under key, all in
-// one round trip, and returns the size of the user's index (0 for an
-// anonymous record).
-func (s *RedisStore) create(ctx context.Context, oldKey, key string, rec Record) (n int, err error) {
 	if err := ctx.Err(); err != nil {
-		return 0, wrapRedis("create", err)
+		return wrapRedis("create", err)
 	}
 	if len(rec.UserID) > redisMaxUserIDLen {
-		return 0, errRedisUserIDTooLong
+		return errRedisUserIDTooLong
 	}
-	defer s.forget(oldKey, key)
+	defer s.forget(key)
 	now := s.now().UnixMilli()
 	exp := rec.Expires.UnixMilli()
-	var set *redis.StatusCmd
-	if exp > now { // a record that has already expired is not stored
-		h := exp
-		if rec.UserID != "" {
-			h = redisHorizon(now, exp)
-		}
-		val := encodeRedisRecord(exp, h, now, rec.UserID, rec.Data)
-		set = redis.NewStatusCmd(ctx, "set", s.recordKey(key), val, "pxat", exp, "nx")
+	if exp <= now { // a record that has already expired is not stored
+		return nil
 	}
-	switch {
-	case set == nil && oldKey == "":
-		return 0, nil
-	case rec.UserID == "" && oldKey == "":
+	set := s.setCmd(ctx, key, rec, now, exp)
+	if rec.UserID == "" {
 		_ = s.client.Process(ctx, set)
-	case set == nil:
-		if err := s.client.Del(ctx, s.recordKey(oldKey)).Err(); err != nil {
-			return 0, s.wrap("create", err)
-		}
-		return 0, nil
-	default:
+	} else {
 		// The index update follows the SET in the same pipeline. On one
 		// server they run in this order, so whoever sees the index entry
 		// also sees the record. EVAL, not EVALSHA, keeps this one round trip
 		// even right after a server restart.
 		pipe := s.client.Pipeline()
-		if oldKey != "" {
-			pipe.Del(ctx, s.recordKey(oldKey))
-		}
 		pipe.Process(ctx, set)
-		var idx *redis.Cmd
-		if rec.UserID != "" {
-			idx = redisIdxAdd.Eval(ctx, pipe, []string{s.indexKey(rec.UserID)}, now, redisHorizon(now, exp), key)
-		}
+		redisIdxAdd.Eval(ctx, pipe, s.indexKeys(rec.UserID), now, redisHorizon(now, exp), key, "1")
 		cmds, _ := pipe.Exec(ctx)
 		if err := redisFirstErr(cmds); err != nil {
-			return 0, s.wrap("create", err)
-		}
-		if idx != nil {
-			c, _ := idx.Int64()
-			n = int(c)
+			return s.wrap("create", err)
 		}
 	}
 	switch err := set.Err(); {
 	case errors.Is(err, redis.Nil):
-		return n, ErrExists
+		return ErrExists
 	case err != nil:
-		return n, s.wrap("create", err)
+		return s.wrap("create", err)
 	}
-	return n, nil
+	return nil
 }
 
-// Replace deletes the record under oldKey and creates rec under newKey, as
-// Delete then Create would, in one pipelined round trip instead of two. It is
-// the login and renew path: a Manager that finds this method on its store
-// uses it instead of the two calls. If the create fails the old record is
-// gone all the same. An empty oldKey only creates.
-func (s *RedisStore) Replace(ctx context.Context, oldKey, newKey string, rec Record) error {
-	_, err := s.create(ctx, oldKey, newKey, rec)
-	return err
+// setCmd is the SET NX PXAT that creates rec under key.
+func (s *RedisStore) setCmd(ctx context.Context, key string, rec Record, now, exp int64) *redis.StatusCmd {
+	h := exp
+	if rec.UserID != "" {
+		h = redisHorizon(now, exp)
+	}
+	val := encodeRedisRecord(exp, h, now, rec.UserID, rec.Data)
+	return redis.NewStatusCmd(ctx, "set", s.recordKey(key), val, "pxat", exp, "nx")
+}
+
+// Replace deletes the record under oldKey (unless oldKey is ""), creates
+// rec under key as Create does, and, when rec.UserID is not "" and limit >
+// 0, ends the user's oldest live sessions, in the order this store created
+// them, until at most limit remain, the new one included (it implements
+// Replacer). Sessions indexed before the store kept a creation order count
+// as the oldest.
+//
+// On a single server or Sentinel it is one script: one round trip, within
+// the cap or past it, atomic. On Cluster and Ring, where a record and its
+// user's index live on different servers, it is one pipelined round trip
+// to delete and create the record, then one script on the index that adds
+// the new entry and, only when the index holds more than limit entries,
+// returns the others: then one pipelined GET of those records, one
+// pipelined delete of the live ones past the cap, and one script removing
+// their entries: 2 round trips within the cap, 5 past it. Concurrent
+// Replace calls still never leave more than limit live sessions (each
+// record exists before its entry does, and the last index update sees
+// every entry), but in between two of them may.
+func (s *RedisStore) Replace(ctx context.Context, oldKey, key string, rec Record, limit int) error {
+	if err := ctx.Err(); err != nil {
+		return wrapRedis("replace", err)
+	}
+	if len(rec.UserID) > redisMaxUserIDLen {
+		return errRedisUserIDTooLong
+	}
+	defer s.forget(oldKey, key)
+	now := s.now().UnixMilli()
+	exp := rec.Expires.UnixMilli()
+	if exp <= now { // a record that has already expired is not stored
+		if oldKey == "" {
+			return nil
+		}
+		return s.Delete(ctx, oldKey)
+	}
+	if s.ordered {
+		return s.replaceOneServer(ctx, oldKey, key, rec, limit, now, exp)
+	}
+	return s.replaceSpread(ctx, oldKey, key, rec, limit, now, exp)
+}
+
+func (s *RedisStore) replaceOneServer(ctx context.Context, oldKey, key string, rec Record, limit int, now, exp int64) error {
+	userID := rec.UserID
+	if userID == "" {
+		limit = 0
+	}
+	keys := append(s.indexKeys(userID), s.recordKey(key))
+	if oldKey != "" {
+		keys = append(keys, s.recordKey(oldKey))
+	}
+	val := encodeRedisRecord(exp, redisHorizon(now, exp), now, userID, rec.Data)
+	if userID == "" {
+		val = encodeRedisRecord(exp, exp, now, userID, rec.Data)
+	}
+	// EVAL, not EVALSHA: one round trip even right after a server restart.
+	res, err := redisReplace.Eval(ctx, s.client, keys, now, redisHorizon(now, exp), key, "1", exp, val, oldKey, limit, userID, s.prefix).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return s.wrap("replace", err)
+	}
+	switch r := res.(type) {
+	case int64:
+		return ErrExists
+	case []any:
+		for _, k := range r {
+			if k, ok := k.(string); ok {
+				s.forget(k)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *RedisStore) replaceSpread(ctx context.Context, oldKey, key string, rec Record, limit int, now, exp int64) error {
+	set := s.setCmd(ctx, key, rec, now, exp)
+	if oldKey == "" {
+		_ = s.client.Process(ctx, set)
+	} else {
+		pipe := s.client.Pipeline()
+		pipe.Del(ctx, s.recordKey(oldKey))
+		pipe.Process(ctx, set)
+		cmds, _ := pipe.Exec(ctx)
+		if err := redisFirstErr(cmds); err != nil {
+			return s.wrap("replace", err)
+		}
+	}
+	switch err := set.Err(); {
+	case errors.Is(err, redis.Nil):
+		return ErrExists
+	case err != nil:
+		return s.wrap("replace", err)
+	}
+	if rec.UserID == "" {
+		return nil
+	}
+	// The record exists before its index entry, so a concurrent Replace
+	// that sees the entry also sees the record.
+	userID := rec.UserID
+	flat, err := redisIdxReplace.Run(ctx, s.client, s.indexKeys(userID), now, redisHorizon(now, exp), key, "1", oldKey, max(limit, 0)).StringSlice()
+	if err != nil {
+		return s.wrap("replace", err)
+	}
+	others := redisPairs(flat) // newest first
+	if len(others) == 0 {
+		return nil
+	}
+	pipe := s.client.Pipeline()
+	gets := make([]*redis.StringCmd, len(others))
+	for i, e := range others {
+		gets[i] = pipe.Get(ctx, s.recordKey(e.key))
+	}
+	cmds, _ := pipe.Exec(ctx)
+	if err := redisFirstErr(cmds); err != nil {
+		return s.wrap("replace", err)
+	}
+	var end []*redisScriptCall
+	var ended []redisIndexEntry
+	live := 1 // the new session
+	for i, e := range others {
+		v, err := gets[i].Bytes()
+		if err != nil {
+			continue // gone: its entry is pruned by ListUser and DeleteUser
+		}
+		r, ok := decodeRedisRecord(v)
+		if !ok || r.UserID != userID {
+			continue
+		}
+		if live < limit {
+			live++
+			continue
+		}
+		end = append(end, &redisScriptCall{script: redisDelOwned, keys: []string{s.recordKey(e.key)}, args: []any{userID}})
+		ended = append(ended, e)
+	}
+	if len(end) == 0 {
+		return nil
+	}
+	err = s.pipelineScripts(ctx, end)
+	for _, e := range ended {
+		s.forget(e.key)
+	}
+	if err != nil {
+		return s.wrap("replace", err)
+	}
+	// Only now drop the entries: a session whose delete failed stays listed.
+	if err := redisIdxRemove.Run(ctx, s.client, s.indexKeys(userID), redisRemoveArgs(ended)...).Err(); err != nil {
+		return s.wrap("replace", err)
+	}
+	return nil
 }
 
 // Update replaces Expires and Data of the live record under key in one
@@ -326,7 +486,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 			// Extend the index first, so that the record never outlives
 			// its index entry, then retry with the new horizon.
 			h := redisHorizon(created, exp)
-			if err := redisIdxAdd.Run(ctx, s.client, []string{s.indexKey(userID)}, now, h, key).Err(); err != nil {
+			if err := redisIdxAdd.Run(ctx, s.client, s.indexKeys(userID), now, h, key, "0").Err(); err != nil {
 				return s.wrap(op, err)
 			}
 			allowed = redisHex12(h)

@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -26,22 +28,31 @@ func cscNamespace(db int, username string) string {
 	return strconv.Itoa(db) + "\x00" + strconv.Itoa(len(username)) + ":" + username + "\x00"
 }
 
-// useClientCache looks at client's options: with a cache the store can reach
-// it remembers the cache, so its writes can drop what they change; with a
-// cache it cannot reach it reads past the cache.
-func (s *RedisStore) useClientCache(client redis.UniversalClient) {
+// useClientCache looks at client's options. With enabled, the client must
+// cache in a cache the store can reach, which it remembers so that its
+// writes can drop what they change; otherwise it reads past any cache the
+// client has.
+func (s *RedisStore) useClientCache(client redis.UniversalClient, enabled bool) error {
 	c, ok := client.(*redis.Client)
+	if !enabled {
+		if ok && (c.Options().ClientSideCache != nil || c.Options().ClientSideCacheConfig != nil) {
+			s.readPastCache = true
+		}
+		return nil
+	}
 	if !ok {
-		return
+		return fmt.Errorf("session: NewRedisStore: RedisConfig.ClientSideCache needs a *redis.Client (go-redis caches for a single server only), not %T", client)
 	}
 	opt := c.Options()
 	switch {
-	case opt.ClientSideCache != nil:
-		s.cache = opt.ClientSideCache
-		s.cacheNS = cscNamespace(opt.DB, opt.Username)
-	case opt.ClientSideCacheConfig != nil:
-		s.readPastCache = true
+	case opt.Protocol != 0 && opt.Protocol != 3:
+		return fmt.Errorf("session: NewRedisStore: RedisConfig.ClientSideCache needs RESP3: set redis.Options.Protocol to 3 (it is %d)", opt.Protocol)
+	case opt.ClientSideCache == nil:
+		return errors.New("session: NewRedisStore: RedisConfig.ClientSideCache needs redis.Options.ClientSideCache set to a cache, such as redis.NewLocalCache(redis.CacheConfig{...}) (ClientSideCacheConfig alone hides the cache from the store)")
 	}
+	s.cache = opt.ClientSideCache
+	s.cacheNS = cscNamespace(opt.DB, opt.Username)
+	return nil
 }
 
 // get reads the record under the Redis key rk: a GET, which the client's

@@ -41,7 +41,7 @@ func TestRedisClientCacheReadSkipsTheCommandPath(t *testing.T) {
 	client, lc := cachedClient(t, srv)
 	pc := &processCounter{}
 	client.AddHook(pc)
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
 	ctx := tctx(t)
 	key := storetest.NewKey()
 	rec := session.Record{UserID: "u", Expires: time.Now().Add(time.Hour), Data: []byte("data")}

@@ -82,7 +82,7 @@ func TestRedisClientCacheConformance(t *testing.T) {
 	t.Parallel()
 	client, _ := cachedClient(t, redistest.New(t))
 	storetest.Run(t, func(t *testing.T) session.Store {
-		return session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+		return session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
 	})
 }
 
@@ -103,7 +103,7 @@ func testCachedReads(t *testing.T, srv *redistest.Server, drain time.Duration) {
 	client, lc := cachedClientDraining(t, srv, drain)
 	wc := &writeCounter{}
 	client.AddHook(wc)
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
 	ctx := tctx(t)
 	key := storetest.NewKey()
 	rec := session.Record{UserID: "u", Expires: time.Now().Add(time.Hour), Data: []byte("data")}
@@ -135,7 +135,7 @@ func testCachedReads(t *testing.T, srv *redistest.Server, drain time.Duration) {
 func TestRedisClientCacheReadsOwnWrites(t *testing.T) {
 	t.Parallel()
 	client, lc := cachedClient(t, redistest.New(t))
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
 	ctx := tctx(t)
 	exp := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 	// warm reads key twice, so that it is in the cache.
@@ -180,7 +180,7 @@ func TestRedisClientCacheReadsOwnWrites(t *testing.T) {
 		// drop it.
 		s.Get(ctx, other)
 		s.Get(ctx, other)
-		if err := s.Replace(ctx, "", other, session.Record{UserID: user, Expires: exp, Data: []byte("r")}); err != nil {
+		if err := s.Replace(ctx, "", other, session.Record{UserID: user, Expires: exp, Data: []byte("r")}, 0); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := s.Get(ctx, other); err != nil || string(got.Data) != "r" {
@@ -203,9 +203,9 @@ func TestRedisClientCacheExpiryFromTheRecord(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
 	prefix := redistest.Prefix()
-	writer := session.NewRedisStore(srv.Client(t), session.WithRedisKeyPrefix(prefix))
+	writer := session.NewRedisStore(srv.Client(t), session.RedisConfig{KeyPrefix: prefix})
 	client, lc := cachedClient(t, srv)
-	reader := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	reader := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix, ClientSideCache: true})
 	ctx := tctx(t)
 	servedStale := 0
 	for range 10 {
@@ -344,29 +344,36 @@ func TestRedisClientCacheInvalidatesOtherInstances(t *testing.T) {
 	})
 	t.Run("IdleExtension", func(t *testing.T) {
 		t.Parallel()
-		// Idle timeout 2s: A's read after 1.2s extends the session to
-		// 3.2s; B, which cached it while it ran to 2s, must accept it at
-		// 2.4s, which it can only do if the extension reached its cache.
+		// Idle timeout 2s. The session was created before the login
+		// returned (at l), so it first runs to l+2s at the latest; A's read
+		// at l+1.2s is past half the window, so it extends the session to
+		// at least l+3.2s. B, which cached it while it ran to l+2s at the
+		// most, must accept it at l+2.4s, which it can only do if the
+		// extension reached its cache. Times are computed from l, not
+		// from a start before the login.
 		a, b, lc := instances(t, session.Config{IdleTimeout: 2 * time.Second, Lifetime: time.Hour})
-		start := time.Now()
 		_, c := a.do("POST", "/login?user=ie", "")
+		l := time.Now()
 		readCached(t, b, lc, c)
-		time.Sleep(time.Until(start.Add(1200 * time.Millisecond)))
+		time.Sleep(time.Until(l.Add(1200 * time.Millisecond)))
 		if w, _ := a.do("GET", "/me", c); w.Code != 200 {
 			t.Fatalf("A's read: %d", w.Code)
 		}
-		time.Sleep(time.Until(start.Add(2400 * time.Millisecond)))
+		time.Sleep(time.Until(l.Add(2400 * time.Millisecond)))
 		if w, _ := b.do("GET", "/me", c); w.Code != 200 {
 			t.Fatalf("B after the original idle expiry: %d; A's extension did not reach B's cache", w.Code)
 		}
 	})
 	t.Run("Expiry", func(t *testing.T) {
 		t.Parallel()
+		// The last request that could have moved the idle deadline (B's
+		// cached reads) returned at r, so the session has ended by r+1s:
+		// no margin on the clock.
 		a, b, lc := instances(t, session.Config{IdleTimeout: time.Second, Lifetime: time.Hour})
-		start := time.Now()
 		_, c := a.do("POST", "/login?user=ex", "")
 		readCached(t, b, lc, c)
-		time.Sleep(time.Until(start.Add(1050 * time.Millisecond)))
+		r := time.Now()
+		time.Sleep(time.Until(r.Add(time.Second)))
 		if w, _ := b.do("GET", "/me", c); w.Code != 401 {
 			t.Fatalf("B after the idle timeout: %d, want 401", w.Code)
 		}
@@ -383,7 +390,7 @@ func TestRedisClientCacheNotReachableReadsPastIt(t *testing.T) {
 	opt.ClientSideCacheConfig = &redis.ClientSideCacheConfig{MaxEntries: 100}
 	client := redis.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	ctx := tctx(t)
 	key := storetest.NewKey()
 	exp := time.Now().Add(time.Hour)
@@ -421,7 +428,7 @@ func ExampleNewRedisStore_clientSideCache() {
 			MaxStaleness: 10 * time.Second,
 		}),
 		// Optional: read idle connections' invalidations every millisecond
-		// (go-redis's default is 5 ms; v9.23 reads it from here only).
+		// (go-redis's default is 5 ms; go-redis reads it from here only).
 		ClientSideCacheConfig: &redis.ClientSideCacheConfig{DrainInterval: time.Millisecond},
 	})
 	defer client.Close()
@@ -429,7 +436,7 @@ func ExampleNewRedisStore_clientSideCache() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := session.New(session.Config{Store: session.NewRedisStore(client), Keys: keys})
+	m, err := session.New(session.Config{Store: session.NewRedisStore(client, session.RedisConfig{ClientSideCache: true}), Keys: keys})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -517,7 +524,7 @@ func BenchmarkRedisClientCacheBytesPerSession(b *testing.B) {
 	const n = 10000
 	srv := redistest.New(b)
 	prefix := redistest.Prefix()
-	writer := session.NewRedisStore(srv.Client(b), session.WithRedisKeyPrefix(prefix))
+	writer := session.NewRedisStore(srv.Client(b), session.RedisConfig{KeyPrefix: prefix})
 	ctx := context.Background()
 	data := []byte(strings.Repeat("d", 48)) // about what a session with two small values encodes to
 	keys := make([]string, n)
@@ -540,7 +547,7 @@ func BenchmarkRedisClientCacheBytesPerSession(b *testing.B) {
 	}
 	for b.Loop() {
 		client, lc := cachedClient(b, srv)
-		reader := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+		reader := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix, ClientSideCache: true})
 		reader.Get(ctx, keys[0]) // connections and buffers before the baseline
 		before := heap()
 		for _, k := range keys {
@@ -563,7 +570,7 @@ func BenchmarkRedisClientCacheBytesPerSession(b *testing.B) {
 // client with client-side caching: a cache hit, no round trip.
 func BenchmarkRedisClientCacheGet(b *testing.B) {
 	client, _ := cachedClient(b, redistest.New(b))
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
 	ctx := context.Background()
 	key := storetest.NewKey()
 	if err := s.Create(ctx, key, session.Record{UserID: "user-1234", Expires: time.Now().Add(time.Hour), Data: []byte(strings.Repeat("d", 48))}); err != nil {
@@ -589,7 +596,7 @@ func TestRedisClientCacheDroppedWhenRedisGoesAway(t *testing.T) {
 		t.Skip("REDIS_URL set: cannot kill that server")
 	}
 	client, lc := cachedClient(t, srv)
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
 	ctx := tctx(t)
 	key := storetest.NewKey()
 	if err := s.Create(ctx, key, session.Record{UserID: "g", Expires: time.Now().Add(time.Hour)}); err != nil {

@@ -109,7 +109,7 @@ func TestRedisClusterFailoverRecoversInSeconds(t *testing.T) {
 	app := newRedisApp(t, c.Client(t))
 	direct := redis.NewClusterClient(c.Options())
 	t.Cleanup(func() { direct.Close() })
-	store := session.NewRedisStore(direct, session.WithRedisKeyPrefix(app.prefix))
+	store := session.NewRedisStore(direct, session.RedisConfig{KeyPrefix: app.prefix})
 
 	type sess struct {
 		cookie, key string

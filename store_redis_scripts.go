@@ -7,42 +7,171 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// redisIdxAdd prunes expired entries from the index KEYS[1], raises the
-// score of member ARGV[3] to ARGV[2] (adding it if absent) and sets the index
-// to expire with its highest score. ARGV[1] is now in Unix milliseconds.
-// It returns the number of entries: at least the user's live sessions.
-var redisIdxAdd = redis.NewScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+// The user index is two sorted sets under one hash tag (so one cluster
+// slot): KEYS[1] scores each store key by an upper bound of its record's
+// expiry (the horizon), KEYS[2] by the order in which this store created it
+// (a per-user sequence). Entries of the first without a score in the second
+// (written before the order existed) count as older than every ordered one.
+// redisIdxPrune is the Lua both scripts below start with: it removes the
+// entries whose horizon has passed from both sets.
+const redisIdxPrune = `
+local function prune(now)
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+  for i = 1, #dead do redis.call('ZREM', KEYS[2], dead[i]) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+end
+local function expireAt()
+  local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  if top[2] then
+    redis.call('PEXPIREAT', KEYS[1], top[2])
+    if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIREAT', KEYS[2], top[2]) end
+  end
+end
+local function order(m)
+  if ARGV[4] == '1' and not redis.call('ZSCORE', KEYS[2], m) then
+    local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+    redis.call('ZADD', KEYS[2], (tonumber(top[2]) or 0) + 1, m)
+  end
+end
+-- newest returns the index's members other than keep, newest first (by
+-- creation order, then horizon), as {member, horizon} pairs.
+local function newest(keep)
+  local flat = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+  local list, members = {}, {}
+  for i = 1, #flat, 2 do
+    if flat[i] ~= keep then
+      list[#list + 1] = {flat[i], tonumber(flat[i + 1])}
+      members[#members + 1] = flat[i]
+    end
+  end
+  if #members > 0 then
+    local o = redis.call('ZMSCORE', KEYS[2], unpack(members))
+    for i = 1, #list do list[i][3] = tonumber(o[i]) or 0 end
+  end
+  table.sort(list, function(a, b)
+    if a[3] ~= b[3] then return a[3] > b[3] end
+    if a[2] ~= b[2] then return a[2] > b[2] end
+    return a[1] > b[1]
+  end)
+  return list
+end
+`
+
+// redisIdxAdd prunes expired entries from the index, raises the horizon of
+// member ARGV[3] to ARGV[2] (adding it if absent), gives it the next
+// creation order when ARGV[4] is "1" and it has none, and sets the index to
+// expire with its highest horizon. ARGV[1] is now in Unix milliseconds.
+var redisIdxAdd = redis.NewScript(redisIdxPrune + `
+prune(ARGV[1])
 redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], top[2])
-return redis.call('ZCARD', KEYS[1])
+order(ARGV[3])
+expireAt()
+return 1
 `)
 
-// redisIdxList prunes expired entries from the index KEYS[1] and returns the
-// rest as member, score redisPairs. ARGV[1] is now in Unix milliseconds.
-var redisIdxList = redis.NewScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+// redisIdxList prunes expired entries from the index and returns the rest
+// as member, horizon pairs. ARGV[1] is now in Unix milliseconds.
+var redisIdxList = redis.NewScript(redisIdxPrune + `
+prune(ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 `)
 
-// redisIdxRemove removes the member, score redisPairs in ARGV from the index
-// KEYS[1] when the member's score is still the one given (so an entry that
-// was re-added meanwhile stays), then lowers the index's expiry to its highest
-// remaining score. It returns how many entries it removed.
-var redisIdxRemove = redis.NewScript(`
+// redisIdxRemove removes the member, horizon pairs in ARGV from the index
+// when the member's horizon is still the one given (so an entry that was
+// re-added meanwhile stays), then lowers the index's expiry to its highest
+// remaining horizon. It returns how many entries it removed.
+var redisIdxRemove = redis.NewScript(redisIdxPrune + `
 local n = 0
 for i = 1, #ARGV, 2 do
   local s = redis.call('ZSCORE', KEYS[1], ARGV[i])
   if s and tonumber(s) == tonumber(ARGV[i + 1]) then
     n = n + redis.call('ZREM', KEYS[1], ARGV[i])
+    redis.call('ZREM', KEYS[2], ARGV[i])
   end
 end
-if n > 0 then
-  local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-  if top[2] then redis.call('PEXPIREAT', KEYS[1], top[2]) end
-end
+if n > 0 then expireAt() end
 return n
+`)
+
+// redisReplace is Replace on one server (or Sentinel), in one script.
+// KEYS[1] index, KEYS[2] order, KEYS[3] new record, KEYS[4] old record (if
+// any). ARGV[1] now (ms), ARGV[2] horizon, ARGV[3] new store key, ARGV[4]
+// "1", ARGV[5] expiry (ms), ARGV[6] record value, ARGV[7] old store key or
+// "", ARGV[8] limit, ARGV[9] user ID or "", ARGV[10] the key prefix.
+//
+// It deletes the old record (and its index entry), creates the new one
+// unless a record is there (then it returns -1), indexes it with the next
+// creation order, and with a limit walks the user's other entries newest
+// first: a live record of the user's is kept while fewer than limit are,
+// and deleted past that; an entry without a live record of the user's is
+// dropped. The records it reads are not in KEYS: this runs only where every
+// key is on one server. It returns the store keys of the sessions it ended.
+var redisReplace = redis.NewScript(redisIdxPrune + `
+if KEYS[4] then redis.call('DEL', KEYS[4]) end
+if ARGV[9] ~= '' and ARGV[7] ~= '' then
+  redis.call('ZREM', KEYS[1], ARGV[7])
+  redis.call('ZREM', KEYS[2], ARGV[7])
+end
+if not redis.call('SET', KEYS[3], ARGV[6], 'PXAT', ARGV[5], 'NX') then return -1 end
+if ARGV[9] == '' then return {} end
+prune(ARGV[1])
+redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
+order(ARGV[3])
+local ended = {}
+local limit = tonumber(ARGV[8])
+if limit > 0 and redis.call('ZCARD', KEYS[1]) > limit then
+  local live = 1
+  for _, e in ipairs(newest(ARGV[3])) do
+    local rk = ARGV[10] .. e[1]
+    local v = redis.call('GET', rk)
+    local mine = false
+    if v and #v >= 41 and string.byte(v, 1) == 1 then
+      local l = string.sub(v, 38, 41)
+      local n = string.find(l, '^[0-9a-f]+$') and tonumber(l, 16)
+      mine = n and #v >= 41 + n and string.sub(v, 42, 41 + n) == ARGV[9]
+    end
+    if mine and live < limit then
+      live = live + 1
+    else
+      if mine then
+        redis.call('DEL', rk)
+        ended[#ended + 1] = e[1]
+      end
+      redis.call('ZREM', KEYS[1], e[1])
+      redis.call('ZREM', KEYS[2], e[1])
+    end
+  end
+end
+expireAt()
+return ended
+`)
+
+// redisIdxReplace is the index half of Replace where records and index may
+// be on different servers (Cluster, Ring); the caller has already created
+// the record. KEYS[1] index, KEYS[2] order; ARGV[1] now (ms), ARGV[2]
+// horizon, ARGV[3] new store key, ARGV[4] "1", ARGV[5] old store key or "",
+// ARGV[6] limit. It indexes the new key with the next creation order and
+// drops the old key's entry; when the index then holds more than limit
+// entries it returns the others, newest first, as member, horizon pairs,
+// for the caller to check and end. Otherwise it returns an empty list.
+var redisIdxReplace = redis.NewScript(redisIdxPrune + `
+if ARGV[5] ~= '' then
+  redis.call('ZREM', KEYS[1], ARGV[5])
+  redis.call('ZREM', KEYS[2], ARGV[5])
+end
+prune(ARGV[1])
+redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
+order(ARGV[3])
+expireAt()
+local limit = tonumber(ARGV[6])
+local out = {}
+if limit > 0 and redis.call('ZCARD', KEYS[1]) > limit then
+  for _, e in ipairs(newest(ARGV[3])) do
+    out[#out + 1] = e[1]
+    out[#out + 1] = string.format('%d', e[2])
+  end
+end
+return out
 `)
 
 // redisExtend updates the live record KEYS[1]: ARGV[1] now (ms), ARGV[2] new

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -78,7 +79,7 @@ func TestRedisStoreConformance(t *testing.T) {
 	srv := redistest.New(t)
 	client := srv.Client(t)
 	storetest.Run(t, func(t *testing.T) session.Store {
-		return session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+		return session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	})
 }
 
@@ -86,7 +87,7 @@ func TestRedisStoreConformanceCluster(t *testing.T) {
 	t.Parallel()
 	client := redistest.NewCluster(t).Client(t)
 	storetest.Run(t, func(t *testing.T) session.Store {
-		return session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+		return session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	})
 }
 
@@ -99,7 +100,7 @@ func TestRedisStoreConformanceRing(t *testing.T) {
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr, "b": b.Addr}})
 	t.Cleanup(func() { ring.Close() })
 	storetest.Run(t, func(t *testing.T) session.Store {
-		return session.NewRedisStore(ring, session.WithRedisKeyPrefix(redistest.Prefix()))
+		return session.NewRedisStore(ring, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	})
 }
 
@@ -109,7 +110,7 @@ func TestS40_RedisRoundTrips(t *testing.T) {
 	client := redistest.New(t).Client(t)
 	hook := &rtCounter{}
 	client.AddHook(hook)
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	ctx := tctx(t)
 	key, anon := storetest.NewKey(), storetest.NewKey()
 	exp := time.Now().Add(time.Hour)
@@ -168,7 +169,7 @@ func TestS40_RedisTouchPastIndexHorizon(t *testing.T) {
 	hook := &rtCounter{}
 	client.AddHook(hook)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := tctx(t)
 	user, key, warm := "horizon-user", storetest.NewKey(), storetest.NewKey()
 	for _, k := range []string{key, warm} {
@@ -213,7 +214,7 @@ func TestS40_RedisTTLFollowsExpires(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := tctx(t)
 	key := storetest.NewKey()
 	base := time.Now()
@@ -256,7 +257,7 @@ func TestS22_RedisIndexExpiresAndIsPruned(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := tctx(t)
 	user := "prune-user"
 	idx := prefix + "u:{" + user + "}"
@@ -276,8 +277,9 @@ func TestS22_RedisIndexExpiresAndIsPruned(t *testing.T) {
 	if n := client.ZCard(ctx, idx).Val(); n != 2 {
 		t.Fatalf("index has %d entries, want 2", n)
 	}
-	// After the short session's index horizon passes (at most twice its
-	// lifetime), the next write prunes it.
+	// After the short session's index horizon passes (twice its lifetime
+	// from its creation, so before 400 ms from now), the next write prunes
+	// it. The sleep is computed, not a margin: any delay only adds to it.
 	time.Sleep(600 * time.Millisecond)
 	third := storetest.NewKey()
 	if err := s.Create(ctx, third, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}); err != nil {
@@ -303,8 +305,8 @@ func TestS22_RedisIndexExpiresAndIsPruned(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond)
-	if n := client.Exists(ctx, prefix+"u:{"+tiny+"}").Val(); n != 0 {
-		t.Fatalf("index of a user whose sessions all expired still exists")
+	if n := client.Exists(ctx, prefix+"u:{"+tiny+"}", prefix+"o:{"+tiny+"}").Val(); n != 0 {
+		t.Fatalf("index of a user whose sessions all expired still exists (%d of its 2 keys)", n)
 	}
 }
 
@@ -331,11 +333,7 @@ func TestS40_RedisKeyLayout(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var opts []session.RedisOption
-			if tc.prefix != "" {
-				opts = append(opts, session.WithRedisKeyPrefix(tc.prefix))
-			}
-			s := session.NewRedisStore(client, opts...)
+			s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: tc.prefix})
 			key := storetest.NewKey()
 			user := "layout-" + key[:8]
 			if err := s.Create(ctx, key, session.Record{UserID: user, Expires: time.Now().Add(time.Minute)}); err != nil {
@@ -355,7 +353,7 @@ func TestS37_RedisForeignValueIsNotFound(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := tctx(t)
 	for _, v := range []string{"", "garbage", "\x01zzzzzzzzzzzz", strings.Repeat("\x01", 60), "\x01" + strings.Repeat("0", 36) + "ffff"} {
 		key := storetest.NewKey()
@@ -386,7 +384,7 @@ func TestS36_RedisStoreDownAndBack(t *testing.T) {
 	opts.MaxRetries = 1
 	client := redis.NewClient(opts)
 	t.Cleanup(func() { client.Close() })
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	ctx := tctx(t)
 	key, user := storetest.NewKey(), "down-user"
 	rec := session.Record{UserID: user, Expires: time.Now().Add(time.Hour), Data: []byte("kept")}
@@ -484,7 +482,7 @@ func TestS36_RedisStoreUnresponsive(t *testing.T) {
 func TestS35_RedisUpdateKeepsOwner(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	ctx := tctx(t)
 	key := storetest.NewKey()
 	if err := s.Create(ctx, key, session.Record{UserID: "owner", Expires: time.Now().Add(time.Hour)}); err != nil {
@@ -506,14 +504,16 @@ func TestS35_RedisUpdateKeepsOwner(t *testing.T) {
 	}
 }
 
-// TestS13_RedisReplaceOneRoundTrip checks the login fast path: the old record
-// is deleted and the new one created and indexed in one round trip.
+// TestS13_RedisReplaceOneRoundTrip checks the login fast path on one
+// server: the old record is deleted and the new one created and indexed in
+// one round trip, and past the cap the oldest sessions end in that same
+// round trip.
 func TestS13_RedisReplaceOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	client := redistest.New(t).Client(t)
 	hook := &rtCounter{}
 	client.AddHook(hook)
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(redistest.Prefix()))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	ctx := tctx(t)
 	old, next, user := storetest.NewKey(), storetest.NewKey(), "replace-user"
 	if err := s.Create(ctx, old, session.Record{Expires: time.Now().Add(time.Hour), Data: []byte("anon")}); err != nil {
@@ -521,7 +521,7 @@ func TestS13_RedisReplaceOneRoundTrip(t *testing.T) {
 	}
 	var err error
 	n := hook.count(func() {
-		err = s.Replace(ctx, old, next, session.Record{UserID: user, Expires: time.Now().Add(time.Hour), Data: []byte("in")})
+		err = s.Replace(ctx, old, next, session.Record{UserID: user, Expires: time.Now().Add(time.Hour), Data: []byte("in")}, 2)
 	})
 	if err != nil || n != 1 {
 		t.Fatalf("Replace = %v in %d round trips, want nil in 1", err, n)
@@ -532,11 +532,77 @@ func TestS13_RedisReplaceOneRoundTrip(t *testing.T) {
 	if list, err := s.ListUser(ctx, user); err != nil || len(list) != 1 || list[0].Key != next || string(list[0].Data) != "in" {
 		t.Fatalf("ListUser after Replace = %+v, %v", list, err)
 	}
-	if err := s.Replace(ctx, next, old, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}); err != nil {
+	keys := []string{next}
+	for i := range 3 {
+		k := storetest.NewKey()
+		n := hook.count(func() {
+			err = s.Replace(ctx, "", k, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}, 2)
+		})
+		if err != nil || n != 1 {
+			t.Fatalf("Replace %d with limit 2 = %v in %d round trips, want nil in 1", i, err, n)
+		}
+		keys = append(keys, k)
+	}
+	list, err := s.ListUser(ctx, user)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListUser after 4 logins with limit 2 = %d entries, %v; want 2", len(list), err)
+	}
+	for _, k := range keys[:2] {
+		if _, err := s.Get(ctx, k); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("a session past the cap is still live: %v", err)
+		}
+	}
+	if err := s.Replace(ctx, "", keys[3], session.Record{Expires: time.Now().Add(time.Hour)}, 2); !errors.Is(err, session.ErrExists) {
+		t.Fatalf("Replace onto a live key = %v, want ErrExists", err)
+	}
+}
+
+// TestRedisReplaceOrdersOldIndexEntriesFirst checks that sessions indexed
+// before the store kept a creation order (an index with no order set) are
+// still listed, and are the first a login past the cap ends.
+func TestRedisReplaceOrdersOldIndexEntriesFirst(t *testing.T) {
+	t.Parallel()
+	client := redistest.New(t).Client(t)
+	prefix := redistest.Prefix()
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
+	ctx := tctx(t)
+	user := "legacy-" + storetest.NewKey()[:8]
+	var legacy []string
+	for range 2 {
+		k := storetest.NewKey()
+		if err := s.Create(ctx, k, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		legacy = append(legacy, k)
+	}
+	// What an older version wrote: the index without the order set.
+	if err := client.Del(ctx, prefix+"o:{"+user+"}").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Replace(ctx, "", old, session.Record{Expires: time.Now().Add(time.Hour)}); !errors.Is(err, session.ErrExists) {
-		t.Fatalf("Replace onto a live key = %v, want ErrExists", err)
+	if list, err := s.ListUser(ctx, user); err != nil || len(list) != 2 {
+		t.Fatalf("ListUser of an old index = %d entries, %v; want 2", len(list), err)
+	}
+	fresh := storetest.NewKey()
+	if err := s.Replace(ctx, "", fresh, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}, 2); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListUser(ctx, user)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListUser after a login past the cap = %d entries, %v; want 2", len(list), err)
+	}
+	newer := storetest.NewKey()
+	if err := s.Replace(ctx, "", newer, session.Record{UserID: user, Expires: time.Now().Add(time.Hour)}, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range legacy {
+		if _, err := s.Get(ctx, k); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("an old-index session outlived newer ones past the cap: %v", err)
+		}
+	}
+	for _, k := range []string{fresh, newer} {
+		if _, err := s.Get(ctx, k); err != nil {
+			t.Fatalf("a new session ended before old-index ones: %v", err)
+		}
 	}
 }
 
@@ -568,7 +634,10 @@ func newRedisAppWith(t testing.TB, client redis.UniversalClient, cfg session.Con
 	t.Helper()
 	a := &redisApp{t: t, hook: &rtCounter{}, client: client, prefix: prefix}
 	client.AddHook(a.hook)
-	a.store = session.NewRedisStore(client, session.WithRedisKeyPrefix(a.prefix))
+	// A client built with a cache gets a store that uses it.
+	c, ok := client.(*redis.Client)
+	cached := ok && c.Options().ClientSideCache != nil
+	a.store = session.NewRedisStore(client, session.RedisConfig{KeyPrefix: a.prefix, ClientSideCache: cached})
 	// A generous StoreTimeout unless the caller set one: these tests are
 	// about correctness, on a machine that may be starved of CPU;
 	// store_guard_test.go tests the deadline.
@@ -646,7 +715,7 @@ func TestS33_RedisRoundTripsPerRequest(t *testing.T) {
 	a.do("POST", "/write", c)
 
 	_, alice := a.do("POST", "/login?user=alice", "")
-	forged := session.DefaultCookieName + "=" + strings.Repeat("A", 60)
+	forged := "__Host-sid" + "=" + strings.Repeat("A", 60)
 	steps := []struct {
 		name           string
 		method, target string
@@ -728,7 +797,13 @@ func TestS36_RedisDownThenBack(t *testing.T) {
 			}
 
 			srv.Restart(t)
+			// The refused connections opened the store guard's breaker: it
+			// lets a probe through within 50 ms (bounded wait here).
 			w, after := a.do("GET", "/me", cookie)
+			for end := time.Now().Add(2 * time.Second); w.Code == http.StatusServiceUnavailable && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond)
+				w, after = a.do("GET", "/me", cookie)
+			}
 			if tc.survive {
 				if w.Code != 200 || !strings.HasPrefix(w.Body.String(), "carol ") || after != cookie {
 					t.Fatalf("after restart: %d %q, cookie kept %v", w.Code, w.Body, after == cookie)
@@ -1017,7 +1092,7 @@ func BenchmarkRedisStoreLogin(b *testing.B) {
 func FuzzRedisRecord(f *testing.F) {
 	client := redistest.New(f).Client(f)
 	prefix := redistest.Prefix()
-	s := session.NewRedisStore(client, session.WithRedisKeyPrefix(prefix))
+	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := context.Background()
 	for _, rec := range []session.Record{
 		{UserID: "alice", Expires: time.Now().Add(time.Hour), Data: []byte("data")},
@@ -1079,3 +1154,49 @@ type quietRedisLog struct{}
 func (quietRedisLog) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quietRedisLog{}) }
+
+// TestNewRedisStoreClientSideCacheIsExplicit checks that caching is on only
+// when asked for, that asking for it on a client that cannot cache panics
+// with the option to set, and that the logger is told which it is.
+func TestNewRedisStoreClientSideCacheIsExplicit(t *testing.T) {
+	t.Parallel()
+	srv := redistest.New(t)
+	cached, _ := cachedClient(t, srv)
+	configOnly := redis.NewClient(&redis.Options{Addr: srv.Addr, Protocol: 3, ClientSideCacheConfig: &redis.ClientSideCacheConfig{MaxEntries: 10}})
+	resp2 := redis.NewClient(&redis.Options{Addr: srv.Addr, Protocol: 2})
+	t.Cleanup(func() { configOnly.Close(); resp2.Close() })
+	tests := []struct {
+		name      string
+		client    redis.UniversalClient
+		cfg       session.RedisConfig
+		wantPanic string // "" for no panic
+		wantLog   string
+	}{
+		{"cache enabled", cached, session.RedisConfig{ClientSideCache: true}, "", "client_side_cache=true"},
+		{"cache in the client, not enabled", cached, session.RedisConfig{}, "", "client_side_cache=false"},
+		{"config without a cache", configOnly, session.RedisConfig{ClientSideCache: true}, "Options.ClientSideCache", ""},
+		{"RESP2", resp2, session.RedisConfig{ClientSideCache: true}, "Protocol to 3", ""},
+		{"no cache at all", srv.Client(t), session.RedisConfig{ClientSideCache: true}, "Options.ClientSideCache", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tc.cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+			got := func() (msg string) {
+				defer func() {
+					if r := recover(); r != nil {
+						msg = fmt.Sprint(r)
+					}
+				}()
+				session.NewRedisStore(tc.client, tc.cfg)
+				return ""
+			}()
+			if tc.wantPanic == "" && got != "" || !strings.Contains(got, tc.wantPanic) {
+				t.Fatalf("NewRedisStore panic = %q, want one containing %q", got, tc.wantPanic)
+			}
+			if !strings.Contains(buf.String(), tc.wantLog) {
+				t.Fatalf("log = %q, want %q", buf.String(), tc.wantLog)
+			}
+		})
+	}
+}

@@ -51,7 +51,7 @@ func (s *RedisStore) ListUser(ctx context.Context, userID string) ([]Entry, erro
 		out = append(out, Entry{Key: e.key, Record: rec})
 	}
 	if len(stale) > 0 {
-		if err := redisIdxRemove.Run(ctx, s.client, []string{s.indexKey(userID)}, redisRemoveArgs(stale)...).Err(); err != nil {
+		if err := redisIdxRemove.Run(ctx, s.client, s.indexKeys(userID), redisRemoveArgs(stale)...).Err(); err != nil {
 			return nil, s.wrap("list user", err)
 		}
 	}
@@ -70,7 +70,7 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 	if userID == "" {
 		return nil
 	}
-	ik := s.indexKey(userID)
+	ik := s.indexKeys(userID)
 	entries, err := s.listIndex(ctx, userID, s.now().UnixMilli())
 	if err != nil {
 		return s.wrap("delete user", err)
@@ -110,9 +110,9 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 		}
 		calls = calls[:0]
 		if len(drop) > 0 {
-			calls = append(calls, &redisScriptCall{script: redisIdxRemove, keys: []string{ik}, args: redisRemoveArgs(drop)})
+			calls = append(calls, &redisScriptCall{script: redisIdxRemove, keys: ik, args: redisRemoveArgs(drop)})
 		}
-		list := &redisScriptCall{script: redisIdxList, keys: []string{ik}, args: []any{s.now().UnixMilli()}}
+		list := &redisScriptCall{script: redisIdxList, keys: ik, args: []any{s.now().UnixMilli()}}
 		if err := s.pipelineScripts(ctx, append(calls, list)); err != nil {
 			return s.wrap("delete user", err)
 		}
@@ -131,7 +131,7 @@ type redisIndexEntry struct {
 
 // listIndex prunes expired entries from userID's index and returns the rest.
 func (s *RedisStore) listIndex(ctx context.Context, userID string, now int64) ([]redisIndexEntry, error) {
-	res, err := redisIdxList.Run(ctx, s.client, []string{s.indexKey(userID)}, now).StringSlice()
+	res, err := redisIdxList.Run(ctx, s.client, s.indexKeys(userID), now).StringSlice()
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -65,6 +66,15 @@ type Config struct {
 	CrossOrigin *http.CrossOriginProtection
 	// Logger receives store failures of Strict. nil disables logging.
 	Logger *slog.Logger
+	// Observe receives a session.Event for each token minted
+	// ("accesstoken.mint") and each token Verify, Middleware or Strict
+	// refuses ("accesstoken.rejected", Reason "forged": a signature or key
+	// ID of no key of ours; "expired"; "ended": Strict found its session
+	// ended; "invalid": anything else). It is the shape of
+	// session.Config.Observe, so one function (otelsession's
+	// Recorder.Observe) records both. nil reports nothing and costs
+	// nothing.
+	Observe func(session.Event)
 
 	// now is the clock: nil means time.Now. The package's own tests set it.
 	now func() time.Time
@@ -83,6 +93,7 @@ type Issuer struct {
 	jwksAge  time.Duration
 	cop      *http.CrossOriginProtection
 	log      *slog.Logger
+	observe  func(session.Event) // Config.Observe
 	now      func() time.Time
 	v        verifier
 	ended    *endedSessions
@@ -107,6 +118,7 @@ func New(cfg Config) (*Issuer, error) {
 		jwksAge:  orDefault(cfg.JWKSMaxAge, defaultJWKSMaxAge),
 		cop:      cfg.CrossOrigin,
 		log:      cfg.Logger,
+		observe:  cfg.Observe,
 		now:      cfg.now,
 	}
 	if i.leeway < 0 {
@@ -232,7 +244,11 @@ func (i *Issuer) Mint(ctx context.Context) (*Token, error) {
 	if t := s.AuthTime(); !t.IsZero() {
 		c.AuthTime = t.Unix()
 	}
-	return i.mint(c)
+	tok, err := i.mint(c)
+	if err == nil && i.observe != nil {
+		i.observe(session.Event{Name: "accesstoken.mint"})
+	}
+	return tok, err
 }
 
 type mintedClaims struct {
@@ -278,5 +294,28 @@ func (i *Issuer) mint(c mintedClaims) (*Token, error) {
 // signature verification, tens of µs, or, for a token verified before, one
 // SHA-256 and a map lookup (about a microsecond).
 func (i *Issuer) Verify(ctx context.Context, token string) (*Claims, error) {
-	return i.v.verify(ctx, token)
+	c, err := i.v.verify(ctx, token)
+	if err != nil {
+		i.rejected(err)
+	}
+	return c, err
+}
+
+// rejected reports a refused token to Config.Observe.
+func (i *Issuer) rejected(err error) {
+	if i.observe == nil {
+		return
+	}
+	reason := "invalid"
+	switch {
+	case errors.Is(err, errSignature), errors.Is(err, errUnknownKey):
+		reason = "forged"
+	case errors.Is(err, ErrExpired):
+		reason = "expired"
+	case errors.Is(err, errSessionEnded):
+		reason = "ended"
+	case !errors.Is(err, ErrInvalidToken):
+		return // not a refusal of the token
+	}
+	i.observe(session.Event{Name: "accesstoken.rejected", Reason: reason})
 }

@@ -76,6 +76,7 @@ func (i *Issuer) cookieOnly() bool {
 func (i *Issuer) checkSession(r *http.Request, c *Claims) error {
 	now := i.now()
 	if i.ended.has(c.SessionID, now) {
+		i.rejected(errSessionEnded)
 		return invalid(errSessionEnded)
 	}
 	infos, err := i.sessions.ListSessions(r.Context(), c.Subject)
@@ -91,5 +92,6 @@ func (i *Issuer) checkSession(r *http.Request, c *Claims) error {
 		}
 	}
 	i.ended.add(c.SessionID, c.Expiry.Add(i.leeway), now)
+	i.rejected(errSessionEnded)
 	return invalid(errSessionEnded)
 }

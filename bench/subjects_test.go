@@ -54,7 +54,7 @@ var subjects = []factory{
 		if err != nil {
 			tb.Fatal(err)
 		}
-		return mustOurs(tb)(NewOurs("ours-redis-cached", session.NewRedisStore(c), benchKeys(tb), n, c.Close))
+		return mustOurs(tb)(NewOurs("ours-redis-cached", session.NewRedisStore(c, session.RedisConfig{ClientSideCache: true}), benchKeys(tb), n, c.Close))
 	}},
 	{name: "scs-mem", new: func(_ testing.TB, count bool) Subject { return NewSCSMemory(0, counter(count)) }},
 	{name: "scs-mem-idle", new: func(_ testing.TB, count bool) Subject {

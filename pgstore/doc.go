@@ -23,8 +23,10 @@
 //		key     bytea       PRIMARY KEY,
 //		user_id text,
 //		expires timestamptz NOT NULL,
-//		data    bytea       NOT NULL
+//		data    bytea       NOT NULL,
+//		created timestamptz NOT NULL DEFAULT now()
 //	);
+//	ALTER TABLE "http_sessions" ADD COLUMN IF NOT EXISTS created timestamptz NOT NULL DEFAULT now();
 //	CREATE INDEX IF NOT EXISTS "http_sessions_user_id_idx" ON "http_sessions" (user_id) WHERE user_id IS NOT NULL;
 //	CREATE INDEX IF NOT EXISTS "http_sessions_expires_idx" ON "http_sessions" (expires);
 //

@@ -151,8 +151,10 @@ func ExampleStore_Schema() {
 	// 	key     bytea       PRIMARY KEY,
 	// 	user_id text,
 	// 	expires timestamptz NOT NULL,
-	// 	data    bytea       NOT NULL
+	// 	data    bytea       NOT NULL,
+	// 	created timestamptz NOT NULL DEFAULT now()
 	// );
+	// ALTER TABLE "auth"."sessions" ADD COLUMN IF NOT EXISTS created timestamptz NOT NULL DEFAULT now();
 	// CREATE INDEX IF NOT EXISTS "sessions_user_id_idx" ON "auth"."sessions" (user_id) WHERE user_id IS NOT NULL;
 	// CREATE INDEX IF NOT EXISTS "sessions_expires_idx" ON "auth"."sessions" (expires);
 }

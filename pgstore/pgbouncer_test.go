@@ -117,3 +117,55 @@ func testThroughBouncer(t *testing.T, s *Store) {
 		}
 	})
 }
+
+// bouncerFastRecovery are the PgBouncer settings the README's PgBouncer
+// section recommends so that sessions come back within a second or so of a
+// PostgreSQL restart (TestREADMEShowsTheTestedBouncerSettings keeps the two
+// alike).
+var bouncerFastRecovery = []string{
+	"server_login_retry = 1",
+	"server_connect_timeout = 2",
+	"query_wait_timeout = 5",
+}
+
+// TestBehindPgBouncerRecoversFromRestart stops a private PostgreSQL behind
+// a PgBouncer with the recommended settings, under a Manager with the
+// default StoreTimeout: requests answer 503 while it is down, and once it
+// accepts connections again the first 200 comes within a couple of seconds
+// (with PgBouncer's default server_login_retry of 15 s, about ten). The
+// figure goes to the test log.
+func TestBehindPgBouncerRecoversFromRestart(t *testing.T) {
+	t.Parallel()
+	srv := pgtest.StartServer(t)
+	b := pgtest.StartBouncer(t, srv.URL("postgres"), 2, bouncerFastRecovery...)
+	pool := pgtest.Pool(t, b.URL("postgres"), func(c *pgxpool.Config) { c.ConnConfig.ConnectTimeout = 2 * time.Second })
+	s := setUp(t, pool, Config{Table: "bounced", CleanupInterval: -1})
+	a := newApp(t, s, session.Config{}, 0)
+	a.want("POST", "/login", 200)
+	a.want("GET", "/me", 200)
+
+	srv.Stop()
+	// Long enough for PgBouncer to fail a server login and wait to retry.
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if code, _ := a.do("GET", "/me"); code != 503 {
+			t.Fatalf("GET /me with PostgreSQL stopped = %d, want 503", code)
+		}
+	}
+	srv.Start()
+	back := time.Now()
+	for {
+		code, body := a.do("GET", "/me")
+		if code == 200 && body == "alice" {
+			break
+		}
+		if code != 503 || time.Since(back) > 20*time.Second {
+			t.Fatalf("GET /me after PostgreSQL came back = %d %q, want 503 until it answers 200 alice", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(back)
+	t.Logf("first 200 %v after PostgreSQL accepted connections again", took.Round(time.Millisecond))
+	if took > 3*time.Second {
+		t.Errorf("first 200 %v after PostgreSQL came back, want within 3s (server_login_retry is 1s)", took)
+	}
+}

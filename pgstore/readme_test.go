@@ -132,3 +132,16 @@ func TestREADMENumbersComeFromResults(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEShowsTheTestedBouncerSettings checks that the README's PgBouncer
+// settings are the ones TestBehindPgBouncerRecoversFromRestart runs with.
+func TestREADMEShowsTheTestedBouncerSettings(t *testing.T) {
+	t.Parallel()
+	m := regexp.MustCompile("(?s)<!-- readme-test: pgbouncer-recovery -->\n```ini\n(.*?)```").FindStringSubmatch(readme(t))
+	if m == nil {
+		t.Fatal("README has no pgbouncer-recovery block")
+	}
+	if got, want := strings.TrimSpace(m[1]), strings.Join(bouncerFastRecovery, "\n"); got != want {
+		t.Fatalf("README's PgBouncer settings:\n%s\nthe test's:\n%s", got, want)
+	}
+}

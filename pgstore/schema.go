@@ -10,8 +10,9 @@ import (
 )
 
 // Schema returns the SQL that Setup runs: the schema (when Config.Schema
-// names one), the table and its two indexes, each created only if it does
-// not exist. Teams that manage their schema with migrations apply this SQL
+// names one), the table, its created column (added to a table from an
+// earlier version) and its two indexes, each created only if it does not
+// exist. Teams that manage their schema with migrations apply this SQL
 // instead of calling Setup. The package documentation shows it for the
 // default table.
 func (s *Store) Schema() string {
@@ -32,8 +33,12 @@ func schemaStatements(table pgx.Identifier) []string {
 	key     bytea       PRIMARY KEY,
 	user_id text,
 	expires timestamptz NOT NULL,
-	data    bytea       NOT NULL
+	data    bytea       NOT NULL,
+	created timestamptz NOT NULL DEFAULT now()
 );`,
+		// Tables made before Replace kept a creation order: their rows
+		// count as created now, older than every row written after.
+		`ALTER TABLE ` + t + ` ADD COLUMN IF NOT EXISTS created timestamptz NOT NULL DEFAULT now();`,
 		`CREATE INDEX IF NOT EXISTS ` + userIdx + ` ON ` + t + ` (user_id) WHERE user_id IS NOT NULL;`,
 		`CREATE INDEX IF NOT EXISTS ` + expIdx + ` ON ` + t + ` (expires);`,
 	}

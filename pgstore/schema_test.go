@@ -254,3 +254,40 @@ func lazyPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	return pgtest.Pool(t, pgtest.DefaultURL, nil)
 }
+
+// A table from before the created column keeps its rows: Setup adds the
+// column, the old rows are listed, and a login past the cap ends them
+// before any row written after.
+func TestSetupMigratesATableWithoutCreated(t *testing.T) {
+	t.Parallel()
+	url, schema := pgtest.Schema(t)
+	pool := pgtest.Pool(t, url, nil)
+	ctx := testContext(t)
+	table := pgx.Identifier{schema, "sessions"}.Sanitize()
+	if _, err := pool.Exec(ctx, `CREATE TABLE `+table+` (key bytea PRIMARY KEY, user_id text, expires timestamptz NOT NULL, data bytea NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	old := storetest.NewKey()
+	oldK, _ := keyParam(old)
+	if _, err := pool.Exec(ctx, `INSERT INTO `+table+` VALUES ($1, 'alice', now() + interval '1 hour', '')`, oldK); err != nil {
+		t.Fatal(err)
+	}
+	s := setUp(t, pool, Config{Schema: schema, Table: "sessions", CleanupInterval: -1})
+	if list, err := s.ListUser(ctx, "alice"); err != nil || len(list) != 1 {
+		t.Fatalf("ListUser after Setup migrated the table = %d rows, %v; want 1", len(list), err)
+	}
+	a, b := storetest.NewKey(), storetest.NewKey()
+	for _, k := range []string{a, b} {
+		if err := s.Replace(ctx, "", k, session.Record{UserID: "alice", Expires: time.Now().Add(time.Hour)}, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Get(ctx, old); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("the row from before the migration outlived newer ones past the cap: %v", err)
+	}
+	for _, k := range []string{a, b} {
+		if _, err := s.Get(ctx, k); err != nil {
+			t.Fatalf("a new row ended before the old one: %v", err)
+		}
+	}
+}

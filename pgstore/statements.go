@@ -5,17 +5,21 @@ import "github.com/jackc/pgx/v5"
 // statements are the SQL a Store runs, built once for its table. Parameters
 // named now are the app's clock (see the package documentation).
 type statements struct {
-	get, create, update, touch, delete, replace, createCounting, listUser, deleteUser string
-	deleteExpired                                                                     string
+	get, create, update, touch, delete, replace, listUser, deleteUser, deleteExpired string
+	lock                                                                             string
 }
 
 func newStatements(table pgx.Identifier) statements {
 	t := table.Sanitize()
 	// insert is shared by Create and Replace: an expired row under the key
 	// is overwritten, a live one is left alone (no row affected: ErrExists).
+	// insert is shared by Create and Replace: an expired row under the key
+	// is overwritten, a live one is left alone (no row affected: ErrExists).
+	// created is the clock of the database when the row is written, after
+	// Replace's lock: the order Replace ends sessions in.
 	insert := func(key, user, expires, data, now string) string {
-		return `INSERT INTO ` + t + ` AS s (key, user_id, expires, data) VALUES (` + key + `, NULLIF(` + user + `, ''), ` + expires + `, ` + data + `)
-ON CONFLICT (key) DO UPDATE SET user_id = EXCLUDED.user_id, expires = EXCLUDED.expires, data = EXCLUDED.data
+		return `INSERT INTO ` + t + ` AS s (key, user_id, expires, data, created) VALUES (` + key + `, NULLIF(` + user + `, ''), ` + expires + `, ` + data + `, clock_timestamp())
+ON CONFLICT (key) DO UPDATE SET user_id = EXCLUDED.user_id, expires = EXCLUDED.expires, data = EXCLUDED.data, created = EXCLUDED.created
 WHERE s.expires <= ` + now
 	}
 	return statements{
@@ -29,19 +33,22 @@ WHERE s.expires <= ` + now
 		touch: `UPDATE ` + t + ` SET expires = $2 WHERE key = $1 AND expires > $3`,
 		// $1 key
 		delete: `DELETE FROM ` + t + ` WHERE key = $1`,
-		// $1 old key, $2 new key, $3 user, $4 expires, $5 data, $6 now. The
-		// delete and the insert see the same snapshot and touch different
-		// rows, so their order does not matter.
-		replace: `WITH gone AS (DELETE FROM ` + t + ` WHERE key = $1)
-` + insert("$2", "$3", "$4", "$5", "$6"),
 		// $1 old key or NULL, $2 new key, $3 user, $4 expires, $5 data, $6
-		// now. Returns whether the row was inserted and how many other live
-		// sessions the user has; every part sees the snapshot from before
-		// the statement, so the new row is not among them.
-		createCounting: `WITH gone AS (DELETE FROM ` + t + ` WHERE key = $1),
-ins AS (` + insert("$2", "$3", "$4", "$5", "$6") + ` RETURNING 1)
-SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ` + t + `
-  WHERE user_id = NULLIF($3, '') AND expires > $6 AND key IS DISTINCT FROM $1)`,
+		// now, $7 limit. Deletes the old row, inserts the new one and, when
+		// it was inserted and $7 > 0, deletes the user's live rows past the
+		// newest $7 - 1 others. Every part sees the snapshot from before the
+		// statement (taken after the lock statement before it in the same
+		// transaction), so the new row is not among the others, and the
+		// delete and the insert touch different rows. Returns 1 when the row
+		// was inserted.
+		replace: `WITH gone AS (DELETE FROM ` + t + ` WHERE key = $1::bytea),
+ins AS (` + insert("$2", "$3", "$4", "$5", "$6") + ` RETURNING 1),
+ended AS (DELETE FROM ` + t + ` WHERE $7::int > 0 AND EXISTS (SELECT 1 FROM ins) AND key IN (
+  SELECT key FROM ` + t + ` WHERE user_id = NULLIF($3, '') AND expires > $6 AND key IS DISTINCT FROM $1::bytea AND key <> $2::bytea
+  ORDER BY created DESC, key DESC OFFSET GREATEST($7::int - 1, 0)))
+SELECT count(*) FROM ins`,
+		// $1 lock ID: Replace's per-user lock, held until its transaction ends.
+		lock: `SELECT pg_advisory_xact_lock($1::bigint)`,
 		// $1 user, $2 now
 		listUser: `SELECT key, expires, data FROM ` + t + ` WHERE user_id = $1 AND expires > $2`,
 		// $1 user

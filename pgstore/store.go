@@ -2,13 +2,17 @@ package pgstore
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sessionauth/session"
@@ -33,7 +37,8 @@ type Store struct {
 }
 
 var (
-	_ session.Store = (*Store)(nil)
+	_ session.Store    = (*Store)(nil)
+	_ session.Replacer = (*Store)(nil)
 )
 
 // New returns a Store on pool, with the settings of cfg when one is given
@@ -174,65 +179,109 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Replace deletes the record under oldKey and creates rec under newKey in a
-// single statement (one round trip), as Delete followed by Create would: the
-// old record is gone even when the create fails with session.ErrExists. The
-// Manager uses it for Login, Renew and LogoutOthers. With oldKey equal to
-// newKey (which the Manager never passes) it is a Delete and a Create, two
-// round trips.
-func (s *Store) replace(ctx context.Context, oldKey, newKey string, rec session.Record) error {
-	if oldKey == newKey {
+// Replace deletes the record under oldKey (unless it is ""), creates rec
+// under key as Create does (session.ErrExists when a live record has it;
+// the old record is gone all the same) and, when rec.UserID is not "" and
+// limit > 0, deletes the user's oldest live sessions, by the time their rows
+// were written, until at most limit remain, the new one included (it
+// implements session.Replacer). One round trip in every case: with a limit,
+// a batch of two statements in one implicit transaction, a per-user
+// advisory lock (pg_advisory_xact_lock) and the statement that does the
+// rest, so concurrent logins of one user take turns and never leave more
+// than limit sessions; without one, the statement alone. Both work behind
+// PgBouncer's transaction pooling.
+func (s *Store) Replace(ctx context.Context, oldKey, key string, rec session.Record, limit int) error {
+	var oldK []byte // NULL: no old session
+	if oldKey != "" {
+		var err error
+		if oldK, err = keyParam(oldKey); err != nil {
+			return err
+		}
+	}
+	newK, err := keyParam(key)
+	if err != nil {
+		return err
+	}
+	if oldKey == key { // the Manager never does this: the old row goes first
 		if err := s.Delete(ctx, oldKey); err != nil {
 			return err
 		}
-		return s.Create(ctx, newKey, rec)
+		oldK = nil
 	}
-	oldK, err := keyParam(oldKey)
-	if err != nil {
-		return err
+	limit = max(limit, 0)
+	if rec.UserID == "" {
+		limit = 0
 	}
-	newK, err := keyParam(newKey)
-	if err != nil {
-		return err
+	args := []any{s.mode, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now(), limit}
+	var inserted int
+	if limit == 0 {
+		err = s.pool.QueryRow(ctx, s.sql.replace, args...).Scan(&inserted)
+	} else {
+		inserted, err = s.replaceLocked(ctx, oldK, newK, rec, limit)
 	}
-	tag, err := s.pool.Exec(ctx, s.sql.replace, s.mode, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now())
 	if err != nil {
 		return fmt.Errorf("pgstore: replace: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if inserted == 0 {
 		return session.ErrExists
 	}
 	return nil
 }
 
-// createCounting is replace (Create when oldKey is "") that also returns
-// how many live sessions the user has afterwards, the new one included, in
-// the same statement: one round trip. The Manager's Login uses it (it
-// implements session.CountingCreator) to skip listing the user's sessions
-// while they are within the cap.
-func (s *Store) createCounting(ctx context.Context, oldKey, key string, rec session.Record) (int, error) {
-	var oldK []byte // NULL: no old session
-	if oldKey != "" && oldKey != key {
-		var err error
-		if oldK, err = keyParam(oldKey); err != nil {
-			return 0, err
-		}
-	}
-	newK, err := keyParam(key)
+// replaceLocked sends the lock and the replace statement as one pipeline
+// with one Sync: one round trip, one implicit transaction. It goes through
+// pgconn, with text parameters and unnamed statements, because a pgx.Batch
+// runs in the pool's default execution mode, which may prepare statements
+// (a second round trip, and broken behind PgBouncer's transaction pooling);
+// every other statement of the store runs in the mode Config chooses.
+func (s *Store) replaceLocked(ctx context.Context, oldK, newK []byte, rec session.Record, limit int) (int, error) {
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var inserted, others int
-	if err := s.pool.QueryRow(ctx, s.sql.createCounting, s.mode, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now()).Scan(&inserted, &others); err != nil {
-		return 0, fmt.Errorf("pgstore: create: %w", err)
+	defer conn.Release()
+	var b pgconn.Batch
+	b.ExecParams(s.sql.lock, [][]byte{strconv.AppendInt(nil, s.userLock(rec.UserID), 10)}, nil, nil, nil)
+	var old []byte // NULL
+	if oldK != nil {
+		old = byteaText(oldK)
 	}
-	if inserted == 0 {
-		return others, session.ErrExists
+	b.ExecParams(s.sql.replace, [][]byte{
+		old, byteaText(newK), []byte(rec.UserID), timeText(rec.Expires),
+		byteaText(data(rec.Data)), timeText(s.now()), strconv.AppendInt(nil, int64(limit), 10),
+	}, nil, nil, nil)
+	res, err := conn.Conn().PgConn().ExecBatch(ctx, &b).ReadAll()
+	if err != nil {
+		return 0, err
 	}
-	if rec.UserID == "" {
-		return 0, nil
+	if len(res) != 2 || len(res[1].Rows) != 1 || len(res[1].Rows[0]) != 1 {
+		return 0, errors.New("unexpected reply")
 	}
-	return others + 1, nil
+	return strconv.Atoi(string(res[1].Rows[0][0]))
+}
+
+// byteaText is b in PostgreSQL's hex text format for bytea.
+func byteaText(b []byte) []byte {
+	out := make([]byte, 2+hex.EncodedLen(len(b)))
+	copy(out, `\x`)
+	hex.Encode(out[2:], b)
+	return out
+}
+
+// timeText is t in a text format timestamptz reads exactly (microseconds).
+func timeText(t time.Time) []byte {
+	return t.UTC().AppendFormat(nil, "2006-01-02 15:04:05.999999Z07:00")
+}
+
+// userLock is the advisory lock Replace holds for userID: a hash of this
+// package, the table and the user, the same in every instance of the app.
+func (s *Store) userLock(userID string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("github.com/sessionauth/session/pgstore\x00replace\x00"))
+	h.Write([]byte(s.table.Sanitize()))
+	h.Write([]byte{0})
+	h.Write([]byte(userID))
+	return int64(h.Sum64())
 }
 
 // ListUser returns the live records of userID, in no particular order: one

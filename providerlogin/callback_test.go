@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sessionauth/session/providerlogin/providertest"
-	"github.com/sessionauth/session/storetest"
 )
 
 // oidcApp starts a provider and an app with one OIDC provider, "demo".
@@ -369,7 +368,7 @@ func TestCallbackDuringSessionStoreOutageIs503(t *testing.T) {
 	b := newBrowser(t)
 	cb := b.approve(b.startLogin(a, "demo", ""), "approve")
 	before := op.Exchanges()
-	a.faults.Fail(nil, storetest.OpGet)
+	a.faults.Fail(nil, "Get")
 	res := b.get(cb.String())
 	a.faults.Heal()
 	wantError(t, res, http.StatusServiceUnavailable, "unavailable")

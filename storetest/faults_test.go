@@ -42,9 +42,9 @@ func TestFaultsFailHangHookAndCount(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f.Fail(nil, storetest.OpGet)
+	f.Fail(nil, "Get")
 	if _, err := s.Get(ctx, key); !errors.Is(err, storetest.ErrInjected) {
-		t.Fatalf("Get with OpGet failing = %v, want ErrInjected", err)
+		t.Fatalf("Get with Get failing = %v, want ErrInjected", err)
 	}
 	if err := s.Touch(ctx, key, rec.Expires); err != nil {
 		t.Fatalf("Touch while only Get fails = %v", err)
@@ -56,7 +56,7 @@ func TestFaultsFailHangHookAndCount(t *testing.T) {
 	}
 	f.Heal()
 
-	f.Hang(storetest.OpGet)
+	f.Hang("Get")
 	hctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	if _, err := s.Get(hctx, key); !errors.Is(err, context.DeadlineExceeded) {
@@ -64,8 +64,8 @@ func TestFaultsFailHangHookAndCount(t *testing.T) {
 	}
 	f.Heal()
 
-	var seen []storetest.Op
-	f.SetHook(func(_ context.Context, op storetest.Op, k string) error {
+	var seen []string
+	f.SetHook(func(_ context.Context, op string, k string) error {
 		if k == key {
 			seen = append(seen, op)
 		}
@@ -74,15 +74,36 @@ func TestFaultsFailHangHookAndCount(t *testing.T) {
 	if _, err := s.Get(ctx, key); err != nil {
 		t.Fatal(err)
 	}
-	if len(seen) != 1 || seen[0] != storetest.OpGet {
+	if len(seen) != 1 || seen[0] != "Get" {
 		t.Fatalf("hook saw %v, want [Get]", seen)
 	}
 	f.Heal()
 
-	if got := f.Calls(storetest.OpGet); got != 3 {
-		t.Fatalf("Calls(OpGet) = %d, want 3", got)
+	if got := f.Calls("Get"); got != 3 {
+		t.Fatalf("Calls(Get) = %d, want 3", got)
 	}
 	if got := f.Calls(); got != 6 {
 		t.Fatalf("Calls() = %d, want 6", got)
+	}
+}
+
+// TestFaultsRefuseUnknownOperations checks that a misspelt operation name
+// panics instead of injecting nothing.
+func TestFaultsRefuseUnknownOperations(t *testing.T) {
+	t.Parallel()
+	_, f := storetest.WithFaults(session.NewMemoryStore())
+	for name, call := range map[string]func(){
+		"Fail":  func() { f.Fail(nil, "get") },
+		"Hang":  func() { f.Hang("Lookup") },
+		"Calls": func() { f.Calls("CreateCounting") },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s with an unknown operation did not panic", name)
+				}
+			}()
+			call()
+		}()
 	}
 }

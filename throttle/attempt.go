@@ -149,6 +149,9 @@ func (g *Guard) check(a *Attempt, reqs []Request) (*Attempt, error) {
 		if x.Allowed {
 			a.taken = append(a.taken, x)
 		} else {
+			if retry == 0 {
+				g.refused(x.Key)
+			}
 			retry = max(retry, x.RetryAfter)
 		}
 	}

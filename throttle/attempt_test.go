@@ -13,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/internal/redistest"
 	"github.com/sessionauth/session/throttle"
 	"github.com/sessionauth/session/throttle/throttletest"
@@ -549,5 +550,62 @@ func TestGuardRoundTripsOnRedis(t *testing.T) {
 		if n := rt.n.Load(); n != tc.want {
 			t.Errorf("%s: %d round trips, want %d", tc.name, n, tc.want)
 		}
+	}
+}
+
+// Each refusal is reported once, naming the budget that refused it.
+func TestGuardReportsEachRefusalWithItsBudget(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		attempt func(g *throttle.Guard, i int) (refused bool)
+		want    string
+	}{
+		{"account", func(g *throttle.Guard, i int) bool {
+			return signIn(t, g, newBrowser(fmt.Sprintf("192.0.2.%d:1", i+1)), "alice", false) == http.StatusTooManyRequests
+		}, "account"},
+		{"address", func(g *throttle.Guard, i int) bool {
+			return signIn(t, g, newBrowser("192.0.2.1:1"), fmt.Sprintf("user%d", i), false) == http.StatusTooManyRequests
+		}, "address"},
+		{"register", func(g *throttle.Guard, i int) bool {
+			a, err := g.CheckRegister(newBrowser("192.0.2.1:1").request())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Done()
+			return !a.Allowed()
+		}, "register"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var got []string
+			clk := throttletest.NewClock()
+			g := newGuardAt(t, clk.Now, throttle.GuardConfig{
+				Limiter: throttle.NewMemoryAt(throttle.MemoryConfig{}, clk.Now),
+				Observe: func(ev session.Event) {
+					mu.Lock()
+					got = append(got, ev.Name+"/"+ev.Reason)
+					mu.Unlock()
+				},
+			})
+			refusals := 0
+			for i := range 60 {
+				if tc.attempt(g, i) {
+					refusals++
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if refusals == 0 || len(got) != refusals {
+				t.Fatalf("%d refusals reported %d events", refusals, len(got))
+			}
+			for _, ev := range got {
+				if ev != "throttle.refused/"+tc.want {
+					t.Fatalf("reported %q, want throttle.refused/%s", ev, tc.want)
+				}
+			}
+		})
 	}
 }

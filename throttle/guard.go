@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/sessionauth/session"
 )
 
 // maxDeviceLifetime is the longest a browser keeps a cookie.
@@ -93,6 +95,13 @@ type GuardConfig struct {
 	// Logger receives the failures the guard cannot return (a refund that
 	// did not reach the Limiter). nil means no log.
 	Logger *slog.Logger
+	// Observe receives a session.Event named "throttle.refused" for each
+	// attempt CheckLogin or CheckRegister refuses, its Reason the budget
+	// that refused it: "address", "account", "device" or "register" (the
+	// first, when two did). It is the shape of session.Config.Observe, so
+	// one function (otelsession's Recorder.Observe) records both. nil
+	// reports nothing and costs nothing.
+	Observe func(session.Event)
 }
 
 // Guard holds the whole sign-in and registration throttling policy of an
@@ -110,6 +119,7 @@ type Guard struct {
 	slots       *hashSlots
 	now         func() time.Time
 	log         *slog.Logger
+	observe     func(session.Event) // GuardConfig.Observe
 }
 
 // NewGuard returns a Guard for cfg, after checking all of it. Every error
@@ -124,7 +134,7 @@ func newGuard(cfg GuardConfig, now func() time.Time) (*Guard, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
 	}
-	g := &Guard{limiter: cfg.Limiter, now: now, log: cfg.Logger}
+	g := &Guard{limiter: cfg.Limiter, now: now, log: cfg.Logger, observe: cfg.Observe}
 	if g.limiter == nil {
 		g.limiter = newMemory(MemoryConfig{}, now)
 	}
@@ -221,4 +231,21 @@ func hasPrefixFold(s, prefix string) bool {
 func accountKey(username string) string {
 	sum := sha256.Sum256([]byte(username))
 	return "u:" + base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// refused reports an attempt the budget of key refused.
+func (g *Guard) refused(key string) {
+	if g.observe == nil {
+		return
+	}
+	reason := "address"
+	switch {
+	case strings.HasPrefix(key, "u:"):
+		reason = "account"
+	case strings.HasPrefix(key, "d:"):
+		reason = "device"
+	case strings.HasPrefix(key, "r:"):
+		reason = "register"
+	}
+	g.observe(session.Event{Name: "throttle.refused", Reason: reason})
 }

@@ -26,7 +26,8 @@ type appConfig struct {
 	// when the session cookie is not Secure.
 	Throttle throttle.GuardConfig
 	// Ping checks that the session store can be reached, for /readyz; nil
-	// means it always can.
+	// means the Manager's Ping (the store's health check, bounded by its
+	// StoreTimeout).
 	Ping func(context.Context) error
 }
 
@@ -46,6 +47,10 @@ type app struct {
 	ready      *readiness
 }
 
+// hostCookieName is the session cookie's name when its attributes allow the
+// __Host- prefix (the library's default too).
+const hostCookieName = "__Host-sid"
+
 func newApp(c appConfig) (*app, error) {
 	a := &app{}
 	// Browsers get pages, API clients JSON, when RequireAuth turns a request
@@ -60,7 +65,7 @@ func newApp(c appConfig) (*app, error) {
 	// default, so the pages know it: a __Host- name when the attributes
 	// allow it (Secure, Path=/, no Domain), else "sid".
 	if ck := &c.Sessions.Cookie; ck.Name == "" {
-		ck.Name = session.DefaultCookieName
+		ck.Name = hostCookieName
 		if ck.DisableSecure || ck.Domain != "" || ck.Path != "" && ck.Path != "/" {
 			ck.Name = "sid"
 		}
@@ -93,7 +98,7 @@ func newApp(c appConfig) (*app, error) {
 		ready:      &readiness{ping: c.Ping},
 	}
 	if a.ready.ping == nil {
-		a.ready.ping = func(context.Context) error { return nil }
+		a.ready.ping = m.Ping
 	}
 	a.ready.onFlip = func(err error) {
 		if err != nil {

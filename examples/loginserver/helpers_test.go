@@ -141,7 +141,7 @@ func (r *response) errorMsg(t *testing.T) string {
 // cookie returns the Set-Cookie of the session cookie, or nil.
 func (r *response) cookie() *http.Cookie {
 	for _, c := range r.Cookies() {
-		if c.Name == session.DefaultCookieName {
+		if c.Name == hostCookieName {
 			return c
 		}
 	}
@@ -310,7 +310,7 @@ func (e *env) loginDirect(uid string) *http.Cookie {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/", nil))
 	for _, c := range rec.Result().Cookies() {
-		if c.Name == session.DefaultCookieName {
+		if c.Name == hostCookieName {
 			return &http.Cookie{Name: c.Name, Value: c.Value}
 		}
 	}

@@ -6,8 +6,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
-
-	"github.com/sessionauth/session"
 )
 
 func TestLogoutDeletesSessionAndExpiresCookie(t *testing.T) {
@@ -16,7 +14,7 @@ func TestLogoutDeletesSessionAndExpiresCookie(t *testing.T) {
 	for _, form := range []bool{false, true} {
 		b := e.browser("192.0.2.1:1")
 		b.mustLogin()
-		old := b.cookies[session.DefaultCookieName].Value
+		old := b.cookies[hostCookieName].Value
 		var r *response
 		if form {
 			r = b.postForm("/logout", url.Values{})
@@ -30,7 +28,7 @@ func TestLogoutDeletesSessionAndExpiresCookie(t *testing.T) {
 		}
 		// The session is gone from the store: the old cookie no longer works.
 		replay := e.browser("192.0.2.1:1")
-		replay.cookies[session.DefaultCookieName] = &http.Cookie{Name: session.DefaultCookieName, Value: old}
+		replay.cookies[hostCookieName] = &http.Cookie{Name: hostCookieName, Value: old}
 		wantStatus(t, replay.get("/me"), http.StatusUnauthorized)
 		if l, err := e.store.ListUser(context.Background(), e.demo.ID); err != nil || len(l) != 0 {
 			t.Fatalf("store still has %d sessions (%v)", len(l), err)

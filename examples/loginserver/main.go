@@ -77,7 +77,6 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		Log:      log,
 		DemoHint: !cfg.DemoPasswordSet,
 		DemoUser: demo.Username,
-		Ping:     store.ping,
 	})
 	if err != nil {
 		return err

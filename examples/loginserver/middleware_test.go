@@ -5,8 +5,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/sessionauth/session"
 )
 
 // Logs carry user IDs, short session IDs and coarse networks, never
@@ -19,11 +17,11 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	const typo = "correct-horse-battery-stapl"
 	wantStatus(t, b.login("correct-horse-battery-staple-in-name-field", typo), http.StatusUnauthorized)
 	b.mustLogin()
-	cookie := b.cookies[session.DefaultCookieName].Value
+	cookie := b.cookies[hostCookieName].Value
 	wantStatus(t, b.get("/me"), http.StatusOK)
 	wantStatus(t, b.postJSON("/password", `{"current_password":"not my current one, sorry","new_password":"`+newPassword+`"}`), http.StatusForbidden)
 	wantStatus(t, b.postJSON("/password", `{"current_password":"`+testPassword+`","new_password":"`+newPassword+`"}`), http.StatusNoContent)
-	renewed := b.cookies[session.DefaultCookieName].Value
+	renewed := b.cookies[hostCookieName].Value
 	wantStatus(t, b.do(httptest.NewRequest("POST", "/logout", nil)), http.StatusNoContent)
 	e.faults.Fail(nil)
 	b.login(testUser, testPassword)

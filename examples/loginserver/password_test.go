@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/sessionauth/session"
 )
 
 const newPassword = "a brand new passphrase for demo"
@@ -23,7 +21,7 @@ func TestChangePasswordSignsOutOtherDevicesAndRenewsThisOne(t *testing.T) {
 	for _, b := range []*browser{laptop, phone, tablet} {
 		b.mustLogin()
 	}
-	before := laptop.cookies[session.DefaultCookieName].Value
+	before := laptop.cookies[hostCookieName].Value
 	r := laptop.postForm("/password", url.Values{"current_password": {testPassword}, "new_password": {newPassword}})
 	wantStatus(t, r, http.StatusSeeOther)
 	if c := r.cookie(); c == nil || c.Value == before {
@@ -34,7 +32,7 @@ func TestChangePasswordSignsOutOtherDevicesAndRenewsThisOne(t *testing.T) {
 	wantStatus(t, tablet.get("/me"), http.StatusUnauthorized)
 	// The token from before the change is dead too.
 	old := e.browser("192.0.2.1:1")
-	old.cookies[session.DefaultCookieName] = &http.Cookie{Name: session.DefaultCookieName, Value: before}
+	old.cookies[hostCookieName] = &http.Cookie{Name: hostCookieName, Value: before}
 	wantStatus(t, old.get("/me"), http.StatusUnauthorized)
 
 	wantBody(t, laptop.get("/"), "Your password was changed. Your 2 other devices were signed out; this one stays signed in.")
@@ -142,7 +140,7 @@ func TestChangePasswordGuessesWithoutDeviceCookieSpendTheAccountBudget(t *testin
 	b.mustLogin()
 	e.cheapDemoHash()
 	thief := e.browser("198.51.100.1:1")
-	thief.cookies[session.DefaultCookieName] = b.cookies[session.DefaultCookieName]
+	thief.cookies[hostCookieName] = b.cookies[hostCookieName]
 	for range 10 {
 		wantStatus(t, thief.postJSON("/password", `{"current_password":"a wrong guess, long enough","new_password":"`+newPassword+`"}`), http.StatusForbidden)
 	}

@@ -6,8 +6,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/sessionauth/session"
 )
 
 func TestSessionsListsDevicesWithoutSecrets(t *testing.T) {
@@ -35,7 +33,7 @@ func TestSessionsListsDevicesWithoutSecrets(t *testing.T) {
 	}
 	// No token, cookie value or store key in the answer.
 	for _, b := range []*browser{laptop, phone} {
-		v := b.cookies[session.DefaultCookieName].Value
+		v := b.cookies[hostCookieName].Value
 		if strings.Contains(r.body, v) || strings.Contains(r.body, v[:20]) {
 			t.Fatal("the sessions list contains a cookie value")
 		}

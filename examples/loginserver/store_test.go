@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/internal/redistest"
 )
 
@@ -119,7 +118,7 @@ func TestRedisSessionsSurviveRestart(t *testing.T) {
 	res.Body.Close()
 	var cookie *http.Cookie
 	for _, c := range res.Cookies() {
-		if c.Name == session.DefaultCookieName {
+		if c.Name == hostCookieName {
 			cookie = c
 		}
 	}
@@ -181,7 +180,7 @@ func (l *live) login() (int, *http.Cookie) {
 	}
 	res.Body.Close()
 	for _, c := range res.Cookies() {
-		if c.Name == session.DefaultCookieName {
+		if c.Name == hostCookieName {
 			return res.StatusCode, &http.Cookie{Name: c.Name, Value: c.Value}
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/throttle"
 )
 
@@ -130,7 +129,7 @@ func TestLoginThrottleKnownDeviceGetsInWhileAccountIsLocked(t *testing.T) {
 			t.Fatalf("device cookie %+v", device)
 		}
 		for round := range 4 {
-			delete(owner.cookies, session.DefaultCookieName) // the session ended
+			delete(owner.cookies, hostCookieName) // the session ended
 			// Keep the attacker's guesses cheap: the sign-in upgraded the hash.
 			if err := e.users.SetPasswordHash(context.Background(), u.ID, cheapHash(t, testPassword)); err != nil {
 				t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -24,9 +23,9 @@ type Bouncer struct {
 
 // StartBouncer starts PgBouncer in transaction pooling mode in front of the
 // server at upstream (a URL; its host, port and user are used), with at most
-// poolSize server connections per database, and settings (lines such as
-// "max_prepared_statements = 100") added to its [pgbouncer] section. It
-// skips (fails under CI=true) when pgbouncer is not installed.
+// poolSize server connections per database. settings are more lines of its
+// [pgbouncer] section ("server_login_retry = 1"). It skips (fails under
+// CI=true) when pgbouncer is not installed.
 func StartBouncer(tb testing.TB, upstream string, poolSize int, settings ...string) *Bouncer {
 	tb.Helper()
 	bin := bouncerBinary(tb)
@@ -59,8 +58,10 @@ default_pool_size = %d
 max_client_conn = 200
 server_reset_query =
 logfile = %s
-%s
-`, up.Host, up.Port, up.User, port, poolSize, filepath.Join(dir, "pgbouncer.log"), strings.Join(settings, "\n"))
+`, up.Host, up.Port, up.User, port, poolSize, filepath.Join(dir, "pgbouncer.log"))
+	for _, l := range settings {
+		ini += l + "\n"
+	}
 	cfg := filepath.Join(dir, "pgbouncer.ini")
 	if err := os.WriteFile(cfg, []byte(ini), 0o644); err != nil {
 		tb.Fatal(err)

@@ -1,0 +1,118 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ping checks that Redis answers: the Manager's Ping and the store guard's
+// half-open probe call it.
+//
+// On one server or Sentinel (*redis.Client) it first dials a connection of
+// its own with the client's dialer (which, for Sentinel, asks the sentinels
+// for the master) and sends PING; only when that is answered does it PING
+// through the client's pool. go-redis's pool fails every dial at once,
+// with the last dial error, once it has counted PoolSize failed dials, and
+// retries in the background only once a second, so probing a down server
+// through the pool would add up to a second to every recovery.
+//
+// On a Cluster, Redis answers when at least one master does (a dead shard
+// is isolated by the guard's per-node breakers; every instance of the app
+// sees the same cluster). On a Ring, it is the client's own Ping.
+func (s *RedisStore) ping(ctx context.Context) error {
+	switch c := s.client.(type) {
+	case *redis.ClusterClient:
+		return pingAnyMaster(ctx, c)
+	case *redis.Client:
+		if err := dialPing(ctx, c.Options()); err != nil {
+			return wrapRedis("ping", err)
+		}
+		if err := c.Ping(ctx).Err(); err != nil {
+			return s.wrap("ping", err)
+		}
+		return nil
+	}
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return wrapRedis("ping", err)
+	}
+	return nil
+}
+
+// dialPing dials Redis with o's dialer, sends PING and reads the first byte
+// of the reply: any reply, an error included (NOAUTH), means Redis answers.
+func dialPing(ctx context.Context, o *redis.Options) error {
+	if o.Dialer == nil {
+		return errors.New("client has no dialer")
+	}
+	conn, err := o.Dialer(ctx, o.Network, o.Addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(d)
+	} else {
+		conn.SetDeadline(time.Now().Add(time.Second))
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
+		return err
+	}
+	b, err := bufio.NewReaderSize(conn, 16).ReadByte()
+	if err != nil {
+		return err
+	}
+	if b != '+' && b != '-' {
+		return fmt.Errorf("unexpected reply %q to PING", b)
+	}
+	return nil
+}
+
+// pingAnyMaster returns nil when at least one master of the cluster answers
+// PING, else the last error.
+func pingAnyMaster(ctx context.Context, c *redis.ClusterClient) error {
+	var up atomic.Int32
+	var last atomic.Pointer[error]
+	err := c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		if err := m.Ping(ctx).Err(); err != nil {
+			last.Store(&err)
+			return nil
+		}
+		up.Add(1)
+		return nil
+	})
+	switch {
+	case up.Load() > 0:
+		return nil
+	case err != nil:
+		return wrapRedis("ping", err)
+	case last.Load() != nil:
+		return wrapRedis("ping", fmt.Errorf("no cluster master answers: %w", *last.Load()))
+	}
+	return wrapRedis("ping", errors.New("the cluster has no master"))
+}
+
+// partitioner returns, on a Cluster, the function naming the master node
+// that serves a record key (its address), so the store guard keeps one
+// breaker per node: a dead master's keys fail at once while the other
+// shards answer. It costs a lookup in the client's slot map per call. On
+// other clients it returns nil (one partition).
+func (s *RedisStore) partitioner() func(ctx context.Context, key string) string {
+	if s.cluster == nil {
+		return nil
+	}
+	return func(ctx context.Context, key string) string {
+		m, err := s.cluster.MasterForKey(ctx, s.recordKey(key))
+		if err != nil {
+			return ""
+		}
+		return m.Options().Addr
+	}
+}
