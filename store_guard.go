@@ -61,7 +61,8 @@ func (suspendedError) Unwrap() error { return ErrStoreUnavailable }
 // The "no success for a whole timeout" rule keeps a store that is partly
 // down (one shard of a cluster whose client reports no partitions) from
 // stopping the calls that the healthy part answers. While closed, a call
-// costs a context with a deadline and a few atomic loads.
+// costs one small allocation (callContext: the deadline without a timer
+// unless the store waits on Done) and a few atomic loads.
 type guard struct {
 	store    Store
 	timeout  time.Duration
@@ -130,12 +131,8 @@ func (g *guard) doKey(ctx context.Context, key string, op func(context.Context) 
 	if !ok {
 		return errSuspended
 	}
-	callCtx := ctx
-	if d, has := ctx.Deadline(); !has || time.Until(d) > g.timeout {
-		var cancel context.CancelFunc
-		callCtx, cancel = context.WithTimeout(ctx, g.timeout)
-		defer cancel()
-	}
+	callCtx, bound := withCallDeadline(ctx, g.timeout)
+	defer bound.release()
 	err := g.run(callCtx, probe, op)
 	if err != nil && ctx.Err() == nil && callCtx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("session: store call exceeded StoreTimeout (%v): %w", g.timeout, err)

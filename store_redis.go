@@ -216,6 +216,12 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, wrapRedis("get", err)
 	}
+	if rec, hit := s.cachedRecord(ctx, key); hit {
+		if !s.now().Before(rec.Expires) {
+			return Record{}, ErrNotFound
+		}
+		return rec, nil
+	}
 	// The string, not Bytes: decoding copies only Data out of it.
 	v, err := s.get(ctx, s.recordKey(key)).Result()
 	if errors.Is(err, redis.Nil) {

@@ -40,9 +40,11 @@ func publicID(key string) string {
 // value, compared in constant time), and a small cache of recently verified
 // values.
 type signer struct {
-	name   string
-	codecs []*securecookie.SecureCookie
-	cache  [verifiedShards]verifiedShard
+	name     string
+	codecs   []*securecookie.SecureCookie
+	macs     []macPool // one per codec: the forged-value check (macIndex)
+	namePipe []byte    // name + "|", what the MAC covers first
+	cache    [verifiedShards]verifiedShard
 }
 
 // The verified-value cache spares a session's every request from repeating
@@ -72,8 +74,9 @@ type verifiedValue struct {
 // the longest session can live, before any store I/O; it replaces the
 // codec's 30-day default, which would silently cap longer sessions.
 func (k *KeyRing) newSigner(name string, maxAge time.Duration) *signer {
-	s := &signer{name: name, codecs: make([]*securecookie.SecureCookie, len(k.hashKeys))}
+	s := &signer{name: name, codecs: make([]*securecookie.SecureCookie, len(k.hashKeys)), macs: make([]macPool, len(k.hashKeys)), namePipe: []byte(name + "|")}
 	for i, hk := range k.hashKeys {
+		s.macs[i].key = hk
 		c := securecookie.New(hk, nil)
 		c.SetSerializer(securecookie.NopEncoder{})
 		c.MaxLength(maxCookieLen)
@@ -109,7 +112,12 @@ func (s *signer) verify(value string) (v verifiedValue, ok bool) {
 	if hit && now < v.until {
 		return v, true
 	}
-	for i, c := range s.codecs {
+	// A value whose MAC no key produced (a forged or damaged cookie) stops
+	// here, with no allocation; one that passes is decoded by securecookie,
+	// which checks it all again.
+	i := s.macIndex(value)
+	if i >= 0 {
+		c := s.codecs[i]
 		var b []byte
 		if c.Decode(s.name, value, &b) == nil && len(b) == tokenLen {
 			v = verifiedValue{token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: now + int64(verifiedTTL)}

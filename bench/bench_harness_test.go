@@ -181,6 +181,7 @@ func TestOursCostColumns(t *testing.T) {
 		"write":     {2, 0}, // read, then one update; same token, so no cookie
 		"forged":    {0, 0},
 		"login":     {1, 1},
+		"login-cap": {1, 1}, // one Replace: the new session in, the oldest out
 	}
 	// Cookie-only: no store; a change or a login is a new cookie.
 	wantCookie := map[string]struct{ roundTrips, setCookies int }{
@@ -189,6 +190,7 @@ func TestOursCostColumns(t *testing.T) {
 		"write":     {0, 1},
 		"forged":    {0, 0},
 		"login":     {0, 1},
+		"login-cap": {0, 1},
 	}
 	for _, f := range subjects {
 		if !strings.HasPrefix(f.name, "ours-") {
@@ -201,6 +203,9 @@ func TestOursCostColumns(t *testing.T) {
 			}
 			if !ok {
 				continue
+			}
+			if f.name == "ours-mem-plain" {
+				w.roundTrips = 0 // nothing counts the MemoryStore's calls
 			}
 			if f.name == "ours-redis-cached" && sc.name == "read" {
 				w.roundTrips = 0 // the record comes from the client-side cache
@@ -215,7 +220,21 @@ func TestOursCostColumns(t *testing.T) {
 					g.serve(wr, r)
 				}
 				g.check(t)
-				if got := int(g.s.RoundTrips() - rt0); got != n*w.roundTrips {
+				got := int(g.s.RoundTrips() - rt0)
+				o, _ := g.s.(*Ours)
+				if p, ok := g.s.(*PGSubject); ok {
+					o, _ = p.Subject.(*Ours)
+				}
+				if o != nil && strings.HasPrefix(sc.name, "login") && !o.replacer && f.name != "ours-cookie" {
+					// Without Replace(…, limit) the Manager logs in in
+					// steps (Create, ListUser, a Delete per session past
+					// the cap): more than one operation, and how many
+					// depends on the store.
+					t.Logf("the store has no Replace with a limit: %d round trips in %d logins", got, n)
+					if got <= n {
+						t.Errorf("%d round trips in %d logins in steps, want more than one each", got, n)
+					}
+				} else if got != n*w.roundTrips {
 					t.Errorf("%d round trips in %d requests, want %d each", got, n, w.roundTrips)
 				}
 				if got := wr.SetCookies() - sc0; got != n*w.setCookies {
@@ -227,19 +246,23 @@ func TestOursCostColumns(t *testing.T) {
 }
 
 // TestCountingStoreKeepsReplacer checks that the counting wrapper offers
-// Replace exactly when the wrapped store does.
+// Replace exactly when the wrapped store does, for a store that has it and
+// one that does not.
 func TestCountingStoreKeepsReplacer(t *testing.T) {
 	t.Parallel()
-	if _, ok := NewCountingStore(session.NewMemoryStore(), nil).(session.Replacer); ok {
-		t.Error("wrapper of the memory store claims Replace")
+	for _, tc := range []struct {
+		name  string
+		store session.Store
+	}{
+		{"MemoryStore", session.NewMemoryStore()},
+		{"no Replace", CountingStore{Next: session.NewMemoryStore()}},
+	} {
+		_, want := tc.store.(session.Replacer)
+		if _, got := NewCountingStore(tc.store, nil).(session.Replacer); got != want {
+			t.Errorf("%s (Replacer %v): the wrapper's Replacer is %v", tc.name, want, got)
+		}
 	}
-	url := needRedis(t)
-	c, _, err := NewRedisClient(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, ok := NewCountingStore(session.NewRedisStore(c), nil).(session.Replacer); !ok {
-		t.Error("wrapper of the Redis store hides Replace")
+	if _, ok := session.Store(session.NewMemoryStore()).(session.Replacer); !ok {
+		t.Error("MemoryStore has no Replace: the first case proves nothing")
 	}
 }

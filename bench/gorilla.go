@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"fmt"
 	"net/http"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 )
 
@@ -52,8 +54,14 @@ func (g *Gorilla) Set(w http.ResponseWriter, r *http.Request, key, value string)
 
 // UserID implements Subject.
 func (g *Gorilla) UserID(_ http.ResponseWriter, r *http.Request) (string, error) {
-	s, _ := g.store.Get(r, gorillaCookie)
+	s, err := g.store.Get(r, gorillaCookie)
+	if e, ok := err.(securecookie.Error); ok && e.IsDecode() {
+		err = nil // a cookie that does not verify: anonymous, as it should be
+	}
 	id, _ := s.Values[gorillaUserKey].(string)
+	if id == "" && err != nil {
+		return "", fmt.Errorf("store error: %w", err)
+	}
 	return id, nil
 }
 

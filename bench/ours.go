@@ -15,6 +15,9 @@ type Ours struct {
 	m       *session.Manager
 	counter *Counter
 	close   func() error
+	// replacer: the store has Replace with a limit (session.Replacer), so
+	// a login is one store operation, at the cap too.
+	replacer bool
 }
 
 // NewOurs returns the library on store, counting round trips on counter
@@ -25,7 +28,8 @@ func NewOurs(name string, store session.Store, keys *session.KeyRing, counter *C
 	if err != nil {
 		return nil, err
 	}
-	return &Ours{name: name, m: m, counter: counter, close: closeFn}, nil
+	_, replacer := store.(session.Replacer)
+	return &Ours{name: name, m: m, counter: counter, close: closeFn, replacer: replacer}, nil
 }
 
 // NewOursCookie returns the library in cookie-only mode (Config.CookieOnly):
@@ -55,9 +59,16 @@ func (o *Ours) Set(_ http.ResponseWriter, r *http.Request, key, value string) er
 	return session.FromContext(r.Context()).Set(key, value)
 }
 
-// UserID implements Subject.
+// UserID implements Subject. An anonymous request reports the store error
+// that made it anonymous, if one did (Session.Err), so a failed read is told
+// from a wrong user.
 func (o *Ours) UserID(_ http.ResponseWriter, r *http.Request) (string, error) {
-	return session.FromContext(r.Context()).UserID(), nil
+	s := session.FromContext(r.Context())
+	id := s.UserID()
+	if id == "" {
+		return "", s.Err()
+	}
+	return id, nil
 }
 
 // RoundTrips implements Subject.

@@ -20,8 +20,8 @@ import (
 	"github.com/sessionauth/session/pgstore"
 )
 
-// PostgreSQL subjects: this library's pgstore (pgx v5, pgxpool; with and
-// without prepared statements), scs's
+// PostgreSQL subjects: this library's pgstore (pgx v5, pgxpool; with its
+// default prepared statements, and without), scs's
 // pgxstore (pgx v5, pgxpool, as its README sets it up) and scs's
 // postgresstore (database/sql on lib/pq). Each works in a schema of its own,
 // created for it and dropped on Close, on the server at a URL such as
@@ -170,11 +170,11 @@ func pgPool(ctx context.Context, url string, w *WireCounter) (*pgxpool.Pool, err
 }
 
 // NewOursPostgres returns this library on pgstore, in a new schema, with
-// its defaults (QueryExecModeExec: no prepared statements, as behind
-// PgBouncer in transaction mode), or with Config.PreparedStatements
-// when prepared is true (pgx's cached prepared statements, as scs's pgxstore
-// gets from the pool's default).
-func NewOursPostgres(url string, keys *session.KeyRing, prepared bool) (*PGSubject, error) {
+// its defaults (pgx's cached prepared statements, as scs's pgxstore gets
+// from the pool's default), or with Config.DisablePreparedStatements when
+// unprepared is true (QueryExecModeExec, the setting for PgBouncer before
+// 1.21 in transaction mode).
+func NewOursPostgres(url string, keys *session.KeyRing, unprepared bool) (*PGSubject, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	schema, err := newPGSchema(ctx, url)
@@ -187,10 +187,10 @@ func NewOursPostgres(url string, keys *session.KeyRing, prepared bool) (*PGSubje
 		schema.drop()
 		return nil, err
 	}
-	cfg := pgstore.Config{Schema: schema.name, Table: "sessions", CleanupInterval: -1, PreparedStatements: prepared}
+	cfg := pgstore.Config{Schema: schema.name, Table: "sessions", CleanupInterval: -1, DisablePreparedStatements: unprepared}
 	name := "ours-pg"
-	if prepared {
-		name = "ours-pg-prepared"
+	if unprepared {
+		name = "ours-pg-unprepared"
 	}
 	store, err := pgstore.New(pool, cfg)
 	if err == nil {

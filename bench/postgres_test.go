@@ -56,7 +56,7 @@ var pgMakers = []struct {
 	new  func(tb testing.TB, url string) (*PGSubject, error)
 }{
 	{"ours-pg", func(tb testing.TB, url string) (*PGSubject, error) { return NewOursPostgres(url, benchKeys(tb), false) }},
-	{"ours-pg-prepared", func(tb testing.TB, url string) (*PGSubject, error) { return NewOursPostgres(url, benchKeys(tb), true) }},
+	{"ours-pg-unprepared", func(tb testing.TB, url string) (*PGSubject, error) { return NewOursPostgres(url, benchKeys(tb), true) }},
 	{"scs-pgx", func(_ testing.TB, url string) (*PGSubject, error) { return NewSCSPgx(url) }},
 	{"scs-pg", func(_ testing.TB, url string) (*PGSubject, error) { return NewSCSPostgres(url) }},
 }

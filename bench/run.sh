@@ -24,6 +24,10 @@ cd "$(dirname "$0")"
 bench_dir=$(pwd)
 
 count_given=${COUNT:-} # for the command line the PostgreSQL-only report quotes
+knobs_given= # the knobs set in the environment, for the command line the report quotes
+for v in BENCHTIME COUNT E2E_ROUNDS E2E_REQUESTS E2E_SECONDS E2E_CONC PG_SESSIONS; do
+	if [ -n "${!v:-}" ]; then knobs_given="$knobs_given$v=${!v} "; fi
+done
 if [ "${QUICK:-}" = 1 ]; then
 	: "${BENCHTIME:=200x}" "${COUNT:=2}" "${E2E_ROUNDS:=1}" "${E2E_REQUESTS:=5000}" "${E2E_SECONDS:=2s}" "${PG_SESSIONS:=2000}"
 fi
@@ -118,13 +122,19 @@ export REDIS_URL="redis://127.0.0.1:$port/0" BENCH_REDIS_FLUSH=1
 
 # --- in-process benchmarks ------------------------------------------------------
 scenario_bench='^BenchmarkScenario$'
-[ -n "$only_pg" ] && scenario_bench='^BenchmarkScenario$/^scenario=(read|write|login)$/^subject=(ours-pg|ours-pg-prepared|scs-pgx|scs-pg)$'
+[ -n "$only_pg" ] && scenario_bench='^BenchmarkScenario$/^scenario=(read|write|login|login-cap)$/^subject=(ours-pg|ours-pg-unprepared|scs-pgx|scs-pg)$'
 log "benchmarks: scenarios x subjects (-benchtime $BENCHTIME -count $COUNT)"
+# A subject that fails (a store error, a wrong user) fails its benchmark,
+# not the run: the others' figures stand, and the failures are noted.
+failures() {
+	grep -A1 -- '--- FAIL: Benchmark.*/' "$1" | grep -v -- '^--$' | paste - - | sed 's/^--- FAIL: //; s/[[:space:]]\+/ /g' | cut -c1-300 |
+		while read -r line; do echo "failed:      $line"; done >>"$tmp/machine.txt"
+}
 timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench "$scenario_bench" \
-	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem | tee "$tmp/seq.txt" >&2
+	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem | tee "$tmp/seq.txt" >&2 || failures "$tmp/seq.txt"
 log "benchmarks: PostgreSQL disk per session ($PG_SESSIONS logins per subject)"
 timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkPostgresDisk$' \
-	-test.benchtime "${PG_SESSIONS}x" -test.count 1 | tee "$tmp/disk.txt" >&2
+	-test.benchtime "${PG_SESSIONS}x" -test.count 1 | tee "$tmp/disk.txt" >&2 || failures "$tmp/disk.txt"
 if [ -n "$only_pg" ]; then
 	echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine.txt"
 	"$tmp/report" -seq "$tmp/seq.txt" -disk "$tmp/disk.txt" -machine "$tmp/machine.txt" \
@@ -134,7 +144,7 @@ if [ -n "$only_pg" ]; then
 fi
 log "benchmarks: parallel read (-cpu 1,2)"
 timeout 600 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkParallelRead$' \
-	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem -test.cpu 1,2 | tee "$tmp/par.txt" >&2
+	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem -test.cpu 1,2 | tee "$tmp/par.txt" >&2 || failures "$tmp/par.txt"
 
 # --- end to end -------------------------------------------------------------------
 # start_server NAME ADDR CMD...: starts a server in the background. With ADDR
@@ -211,8 +221,8 @@ echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine.txt"
 # --- summary ----------------------------------------------------------------------
 cat "$tmp/seq.txt" "$tmp/par.txt" >"$tmp/all.txt"
 (cd "$tmp" && "$benchstat" all.txt >benchstat.txt)
-cmd="bash bench/run.sh"
-[ "${QUICK:-}" = 1 ] && cmd="QUICK=1 bash bench/run.sh"
+cmd="${knobs_given}bash bench/run.sh"
+[ "${QUICK:-}" = 1 ] && cmd="QUICK=1 ${knobs_given}bash bench/run.sh"
 "$tmp/report" -seq "$tmp/seq.txt" -par "$tmp/par.txt" -disk "$tmp/disk.txt" -e2e "$tmp/e2e.jsonl" \
 	-benchstat "$tmp/benchstat.txt" -machine "$tmp/machine.txt" -command "$cmd" -out "$out_path"
 log "wrote $out_path"

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -30,16 +31,41 @@ type scenario struct {
 	handler func(s Subject, floor bool, fail func(string)) http.Handler
 }
 
-// loginUsers spreads logins over many users, as on a real site, so no store
-// builds one huge per-user index; precomputed so the loop allocates nothing
-// for them.
-var loginUsers = func() []string {
-	u := make([]string, 1024)
+// freshUsers returns n user IDs no store has seen: a random prefix, so
+// that neither another subject nor an earlier run in the same Redis or
+// PostgreSQL has signed them in. Precomputed, so the loop allocates nothing
+// for them. The login scenario spreads its logins over them, as a real site
+// does, so each login is one of the user's first few sessions, well under
+// the cap.
+func freshUsers(n int) []string {
+	var b [4]byte
+	rand.Read(b[:])
+	u := make([]string, n)
 	for i := range u {
-		u[i] = fmt.Sprintf("user-%d", i+2)
+		u[i] = fmt.Sprintf("user-%x-%d", b, i)
 	}
 	return u
-}()
+}
+
+// benchCap is the library's default Config.MaxSessionsPerUser, which the
+// subjects keep: the login-cap scenario signs its users in this many times
+// before it is measured, so that every measured login is past the cap and
+// ends the user's oldest session.
+const benchCap = 32
+
+// capUsers is how many users the login-cap scenario cycles through.
+const capUsers = 4
+
+// loginHandler signs one of users in per request, in turn.
+func loginHandler(s Subject, users []string, fail func(string)) http.Handler {
+	var i atomic.Uint32
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Login(w, r, users[i.Add(1)%uint32(len(users))]); err != nil {
+			fail("login: store error: " + err.Error())
+		}
+		w.Write(okBody)
+	})
+}
 
 // writeValues alternate in the write scenario, so every write is a change.
 var writeValues = [2]string{"theme-dark", "theme-lite"}
@@ -53,24 +79,35 @@ var scenarios = []scenario{
 		var i atomic.Uint32
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := s.Set(w, r, "theme", writeValues[i.Add(1)&1]); err != nil {
-				fail("set: " + err.Error())
+				fail("write: store error: " + err.Error())
 			}
 			w.Write(okBody)
 		})
 	}},
 	{name: "login", cookie: noCookie, handler: func(s Subject, _ bool, fail func(string)) http.Handler {
-		var i atomic.Uint32
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if err := s.Login(w, r, loginUsers[i.Add(1)%uint32(len(loginUsers))]); err != nil {
-				fail("login: " + err.Error())
+		return loginHandler(s, freshUsers(1<<16), fail)
+	}},
+	{name: "login-cap", cookie: noCookie, handler: func(s Subject, floor bool, fail func(string)) http.Handler {
+		users := freshUsers(capUsers)
+		if !floor {
+			for _, u := range users {
+				for range benchCap {
+					if _, err := LoginCookie(s, u); err != nil {
+						fail("login-cap: filling up to the cap: " + err.Error())
+						return http.NotFoundHandler()
+					}
+				}
 			}
-			w.Write(okBody)
-		})
+		}
+		return loginHandler(s, users, fail)
 	}},
 	{name: "forged", cookie: forgedCookie, handler: func(s Subject, floor bool, fail func(string)) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id, err := s.UserID(w, r)
-			if err != nil || (id != "" && !floor) {
+			switch {
+			case err != nil:
+				fail("forged: store error: " + err.Error())
+			case id != "" && !floor:
 				fail("forged cookie accepted")
 			}
 			w.Write(okBody)
@@ -82,8 +119,11 @@ var scenarios = []scenario{
 func readHandler(s Subject, _ bool, fail func(string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.UserID(w, r)
-		if err != nil || id != benchUser {
-			fail("read: wrong user")
+		switch {
+		case err != nil:
+			fail("read: store error: " + err.Error())
+		case id != benchUser:
+			fail(fmt.Sprintf("read: wrong user %q, no store error", id))
 		}
 		w.Write(okBody)
 	})
@@ -145,7 +185,11 @@ func (g *rig) serve(w *Writer, r *http.Request) {
 	g.h.ServeHTTP(w, r)
 	w.Finish()
 	if w.Status() != http.StatusOK {
-		g.fail(fmt.Sprintf("status %d", w.Status()))
+		why := w.SentHeader().Get(errorHeader)
+		if why == "" {
+			why = "no error reported"
+		}
+		g.fail(fmt.Sprintf("status %d (%s)", w.Status(), why))
 	}
 }
 

@@ -50,6 +50,12 @@ func newSCS(name string, store scs.Store, idle time.Duration) *SCS {
 	m.Store = store
 	m.IdleTimeout = idle
 	m.Cookie.Secure = true
+	m.ErrorFunc = func(w http.ResponseWriter, _ *http.Request, err error) {
+		// scs reports a store error here, not to the handler: say so in
+		// the response, where the harness looks (errorHeader).
+		w.Header().Set(errorHeader, "store error: "+err.Error())
+		w.WriteHeader(http.StatusInternalServerError)
+	}
 	return &SCS{name: name, m: m}
 }
 

@@ -41,6 +41,11 @@ type Subject interface {
 	Close() error
 }
 
+// errorHeader is the response header in which a subject that answers a
+// store error itself (scs's ErrorFunc) says so, for the harness's failure
+// message.
+const errorHeader = "Bench-Error"
+
 // errLoginNoCookie means a login through a subject produced no cookie.
 var errLoginNoCookie = errors.New("bench: login set no cookie")
 

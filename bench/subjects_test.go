@@ -37,6 +37,11 @@ var subjects = []factory{
 		n := counter(count)
 		return mustOurs(tb)(NewOurs("ours-mem", NewCountingStore(session.NewMemoryStore(), n), benchKeys(tb), n, nil))
 	}},
+	{name: "ours-mem-plain", new: func(tb testing.TB, _ bool) Subject {
+		// The MemoryStore itself, unwrapped: the Manager calls it without
+		// the store guard, and nothing counts its calls (RoundTrips is 0).
+		return mustOurs(tb)(NewOurs("ours-mem-plain", session.NewMemoryStore(), benchKeys(tb), nil, nil))
+	}},
 	{name: "ours-redis", new: func(tb testing.TB, _ bool) Subject {
 		c, n, err := NewRedisClient(needRedis(tb))
 		if err != nil {

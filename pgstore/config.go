@@ -8,7 +8,7 @@ import (
 )
 
 // Config holds a Store's settings, all optional: the zero Config is the
-// default, a table "http_sessions" in the connection's search_path, no
+// default, a table "http_sessions" in the connection's search_path,
 // prepared statements, and a cleaner every five minutes deleting up to
 // 1,000 rows per statement.
 type Config struct {
@@ -21,17 +21,20 @@ type Config struct {
 	// connection's search_path (usually public). Setup creates it when it
 	// does not exist. Quoted as an identifier; at most 63 bytes.
 	Schema string
-	// PreparedStatements makes the store use pgx's
-	// QueryExecModeCacheStatement: each statement is prepared once per
-	// connection (one extra round trip, the first time) and then runs
-	// without the server parsing and planning it again, which saves the
-	// database some tens of microseconds per statement. It needs every pool
-	// connection to keep its own server session: a direct connection,
-	// PgBouncer in session mode, or PgBouncer 1.21 or newer with
-	// max_prepared_statements set. false (the default) uses
-	// QueryExecModeExec, which works behind any PgBouncer in transaction
-	// mode.
-	PreparedStatements bool
+	// DisablePreparedStatements turns off prepared statements, for
+	// PgBouncer older than 1.21 in transaction pooling mode (or 1.21 and
+	// newer without max_prepared_statements), which hands one client's
+	// named statements to another's server connection. By default the
+	// store uses pgx's QueryExecModeCacheStatement: each statement is
+	// prepared once per connection (one extra round trip, the first time)
+	// and then runs without the server parsing and planning it again, as
+	// pgx does by default; that works on a direct connection, behind
+	// PgBouncer in session mode, and behind PgBouncer 1.21 or newer in
+	// transaction mode with max_prepared_statements set (it tracks
+	// protocol-level prepared statements per server connection). Disabled,
+	// the store uses QueryExecModeExec: the unnamed statement, parsed and
+	// planned on every call, which works behind any pooler.
+	DisablePreparedStatements bool
 	// CleanupInterval is how often the cleaner goroutine New starts calls
 	// DeleteExpired; 0 means five minutes. A negative interval starts no
 	// goroutine: the app calls DeleteExpired on a schedule of its own.

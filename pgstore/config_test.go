@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // New checks its whole configuration: a nil pool, more than one Config and
@@ -49,7 +51,7 @@ func TestNewRefusesInvalidConfig(t *testing.T) {
 }
 
 // The zero Config is the documented default: table "http_sessions" in the
-// search_path, QueryExecModeExec, a cleaner every five minutes deleting
+// search_path, QueryExecModeCacheStatement (prepared statements), a cleaner every five minutes deleting
 // 1,000 rows per statement.
 func TestNewZeroConfigIsTheDefault(t *testing.T) {
 	t.Parallel()
@@ -59,7 +61,7 @@ func TestNewZeroConfigIsTheDefault(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		s.Close()
-		if len(s.table) != 1 || s.table[0] != "http_sessions" || s.mode.String() != "exec" || s.cleanupBatch != 1000 || s.stop == nil {
+		if len(s.table) != 1 || s.table[0] != "http_sessions" || s.mode != pgx.QueryExecModeCacheStatement || s.cleanupBatch != 1000 || s.stop == nil {
 			t.Fatalf("%s: table %v, mode %v, batch %d, cleaner %v", name, s.table, s.mode, s.cleanupBatch, s.stop != nil)
 		}
 	}

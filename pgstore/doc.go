@@ -46,14 +46,16 @@
 // unchanged authenticated request costs one round trip, a request that
 // changes a value two (the read and the update).
 //
-// Statements use pgx's QueryExecModeExec whatever the pool's default: the
-// extended protocol with the unnamed statement, in one round trip, and no
-// named prepared statements. That is what makes the store work behind
-// PgBouncer in transaction pooling mode. Where every pool connection keeps
-// its own server session, Config.PreparedStatements saves the server parsing
-// and planning each statement. (pgxpool itself pings a connection that has been
-// idle for more than a second before handing it out; see
-// pgxpool.Config.ShouldPing.)
+// Statements are prepared once per connection and cached (pgx's
+// QueryExecModeCacheStatement, whatever the pool's default), so the server
+// does not parse and plan them again. That works on a direct connection,
+// behind PgBouncer in session mode, and behind PgBouncer 1.21 or newer in
+// transaction mode with max_prepared_statements set. Behind an older
+// PgBouncer in transaction mode, set Config.DisablePreparedStatements: each
+// statement then goes in the extended protocol's unnamed statement
+// (QueryExecModeExec), still one round trip. (pgxpool itself pings a
+// connection that has been idle for more than a second before handing it
+// out; see pgxpool.Config.ShouldPing.)
 //
 // # Expiry and the clock that decides
 //

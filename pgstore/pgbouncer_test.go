@@ -13,9 +13,10 @@ import (
 	"github.com/sessionauth/session/storetest"
 )
 
-// TestBehindPgBouncer runs the store through a PgBouncer in transaction
-// pooling mode with a single server connection, which every client
-// connection of the pool shares: no session state (named prepared
+// TestBehindPgBouncer runs the store, with DisablePreparedStatements (the
+// documented setting for PgBouncer before 1.21), through a PgBouncer in
+// transaction pooling mode with a single server connection, which every
+// client connection of the pool shares: no session state (named prepared
 // statements, settings) survives from one statement to the next.
 func TestBehindPgBouncer(t *testing.T) {
 	t.Parallel()
@@ -53,7 +54,38 @@ func TestBehindPgBouncer(t *testing.T) {
 	})
 
 	pool := pgtest.Pool(t, bouncerURL, func(c *pgxpool.Config) { c.MaxConns = 8 })
+	s := setUp(t, pool, Config{Schema: schema, Table: "sessions", CleanupInterval: -1, DisablePreparedStatements: true})
+	testThroughBouncer(t, s)
+}
+
+// TestBehindPgBouncerWithMaxPreparedStatements runs the store with its
+// defaults (prepared statements) through PgBouncer 1.21 or newer in
+// transaction pooling mode with max_prepared_statements, the documented
+// configuration, with one server connection that every client connection
+// shares. Debian 12's PgBouncer is 1.18, which does not have the setting:
+// the test says so and skips there.
+func TestBehindPgBouncerWithMaxPreparedStatements(t *testing.T) {
+	t.Parallel()
+	if major, minor := pgtest.BouncerVersion(t); major < 1 || major == 1 && minor < 21 {
+		t.Skipf("PgBouncer %d.%d is installed; max_prepared_statements needs 1.21 or newer", major, minor)
+	}
+	url, schema := pgtest.Schema(t)
+	up, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := pgtest.StartBouncer(t, url, 1, "max_prepared_statements = 100")
+	pool := pgtest.Pool(t, b.URL(up.Database), func(c *pgxpool.Config) { c.MaxConns = 8 })
 	s := setUp(t, pool, Config{Schema: schema, Table: "sessions", CleanupInterval: -1})
+	if s.mode != pgx.QueryExecModeCacheStatement {
+		t.Fatalf("default mode %v, want prepared statements", s.mode)
+	}
+	testThroughBouncer(t, s)
+}
+
+// testThroughBouncer runs the conformance suite, a Manager over HTTP and
+// the cleaner through s.
+func testThroughBouncer(t *testing.T, s *Store) {
 
 	t.Run("conformance", func(t *testing.T) {
 		storetest.Run(t, func(*testing.T) session.Store { return s })

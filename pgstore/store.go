@@ -66,7 +66,7 @@ func New(pool *pgxpool.Pool, cfg ...Config) (*Store, error) {
 	s := &Store{
 		pool:         pool,
 		table:        pgx.Identifier{c.Table},
-		mode:         pgx.QueryExecModeExec,
+		mode:         pgx.QueryExecModeCacheStatement,
 		now:          time.Now,
 		cleanupBatch: c.CleanupBatch,
 		logger:       c.Logger,
@@ -74,8 +74,8 @@ func New(pool *pgxpool.Pool, cfg ...Config) (*Store, error) {
 	if c.Schema != "" {
 		s.table = pgx.Identifier{c.Schema, c.Table}
 	}
-	if c.PreparedStatements {
-		s.mode = pgx.QueryExecModeCacheStatement
+	if c.DisablePreparedStatements {
+		s.mode = pgx.QueryExecModeExec
 	}
 	s.sql = newStatements(s.table)
 	if c.CleanupInterval > 0 {

@@ -159,15 +159,15 @@ func (l *statementLog) take() []string {
 // session sends only the read.
 func TestRoundTripsThroughManager(t *testing.T) {
 	t.Parallel()
-	t.Run("exec", func(t *testing.T) {
+	t.Run("prepared statements disabled", func(t *testing.T) {
 		t.Parallel()
-		testRoundTrips(t, 1)
+		testRoundTrips(t, 1, Config{DisablePreparedStatements: true})
 	})
-	// Prepared statements cost one more round trip the first time each
-	// runs on a connection; the second pass is the steady state.
-	t.Run("prepared statements", func(t *testing.T) {
+	// Prepared statements (the default) cost one more round trip the first
+	// time each runs on a connection; the second pass is the steady state.
+	t.Run("default: prepared statements", func(t *testing.T) {
 		t.Parallel()
-		testRoundTrips(t, 2, Config{PreparedStatements: true})
+		testRoundTrips(t, 2)
 	})
 }
 
@@ -231,8 +231,8 @@ func testRoundTrips(t *testing.T, passes int, cfg ...Config) {
 	}
 }
 
-func TestPreparedStatementsConformance(t *testing.T) {
-	s, _ := newTestStore(t, nil, Config{PreparedStatements: true})
+func TestDisabledPreparedStatementsConformance(t *testing.T) {
+	s, _ := newTestStore(t, nil, Config{DisablePreparedStatements: true})
 	storetest.Run(t, func(*testing.T) session.Store { return s })
 }
 

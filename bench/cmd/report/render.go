@@ -19,13 +19,14 @@ type inputs struct {
 }
 
 var (
-	scenarioOrder = []string{"anonymous", "read", "write", "login", "forged"}
-	subjectOrder  = []string{"bare", "ours-mem", "ours-redis", "ours-redis-cached", "ours-cookie", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis", "ours-pg", "ours-pg-prepared", "scs-pgx", "scs-pg"}
+	scenarioOrder = []string{"anonymous", "read", "write", "login", "login-cap", "forged"}
+	subjectOrder  = []string{"bare", "ours-mem", "ours-mem-plain", "ours-redis", "ours-redis-cached", "ours-cookie", "scs-mem", "scs-mem-idle", "scs-redis", "gorilla-cookie", "gorilla-redis", "ours-pg", "ours-pg-unprepared", "scs-pgx", "scs-pg"}
 	scenarioTitle = map[string]string{
 		"anonymous": "anonymous",
 		"read":      "auth. read",
 		"write":     "auth. write",
 		"login":     "login",
+		"login-cap": "login at cap",
 		"forged":    "forged cookie",
 	}
 )
@@ -188,14 +189,14 @@ func write(w io.Writer, in inputs) error {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "Subjects: `bare` is a handler with no session work (the floor); `ours-*` is this library "+
-		"(memory store, Redis store, Redis store on a client with go-redis's server-assisted client-side cache, and `ours-cookie`: cookie-only mode, the whole session sealed in the cookie, no store); `scs-*` is alexedwards/scs v2 (memstore; memstore with IdleTimeout; goredisstore); "+
+		"(`ours-mem`: memory store behind a counting wrapper, so the Manager guards it as any other store; `ours-mem-plain`: the MemoryStore itself, which the Manager calls unguarded and nobody counts; Redis store, Redis store on a client with go-redis's server-assisted client-side cache, and `ours-cookie`: cookie-only mode, the whole session sealed in the cookie, no store); `scs-*` is alexedwards/scs v2 (memstore; memstore with IdleTimeout; goredisstore); "+
 		"`gorilla-cookie` is gorilla/sessions with its CookieStore, `gorilla-redis` the same with boj/redistore "+
 		"(redigo, configured as its NewRediStore does, which PINGs on every connection borrow; "+
 		"no gorilla/sessions store on go-redis v9 is available from the Go module proxy); "+
-		"`ours-pg` is this library's pgstore (pgx v5, pgxpool; `ours-pg-prepared` with Config.PreparedStatements), `scs-pgx` scs with its pgxstore (pgx v5, pgxpool), "+
+		"`ours-pg` is this library's pgstore with its defaults (pgx v5, pgxpool, prepared statements; `ours-pg-unprepared` with Config.DisablePreparedStatements, as behind PgBouncer before 1.21), `scs-pgx` scs with its pgxstore (pgx v5, pgxpool), "+
 		"`scs-pg` scs with its postgresstore (database/sql, lib/pq), each in a schema of its own on the same PostgreSQL server. Scenarios: anonymous (no cookie, handler touches nothing), "+
 		"auth. read (valid cookie, handler reads the user ID), auth. write (handler changes one small value), "+
-		"login (no cookie → signed in with a fresh token), forged cookie (one character of a valid cookie changed).")
+		"login (no cookie → signed in with a fresh token, as a user who has few sessions), login at cap (the same, as a user who already has 32, the library's default MaxSessionsPerUser, so the login also ends the oldest), forged cookie (one character of a valid cookie changed).")
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "## Time per request")
@@ -437,6 +438,7 @@ func targets(t table, par parSummary, e2e []e2eRow) []string {
 		add("… at most 1/20 of scs's Redis read: %s vs %s, 1/%.0f — %s.", fmtTime(cachedT), fmtTime(scsRT), scsRT/cachedT, verdict(cachedT*20 <= scsRT))
 		add("… with no round trip: %s round trips per read (the first read after the login fills the cache) — %s.", fmtCount(cachedRT), verdict(cachedRT < 0.01))
 	}
+	out = append(out, hotPathTargets(t)...)
 	cookieT, ok1 := t.get("read", "ours-cookie", "ns/op")
 	gorillaT, ok2 := t.get("read", "gorilla-cookie", "ns/op")
 	if ok1 && ok2 {
@@ -459,6 +461,68 @@ func targets(t table, par parSummary, e2e []e2eRow) []string {
 	if bare != nil && mem != nil && bare.rps > 0 {
 		r := mem.rps / bare.rps
 		add("End to end, memory store, GET /me throughput within 25%% of the bare handler (`%s`): %.0f vs %.0f req/s, %.0f%% — %s.", mem.name, mem.rps, bare.rps, 100*r, verdict(r >= 0.75))
+	}
+	return out
+}
+
+// hotPathTargets checks the targets of the hot paths: the store guard's
+// cost, the plain memory read, cached Redis, forged cookies, PostgreSQL by
+// default and a login at the per-user cap.
+func hotPathTargets(t table) []string {
+	var out []string
+	add := func(s string, args ...any) { out = append(out, fmt.Sprintf(s, args...)) }
+	wrapped, ok1 := t.get("read", "ours-mem", "ns/op")
+	plain, ok2 := t.get("read", "ours-mem-plain", "ns/op")
+	if ok1 && ok2 {
+		add("Store guard: a read through a wrapped memory store (guarded) within 1.1× of one on the MemoryStore itself (unguarded): %s vs %s, %s — %s.",
+			fmtTime(wrapped), fmtTime(plain), fmtRatio(wrapped/plain), verdict(wrapped <= 1.1*plain))
+	}
+	if ok2 {
+		allocs, _ := t.get("read", "ours-mem-plain", "allocs/op")
+		add("Plain memory read at most 0.8 µs and 3 allocations: %s, %s allocs — %s.", fmtTime(plain), fmtCount(allocs), verdict(plain <= 800 && allocs <= 3))
+	}
+	cached, ok3 := t.get("read", "ours-redis-cached", "ns/op")
+	if ok2 && ok3 {
+		add("Cached Redis read within 1.25× of the memory store's: %s vs %s (ours-mem-plain), %s — %s.", fmtTime(cached), fmtTime(plain), fmtRatio(cached/plain), verdict(cached <= 1.25*plain))
+	}
+	forged, ok4 := t.get("forged", "ours-mem", "ns/op")
+	scsForged, ok5 := t.get("forged", "scs-mem", "ns/op")
+	if ok4 {
+		line := fmt.Sprintf("Forged cookie at most 0.85 µs: %s — %s.", fmtTime(forged), verdict(forged <= 850))
+		if ok5 {
+			line += fmt.Sprintf(" scs-mem in the same run: %s (%s).", fmtTime(scsForged), fmtRatio(forged/scsForged))
+		}
+		add("%s", line)
+	}
+	var caps []string
+	capMet, capAny := true, false
+	for _, su := range []string{"ours-mem", "ours-redis", "ours-pg"} {
+		fresh, ok1 := t.get("login", su, "ns/op")
+		full, ok2 := t.get("login-cap", su, "ns/op")
+		if !ok1 || !ok2 {
+			continue
+		}
+		capAny = true
+		caps = append(caps, fmt.Sprintf("%s %s vs %s, %s", su, fmtTime(full), fmtTime(fresh), fmtRatio(full/fresh)))
+		capMet = capMet && full <= 1.5*fresh
+	}
+	if capAny {
+		add("A login at MaxSessionsPerUser within 1.5× of a login under it: %s — %s.", strings.Join(caps, "; "), verdict(capMet))
+	}
+	var pgs []string
+	pgMet, pgAny := true, false
+	for _, sc := range []string{"read", "write", "login"} {
+		ours, ok1 := t.get(sc, "ours-pg", "ns/op")
+		theirs, ok2 := t.get(sc, "scs-pgx", "ns/op")
+		if !ok1 || !ok2 {
+			continue
+		}
+		pgAny = true
+		pgs = append(pgs, fmt.Sprintf("%s %s vs %s", sc, fmtTime(ours), fmtTime(theirs)))
+		pgMet = pgMet && ours <= theirs
+	}
+	if pgAny {
+		add("PostgreSQL with default options no slower than scs pgxstore on read, write and login: %s — %s.", strings.Join(pgs, "; "), verdict(pgMet))
 	}
 	return out
 }

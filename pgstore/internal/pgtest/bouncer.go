@@ -28,13 +28,7 @@ type Bouncer struct {
 // CI=true) when pgbouncer is not installed.
 func StartBouncer(tb testing.TB, upstream string, poolSize int, settings ...string) *Bouncer {
 	tb.Helper()
-	bin, err := exec.LookPath("pgbouncer")
-	if err != nil {
-		bin = "/usr/sbin/pgbouncer" // Debian's, not on a non-root PATH
-		if _, err := os.Stat(bin); err != nil {
-			Unavailable(tb, "pgbouncer is not installed (apt-get install pgbouncer)")
-		}
-	}
+	bin := bouncerBinary(tb)
 	up, err := pgx.ParseConfig(upstream)
 	if err != nil {
 		tb.Fatal(err)
@@ -92,6 +86,30 @@ logfile = %s
 		tb.Fatalf("pgbouncer: %v\n%s", err, log)
 	}
 	return &Bouncer{Port: port}
+}
+
+func bouncerBinary(tb testing.TB) string {
+	bin, err := exec.LookPath("pgbouncer")
+	if err != nil {
+		bin = "/usr/sbin/pgbouncer" // Debian's, not on a non-root PATH
+		if _, err := os.Stat(bin); err != nil {
+			Unavailable(tb, "pgbouncer is not installed (apt-get install pgbouncer)")
+		}
+	}
+	return bin
+}
+
+// BouncerVersion returns the installed PgBouncer's major and minor version
+// ("PgBouncer 1.18.0" is 1, 18).
+func BouncerVersion(tb testing.TB) (major, minor int) {
+	out, err := exec.Command(bouncerBinary(tb), "--version").Output()
+	if err != nil {
+		tb.Fatalf("pgbouncer --version: %v", err)
+	}
+	if _, err := fmt.Sscanf(string(out), "PgBouncer %d.%d", &major, &minor); err != nil {
+		tb.Fatalf("pgbouncer --version said %q: %v", out, err)
+	}
+	return major, minor
 }
 
 // URL is the address of database db through PgBouncer.

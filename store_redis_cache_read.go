@@ -1,0 +1,62 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+)
+
+// cachedRecord answers Get from the client's cache when it holds the
+// record of key, without going through go-redis's command
+// path (a command, its arguments, hooks and the decoded reply: about 7
+// allocations and most of a cached read's time). It asks the cache exactly
+// what go-redis's own GET would ask it, under the same cache key, so it
+// serves what go-redis would serve, and nothing once go-redis has dropped
+// an entry. A miss, a cached "no such key", or anything it does not
+// recognise reports hit false, and Get goes to go-redis as before.
+//
+// The cache key is go-redis's: its namespace for the client (cacheNS),
+// then the command as RESP ("*2\r\n$3\r\nget\r\n$<len>\r\n<key>\r\n").
+// TestRedisClientCacheReadSkipsTheCommandPath fails if a go-redis upgrade
+// changes it.
+func (s *RedisStore) cachedRecord(ctx context.Context, key string) (rec Record, hit bool) {
+	if s.cache == nil {
+		return Record{}, false
+	}
+	var buf [256]byte
+	b := append(buf[:0], s.cacheNS...)
+	b = append(b, "*2\r\n$3\r\nget\r\n$"...)
+	b = strconv.AppendInt(b, int64(len(s.prefix)+len(key)), 10)
+	b = append(b, "\r\n"...)
+	b = append(b, s.prefix...) // the Redis key, s.recordKey(key), without a string of its own
+	b = append(b, key...)
+	b = append(b, "\r\n"...)
+	raw, ok := s.cache.Get(ctx, string(b))
+	if !ok {
+		return Record{}, false
+	}
+	v, ok := respBlob(raw)
+	if !ok {
+		return Record{}, false
+	}
+	// raw is the cache's copy, ours to keep: Data may alias it.
+	return decodeRedisRecord(v)
+}
+
+// respBlob returns the payload of a RESP blob string ("$5\r\nhello\r\n"),
+// or false for anything else (a null, an error, a malformed reply).
+func respBlob(raw []byte) ([]byte, bool) {
+	if len(raw) < 4 || raw[0] != '$' {
+		return nil, false
+	}
+	i := bytes.IndexByte(raw, '\r')
+	if i < 2 || i+1 >= len(raw) || raw[i+1] != '\n' {
+		return nil, false
+	}
+	n, err := strconv.Atoi(string(raw[1:i]))
+	start := i + 2
+	if err != nil || n < 0 || len(raw) != start+n+2 || raw[start+n] != '\r' || raw[start+n+1] != '\n' {
+		return nil, false
+	}
+	return raw[start : start+n], true
+}
