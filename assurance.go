@@ -302,14 +302,7 @@ func (m *Manager) RequireRecentAuth(maxAge time.Duration, methods ...string) fun
 				next.ServeHTTP(w, r)
 			}
 		})
-		withSession := m.Middleware(check)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, ok := m.own(r.Context()); ok {
-				check.ServeHTTP(w, r)
-				return
-			}
-			withSession.ServeHTTP(w, r)
-		})
+		return m.ensureMiddleware(check)
 	}
 }
 

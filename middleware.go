@@ -94,10 +94,17 @@ func (m *Manager) RequireAuth(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
-	withSession := m.Middleware(check)
+	return m.ensureMiddleware(check)
+}
+
+// ensureMiddleware runs h behind m's Middleware unless the request has
+// already been through it, so RequireAuth and RequireRecentAuth work both
+// inside and outside Middleware.
+func (m *Manager) ensureMiddleware(h http.Handler) http.Handler {
+	withSession := m.Middleware(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := m.own(r.Context()); ok {
-			check.ServeHTTP(w, r)
+			h.ServeHTTP(w, r)
 			return
 		}
 		withSession.ServeHTTP(w, r)
