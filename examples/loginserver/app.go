@@ -9,6 +9,7 @@ import (
 
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/accesstoken"
+	"github.com/sessionauth/session/otelsession"
 	"github.com/sessionauth/session/passkey"
 	"github.com/sessionauth/session/providerlogin"
 	"github.com/sessionauth/session/throttle"
@@ -45,13 +46,24 @@ type appConfig struct {
 	TokenKeysFile string
 	// Passkeys keeps the passkeys; nil means in memory.
 	Passkeys passkey.Store
+	// Metrics records the library's events and serves them at GET
+	// /metrics; nil: no metrics.
+	Metrics *metrics
+}
+
+// metrics is a Recorder and the handler that serves what it records.
+type metrics struct {
+	rec     *otelsession.Recorder
+	handler http.Handler
 }
 
 // app holds the server's dependencies; its methods are the HTTP handlers.
 type app struct {
 	sessions *session.Manager
-	users    UserStore
-	log      *slog.Logger
+	// metrics serves GET /metrics; nil: not served.
+	metrics http.Handler
+	users   UserStore
+	log     *slog.Logger
 	// guard throttles sign-ins (per account, per address, per known
 	// device), sign-ups (per address) and bounds password hashing.
 	guard    *throttle.Guard
@@ -82,6 +94,10 @@ const hostCookieName = "__Host-sid"
 
 func newApp(c appConfig) (*app, error) {
 	a := &app{}
+	if c.Metrics != nil {
+		c.Sessions.Observe = c.Metrics.rec.Observe
+		c.Throttle.Observe = c.Metrics.rec.Observe
+	}
 	// Browsers get pages, API clients JSON, when RequireAuth turns a request
 	// away or the store fails.
 	if c.Sessions.Unauthenticated == nil {
@@ -130,6 +146,9 @@ func newApp(c appConfig) (*app, error) {
 		ready:      &readiness{ping: c.Ping},
 		providers:  c.Providers,
 	}
+	if c.Metrics != nil {
+		a.metrics = c.Metrics.handler
+	}
 	var formOrigins []string
 	for _, p := range c.Providers {
 		formOrigins = append(formOrigins, p.formOrigins()...)
@@ -138,7 +157,7 @@ func newApp(c appConfig) (*app, error) {
 	if c.BaseURL == "" {
 		c.BaseURL = "http://localhost:8080"
 	}
-	if a.tokens, err = newTokens(m, c.TokenKeysFile, c.BaseURL); err != nil {
+	if a.tokens, err = newTokens(m, c.TokenKeysFile, c.BaseURL, c.Sessions.Observe); err != nil {
 		return nil, err
 	}
 	// WebAuthn needs a domain name (localhost counts): behind a bare IP

@@ -81,7 +81,12 @@ func newEnv(t *testing.T, mod ...func(*appConfig)) *env {
 	if e.demo, err = e.users.addDemo(testUser, testHash()); err != nil {
 		t.Fatal(err)
 	}
+	rec, metricsHandler, err := newMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := appConfig{
+		Metrics:  &metrics{rec: rec, handler: metricsHandler},
 		Sessions: session.Config{Store: e.store, Keys: keys, Logger: slog.New(slog.NewTextHandler(e.logs, nil))},
 		Users:    e.users,
 		Log:      slog.New(slog.NewTextHandler(e.logs, nil)),

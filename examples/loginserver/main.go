@@ -121,7 +121,13 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 			"issuer", demoOP.spec.Issuer, "user", demoProviderUser, "password", demoProviderPassword)
 	}
 
+	rec, metricsHandler, err := newMetrics()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	a, err := newApp(appConfig{
+		Metrics: &metrics{rec: rec, handler: metricsHandler},
 		Sessions: session.Config{
 			Store:       store.Store,
 			Keys:        cfg.Keys,

@@ -42,6 +42,11 @@ func (a *app) routes() http.Handler {
 	// Probes for orchestrators and load balancers.
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
+	// The library's metrics in Prometheus's format (package otelsession).
+	// Serve them where only your monitoring can reach them.
+	if a.metrics != nil {
+		mux.Handle("GET /metrics", a.metrics)
+	}
 	// The JSON API's reads.
 	mux.Handle("GET /me", auth(a.me))
 	mux.Handle("GET /sessions", auth(a.listSessions))

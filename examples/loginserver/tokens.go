@@ -18,7 +18,7 @@ import (
 // holds PEM private keys, the first one signing; empty means a key
 // generated at start-up (tokens then die with the process, like sessions
 // without SESSION_KEYS). The issuer is baseURL, the audience baseURL/api.
-func newTokens(sessions *session.Manager, keysFile, baseURL string) (*accesstoken.Issuer, error) {
+func newTokens(sessions *session.Manager, keysFile, baseURL string, observe func(session.Event)) (*accesstoken.Issuer, error) {
 	var keys []*accesstoken.PrivateKey
 	if keysFile != "" {
 		pem, err := os.ReadFile(keysFile)
@@ -44,6 +44,7 @@ func newTokens(sessions *session.Manager, keysFile, baseURL string) (*accesstoke
 		Keys:     ring,
 		Issuer:   baseURL,
 		Audience: baseURL + "/api",
+		Observe:  observe,
 	})
 }
 
