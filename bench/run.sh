@@ -67,7 +67,11 @@ fi
 
 # The root module's requirements can move ahead of bench/go.mod (it replaces
 # the root with ../); let the go command bring go.mod along rather than stop.
-export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
+# In the repository's workspace (go.work) the go command resolves the
+# modules together and refuses -mod=mod, so it is set only outside one.
+if [ -z "$(cd "$(dirname "$0")" && go env GOWORK)" ]; then
+	export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
+fi
 
 tmp=$(mktemp -d)
 pids=()

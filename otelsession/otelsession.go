@@ -217,7 +217,10 @@ func errorType(err error) int {
 // (redis.Options.ClientSideCache or ClientSideCacheConfig; see RedisStore)
 // as the counters session.store.cache.hits and session.store.cache.misses.
 // They count every cached read of that client, the store's and any other,
-// and stay 0 for a client without a cache. go-redis counts them itself,
+// and stay 0 for a client without a cache. A session read the cache cannot
+// answer counts two misses: RedisStore looks in the cache itself first,
+// then go-redis does as it sends the GET; a hit counts once. go-redis
+// counts them itself,
 // so this costs nothing per read: client.CSCStats is read when the metrics
 // are collected.
 func (r *Recorder) ObserveCache(client *redis.Client) error {
