@@ -69,7 +69,7 @@ fi
 # the root with ../); let the go command bring go.mod along rather than stop.
 # In the repository's workspace (go.work) the go command resolves the
 # modules together and refuses -mod=mod, so it is set only outside one.
-if [ -z "$(cd "$(dirname "$0")" && go env GOWORK)" ]; then
+if [ -z "$(go env GOWORK)" ]; then
 	export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
 fi
 
