@@ -163,7 +163,8 @@ func (s *Session) load() {
 // load reads the record of the one verified token.
 func (b storeBackend) load(s *Session) {
 	m, ctx, c := b.Manager, s.ctx, &s.cand
-	rec, h, values, cut, err := m.fetch(ctx, c.key, m.now())
+	now := m.now()
+	rec, h, values, cut, err := m.fetch(ctx, c.key, now, &s.loadCall)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		// Logged out, expired, or never stored: a signed token the store
@@ -194,6 +195,7 @@ func (b storeBackend) load(s *Session) {
 	s.expires = rec.Expires
 	s.rawValues = values
 	s.cut = cut
+	s.loadedAt = now.UnixNano()
 }
 
 // commit saves the session and sets cookie headers. It runs once, just
@@ -212,7 +214,7 @@ func (b storeBackend) commit(ctx context.Context, s *Session, h http.Header) err
 	m := b.Manager
 	if !s.loaded {
 		// The handler never used the session: nothing to save or extend.
-		m.writeCookie(s, h, m.now())
+		m.writeCookie(s, h, time.Time{})
 		return nil
 	}
 	if s.loadErr != nil {
@@ -223,7 +225,15 @@ func (b storeBackend) commit(ctx context.Context, s *Session, h http.Header) err
 		}
 		return nil
 	}
-	now := m.now()
+	// The clock of the load serves the commit too: the idle window counts
+	// from the request's first use of the session, and one clock read is
+	// spared on every request.
+	var now time.Time
+	if s.loadedAt != 0 {
+		now = time.Unix(0, s.loadedAt)
+	} else {
+		now = m.now()
+	}
 	switch {
 	case s.dirty && s.token == nil:
 		s.dirty = false
@@ -285,12 +295,17 @@ func (s *Session) forget() {
 }
 
 // writeCookie adds the Set-Cookie header s.cookieOp asks for, with the
-// headers that keep shared caches from storing the response.
+// headers that keep shared caches from storing the response. A zero now
+// reads the clock, only when there is a cookie to write.
 func (m *Manager) writeCookie(s *Session, h http.Header, now time.Time) {
 	var c *http.Cookie
-	switch s.cookieOp {
-	case cookieNone:
+	if s.cookieOp == cookieNone {
 		return
+	}
+	if now.IsZero() {
+		now = m.now()
+	}
+	switch s.cookieOp {
 	case cookieSet:
 		if s.signed == "" || s.resign {
 			v, err := m.signer.sign(s.token)
@@ -395,8 +410,12 @@ func (s *Session) keyLocked() string {
 // fetch reads and checks one record, bounded by the current timeouts; cut
 // reports that the record carries longer ones. Corrupt and expired records
 // are deleted and reported as ErrNotFound.
-func (m *Manager) fetch(ctx context.Context, key string, now time.Time) (rec Record, h recordHeader, values []byte, cut bool, err error) {
-	rec, err = m.store.Get(ctx, key)
+func (m *Manager) fetch(ctx context.Context, key string, now time.Time, slot *callContext) (rec Record, h recordHeader, values []byte, cut bool, err error) {
+	if g, ok := m.store.(*guard); ok {
+		rec, err = g.getAt(ctx, key, now, slot)
+	} else {
+		rec, err = m.store.Get(ctx, key)
+	}
 	if err != nil {
 		return rec, recordHeader{}, nil, false, err
 	}

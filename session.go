@@ -33,30 +33,36 @@ type Session struct {
 
 	ctx     context.Context // the request's, for loading
 	cand    candidate       // the verified token, when there is exactly one
-	ncands  int             // verified tokens not known to be dead
-	cookies int             // cookies of our name in the request
-	loaded  bool            // the store has been read (or there was nothing to read)
+	ncands  int32           // verified tokens not known to be dead
+	cookies int32           // cookies of our name in the request
 
 	token  []byte // raw 32-byte token; nil while there is no stored session
 	key    string // hex SHA-256 of token: the store key
 	signed string // signed token as sent in the cookie, once known
 
-	userID  string
-	header  recordHeader
-	expires time.Time // the record's expiry as stored, bounded (Manager.bounded)
-	cut     bool      // the record carries longer timeouts than header: rewrite it when extending
+	userID   string
+	header   recordHeader
+	expires  time.Time // the record's expiry as stored, bounded (Manager.bounded)
+	loadedAt int64     // when load read the record (Unix nanoseconds): commit's clock too
 
 	rawValues []byte            // undecoded values section of the record
 	values    map[string]string // decoded on first use
-	dirty     bool              // values changed since load
 
+	loadErr error         // the store failed while loading; the session is unknown
+	out     *commitWriter // the writer the Middleware gave the handler
+
+	// loadCall is the store guard's context for load's one read, kept here
+	// so that the read allocates none (see guard.getAt).
+	loadCall callContext
+
+	loaded     bool // the store has been read (or there was nothing to read)
+	cut        bool // the record carries longer timeouts than header: rewrite it when extending
+	dirty      bool // values changed since load
 	fromCookie bool // the token came from the cookie (not a Bearer header)
 	resign     bool // the cookie verified under an older key
 	cookieOp   cookieOp
-	clearSite  bool          // send Clear-Site-Data with the response
-	loadErr    error         // the store failed while loading; the session is unknown
-	committed  bool          // response headers are out; cookies can no longer change
-	out        *commitWriter // the writer the Middleware gave the handler
+	clearSite  bool // send Clear-Site-Data with the response
+	committed  bool // response headers are out; cookies can no longer change
 }
 
 // FromContext returns the request's session: that of the innermost

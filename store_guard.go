@@ -68,8 +68,11 @@ type guard struct {
 	timeout  time.Duration
 	cooldown time.Duration
 	log      *slog.Logger
-	now      func() time.Time
-	epoch    time.Time // times are nanoseconds since epoch (monotonic)
+	// now is the breaker's clock in tests (times are then nanoseconds since
+	// epoch); nil in production, where the breaker runs on monoNow, the
+	// reading that also starts the call's deadline: one clock read per call.
+	now   func() time.Time
+	epoch time.Time
 
 	ping      func(context.Context) error                  // the store's health check, or nil
 	partition func(ctx context.Context, key string) string // the store's partition of a key, or nil
@@ -99,12 +102,11 @@ func newGuard(store Store, timeout time.Duration, log *slog.Logger) Store {
 	if timeout == 0 {
 		timeout = defaultStoreTimeout
 	}
-	g := &guard{store: store, timeout: timeout, cooldown: guardCooldown, log: log, now: time.Now}
+	g := &guard{store: store, timeout: timeout, cooldown: guardCooldown, log: log}
 	g.ping = storePing(store)
 	if p, ok := store.(partitioner); ok {
 		g.partition = p.partitioner()
 	}
-	g.epoch = g.now()
 	return g
 }
 
@@ -115,7 +117,37 @@ type partitioner interface {
 	partitioner() func(ctx context.Context, key string) string
 }
 
-func (g *guard) elapsed() int64 { return int64(g.now().Sub(g.epoch)) }
+// elapsed returns the breaker's time now.
+func (g *guard) elapsed() int64 {
+	if g.now != nil {
+		return int64(g.now().Sub(g.epoch))
+	}
+	return monoNow()
+}
+
+// clock returns the breaker's time and the monotonic time (which starts a
+// call's deadline): in production one reading serves both.
+func (g *guard) clock() (breaker, mono int64) {
+	mono = monoNow()
+	if g.now != nil {
+		return int64(g.now().Sub(g.epoch)), mono
+	}
+	return mono, mono
+}
+
+// clockAt is clock from a time.Now reading taken just before, without
+// reading the clock again; a time without a monotonic reading (a test's
+// clock) is not trusted, and the clock is read.
+func (g *guard) clockAt(now time.Time) (breaker, mono int64) {
+	if now == now.Round(0) {
+		return g.clock()
+	}
+	mono = int64(now.Sub(monoEpoch))
+	if g.now != nil {
+		return int64(g.now().Sub(g.epoch)), mono
+	}
+	return mono, mono
+}
 
 // do runs op, a call not on one record, with a deadline when the breaker
 // lets it through.
@@ -126,18 +158,41 @@ func (g *guard) do(ctx context.Context, op func(context.Context) error) error {
 // doKey runs op, a call on the record under key ("" for none), with a
 // deadline when the breakers let it through.
 func (g *guard) doKey(ctx context.Context, key string, op func(context.Context) error) error {
+	start, mono := g.clock()
+	return g.call(ctx, key, start, mono, nil, op)
+}
+
+// getAt is Get for the Manager's load, the one store call of most
+// requests: now, the Manager's clock reading, starts the deadline when it
+// carries a monotonic reading (so the guard reads no clock), and slot, a
+// callContext in the request's Session, is the call's context when unused
+// (so the call allocates nothing).
+func (g *guard) getAt(ctx context.Context, key string, now time.Time, slot *callContext) (rec Record, err error) {
+	start, mono := g.clockAt(now)
+	err = g.call(ctx, key, start, mono, slot, func(ctx context.Context) error {
+		rec, err = g.store.Get(ctx, key)
+		return err
+	})
+	return rec, err
+}
+
+// call runs op, a call on the record under key ("" for none) starting at
+// start (the breaker's time) and mono (monoNow), with a deadline when the
+// breakers let it through; slot, when not nil and unused, carries the
+// deadline.
+func (g *guard) call(ctx context.Context, key string, start, mono int64, slot *callContext, op func(context.Context) error) error {
 	part := g.partOf(ctx, key)
-	probe, ok := g.admit(part)
+	probe, ok := g.admit(part, start)
 	if !ok {
 		return errSuspended
 	}
-	callCtx, bound := withCallDeadline(ctx, g.timeout)
-	defer bound.release()
+	callCtx, bound := withCallDeadlineIn(slot, ctx, mono, g.timeout)
 	err := g.run(callCtx, probe, op)
-	if err != nil && ctx.Err() == nil && callCtx.Err() == context.DeadlineExceeded {
+	bound.release()
+	if err != nil && ctx.Err() == nil && monoNow() >= mono+int64(g.timeout) {
 		err = fmt.Errorf("session: store call exceeded StoreTimeout (%v): %w", g.timeout, err)
 	}
-	g.record(ctx, probe, part, err)
+	g.record(ctx, probe, part, start, err)
 	return err
 }
 
@@ -171,8 +226,8 @@ func (g *guard) partOf(ctx context.Context, key string) *partBreaker {
 
 // admit reports whether a call may go to the store, and returns the breaker
 // whose half-open probe it is, if any: the whole store's, else part's.
-func (g *guard) admit(part *partBreaker) (probe *breaker, ok bool) {
-	now, lease := g.elapsed(), g.timeout+g.cooldown
+func (g *guard) admit(part *partBreaker, now int64) (probe *breaker, ok bool) {
+	lease := g.timeout + g.cooldown
 	if p, ok := g.breaker.admit(now, lease); !ok || p {
 		return probeOf(p, &g.breaker), ok
 	}
@@ -190,11 +245,12 @@ func probeOf(p bool, b *breaker) *breaker {
 	return nil
 }
 
-// record updates the breakers with the outcome of one call.
-func (g *guard) record(ctx context.Context, probe *breaker, part *partBreaker, err error) {
+// record updates the breakers with the outcome of one call that started
+// at start. A success counts as of its start, which spares a clock read.
+func (g *guard) record(ctx context.Context, probe *breaker, part *partBreaker, start int64, err error) {
 	switch {
 	case err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists):
-		now := g.elapsed()
+		now := start
 		if g.breaker.succeeded(now) {
 			g.close(&g.breaker, "", now)
 		}

@@ -2,8 +2,7 @@ package session
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
+		"sync/atomic"
 	"time"
 )
 
@@ -20,12 +19,12 @@ import (
 // Its cost is one allocation per call instead of a context, a timer and a
 // cancel function.
 type callContext struct {
-	context.Context // the caller's
-	deadline        time.Time
+	context.Context       // the caller's
+	deadline        int64 // monotonic (monoNow)
 
-	mu       sync.Mutex // serialises arming
 	armed    atomic.Pointer[armedDeadline]
 	released atomic.Bool
+	used     bool // a slot (withCallDeadlineIn) serves one call only
 }
 
 // armedDeadline is the timer of a callContext, once armed.
@@ -34,20 +33,37 @@ type armedDeadline struct {
 	cancel context.CancelFunc
 }
 
-// withCallDeadline returns ctx bounded by timeout, and the callContext to
-// release when the store call returns. A caller deadline as soon as that is
-// kept as it is: ctx is returned unchanged, with a nil callContext.
-func withCallDeadline(ctx context.Context, timeout time.Duration) (context.Context, *callContext) {
-	d := time.Now().Add(timeout)
-	if cd, has := ctx.Deadline(); has && !cd.After(d) {
+// withCallDeadline returns ctx bounded by timeout from now (monoNow), and
+// the callContext to release when the store call returns. A caller deadline
+// as soon as that is kept as it is: ctx is returned unchanged, with a nil
+// callContext.
+func withCallDeadline(ctx context.Context, now int64, timeout time.Duration) (context.Context, *callContext) {
+	d := now + int64(timeout)
+	if cd, has := ctx.Deadline(); has && !cd.After(monoTime(d)) {
 		return ctx, nil
 	}
 	c := &callContext{Context: ctx, deadline: d}
 	return c, c
 }
 
+// withCallDeadlineIn is withCallDeadline in slot, a callContext that never
+// served a call, which then serves this one and no other (a store may keep
+// the context of a call that returned, which must stay ended); it allocates
+// a new one when slot is nil or used.
+func withCallDeadlineIn(slot *callContext, ctx context.Context, now int64, timeout time.Duration) (context.Context, *callContext) {
+	if slot == nil || slot.used {
+		return withCallDeadline(ctx, now, timeout)
+	}
+	d := now + int64(timeout)
+	if cd, has := ctx.Deadline(); has && !cd.After(monoTime(d)) {
+		return ctx, nil
+	}
+	slot.used, slot.Context, slot.deadline = true, ctx, d
+	return slot, slot
+}
+
 // Deadline reports the guard's deadline.
-func (c *callContext) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *callContext) Deadline() (time.Time, bool) { return monoTime(c.deadline), true }
 
 // Done arms the timer on first use.
 func (c *callContext) Done() <-chan struct{} {
@@ -70,7 +86,7 @@ func (c *callContext) Err() error {
 	if c.released.Load() {
 		return context.Canceled
 	}
-	if !time.Now().Before(c.deadline) {
+	if monoNow() >= c.deadline {
 		return context.DeadlineExceeded
 	}
 	return nil
@@ -87,14 +103,15 @@ func (c *callContext) AfterFunc(f func()) func() bool {
 // context.WithDeadline under the caller's context, canceled at once when
 // the call has already returned.
 func (c *callContext) arm() context.Context {
-	c.mu.Lock()
 	a := c.armed.Load()
 	if a == nil {
-		ctx, cancel := context.WithDeadline(c.Context, c.deadline)
+		ctx, cancel := context.WithDeadline(c.Context, monoTime(c.deadline))
 		a = &armedDeadline{ctx: ctx, cancel: cancel}
-		c.armed.Store(a)
+		if !c.armed.CompareAndSwap(nil, a) {
+			cancel() // another goroutine armed it first: use that one
+			a = c.armed.Load()
+		}
 	}
-	c.mu.Unlock()
 	if c.released.Load() {
 		a.cancel()
 	}

@@ -29,7 +29,7 @@ func TestCallDeadlineEndsAtTheDeadline(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				ctx, c := withCallDeadline(context.Background(), time.Second)
+				ctx, c := withCallDeadline(context.Background(), monoNow(), time.Second)
 				defer c.release()
 				if d, ok := ctx.Deadline(); !ok || !d.Equal(time.Now().Add(time.Second)) {
 					t.Fatalf("Deadline = %v, %v; want now+1s", d, ok)
@@ -70,7 +70,7 @@ func TestCallDeadlineKeepsCallerCancellation(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		parent, cancel := context.WithCancel(context.Background())
-		ctx, c := withCallDeadline(parent, time.Hour)
+		ctx, c := withCallDeadline(parent, monoNow(), time.Hour)
 		defer c.release()
 		child, cancelChild := context.WithCancel(ctx)
 		defer cancelChild()
@@ -90,7 +90,7 @@ func TestCallDeadlineKeepsCallerCancellation(t *testing.T) {
 func TestCallDeadlineReachesDerivedContexts(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		ctx, c := withCallDeadline(context.Background(), time.Second)
+		ctx, c := withCallDeadline(context.Background(), monoNow(), time.Second)
 		defer c.release()
 		child, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -113,12 +113,12 @@ func TestCallDeadlineKeepsASoonerCallerDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		ctx, c := withCallDeadline(parent, 2*time.Second)
+		ctx, c := withCallDeadline(parent, monoNow(), 2*time.Second)
 		if ctx != parent || c != nil {
 			t.Fatalf("withCallDeadline replaced a sooner caller deadline (%T)", ctx)
 		}
 		c.release() // nil: a no-op
-		ctx, c = withCallDeadline(parent, time.Second/2)
+		ctx, c = withCallDeadline(parent, monoNow(), time.Second/2)
 		defer c.release()
 		if d, _ := ctx.Deadline(); !d.Equal(time.Now().Add(time.Second / 2)) {
 			t.Fatalf("Deadline = %v, want the guard's, sooner than the caller's", d)
@@ -132,7 +132,7 @@ func TestCallDeadlineReleaseCancels(t *testing.T) {
 	t.Parallel()
 	for _, armFirst := range []bool{false, true} {
 		synctest.Test(t, func(t *testing.T) {
-			ctx, c := withCallDeadline(context.Background(), time.Hour)
+			ctx, c := withCallDeadline(context.Background(), monoNow(), time.Hour)
 			if armFirst {
 				ctx.Done()
 			}
@@ -148,7 +148,7 @@ func TestCallDeadlineReleaseCancels(t *testing.T) {
 func TestCallDeadlineKeepsValues(t *testing.T) {
 	t.Parallel()
 	type key struct{}
-	ctx, c := withCallDeadline(context.WithValue(context.Background(), key{}, "v"), time.Hour)
+	ctx, c := withCallDeadline(context.WithValue(context.Background(), key{}, "v"), monoNow(), time.Hour)
 	defer c.release()
 	if ctx.Value(key{}) != "v" {
 		t.Fatal("value of the caller's context lost")

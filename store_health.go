@@ -65,13 +65,14 @@ func checkStore(ctx context.Context, s Store, ping func(context.Context) error) 
 // the guard's deadline, whatever the breaker's state; its outcome counts
 // as a call's.
 func (g *guard) check(ctx context.Context) error {
+	start := g.elapsed()
 	callCtx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	err := checkStore(callCtx, g.store, g.ping)
 	if err != nil && ctx.Err() == nil && callCtx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("session: store call exceeded StoreTimeout (%v): %w", g.timeout, err)
 	}
-	g.record(ctx, nil, nil, err)
+	g.record(ctx, nil, nil, start, err)
 	return err
 }
 

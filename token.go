@@ -3,7 +3,10 @@ package session
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
+	"hash/maphash"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,14 +47,18 @@ type signer struct {
 	codecs   []*securecookie.SecureCookie
 	macs     []macPool // one per codec: the forged-value check (macIndex)
 	namePipe []byte    // name + "|", what the MAC covers first
+	seed     maphash.Seed
 	cache    [verifiedShards]verifiedShard
 }
 
 // The verified-value cache spares a session's every request from repeating
 // the securecookie decode (base64, HMAC setup and check: about half of an
-// authenticated read). It is keyed by SHA-256 of the cookie value, so a
-// lookup compares hashes, never secret bytes, and it only ever holds values
-// that verified. Entries live for verifiedTTL; a full shard is emptied.
+// authenticated read). It is keyed by a seeded maphash of the cookie value
+// (a few nanoseconds, where SHA-256 of a cookie costs about 150) and each
+// entry holds the value that verified, which a lookup compares in full, in
+// constant time: only a value byte for byte equal to one that verified is
+// answered from the cache. Entries live for verifiedTTL; a full shard is
+// emptied.
 const (
 	verifiedShards   = 16
 	verifiedPerShard = 256
@@ -60,21 +67,22 @@ const (
 
 type verifiedShard struct {
 	mu sync.RWMutex
-	m  map[[sha256.Size]byte]verifiedValue
+	m  map[uint64]verifiedValue
 }
 
 type verifiedValue struct {
+	value    string // the cookie value that verified (a copy)
 	token    [tokenLen]byte
 	storeKey string // storeKey(token), computed once
 	keyIndex int
-	until    int64 // Unix nanoseconds
+	until    int64 // monotonic (monoNow)
 }
 
 // newSigner builds the codecs. maxAge rejects tokens signed longer ago than
 // the longest session can live, before any store I/O; it replaces the
 // codec's 30-day default, which would silently cap longer sessions.
 func (k *KeyRing) newSigner(name string, maxAge time.Duration) *signer {
-	s := &signer{name: name, codecs: make([]*securecookie.SecureCookie, len(k.hashKeys)), macs: make([]macPool, len(k.hashKeys)), namePipe: []byte(name + "|")}
+	s := &signer{name: name, codecs: make([]*securecookie.SecureCookie, len(k.hashKeys)), macs: make([]macPool, len(k.hashKeys)), namePipe: []byte(name + "|"), seed: maphash.MakeSeed()}
 	for i, hk := range k.hashKeys {
 		s.macs[i].key = hk
 		c := securecookie.New(hk, nil)
@@ -84,7 +92,7 @@ func (k *KeyRing) newSigner(name string, maxAge time.Duration) *signer {
 		s.codecs[i] = c
 	}
 	for i := range s.cache {
-		s.cache[i].m = make(map[[sha256.Size]byte]verifiedValue)
+		s.cache[i].m = make(map[uint64]verifiedValue)
 	}
 	return s
 }
@@ -102,14 +110,12 @@ func (s *signer) verify(value string) (v verifiedValue, ok bool) {
 	if len(value) > maxCookieLen {
 		return v, false
 	}
-	var buf [maxCookieLen]byte // hashing a copy on the stack does not allocate
-	sum := sha256.Sum256(buf[:copy(buf[:], value)])
-	sh := &s.cache[sum[0]%verifiedShards]
-	now := time.Now().UnixNano()
+	sum := maphash.String(s.seed, value)
+	sh := &s.cache[sum%verifiedShards]
 	sh.mu.RLock()
 	v, hit := sh.m[sum]
 	sh.mu.RUnlock()
-	if hit && now < v.until {
+	if hit && len(v.value) == len(value) && subtle.ConstantTimeCompare([]byte(v.value), []byte(value)) == 1 && monoNow() < v.until {
 		return v, true
 	}
 	// A value whose MAC no key produced (a forged or damaged cookie) stops
@@ -120,7 +126,7 @@ func (s *signer) verify(value string) (v verifiedValue, ok bool) {
 		c := s.codecs[i]
 		var b []byte
 		if c.Decode(s.name, value, &b) == nil && len(b) == tokenLen {
-			v = verifiedValue{token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: now + int64(verifiedTTL)}
+			v = verifiedValue{value: strings.Clone(value), token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: monoNow() + int64(verifiedTTL)}
 			sh.mu.Lock()
 			if len(sh.m) >= verifiedPerShard {
 				clear(sh.m)

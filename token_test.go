@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"testing"
 	"time"
@@ -168,8 +169,8 @@ func TestVerifiedCache(t *testing.T) {
 	if !ok || idx != 0 || !bytes.Equal(got[:], tok) {
 		t.Fatal("verify")
 	}
-	sum := sha256.Sum256([]byte(v))
-	sh := &s.cache[sum[0]%verifiedShards]
+	sum := maphash.String(s.seed, v)
+	sh := &s.cache[sum%verifiedShards]
 	sh.mu.RLock()
 	cached, hit := sh.m[sum]
 	sh.mu.RUnlock()
@@ -199,6 +200,35 @@ func TestVerifiedCache(t *testing.T) {
 	sh.mu.Unlock()
 	if got, _, ok := s.verifyBytes(v); !ok || !bytes.Equal(got[:], tok) {
 		t.Fatal("expired cache entry used")
+	}
+}
+
+// The cache answers only for the exact value that verified: an entry found
+// under another value's hash (a collision of the 64-bit maphash) is not
+// used, so a forged value can never borrow a verified one's token.
+func TestVerifiedCacheComparesTheWholeValue(t *testing.T) {
+	t.Parallel()
+	ring, _ := NewKeyRing(testKeyA)
+	s := ring.newSigner("n", time.Hour)
+	v, _ := s.sign(newToken())
+	if _, ok := s.verify(v); !ok {
+		t.Fatal("a fresh value does not verify")
+	}
+	for _, forged := range []string{v[:len(v)-1] + "A", v[:len(v)-1], "x", v + "A"} {
+		sum := maphash.String(s.seed, v)
+		sh := &s.cache[sum%verifiedShards]
+		sh.mu.Lock()
+		e := sh.m[sum]
+		sh.mu.Unlock()
+		// Plant the verified entry under the forged value's hash.
+		fsum := maphash.String(s.seed, forged)
+		fsh := &s.cache[fsum%verifiedShards]
+		fsh.mu.Lock()
+		fsh.m[fsum] = e
+		fsh.mu.Unlock()
+		if _, ok := s.verify(forged); ok {
+			t.Fatalf("%q verified through a colliding cache entry", forged)
+		}
 	}
 }
 
