@@ -2,7 +2,7 @@ package session
 
 import (
 	"context"
-		"sync/atomic"
+	"sync/atomic"
 	"time"
 )
 
