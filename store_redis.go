@@ -111,9 +111,10 @@ type RedisStore struct {
 	cluster    *redis.ClusterClient // client, when it is one
 	lastReload atomic.Int64         // when the cluster's slot map was last reloaded, Unix ns
 
-	cache         redis.Cache // the client's client-side cache, if any
-	cacheNS       string      // go-redis's namespace for cache's Redis keys
-	readPastCache bool        // the client caches, but not in a cache the store can reach
+	cache         redis.Cache       // the client's client-side cache, if any
+	localCache    *redis.LocalCache // cache, when it is go-redis's own
+	cacheNS       string            // go-redis's namespace for cache's Redis keys
+	readPastCache bool              // the client caches, but not in a cache the store can reach
 }
 
 // Both stores of this package implement Replacer.

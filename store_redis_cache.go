@@ -51,6 +51,7 @@ func (s *RedisStore) useClientCache(client redis.UniversalClient, enabled bool) 
 		return errors.New("session: NewRedisStore: RedisConfig.ClientSideCache needs redis.Options.ClientSideCache set to a cache, such as redis.NewLocalCache(redis.CacheConfig{...}) (ClientSideCacheConfig alone hides the cache from the store)")
 	}
 	s.cache = opt.ClientSideCache
+	s.localCache, _ = s.cache.(*redis.LocalCache)
 	s.cacheNS = cscNamespace(opt.DB, opt.Username)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"unsafe"
 )
 
 // cachedRecord answers Get from the client's cache when it holds the
@@ -23,14 +24,11 @@ func (s *RedisStore) cachedRecord(ctx context.Context, key string) (rec Record, 
 	if s.cache == nil {
 		return Record{}, false
 	}
+	if s.localCache != nil {
+		return s.cachedRecordLocal(ctx, key)
+	}
 	var buf [256]byte
-	b := append(buf[:0], s.cacheNS...)
-	b = append(b, "*2\r\n$3\r\nget\r\n$"...)
-	b = strconv.AppendInt(b, int64(len(s.prefix)+len(key)), 10)
-	b = append(b, "\r\n"...)
-	b = append(b, s.prefix...) // the Redis key, s.recordKey(key), without a string of its own
-	b = append(b, key...)
-	b = append(b, "\r\n"...)
+	b := s.appendCacheKey(buf[:0], key)
 	raw, ok := s.cache.Get(ctx, string(b))
 	if !ok {
 		return Record{}, false
@@ -41,6 +39,36 @@ func (s *RedisStore) cachedRecord(ctx context.Context, key string) (rec Record, 
 	}
 	// raw is the cache's copy, ours to keep: Data may alias it.
 	return decodeRedisRecord(v)
+}
+
+// cachedRecordLocal is cachedRecord on go-redis's own LocalCache, without
+// an allocation of ours: its Get only looks the key up (it keeps no
+// reference to it), so the key is a string over a stack buffer; and the
+// value it returns is a fresh copy, so the record's user ID and Data are
+// views of it rather than copies.
+func (s *RedisStore) cachedRecordLocal(ctx context.Context, key string) (rec Record, hit bool) {
+	var buf [256]byte
+	b := s.appendCacheKey(buf[:0], key)
+	raw, ok := s.localCache.Get(ctx, unsafe.String(unsafe.SliceData(b), len(b)))
+	if !ok {
+		return Record{}, false
+	}
+	v, ok := respBlob(raw)
+	if !ok {
+		return Record{}, false
+	}
+	return decodeRedisRecordOwned(v)
+}
+
+// appendCacheKey appends the client cache's key of the record of key.
+func (s *RedisStore) appendCacheKey(b []byte, key string) []byte {
+	b = append(b, s.cacheNS...)
+	b = append(b, "*2\r\n$3\r\nget\r\n$"...)
+	b = strconv.AppendInt(b, int64(len(s.prefix)+len(key)), 10)
+	b = append(b, "\r\n"...)
+	b = append(b, s.prefix...) // the Redis key, s.recordKey(key), without a string of its own
+	b = append(b, key...)
+	return append(b, "\r\n"...)
 }
 
 // respBlob returns the payload of a RESP blob string ("$5\r\nhello\r\n"),

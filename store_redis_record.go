@@ -1,6 +1,9 @@
 package session
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // Record encoding (version 1), chosen so that Lua scripts can read and patch
 // fields at fixed offsets without a decoder:
@@ -63,14 +66,8 @@ func encodeRedisRecord(expires, horizon, created int64, userID string, data []by
 // decodeRedisRecord parses v. Data aliases v when v is a []byte and is a
 // copy when it is a string; UserID shares v's memory when v is a string.
 func decodeRedisRecord[T redisText](v T) (Record, bool) {
-	if len(v) < redisRecHeader || v[0] != redisRecVersion {
-		return Record{}, false
-	}
-	exp, ok1 := redisParseHex(v[1:13])
-	_, ok2 := redisParseHex(v[13:25])
-	_, ok3 := redisParseHex(v[25:37])
-	n, ok4 := redisParseHex(v[37:41])
-	if !ok1 || !ok2 || !ok3 || !ok4 || int64(len(v)-redisRecHeader) < n {
+	exp, n, ok := redisRecordHeader(v)
+	if !ok {
 		return Record{}, false
 	}
 	rec := Record{
@@ -79,6 +76,41 @@ func decodeRedisRecord[T redisText](v T) (Record, bool) {
 	}
 	if d := v[redisRecHeader+n:]; len(d) > 0 {
 		rec.Data = []byte(d)
+	}
+	return rec, true
+}
+
+// redisRecordHeader checks the fixed-width header of the record v and
+// returns its expiry (Unix milliseconds) and the length of its user ID.
+func redisRecordHeader[T redisText](v T) (exp, n int64, ok bool) {
+	if len(v) < redisRecHeader || v[0] != redisRecVersion {
+		return 0, 0, false
+	}
+	exp, ok1 := redisParseHex(v[1:13])
+	_, ok2 := redisParseHex(v[13:25])
+	_, ok3 := redisParseHex(v[25:37])
+	n, ok4 := redisParseHex(v[37:41])
+	if !ok1 || !ok2 || !ok3 || !ok4 || int64(len(v)-redisRecHeader) < n {
+		return 0, 0, false
+	}
+	return exp, n, true
+}
+
+// decodeRedisRecordOwned is decodeRedisRecord for a value the caller owns
+// and never changes (a client cache's fresh copy): the user ID and Data are
+// views of v, not copies. Data is capped at its own end, so an append to it
+// cannot write past it.
+func decodeRedisRecordOwned(v []byte) (Record, bool) {
+	exp, n, ok := redisRecordHeader(v)
+	if !ok {
+		return Record{}, false
+	}
+	rec := Record{Expires: time.UnixMilli(exp)}
+	if n > 0 {
+		rec.UserID = unsafe.String(&v[redisRecHeader], n)
+	}
+	if d := v[redisRecHeader+n:]; len(d) > 0 {
+		rec.Data = d[:len(d):len(d)]
 	}
 	return rec, true
 }
