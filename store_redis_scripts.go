@@ -104,8 +104,12 @@ return n
 // creation order, and with a limit walks the user's other entries newest
 // first: a live record of the user's is kept while fewer than limit are,
 // and deleted past that; an entry without a live record of the user's is
-// dropped. The records it reads are not in KEYS: this runs only where every
-// key is on one server. It returns the store keys of the sessions it ended.
+// dropped. It walks the creation-order set itself, newest first, when every
+// entry has an order (newest otherwise, which sorts), and reads only the
+// head of each record (GETRANGE: the user ID, not the session's data), so a
+// login at the cap costs one short read per session of the user. The
+// records it reads are not in KEYS: this runs only where every key is on
+// one server. It returns the store keys of the sessions it ended.
 var redisReplace = redis.NewScript(redisIdxPrune + `
 if KEYS[4] then redis.call('DEL', KEYS[4]) end
 if ARGV[9] ~= '' and ARGV[7] ~= '' then
@@ -120,25 +124,30 @@ order(ARGV[3])
 local ended = {}
 local limit = tonumber(ARGV[8])
 if limit > 0 and redis.call('ZCARD', KEYS[1]) > limit then
-  local live = 1
-  for _, e in ipairs(newest(ARGV[3])) do
-    local rk = ARGV[10] .. e[1]
-    local v = redis.call('GET', rk)
-    local mine = false
-    if v and #v >= 41 and string.byte(v, 1) == 1 then
-      local l = string.sub(v, 38, 41)
-      local n = string.find(l, '^[0-9a-f]+$') and tonumber(l, 16)
-      mine = n and #v >= 41 + n and string.sub(v, 42, 41 + n) == ARGV[9]
-    end
-    if mine and live < limit then
-      live = live + 1
-    else
-      if mine then
-        redis.call('DEL', rk)
-        ended[#ended + 1] = e[1]
+  local list = {}
+  if redis.call('ZCARD', KEYS[2]) >= redis.call('ZCARD', KEYS[1]) then
+    list = redis.call('ZRANGE', KEYS[2], 0, -1, 'REV')
+  else
+    for _, e in ipairs(newest(ARGV[3])) do list[#list + 1] = e[1] end
+  end
+  local user, live = ARGV[9], 1
+  for _, m in ipairs(list) do
+    if m ~= ARGV[3] then
+      local rk = ARGV[10] .. m
+      local v = redis.call('GETRANGE', rk, 0, 40 + #user)
+      local mine = #v == 41 + #user and string.byte(v, 1) == 1 and
+        string.find(string.sub(v, 38, 41), '^[0-9a-f]+$') and tonumber(string.sub(v, 38, 41), 16) == #user and
+        string.sub(v, 42) == user
+      if mine and live < limit then
+        live = live + 1
+      else
+        if mine then
+          redis.call('DEL', rk)
+          ended[#ended + 1] = m
+        end
+        redis.call('ZREM', KEYS[1], m)
+        redis.call('ZREM', KEYS[2], m)
       end
-      redis.call('ZREM', KEYS[1], e[1])
-      redis.call('ZREM', KEYS[2], e[1])
     end
   end
 end

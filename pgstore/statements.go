@@ -1,12 +1,20 @@
 package pgstore
 
-import "github.com/jackc/pgx/v5"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/jackc/pgx/v5"
+)
 
 // statements are the SQL a Store runs, built once for its table. Parameters
 // named now are the app's clock (see the package documentation).
 type statements struct {
 	get, create, update, touch, delete, replace, listUser, deleteUser, deleteExpired string
 	lock                                                                             string
+	// The names Replace prepares lock and replace under: unique to the
+	// table and the SQL, so two Stores on one pool never collide.
+	lockName, replaceName string
 }
 
 func newStatements(table pgx.Identifier) statements {
@@ -22,7 +30,7 @@ func newStatements(table pgx.Identifier) statements {
 ON CONFLICT (key) DO UPDATE SET user_id = EXCLUDED.user_id, expires = EXCLUDED.expires, data = EXCLUDED.data, created = EXCLUDED.created
 WHERE s.expires <= ` + now
 	}
-	return statements{
+	st := statements{
 		// $1 key, $2 now
 		get: `SELECT user_id, expires, data FROM ` + t + ` WHERE key = $1 AND expires > $2`,
 		// $1 key, $2 user, $3 expires, $4 data, $5 now
@@ -57,4 +65,13 @@ SELECT count(*) FROM ins`,
 		// instances share the work instead of queueing on each other's rows.
 		deleteExpired: `DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM ` + t + ` WHERE expires < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 	}
+	st.lockName, st.replaceName = statementName(st.lock), statementName(st.replace)
+	return st
+}
+
+// statementName names the prepared statement of sql: a prefix of this
+// package and a hash of the SQL, which includes the table.
+func statementName(sql string) string {
+	sum := sha256.Sum256([]byte(sql))
+	return "sessionauth_pgstore_" + hex.EncodeToString(sum[:12])
 }

@@ -230,26 +230,43 @@ func (s *Store) Replace(ctx context.Context, oldKey, key string, rec session.Rec
 
 // replaceLocked sends the lock and the replace statement as one pipeline
 // with one Sync: one round trip, one implicit transaction. It goes through
-// pgconn, with text parameters and unnamed statements, because a pgx.Batch
-// runs in the pool's default execution mode, which may prepare statements
-// (a second round trip, and broken behind PgBouncer's transaction pooling);
-// every other statement of the store runs in the mode Config chooses.
+// pgconn, with text parameters, because a pgx.Batch runs in the pool's
+// default execution mode whatever Config chooses. With prepared statements
+// (the default) both are prepared once per connection under names of
+// their own, so a login costs neither a parse nor a plan of the replace
+// statement; with Config.DisablePreparedStatements they are sent unnamed,
+// as PgBouncer before 1.21 needs.
 func (s *Store) replaceLocked(ctx context.Context, oldK, newK []byte, rec session.Record, limit int) (int, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer conn.Release()
-	var b pgconn.Batch
-	b.ExecParams(s.sql.lock, [][]byte{strconv.AppendInt(nil, s.userLock(rec.UserID), 10)}, nil, nil, nil)
 	var old []byte // NULL
 	if oldK != nil {
 		old = byteaText(oldK)
 	}
-	b.ExecParams(s.sql.replace, [][]byte{
+	lockArgs := [][]byte{strconv.AppendInt(nil, s.userLock(rec.UserID), 10)}
+	replaceArgs := [][]byte{
 		old, byteaText(newK), []byte(rec.UserID), timeText(rec.Expires),
 		byteaText(data(rec.Data)), timeText(s.now()), strconv.AppendInt(nil, int64(limit), 10),
-	}, nil, nil, nil)
+	}
+	var b pgconn.Batch
+	if s.mode == pgx.QueryExecModeExec {
+		b.ExecParams(s.sql.lock, lockArgs, nil, nil, nil)
+		b.ExecParams(s.sql.replace, replaceArgs, nil, nil, nil)
+	} else {
+		lock, err := conn.Conn().Prepare(ctx, s.sql.lockName, s.sql.lock)
+		if err != nil {
+			return 0, err
+		}
+		replace, err := conn.Conn().Prepare(ctx, s.sql.replaceName, s.sql.replace)
+		if err != nil {
+			return 0, err
+		}
+		b.ExecPrepared(lock.Name, lockArgs, nil, nil)
+		b.ExecPrepared(replace.Name, replaceArgs, nil, nil)
+	}
 	res, err := conn.Conn().PgConn().ExecBatch(ctx, &b).ReadAll()
 	if err != nil {
 		return 0, err
