@@ -411,7 +411,7 @@ func (s *Session) keyLocked() string {
 // reports that the record carries longer ones. Corrupt and expired records
 // are deleted and reported as ErrNotFound.
 func (m *Manager) fetch(ctx context.Context, key string, now time.Time, slot *callContext) (rec Record, h recordHeader, values []byte, cut bool, err error) {
-	if g, ok := m.store.(*guard); ok {
+	if g, ok := m.store.(loadGetter); ok {
 		rec, err = g.getAt(ctx, key, now, slot)
 	} else {
 		rec, err = m.store.Get(ctx, key)
@@ -434,6 +434,13 @@ func (m *Manager) fetch(ctx context.Context, key string, now time.Time, slot *ca
 		return rec, h, nil, false, ErrNotFound
 	}
 	return rec, h, values, h != stored, nil
+}
+
+// loadGetter is a store that serves the load's read with the Manager's
+// clock reading and a context slot of the request's (the guard, and the
+// observer's wrapper around it): see guard.getAt.
+type loadGetter interface {
+	getAt(ctx context.Context, key string, now time.Time, slot *callContext) (Record, error)
 }
 
 func (m *Manager) deleteQuietly(ctx context.Context, key string) {

@@ -238,3 +238,46 @@ func TestObserveKeepsPing(t *testing.T) {
 		t.Fatalf("Ping of a failing store = %v", err)
 	}
 }
+
+// A partition's breaker (one dead Redis Cluster master) reports its
+// opening and closing with the partition's name; the whole store's breaker
+// stays closed and reports nothing.
+func TestObserveReportsAPartitionsBreakerWithItsName(t *testing.T) {
+	t.Parallel()
+	const timeout = 100 * time.Millisecond
+	ev := &events{}
+	p := &partStub{stubStore: &stubStore{}, down: map[string]bool{"a": true}}
+	s, g, clk := newTestGuard(t, p, timeout, nil)
+	g.observeWith(ev.observe)
+	for i := range 2 * guardTrips {
+		if i%guardTrips == 0 {
+			clk.Advance(timeout / 2)
+		}
+		s.Get(context.Background(), "a1")
+		s.Get(context.Background(), "b1")
+	}
+	breakers := func() (out []string) {
+		ev.mu.Lock()
+		defer ev.mu.Unlock()
+		for _, e := range ev.list {
+			if e.Name == evBreaker {
+				out = append(out, e.Reason+"@"+e.Partition)
+			}
+		}
+		ev.list = nil
+		return out
+	}
+	if got, want := breakers(), []string{"open@a"}; !slices.Equal(got, want) {
+		t.Fatalf("a dead partition reported %q, want %q", got, want)
+	}
+	p.mu.Lock()
+	p.down["a"] = false
+	p.mu.Unlock()
+	clk.Advance(guardCooldown)
+	if _, err := s.Get(context.Background(), "a2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("probe: %v", err)
+	}
+	if got, want := breakers(), []string{"closed@a"}; !slices.Equal(got, want) {
+		t.Fatalf("the partition back reported %q, want %q", got, want)
+	}
+}

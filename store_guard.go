@@ -69,10 +69,12 @@ type guard struct {
 	cooldown time.Duration
 	log      *slog.Logger
 	// now is the breaker's clock in tests (times are then nanoseconds since
-	// epoch); nil in production, where the breaker runs on monoNow, the
-	// reading that also starts the call's deadline: one clock read per call.
+	// epoch); nil in production, where the breaker's time is monoNow, the
+	// reading that also starts the call's deadline (one clock read per
+	// call), less base: nanoseconds since the guard was made.
 	now   func() time.Time
 	epoch time.Time
+	base  int64
 
 	ping      func(context.Context) error                  // the store's health check, or nil
 	partition func(ctx context.Context, key string) string // the store's partition of a key, or nil
@@ -80,7 +82,7 @@ type guard struct {
 	breaker             // the whole store's
 	parts   sync.Map    // partition name → *partBreaker
 	mu      sync.Mutex  // orders opening and closing, and their log lines
-	observe func(Event) // Config.Observe, told when the whole store's breaker opens or closes
+	observe func(Event) // Config.Observe, told when a breaker opens or closes
 }
 
 // observeWith makes g report the breaker's state changes to observe.
@@ -102,7 +104,8 @@ func newGuard(store Store, timeout time.Duration, log *slog.Logger) Store {
 	if timeout == 0 {
 		timeout = defaultStoreTimeout
 	}
-	g := &guard{store: store, timeout: timeout, cooldown: guardCooldown, log: log}
+	g := &guard{store: store, timeout: timeout, cooldown: guardCooldown, log: log, epoch: time.Now()}
+	g.base = int64(g.epoch.Sub(monoEpoch))
 	g.ping = storePing(store)
 	if p, ok := store.(partitioner); ok {
 		g.partition = p.partitioner()
@@ -122,7 +125,7 @@ func (g *guard) elapsed() int64 {
 	if g.now != nil {
 		return int64(g.now().Sub(g.epoch))
 	}
-	return monoNow()
+	return monoNow() - g.base
 }
 
 // clock returns the breaker's time and the monotonic time (which starts a
@@ -132,7 +135,7 @@ func (g *guard) clock() (breaker, mono int64) {
 	if g.now != nil {
 		return int64(g.now().Sub(g.epoch)), mono
 	}
-	return mono, mono
+	return mono - g.base, mono
 }
 
 // clockAt is clock from a time.Now reading taken just before, without
@@ -146,7 +149,7 @@ func (g *guard) clockAt(now time.Time) (breaker, mono int64) {
 	if g.now != nil {
 		return int64(g.now().Sub(g.epoch)), mono
 	}
-	return mono, mono
+	return mono - g.base, mono
 }
 
 // do runs op, a call not on one record, with a deadline when the breaker
@@ -291,8 +294,8 @@ func (g *guard) trip(b *breaker, part string, now int64, failures int32, err err
 	b.retryAt.Store(now + int64(g.cooldown))
 	b.openedAt, b.probeFailed = now, false
 	b.open.Store(true)
-	if g.observe != nil && part == "" {
-		g.observe(Event{Name: evBreaker, Reason: "open"})
+	if g.observe != nil {
+		g.observe(Event{Name: evBreaker, Reason: "open", Partition: part})
 	}
 	if g.log == nil {
 		return
@@ -334,8 +337,8 @@ func (g *guard) close(b *breaker, part string, now int64) {
 	}
 	b.failures.Store(0)
 	b.open.Store(false)
-	if g.observe != nil && part == "" {
-		g.observe(Event{Name: evBreaker, Reason: "closed"})
+	if g.observe != nil {
+		g.observe(Event{Name: evBreaker, Reason: "closed", Partition: part})
 	}
 	if g.log == nil {
 		return

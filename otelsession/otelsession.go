@@ -21,8 +21,12 @@
 //	                                               suspended (breaker open,
 //	                                               store not called), _OTHER
 //	session.store.breaker.state         gauge      1 while store calls are
-//	                                               suspended, 0 once they resume
-//	session.store.breaker.opens         counter    times store calls were suspended
+//	                                               suspended, 0 once they resume;
+//	                                               session.store.partition for
+//	                                               one partition's (a Redis
+//	                                               Cluster master's address)
+//	session.store.breaker.opens         counter    times store calls were
+//	                                               suspended; the same attribute
 //	accesstoken.mints                   counter    access tokens minted
 //	accesstoken.rejected_tokens         counter    refused access tokens;
 //	                                               accesstoken.rejection.reason:
@@ -38,9 +42,10 @@
 // Store errors are counted by the duration histogram (its count with
 // error.type set), as OpenTelemetry's semantic conventions do for clients.
 // ErrNotFound and ErrExists are answers, not errors. Every attribute value
-// comes from a fixed list (an unknown one is recorded as "_OTHER"), so the
-// number of series is bounded and no token, key or user ID is ever an
-// attribute.
+// comes from a fixed list (an unknown one is recorded as "_OTHER") or, for
+// session.store.partition, from the store's own topology (one value per
+// Redis Cluster master), so the number of series is bounded and no token,
+// key or user ID is ever an attribute.
 package otelsession
 
 import (
@@ -164,12 +169,18 @@ func (r *Recorder) Observe(ev session.Event) {
 	case "session.store":
 		r.duration.Record(ctx, ev.Duration.Seconds(), r.ops[opIndex(ev.Reason)][errorType(ev.Err)]...)
 	case "session.breaker":
+		var opts []metric.RecordOption
+		var addOpts []metric.AddOption
+		if ev.Partition != "" {
+			set := metric.WithAttributes(attribute.String("session.store.partition", ev.Partition))
+			opts, addOpts = []metric.RecordOption{set}, []metric.AddOption{set}
+		}
 		switch ev.Reason {
 		case "open":
-			r.breaker.Record(ctx, 1)
-			r.opens.Add(ctx, 1)
+			r.breaker.Record(ctx, 1, opts...)
+			r.opens.Add(ctx, 1, addOpts...)
 		case "closed":
-			r.breaker.Record(ctx, 0)
+			r.breaker.Record(ctx, 0, opts...)
 		}
 	default:
 		k, ok := r.counters[ev.Name]

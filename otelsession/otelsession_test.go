@@ -231,6 +231,23 @@ func TestRecorderBreakerStateAndOpenings(t *testing.T) {
 	want(t, collect(t, reader), map[string]float64{"session.store.breaker.state{}": 0, "session.store.breaker.opens{}": 2})
 }
 
+// One Redis Cluster master's breaker is its own series, named by the
+// partition; the whole store's stays as it was.
+func TestRecorderBreakerOfOnePartition(t *testing.T) {
+	t.Parallel()
+	rec, reader := newRecorder(t)
+	rec.Observe(session.Event{Name: "session.breaker", Reason: "open", Partition: "127.0.0.1:7001"})
+	want(t, collect(t, reader), map[string]float64{
+		"session.store.breaker.state{session.store.partition=127.0.0.1:7001}": 1,
+		"session.store.breaker.opens{session.store.partition=127.0.0.1:7001}": 1,
+	})
+	rec.Observe(session.Event{Name: "session.breaker", Reason: "closed", Partition: "127.0.0.1:7001"})
+	want(t, collect(t, reader), map[string]float64{
+		"session.store.breaker.state{session.store.partition=127.0.0.1:7001}": 0,
+		"session.store.breaker.opens{session.store.partition=127.0.0.1:7001}": 1,
+	})
+}
+
 // A store breaker that opens for real, through a Manager. The guard's
 // clock is time.Now, virtual inside the synctest bubble.
 func TestRecorderSeesTheManagersBreakerOpen(t *testing.T) {
