@@ -130,14 +130,15 @@ if limit > 0 and redis.call('ZCARD', KEYS[1]) > limit then
   else
     for _, e in ipairs(newest(ARGV[3])) do list[#list + 1] = e[1] end
   end
+  -- A record of the user's ends its 41-byte header with the user ID's
+  -- length in 4 hex digits, then has the user ID.
   local user, live = ARGV[9], 1
+  local tail = string.format('%04x', #user) .. user
   for _, m in ipairs(list) do
     if m ~= ARGV[3] then
       local rk = ARGV[10] .. m
       local v = redis.call('GETRANGE', rk, 0, 40 + #user)
-      local mine = #v == 41 + #user and string.byte(v, 1) == 1 and
-        string.find(string.sub(v, 38, 41), '^[0-9a-f]+$') and tonumber(string.sub(v, 38, 41), 16) == #user and
-        string.sub(v, 42) == user
+      local mine = string.byte(v, 1) == 1 and string.sub(v, 38) == tail
       if mine and live < limit then
         live = live + 1
       else
