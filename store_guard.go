@@ -68,13 +68,13 @@ type guard struct {
 	timeout  time.Duration
 	cooldown time.Duration
 	log      *slog.Logger
-	// now is the breaker's clock in tests (times are then nanoseconds since
-	// epoch); nil in production, where the breaker's time is monoNow, the
-	// reading that also starts the call's deadline (one clock read per
-	// call), less base: nanoseconds since the guard was made.
+	// The breaker's times are nanoseconds since epoch, when the guard was
+	// made, on the monotonic clock: in production from the same reading
+	// that starts a call's deadline (one clock read per call, none for the
+	// load's read). now is the breaker's clock in tests (nil: time.Now's
+	// reading).
 	now   func() time.Time
 	epoch time.Time
-	base  int64
 
 	ping      func(context.Context) error                  // the store's health check, or nil
 	partition func(ctx context.Context, key string) string // the store's partition of a key, or nil
@@ -105,7 +105,6 @@ func newGuard(store Store, timeout time.Duration, log *slog.Logger) Store {
 		timeout = defaultStoreTimeout
 	}
 	g := &guard{store: store, timeout: timeout, cooldown: guardCooldown, log: log, epoch: time.Now()}
-	g.base = int64(g.epoch.Sub(monoEpoch))
 	g.ping = storePing(store)
 	if p, ok := store.(partitioner); ok {
 		g.partition = p.partitioner()
@@ -122,34 +121,32 @@ type partitioner interface {
 
 // elapsed returns the breaker's time now.
 func (g *guard) elapsed() int64 {
-	if g.now != nil {
-		return int64(g.now().Sub(g.epoch))
-	}
-	return monoNow() - g.base
+	_, t := g.clock()
+	return t
 }
 
-// clock returns the breaker's time and the monotonic time (which starts a
-// call's deadline): in production one reading serves both.
-func (g *guard) clock() (breaker, mono int64) {
-	mono = monoNow()
-	if g.now != nil {
-		return int64(g.now().Sub(g.epoch)), mono
-	}
-	return mono - g.base, mono
+// clock reads the clock once: the call's start, and the breaker's time.
+func (g *guard) clock() (now time.Time, breaker int64) {
+	now = time.Now()
+	return now, g.breakerTime(now)
 }
 
 // clockAt is clock from a time.Now reading taken just before, without
 // reading the clock again; a time without a monotonic reading (a test's
 // clock) is not trusted, and the clock is read.
-func (g *guard) clockAt(now time.Time) (breaker, mono int64) {
+func (g *guard) clockAt(now time.Time) (time.Time, int64) {
 	if now == now.Round(0) {
 		return g.clock()
 	}
-	mono = int64(now.Sub(monoEpoch))
+	return now, g.breakerTime(now)
+}
+
+// breakerTime is the breaker's time at now.
+func (g *guard) breakerTime(now time.Time) int64 {
 	if g.now != nil {
-		return int64(g.now().Sub(g.epoch)), mono
+		return int64(g.now().Sub(g.epoch))
 	}
-	return mono - g.base, mono
+	return int64(now.Sub(g.epoch))
 }
 
 // do runs op, a call not on one record, with a deadline when the breaker
@@ -161,8 +158,8 @@ func (g *guard) do(ctx context.Context, op func(context.Context) error) error {
 // doKey runs op, a call on the record under key ("" for none), with a
 // deadline when the breakers let it through.
 func (g *guard) doKey(ctx context.Context, key string, op func(context.Context) error) error {
-	start, mono := g.clock()
-	return g.call(ctx, key, start, mono, nil, op)
+	now, start := g.clock()
+	return g.call(ctx, key, now, start, nil, op)
 }
 
 // getAt is Get for the Manager's load, the one store call of most
@@ -171,28 +168,27 @@ func (g *guard) doKey(ctx context.Context, key string, op func(context.Context) 
 // callContext in the request's Session, is the call's context when unused
 // (so the call allocates nothing).
 func (g *guard) getAt(ctx context.Context, key string, now time.Time, slot *callContext) (rec Record, err error) {
-	start, mono := g.clockAt(now)
-	err = g.call(ctx, key, start, mono, slot, func(ctx context.Context) error {
+	now, start := g.clockAt(now)
+	err = g.call(ctx, key, now, start, slot, func(ctx context.Context) error {
 		rec, err = g.store.Get(ctx, key)
 		return err
 	})
 	return rec, err
 }
 
-// call runs op, a call on the record under key ("" for none) starting at
-// start (the breaker's time) and mono (monoNow), with a deadline when the
-// breakers let it through; slot, when not nil and unused, carries the
-// deadline.
-func (g *guard) call(ctx context.Context, key string, start, mono int64, slot *callContext, op func(context.Context) error) error {
+// call runs op, a call on the record under key ("" for none) starting now
+// (start on the breaker's clock), with a deadline when the breakers let it
+// through; slot, when not nil and unused, carries the deadline.
+func (g *guard) call(ctx context.Context, key string, now time.Time, start int64, slot *callContext, op func(context.Context) error) error {
 	part := g.partOf(ctx, key)
 	probe, ok := g.admit(part, start)
 	if !ok {
 		return errSuspended
 	}
-	callCtx, bound := withCallDeadlineIn(slot, ctx, mono, g.timeout)
+	callCtx, bound := withCallDeadlineIn(slot, ctx, now, g.timeout)
 	err := g.run(callCtx, probe, op)
 	bound.release()
-	if err != nil && ctx.Err() == nil && monoNow() >= mono+int64(g.timeout) {
+	if d, _ := callDeadline(now, g.timeout); err != nil && ctx.Err() == nil && monoNow() >= d {
 		err = fmt.Errorf("session: store call exceeded StoreTimeout (%v): %w", g.timeout, err)
 	}
 	g.record(ctx, probe, part, start, err)
@@ -230,7 +226,7 @@ func (g *guard) partOf(ctx context.Context, key string) *partBreaker {
 // admit reports whether a call may go to the store, and returns the breaker
 // whose half-open probe it is, if any: the whole store's, else part's.
 func (g *guard) admit(part *partBreaker, now int64) (probe *breaker, ok bool) {
-	lease := g.timeout + g.cooldown
+	lease := time.Duration(addSaturated(int64(g.timeout), g.cooldown))
 	if p, ok := g.breaker.admit(now, lease); !ok || p {
 		return probeOf(p, &g.breaker), ok
 	}
@@ -249,7 +245,9 @@ func probeOf(p bool, b *breaker) *breaker {
 }
 
 // record updates the breakers with the outcome of one call that started
-// at start. A success counts as of its start, which spares a clock read.
+// at start. A success counts as of its start, which spares a clock read:
+// for a store whose answers take nearly StoreTimeout, the "no success for a
+// whole StoreTimeout" window may close up to one answer's latency sooner.
 func (g *guard) record(ctx context.Context, probe *breaker, part *partBreaker, start int64, err error) {
 	switch {
 	case err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists):

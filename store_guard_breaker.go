@@ -37,7 +37,7 @@ func (b *breaker) admit(now int64, lease time.Duration) (probe, ok bool) {
 		return false, true
 	}
 	at := b.retryAt.Load()
-	if now < at || !b.retryAt.CompareAndSwap(at, now+int64(lease)) {
+	if now < at || !b.retryAt.CompareAndSwap(at, addSaturated(now, lease)) {
 		return false, false
 	}
 	return true, true

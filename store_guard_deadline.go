@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -20,7 +21,8 @@ import (
 // cancel function.
 type callContext struct {
 	context.Context       // the caller's
-	deadline        int64 // monotonic (monoNow)
+	deadline        int64 // monotonic (monoNow), for Err
+	wall            int64 // the same deadline on the wall clock (Unix ns), for Deadline and the timer
 
 	armed    atomic.Pointer[armedDeadline]
 	released atomic.Bool
@@ -33,16 +35,16 @@ type armedDeadline struct {
 	cancel context.CancelFunc
 }
 
-// withCallDeadline returns ctx bounded by timeout from now (monoNow), and
-// the callContext to release when the store call returns. A caller deadline
-// as soon as that is kept as it is: ctx is returned unchanged, with a nil
-// callContext.
-func withCallDeadline(ctx context.Context, now int64, timeout time.Duration) (context.Context, *callContext) {
-	d := now + int64(timeout)
-	if cd, has := ctx.Deadline(); has && !cd.After(monoTime(d)) {
+// withCallDeadline returns ctx bounded by timeout from now (a time.Now
+// reading), and the callContext to release when the store call returns. A
+// caller deadline as soon as that is kept as it is: ctx is returned
+// unchanged, with a nil callContext.
+func withCallDeadline(ctx context.Context, now time.Time, timeout time.Duration) (context.Context, *callContext) {
+	d, wall := callDeadline(now, timeout)
+	if cd, has := ctx.Deadline(); has && cd.UnixNano() <= wall {
 		return ctx, nil
 	}
-	c := &callContext{Context: ctx, deadline: d}
+	c := &callContext{Context: ctx, deadline: d, wall: wall}
 	return c, c
 }
 
@@ -50,20 +52,38 @@ func withCallDeadline(ctx context.Context, now int64, timeout time.Duration) (co
 // served a call, which then serves this one and no other (a store may keep
 // the context of a call that returned, which must stay ended); it allocates
 // a new one when slot is nil or used.
-func withCallDeadlineIn(slot *callContext, ctx context.Context, now int64, timeout time.Duration) (context.Context, *callContext) {
+func withCallDeadlineIn(slot *callContext, ctx context.Context, now time.Time, timeout time.Duration) (context.Context, *callContext) {
 	if slot == nil || slot.used {
 		return withCallDeadline(ctx, now, timeout)
 	}
-	d := now + int64(timeout)
-	if cd, has := ctx.Deadline(); has && !cd.After(monoTime(d)) {
+	d, wall := callDeadline(now, timeout)
+	if cd, has := ctx.Deadline(); has && cd.UnixNano() <= wall {
 		return ctx, nil
 	}
-	slot.used, slot.Context, slot.deadline = true, ctx, d
+	slot.used, slot.Context, slot.deadline, slot.wall = true, ctx, d, wall
 	return slot, slot
 }
 
-// Deadline reports the guard's deadline.
-func (c *callContext) Deadline() (time.Time, bool) { return monoTime(c.deadline), true }
+// callDeadline returns now+timeout on the monotonic clock (monoNow) and on
+// the wall clock (Unix ns), each saturated rather than overflowing. The
+// wall-clock deadline is what Deadline reports: clients that set socket
+// deadlines compare it with the wall clock (go-redis does), so it must be
+// now's wall reading plus timeout, not one derived from the monotonic
+// clock, which drifts from the wall clock when the latter is stepped.
+func callDeadline(now time.Time, timeout time.Duration) (mono, wall int64) {
+	return addSaturated(int64(now.Sub(monoEpoch)), timeout), addSaturated(now.UnixNano(), timeout)
+}
+
+func addSaturated(t int64, d time.Duration) int64 {
+	if s := t + int64(d); d < 0 || s >= t {
+		return s
+	}
+	return math.MaxInt64
+}
+
+// Deadline reports the guard's deadline (with no monotonic reading: it is
+// compared with the wall clock).
+func (c *callContext) Deadline() (time.Time, bool) { return time.Unix(0, c.wall), true }
 
 // Done arms the timer on first use.
 func (c *callContext) Done() <-chan struct{} {
@@ -105,7 +125,7 @@ func (c *callContext) AfterFunc(f func()) func() bool {
 func (c *callContext) arm() context.Context {
 	a := c.armed.Load()
 	if a == nil {
-		ctx, cancel := context.WithDeadline(c.Context, monoTime(c.deadline))
+		ctx, cancel := context.WithDeadline(c.Context, time.Unix(0, c.wall))
 		a = &armedDeadline{ctx: ctx, cancel: cancel}
 		if !c.armed.CompareAndSwap(nil, a) {
 			cancel() // another goroutine armed it first: use that one

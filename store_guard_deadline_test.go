@@ -3,9 +3,19 @@ package session
 import (
 	"context"
 	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+	"unsafe"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionauth/session/internal/redistest"
 )
 
 func isClosed(c <-chan struct{}) bool {
@@ -29,7 +39,7 @@ func TestCallDeadlineEndsAtTheDeadline(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				ctx, c := withCallDeadline(context.Background(), monoNow(), time.Second)
+				ctx, c := withCallDeadline(context.Background(), time.Now(), time.Second)
 				defer c.release()
 				if d, ok := ctx.Deadline(); !ok || !d.Equal(time.Now().Add(time.Second)) {
 					t.Fatalf("Deadline = %v, %v; want now+1s", d, ok)
@@ -70,7 +80,7 @@ func TestCallDeadlineKeepsCallerCancellation(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		parent, cancel := context.WithCancel(context.Background())
-		ctx, c := withCallDeadline(parent, monoNow(), time.Hour)
+		ctx, c := withCallDeadline(parent, time.Now(), time.Hour)
 		defer c.release()
 		child, cancelChild := context.WithCancel(ctx)
 		defer cancelChild()
@@ -90,7 +100,7 @@ func TestCallDeadlineKeepsCallerCancellation(t *testing.T) {
 func TestCallDeadlineReachesDerivedContexts(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		ctx, c := withCallDeadline(context.Background(), monoNow(), time.Second)
+		ctx, c := withCallDeadline(context.Background(), time.Now(), time.Second)
 		defer c.release()
 		child, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -113,12 +123,12 @@ func TestCallDeadlineKeepsASoonerCallerDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		ctx, c := withCallDeadline(parent, monoNow(), 2*time.Second)
+		ctx, c := withCallDeadline(parent, time.Now(), 2*time.Second)
 		if ctx != parent || c != nil {
 			t.Fatalf("withCallDeadline replaced a sooner caller deadline (%T)", ctx)
 		}
 		c.release() // nil: a no-op
-		ctx, c = withCallDeadline(parent, monoNow(), time.Second/2)
+		ctx, c = withCallDeadline(parent, time.Now(), time.Second/2)
 		defer c.release()
 		if d, _ := ctx.Deadline(); !d.Equal(time.Now().Add(time.Second / 2)) {
 			t.Fatalf("Deadline = %v, want the guard's, sooner than the caller's", d)
@@ -132,7 +142,7 @@ func TestCallDeadlineReleaseCancels(t *testing.T) {
 	t.Parallel()
 	for _, armFirst := range []bool{false, true} {
 		synctest.Test(t, func(t *testing.T) {
-			ctx, c := withCallDeadline(context.Background(), monoNow(), time.Hour)
+			ctx, c := withCallDeadline(context.Background(), time.Now(), time.Hour)
 			if armFirst {
 				ctx.Done()
 			}
@@ -148,7 +158,7 @@ func TestCallDeadlineReleaseCancels(t *testing.T) {
 func TestCallDeadlineKeepsValues(t *testing.T) {
 	t.Parallel()
 	type key struct{}
-	ctx, c := withCallDeadline(context.WithValue(context.Background(), key{}, "v"), monoNow(), time.Hour)
+	ctx, c := withCallDeadline(context.WithValue(context.Background(), key{}, "v"), time.Now(), time.Hour)
 	defer c.release()
 	if ctx.Value(key{}) != "v" {
 		t.Fatal("value of the caller's context lost")
@@ -172,5 +182,135 @@ func TestStoreGuardHealthyCallAllocatesOnce(t *testing.T) {
 	})
 	if allocs-inner > 1 {
 		t.Fatalf("guarded Get allocates %v times more than the store's own %v, want at most 1", allocs-inner, inner)
+	}
+}
+
+// shiftWall moves the wall-clock part of t (which carries a monotonic
+// reading) by d, leaving the monotonic reading: what a wall-clock step of -d
+// after t was read looks like to monoTime.
+func shiftWall(t *time.Time, d time.Duration) {
+	p := (*struct {
+		wall uint64
+		ext  int64
+		loc  *time.Location
+	})(unsafe.Pointer(t))
+	p.wall += uint64(d/time.Second) << 30
+}
+
+// A wall-clock step back after the process started (NTP correcting a clock
+// set ahead at boot) must not stretch a store call past StoreTimeout:
+// go-redis compares the call's deadline with a wall-clock time (it has no
+// monotonic reading), so the deadline the guard reports must be the wall
+// clock's now plus StoreTimeout, not one derived from the monotonic clock
+// since the process started. The step is simulated by moving the wall part
+// of monoEpoch, the monotonic clock's reference.
+func TestStoreCallDeadlineFollowsTheWallClockAfterAStep(t *testing.T) {
+	srv := redistest.New(t)
+	o := srv.Options()
+	o.ContextTimeoutEnabled, o.ReadTimeout, o.MaxRetries = true, 3*time.Second, -1
+	store := NewRedisStore(redis.NewClient(o), RedisConfig{KeyPrefix: redistest.Prefix()})
+	g := newGuard(store, 200*time.Millisecond, nil).(*guard)
+	ctx := context.Background()
+	if _, err := g.Get(ctx, "warm"); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+	for _, step := range []time.Duration{0, 10 * time.Second} {
+		saved := monoEpoch
+		shiftWall(&monoEpoch, step)
+		srv.Pause(t)
+		start := time.Now()
+		_, err := g.Get(ctx, "k")
+		took := time.Since(start)
+		srv.Resume(t)
+		monoEpoch = saved
+		g.breaker.failures.Store(0)
+		t.Logf("wall step -%v: Get took %v (%v)", step, took.Round(time.Millisecond), err)
+		if took > time.Second {
+			t.Errorf("wall step -%v: store call ran %v, StoreTimeout is 200ms", step, took.Round(time.Millisecond))
+		}
+	}
+}
+
+// A StoreTimeout of math.MaxInt64 ("no practical limit") saturates: the
+// call's deadline is far ahead, not overflowed into the past.
+func TestHugeStoreTimeoutDoesNotOverflow(t *testing.T) {
+	g := newGuard(&countingStore{Store: NewMemoryStore()}, time.Duration(math.MaxInt64), nil)
+	if _, err := g.Get(context.Background(), "k"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get = %v, want ErrNotFound", err)
+	}
+}
+
+type retainingStore struct {
+	Store
+	wg      sync.WaitGroup
+	slot, n atomic.Int64
+}
+
+func (s *retainingStore) Get(ctx context.Context, key string) (Record, error) {
+	s.n.Add(1)
+	if _, ok := ctx.(*callContext); ok {
+		s.slot.Add(1)
+	}
+	for range 4 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for range 50 {
+				_ = ctx.Err()
+				<-func() <-chan struct{} { d := ctx.Done(); return d }()
+				stop := context.AfterFunc(ctx, func() {})
+				stop()
+				c, cancel := context.WithCancel(ctx)
+				<-c.Done()
+				cancel()
+			}
+		}()
+	}
+	_ = ctx.Done()
+	return s.Store.Get(ctx, key)
+}
+
+// A store that keeps the call's context after returning and uses it from
+// other goroutines (Err, Done, AfterFunc, derived contexts) while the guard
+// releases it: race-free (run with -race), and the load's read is served
+// on the Session's slot.
+func TestStoreThatKeepsTheCallContextIsRaceFree(t *testing.T) {
+	rs := &retainingStore{Store: NewMemoryStore()}
+	ring, _ := NewKeyRing(testKeyA)
+	m, err := New(Config{Store: rs, Keys: ring, StoreTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cookie string
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			if err := m.Login(w, r, "u"); err != nil {
+				t.Error(err)
+			}
+			return
+		}
+		s := FromContext(r.Context())
+		s.Set("k", "v")
+		_ = s.UserID()
+	}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/login", nil))
+	cookie = w.Header().Get("Set-Cookie")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header.Set("Cookie", cookie)
+				h.ServeHTTP(httptest.NewRecorder(), r)
+			}
+		}()
+	}
+	wg.Wait()
+	rs.wg.Wait()
+	if rs.slot.Load() == 0 {
+		t.Errorf("%d gets, none on a callContext", rs.n.Load())
 	}
 }

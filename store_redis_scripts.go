@@ -105,7 +105,8 @@ return n
 // first: a live record of the user's is kept while fewer than limit are,
 // and deleted past that; an entry without a live record of the user's is
 // dropped. It walks the creation-order set itself, newest first, when every
-// entry has an order (newest otherwise, which sorts), and reads only the
+// index entry has an order (ZINTERCARD; otherwise newest, which sorts), and
+// reads only the
 // head of each record (GETRANGE: the user ID, not the session's data), so a
 // login at the cap costs one short read per session of the user. The
 // records it reads are not in KEYS: this runs only where every key is on
@@ -125,7 +126,7 @@ local ended = {}
 local limit = tonumber(ARGV[8])
 if limit > 0 and redis.call('ZCARD', KEYS[1]) > limit then
   local list = {}
-  if redis.call('ZCARD', KEYS[2]) >= redis.call('ZCARD', KEYS[1]) then
+  if redis.call('ZINTERCARD', 2, KEYS[1], KEYS[2]) == redis.call('ZCARD', KEYS[1]) then
     list = redis.call('ZRANGE', KEYS[2], 0, -1, 'REV')
   else
     for _, e in ipairs(newest(ARGV[3])) do list[#list + 1] = e[1] end

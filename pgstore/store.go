@@ -269,6 +269,14 @@ func (s *Store) replaceLocked(ctx context.Context, oldK, newK []byte, rec sessio
 	}
 	res, err := conn.Conn().PgConn().ExecBatch(ctx, &b).ReadAll()
 	if err != nil {
+		if s.mode != pgx.QueryExecModeExec && !conn.Conn().IsClosed() {
+			// As pgx's statement cache does: forget the statements, so
+			// that the next call prepares them again when the server lost
+			// them (DEALLOCATE ALL or DISCARD ALL on the connection, a
+			// pooler's reset).
+			conn.Conn().Deallocate(ctx, s.sql.lockName)
+			conn.Conn().Deallocate(ctx, s.sql.replaceName)
+		}
 		return 0, err
 	}
 	if len(res) != 2 || len(res[1].Rows) != 1 || len(res[1].Rows[0]) != 1 {

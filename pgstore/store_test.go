@@ -271,3 +271,30 @@ func TestReplaceEndsTheUsersOldestRows(t *testing.T) {
 		t.Fatalf("a failed Replace ended a session: %v", err)
 	}
 }
+
+// Statements the server lost (DEALLOCATE ALL or DISCARD ALL on the
+// connection, a pooler's reset) cost Replace one failed call on that
+// connection, not every call after it: the store forgets its prepared
+// statements when a batch fails and prepares them again, as pgx's own
+// statement cache does for every other statement.
+func TestReplaceRecoversAfterItsStatementsAreDeallocated(t *testing.T) {
+	t.Parallel()
+	s, pool := newTestStore(t, func(c *pgxpool.Config) { c.MaxConns = 1 })
+	ctx := testContext(t)
+	rec := session.Record{UserID: "u", Expires: time.Now().Add(time.Hour), Data: []byte("d")}
+	key := func(i int) string { return fmt.Sprintf("%064x", i+1) }
+	if err := s.Replace(ctx, "", key(0), rec, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "DEALLOCATE ALL"); err != nil {
+		t.Fatal(err)
+	}
+	var errs []error
+	for i := 1; i <= 3; i++ {
+		s.Get(ctx, key(0)) // pgx's statement cache heals on its own
+		errs = append(errs, s.Replace(ctx, "", key(i), rec, 3))
+	}
+	if errs[1] != nil || errs[2] != nil {
+		t.Fatalf("Replace after DEALLOCATE ALL: %v; want at most the first call to fail", errs)
+	}
+}
