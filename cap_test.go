@@ -14,7 +14,7 @@ import (
 // liveSessions returns the public IDs of userID's live records, read from
 // the MemoryStore's shards (not through ListUser, which is under test).
 func liveSessions(mem *MemoryStore, userID string) []string {
-	now := mem.now()
+	now := mem.clock()
 	var ids []string
 	for i := range mem.shards {
 		sh := &mem.shards[i]

@@ -169,8 +169,13 @@ func (g *guard) doKey(ctx context.Context, key string, op func(context.Context) 
 // (so the call allocates nothing).
 func (g *guard) getAt(ctx context.Context, key string, now time.Time, slot *callContext) (rec Record, err error) {
 	now, start := g.clockAt(now)
+	inner, _ := g.store.(loadGetter)
 	err = g.call(ctx, key, now, start, slot, func(ctx context.Context) error {
-		rec, err = g.store.Get(ctx, key)
+		if inner != nil {
+			rec, err = inner.getAt(ctx, key, now, nil)
+		} else {
+			rec, err = g.store.Get(ctx, key)
+		}
 		return err
 	})
 	return rec, err

@@ -44,7 +44,7 @@ type MemoryStore struct {
 	// one atomic step.
 	userLocks [64]sync.Mutex
 
-	now           func() time.Time
+	now           func() time.Time // nil: time.Now (tests set a clock)
 	sweepInterval time.Duration
 	nextSweep     atomic.Int64 // unix nanoseconds
 	sweeping      atomic.Bool
@@ -71,14 +71,21 @@ func NewMemoryStore() *MemoryStore {
 func newMemoryStore(interval time.Duration) *MemoryStore {
 	s := &MemoryStore{
 		users:         make(map[string]map[string]uint64),
-		now:           time.Now,
 		sweepInterval: interval,
 	}
 	for i := range s.shards {
 		s.shards[i].records = make(map[string]Record)
 	}
-	s.nextSweep.Store(s.now().Add(s.sweepInterval).UnixNano())
+	s.nextSweep.Store(s.clock().Add(s.sweepInterval).UnixNano())
 	return s
+}
+
+// clock returns the store's time.
+func (s *MemoryStore) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 func (s *MemoryStore) shard(key string) *memoryShard {
@@ -117,10 +124,20 @@ func hexNibble(c byte) (byte, bool) {
 // Get returns the live record stored under key. The returned Data is shared
 // with the store and must not be modified.
 func (s *MemoryStore) Get(ctx context.Context, key string) (Record, error) {
+	return s.getAt(ctx, key, time.Time{}, nil)
+}
+
+// getAt is Get for the Manager's load (see loadGetter): now, a time.Now
+// reading the Manager took just before, spares the store its own, unless
+// the store runs on a test's clock or now has no monotonic reading (a
+// test's clock on the Manager's side).
+func (s *MemoryStore) getAt(ctx context.Context, key string, now time.Time, _ *callContext) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
-	now := s.now()
+	if s.now != nil || now == now.Round(0) {
+		now = s.clock()
+	}
 	s.maybeSweep(now)
 	sh := s.shard(key)
 	sh.mu.RLock()
@@ -153,7 +170,7 @@ func (s *MemoryStore) Create(ctx context.Context, key string, rec Record) error 
 		return err
 	}
 	rec.Data = clone(rec.Data)
-	now := s.now()
+	now := s.clock()
 	sh := s.shard(key)
 	sh.mu.Lock()
 	if old, ok := sh.records[key]; ok {
@@ -191,7 +208,7 @@ func (s *MemoryStore) Update(ctx context.Context, key string, rec Record) error 
 		return err
 	}
 	data := clone(rec.Data)
-	now := s.now()
+	now := s.clock()
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -209,7 +226,7 @@ func (s *MemoryStore) Touch(ctx context.Context, key string, expires time.Time) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	now := s.now()
+	now := s.clock()
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -273,7 +290,7 @@ func (s *MemoryStore) ListUser(ctx context.Context, userID string) ([]Entry, err
 		return nil, err
 	}
 	keys := s.userKeys(userID)
-	now := s.now()
+	now := s.clock()
 	out := make([]Entry, 0, len(keys))
 	for _, k := range keys {
 		sh := s.shard(k)
@@ -362,7 +379,7 @@ func (s *MemoryStore) trim(userID, keep string, limit int) {
 	}
 	s.usersMu.Unlock()
 	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(b.order, a.order) }) // newest first
-	now := s.now()
+	now := s.clock()
 	live := 1 // keep
 	for _, e := range entries {
 		sh := s.shard(e.key)

@@ -14,7 +14,7 @@ const defaultSweepInterval = time.Minute
 // at a quarter or less of their high-water mark. It locks one shard at a
 // time, so requests keep being served while it runs.
 func (s *MemoryStore) sweep() {
-	now := s.now()
+	now := s.clock()
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
@@ -96,7 +96,7 @@ func (s *MemoryStore) timedSweep() {
 		s.timerMu.Unlock()
 		return
 	}
-	s.nextSweep.Store(s.now().Add(s.sweepInterval).UnixNano())
+	s.nextSweep.Store(s.clock().Add(s.sweepInterval).UnixNano())
 	s.sweep()
 	s.sweeping.Store(false)
 	s.timerMu.Lock()

@@ -105,8 +105,8 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 type RedisStore struct {
 	client  redis.UniversalClient
 	prefix  string
-	ordered bool // one server: the commands of one pipeline run in order
-	now     func() time.Time
+	ordered bool             // one server: the commands of one pipeline run in order
+	now     func() time.Time // nil: time.Now (tests set a clock)
 
 	cluster    *redis.ClusterClient // client, when it is one
 	lastReload atomic.Int64         // when the cluster's slot map was last reloaded, Unix ns
@@ -170,7 +170,7 @@ func NewRedisStore(client redis.UniversalClient, cfg ...RedisConfig) *RedisStore
 	if len(cfg) == 1 {
 		c = cfg[0]
 	}
-	s := &RedisStore{client: client, prefix: c.KeyPrefix, now: time.Now}
+	s := &RedisStore{client: client, prefix: c.KeyPrefix}
 	if s.prefix == "" {
 		s.prefix = defaultRedisKeyPrefix
 	}
@@ -214,11 +214,25 @@ func redisFirstErr(cmds []redis.Cmder) error {
 // client's client-side cache holds it. Data is a fresh copy.
 // A value that is not a record of this store reads as ErrNotFound.
 func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
+	return s.getAt(ctx, key, time.Time{}, nil)
+}
+
+// getAt is Get for the Manager's load (see loadGetter): now, a time.Now
+// reading the Manager took just before, spares a cached read its own clock
+// read, unless the store runs on a test's clock or now has no monotonic
+// reading.
+func (s *RedisStore) getAt(ctx context.Context, key string, now time.Time, _ *callContext) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, wrapRedis("get", err)
 	}
+	if s.now != nil || now == now.Round(0) {
+		now = time.Time{} // read the clock when it is needed
+	}
 	if rec, hit := s.cachedRecord(ctx, key); hit {
-		if !s.now().Before(rec.Expires) {
+		if now.IsZero() {
+			now = s.clock()
+		}
+		if !now.Before(rec.Expires) {
 			return Record{}, ErrNotFound
 		}
 		return rec, nil
@@ -232,10 +246,18 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 		return Record{}, s.wrap("get", err)
 	}
 	rec, ok := decodeRedisRecord(v)
-	if !ok || !s.now().Before(rec.Expires) {
+	if !ok || !s.clock().Before(rec.Expires) {
 		return Record{}, ErrNotFound
 	}
 	return rec, nil
+}
+
+// clock returns the store's time.
+func (s *RedisStore) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 // Create stores rec under key with SET NX PXAT, pipelined with the update of
@@ -249,7 +271,7 @@ func (s *RedisStore) Create(ctx context.Context, key string, rec Record) error {
 		return errRedisUserIDTooLong
 	}
 	defer s.forget(key)
-	now := s.now().UnixMilli()
+	now := s.clock().UnixMilli()
 	exp := rec.Expires.UnixMilli()
 	if exp <= now { // a record that has already expired is not stored
 		return nil
@@ -309,7 +331,7 @@ func (s *RedisStore) extend(ctx context.Context, op, key string, expires time.Ti
 	defer s.forget(key)
 	rk := s.recordKey(key)
 	exp := expires.UnixMilli()
-	now := s.now().UnixMilli()
+	now := s.clock().UnixMilli()
 	if data == nil {
 		data = []byte{}
 	}

@@ -33,7 +33,7 @@ func (s *RedisStore) Replace(ctx context.Context, oldKey, key string, rec Record
 		return errRedisUserIDTooLong
 	}
 	defer s.forget(oldKey, key)
-	now := s.now().UnixMilli()
+	now := s.clock().UnixMilli()
 	exp := rec.Expires.UnixMilli()
 	if exp <= now { // a record that has already expired is not stored
 		if oldKey == "" {

@@ -16,7 +16,7 @@ func (s *RedisStore) ListUser(ctx context.Context, userID string) ([]Entry, erro
 	if userID == "" {
 		return nil, nil
 	}
-	now := s.now()
+	now := s.clock()
 	entries, err := s.listIndex(ctx, userID, now.UnixMilli())
 	if err != nil {
 		return nil, s.wrap("list user", err)
@@ -71,7 +71,7 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 		return nil
 	}
 	ik := s.indexKeys(userID)
-	entries, err := s.listIndex(ctx, userID, s.now().UnixMilli())
+	entries, err := s.listIndex(ctx, userID, s.clock().UnixMilli())
 	if err != nil {
 		return s.wrap("delete user", err)
 	}
@@ -112,7 +112,7 @@ func (s *RedisStore) DeleteUser(ctx context.Context, userID string) error {
 		if len(drop) > 0 {
 			calls = append(calls, &redisScriptCall{script: redisIdxRemove, keys: ik, args: redisRemoveArgs(drop)})
 		}
-		list := &redisScriptCall{script: redisIdxList, keys: ik, args: []any{s.now().UnixMilli()}}
+		list := &redisScriptCall{script: redisIdxList, keys: ik, args: []any{s.clock().UnixMilli()}}
 		if err := s.pipelineScripts(ctx, append(calls, list)); err != nil {
 			return s.wrap("delete user", err)
 		}
