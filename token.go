@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -144,6 +145,10 @@ func (s *signer) verify(value string) (v verifiedValue, ok bool) {
 // A token never comes back to life: Login always makes a new one, and a
 // Store's ErrNotFound is final for a key. The set is bounded: a full shard
 // is emptied, which only costs the forgotten tokens one more read.
+//
+// Every request with a token asks has, and few add, so a shard's map is
+// copied on write and read without a lock: a read-locked mutex would be a
+// cache line every core writes on every request.
 type deadTokens struct {
 	shards [deadShards]deadShard
 }
@@ -154,25 +159,36 @@ const (
 )
 
 type deadShard struct {
-	mu sync.RWMutex
-	m  map[[tokenLen]byte]struct{}
+	mu sync.Mutex                                  // serialises writers
+	m  atomic.Pointer[map[[tokenLen]byte]struct{}] // never changed once published
 }
 
 func (d *deadTokens) add(token [tokenLen]byte) {
 	sh := &d.shards[token[0]%deadShards]
 	sh.mu.Lock()
-	if sh.m == nil || len(sh.m) >= deadPerShard {
-		sh.m = make(map[[tokenLen]byte]struct{}, deadPerShard/4)
+	defer sh.mu.Unlock()
+	var next map[[tokenLen]byte]struct{}
+	if old := sh.m.Load(); old != nil && len(*old) < deadPerShard {
+		if _, ok := (*old)[token]; ok {
+			return
+		}
+		next = make(map[[tokenLen]byte]struct{}, len(*old)+1)
+		for t := range *old {
+			next[t] = struct{}{}
+		}
+	} else {
+		next = make(map[[tokenLen]byte]struct{}, 1)
 	}
-	sh.m[token] = struct{}{}
-	sh.mu.Unlock()
+	next[token] = struct{}{}
+	sh.m.Store(&next)
 }
 
 func (d *deadTokens) has(token [tokenLen]byte) bool {
-	sh := &d.shards[token[0]%deadShards]
-	sh.mu.RLock()
-	_, ok := sh.m[token]
-	sh.mu.RUnlock()
+	m := d.shards[token[0]%deadShards].m.Load()
+	if m == nil {
+		return false
+	}
+	_, ok := (*m)[token]
 	return ok
 }
 

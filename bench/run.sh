@@ -202,8 +202,11 @@ for round in $(seq "$E2E_ROUNDS"); do
 			# The example server is another team's code: if it cannot run
 			# here (say, a build without the Redis store), note it and go on.
 			eaddr="127.0.0.1:$("$tmp/loadgen" -free-port)"
-			redis_env=(-u REDIS_URL)
-			[ "$s" = example-redis ] && redis_env=(REDIS_URL="$REDIS_URL")
+			# DATABASE_URL (exported above for the PostgreSQL subjects)
+			# would move the example's accounts, and without Redis its
+			# sessions, into PostgreSQL: the example runs without it.
+			redis_env=(-u DATABASE_URL -u REDIS_URL)
+			[ "$s" = example-redis ] && redis_env=(-u DATABASE_URL REDIS_URL="$REDIS_URL")
 			start_server "$s" "$eaddr" env "${redis_env[@]}" ADDR="$eaddr" \
 				SESSION_KEYS="$(head -c 32 /dev/urandom | base64 | tr -d '\n')" \
 				DEMO_USER=demo DEMO_PASSWORD="$demo_password" "$example"
