@@ -18,7 +18,8 @@ import (
 // returns, as it would cancel a context.WithTimeout.
 //
 // Its cost is one allocation per call instead of a context, a timer and a
-// cancel function.
+// cancel function, and none for the load's read, whose callContext lives in
+// the request's Session (withCallDeadlineIn).
 type callContext struct {
 	context.Context       // the caller's
 	deadline        int64 // monotonic (monoNow), for Err
