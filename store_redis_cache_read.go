@@ -20,44 +20,36 @@ import (
 // then the command as RESP ("*2\r\n$3\r\nget\r\n$<len>\r\n<key>\r\n").
 // TestRedisClientCacheReadSkipsTheCommandPath fails if a go-redis upgrade
 // changes it.
+//
+// On go-redis's own LocalCache it allocates nothing of its own: that
+// cache's Get only looks the key up (it keeps no reference to it), so the
+// key is a string over a stack buffer; and the value it returns is a fresh
+// copy, so the record's user ID and Data are views of it. Another Cache may
+// keep the key or share the value it returns: both are copied.
 func (s *RedisStore) cachedRecord(ctx context.Context, key string) (rec Record, hit bool) {
 	if s.cache == nil {
 		return Record{}, false
 	}
+	var buf [256]byte
+	b := s.appendCacheKey(buf[:0], key)
+	var raw []byte
+	var ok bool
 	if s.localCache != nil {
-		return s.cachedRecordLocal(ctx, key)
+		raw, ok = s.localCache.Get(ctx, unsafe.String(unsafe.SliceData(b), len(b)))
+	} else {
+		raw, ok = s.cache.Get(ctx, string(b))
 	}
-	var buf [256]byte
-	b := s.appendCacheKey(buf[:0], key)
-	raw, ok := s.cache.Get(ctx, string(b))
 	if !ok {
 		return Record{}, false
 	}
 	v, ok := respBlob(raw)
-	if !ok {
+	switch {
+	case !ok:
 		return Record{}, false
+	case s.localCache != nil:
+		return decodeRedisRecordOwned(v)
 	}
-	// raw is the cache's copy, ours to keep: Data may alias it.
 	return decodeRedisRecord(v)
-}
-
-// cachedRecordLocal is cachedRecord on go-redis's own LocalCache, without
-// an allocation of ours: its Get only looks the key up (it keeps no
-// reference to it), so the key is a string over a stack buffer; and the
-// value it returns is a fresh copy, so the record's user ID and Data are
-// views of it rather than copies.
-func (s *RedisStore) cachedRecordLocal(ctx context.Context, key string) (rec Record, hit bool) {
-	var buf [256]byte
-	b := s.appendCacheKey(buf[:0], key)
-	raw, ok := s.localCache.Get(ctx, unsafe.String(unsafe.SliceData(b), len(b)))
-	if !ok {
-		return Record{}, false
-	}
-	v, ok := respBlob(raw)
-	if !ok {
-		return Record{}, false
-	}
-	return decodeRedisRecordOwned(v)
 }
 
 // appendCacheKey appends the client cache's key of the record of key.
