@@ -67,7 +67,7 @@ fi
 
 # The root module's requirements can move ahead of bench/go.mod (it replaces
 # the root with ../); let the go command bring go.mod along rather than stop.
-# In the repository's workspace (go.work) the go command resolves the
+# In a workspace (a go.work of the caller's own) the go command resolves the
 # modules together and refuses -mod=mod, so it is set only outside one.
 if [ -z "$(go env GOWORK)" ]; then
 	export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"

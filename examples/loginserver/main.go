@@ -3,7 +3,7 @@
 // argon2id password hashing, login throttling, cross-origin protection,
 // sessions in memory or Redis. Run it with
 //
-//	go run ./examples/loginserver
+//	cd examples/loginserver && go run .
 //
 // and open http://localhost:8080. Configuration comes from the environment;
 // see README.md next to this file.

@@ -69,11 +69,11 @@ func TestReadmeEveryBlockIsRun(t *testing.T) {
 		case info == "go": // TestREADMECodeCompiles in the root package
 		case strings.HasPrefix(first, "curl "): // TestReadmeCurlSessionRuns
 		case strings.HasPrefix(first, "level="): // TestReadmeStartupLogIsWhatTheServerPrints
-		case first == "go run ./examples/loginserver":
-			if !strings.Contains(string(ci), "go run ./examples/loginserver") {
+		case first == "cd examples/loginserver && go run .":
+			if !strings.Contains(string(ci), "cd examples/loginserver && go run .") {
 				t.Errorf("block %d: .ci/run does not run %q", i, first)
 			}
-		case strings.HasPrefix(first, "go test ./examples/loginserver"):
+		case strings.HasPrefix(first, "cd examples/loginserver && go test"):
 			for _, cmd := range []string{"go test -race -count=1 ./...", "cd e2e && go test"} {
 				if !strings.Contains(string(ci), cmd) {
 					t.Errorf("block %d: .ci/run does not run %q", i, cmd)
