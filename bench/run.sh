@@ -89,7 +89,7 @@ go build -o "$tmp/report" ./cmd/report
 go test -c -o "$tmp/bench.test" .
 example=${EXAMPLE_BIN:-} # a prebuilt example server, else built from ../examples/loginserver
 if [ -z "$example" ] && [ -d ../examples/loginserver ]; then
-	(cd .. && go build -o "$tmp/loginserver" ./examples/loginserver) && example=$tmp/loginserver
+	(cd ../examples/loginserver && go build -o "$tmp/loginserver" .) && example=$tmp/loginserver
 fi
 
 # --- machine ------------------------------------------------------------------

@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 
 // buildServer builds examples/loginserver once per test run.
 var buildServer = sync.OnceValues(func() (string, error) {
-	root, err := filepath.Abs("..")
+	dir, err := filepath.Abs("../examples/loginserver") // a module of its own
 	if err != nil {
 		return "", err
 	}
@@ -47,10 +47,10 @@ var buildServer = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(binDir, "loginserver")
-	build := exec.Command("go", "build", "-o", bin, "./examples/loginserver")
-	build.Dir = root
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = dir
 	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./examples/loginserver: %v\n%s", err, out)
+		return "", fmt.Errorf("go build in examples/loginserver: %v\n%s", err, out)
 	}
 	return bin, nil
 })
