@@ -76,7 +76,6 @@ const (
 // never looks at its session costs no store call.
 func (s *Session) verify(m *Manager, r *http.Request) {
 	s.m = m
-	s.ctx = r.Context()
 	deadCookie := false
 	forEachCookie(r.Header, m.cookie.Name, func(v string) bool {
 		if s.cookies++; s.cookies <= maxSessionCookies {
@@ -146,14 +145,14 @@ func (s *Session) ensureLoaded() {
 // exactly one live session leaves s anonymous, and a store failure is kept
 // in s.loadErr for RequireAuth to answer 503.
 func (s *Session) load() {
-	m, ctx := s.m, s.ctx
+	m := s.m
 	if s.ncands != 1 || s.cookies > maxSessionCookies {
 		// Several tokens that verify (cookie tossing from a sibling
 		// subdomain, or a Bearer header beside a different cookie), or more
 		// cookies of our name than we check: which one is the user's cannot
 		// be told without trusting a subset, so the request is anonymous.
 		if s.ncands > 1 || s.cookies > maxSessionCookies {
-			m.logWarn(ctx, "session: several session cookies; treating the request as anonymous", "")
+			m.logWarn(s.requestContext(), "session: several session cookies; treating the request as anonymous", "")
 		}
 		return
 	}
@@ -162,7 +161,7 @@ func (s *Session) load() {
 
 // load reads the record of the one verified token.
 func (b storeBackend) load(s *Session) {
-	m, ctx, c := b.Manager, s.ctx, &s.cand
+	m, ctx, c := b.Manager, s.requestContext(), &s.cand
 	now := m.now()
 	rec, h, values, cut, err := m.fetch(ctx, c.key, now, &s.loadCall)
 	switch {

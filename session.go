@@ -31,10 +31,9 @@ type Session struct {
 	mu sync.Mutex
 	m  *Manager // nil for a detached session (FromContext outside Middleware, or the zero Session)
 
-	ctx     context.Context // the request's, for loading
-	cand    candidate       // the verified token, when there is exactly one
-	ncands  int32           // verified tokens not known to be dead
-	cookies int32           // cookies of our name in the request
+	cand    candidate // the verified token, when there is exactly one
+	ncands  int32     // verified tokens not known to be dead
+	cookies int32     // cookies of our name in the request
 
 	token  []byte // raw 32-byte token; nil while there is no stored session
 	key    string // hex SHA-256 of token: the store key
@@ -63,6 +62,17 @@ type Session struct {
 	cookieOp   cookieOp
 	clearSite  bool // send Clear-Site-Data with the response
 	committed  bool // response headers are out; cookies can no longer change
+}
+
+// requestContext is the context of s's request as the Middleware received
+// it: store calls for the session run under it. (The handler's context, the
+// request state around it, differs only in answering for the session.)
+func (s *Session) requestContext() context.Context {
+	ctx := s.out.r.Context()
+	if st, ok := ctx.(*requestState); ok {
+		return st.Context
+	}
+	return ctx
 }
 
 // FromContext returns the request's session: that of the innermost

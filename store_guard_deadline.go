@@ -24,6 +24,7 @@ type callContext struct {
 	context.Context       // the caller's
 	deadline        int64 // monotonic (monoNow), for Err
 	wall            int64 // the same deadline on the wall clock (Unix ns), for Deadline and the timer
+	start           int64 // the call's start on the wall clock (Unix ns; 0: a test's clock), for started
 
 	armed    atomic.Pointer[armedDeadline]
 	released atomic.Bool
@@ -45,7 +46,7 @@ func withCallDeadline(ctx context.Context, now time.Time, timeout time.Duration)
 	if cd, has := ctx.Deadline(); has && cd.UnixNano() <= wall {
 		return ctx, nil
 	}
-	c := &callContext{Context: ctx, deadline: d, wall: wall}
+	c := &callContext{Context: ctx, deadline: d, wall: wall, start: callStart(now)}
 	return c, c
 }
 
@@ -61,7 +62,7 @@ func withCallDeadlineIn(slot *callContext, ctx context.Context, now time.Time, t
 	if cd, has := ctx.Deadline(); has && cd.UnixNano() <= wall {
 		return ctx, nil
 	}
-	slot.used, slot.Context, slot.deadline, slot.wall = true, ctx, d, wall
+	slot.used, slot.Context, slot.deadline, slot.wall, slot.start = true, ctx, d, wall, callStart(now)
 	return slot, slot
 }
 
@@ -73,6 +74,16 @@ func withCallDeadlineIn(slot *callContext, ctx context.Context, now time.Time, t
 // clock, which drifts from the wall clock when the latter is stepped.
 func callDeadline(now time.Time, timeout time.Duration) (mono, wall int64) {
 	return addSaturated(int64(now.Sub(monoEpoch)), timeout), addSaturated(now.UnixNano(), timeout)
+}
+
+// callStart is the call's start for started: now on the wall clock, or 0
+// when now has no monotonic reading (a test's clock, which the stores do
+// not take for theirs).
+func callStart(now time.Time) int64 {
+	if now == now.Round(0) {
+		return 0
+	}
+	return now.UnixNano()
 }
 
 func addSaturated(t int64, d time.Duration) int64 {
@@ -111,6 +122,31 @@ func (c *callContext) Err() error {
 		return context.DeadlineExceeded
 	}
 	return nil
+}
+
+// started is Err for a store call that cannot wait (a MemoryStore behind
+// a wrapper, which the guard cannot hand its clock reading as it hands a
+// bare MemoryStore), with the time the call started. It reports the
+// caller's cancellation, the call's release and an armed timer that fired,
+// but reads no clock: the deadline had not passed when the call started,
+// and a call that does not wait has no use for it. The time is the reading
+// the guard started the call with, which the Manager took just before: the
+// one a bare MemoryStore is given. The time is zero when that reading came
+// from a test's clock.
+func (c *callContext) started() (time.Time, error) {
+	if a := c.armed.Load(); a != nil {
+		if err := a.ctx.Err(); err != nil {
+			return time.Time{}, err
+		}
+	} else if err := c.Context.Err(); err != nil {
+		return time.Time{}, err
+	} else if c.released.Load() {
+		return time.Time{}, context.Canceled
+	}
+	if c.start == 0 {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, c.start), nil
 }
 
 // AfterFunc lets context.WithCancel and its kin, and context.AfterFunc,

@@ -314,3 +314,87 @@ func TestStoreThatKeepsTheCallContextIsRaceFree(t *testing.T) {
 		t.Errorf("%d gets, none on a callContext", rs.n.Load())
 	}
 }
+
+// started answers the caller's cancellation, the call's release and an
+// armed timer that fired, as Err does, but not the deadline alone (it reads
+// no clock); its time is the reading the call started with, and zero when
+// that reading came from a test's clock (no monotonic reading).
+func TestCallContextStartedReportsTheCallsStart(t *testing.T) {
+	t.Parallel()
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		start   time.Time
+		timeout time.Duration
+		setup   func(*callContext)
+		want    error
+		zero    bool // no start time
+	}{
+		{name: "live", ctx: context.Background(), start: start, timeout: time.Minute},
+		{name: "saturated", ctx: context.Background(), start: start, timeout: time.Duration(math.MaxInt64)},
+		{name: "test clock", ctx: context.Background(), start: start.Round(0), timeout: time.Minute, zero: true},
+		{name: "caller canceled", ctx: canceled, start: start, timeout: time.Minute, want: context.Canceled},
+		{name: "released", ctx: context.Background(), start: start, timeout: time.Minute, setup: (*callContext).release, want: context.Canceled},
+		{name: "deadline passed, not armed", ctx: context.Background(), start: start, timeout: time.Nanosecond, setup: func(*callContext) { time.Sleep(time.Millisecond) }},
+		{name: "deadline passed, armed", ctx: context.Background(), start: start, timeout: time.Millisecond, setup: func(c *callContext) { <-c.Done() }, want: context.DeadlineExceeded},
+		{name: "armed, released", ctx: context.Background(), start: start, timeout: time.Minute, setup: func(c *callContext) { c.Done(); c.release() }, want: context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := &callContext{}
+			withCallDeadlineIn(c, tt.ctx, tt.start, tt.timeout)
+			defer c.release()
+			if tt.setup != nil {
+				tt.setup(c)
+			}
+			at, err := c.started()
+			if err != tt.want {
+				t.Fatalf("started = %v, want %v", err, tt.want)
+			}
+			switch {
+			case err != nil:
+			case tt.zero && !at.IsZero():
+				t.Fatalf("started's time = %v, want zero", at)
+			case !tt.zero && !at.Equal(tt.start):
+				t.Fatalf("started's time = %v, want the call's start %v", at, tt.start)
+			}
+		})
+	}
+}
+
+// A MemoryStore behind a wrapper (the guard's context, no reading from the
+// Manager) still ends records at their expiry, and still answers the
+// guard's deadline and the caller's cancellation.
+func TestWrappedMemoryStoreKeepsExpiryAndCancellation(t *testing.T) {
+	t.Parallel()
+	mem := NewMemoryStore()
+	g := newGuard(&countingStore{Store: mem}, time.Minute, nil).(*guard)
+	ctx := context.Background()
+	now := time.Now()
+	for key, expires := range map[string]time.Time{"live": now.Add(time.Hour), "ended": now.Add(-time.Millisecond), "soon": now.Add(30 * time.Millisecond)} {
+		if err := mem.Create(ctx, key, Record{UserID: "u", Expires: expires}); err != nil && key != "ended" {
+			t.Fatal(err)
+		}
+	}
+	if _, err := g.getAt(ctx, "live", time.Now(), nil); err != nil {
+		t.Fatalf("live record: %v", err)
+	}
+	for _, key := range []string{"ended", "missing"} {
+		if _, err := g.getAt(ctx, key, time.Now(), nil); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%s record: err = %v, want ErrNotFound", key, err)
+		}
+	}
+	time.Sleep(40 * time.Millisecond)
+	if _, err := g.getAt(ctx, "soon", time.Now(), nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("record past its expiry: err = %v, want ErrNotFound", err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := g.getAt(canceled, "live", time.Now(), nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled caller: err = %v, want context.Canceled", err)
+	}
+}

@@ -131,11 +131,22 @@ func (s *MemoryStore) Get(ctx context.Context, key string) (Record, error) {
 // reading the Manager took just before, spares the store its own, unless
 // the store runs on a test's clock or now has no monotonic reading (a
 // test's clock on the Manager's side).
+//
+// Called through a wrapper store, with the guard's context, it takes the
+// time the guard started the call at (callContext.started): a wrapped
+// MemoryStore reads no clock either.
 func (s *MemoryStore) getAt(ctx context.Context, key string, now time.Time, _ *callContext) (Record, error) {
-	if err := ctx.Err(); err != nil {
+	started := false
+	if c, ok := ctx.(*callContext); ok && now.IsZero() {
+		var err error
+		if now, err = c.started(); err != nil {
+			return Record{}, err
+		}
+		started = !now.IsZero()
+	} else if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
-	if s.now != nil || now == now.Round(0) {
+	if s.now != nil || !started && now == now.Round(0) {
 		now = s.clock()
 	}
 	s.maybeSweep(now)
