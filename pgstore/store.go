@@ -212,10 +212,9 @@ func (s *Store) Replace(ctx context.Context, oldKey, key string, rec session.Rec
 	if rec.UserID == "" {
 		limit = 0
 	}
-	args := []any{s.mode, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now(), limit}
 	var inserted int
 	if limit == 0 {
-		err = s.pool.QueryRow(ctx, s.sql.replace, args...).Scan(&inserted)
+		err = s.pool.QueryRow(ctx, s.sql.replaceAlone, s.mode, oldK, newK, rec.UserID, rec.Expires, data(rec.Data), s.now()).Scan(&inserted)
 	} else {
 		inserted, err = s.replaceLocked(ctx, oldK, newK, rec, limit)
 	}
