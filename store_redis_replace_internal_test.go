@@ -55,3 +55,89 @@ func TestRedisReplaceCountsIndexEntriesWithoutAnOrder(t *testing.T) {
 }
 
 func redisZ(score int64, m string) redis.Z { return redis.Z{Score: float64(score), Member: m} }
+
+// A login past the cap on one server keeps the user's newest live
+// sessions, up to the limit with the new one, whatever the index says:
+// an entry whose record is gone, or holds another user's record, is not
+// counted, that record is never deleted, and such entries leave the index.
+func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
+	srv := redistest.New(t)
+	c := srv.Client(t)
+	ctx := context.Background()
+	const limit = 3
+	tests := []struct {
+		name    string
+		gone    []int       // entries whose record was deleted
+		foreign map[int]int // entry → it holds another user's record
+		kept    []int       // the user's records that must stay (the new one, 9, too)
+		ended   []int       // the user's records that must be gone
+	}{
+		{name: "every record there", kept: []int{4, 5, 9}, ended: []int{1, 2, 3}},
+		{name: "a newest record gone", gone: []int{5}, kept: []int{3, 4, 9}, ended: []int{1, 2}},
+		{name: "an old record gone", gone: []int{2}, kept: []int{4, 5, 9}, ended: []int{1, 3}},
+		{name: "another user's record past the limit", foreign: map[int]int{2: 1}, kept: []int{4, 5, 9}, ended: []int{1, 3}},
+		{name: "another user's record within the limit", foreign: map[int]int{5: 1}, kept: []int{3, 4, 9}, ended: []int{1, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewRedisStore(c, RedisConfig{KeyPrefix: redistest.Prefix()})
+			now := time.Now().UnixMilli()
+			exp := now + int64(time.Hour/time.Millisecond)
+			k := func(i int) string { return fmt.Sprintf("%064x", i) }
+			ik := s.indexKeys("u")
+			for i := 1; i <= 5; i++ {
+				user := "u"
+				if _, ok := tt.foreign[i]; ok {
+					user = "someone-else"
+				}
+				c.Set(ctx, s.recordKey(k(i)), encodeRedisRecord(exp, exp, now, user, nil), time.Hour)
+				c.ZAdd(ctx, ik[0], redisZ(exp, k(i)))
+				c.ZAdd(ctx, ik[1], redisZ(int64(i), k(i)))
+			}
+			for _, i := range tt.gone {
+				c.Del(ctx, s.recordKey(k(i)))
+			}
+			if err := s.Replace(ctx, "", k(9), Record{UserID: "u", Expires: time.UnixMilli(exp)}, limit); err != nil {
+				t.Fatal(err)
+			}
+			exists := func(i int) bool {
+				n, err := c.Exists(ctx, s.recordKey(k(i))).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n == 1
+			}
+			for _, i := range tt.kept {
+				if !exists(i) {
+					t.Errorf("session %d ended; want it kept", i)
+				}
+			}
+			for _, i := range tt.ended {
+				if exists(i) {
+					t.Errorf("session %d kept; want it ended (at most %d live)", i, limit)
+				}
+			}
+			for i := range tt.foreign {
+				if !exists(i) {
+					t.Errorf("another user's record under entry %d was deleted", i)
+				}
+			}
+			members, err := c.ZRange(ctx, ik[0], 0, -1).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]bool{}
+			for _, i := range tt.kept {
+				want[k(i)] = true
+			}
+			if len(members) != len(want) {
+				t.Errorf("index holds %d entries, want the %d kept sessions", len(members), len(want))
+			}
+			for _, m := range members {
+				if !want[m] {
+					t.Errorf("index keeps entry %s, which is no kept session", m[60:])
+				}
+			}
+		})
+	}
+}
