@@ -49,7 +49,7 @@ type signer struct {
 	macs     []macPool // one per codec: the forged-value check (macIndex)
 	namePipe []byte    // name + "|", what the MAC covers first
 	seed     maphash.Seed
-	cache    [verifiedShards]verifiedShard
+	cache    [verifiedSlots]atomic.Pointer[verifiedValue]
 }
 
 // The verified-value cache spares a session's every request from repeating
@@ -58,20 +58,22 @@ type signer struct {
 // (a few nanoseconds, where SHA-256 of a cookie costs about 150) and each
 // entry holds the value that verified, which a lookup compares in full, in
 // constant time: only a value byte for byte equal to one that verified is
-// answered from the cache. Entries live for verifiedTTL; a full shard is
-// emptied.
+// answered from the cache. Entries live for verifiedTTL.
+//
+// It is direct-mapped: a value's hash picks one of verifiedSlots slots, and
+// a newly verified value replaces whatever was there. A lookup is one atomic
+// load and writes no shared memory, so requests on several cores with the
+// same cookie do not contend for it (a read-locked mutex is a cache line
+// every core writes); the memory is fixed, whatever a flood of distinct
+// cookies does; two busy cookies in one slot only cost each other a decode.
 const (
-	verifiedShards   = 16
-	verifiedPerShard = 256
-	verifiedTTL      = time.Minute
+	verifiedSlots = 4096 // a power of two
+	verifiedTTL   = time.Minute
 )
 
-type verifiedShard struct {
-	mu sync.RWMutex
-	m  map[uint64]verifiedValue
-}
-
+// verifiedValue is one entry of the cache, never changed once stored.
 type verifiedValue struct {
+	sum      uint64 // maphash of value: the slot's tag
 	value    string // the cookie value that verified (a copy)
 	token    [tokenLen]byte
 	storeKey string // storeKey(token), computed once
@@ -92,9 +94,6 @@ func (k *KeyRing) newSigner(name string, maxAge time.Duration) *signer {
 		c.MaxAge(int(maxAge / time.Second))
 		s.codecs[i] = c
 	}
-	for i := range s.cache {
-		s.cache[i].m = make(map[uint64]verifiedValue)
-	}
 	return s
 }
 
@@ -112,12 +111,9 @@ func (s *signer) verify(value string) (v verifiedValue, ok bool) {
 		return v, false
 	}
 	sum := maphash.String(s.seed, value)
-	sh := &s.cache[sum%verifiedShards]
-	sh.mu.RLock()
-	v, hit := sh.m[sum]
-	sh.mu.RUnlock()
-	if hit && len(v.value) == len(value) && subtle.ConstantTimeCompare([]byte(v.value), []byte(value)) == 1 && monoNow() < v.until {
-		return v, true
+	slot := &s.cache[sum&(verifiedSlots-1)]
+	if e := slot.Load(); e != nil && e.sum == sum && len(e.value) == len(value) && subtle.ConstantTimeCompare([]byte(e.value), []byte(value)) == 1 && monoNow() < e.until {
+		return *e, true
 	}
 	// A value whose MAC no key produced (a forged or damaged cookie) stops
 	// here, with no allocation; one that passes is decoded by securecookie,
@@ -127,13 +123,9 @@ func (s *signer) verify(value string) (v verifiedValue, ok bool) {
 		c := s.codecs[i]
 		var b []byte
 		if c.Decode(s.name, value, &b) == nil && len(b) == tokenLen {
-			v = verifiedValue{value: strings.Clone(value), token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: monoNow() + int64(verifiedTTL)}
-			sh.mu.Lock()
-			if len(sh.m) >= verifiedPerShard {
-				clear(sh.m)
-			}
-			sh.m[sum] = v
-			sh.mu.Unlock()
+			v = verifiedValue{sum: sum, value: strings.Clone(value), token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: monoNow() + int64(verifiedTTL)}
+			e := v
+			slot.Store(&e)
 			return v, true
 		}
 	}

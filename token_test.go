@@ -170,34 +170,24 @@ func TestVerifiedCache(t *testing.T) {
 		t.Fatal("verify")
 	}
 	sum := maphash.String(s.seed, v)
-	sh := &s.cache[sum%verifiedShards]
-	sh.mu.RLock()
-	cached, hit := sh.m[sum]
-	sh.mu.RUnlock()
-	if !hit || !bytes.Equal(cached.token[:], got) || cached.storeKey != storeKey(tok) {
+	slot := &s.cache[sum&(verifiedSlots-1)]
+	cached := slot.Load()
+	if cached == nil || cached.sum != sum || !bytes.Equal(cached.token[:], got) || cached.storeKey != storeKey(tok) {
 		t.Fatal("a verified value was not cached")
 	}
-	// Values that do not verify are never cached, and the cache is bounded.
-	for i := range 20 * verifiedPerShard {
-		s.verifyBytes(v[:len(v)-3] + string(rune('A'+i%26)) + "xy")
-		w, _ := s.sign(newToken())
-		s.verifyBytes(w)
-	}
-	for i := range s.cache {
-		s.cache[i].mu.RLock()
-		n := len(s.cache[i].m)
-		s.cache[i].mu.RUnlock()
-		if n > verifiedPerShard {
-			t.Fatalf("shard %d holds %d values", i, n)
+	// Values that do not verify are never cached.
+	for i := range 2 * verifiedSlots {
+		forged := v[:len(v)-3] + string(rune('A'+i%26)) + "xy"
+		s.verifyBytes(forged)
+		if e := s.cache[maphash.String(s.seed, forged)&(verifiedSlots-1)].Load(); e != nil && e.value == forged {
+			t.Fatalf("the forged value %q was cached", forged)
 		}
 	}
 	// An expired entry is verified again (and still accepted).
-	sh.mu.Lock()
-	e := sh.m[sum]
+	e := *slot.Load()
 	e.until = 0
 	e.token[0] ^= 1 // if the stale entry were used, the token would be wrong
-	sh.m[sum] = e
-	sh.mu.Unlock()
+	slot.Store(&e)
 	if got, _, ok := s.verifyBytes(v); !ok || !bytes.Equal(got[:], tok) {
 		t.Fatal("expired cache entry used")
 	}
@@ -214,18 +204,15 @@ func TestVerifiedCacheComparesTheWholeValue(t *testing.T) {
 	if _, ok := s.verify(v); !ok {
 		t.Fatal("a fresh value does not verify")
 	}
+	sum := maphash.String(s.seed, v)
+	e := *s.cache[sum&(verifiedSlots-1)].Load()
 	for _, forged := range []string{v[:len(v)-1] + "A", v[:len(v)-1], "x", v + "A"} {
-		sum := maphash.String(s.seed, v)
-		sh := &s.cache[sum%verifiedShards]
-		sh.mu.Lock()
-		e := sh.m[sum]
-		sh.mu.Unlock()
-		// Plant the verified entry under the forged value's hash.
+		// Plant the verified entry in the forged value's slot, tagged with
+		// the forged value's hash, as a full 64-bit collision would.
 		fsum := maphash.String(s.seed, forged)
-		fsh := &s.cache[fsum%verifiedShards]
-		fsh.mu.Lock()
-		fsh.m[fsum] = e
-		fsh.mu.Unlock()
+		planted := e
+		planted.sum = fsum
+		s.cache[fsum&(verifiedSlots-1)].Store(&planted)
 		if _, ok := s.verify(forged); ok {
 			t.Fatalf("%q verified through a colliding cache entry", forged)
 		}
@@ -258,17 +245,18 @@ func TestDeadSetAndVerifiedCacheAreBounded(t *testing.T) {
 		t.Fatalf("dead-token set holds %d tokens", total)
 	}
 
+	// The verified-value cache has a fixed number of slots; a flood of
+	// distinct values only replaces entries, and the newest stays found.
 	ring, _ := NewKeyRing(testKeyA)
 	s := ring.newSigner("sid", time.Hour)
-	for range 3 * verifiedShards * verifiedPerShard {
-		v, _ := s.sign(newToken())
-		if _, ok := s.verify(v); !ok {
+	var last string
+	for range 3 * verifiedSlots {
+		last, _ = s.sign(newToken())
+		if _, ok := s.verify(last); !ok {
 			t.Fatal("a fresh value does not verify")
 		}
 	}
-	for i := range s.cache {
-		if n := len(s.cache[i].m); n > verifiedPerShard {
-			t.Fatalf("verified-value shard %d holds %d values, over %d", i, n, verifiedPerShard)
-		}
+	if e := s.cache[maphash.String(s.seed, last)&(verifiedSlots-1)].Load(); e == nil || e.value != last {
+		t.Fatal("the value verified last is not in the cache")
 	}
 }
