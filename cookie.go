@@ -182,12 +182,16 @@ func forEachCookie(h http.Header, name string, fn func(value string) bool) {
 		for len(line) > 0 {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimLeft(part, " \t")
+			for len(part) > 0 && (part[0] == ' ' || part[0] == '\t') {
+				part = part[1:]
+			}
 			k, v, ok := strings.Cut(part, "=")
 			if !ok || k != name {
 				continue
 			}
-			v = strings.TrimRight(v, " \t")
+			for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+				v = v[:len(v)-1]
+			}
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}

@@ -116,6 +116,9 @@ func TestForEachCookie(t *testing.T) {
 		{[]string{`sid="quoted"`}, []string{"quoted"}},
 		{[]string{"sidx=a; xsid=b; sid"}, nil},
 		{[]string{"  sid=a  ;"}, []string{"a"}},
+		{[]string{"x=1;\t sid=a \t; y=2"}, []string{"a"}},
+		{[]string{"sid= a"}, []string{" a"}}, // space after "=" is the value's
+		{[]string{"\t\t"}, nil},
 		{[]string{"sid="}, []string{""}},
 	}
 	for _, tc := range tests {
