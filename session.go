@@ -68,6 +68,9 @@ type Session struct {
 // it: store calls for the session run under it. (The handler's context, the
 // request state around it, differs only in answering for the session.)
 func (s *Session) requestContext() context.Context {
+	if s.out == nil { // not from Middleware: such a session never loads
+		return context.Background()
+	}
 	ctx := s.out.r.Context()
 	if st, ok := ctx.(*requestState); ok {
 		return st.Context

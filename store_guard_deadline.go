@@ -24,11 +24,11 @@ type callContext struct {
 	context.Context       // the caller's
 	deadline        int64 // monotonic (monoNow), for Err
 	wall            int64 // the same deadline on the wall clock (Unix ns), for Deadline and the timer
-	start           int64 // the call's start on the wall clock (Unix ns; 0: a test's clock), for started
 
 	armed    atomic.Pointer[armedDeadline]
 	released atomic.Bool
 	used     bool // a slot (withCallDeadlineIn) serves one call only
+	testNow  bool // the call's start came from a test's clock (no monotonic reading): errNow gives no time
 }
 
 // armedDeadline is the timer of a callContext, once armed.
@@ -46,7 +46,7 @@ func withCallDeadline(ctx context.Context, now time.Time, timeout time.Duration)
 	if cd, has := ctx.Deadline(); has && cd.UnixNano() <= wall {
 		return ctx, nil
 	}
-	c := &callContext{Context: ctx, deadline: d, wall: wall, start: callStart(now)}
+	c := &callContext{Context: ctx, deadline: d, wall: wall, testNow: now == now.Round(0)}
 	return c, c
 }
 
@@ -62,7 +62,7 @@ func withCallDeadlineIn(slot *callContext, ctx context.Context, now time.Time, t
 	if cd, has := ctx.Deadline(); has && cd.UnixNano() <= wall {
 		return ctx, nil
 	}
-	slot.used, slot.Context, slot.deadline, slot.wall, slot.start = true, ctx, d, wall, callStart(now)
+	slot.used, slot.Context, slot.deadline, slot.wall, slot.testNow = true, ctx, d, wall, now == now.Round(0)
 	return slot, slot
 }
 
@@ -74,16 +74,6 @@ func withCallDeadlineIn(slot *callContext, ctx context.Context, now time.Time, t
 // clock, which drifts from the wall clock when the latter is stepped.
 func callDeadline(now time.Time, timeout time.Duration) (mono, wall int64) {
 	return addSaturated(int64(now.Sub(monoEpoch)), timeout), addSaturated(now.UnixNano(), timeout)
-}
-
-// callStart is the call's start for started: now on the wall clock, or 0
-// when now has no monotonic reading (a test's clock, which the stores do
-// not take for theirs).
-func callStart(now time.Time) int64 {
-	if now == now.Round(0) {
-		return 0
-	}
-	return now.UnixNano()
 }
 
 func addSaturated(t int64, d time.Duration) int64 {
@@ -124,16 +114,17 @@ func (c *callContext) Err() error {
 	return nil
 }
 
-// started is Err for a store call that cannot wait (a MemoryStore behind
-// a wrapper, which the guard cannot hand its clock reading as it hands a
-// bare MemoryStore), with the time the call started. It reports the
-// caller's cancellation, the call's release and an armed timer that fired,
-// but reads no clock: the deadline had not passed when the call started,
-// and a call that does not wait has no use for it. The time is the reading
-// the guard started the call with, which the Manager took just before: the
-// one a bare MemoryStore is given. The time is zero when that reading came
-// from a test's clock.
-func (c *callContext) started() (time.Time, error) {
+// errNow is Err for an in-process store that also needs the time (a
+// MemoryStore behind a wrapper, which the guard cannot hand its clock
+// reading as it hands a bare MemoryStore): Err's one monotonic clock
+// reading, returned as a time with that monotonic reading (monoEpoch plus
+// the time since), so that the store need not read the clock again and
+// compares expiries on the monotonic clock, as it does with time.Now. Its
+// wall-clock part is the process start's wall clock plus the time since,
+// which does not follow wall-clock steps; only the monotonic part is
+// compared with times that have one. The time is zero when the call
+// started on a test's clock: the store then reads its own.
+func (c *callContext) errNow() (time.Time, error) {
 	if a := c.armed.Load(); a != nil {
 		if err := a.ctx.Err(); err != nil {
 			return time.Time{}, err
@@ -143,10 +134,14 @@ func (c *callContext) started() (time.Time, error) {
 	} else if c.released.Load() {
 		return time.Time{}, context.Canceled
 	}
-	if c.start == 0 {
+	mono := monoNow()
+	if mono >= c.deadline {
+		return time.Time{}, context.DeadlineExceeded
+	}
+	if c.testNow {
 		return time.Time{}, nil
 	}
-	return time.Unix(0, c.start), nil
+	return monoEpoch.Add(time.Duration(mono)), nil
 }
 
 // AfterFunc lets context.WithCancel and its kin, and context.AfterFunc,

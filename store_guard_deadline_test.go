@@ -315,54 +315,117 @@ func TestStoreThatKeepsTheCallContextIsRaceFree(t *testing.T) {
 	}
 }
 
-// started answers the caller's cancellation, the call's release and an
-// armed timer that fired, as Err does, but not the deadline alone (it reads
-// no clock); its time is the reading the call started with, and zero when
-// that reading came from a test's clock (no monotonic reading).
-func TestCallContextStartedReportsTheCallsStart(t *testing.T) {
+// errNow answers as Err does (the caller's cancellation, the release, an
+// armed timer, the deadline) and gives the time of its own clock reading,
+// with a monotonic reading; none when the call started on a test's clock.
+func TestCallContextErrNowAgreesWithErrAndTheClock(t *testing.T) {
 	t.Parallel()
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
-	start := time.Now()
 	tests := []struct {
-		name    string
-		ctx     context.Context
-		start   time.Time
-		timeout time.Duration
-		setup   func(*callContext)
-		want    error
-		zero    bool // no start time
+		name      string
+		ctx       context.Context
+		testClock bool
+		timeout   time.Duration
+		setup     func(*callContext)
+		want      error
 	}{
-		{name: "live", ctx: context.Background(), start: start, timeout: time.Minute},
-		{name: "saturated", ctx: context.Background(), start: start, timeout: time.Duration(math.MaxInt64)},
-		{name: "test clock", ctx: context.Background(), start: start.Round(0), timeout: time.Minute, zero: true},
-		{name: "caller canceled", ctx: canceled, start: start, timeout: time.Minute, want: context.Canceled},
-		{name: "released", ctx: context.Background(), start: start, timeout: time.Minute, setup: (*callContext).release, want: context.Canceled},
-		{name: "deadline passed, not armed", ctx: context.Background(), start: start, timeout: time.Nanosecond, setup: func(*callContext) { time.Sleep(time.Millisecond) }},
-		{name: "deadline passed, armed", ctx: context.Background(), start: start, timeout: time.Millisecond, setup: func(c *callContext) { <-c.Done() }, want: context.DeadlineExceeded},
-		{name: "armed, released", ctx: context.Background(), start: start, timeout: time.Minute, setup: func(c *callContext) { c.Done(); c.release() }, want: context.Canceled},
+		{name: "live", ctx: context.Background(), timeout: time.Minute},
+		{name: "saturated", ctx: context.Background(), timeout: time.Duration(math.MaxInt64)},
+		{name: "test clock", ctx: context.Background(), testClock: true, timeout: time.Minute},
+		{name: "caller canceled", ctx: canceled, timeout: time.Minute, want: context.Canceled},
+		{name: "released", ctx: context.Background(), timeout: time.Minute, setup: (*callContext).release, want: context.Canceled},
+		{name: "deadline passed, not armed", ctx: context.Background(), timeout: time.Millisecond, setup: func(*callContext) { time.Sleep(5 * time.Millisecond) }, want: context.DeadlineExceeded},
+		{name: "deadline passed, armed", ctx: context.Background(), timeout: time.Millisecond, setup: func(c *callContext) { <-c.Done() }, want: context.DeadlineExceeded},
+		{name: "armed", ctx: context.Background(), timeout: time.Minute, setup: func(c *callContext) { c.Done() }},
+		{name: "armed, released", ctx: context.Background(), timeout: time.Minute, setup: func(c *callContext) { c.Done(); c.release() }, want: context.Canceled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			start := time.Now()
+			if tt.testClock {
+				start = start.Round(0)
+			}
 			c := &callContext{}
-			withCallDeadlineIn(c, tt.ctx, tt.start, tt.timeout)
+			withCallDeadlineIn(c, tt.ctx, start, tt.timeout)
 			defer c.release()
 			if tt.setup != nil {
 				tt.setup(c)
 			}
-			at, err := c.started()
+			before := time.Now()
+			at, err := c.errNow()
+			after := time.Now()
 			if err != tt.want {
-				t.Fatalf("started = %v, want %v", err, tt.want)
+				t.Fatalf("errNow = %v, want %v", err, tt.want)
 			}
 			switch {
 			case err != nil:
-			case tt.zero && !at.IsZero():
-				t.Fatalf("started's time = %v, want zero", at)
-			case !tt.zero && !at.Equal(tt.start):
-				t.Fatalf("started's time = %v, want the call's start %v", at, tt.start)
+			case tt.testClock:
+				if !at.IsZero() {
+					t.Fatalf("errNow's time = %v on a test's clock, want zero", at)
+				}
+			case at == at.Round(0):
+				t.Fatalf("errNow's time %v has no monotonic reading", at)
+			case at.Before(before) || at.After(after):
+				t.Fatalf("errNow's time %v, want between %v and %v", at, before, after)
 			}
 		})
+	}
+}
+
+// slowWrapper waits before it hands a Get to the store it wraps (a lock,
+// a log write, a fault hook).
+type slowWrapper struct {
+	Store
+	delay time.Duration
+}
+
+func (s slowWrapper) Get(ctx context.Context, key string) (Record, error) {
+	time.Sleep(s.delay)
+	return s.Store.Get(ctx, key)
+}
+
+// A MemoryStore behind a wrapper that waits past StoreTimeout answers the
+// deadline, and judges expiry at the time it reads, not at the call's
+// start.
+func TestWrappedMemoryStoreAnswersTheDeadlineAfterASlowWrapper(t *testing.T) {
+	t.Parallel()
+	mem := NewMemoryStore()
+	ctx := context.Background()
+	if err := mem.Create(ctx, "k", Record{UserID: "u", Expires: time.Now().Add(30 * time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	late := newGuard(slowWrapper{Store: mem, delay: 100 * time.Millisecond}, 50*time.Millisecond, nil).(*guard)
+	if _, err := late.getAt(ctx, "k", time.Now(), nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a read after the deadline: err = %v, want context.DeadlineExceeded", err)
+	}
+	if err := mem.Create(ctx, "j", Record{UserID: "u", Expires: time.Now().Add(30 * time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	slow := newGuard(slowWrapper{Store: mem, delay: 60 * time.Millisecond}, time.Second, nil).(*guard)
+	if _, err := slow.getAt(ctx, "j", time.Now(), nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a record that expired while the wrapper waited: err = %v, want ErrNotFound", err)
+	}
+}
+
+// A wrapped MemoryStore compares expiries on the monotonic clock, as a bare
+// one does: a wall-clock step forward does not end a live session.
+func TestWrappedMemoryStoreComparesExpiryOnTheMonotonicClock(t *testing.T) {
+	t.Parallel()
+	mem := NewMemoryStore()
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	shiftWall(&exp, -2*time.Hour) // the wall clock has stepped 2h ahead since exp was computed
+	if err := mem.Create(ctx, "k", Record{UserID: "u", Expires: exp}); err != nil {
+		t.Fatal(err)
+	}
+	g := newGuard(&countingStore{Store: mem}, time.Minute, nil).(*guard)
+	if _, err := g.getAt(ctx, "k", time.Now(), nil); err != nil {
+		t.Fatalf("wrapped MemoryStore after a wall-clock step: %v", err)
+	}
+	if _, err := mem.getAt(ctx, "k", time.Now(), nil); err != nil {
+		t.Fatalf("bare MemoryStore after a wall-clock step: %v", err)
 	}
 }
 

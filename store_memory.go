@@ -133,20 +133,18 @@ func (s *MemoryStore) Get(ctx context.Context, key string) (Record, error) {
 // test's clock on the Manager's side).
 //
 // Called through a wrapper store, with the guard's context, it takes the
-// time the guard started the call at (callContext.started): a wrapped
-// MemoryStore reads no clock either.
+// time from the context's Err (callContext.errNow): one monotonic clock
+// reading where ctx.Err and time.Now would take two.
 func (s *MemoryStore) getAt(ctx context.Context, key string, now time.Time, _ *callContext) (Record, error) {
-	started := false
 	if c, ok := ctx.(*callContext); ok && now.IsZero() {
 		var err error
-		if now, err = c.started(); err != nil {
+		if now, err = c.errNow(); err != nil {
 			return Record{}, err
 		}
-		started = !now.IsZero()
 	} else if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
-	if s.now != nil || !started && now == now.Round(0) {
+	if s.now != nil || now == now.Round(0) {
 		now = s.clock()
 	}
 	s.maybeSweep(now)

@@ -55,11 +55,12 @@ ended AS (DELETE FROM ` + t + ` WHERE $7::int > 0 AND EXISTS (SELECT 1 FROM ins)
   SELECT key FROM ` + t + ` WHERE user_id = NULLIF($3, '') AND expires > $6 AND key IS DISTINCT FROM $1::bytea AND key <> $2::bytea
   ORDER BY created DESC, key DESC OFFSET GREATEST($7::int - 1, 0)))
 SELECT count(*) FROM ins`,
-		// replace without a limit: $1 old key or NULL, $2 new key, $3
-		// user, $4 expires, $5 data, $6 now. A statement of its own, not
-		// replace with $7 = 0: PostgreSQL plans that one for each call
-		// (its plan for a known 0 costs nothing, so it never settles on
-		// a generic plan), about 200 µs a login here.
+		// replace without a limit (the first save of an anonymous
+		// session, or a Replace called with none): $1 old key or NULL, $2
+		// new key, $3 user, $4 expires, $5 data, $6 now. A statement of
+		// its own, not replace with $7 = 0: PostgreSQL plans that one for
+		// each call (its plan for a known 0 costs nothing, so it never
+		// settles on a generic plan), about 200 µs a call here.
 		replaceAlone: `WITH gone AS (DELETE FROM ` + t + ` WHERE key = $1::bytea),
 ins AS (` + insert("$2", "$3", "$4", "$5", "$6") + ` RETURNING 1)
 SELECT count(*) FROM ins`,

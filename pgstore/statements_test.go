@@ -14,8 +14,10 @@ import (
 )
 
 // PostgreSQL plans a prepared statement for each call until a generic plan
-// looks no dearer than the calls' own; Replace's statements must get there
-// (a plan per login cost about 200 µs), with a limit and without one.
+// looks no dearer than the calls' own (plan_cache_mode auto, its default);
+// Replace's statements must get there (a plan per call cost about 200 µs),
+// with a limit (a login) and without one (the first save of an anonymous
+// session).
 func TestReplaceStatementsSettleOnAGenericPlan(t *testing.T) {
 	t.Parallel()
 	for _, limit := range []int{0, 32} {
@@ -23,7 +25,10 @@ func TestReplaceStatementsSettleOnAGenericPlan(t *testing.T) {
 			t.Parallel()
 			// One connection, so that every call uses the same prepared
 			// statements and pg_prepared_statements shows them.
-			s, pool := newTestStore(t, func(c *pgxpool.Config) { c.MaxConns = 1 })
+			s, pool := newTestStore(t, func(c *pgxpool.Config) {
+				c.MaxConns = 1
+				c.ConnConfig.RuntimeParams["plan_cache_mode"] = "auto"
+			})
 			ctx := testContext(t)
 			const calls = 20
 			for i := range calls {
