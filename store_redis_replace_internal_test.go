@@ -35,13 +35,7 @@ func TestRedisReplaceCountsIndexEntriesWithoutAnOrder(t *testing.T) {
 	if err := s.Replace(ctx, "", k(4), Record{UserID: "u", Expires: time.UnixMilli(exp)}, 2); err != nil {
 		t.Fatal(err)
 	}
-	alive := func(i int) bool {
-		n, err := c.Exists(ctx, s.recordKey(k(i))).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n == 1
-	}
+	alive := func(i int) bool { return redisRecordExists(t, c, s, k(i)) }
 	// The index holds L, A and the new session; the newest two of them
 	// stay. B, in the order set only, is no index entry: the walk cannot
 	// count it (and a walk of the order set alone would have counted B and
@@ -52,6 +46,16 @@ func TestRedisReplaceCountsIndexEntriesWithoutAnOrder(t *testing.T) {
 	if !alive(2) || !alive(4) {
 		t.Errorf("A live %v, new session live %v: want both kept", alive(2), alive(4))
 	}
+}
+
+// redisRecordExists reports whether s holds a record under key.
+func redisRecordExists(t *testing.T, c *redis.Client, s *RedisStore, key string) bool {
+	t.Helper()
+	n, err := c.Exists(context.Background(), s.recordKey(key)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
 }
 
 func redisZ(score int64, m string) redis.Z { return redis.Z{Score: float64(score), Member: m} }
@@ -100,13 +104,7 @@ func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
 			if err := s.Replace(ctx, "", k(9), Record{UserID: "u", Expires: time.UnixMilli(exp)}, limit); err != nil {
 				t.Fatal(err)
 			}
-			exists := func(i int) bool {
-				n, err := c.Exists(ctx, s.recordKey(k(i))).Result()
-				if err != nil {
-					t.Fatal(err)
-				}
-				return n == 1
-			}
+			exists := func(i int) bool { return redisRecordExists(t, c, s, k(i)) }
 			for _, i := range tt.kept {
 				if !exists(i) {
 					t.Errorf("session %d ended; want it kept", i)
