@@ -461,3 +461,43 @@ func TestWrappedMemoryStoreKeepsExpiryAndCancellation(t *testing.T) {
 		t.Fatalf("canceled caller: err = %v, want context.Canceled", err)
 	}
 }
+
+// An app that tests itself inside a testing/synctest bubble, with a
+// MemoryStore behind a wrapper, sees sessions end on the bubble's clock.
+func TestWrappedMemoryStoreFollowsASynctestClock(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ring, _ := NewKeyRing(testKeyA)
+		m, err := New(Config{Store: &countingStore{Store: NewMemoryStore()}, Keys: ring, IdleTimeout: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/login" {
+				if err := m.Login(w, r, "u"); err != nil {
+					t.Error(err)
+				}
+				return
+			}
+			w.Write([]byte(FromContext(r.Context()).UserID()))
+		}))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/login", nil))
+		cookie := w.Result().Cookies()[0]
+		who := func() string {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.AddCookie(cookie)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			return w.Body.String()
+		}
+		time.Sleep(30 * time.Minute)
+		if got := who(); got != "u" {
+			t.Fatalf("after 30 idle minutes: user %q, want u", got)
+		}
+		time.Sleep(2 * time.Hour)
+		if got := who(); got != "" {
+			t.Fatalf("after 2 idle hours (IdleTimeout 1h): user %q, want none", got)
+		}
+	})
+}
