@@ -11,3 +11,9 @@ var monoEpoch = time.Now()
 
 // monoNow returns the monotonic time: nanoseconds since monoEpoch.
 func monoNow() int64 { return int64(time.Since(monoEpoch)) }
+
+// monoTime returns the time.Time of the monotonic time n. It carries the
+// monotonic reading, so comparisons with other readings, time.Until and
+// timers use it and a wall-clock step does not move it; its wall-clock part
+// is monoEpoch's plus n, which does not follow wall-clock steps.
+func monoTime(n int64) time.Time { return monoEpoch.Add(time.Duration(n)) }

@@ -99,49 +99,39 @@ func (c *callContext) Done() <-chan struct{} {
 // has passed, or Canceled after release; without a timer unless one is
 // armed, whose answer it then gives, so that Err and Done agree.
 func (c *callContext) Err() error {
-	if a := c.armed.Load(); a != nil {
-		return a.ctx.Err()
-	}
-	if err := c.Context.Err(); err != nil {
-		return err
-	}
-	if c.released.Load() {
-		return context.Canceled
-	}
-	if monoNow() >= c.deadline {
-		return context.DeadlineExceeded
-	}
-	return nil
+	_, err := c.status(false)
+	return err
 }
 
 // errNow is Err for an in-process store that also needs the time (a
 // MemoryStore behind a wrapper, which the guard cannot hand its clock
-// reading as it hands a bare MemoryStore): Err's one monotonic clock
-// reading, returned as a time with that monotonic reading (monoEpoch plus
-// the time since), so that the store need not read the clock again and
-// compares expiries on the monotonic clock, as it does with time.Now. Its
-// wall-clock part is the process start's wall clock plus the time since,
-// which does not follow wall-clock steps; only the monotonic part is
-// compared with times that have one. The time is zero when the call
-// started on a test's clock: the store then reads its own.
-func (c *callContext) errNow() (time.Time, error) {
+// reading as it hands a bare MemoryStore): with Err's answer, the time of
+// its one monotonic clock reading, so that the store need not read the
+// clock again. The time carries that monotonic reading (monoTime), so the
+// store compares expiries on the monotonic clock, as it does with
+// time.Now. It is zero when the call started on a test's clock: the store
+// then reads its own.
+func (c *callContext) errNow() (time.Time, error) { return c.status(true) }
+
+// status is Err and, when withTime, errNow's time.
+func (c *callContext) status(withTime bool) (time.Time, error) {
+	var mono int64
 	if a := c.armed.Load(); a != nil {
-		if err := a.ctx.Err(); err != nil {
+		if err := a.ctx.Err(); err != nil || !withTime {
 			return time.Time{}, err
 		}
+		mono = monoNow()
 	} else if err := c.Context.Err(); err != nil {
 		return time.Time{}, err
 	} else if c.released.Load() {
 		return time.Time{}, context.Canceled
-	}
-	mono := monoNow()
-	if mono >= c.deadline {
+	} else if mono = monoNow(); mono >= c.deadline {
 		return time.Time{}, context.DeadlineExceeded
 	}
-	if c.testNow {
+	if !withTime || c.testNow {
 		return time.Time{}, nil
 	}
-	return monoEpoch.Add(time.Duration(mono)), nil
+	return monoTime(mono), nil
 }
 
 // AfterFunc lets context.WithCancel and its kin, and context.AfterFunc,

@@ -4,10 +4,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
 	"encoding/hex"
 	"hash/maphash"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -123,10 +123,9 @@ func (s *signer) verify(value string) (v verifiedValue, ok bool) {
 		c := s.codecs[i]
 		var b []byte
 		if c.Decode(s.name, value, &b) == nil && len(b) == tokenLen {
-			v = verifiedValue{sum: sum, value: strings.Clone(value), token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: monoNow() + int64(verifiedTTL)}
-			e := v
-			slot.Store(&e)
-			return v, true
+			e := &verifiedValue{sum: sum, value: strings.Clone(value), token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: monoNow() + int64(verifiedTTL)}
+			slot.Store(e)
+			return *e, true
 		}
 	}
 	return verifiedValue{keyIndex: -1}, false
@@ -135,53 +134,33 @@ func (s *signer) verify(value string) (v verifiedValue, ok bool) {
 // deadTokens remembers tokens whose records are gone (a read found none, or
 // Logout deleted them), so that presenting one again costs no store read.
 // A token never comes back to life: Login always makes a new one, and a
-// Store's ErrNotFound is final for a key. The set is bounded: a full shard
-// is emptied, which only costs the forgotten tokens one more read.
+// Store's ErrNotFound is final for a key.
 //
-// Every request with a token asks has, and few add, so a shard's map is
-// copied on write and read without a lock: a read-locked mutex would be a
-// cache line every core writes on every request.
+// Like the verified-value cache it is direct-mapped: a token's first bytes
+// (it is random) pick one of deadSlots slots, and a newly dead token
+// replaces whatever was there, which only costs the forgotten token one
+// more read. Every request with a token asks, and few add: asking is one
+// atomic load, with no lock and no shared cache line written.
 type deadTokens struct {
-	shards [deadShards]deadShard
+	slots [deadSlots]atomic.Pointer[[tokenLen]byte]
 }
 
-const (
-	deadShards   = 16
-	deadPerShard = 512
-)
+const deadSlots = 8192 // a power of two
 
-type deadShard struct {
-	mu sync.Mutex                                  // serialises writers
-	m  atomic.Pointer[map[[tokenLen]byte]struct{}] // never changed once published
+func (d *deadTokens) slot(token [tokenLen]byte) *atomic.Pointer[[tokenLen]byte] {
+	return &d.slots[binary.LittleEndian.Uint16(token[:])&(deadSlots-1)]
 }
 
 func (d *deadTokens) add(token [tokenLen]byte) {
-	sh := &d.shards[token[0]%deadShards]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	var next map[[tokenLen]byte]struct{}
-	if old := sh.m.Load(); old != nil && len(*old) < deadPerShard {
-		if _, ok := (*old)[token]; ok {
-			return
-		}
-		next = make(map[[tokenLen]byte]struct{}, len(*old)+1)
-		for t := range *old {
-			next[t] = struct{}{}
-		}
-	} else {
-		next = make(map[[tokenLen]byte]struct{}, 1)
+	slot := d.slot(token)
+	if p := slot.Load(); p == nil || *p != token {
+		slot.Store(&token)
 	}
-	next[token] = struct{}{}
-	sh.m.Store(&next)
 }
 
 func (d *deadTokens) has(token [tokenLen]byte) bool {
-	m := d.shards[token[0]%deadShards].m.Load()
-	if m == nil {
-		return false
-	}
-	_, ok := (*m)[token]
-	return ok
+	p := d.slot(token).Load()
+	return p != nil && *p == token
 }
 
 // successorKey is the store key of the marker a renewal of the session

@@ -219,9 +219,10 @@ func TestVerifiedCacheComparesTheWholeValue(t *testing.T) {
 	}
 }
 
-// The dead-token set and the verified-value cache stay within their bounds
-// whatever a flood of distinct tokens does, and an entry is found until its
-// shard is emptied.
+// The dead-token set and the verified-value cache have a fixed number of
+// slots: a flood of distinct tokens only replaces entries, the newest is
+// found, and a token never added (or one that shares a slot with a newer
+// one) is not taken for dead.
 func TestDeadSetAndVerifiedCacheAreBounded(t *testing.T) {
 	t.Parallel()
 	var d deadTokens
@@ -230,19 +231,25 @@ func TestDeadSetAndVerifiedCacheAreBounded(t *testing.T) {
 	if !d.has(first) {
 		t.Fatal("a token just added is not known dead")
 	}
-	for range 3 * deadShards * deadPerShard {
-		d.add([tokenLen]byte(newToken()))
+	sameSlot := [tokenLen]byte(newToken())
+	copy(sameSlot[:2], first[:2])
+	if d.has(sameSlot) {
+		t.Fatal("a token that shares a slot with a dead one is taken for dead")
 	}
-	total := 0
-	for i := range d.shards {
-		n := len(*d.shards[i].m.Load())
-		if n > deadPerShard {
-			t.Fatalf("dead-token shard %d holds %d tokens, over %d", i, n, deadPerShard)
-		}
-		total += n
+	d.add(sameSlot)
+	if !d.has(sameSlot) || d.has(first) {
+		t.Fatalf("after a second token in the slot: has(second) = %v, has(first) = %v; want true, false", d.has(sameSlot), d.has(first))
 	}
-	if total > deadShards*deadPerShard {
-		t.Fatalf("dead-token set holds %d tokens", total)
+	var lastDead [tokenLen]byte
+	for range 3 * deadSlots {
+		lastDead = [tokenLen]byte(newToken())
+		d.add(lastDead)
+	}
+	if !d.has(lastDead) {
+		t.Fatal("the token added last is not known dead")
+	}
+	if d.has([tokenLen]byte(newToken())) {
+		t.Fatal("a token never added is taken for dead")
 	}
 
 	// The verified-value cache has a fixed number of slots; a flood of
