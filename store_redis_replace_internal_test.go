@@ -61,26 +61,46 @@ func redisRecordExists(t *testing.T, c *redis.Client, s *RedisStore, key string)
 func redisZ(score int64, m string) redis.Z { return redis.Z{Score: float64(score), Member: m} }
 
 // A login past the cap on one server keeps the user's newest live
-// sessions, up to the limit with the new one, whatever the index says:
-// an entry whose record is gone, or holds another user's record, is not
-// counted, that record is never deleted, and such entries leave the index.
+// sessions, up to the limit with the new one, whatever the index says: an
+// entry whose record is gone is not counted, a record of another user's is
+// never deleted, and entries past the kept ones leave the index. When every
+// entry within the limit has its record, the walk reads none of them (one
+// EXISTS per 64): an entry holding another user's record there then counts
+// as one of the user's sessions, so the user keeps one fewer. Only a store
+// used against its contract gets there (a record's user never changes and
+// keys are random), and the entry leaves the index once it is past the
+// limit.
 func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
 	srv := redistest.New(t)
 	c := srv.Client(t)
 	ctx := context.Background()
-	const limit = 3
+	const newKey = 1000
+	span := func(from, to int) []int {
+		var s []int
+		for i := from; i <= to; i++ {
+			s = append(s, i)
+		}
+		return s
+	}
 	tests := []struct {
-		name    string
-		gone    []int       // entries whose record was deleted
-		foreign map[int]int // entry → it holds another user's record
-		kept    []int       // the user's records that must stay (the new one, 9, too)
-		ended   []int       // the user's records that must be gone
+		name     string
+		sessions int // the user's sessions 1..sessions, in creation order
+		limit    int
+		gone     []int       // entries whose record was deleted
+		foreign  map[int]int // entry → it holds another user's record
+		kept     []int       // the user's records that must stay (besides the new one)
+		ended    []int       // the user's records that must be gone
+		indexed  []int       // entries the index keeps besides kept and the new one
 	}{
-		{name: "every record there", kept: []int{4, 5, 9}, ended: []int{1, 2, 3}},
-		{name: "a newest record gone", gone: []int{5}, kept: []int{3, 4, 9}, ended: []int{1, 2}},
-		{name: "an old record gone", gone: []int{2}, kept: []int{4, 5, 9}, ended: []int{1, 3}},
-		{name: "another user's record past the limit", foreign: map[int]int{2: 1}, kept: []int{4, 5, 9}, ended: []int{1, 3}},
-		{name: "another user's record within the limit", foreign: map[int]int{5: 1}, kept: []int{3, 4, 9}, ended: []int{1, 2}},
+		{name: "every record there", sessions: 5, limit: 3, kept: []int{4, 5}, ended: []int{1, 2, 3}},
+		{name: "a newest record gone", sessions: 5, limit: 3, gone: []int{5}, kept: []int{3, 4}, ended: []int{1, 2}},
+		{name: "an old record gone", sessions: 5, limit: 3, gone: []int{2}, kept: []int{4, 5}, ended: []int{1, 3}},
+		{name: "another user's record past the limit", sessions: 5, limit: 3, foreign: map[int]int{2: 1}, kept: []int{4, 5}, ended: []int{1, 3}},
+		{name: "another user's record within the limit", sessions: 5, limit: 3, foreign: map[int]int{5: 1}, kept: []int{4}, ended: []int{1, 2, 3}, indexed: []int{5}},
+		{name: "another user's record within the limit, a record gone", sessions: 5, limit: 3, gone: []int{4}, foreign: map[int]int{5: 1}, kept: []int{2, 3}, ended: []int{1}},
+		{name: "a limit of one", sessions: 3, limit: 1, ended: []int{1, 2, 3}},
+		{name: "more than 64 within the limit", sessions: 150, limit: 100, kept: span(52, 150), ended: span(1, 51)},
+		{name: "more than 64 within the limit, a record gone", sessions: 150, limit: 100, gone: []int{140}, kept: append(span(51, 139), span(141, 150)...), ended: span(1, 50)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +109,7 @@ func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
 			exp := now + int64(time.Hour/time.Millisecond)
 			k := func(i int) string { return fmt.Sprintf("%064x", i) }
 			ik := s.indexKeys("u")
-			for i := 1; i <= 5; i++ {
+			for i := 1; i <= tt.sessions; i++ {
 				user := "u"
 				if _, ok := tt.foreign[i]; ok {
 					user = "someone-else"
@@ -101,18 +121,18 @@ func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
 			for _, i := range tt.gone {
 				c.Del(ctx, s.recordKey(k(i)))
 			}
-			if err := s.Replace(ctx, "", k(9), Record{UserID: "u", Expires: time.UnixMilli(exp)}, limit); err != nil {
+			if err := s.Replace(ctx, "", k(newKey), Record{UserID: "u", Expires: time.UnixMilli(exp)}, tt.limit); err != nil {
 				t.Fatal(err)
 			}
 			exists := func(i int) bool { return redisRecordExists(t, c, s, k(i)) }
-			for _, i := range tt.kept {
+			for _, i := range append(tt.kept, newKey) {
 				if !exists(i) {
 					t.Errorf("session %d ended; want it kept", i)
 				}
 			}
 			for _, i := range tt.ended {
 				if exists(i) {
-					t.Errorf("session %d kept; want it ended (at most %d live)", i, limit)
+					t.Errorf("session %d kept; want it ended (at most %d live)", i, tt.limit)
 				}
 			}
 			for i := range tt.foreign {
@@ -124,12 +144,12 @@ func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]bool{}
-			for _, i := range tt.kept {
+			want := map[string]bool{k(newKey): true}
+			for _, i := range append(tt.kept, tt.indexed...) {
 				want[k(i)] = true
 			}
 			if len(members) != len(want) {
-				t.Errorf("index holds %d entries, want the %d kept sessions", len(members), len(want))
+				t.Errorf("index holds %d entries, want %d", len(members), len(want))
 			}
 			for _, m := range members {
 				if !want[m] {

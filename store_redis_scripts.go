@@ -105,11 +105,13 @@ return n
 // first: a live record of the user's is kept while fewer than limit are,
 // and deleted past that; an entry without a live record of the user's is
 // dropped. It walks the creation-order set itself, newest first, when every
-// index entry has an order (ZINTERCARD; otherwise newest, which sorts), and
-// reads the user's records with MGET, 64 per call, so a login at the cap
-// costs one call per 64 sessions of the user, not one per session. The
-// records it reads are not in KEYS: this runs only where every key is on
-// one server. It returns the store keys of the sessions it ended.
+// index entry has an order (ZINTERCARD; otherwise newest, which sorts).
+// When the newest limit - 1 entries all have their records (one EXISTS per
+// 64), those are kept unread and only the records past them are read, one
+// GET each (one, as a rule, at the cap); otherwise it reads every record
+// with MGET, 64 per call. The records it reads are not in KEYS: this runs
+// only where every key is on one server. It returns the store keys of the
+// sessions it ended.
 var redisReplace = redis.NewScript(redisIdxPrune + `
 if KEYS[4] then redis.call('DEL', KEYS[4]) end
 if ARGV[9] ~= '' and ARGV[7] ~= '' then
@@ -123,39 +125,61 @@ redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
 order(ARGV[3])
 local ended = {}
 local limit = tonumber(ARGV[8])
-if limit > 0 and redis.call('ZCARD', KEYS[1]) > limit then
+local n = redis.call('ZCARD', KEYS[1])
+if limit > 0 and n > limit then
   local list = {}
-  if redis.call('ZINTERCARD', 2, KEYS[1], KEYS[2]) == redis.call('ZCARD', KEYS[1]) then
+  if redis.call('ZINTERCARD', 2, KEYS[1], KEYS[2]) == n then
     list = redis.call('ZRANGE', KEYS[2], 0, -1, 'REV')
   else
     for _, e in ipairs(newest(ARGV[3])) do list[#list + 1] = e[1] end
   end
   -- A record of the user's ends its 41-byte header with the user ID's
-  -- length in 4 hex digits, then has the user ID. The records are read
-  -- with MGET, 64 at a time: one call instead of one per session.
-  local user, live = ARGV[9], 1
+  -- length in 4 hex digits, then has the user ID.
+  local user, prefix = ARGV[9], ARGV[10]
   local tail = string.format('%04x', #user) .. user
-  local others = {}
-  for _, m in ipairs(list) do
-    if m ~= ARGV[3] then others[#others + 1] = m end
+  local function mine(v)
+    return v and string.byte(v, 1) == 1 and string.sub(v, 38, 41 + #user) == tail
   end
-  for first = 1, #others, 64 do
-    local last = math.min(first + 63, #others)
-    local rks = {}
-    for i = first, last do rks[#rks + 1] = ARGV[10] .. others[i] end
-    local vals = redis.call('MGET', unpack(rks))
-    for i = first, last do
-      local m, v = others[i], vals[i - first + 1]
-      local mine = v and string.byte(v, 1) == 1 and string.sub(v, 38, 41 + #user) == tail
-      if mine and live < limit then
-        live = live + 1
-      else
-        if mine then
-          redis.call('DEL', rks[i - first + 1])
-          ended[#ended + 1] = m
+  -- drop ends entry m: its record (under rk, holding v) is deleted when it
+  -- is the user's, and the entry leaves the index either way.
+  local function drop(m, rk, v)
+    if mine(v) then
+      redis.call('DEL', rk)
+      ended[#ended + 1] = m
+    end
+    redis.call('ZREM', KEYS[1], m)
+    redis.call('ZREM', KEYS[2], m)
+  end
+  local others, rks = {}, {}
+  for _, m in ipairs(list) do
+    if m ~= ARGV[3] then
+      others[#others + 1] = m
+      rks[#rks + 1] = prefix .. m
+    end
+  end
+  -- At the cap, as a rule, every entry's record is there: then the newest
+  -- limit - 1 others are the ones kept, and one EXISTS per 64 of them says
+  -- so without reading them; only the records past them are read, each
+  -- deleted when it is the user's. Otherwise (a record is gone) the walk
+  -- reads every record, 64 per MGET, and keeps the user's newest live ones.
+  local keep, found = limit - 1, 0
+  for first = 1, keep, 64 do
+    found = found + redis.call('EXISTS', unpack(rks, first, math.min(first + 63, keep)))
+  end
+  if found == keep then
+    for i = keep + 1, #others do drop(others[i], rks[i], redis.call('GET', rks[i])) end
+  else
+    local live = 1
+    for first = 1, #others, 64 do
+      local last = math.min(first + 63, #others)
+      local vals = redis.call('MGET', unpack(rks, first, last))
+      for i = first, last do
+        local v = vals[i - first + 1]
+        if mine(v) and live < limit then
+          live = live + 1
+        else
+          drop(others[i], rks[i], v)
         end
-        redis.call('ZREM', KEYS[1], m)
-        redis.call('ZREM', KEYS[2], m)
       end
     end
   end
