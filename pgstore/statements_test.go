@@ -17,7 +17,10 @@ import (
 // looks no dearer than the calls' own (plan_cache_mode auto, its default);
 // Replace's statements must get there (a plan per call cost about 200 µs),
 // with a limit (a login) and without one (the first save of an anonymous
-// session).
+// session). The table here already holds many sessions of a few users, so
+// that the statistics make the login statement's generic plan look dearer
+// than a plan for a new user: auto alone would plan every login (350 µs
+// a login here), so Replace asks for the generic plan in its transaction.
 func TestReplaceStatementsSettleOnAGenericPlan(t *testing.T) {
 	t.Parallel()
 	for _, limit := range []int{0, 32} {
@@ -30,6 +33,14 @@ func TestReplaceStatementsSettleOnAGenericPlan(t *testing.T) {
 				c.ConnConfig.RuntimeParams["plan_cache_mode"] = "auto"
 			})
 			ctx := testContext(t)
+			fill := `INSERT INTO ` + s.table.Sanitize() + ` (key, user_id, expires, data)
+SELECT sha256(('fill-' || i)::bytea), 'crowd-' || (i % 10), now() + interval '1 hour', '\x00'::bytea FROM generate_series(1, 5000) i`
+			if _, err := pool.Exec(ctx, fill); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pool.Exec(ctx, `ANALYZE `+s.table.Sanitize()); err != nil {
+				t.Fatal(err)
+			}
 			const calls = 20
 			for i := range calls {
 				rec := session.Record{UserID: fmt.Sprintf("user-%d", i), Expires: time.Now().Add(time.Hour), Data: []byte("v")}
@@ -42,8 +53,56 @@ func TestReplaceStatementsSettleOnAGenericPlan(t *testing.T) {
 			if generic < calls-5 {
 				t.Fatalf("replace with limit %d: %d generic plans and %d custom in %d calls; want a generic plan after the first five", limit, generic, custom, calls)
 			}
+			if limit > 0 && custom > 0 {
+				t.Fatalf("replace with limit %d: %d custom plans in %d calls; want the generic plan from the first call", limit, custom, calls)
+			}
+			var mode string
+			if err := pool.QueryRow(ctx, `SHOW plan_cache_mode`).Scan(&mode); err != nil || mode != "auto" {
+				t.Fatalf("plan_cache_mode after Replace = %q, %v; want the connection's own (auto): Replace sets it for its transaction only", mode, err)
+			}
+			if limit > 0 {
+				// The generic plan, made for a user who holds a tenth of the
+				// table, still finds the user's rows through the user_id
+				// index, never by walking the expires index.
+				plan := explainGeneric(t, ctx, pool, s.sql.replaceName)
+				if !strings.Contains(plan, "_user_id_idx") || strings.Contains(plan, "_expires_idx") {
+					t.Fatalf("generic plan of the login statement does not find the user's rows through the user_id index alone:\n%s", plan)
+				}
+			}
 		})
 	}
+}
+
+// explainGeneric returns the generic plan of the prepared replace statement
+// name, for a new user.
+func explainGeneric(t *testing.T, ctx context.Context, pool *pgxpool.Pool, name string) string {
+	t.Helper()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, `RESET plan_cache_mode`)
+	rows, err := conn.Query(ctx, `EXPLAIN EXECUTE `+name+`(NULL, '\x01', 'someone-new', now() + interval '1 hour', '\x00', now(), 32)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan.String()
 }
 
 // planCounts sums pg_prepared_statements' plan counts of the session's
