@@ -113,6 +113,10 @@ type Config struct {
 	// ErrStoreUnavailable and the store's error (in cookie-only mode, which
 	// has no store, ErrCookieTooLarge, which Session.Set already reports).
 	// nil means 503 with the JSON body {"error":"session store unavailable"}.
+	// When it answers for a change that could not be saved, its response
+	// replaces the handler's: the headers the handler set for its own body,
+	// caching, redirect and cookies (Content-Length, Content-Encoding, ETag,
+	// Location, Set-Cookie and the like) are removed first; others stay.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Logger receives store failures, corrupt records and dropped changes.
 	// Entries carry a short hash of the session (Session.ID), never a token,

@@ -31,7 +31,29 @@ func (w *commitWriter) ensureCommitted() {
 	if err := w.m.commit(w.r.Context(), w.s, w.ResponseWriter.Header()); err != nil {
 		w.failed = true
 		w.m.logError(w.r.Context(), "session: saving the session failed; answering with the error handler", w.s.keyLocked(), err)
+		dropHandlerResponseHeaders(w.ResponseWriter.Header())
 		w.m.onError(w.ResponseWriter, w.r, err)
+	}
+}
+
+// handlerResponseHeaders describe the handler's own response: its body,
+// how long it may be cached, where it redirects and the cookies it sets.
+var handlerResponseHeaders = [...]string{
+	"Accept-Ranges", "Age", "Cache-Control", "Content-Disposition",
+	"Content-Encoding", "Content-Language", "Content-Length",
+	"Content-Location", "Content-Range", "Content-Type", "Etag", "Expires",
+	"Last-Modified", "Location", "Refresh", "Set-Cookie", "Trailer",
+	"Transfer-Encoding",
+}
+
+// dropHandlerResponseHeaders removes from h what the handler set for the
+// response a failed commit replaces, so that the error handler's answer
+// does not go out with, say, the handler's Content-Length (the client
+// would read a cut body), Content-Encoding, ETag or redirect. Headers that
+// describe no body (CORS, security policies, a request ID) stay.
+func dropHandlerResponseHeaders(h http.Header) {
+	for _, k := range handlerResponseHeaders {
+		delete(h, k)
 	}
 }
 

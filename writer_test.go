@@ -178,3 +178,85 @@ func TestHijackAfterAFailedCommitIsRefused(t *testing.T) {
 		t.Fatalf("Hijack after a failed commit returned a connection; the client read:\n%s", got)
 	}
 }
+
+// When the session cannot be saved, the ErrorHandler's answer replaces the
+// handler's response, headers included: the handler's Content-Length would
+// cut the error's body short (the client sees an unexpected EOF), and its
+// Content-Encoding, ETag, redirect, cookies and caching do not describe
+// the error. Headers set around the handler for every response stay.
+func TestFailedCommitDropsTheHandlersResponseHeaders(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		respond func(w http.ResponseWriter, r *http.Request)
+		dropped map[string]string // header → the handler's value
+	}{
+		{"content length", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "5")
+			w.Write([]byte("hello"))
+		}, map[string]string{"Content-Length": "5"}},
+		{"compressed, with a validator", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("ETag", `"v1"`)
+			w.Header().Set("Last-Modified", "Mon, 07 Dec 2026 06:00:00 GMT")
+			w.Write([]byte("\x1f\x8b"))
+		}, map[string]string{"Content-Encoding": "gzip", "Etag": `"v1"`, "Last-Modified": "Mon, 07 Dec 2026 06:00:00 GMT"}},
+		{"redirect", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/elsewhere", http.StatusSeeOther)
+		}, map[string]string{"Location": "/elsewhere"}},
+		{"cookie and caching", func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "flash", Value: "saved"})
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+			w.Header().Set("Content-Disposition", `attachment; filename="report.csv"`)
+			w.WriteHeader(http.StatusOK)
+		}, map[string]string{"Set-Cookie": "flash=saved", "Content-Disposition": `attachment; filename="report.csv"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, nil)
+			c := h.login("alice")
+			h.store.fail.Store(true)
+			app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				FromContext(r.Context()).Set("seen", "1") // a change the store cannot take
+				tt.respond(w, r)
+			}))
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Access-Control-Allow-Origin", "https://app.example")
+				app.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+			req.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: c})
+			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			if err != nil {
+				t.Fatalf("reading the error response: %v (body so far %q)", err, body)
+			}
+			if res.StatusCode != http.StatusServiceUnavailable || string(body) != "{\"error\":\"session store unavailable\"}\n" {
+				t.Errorf("got %d %q; want 503 with the default JSON body", res.StatusCode, body)
+			}
+			if ct := res.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+				t.Errorf("Content-Type %q; want the error's own", ct)
+			}
+			if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control %q; want the error's no-store", cc)
+			}
+			for k, handlers := range tt.dropped {
+				for _, v := range res.Header.Values(k) {
+					if v == handlers {
+						t.Errorf("the error response carries the handler's %s: %q", k, v)
+					}
+				}
+			}
+			if got := res.Header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
+				t.Errorf("Access-Control-Allow-Origin %q; a header set around the handler must stay", got)
+			}
+		})
+	}
+}
