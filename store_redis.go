@@ -212,7 +212,8 @@ func redisFirstErr(cmds []redis.Cmder) error {
 
 // Get returns the live record under key with one GET, or none when the
 // client's client-side cache holds it. Data is a fresh copy.
-// A value that is not a record of this store reads as ErrNotFound.
+// A value that is not a record of this store, or a key of another type
+// than a string, reads as ErrNotFound.
 func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 	return s.getAt(ctx, key, time.Time{}, nil)
 }
@@ -239,7 +240,9 @@ func (s *RedisStore) getAt(ctx context.Context, key string, now time.Time, _ *ca
 	}
 	// The string, not Bytes: decoding copies only Data out of it.
 	v, err := s.get(ctx, s.recordKey(key)).Result()
-	if errors.Is(err, redis.Nil) {
+	if errors.Is(err, redis.Nil) || redis.HasErrorPrefix(err, "WRONGTYPE") {
+		// Nothing, or a key of another type (no record of this store's):
+		// not found, not a failing store.
 		return Record{}, ErrNotFound
 	}
 	if err != nil {

@@ -229,8 +229,8 @@ var redisExtend = redis.NewScript(`
 local function hx(s)
   if string.find(s, '^[0-9a-f]+$') then return tonumber(s, 16) end
 end
-local v = redis.call('GET', KEYS[1])
-if not v or #v < 41 or string.byte(v, 1) ~= 1 then return 0 end
+local v = redis.pcall('GET', KEYS[1]) -- a key of another type answers an error: no record
+if type(v) ~= 'string' or #v < 41 or string.byte(v, 1) ~= 1 then return 0 end
 local e, h, c, n = hx(string.sub(v, 2, 13)), string.sub(v, 14, 25), string.sub(v, 26, 37), hx(string.sub(v, 38, 41))
 if not e or not hx(h) or not hx(c) or not n or #v < 41 + n or e <= tonumber(ARGV[1]) then return 0 end
 local exp = tonumber(ARGV[2])
@@ -254,8 +254,9 @@ return 1
 // returns 1 when it deleted it, 0 when there was none, -1 when the record is
 // someone else's (or undecodable) and was left alone.
 var redisDelOwned = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
+local v = redis.pcall('GET', KEYS[1])
 if not v then return 0 end
+if type(v) ~= 'string' then return -1 end -- a key of another type
 if #v >= 41 and string.byte(v, 1) == 1 then
   local l = string.sub(v, 38, 41)
   local n = string.find(l, '^[0-9a-f]+$') and tonumber(l, 16)

@@ -368,6 +368,30 @@ func TestS37_RedisForeignValueIsNotFound(t *testing.T) {
 			t.Errorf("Update(%q) = %v, want ErrNotFound", v, err)
 		}
 	}
+	// A key of another type answers GET with a WRONGTYPE error: that is no
+	// record either, not a failing store (which would answer 503 and count
+	// towards the breaker that suspends every user's store calls).
+	others := map[string]func(key string) error{
+		"hash": func(k string) error { return client.HSet(ctx, k, "f", "v").Err() },
+		"list": func(k string) error { return client.RPush(ctx, k, "v").Err() },
+		"set":  func(k string) error { return client.SAdd(ctx, k, "v").Err() },
+	}
+	for typ, write := range others {
+		key := storetest.NewKey()
+		if err := write(prefix + key); err != nil {
+			t.Fatal(err)
+		}
+		client.Expire(ctx, prefix+key, time.Minute)
+		if _, err := s.Get(ctx, key); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("Get of a %s key = %v, want ErrNotFound", typ, err)
+		}
+		if err := s.Touch(ctx, key, time.Now().Add(time.Hour)); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("Touch of a %s key = %v, want ErrNotFound", typ, err)
+		}
+		if err := s.Update(ctx, key, session.Record{Expires: time.Now().Add(time.Hour)}); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("Update of a %s key = %v, want ErrNotFound", typ, err)
+		}
+	}
 }
 
 // TestS36_RedisStoreDownAndBack kills the server under a live client: every
