@@ -30,7 +30,9 @@ var (
 	// outside Middleware, not between it and the handler.
 	ErrForeignWriter = errors.New("session: the ResponseWriter is not the Middleware's, nor does it unwrap to it")
 	// ErrHeadersWritten: the response headers were already sent, so the
-	// session cookie can no longer be changed.
+	// session cookie can no longer be changed: Login, Logout and the like
+	// after them, and a change of values that would need a new cookie (see
+	// Session.Set). Nothing was changed.
 	ErrHeadersWritten = errors.New("session: response headers already written")
 	// ErrNotAuthenticated: the operation needs a signed-in session.
 	ErrNotAuthenticated = errors.New("session: not authenticated")

@@ -385,9 +385,20 @@ func (b storeBackend) saveLate(ctx context.Context, s *Session) {
 	}
 }
 
-// checkChange: with a store every change can be saved, after the headers
-// too (saveLate).
-func (storeBackend) checkChange(*Session, string, string, bool) error { return nil }
+// checkChange: with a store a change can be saved after the headers too
+// (saveLate), but only into a stored session: one the request does not
+// have yet would need a cookie, and one whose load failed is unknown.
+func (storeBackend) checkChange(s *Session, _, _ string, _ bool) error {
+	switch {
+	case !s.committed:
+		return nil
+	case s.loadErr != nil:
+		return fmt.Errorf("%w: %w: %w", ErrHeadersWritten, ErrStoreUnavailable, s.loadErr)
+	case s.token == nil:
+		return ErrHeadersWritten
+	}
+	return nil
+}
 
 // token signs the session's token, once.
 func (b storeBackend) token(s *Session) string {

@@ -209,12 +209,16 @@ func (s *Session) Lookup(key string) (string, bool) {
 //
 // Set, Delete and Pop report the same errors, and on an error change
 // nothing: ErrNoMiddleware on a detached session (see FromContext), which
-// nothing can save; and, in cookie-only mode (Config.CookieOnly) only,
-// ErrHeadersWritten once the response headers are out (the cookie can no
-// longer change) and, for Set, an error wrapping ErrCookieTooLarge when the
-// session would no longer fit in its cookie. With a store and a Middleware
-// they never fail, so calling them as statements is fine there; a change
-// made after the headers went out is still saved to the store.
+// nothing can save; ErrHeadersWritten for a change the response can no
+// longer carry: in cookie-only mode (Config.CookieOnly) any change once the
+// response headers are out, and with a store a change after the headers
+// on a request without a stored session (the new session would need a
+// cookie), or whose session could not be read (then the error also wraps
+// ErrStoreUnavailable); and, for Set in cookie-only mode, an error wrapping
+// ErrCookieTooLarge when the session would no longer fit in its cookie.
+// With a store and a Middleware, a change made before the headers go out
+// never fails, and one made after them on a stored session is still saved
+// to the store.
 func (s *Session) Set(key, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
