@@ -74,7 +74,10 @@ func (m *Manager) LogoutAll(ctx context.Context, userID string) error {
 // the signed-in user and renews the current one (a new token; values and
 // absolute lifetime kept). It returns ErrNotAuthenticated for an anonymous
 // request, or when the session was logged out meanwhile, and ErrConflict
-// when another request is renewing the same session at that moment. r and
+// when another request is renewing the same session at that moment; in
+// both of the latter cases it has still ended the other sessions (all of
+// them when this one was logged out; all but this one and its renewal on
+// a conflict), unless it returns a store error instead. r and
 // w are as for Login (ErrNoMiddleware, ErrForeignWriter); the new cookie
 // goes out on w. Cost: three store creates or reads, a delete, a ListUser,
 // and a delete per other session. A cookie-only Manager returns

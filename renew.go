@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -83,6 +84,14 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool, p *pro
 	marker := Record{Expires: now.Add(m.successorLife()), Data: encodeSuccessor(newKey)}
 	switch err := m.store.Create(ctx, markerKey, marker); {
 	case errors.Is(err, ErrExists):
+		if others {
+			// Another request is renewing this session. A password change
+			// still ends every other session: all but this one and the
+			// one that renewal moves it to.
+			if err := m.endSessionsExcept(ctx, userID, oldKey, m.successorOf(ctx, oldKey)); err != nil {
+				return err
+			}
+		}
 		return ErrConflict
 	case err != nil:
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
@@ -109,6 +118,14 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool, p *pro
 		undo()
 		if errors.Is(err, ErrNotFound) {
 			s.forgetAndExpire()
+			if others {
+				// Logged out meanwhile (a sign-out of this device from
+				// another one, say): a password change still ends every
+				// other session, which is now every session of the user.
+				if err := m.endSessionsExcept(ctx, userID); err != nil {
+					return err
+				}
+			}
 			return ErrNotAuthenticated
 		}
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
@@ -122,15 +139,21 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool, p *pro
 	if !others {
 		return nil
 	}
+	return m.endSessionsExcept(ctx, userID, newKey)
+}
+
+// endSessionsExcept ends every session of userID whose store key is not in
+// keep, with end, not a plain delete: a device renewing its session right
+// now is followed to the session it renews into. It goes on past a failed
+// end and reports them all, wrapped in ErrStoreUnavailable.
+func (m *Manager) endSessionsExcept(ctx context.Context, userID string, keep ...string) error {
 	entries, err := m.store.ListUser(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	var errs []error
 	for _, e := range entries {
-		if e.Key != newKey {
-			// end, not a plain delete: a device renewing its session right
-			// now is followed to the session it renews into.
+		if !slices.Contains(keep, e.Key) {
 			if err := m.end(ctx, e.Key); err != nil {
 				errs = append(errs, err)
 			}
@@ -140,6 +163,17 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool, p *pro
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, errors.Join(errs...))
 	}
 	return nil
+}
+
+// successorOf returns the store key a renewal in progress moves the
+// session under key to, from its marker, or "" when there is none to read.
+func (m *Manager) successorOf(ctx context.Context, key string) string {
+	rec, err := m.store.Get(ctx, successorKey(key))
+	if err != nil {
+		return ""
+	}
+	next, _ := decodeSuccessor(rec.Data)
+	return next
 }
 
 // successorLife is how long a renewal's marker lives: successorTTL beyond

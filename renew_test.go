@@ -199,3 +199,82 @@ func TestRenewOnAnInstanceWithAStaleCacheCannotResurrectALoggedOutSession(t *tes
 		})
 	}
 }
+
+// A password change (LogoutOthers) that cannot renew the current session
+// still ends the user's other sessions: when this session is signed out
+// from another device while the change runs, and when another request is
+// renewing it at that moment. Otherwise whoever holds another session (an
+// attacker with the old password) could keep it past the change by
+// signing out the owner's session at the right moment, or a double submit
+// of the form would leave the other sessions alive.
+func TestLogoutOthersEndsTheOtherSessionsWhenItCannotRenew(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// meanwhile runs inside LogoutOthers, before its store call op
+		// (once); here is the current session's cookie.
+		op        string
+		meanwhile func(t *testing.T, h *harness, hs *hookStore, key, here string) (kept string)
+		want      error
+	}{
+		{
+			name: "signed out meanwhile", op: "Touch", want: ErrNotAuthenticated,
+			meanwhile: func(_ *testing.T, h *harness, hs *hookStore, key, _ string) string {
+				hs.Store.Delete(context.Background(), key) // a sign-out from another device
+				return ""
+			},
+		},
+		{
+			name: "renewed meanwhile", op: "Create", want: ErrConflict,
+			meanwhile: func(t *testing.T, h *harness, _ *hookStore, _, here string) string {
+				w := h.do("POST", "/renew", here) // this device, in another tab
+				if c := sessionCookie(t, w, h.m.cookie.Name); w.Code == 200 && c != nil {
+					return c.Value
+				}
+				return ""
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, hs := newHookHarness(t, nil)
+			other := h.login("alice") // the attacker's session
+			here := h.login("alice")
+			bob := h.login("bob")
+			var inside, fired atomic.Bool
+			var kept string
+			hs.before = func(_ context.Context, op, key string, _ Record) error {
+				if inside.Load() && op == tt.op && fired.CompareAndSwap(false, true) {
+					kept = tt.meanwhile(t, h, hs, key, here)
+				}
+				return nil
+			}
+			errs := make(chan error, 1)
+			app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				FromContext(r.Context()).UserID() // loaded before the change starts
+				inside.Store(true)
+				errs <- h.m.LogoutOthers(w, r)
+				inside.Store(false)
+			}))
+			r := httptest.NewRequest("POST", "/password", nil)
+			r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: here})
+			app.ServeHTTP(httptest.NewRecorder(), r)
+			if err := <-errs; !errors.Is(err, tt.want) {
+				t.Fatalf("LogoutOthers = %v, want %v", err, tt.want)
+			}
+			if !fired.Load() {
+				t.Fatalf("nothing ran before LogoutOthers' %s", tt.op)
+			}
+			if got := h.whoami(other); got != "" {
+				t.Errorf("the other session survived the password change (signed in as %q)", got)
+			}
+			if kept != "" && h.whoami(kept) != "alice" {
+				t.Errorf("the session the concurrent renewal moved this device to was ended")
+			}
+			if h.whoami(bob) != "bob" {
+				t.Error("another user's session was ended")
+			}
+		})
+	}
+}
