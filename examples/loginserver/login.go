@@ -58,11 +58,46 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.answer(w, r, errSessionStoreDown, "signin", a.signInData(c.Username))
 		return
 	}
+	if p := a.passwordStillCurrent(r.Context(), user, c.Password); p != nil {
+		// A password change landed while this sign-in checked the old
+		// password: the session just started must not outlive it.
+		if err := a.sessions.Logout(w, r); err != nil {
+			a.log.ErrorContext(r.Context(), "login: ending a session started with a changed password", "user_id", user.ID, "error", err)
+			p = errSessionStoreDown
+		}
+		a.answer(w, r, p, "signin", a.signInData(c.Username))
+		return
+	}
 	if isForm(r) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
 	writeJSON(w, http.StatusOK, userJSON{ID: user.ID, Username: user.Username})
+}
+
+// passwordStillCurrent closes the race between a sign-in and a password
+// change. The change stores the new hash, then ends every other session;
+// a sign-in that checked the old password before the new hash was stored
+// but started its session after the change listed the sessions to end
+// would survive it. So, once the session exists, the hash is read again:
+// still the one checked (or one that pw still verifies, after a re-hash),
+// and any change from now on ends this session; otherwise the sign-in
+// fails as with a wrong password (errInvalidCredentials), or with
+// errUserStoreDown when the account cannot be read.
+func (a *app) passwordStillCurrent(ctx context.Context, checked User, pw string) *problem {
+	now, err := a.users.ByID(ctx, checked.ID)
+	switch {
+	case err != nil:
+		a.log.ErrorContext(ctx, "login: user store", "user_id", checked.ID, "error", err)
+		return errUserStoreDown
+	case now.PasswordHash == checked.PasswordHash:
+		return nil
+	}
+	if match, _, _ := password.Verify(pw, now.PasswordHash); match {
+		return nil
+	}
+	a.log.InfoContext(ctx, "login: the password changed while signing in", "user_id", checked.ID)
+	return errInvalidCredentials
 }
 
 // signIn starts a new session for user and saves, for the sessions list,

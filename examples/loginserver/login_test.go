@@ -200,6 +200,34 @@ func TestLoginRehashDoesNotRevertPasswordChange(t *testing.T) {
 	}
 }
 
+// A sign-in that checked the old password while a password change stored
+// the new one fails, and leaves no session behind: the change ends the
+// other sessions only after storing the hash, so a session this sign-in
+// started afterwards would otherwise outlive the old password.
+func TestLoginRacingAPasswordChangeLeavesNoSession(t *testing.T) {
+	t.Parallel()
+	var ru *racyUsers
+	e := newEnv(t, func(c *appConfig) {
+		ru = &racyUsers{memoryUsers: c.Users.(*memoryUsers)}
+		c.Users = ru
+	})
+	newHash := cheapHash(t, "the brand new password")
+	ru.changeTo.Store(&newHash)
+	b := e.browser("192.0.2.1:1")
+	r := b.login(testUser, testPassword)
+	wantStatus(t, r, http.StatusUnauthorized)
+	if msg := r.errorMsg(t); msg != "invalid credentials" {
+		t.Errorf("error %q; want invalid credentials", msg)
+	}
+	wantStatus(t, b.get("/me"), http.StatusUnauthorized)
+	infos, err := e.app.sessions.ListSessions(context.Background(), e.demo.ID)
+	if err != nil || len(infos) != 0 {
+		t.Fatalf("the account holds %d sessions (%v) after a sign-in with the replaced password; want none", len(infos), err)
+	}
+	// With the new password, and with no change racing, signing in works.
+	wantStatus(t, b.login(testUser, "the brand new password"), http.StatusOK)
+}
+
 func TestLoginAnswers503WhenSessionStoreDown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

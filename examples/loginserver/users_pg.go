@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -13,7 +14,26 @@ import (
 // pgUsers is the UserStore on PostgreSQL (DATABASE_URL): accounts and their
 // provider links, in two tables of the connection's search_path next to the
 // sessions' (pgstore). setup creates them at start-up.
-type pgUsers struct{ pool *pgxpool.Pool }
+type pgUsers struct {
+	pool *pgxpool.Pool
+	// timeout bounds each call (userQueryTimeout when 0): a database that
+	// stalls (a network partition, a lock held) fails the call, which the
+	// handlers answer with a 503, instead of holding the request, and a
+	// password-hashing slot, for as long as the client waits.
+	timeout time.Duration
+}
+
+// userQueryTimeout is pgUsers' default bound on a call.
+const userQueryTimeout = 5 * time.Second
+
+// bound returns ctx with the call's deadline.
+func (s *pgUsers) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := s.timeout
+	if d <= 0 {
+		d = userQueryTimeout
+	}
+	return context.WithTimeout(ctx, d)
+}
 
 // usersSchema is the SQL setup runs, under an advisory lock so that several
 // instances starting at once do not race. Run it yourself instead if you
@@ -61,6 +81,8 @@ func sqlState(err error) string {
 }
 
 func (s *pgUsers) one(ctx context.Context, query string, arg ...any) (User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var u User
 	err := s.pool.QueryRow(ctx, query, arg...).Scan(&u.ID, &u.Username, &u.PasswordHash)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -82,6 +104,8 @@ func (s *pgUsers) Create(ctx context.Context, username, passwordHash string) (Us
 }
 
 func (s *pgUsers) insert(ctx context.Context, id, username, passwordHash string) (User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.pool.Exec(ctx, "INSERT INTO users (id, username, password_hash) VALUES ($1, $2, $3)", id, username, passwordHash)
 	if sqlState(err) == "23505" { // unique_violation
 		return User{}, ErrUsernameTaken
@@ -93,6 +117,8 @@ func (s *pgUsers) insert(ctx context.Context, id, username, passwordHash string)
 }
 
 func (s *pgUsers) SetPasswordHash(ctx context.Context, id, passwordHash string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.pool.Exec(ctx, "UPDATE users SET password_hash = $2 WHERE id = $1", id, passwordHash)
 	if err == nil && tag.RowsAffected() == 0 {
 		return ErrNoUser
@@ -101,6 +127,8 @@ func (s *pgUsers) SetPasswordHash(ctx context.Context, id, passwordHash string) 
 }
 
 func (s *pgUsers) UpgradePasswordHash(ctx context.Context, id, oldHash, newHash string) (bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.pool.Exec(ctx, "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2", id, oldHash, newHash)
 	return err == nil && tag.RowsAffected() == 1, err
 }
@@ -111,6 +139,8 @@ func (s *pgUsers) ByIdentity(ctx context.Context, issuer, subject string) (User,
 }
 
 func (s *pgUsers) Link(ctx context.Context, userID string, l Link) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.pool.Exec(ctx, `INSERT INTO provider_links (issuer, subject, user_id, provider, email) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (issuer, subject) DO NOTHING`, l.Issuer, l.Subject, userID, l.Provider, l.Email)
 	switch {
@@ -132,6 +162,8 @@ func (s *pgUsers) Link(ctx context.Context, userID string, l Link) error {
 }
 
 func (s *pgUsers) Links(ctx context.Context, userID string) ([]Link, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, "SELECT provider, issuer, subject, email, created FROM provider_links WHERE user_id = $1 ORDER BY created", userID)
 	if err != nil {
 		return nil, err

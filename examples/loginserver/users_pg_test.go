@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,3 +193,119 @@ func TestRestartOnPostgreSQLKeepsAccountsAndSessions(t *testing.T) {
 		t.Fatalf("/me after signing in again: %d %s", code, body)
 	}
 }
+
+// A PostgreSQL that stops answering (a network partition, a lock held
+// elsewhere) fails each user-store call at its deadline, so the handlers
+// answer 503 instead of hanging for as long as the client waits.
+func TestPostgresUserStoreCallsEndWhenTheDatabaseStalls(t *testing.T) {
+	t.Parallel()
+	dbURL := testDatabaseURL(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newStallingProxy(t, u.Host)
+	u.Host = proxy.addr()
+	pool, err := pgxpool.New(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	t.Cleanup(proxy.resume) // before the pool closes its connections
+	pu := &pgUsers{pool: pool, timeout: 300 * time.Millisecond}
+	ctx := context.Background()
+	if err := pu.setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ann, err := pu.Create(ctx, "ann", "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.stall()
+	calls := map[string]func() error{
+		"ByUsername":          func() error { _, err := pu.ByUsername(ctx, "ann"); return err },
+		"ByID":                func() error { _, err := pu.ByID(ctx, ann.ID); return err },
+		"SetPasswordHash":     func() error { return pu.SetPasswordHash(ctx, ann.ID, "h2") },
+		"UpgradePasswordHash": func() error { _, err := pu.UpgradePasswordHash(ctx, ann.ID, "h1", "h3"); return err },
+		"Links":               func() error { _, err := pu.Links(ctx, ann.ID); return err },
+	}
+	for name, call := range calls {
+		start := time.Now()
+		err := call()
+		if err == nil || errors.Is(err, ErrNoUser) {
+			t.Errorf("%s on a stalled database = %v; want a store error", name, err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s on a stalled database took %v; want about its 300ms deadline", name, d)
+		}
+	}
+}
+
+// stallingProxy forwards TCP connections to target until stall is called;
+// from then on it holds every byte, in both directions, keeping the
+// connections open, as a partitioned network does.
+type stallingProxy struct {
+	ln      net.Listener
+	stalled atomic.Bool
+}
+
+func newStallingProxy(t *testing.T, target string) *stallingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallingProxy{ln: ln}
+	var conns sync.WaitGroup
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		close(done)
+		ln.Close()
+		conns.Wait()
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			conns.Add(2)
+			pipe := func(dst, src net.Conn) {
+				defer conns.Done()
+				defer dst.Close()
+				defer src.Close()
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := src.Read(buf)
+					for p.stalled.Load() {
+						select {
+						case <-done:
+							return
+						case <-time.After(10 * time.Millisecond):
+						}
+					}
+					if n > 0 {
+						if _, werr := dst.Write(buf[:n]); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}
+			go pipe(up, c)
+			go pipe(c, up)
+		}
+	}()
+	return p
+}
+
+func (p *stallingProxy) addr() string { return p.ln.Addr().String() }
+func (p *stallingProxy) stall()       { p.stalled.Store(true) }
+func (p *stallingProxy) resume()      { p.stalled.Store(false) }
