@@ -210,6 +210,18 @@ func redisFirstErr(cmds []redis.Cmder) error {
 	return nil
 }
 
+// redisReadErr is redisFirstErr for a pipeline of record reads: a key of
+// another type than a string (WRONGTYPE) holds no record of this store's,
+// so it reads as gone, like redis.Nil, not as a failing store.
+func redisReadErr(cmds []redis.Cmder) error {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) && !redis.HasErrorPrefix(err, "WRONGTYPE") {
+			return err
+		}
+	}
+	return nil
+}
+
 // Get returns the live record under key with one GET, or none when the
 // client's client-side cache holds it. Data is a fresh copy.
 // A value that is not a record of this store, or a key of another type

@@ -117,7 +117,7 @@ func (s *RedisStore) replaceSpread(ctx context.Context, oldKey, key string, rec 
 		gets[i] = pipe.Get(ctx, s.recordKey(e.key))
 	}
 	cmds, _ := pipe.Exec(ctx)
-	if err := redisFirstErr(cmds); err != nil {
+	if err := redisReadErr(cmds); err != nil {
 		return s.wrap("replace", err)
 	}
 	var end []*redisScriptCall

@@ -88,6 +88,7 @@ func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
 		limit    int
 		gone     []int       // entries whose record was deleted
 		foreign  map[int]int // entry → it holds another user's record
+		hash     []int       // entries whose key holds a hash, no record
 		kept     []int       // the user's records that must stay (besides the new one)
 		ended    []int       // the user's records that must be gone
 		indexed  []int       // entries the index keeps besides kept and the new one
@@ -98,6 +99,8 @@ func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
 		{name: "another user's record past the limit", sessions: 5, limit: 3, foreign: map[int]int{2: 1}, kept: []int{4, 5}, ended: []int{1, 3}},
 		{name: "another user's record within the limit", sessions: 5, limit: 3, foreign: map[int]int{5: 1}, kept: []int{4}, ended: []int{1, 2, 3}, indexed: []int{5}},
 		{name: "another user's record within the limit, a record gone", sessions: 5, limit: 3, gone: []int{4}, foreign: map[int]int{5: 1}, kept: []int{2, 3}, ended: []int{1}},
+		{name: "a key of another type past the limit", sessions: 5, limit: 3, hash: []int{2}, kept: []int{4, 5}, ended: []int{1, 3}},
+		{name: "a key of another type within the limit", sessions: 5, limit: 3, hash: []int{5}, kept: []int{4}, ended: []int{1, 2, 3}, indexed: []int{5}},
 		{name: "a limit of one", sessions: 3, limit: 1, ended: []int{1, 2, 3}},
 		{name: "more than 64 within the limit", sessions: 150, limit: 100, kept: span(52, 150), ended: span(1, 51)},
 		{name: "more than 64 within the limit, a record gone", sessions: 150, limit: 100, gone: []int{140}, kept: append(span(51, 139), span(141, 150)...), ended: span(1, 50)},
@@ -120,6 +123,10 @@ func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
 			}
 			for _, i := range tt.gone {
 				c.Del(ctx, s.recordKey(k(i)))
+			}
+			for _, i := range tt.hash {
+				c.Del(ctx, s.recordKey(k(i)))
+				c.HSet(ctx, s.recordKey(k(i)), "f", "v")
 			}
 			if err := s.Replace(ctx, "", k(newKey), Record{UserID: "u", Expires: time.UnixMilli(exp)}, tt.limit); err != nil {
 				t.Fatal(err)
@@ -155,6 +162,57 @@ func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
 				if !want[m] {
 					t.Errorf("index keeps entry %s, which is no kept session", m[60:])
 				}
+			}
+		})
+	}
+}
+
+// A key of another type than a string under a session's record key holds
+// no record: on the way to the cap (one server, or records spread over a
+// Cluster's slots) and in ListUser it reads as gone. Its WRONGTYPE error
+// failed every later login of the user (with the new session already
+// created and the cap not applied) and the devices list.
+func TestRedisKeysOfAnotherTypeReadAsGone(t *testing.T) {
+	srv := redistest.New(t)
+	c := srv.Client(t)
+	ctx := context.Background()
+	for _, spread := range []bool{false, true} {
+		t.Run(fmt.Sprintf("spread=%v", spread), func(t *testing.T) {
+			s := NewRedisStore(c, RedisConfig{KeyPrefix: redistest.Prefix()})
+			s.ordered = !spread
+			exp := time.Now().Add(time.Hour)
+			k := func(i int) string { return fmt.Sprintf("%064x", i) }
+			const limit = 3
+			for i := 1; i <= 5; i++ {
+				if err := s.Replace(ctx, "", k(i), Record{UserID: "u", Expires: exp}, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.Del(ctx, s.recordKey(k(3)))
+			c.HSet(ctx, s.recordKey(k(3)), "f", "v")
+			for i := 6; i <= 8; i++ {
+				if err := s.Replace(ctx, "", k(i), Record{UserID: "u", Expires: exp}, limit); err != nil {
+					t.Fatalf("login %d at the cap with a hash among the records: %v", i, err)
+				}
+			}
+			list, err := s.ListUser(ctx, "u")
+			if err != nil {
+				t.Fatalf("ListUser with a hash among the records: %v", err)
+			}
+			if len(list) > limit {
+				t.Errorf("%d live sessions listed after logins at a cap of %d", len(list), limit)
+			}
+			live := 0
+			for i := 1; i <= 8; i++ {
+				if i != 3 && redisRecordExists(t, c, s, k(i)) {
+					live++
+				}
+			}
+			if live > limit {
+				t.Errorf("%d live sessions after logins at a cap of %d", live, limit)
+			}
+			if typ, _ := c.Type(ctx, s.recordKey(k(3))).Result(); typ != "hash" {
+				t.Errorf("the hash under a record key is now %q; the store deletes only its own records", typ)
 			}
 		})
 	}

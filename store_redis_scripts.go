@@ -138,7 +138,7 @@ if limit > 0 and n > limit then
   local user, prefix = ARGV[9], ARGV[10]
   local tail = string.format('%04x', #user) .. user
   local function mine(v)
-    return v and string.byte(v, 1) == 1 and string.sub(v, 38, 41 + #user) == tail
+    return type(v) == 'string' and string.byte(v, 1) == 1 and string.sub(v, 38, 41 + #user) == tail
   end
   -- drop ends entry m: its record (under rk, holding v) is deleted when it
   -- is the user's, and the entry leaves the index either way.
@@ -167,7 +167,8 @@ if limit > 0 and n > limit then
     found = found + redis.call('EXISTS', unpack(rks, first, math.min(first + 63, keep)))
   end
   if found == keep then
-    for i = keep + 1, #others do drop(others[i], rks[i], redis.call('GET', rks[i])) end
+    -- pcall: a key of another type (no record) answers GET with an error.
+    for i = keep + 1, #others do drop(others[i], rks[i], redis.pcall('GET', rks[i])) end
   else
     local live = 1
     for first = 1, #others, 64 do

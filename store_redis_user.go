@@ -30,14 +30,14 @@ func (s *RedisStore) ListUser(ctx context.Context, userID string) ([]Entry, erro
 		gets[i] = pipe.Get(ctx, s.recordKey(e.key))
 	}
 	cmds, _ := pipe.Exec(ctx)
-	if err := redisFirstErr(cmds); err != nil {
+	if err := redisReadErr(cmds); err != nil {
 		return nil, s.wrap("list user", err)
 	}
 	out := make([]Entry, 0, len(entries))
 	var stale []redisIndexEntry
 	for i, e := range entries {
 		v, err := gets[i].Bytes()
-		if err != nil { // redis.Nil: deleted or expired in Redis
+		if err != nil { // redis.Nil (deleted or expired in Redis) or WRONGTYPE
 			if s.ordered {
 				stale = append(stale, e)
 			}
