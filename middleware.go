@@ -29,6 +29,9 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 		s.verify(m, r)
 		r = r.WithContext(st)
 		st.writer = commitWriter{ResponseWriter: w, m: m, s: s, r: r}
+		if h := w.Header(); len(h) > 0 {
+			st.writer.outer = outerResponseHeaders(h)
+		}
 		s.out = &st.writer
 		next.ServeHTTP(&st.writer, r)
 		// Not deferred: when the handler panics, nothing is committed and the

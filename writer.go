@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 )
 
 // errResponseReplaced is what Write returns after a failed commit replaced
@@ -21,6 +22,10 @@ type commitWriter struct {
 	r      *http.Request
 	done   bool // commit ran
 	failed bool // commit failed; the error response was written
+	// outer holds the handlerResponseHeaders that were set before the
+	// Middleware ran (a compressing middleware's Content-Encoding, say),
+	// which a failed commit puts back; nil when there were none.
+	outer http.Header
 }
 
 func (w *commitWriter) ensureCommitted() {
@@ -31,7 +36,7 @@ func (w *commitWriter) ensureCommitted() {
 	if err := w.m.commit(w.r.Context(), w.s, w.ResponseWriter.Header()); err != nil {
 		w.failed = true
 		w.m.logError(w.r.Context(), "session: saving the session failed; answering with the error handler", w.s.keyLocked(), err)
-		dropHandlerResponseHeaders(w.ResponseWriter.Header())
+		dropHandlerResponseHeaders(w.ResponseWriter.Header(), w.outer)
 		w.m.onError(w.ResponseWriter, w.r, err)
 	}
 }
@@ -49,12 +54,43 @@ var handlerResponseHeaders = [...]string{
 // dropHandlerResponseHeaders removes from h what the handler set for the
 // response a failed commit replaces, so that the error handler's answer
 // does not go out with, say, the handler's Content-Length (the client
-// would read a cut body), Content-Encoding, ETag or redirect. Headers that
-// describe no body (CORS, security policies, a request ID) stay.
-func dropHandlerResponseHeaders(h http.Header) {
+// would read a cut body), Content-Encoding, ETag or redirect: each of
+// handlerResponseHeaders goes back to its value in outer, from before the
+// Middleware ran, or goes. Headers that describe no body (CORS, security
+// policies, a request ID) stay as they are.
+func dropHandlerResponseHeaders(h, outer http.Header) {
 	for _, k := range handlerResponseHeaders {
-		delete(h, k)
+		if v, ok := outer[k]; ok {
+			h[k] = v
+		} else {
+			delete(h, k)
+		}
 	}
+}
+
+// outerResponseHeaders copies the handlerResponseHeaders in h, or returns
+// nil when it has none. It costs a walk over h's few entries, and an
+// allocation only when one of them is there.
+func outerResponseHeaders(h http.Header) http.Header {
+	var out http.Header
+	for k, v := range h {
+		if isHandlerResponseHeader(k) {
+			if out == nil {
+				out = make(http.Header, 1)
+			}
+			out[k] = slices.Clone(v)
+		}
+	}
+	return out
+}
+
+func isHandlerResponseHeader(k string) bool {
+	for _, h := range handlerResponseHeaders {
+		if k == h {
+			return true
+		}
+	}
+	return false
 }
 
 // WriteHeader commits the session, then writes the status. Informational

@@ -2,12 +2,14 @@ package session
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 )
@@ -190,26 +192,34 @@ func TestFailedCommitDropsTheHandlersResponseHeaders(t *testing.T) {
 		name    string
 		respond func(w http.ResponseWriter, r *http.Request)
 		dropped map[string]string // header → the handler's value
+		// outer wraps the Middleware, as an app's own middleware does; its
+		// headers stay on the error response.
+		outer func(http.Handler) http.Handler
+		kept  map[string]string
 	}{
 		{"content length", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "5")
 			w.Write([]byte("hello"))
-		}, map[string]string{"Content-Length": "5"}},
+		}, map[string]string{"Content-Length": "5"}, nil, nil},
 		{"compressed, with a validator", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Header().Set("ETag", `"v1"`)
 			w.Header().Set("Last-Modified", "Mon, 07 Dec 2026 06:00:00 GMT")
 			w.Write([]byte("\x1f\x8b"))
-		}, map[string]string{"Content-Encoding": "gzip", "Etag": `"v1"`, "Last-Modified": "Mon, 07 Dec 2026 06:00:00 GMT"}},
+		}, map[string]string{"Content-Encoding": "gzip", "Etag": `"v1"`, "Last-Modified": "Mon, 07 Dec 2026 06:00:00 GMT"}, nil, nil},
 		{"redirect", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/elsewhere", http.StatusSeeOther)
-		}, map[string]string{"Location": "/elsewhere"}},
+		}, map[string]string{"Location": "/elsewhere"}, nil, nil},
 		{"cookie and caching", func(w http.ResponseWriter, r *http.Request) {
 			http.SetCookie(w, &http.Cookie{Name: "flash", Value: "saved"})
 			w.Header().Set("Cache-Control", "public, max-age=3600")
 			w.Header().Set("Content-Disposition", `attachment; filename="report.csv"`)
 			w.WriteHeader(http.StatusOK)
-		}, map[string]string{"Set-Cookie": "flash=saved", "Content-Disposition": `attachment; filename="report.csv"`}},
+		}, map[string]string{"Set-Cookie": "flash=saved", "Content-Disposition": `attachment; filename="report.csv"`}, nil, nil},
+		{"inside a compressing middleware that sets a cookie", func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "flash", Value: "saved"})
+			w.Write([]byte("hello"))
+		}, map[string]string{"Set-Cookie": "flash=saved"}, gzipAndCSRF, map[string]string{"Content-Encoding": "gzip", "Set-Cookie": "csrf=t0k3n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -221,6 +231,9 @@ func TestFailedCommitDropsTheHandlersResponseHeaders(t *testing.T) {
 				FromContext(r.Context()).Set("seen", "1") // a change the store cannot take
 				tt.respond(w, r)
 			}))
+			if tt.outer != nil {
+				app = tt.outer(app)
+			}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Access-Control-Allow-Origin", "https://app.example")
 				app.ServeHTTP(w, r)
@@ -254,9 +267,41 @@ func TestFailedCommitDropsTheHandlersResponseHeaders(t *testing.T) {
 					}
 				}
 			}
+			for k, want := range tt.kept {
+				if k == "Content-Encoding" && want == "gzip" {
+					// The client took it off when it decompressed the body.
+					if !res.Uncompressed {
+						t.Errorf("the error response was not gzip-encoded; the outer middleware compresses every response")
+					}
+					continue
+				}
+				if got := res.Header.Values(k); !slices.Contains(got, want) {
+					t.Errorf("%s on the error response = %q; the outer middleware's %q must stay", k, got, want)
+				}
+			}
 			if got := res.Header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
 				t.Errorf("Access-Control-Allow-Origin %q; a header set around the handler must stay", got)
 			}
 		})
 	}
 }
+
+// gzipAndCSRF is an outer middleware that sets a cookie of its own and
+// compresses the response: it sets Content-Encoding before the handler
+// runs, and everything written goes through its gzip writer.
+func gzipAndCSRF(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "csrf", Value: "t0k3n"})
+		w.Header().Set("Content-Encoding", "gzip")
+		gz := gzip.NewWriter(w)
+		defer gz.Close()
+		next.ServeHTTP(gzipWriter{w, gz}, r)
+	})
+}
+
+type gzipWriter struct {
+	http.ResponseWriter
+	gz *gzip.Writer
+}
+
+func (w gzipWriter) Write(b []byte) (int, error) { return w.gz.Write(b) }
