@@ -11,7 +11,7 @@ import (
 // named now are the app's clock (see the package documentation).
 type statements struct {
 	get, create, update, touch, delete, replace, listUser, deleteUser, deleteExpired string
-	lock, replaceAlone                                                               string
+	lock, lockUnprepared, replaceAlone                                               string
 	// The names Replace prepares lock and replace under: unique to the
 	// table and the SQL, so two Stores on one pool never collide.
 	lockName, replaceName string
@@ -46,17 +46,19 @@ WHERE s.expires <= ` + now
 		// statement (taken after the lock statement before it in the same
 		// transaction), so the new row is not among the others, and the
 		// delete and the insert touch different rows. Returns 1 when the row
-		// was inserted. Its plan is the generic one (see lock): "+ interval
-		// '0 s'" keeps the expires index out of it, so that it finds the
-		// user's rows through the user_id index however few users the
-		// table's statistics count (with the plain comparison, a table of
-		// 200 users with 100 rows each got a plan that walks the expires
-		// index over every live row).
+		// was inserted. Its plan is the generic one (see lock), made for an
+		// average user, so two forms keep it from reading more than the
+		// user's rows: "+ interval '0 s'" keeps the expires index out (with
+		// the plain comparison, a table of 200 users with 100 rows each got
+		// a plan that walks the expires index over every live row), and
+		// "key = ANY (ARRAY(...))" has the rows to end found by key (with
+		// "key IN (...)", a few users with many rows each got a hash join
+		// over the whole table).
 		replace: `WITH gone AS (DELETE FROM ` + t + ` WHERE key = $1::bytea),
 ins AS (` + insert("$2", "$3", "$4", "$5", "$6") + ` RETURNING 1),
-ended AS (DELETE FROM ` + t + ` WHERE $7::int > 0 AND EXISTS (SELECT 1 FROM ins) AND key IN (
+ended AS (DELETE FROM ` + t + ` WHERE $7::int > 0 AND EXISTS (SELECT 1 FROM ins) AND key = ANY (ARRAY(
   SELECT key FROM ` + t + ` WHERE user_id = NULLIF($3, '') AND expires + interval '0 s' > $6 AND key IS DISTINCT FROM $1::bytea AND key <> $2::bytea
-  ORDER BY created DESC, key DESC OFFSET GREATEST($7::int - 1, 0)))
+  ORDER BY created DESC, key DESC OFFSET GREATEST($7::int - 1, 0))))
 SELECT count(*) FROM ins`,
 		// replace without a limit (the first save of an anonymous
 		// session, or a Replace called with none): $1 old key or NULL, $2
@@ -77,6 +79,10 @@ SELECT count(*) FROM ins`,
 		// the statement again on every login (about 350 µs here, more than
 		// the rest of the login).
 		lock: `SELECT pg_advisory_xact_lock($1::bigint), set_config('plan_cache_mode', 'force_generic_plan', true)`,
+		// lock without the setting, for DisablePreparedStatements: a
+		// statement sent unnamed is planned on every call anyway, and the
+		// plan for the user at hand is the better one.
+		lockUnprepared: `SELECT pg_advisory_xact_lock($1::bigint)`,
 		// $1 user, $2 now
 		listUser: `SELECT key, expires, data FROM ` + t + ` WHERE user_id = $1 AND expires > $2`,
 		// $1 user

@@ -17,10 +17,12 @@ import (
 // looks no dearer than the calls' own (plan_cache_mode auto, its default);
 // Replace's statements must get there (a plan per call cost about 200 µs),
 // with a limit (a login) and without one (the first save of an anonymous
-// session). The table here already holds many sessions of a few users, so
-// that the statistics make the login statement's generic plan look dearer
-// than a plan for a new user: auto alone would plan every login (350 µs
-// a login here), so Replace asks for the generic plan in its transaction.
+// session). The table here already holds many sessions of a few users
+// (and more of no user), so that the statistics make the login statement's
+// generic plan look dearer than a plan for a new user: auto alone would
+// plan every login (350 µs a login here), so Replace asks for the generic
+// plan in its transaction, and that plan must still read only the user's
+// rows.
 func TestReplaceStatementsSettleOnAGenericPlan(t *testing.T) {
 	t.Parallel()
 	for _, limit := range []int{0, 32} {
@@ -34,7 +36,8 @@ func TestReplaceStatementsSettleOnAGenericPlan(t *testing.T) {
 			})
 			ctx := testContext(t)
 			fill := `INSERT INTO ` + s.table.Sanitize() + ` (key, user_id, expires, data)
-SELECT sha256(('fill-' || i)::bytea), 'crowd-' || (i % 10), now() + interval '1 hour', '\x00'::bytea FROM generate_series(1, 5000) i`
+SELECT sha256(('fill-' || i)::bytea), CASE WHEN i <= 5000 THEN 'crowd-' || (i % 10) END, now() + interval '1 hour', '\x00'::bytea
+FROM generate_series(1, 20000) i`
 			if _, err := pool.Exec(ctx, fill); err != nil {
 				t.Fatal(err)
 			}
@@ -67,6 +70,10 @@ SELECT sha256(('fill-' || i)::bytea), 'crowd-' || (i % 10), now() + interval '1 
 				plan := explainGeneric(t, ctx, pool, s.sql.replaceName)
 				if !strings.Contains(plan, "_user_id_idx") || strings.Contains(plan, "_expires_idx") {
 					t.Fatalf("generic plan of the login statement does not find the user's rows through the user_id index alone:\n%s", plan)
+				}
+				// Nor does it read the whole table to find the rows to end.
+				if strings.Contains(plan, "Seq Scan") {
+					t.Fatalf("generic plan of the login statement scans the table:\n%s", plan)
 				}
 			}
 		})

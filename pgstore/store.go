@@ -252,7 +252,7 @@ func (s *Store) replaceLocked(ctx context.Context, oldK, newK []byte, rec sessio
 	}
 	var b pgconn.Batch
 	if s.mode == pgx.QueryExecModeExec {
-		b.ExecParams(s.sql.lock, lockArgs, nil, nil, nil)
+		b.ExecParams(s.sql.lockUnprepared, lockArgs, nil, nil, nil)
 		b.ExecParams(s.sql.replace, replaceArgs, nil, nil, nil)
 	} else {
 		lock, err := conn.Conn().Prepare(ctx, s.sql.lockName, s.sql.lock)
