@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -98,8 +99,17 @@ func (a *app) confirm(w http.ResponseWriter, r *http.Request) {
 	}
 	a.loginSucceeded(w, r, att)
 	if err := a.sessions.StepUp(w, r, amrPassword); err != nil {
-		a.log.ErrorContext(r.Context(), "step-up", "user_id", user.ID, "error", err)
-		a.answer(w, r, errSessionStoreDown, "confirm", d)
+		switch {
+		case errors.Is(err, session.ErrNotAuthenticated):
+			// Signed out meanwhile (a sign-out in another tab, or of this
+			// device from another one): no store failure.
+			a.unauthenticated(w, r)
+		case errors.Is(err, session.ErrConflict):
+			a.answer(w, r, errConcurrentRenewal, "confirm", d)
+		default:
+			a.log.ErrorContext(r.Context(), "step-up", "user_id", user.ID, "error", err)
+			a.answer(w, r, errSessionStoreDown, "confirm", d)
+		}
 		return
 	}
 	a.log.InfoContext(r.Context(), "confirmed", "user_id", user.ID, "session", session.FromContext(r.Context()).ID())

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -81,4 +83,29 @@ func (b *browser) submit(path string, form url.Values) *response {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
 	return b.do(req)
+}
+
+// A step-up whose session is signed out meanwhile (in another tab) answers
+// as signed out, 401, not as a store failure.
+func TestConfirmRacingASignOutAnswersSignedOut(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	laptop := e.browser("192.0.2.1:1")
+	laptop.mustLogin()
+	var fired atomic.Bool
+	e.faults.SetHook(func(ctx context.Context, op, key string) error {
+		if op == "Touch" && fired.CompareAndSwap(false, true) {
+			e.store.Delete(ctx, key)
+		}
+		return nil
+	})
+	r := laptop.postJSON("/confirm", `{"password":"`+testPassword+`"}`)
+	e.faults.SetHook(nil)
+	if !fired.Load() {
+		t.Fatal("the step-up never checked this session")
+	}
+	wantStatus(t, r, http.StatusUnauthorized)
+	if msg := r.errorMsg(t); msg != "not authenticated" {
+		t.Errorf("error %q; want not authenticated", msg)
+	}
 }

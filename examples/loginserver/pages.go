@@ -42,7 +42,9 @@ func setNotice(s *session.Session, kind, text string) {
 // popNotice takes the session's notice, if any (a notice without a kind is
 // info).
 func popNotice(s *session.Session) notice {
-	// Pop fails only outside the Middleware.
+	// Pop fails only outside the Middleware, or after the response headers
+	// on a request without a stored session; either way there is nothing
+	// to show.
 	text, _ := s.Pop(valueNotice)
 	kind, _ := s.Pop(valueNoticeKind)
 	n := notice{Text: text, Kind: kind}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -92,7 +93,21 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.answer(w, r, errUserStoreDown, "password", d)
 		return
 	}
-	if err := a.sessions.LogoutOthers(w, r); err != nil {
+	switch err := a.sessions.LogoutOthers(w, r); {
+	case errors.Is(err, session.ErrNotAuthenticated):
+		// This session was signed out while the password changed; the
+		// others have ended all the same.
+		a.log.InfoContext(r.Context(), "password changed; this session was signed out meanwhile", "user_id", user.ID)
+		a.unauthenticated(w, r)
+		return
+	case errors.Is(err, session.ErrConflict):
+		// Another request (a second submit of this form) is renewing this
+		// session; the others have ended all the same. That request sets
+		// the cookie and the notice: this one leaves the session alone.
+		a.log.InfoContext(r.Context(), "password changed; this session is being renewed by another request", "user_id", user.ID)
+		a.done(w, r)
+		return
+	case err != nil:
 		// The password has changed; the other sessions may still be live.
 		a.log.ErrorContext(r.Context(), "password change: ending other sessions", "user_id", user.ID, "error", err)
 		p := &problem{status: http.StatusServiceUnavailable, code: "password changed; other sessions not ended",

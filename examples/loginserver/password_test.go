@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -170,4 +171,33 @@ func (e *env) cheapDemoHash() {
 	if err := e.users.SetPasswordHash(context.Background(), e.demo.ID, cheapHash(e.t, testPassword)); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// A password change during which this device's session is signed out (from
+// another device, say by whoever holds the other session) still ends the
+// other sessions, and answers this device as signed out.
+func TestChangePasswordWhileThisDeviceIsSignedOutEndsTheOthers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	laptop, phone := e.browser("192.0.2.1:1"), e.browser("192.0.2.2:1")
+	laptop.mustLogin()
+	phone.mustLogin()
+	var fired atomic.Bool
+	e.faults.SetHook(func(ctx context.Context, op, key string) error {
+		// The change's check that this session still lives: sign it out
+		// first, as the other device's "sign out this device" would.
+		if op == "Touch" && fired.CompareAndSwap(false, true) {
+			e.store.Delete(ctx, key)
+		}
+		return nil
+	})
+	r := laptop.postJSON("/password", `{"current_password":"`+testPassword+`","new_password":"`+newPassword+`"}`)
+	e.faults.SetHook(nil)
+	if !fired.Load() {
+		t.Fatal("the change never checked this session")
+	}
+	wantStatus(t, r, http.StatusUnauthorized)
+	wantStatus(t, phone.get("/me"), http.StatusUnauthorized)
+	wantStatus(t, laptop.get("/me"), http.StatusUnauthorized)
+	wantStatus(t, e.browser("192.0.2.9:1").login(testUser, newPassword), http.StatusOK)
 }

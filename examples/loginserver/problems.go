@@ -41,6 +41,8 @@ var (
 		human: "We cannot check sign-in attempts right now. Please try again in a minute."}
 	errServerBusy = &problem{status: http.StatusServiceUnavailable, code: "server busy, try again", retryAfter: 1,
 		human: "The server is busy right now. Please try again in a moment."}
+	errConcurrentRenewal = &problem{status: http.StatusConflict, code: "session changing in another request; try again",
+		human: "This session is being updated in another tab. Please try again."}
 	errUnreadableForm = &problem{status: http.StatusBadRequest, code: "malformed request body",
 		human: "The form could not be read. Please try again."}
 )
