@@ -66,7 +66,9 @@ type app struct {
 	log     *slog.Logger
 	// guard throttles sign-ins (per account, per address, per known
 	// device), sign-ups (per address) and bounds password hashing.
-	guard    *throttle.Guard
+	guard *throttle.Guard
+	// limiter keeps the guard's counts, and ceremonyBudget's.
+	limiter  throttle.Limiter
 	demoHint bool
 	demoUser string
 	// cookieName is the session cookie's name, to tell a visitor whose
@@ -131,6 +133,9 @@ func newApp(c appConfig) (*app, error) {
 	if c.Sessions.Cookie.DisableSecure {
 		c.Throttle.DisableSecureCookie = true
 	}
+	if c.Throttle.Limiter == nil {
+		c.Throttle.Limiter = throttle.NewMemory(throttle.MemoryConfig{})
+	}
 	g, err := throttle.NewGuard(c.Throttle)
 	if err != nil {
 		return nil, err
@@ -140,6 +145,7 @@ func newApp(c appConfig) (*app, error) {
 		users:      c.Users,
 		log:        c.Log,
 		guard:      g,
+		limiter:    c.Throttle.Limiter,
 		demoHint:   c.DemoHint,
 		demoUser:   c.DemoUser,
 		cookieName: c.Sessions.Cookie.Name,

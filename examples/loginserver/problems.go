@@ -65,6 +65,17 @@ func errThrottled(secs int) *problem {
 	}
 }
 
+// errCeremonyThrottled is the answer to a passwordless sign-in start (a
+// passkey, "Sign in with") from an address that has made too many.
+func errCeremonyThrottled(secs int) *problem {
+	return &problem{
+		status:     http.StatusTooManyRequests,
+		code:       "too many sign-in attempts from this network; try again later",
+		human:      "Too many sign-in attempts from your network. Please wait " + roughly(secs) + " and try again.",
+		retryAfter: secs,
+	}
+}
+
 // errRegisterThrottled is the answer to a sign-up from an address that has
 // made too many.
 func errRegisterThrottled(secs int) *problem {

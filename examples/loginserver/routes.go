@@ -14,13 +14,13 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /static/{name}", staticFile)
 	// "Sign in with": POST /auth/NAME/login, GET /auth/NAME/callback.
 	if a.signin != nil {
-		mux.Handle("/auth/", a.deviceValues(a.signin))
+		mux.Handle("/auth/", a.ceremonyBudget(a.deviceValues(a.signin)))
 	}
 	// Passkeys: register, sign in (button and autofill), step-up, list,
 	// rename; removing one needs a recent proof, like signing out
 	// everywhere (the page steps up with a passkey and tries again).
 	if a.passkeys != nil {
-		mux.Handle("/passkey/", a.deviceValues(a.passkeys))
+		mux.Handle("/passkey/", a.ceremonyBudget(a.deviceValues(a.passkeys)))
 		mux.Handle("POST /passkey/remove", a.sessions.RequireRecentAuth(recentAuth)(a.passkeys))
 	}
 	// Forms and the JSON API: every POST takes a form or JSON.
