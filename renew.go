@@ -88,7 +88,11 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool, p *pro
 			// Another request is renewing this session. A password change
 			// still ends every other session: all but this one and the
 			// one that renewal moves it to.
-			if err := m.endSessionsExcept(ctx, userID, oldKey, m.successorOf(ctx, oldKey)); err != nil {
+			next, err := m.successorOf(ctx, oldKey)
+			if err != nil {
+				return err
+			}
+			if err := m.endSessionsExcept(ctx, userID, oldKey, next); err != nil {
 				return err
 			}
 		}
@@ -166,14 +170,20 @@ func (m *Manager) endSessionsExcept(ctx context.Context, userID string, keep ...
 }
 
 // successorOf returns the store key a renewal in progress moves the
-// session under key to, from its marker, or "" when there is none to read.
-func (m *Manager) successorOf(ctx context.Context, key string) string {
+// session under key to, from its marker, or "" when there is no marker (the
+// renewal is over or undone). A store that cannot be read is an error
+// wrapping ErrStoreUnavailable: without the key, the renewal's new session
+// could not be told from the others.
+func (m *Manager) successorOf(ctx context.Context, key string) (string, error) {
 	rec, err := m.store.Get(ctx, successorKey(key))
-	if err != nil {
-		return ""
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	next, _ := decodeSuccessor(rec.Data)
-	return next
+	return next, nil
 }
 
 // successorLife is how long a renewal's marker lives: successorTTL beyond

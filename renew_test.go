@@ -215,7 +215,10 @@ func TestLogoutOthersEndsTheOtherSessionsWhenItCannotRenew(t *testing.T) {
 		// (once); here is the current session's cookie.
 		op        string
 		meanwhile func(t *testing.T, h *harness, hs *hookStore, key, here string) (kept string)
-		want      error
+		// markerUnreadable fails LogoutOthers' read of the renewal's marker
+		// once: it must then end nothing, not the renewal's new session.
+		markerUnreadable bool
+		want             error
 	}{
 		{
 			name: "signed out meanwhile", op: "Touch", want: ErrNotAuthenticated,
@@ -234,6 +237,16 @@ func TestLogoutOthersEndsTheOtherSessionsWhenItCannotRenew(t *testing.T) {
 				return ""
 			},
 		},
+		{
+			name: "renewed meanwhile, its marker unreadable", op: "Create", want: ErrStoreUnavailable, markerUnreadable: true,
+			meanwhile: func(t *testing.T, h *harness, _ *hookStore, _, here string) string {
+				w := h.do("POST", "/renew", here)
+				if c := sessionCookie(t, w, h.m.cookie.Name); w.Code == 200 && c != nil {
+					return c.Value
+				}
+				return ""
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,11 +255,16 @@ func TestLogoutOthersEndsTheOtherSessionsWhenItCannotRenew(t *testing.T) {
 			other := h.login("alice") // the attacker's session
 			here := h.login("alice")
 			bob := h.login("bob")
-			var inside, fired atomic.Bool
-			var kept string
+			var inside, fired, failMarker atomic.Bool
+			var kept, marker string
 			hs.before = func(_ context.Context, op, key string, _ Record) error {
 				if inside.Load() && op == tt.op && fired.CompareAndSwap(false, true) {
+					marker = key // for op Create, the renewal marker's key
 					kept = tt.meanwhile(t, h, hs, key, here)
+					failMarker.Store(tt.markerUnreadable)
+				}
+				if op == "Get" && key == marker && failMarker.CompareAndSwap(true, false) {
+					return errStoreDown
 				}
 				return nil
 			}
@@ -266,7 +284,7 @@ func TestLogoutOthersEndsTheOtherSessionsWhenItCannotRenew(t *testing.T) {
 			if !fired.Load() {
 				t.Fatalf("nothing ran before LogoutOthers' %s", tt.op)
 			}
-			if got := h.whoami(other); got != "" {
+			if got := h.whoami(other); got != "" && !tt.markerUnreadable {
 				t.Errorf("the other session survived the password change (signed in as %q)", got)
 			}
 			if kept != "" && h.whoami(kept) != "alice" {

@@ -69,7 +69,9 @@ func redisZ(score int64, m string) redis.Z { return redis.Z{Score: float64(score
 // as one of the user's sessions, so the user keeps one fewer. Only a store
 // used against its contract gets there (a record's user never changes and
 // keys are random), and the entry leaves the index once it is past the
-// limit.
+// limit. A key of another type than a string there (no record at all)
+// counts the same way; past the limit it is read as no record, never as an
+// error.
 func TestRedisReplaceAtTheCapEndsTheOldestLiveSessions(t *testing.T) {
 	srv := redistest.New(t)
 	c := srv.Client(t)

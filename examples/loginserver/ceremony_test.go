@@ -27,6 +27,16 @@ func TestPasswordlessSignInStartsAreBudgetedPerAddress(t *testing.T) {
 	if n := e.faults.Calls() - writes; n != 0 {
 		t.Errorf("a refused start made %d store calls", n)
 	}
+	// A finish without a start (no session) stores nothing either.
+	for range 3 {
+		r := e.browser("192.0.2.1:1").postJSON("/passkey/signin/finish", "{}")
+		if c := r.cookie(); c != nil && c.Value != "" && c.MaxAge >= 0 {
+			t.Fatalf("a passkey sign-in finish without a start (%d) stored a session", r.StatusCode)
+		}
+	}
+	if n := e.faults.Calls() - writes; n != 0 {
+		t.Errorf("finishes without a start made %d store calls", n)
+	}
 	wantStatus(t, e.browser("192.0.2.2:1").postJSON("/passkey/signin/begin", "{}"), http.StatusOK)
 	// Password sign-in has budgets of its own, untouched by these.
 	wantStatus(t, e.browser("192.0.2.1:1").login(testUser, testPassword), http.StatusOK)

@@ -50,17 +50,20 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.answer(w, r, errInvalidCredentials, "signin", a.signInData(c.Username))
 		return
 	}
-	// The attempt is given back and this browser gets its device cookie:
-	// from now on its sign-ins to this account have a budget of their own.
-	a.loginSucceeded(w, r, att)
-
 	if err := a.signIn(w, r, user, c.Remember); err != nil {
+		a.abandon(r, att)
 		a.answer(w, r, errSessionStoreDown, "signin", a.signInData(c.Username))
 		return
 	}
 	if p := a.passwordStillCurrent(r.Context(), user, c.Password); p != nil {
 		// A password change landed while this sign-in checked the old
-		// password: the session just started must not outlive it.
+		// password: the session just started must not outlive it, and the
+		// attempt counts as a wrong password.
+		if p == errInvalidCredentials {
+			a.guard.LoginFailed(att)
+		} else {
+			a.abandon(r, att)
+		}
 		if err := a.sessions.Logout(w, r); err != nil {
 			a.log.ErrorContext(r.Context(), "login: ending a session started with a changed password", "user_id", user.ID, "error", err)
 			p = errSessionStoreDown
@@ -68,6 +71,9 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.answer(w, r, p, "signin", a.signInData(c.Username))
 		return
 	}
+	// The attempt is given back and this browser gets its device cookie:
+	// from now on its sign-ins to this account have a budget of their own.
+	a.loginSucceeded(w, r, att)
 	if isForm(r) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
@@ -140,18 +146,27 @@ func (a *app) checkPassword(ctx context.Context, name string, valid bool, pw str
 		a.log.ErrorContext(ctx, "user store", "error", err)
 		return User{}, err
 	}
-	if !a.verifyPassword(ctx, u, pw) {
+	ok, hash := a.verifyPasswordHash(ctx, u, pw)
+	if !ok {
 		return User{}, nil
 	}
+	u.PasswordHash = hash // the stored hash now, after an upgrade
 	return u, nil
 }
 
 // verifyPassword reports whether pw is u's password, and upgrades a hash
 // below policy while the password is at hand.
 func (a *app) verifyPassword(ctx context.Context, u User, pw string) bool {
+	ok, _ := a.verifyPasswordHash(ctx, u, pw)
+	return ok
+}
+
+// verifyPasswordHash is verifyPassword that also returns the hash stored
+// for u afterwards: the upgraded one when it upgraded it, else u's.
+func (a *app) verifyPasswordHash(ctx context.Context, u User, pw string) (bool, string) {
 	if u.PasswordHash == "" { // an account made by a provider sign-in
 		password.DummyVerify(pw)
-		return false
+		return false, ""
 	}
 	match, rehash, err := password.Verify(pw, u.PasswordHash)
 	if err != nil && !errors.Is(err, password.ErrTooLong) {
@@ -160,7 +175,7 @@ func (a *app) verifyPassword(ctx context.Context, u User, pw string) bool {
 		a.log.ErrorContext(ctx, "stored password hash unusable", "user_id", u.ID, "error", err)
 	}
 	if !match {
-		return false
+		return false, ""
 	}
 	if rehash {
 		if h, err := password.Hash(pw); err == nil {
@@ -169,8 +184,9 @@ func (a *app) verifyPassword(ctx context.Context, u User, pw string) bool {
 				a.log.ErrorContext(ctx, "upgrade password hash", "user_id", u.ID, "error", err)
 			case ok:
 				a.log.InfoContext(ctx, "password hash upgraded to argon2id", "user_id", u.ID)
+				return true, h
 			}
 		}
 	}
-	return true
+	return true, u.PasswordHash
 }

@@ -50,12 +50,19 @@ func (a *app) newProviderLogin(specs []providerSpec, baseURL string) (*providerl
 // request that signs in (a provider's callback, a passkey's signin/finish)
 // it saves the device's user agent and network on the visitor's session, as
 // a password sign-in does, so that the devices list can tell this session
-// apart (Login carries the values into the signed-in session).
+// apart (Login carries the values into the signed-in session). Only a
+// visitor with a stored session (the one its sign-in start made) gets them:
+// on a request without one nothing could sign in, and setting values would
+// store a new session for nothing, past ceremonyBudget.
 func (a *app) deviceValues(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/callback") ||
 			r.Method == http.MethodPost && r.URL.Path == "/passkey/signin/finish" {
 			s := session.FromContext(r.Context())
+			if s.ID() == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
 			s.Set(valueUserAgent, strings.ToValidUTF8(truncate(r.UserAgent(), maxUserAgent), ""))
 			if network := a.clientNetwork(r); network != "" {
 				s.Set(valueNetwork, network)
