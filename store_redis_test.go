@@ -355,41 +355,32 @@ func TestS37_RedisForeignValueIsNotFound(t *testing.T) {
 	prefix := redistest.Prefix()
 	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix})
 	ctx := tctx(t)
-	for _, v := range []string{"", "garbage", "\x01zzzzzzzzzzzz", strings.Repeat("\x01", 60), "\x01" + strings.Repeat("0", 36) + "ffff"} {
-		key := storetest.NewKey()
-		client.Set(ctx, prefix+key, v, time.Minute)
-		if _, err := s.Get(ctx, key); !errors.Is(err, session.ErrNotFound) {
-			t.Errorf("Get(%q) = %v, want ErrNotFound", v, err)
-		}
-		if err := s.Touch(ctx, key, time.Now().Add(time.Hour)); !errors.Is(err, session.ErrNotFound) {
-			t.Errorf("Touch(%q) = %v, want ErrNotFound", v, err)
-		}
-		if err := s.Update(ctx, key, session.Record{Expires: time.Now().Add(time.Hour)}); !errors.Is(err, session.ErrNotFound) {
-			t.Errorf("Update(%q) = %v, want ErrNotFound", v, err)
-		}
-	}
-	// A key of another type answers GET with a WRONGTYPE error: that is no
-	// record either, not a failing store (which would answer 503 and count
-	// towards the breaker that suspends every user's store calls).
-	others := map[string]func(key string) error{
+	// Strings that are no record of this store, and keys of another type,
+	// which answer GET with a WRONGTYPE error: that is no record either,
+	// not a failing store (which would answer 503 and count towards the
+	// breaker that suspends every user's store calls).
+	values := map[string]func(key string) error{
 		"hash": func(k string) error { return client.HSet(ctx, k, "f", "v").Err() },
 		"list": func(k string) error { return client.RPush(ctx, k, "v").Err() },
 		"set":  func(k string) error { return client.SAdd(ctx, k, "v").Err() },
 	}
-	for typ, write := range others {
+	for _, v := range []string{"", "garbage", "\x01zzzzzzzzzzzz", strings.Repeat("\x01", 60), "\x01" + strings.Repeat("0", 36) + "ffff"} {
+		values[fmt.Sprintf("string %q", v)] = func(k string) error { return client.Set(ctx, k, v, 0).Err() }
+	}
+	for what, write := range values {
 		key := storetest.NewKey()
 		if err := write(prefix + key); err != nil {
 			t.Fatal(err)
 		}
 		client.Expire(ctx, prefix+key, time.Minute)
 		if _, err := s.Get(ctx, key); !errors.Is(err, session.ErrNotFound) {
-			t.Errorf("Get of a %s key = %v, want ErrNotFound", typ, err)
+			t.Errorf("Get of a %s = %v, want ErrNotFound", what, err)
 		}
 		if err := s.Touch(ctx, key, time.Now().Add(time.Hour)); !errors.Is(err, session.ErrNotFound) {
-			t.Errorf("Touch of a %s key = %v, want ErrNotFound", typ, err)
+			t.Errorf("Touch of a %s = %v, want ErrNotFound", what, err)
 		}
 		if err := s.Update(ctx, key, session.Record{Expires: time.Now().Add(time.Hour)}); !errors.Is(err, session.ErrNotFound) {
-			t.Errorf("Update of a %s key = %v, want ErrNotFound", typ, err)
+			t.Errorf("Update of a %s = %v, want ErrNotFound", what, err)
 		}
 	}
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -92,13 +90,7 @@ func TestConfirmRacingASignOutAnswersSignedOut(t *testing.T) {
 	e := newEnv(t)
 	laptop := e.browser("192.0.2.1:1")
 	laptop.mustLogin()
-	var fired atomic.Bool
-	e.faults.SetHook(func(ctx context.Context, op, key string) error {
-		if op == "Touch" && fired.CompareAndSwap(false, true) {
-			e.store.Delete(ctx, key)
-		}
-		return nil
-	})
+	fired := e.signOutAtFirstTouch()
 	r := laptop.postJSON("/confirm", `{"password":"`+testPassword+`"}`)
 	e.faults.SetHook(nil)
 	if !fired.Load() {

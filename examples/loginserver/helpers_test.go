@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -321,4 +322,20 @@ func (e *env) loginDirect(uid string) *http.Cookie {
 	}
 	e.t.Fatal("direct login set no cookie")
 	return nil
+}
+
+// signOutAtFirstTouch deletes the session record that the next store Touch
+// names, just before that Touch runs: the liveness check of a renewal
+// (LogoutOthers, StepUp) then finds the session signed out, as if another
+// device had signed it out meanwhile. The result reports whether it ran;
+// clear the hook with e.faults.SetHook(nil).
+func (e *env) signOutAtFirstTouch() *atomic.Bool {
+	var fired atomic.Bool
+	e.faults.SetHook(func(ctx context.Context, op, key string) error {
+		if op == "Touch" && fired.CompareAndSwap(false, true) {
+			e.store.Delete(ctx, key)
+		}
+		return nil
+	})
+	return &fired
 }

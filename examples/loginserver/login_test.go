@@ -173,16 +173,23 @@ func (s *racyUsers) ByUsername(ctx context.Context, name string) (User, error) {
 	return u, err
 }
 
-// The login-time re-hash writes only if the stored hash is still the one it
-// checked: a password change (or an admin reset) that lands while a login
-// with the old password is verifying is never reverted.
-func TestLoginRehashDoesNotRevertPasswordChange(t *testing.T) {
-	t.Parallel()
+// newRacyEnv is newEnv with its users behind racyUsers.
+func newRacyEnv(t *testing.T) (*env, *racyUsers) {
+	t.Helper()
 	var ru *racyUsers
 	e := newEnv(t, func(c *appConfig) {
 		ru = &racyUsers{memoryUsers: c.Users.(*memoryUsers)}
 		c.Users = ru
 	})
+	return e, ru
+}
+
+// The login-time re-hash writes only if the stored hash is still the one it
+// checked: a password change (or an admin reset) that lands while a login
+// with the old password is verifying is never reverted.
+func TestLoginRehashDoesNotRevertPasswordChange(t *testing.T) {
+	t.Parallel()
+	e, ru := newRacyEnv(t)
 	ctx := context.Background()
 	u, err := e.users.Create(ctx, "legacy", cheapHash(t, "the old bcrypt password"))
 	if err != nil {
@@ -206,11 +213,7 @@ func TestLoginRehashDoesNotRevertPasswordChange(t *testing.T) {
 // started afterwards would otherwise outlive the old password.
 func TestLoginRacingAPasswordChangeLeavesNoSession(t *testing.T) {
 	t.Parallel()
-	var ru *racyUsers
-	e := newEnv(t, func(c *appConfig) {
-		ru = &racyUsers{memoryUsers: c.Users.(*memoryUsers)}
-		c.Users = ru
-	})
+	e, ru := newRacyEnv(t)
 	newHash := cheapHash(t, "the brand new password")
 	ru.changeTo.Store(&newHash)
 	b := e.browser("192.0.2.1:1")

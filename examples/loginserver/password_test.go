@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
@@ -182,15 +181,9 @@ func TestChangePasswordWhileThisDeviceIsSignedOutEndsTheOthers(t *testing.T) {
 	laptop, phone := e.browser("192.0.2.1:1"), e.browser("192.0.2.2:1")
 	laptop.mustLogin()
 	phone.mustLogin()
-	var fired atomic.Bool
-	e.faults.SetHook(func(ctx context.Context, op, key string) error {
-		// The change's check that this session still lives: sign it out
-		// first, as the other device's "sign out this device" would.
-		if op == "Touch" && fired.CompareAndSwap(false, true) {
-			e.store.Delete(ctx, key)
-		}
-		return nil
-	})
+	// The change's check that this session still lives: sign it out first,
+	// as the other device's "sign out this device" would.
+	fired := e.signOutAtFirstTouch()
 	r := laptop.postJSON("/password", `{"current_password":"`+testPassword+`","new_password":"`+newPassword+`"}`)
 	e.faults.SetHook(nil)
 	if !fired.Load() {
