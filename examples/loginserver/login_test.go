@@ -222,6 +222,13 @@ func TestLoginRacingAPasswordChangeLeavesNoSession(t *testing.T) {
 	if msg := r.errorMsg(t); msg != "invalid credentials" {
 		t.Errorf("error %q; want invalid credentials", msg)
 	}
+	// Refused like a wrong password: no device cookie, which would give
+	// this browser a sign-in budget of its own for the account.
+	for _, c := range r.Cookies() {
+		if c.Name == "__Host-device" {
+			t.Errorf("a sign-in with a replaced password got a device cookie")
+		}
+	}
 	wantStatus(t, b.get("/me"), http.StatusUnauthorized)
 	infos, err := e.app.sessions.ListSessions(context.Background(), e.demo.ID)
 	if err != nil || len(infos) != 0 {
