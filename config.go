@@ -116,8 +116,8 @@ type Config struct {
 	// When it answers for a change that could not be saved, its response
 	// replaces the handler's: the headers the handler set for its own body,
 	// caching, redirect and cookies (Content-Length, Content-Encoding, ETag,
-	// Location, Set-Cookie and the like) are first put back as they were
-	// when the Middleware started; others stay.
+	// Location, Set-Cookie and the like) are removed first, except those an
+	// outer middleware set before the Middleware ran; others stay.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Logger receives store failures, corrupt records and dropped changes.
 	// Entries carry a short hash of the session (Session.ID), never a token,

@@ -30,7 +30,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 		r = r.WithContext(st)
 		st.writer = commitWriter{ResponseWriter: w, m: m, s: s, r: r}
 		if h := w.Header(); len(h) > 0 {
-			st.writer.outer = outerResponseHeaders(h)
+			st.writer.outer, st.writer.outerCookies = outerResponseHeaders(h)
 		}
 		s.out = &st.writer
 		next.ServeHTTP(&st.writer, r)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"slices"
 )
 
 // errResponseReplaced is what Write returns after a failed commit replaced
@@ -22,10 +21,12 @@ type commitWriter struct {
 	r      *http.Request
 	done   bool // commit ran
 	failed bool // commit failed; the error response was written
-	// outer holds the handlerResponseHeaders that were set before the
-	// Middleware ran (a compressing middleware's Content-Encoding, say),
-	// which a failed commit puts back; nil when there were none.
-	outer http.Header
+	// outer marks the handlerResponseHeaders set before the Middleware ran
+	// (a compressing middleware's Content-Encoding, say: bit i for
+	// handlerResponseHeaders[i]), which a failed commit leaves in place;
+	// outerCookies is how many Set-Cookie values there were then.
+	outer        uint32
+	outerCookies uint8
 }
 
 func (w *commitWriter) ensureCommitted() {
@@ -36,13 +37,14 @@ func (w *commitWriter) ensureCommitted() {
 	if err := w.m.commit(w.r.Context(), w.s, w.ResponseWriter.Header()); err != nil {
 		w.failed = true
 		w.m.logError(w.r.Context(), "session: saving the session failed; answering with the error handler", w.s.keyLocked(), err)
-		dropHandlerResponseHeaders(w.ResponseWriter.Header(), w.outer)
+		dropHandlerResponseHeaders(w.ResponseWriter.Header(), w.outer, int(w.outerCookies))
 		w.m.onError(w.ResponseWriter, w.r, err)
 	}
 }
 
 // handlerResponseHeaders describe the handler's own response: its body,
 // how long it may be cached, where it redirects and the cookies it sets.
+// At most 32 (a bit each in commitWriter.outer).
 var handlerResponseHeaders = [...]string{
 	"Accept-Ranges", "Age", "Cache-Control", "Content-Disposition",
 	"Content-Encoding", "Content-Language", "Content-Length",
@@ -54,43 +56,37 @@ var handlerResponseHeaders = [...]string{
 // dropHandlerResponseHeaders removes from h what the handler set for the
 // response a failed commit replaces, so that the error handler's answer
 // does not go out with, say, the handler's Content-Length (the client
-// would read a cut body), Content-Encoding, ETag or redirect: each of
-// handlerResponseHeaders goes back to its value in outer, from before the
-// Middleware ran, or goes. Headers that describe no body (CORS, security
-// policies, a request ID) stay as they are.
-func dropHandlerResponseHeaders(h, outer http.Header) {
-	for _, k := range handlerResponseHeaders {
-		if v, ok := outer[k]; ok {
-			h[k] = v
-		} else {
+// would read a cut body), Content-Encoding, ETag or redirect. The headers
+// outer marks, set before the Middleware ran, stay (of Set-Cookie, its
+// first cookies values: those of the outer middleware); headers that
+// describe no body (CORS, security policies, a request ID) stay too.
+func dropHandlerResponseHeaders(h http.Header, outer uint32, cookies int) {
+	for i, k := range handlerResponseHeaders {
+		switch {
+		case outer&(1<<i) == 0:
 			delete(h, k)
+		case k == "Set-Cookie" && len(h[k]) > cookies:
+			h[k] = h[k][:cookies]
 		}
 	}
 }
 
-// outerResponseHeaders copies the handlerResponseHeaders in h, or returns
-// nil when it has none. It costs a walk over h's few entries, and an
-// allocation only when one of them is there.
-func outerResponseHeaders(h http.Header) http.Header {
-	var out http.Header
+// outerResponseHeaders marks the handlerResponseHeaders present in h, and
+// counts its Set-Cookie values (at most 255). It walks h's few entries
+// and allocates nothing.
+func outerResponseHeaders(h http.Header) (outer uint32, cookies uint8) {
 	for k, v := range h {
-		if isHandlerResponseHeader(k) {
-			if out == nil {
-				out = make(http.Header, 1)
+		for i, name := range handlerResponseHeaders {
+			if k == name {
+				outer |= 1 << i
+				if name == "Set-Cookie" {
+					cookies = uint8(min(len(v), 255))
+				}
+				break
 			}
-			out[k] = slices.Clone(v)
 		}
 	}
-	return out
-}
-
-func isHandlerResponseHeader(k string) bool {
-	for _, h := range handlerResponseHeaders {
-		if k == h {
-			return true
-		}
-	}
-	return false
+	return outer, cookies
 }
 
 // WriteHeader commits the session, then writes the status. Informational
