@@ -9,7 +9,8 @@ import (
 )
 
 // A Session moves through these states, and only the functions in this
-// file and lifecycle_sealed.go (cookie-only mode's) move it:
+// file, lifecycle_late.go and lifecycle_sealed.go (cookie-only mode's) move
+// it:
 //
 //	verified  the Middleware has checked the request's tokens (addCandidate)
 //	loaded    the store was read on first use (load): signed in, anonymous,
@@ -18,6 +19,7 @@ import (
 //	          loggedOut)
 //	committed saved and its cookie written, just before the response headers
 //	          (commit); later value changes are saved by saveLate
+//	          (lifecycle_late.go)
 
 // backend is where sessions live, chosen once by New: a Store (storeBackend,
 // the default) or the cookie itself (sealedBackend, Config.CookieOnly). The

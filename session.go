@@ -25,7 +25,7 @@ type (
 // whole session is read on every request and written back whenever a value
 // changes.
 type Session struct {
-	// Only the lifecycle (lifecycle.go, lifecycle_sealed.go) changes these
+	// Only the lifecycle (lifecycle*.go) changes these
 	// fields; the accessors below read them and change values.
 
 	mu sync.Mutex
