@@ -17,3 +17,13 @@ func monoNow() int64 { return int64(time.Since(monoEpoch)) }
 // timers use it and a wall-clock step does not move it; its wall-clock part
 // is monoEpoch's plus n, which does not follow wall-clock steps.
 func monoTime(n int64) time.Time { return monoEpoch.Add(time.Duration(n)) }
+
+// monoAt is the monotonic time of now, a time.Now reading, without reading
+// the clock again; a time without a monotonic reading (a test's clock) is
+// not trusted, and the clock is read.
+func monoAt(now time.Time) int64 {
+	if now == now.Round(0) {
+		return monoNow()
+	}
+	return int64(now.Sub(monoEpoch))
+}

@@ -107,7 +107,7 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 	if value == "" || len(value) > maxCookieLen {
 		return false
 	}
-	v, ok := b.signer.verify(value)
+	v, ok := b.signer.verifyUnaged(value) // load checks v.until
 	if !ok {
 		b.rejectedSigned(value)
 		return false
@@ -116,7 +116,7 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 		b.report(evRejected, "ended")
 		return true
 	}
-	s.addCandidate(candidate{token: v.token, key: v.storeKey, value: value, keyIndex: v.keyIndex, fromCookie: fromCookie})
+	s.addCandidate(candidate{token: v.token, key: v.storeKey, value: value, until: v.until, keyIndex: int32(v.keyIndex), fromCookie: fromCookie})
 	return false
 }
 
@@ -165,6 +165,17 @@ func (s *Session) load() {
 func (b storeBackend) load(s *Session) {
 	m, ctx, c := b.Manager, s.requestContext(), &s.cand
 	now := m.now()
+	if c.until != 0 && monoAt(now) >= c.until {
+		// The token verified from the cache with an entry past its
+		// verifiedTTL: verify it again. One that no longer does (signed
+		// longer ago than the cookie may live) is anonymous, as it would
+		// have been in verify.
+		v, ok := m.signer.verify(c.value)
+		if !ok {
+			return
+		}
+		c.token, c.key, c.until, c.keyIndex = v.token, v.storeKey, 0, int32(v.keyIndex)
+	}
 	rec, h, values, cut, err := m.fetch(ctx, c.key, now, &s.loadCall)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -228,11 +239,12 @@ func (b storeBackend) commit(ctx context.Context, s *Session, h http.Header) err
 	}
 	// The clock of the load serves the commit too: the idle window counts
 	// from the request's first use of the session, and one clock read is
-	// spared on every request.
+	// spared on every request. An anonymous session with nothing to save
+	// reads no clock at all (writeCookie reads it if it writes a cookie).
 	var now time.Time
 	if s.loadedAt != 0 {
 		now = time.Unix(0, s.loadedAt)
-	} else {
+	} else if s.dirty || s.token != nil {
 		now = m.now()
 	}
 	switch {

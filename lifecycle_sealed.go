@@ -48,7 +48,7 @@ func (b sealedBackend) consider(s *Session, value string, _ bool) (dead bool) {
 		return false
 	}
 	if s.ncands == 0 {
-		s.cand = candidate{value: value, keyIndex: keyIndex, fromCookie: true, sealed: plain}
+		s.cand = candidate{value: value, keyIndex: int32(keyIndex), fromCookie: true, sealed: plain}
 	}
 	s.ncands++
 	return false

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -671,5 +672,48 @@ func TestHostileTokenMixesCostAtMostOneRead(t *testing.T) {
 				t.Fatalf("status %d %q, want %q", w.Code, got, tc.want)
 			}
 		})
+	}
+}
+
+// A cookie answered from the verified-value cache is trusted for
+// verifiedTTL only. The Middleware takes the cached answer without reading
+// the clock; load, which reads it anyway, checks the entry's age and
+// verifies an older one again, so a stale entry never decides who the
+// request is. Each case plants an entry that names bob's session under
+// alice's cookie (or under a value no key signed).
+func TestLoadVerifiesAgainACookieCachedPastItsTTL(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	alice, bob := h.login("alice"), h.login("bob")
+	bobEntry, ok := h.m.signer.verifyUnaged(bob)
+	if !ok {
+		t.Fatal("bob's cookie does not verify")
+	}
+	unsigned := alice[:len(alice)-4] + "AAAA"
+	if unsigned == alice {
+		unsigned = alice[:len(alice)-4] + "BBBB"
+	}
+	for _, tc := range []struct {
+		name  string
+		value string
+		stale bool
+		want  string
+	}{
+		{"a fresh entry is believed (the planted entry counts)", alice, false, "bob"},
+		{"a stale entry is verified again", alice, true, "alice"},
+		{"a fresh entry for a value no key signed is believed", unsigned, false, "bob"},
+		{"a stale entry for a value no key signed is anonymous", unsigned, true, ""},
+	} {
+		e := bobEntry
+		e.value = tc.value
+		e.sum = maphash.String(h.m.signer.seed, tc.value)
+		e.until = monoNow() + int64(time.Hour)
+		if tc.stale {
+			e.until = monoNow() - 1
+		}
+		h.m.signer.cache[e.sum&(verifiedSlots-1)].Store(&e)
+		if got := h.whoami(tc.value); got != tc.want {
+			t.Errorf("%s: whoami = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -28,7 +28,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 		s := &st.session
 		s.verify(m, r)
 		r = r.WithContext(st)
-		st.writer = commitWriter{ResponseWriter: w, m: m, s: s, r: r}
+		st.writer = commitWriter{ResponseWriter: w, s: s, r: r}
 		if h := w.Header(); len(h) > 0 {
 			st.writer.outer, st.writer.outerCookies = outerResponseHeaders(h)
 		}
@@ -71,7 +71,8 @@ type candidate struct {
 	token      [tokenLen]byte
 	key        string // store key
 	value      string
-	keyIndex   int
+	until      int64 // the verification holds until then (monoNow); 0: no limit
+	keyIndex   int32
 	fromCookie bool
 	sealed     []byte // cookie-only mode: the opened payload (see sealed.go)
 }

@@ -66,6 +66,7 @@ func (suspendedError) Unwrap() error { return ErrStoreUnavailable }
 // the load's read (getAt) costs neither the clock read nor the allocation.
 type guard struct {
 	store    Store
+	inner    loadGetter // store, when it serves the load's read with the Manager's clock reading
 	timeout  time.Duration
 	cooldown time.Duration
 	log      *slog.Logger
@@ -106,6 +107,7 @@ func newGuard(store Store, timeout time.Duration, log *slog.Logger) Store {
 		timeout = defaultStoreTimeout
 	}
 	g := &guard{store: store, timeout: timeout, cooldown: guardCooldown, log: log, epoch: time.Now()}
+	g.inner, _ = store.(loadGetter)
 	g.ping = storePing(store)
 	if p, ok := store.(partitioner); ok {
 		g.partition = p.partitioner()
@@ -170,10 +172,9 @@ func (g *guard) doKey(ctx context.Context, key string, op func(context.Context) 
 // (so the call allocates nothing).
 func (g *guard) getAt(ctx context.Context, key string, now time.Time, slot *callContext) (rec Record, err error) {
 	now, start := g.clockAt(now)
-	inner, _ := g.store.(loadGetter)
 	err = g.call(ctx, key, now, start, slot, func(ctx context.Context) error {
-		if inner != nil {
-			rec, err = inner.getAt(ctx, key, now, nil)
+		if g.inner != nil {
+			rec, err = g.inner.getAt(ctx, key, now, nil)
 		} else {
 			rec, err = g.store.Get(ctx, key)
 		}
@@ -194,8 +195,10 @@ func (g *guard) call(ctx context.Context, key string, now time.Time, start int64
 	callCtx, bound := withCallDeadlineIn(slot, ctx, now, g.timeout)
 	err := g.run(callCtx, probe, op)
 	bound.release()
-	if d, _ := callDeadline(now, g.timeout); err != nil && ctx.Err() == nil && monoNow() >= d {
-		err = fmt.Errorf("session: store call exceeded StoreTimeout (%v): %w", g.timeout, err)
+	if err != nil && ctx.Err() == nil {
+		if d, _ := callDeadline(now, g.timeout); monoNow() >= d {
+			err = fmt.Errorf("session: store call exceeded StoreTimeout (%v): %w", g.timeout, err)
+		}
 	}
 	g.record(ctx, probe, part, start, err)
 	return err

@@ -76,7 +76,7 @@ func (s *signer) macIndex(value string) int {
 		}
 		h.Write(s.namePipe)
 		h.Write(signed)
-		ok := hmac.Equal(h.Sum(m.sum[:0]), mac)
+		ok := constantTimeEqual(h.Sum(m.sum[:0]), mac)
 		if k > 0 {
 			s.macs[k].pool.Put(other)
 		}

@@ -16,8 +16,7 @@ var errResponseReplaced = errors.New("session: response replaced: the session co
 // it wrote nothing. Unwrap keeps http.ResponseController working.
 type commitWriter struct {
 	http.ResponseWriter
-	m      *Manager
-	s      *Session
+	s      *Session // its Manager (s.m) commits it
 	r      *http.Request
 	done   bool // commit ran
 	failed bool // commit failed; the error response was written
@@ -34,11 +33,11 @@ func (w *commitWriter) ensureCommitted() {
 		return
 	}
 	w.done = true
-	if err := w.m.commit(w.r.Context(), w.s, w.ResponseWriter.Header()); err != nil {
+	if err := w.s.m.commit(w.r.Context(), w.s, w.ResponseWriter.Header()); err != nil {
 		w.failed = true
-		w.m.logError(w.r.Context(), "session: saving the session failed; answering with the error handler", w.s.keyLocked(), err)
+		w.s.m.logError(w.r.Context(), "session: saving the session failed; answering with the error handler", w.s.keyLocked(), err)
 		dropHandlerResponseHeaders(w.ResponseWriter.Header(), w.outer, int(w.outerCookies))
-		w.m.onError(w.ResponseWriter, w.r, err)
+		w.s.m.onError(w.ResponseWriter, w.r, err)
 	}
 }
 
@@ -148,5 +147,5 @@ func (w *commitWriter) finish() {
 		w.ensureCommitted()
 		return
 	}
-	w.m.saveLate(w.r.Context(), w.s)
+	w.s.m.saveLate(w.r.Context(), w.s)
 }
