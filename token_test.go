@@ -267,3 +267,25 @@ func TestDeadSetAndVerifiedCacheAreBounded(t *testing.T) {
 		t.Fatal("the value verified last is not in the cache")
 	}
 }
+
+// constantTimeEqual agrees with == on strings and byte slices of every
+// length around its eight-byte steps, whichever byte differs.
+func TestConstantTimeEqualAgreesWithEquality(t *testing.T) {
+	t.Parallel()
+	for n := range 26 {
+		a := strings.Repeat("x", n)
+		if !constantTimeEqual(a, strings.Clone(a)) || !constantTimeEqual([]byte(a), []byte(a)) {
+			t.Fatalf("length %d: equal values compare unequal", n)
+		}
+		if constantTimeEqual(a, a+"x") || constantTimeEqual(a+"x", a) {
+			t.Fatalf("length %d: values of different lengths compare equal", n)
+		}
+		for i := range n {
+			b := []byte(a)
+			b[i] ^= 0x80
+			if constantTimeEqual(a, string(b)) || constantTimeEqual([]byte(a), b) {
+				t.Fatalf("length %d: a difference at byte %d is missed", n, i)
+			}
+		}
+	}
+}
