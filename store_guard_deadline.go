@@ -113,6 +113,26 @@ func (c *callContext) Err() error {
 // then reads its own.
 func (c *callContext) errNow() (time.Time, error) { return c.status(true) }
 
+// errAt is Err as of now, the clock reading the call started with, for a
+// store the guard hands that reading (loadGetter, such as RedisStore on a
+// read its client cache answers): the deadline is compared with now rather
+// than with a clock reading of its own. now must carry a monotonic reading.
+func (c *callContext) errAt(now time.Time) error {
+	if a := c.armed.Load(); a != nil {
+		return a.ctx.Err()
+	}
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if c.released.Load() {
+		return context.Canceled
+	}
+	if monoAt(now) >= c.deadline {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 // status is Err and, when withTime, errNow's time.
 func (c *callContext) status(withTime bool) (time.Time, error) {
 	var mono int64

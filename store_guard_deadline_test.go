@@ -501,3 +501,43 @@ func TestWrappedMemoryStoreFollowsASynctestClock(t *testing.T) {
 		}
 	})
 }
+
+// errAt answers as Err would at the reading it is given: the caller's
+// cancellation, the release and an armed timer as Err does, and the
+// deadline compared with that reading instead of the clock.
+func TestCallContextErrAtAnswersAsOfTheGivenReading(t *testing.T) {
+	t.Parallel()
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		timeout time.Duration
+		at      time.Duration // after the start
+		setup   func(*callContext)
+		want    error
+	}{
+		{name: "at the start", ctx: context.Background(), timeout: time.Minute},
+		{name: "just before the deadline", ctx: context.Background(), timeout: time.Minute, at: time.Minute - 1},
+		{name: "at the deadline", ctx: context.Background(), timeout: time.Minute, at: time.Minute, want: context.DeadlineExceeded},
+		{name: "deadline passed on the clock, not at the reading", ctx: context.Background(), timeout: time.Millisecond, setup: func(*callContext) { time.Sleep(5 * time.Millisecond) }},
+		{name: "caller canceled", ctx: canceled, timeout: time.Minute, want: context.Canceled},
+		{name: "released", ctx: context.Background(), timeout: time.Minute, setup: (*callContext).release, want: context.Canceled},
+		{name: "armed timer fired", ctx: context.Background(), timeout: time.Millisecond, setup: func(c *callContext) { <-c.Done() }, want: context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			c := &callContext{}
+			withCallDeadlineIn(c, tt.ctx, start, tt.timeout)
+			defer c.release()
+			if tt.setup != nil {
+				tt.setup(c)
+			}
+			if err := c.errAt(start.Add(tt.at)); err != tt.want {
+				t.Fatalf("errAt = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

@@ -235,11 +235,17 @@ func (s *RedisStore) Get(ctx context.Context, key string) (Record, error) {
 // read, unless the store runs on a test's clock or now has no monotonic
 // reading.
 func (s *RedisStore) getAt(ctx context.Context, key string, now time.Time, _ *callContext) (Record, error) {
-	if err := ctx.Err(); err != nil {
-		return Record{}, wrapRedis("get", err)
-	}
 	if s.now != nil || now == now.Round(0) {
 		now = time.Time{} // read the clock when it is needed
+	}
+	var err error
+	if c, ok := ctx.(*callContext); ok && !now.IsZero() {
+		err = c.errAt(now) // the guard's context, as of the guard's reading
+	} else {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return Record{}, wrapRedis("get", err)
 	}
 	if rec, hit := s.cachedRecord(ctx, key); hit {
 		if now.IsZero() {
