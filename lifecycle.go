@@ -29,8 +29,10 @@ import (
 type backend interface {
 	// consider verifies one token of the request (a cookie value or, with
 	// Config.Bearer, a Bearer token) and makes it a candidate of s when it
-	// verifies and may be live. It reports whether it verified but is known
-	// to have ended, so that a lone such cookie is expired. No I/O.
+	// verifies and may be live; a verification the cache answers may be
+	// taken without its age, which load then checks (candidate.until). It
+	// reports whether it verified but is known to have ended, so that a
+	// lone such cookie is expired. No I/O.
 	consider(s *Session, value string, fromCookie bool) (dead bool)
 	// load adopts s's one candidate: at most one store read.
 	load(s *Session)
@@ -73,9 +75,12 @@ const (
 // verify checks the tokens of the request: every cookie of our name (up to
 // maxSessionCookies of them; a request with more is anonymous) and, when
 // enabled, a Bearer header. Tokens known to be dead are dropped here, and a
-// lone cookie carrying one is expired. It does no store I/O; the session is
-// loaded when the handler first uses it (ensureLoaded), so a request that
-// never looks at its session costs no store call.
+// lone cookie carrying one is expired. A token verified within the last
+// minute is taken from the cache without reading the clock; load checks
+// that the verification is still that recent (storeBackend.consider). It
+// does no store I/O; the session is loaded when the handler first uses it
+// (ensureLoaded), so a request that never looks at its session costs no
+// store call.
 func (s *Session) verify(m *Manager, r *http.Request) {
 	s.m = m
 	deadCookie := false
@@ -102,12 +107,19 @@ func (s *Session) consider(value string, fromCookie bool) (dead bool) {
 }
 
 // consider verifies a signed token and, when it verifies and is not known
-// to be dead, makes it a candidate.
+// to be dead, makes it a candidate. A token the verified-value cache
+// answers is taken without the entry's age (v.until), which load checks
+// with the clock reading it takes anyway; only when a second token
+// arrives, since exactly one must verify for the request to be signed in,
+// are both ages checked here (ageCandidates).
 func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead bool) {
 	if value == "" || len(value) > maxCookieLen {
 		return false
 	}
-	v, ok := b.signer.verifyUnaged(value) // load checks v.until
+	v, ok := b.signer.verifyUnaged(value)
+	if ok && s.ncands > 0 && v.token != s.cand.token {
+		v, ok = b.ageCandidates(s, v, value)
+	}
 	if !ok {
 		b.rejectedSigned(value)
 		return false
@@ -118,6 +130,27 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 	}
 	s.addCandidate(candidate{token: v.token, key: v.storeKey, value: value, until: v.until, keyIndex: int32(v.keyIndex), fromCookie: fromCookie})
 	return false
+}
+
+// ageCandidates checks the age of v, value's verification from the cache,
+// and of s's candidate, and verifies either again when it is past
+// verifiedTTL: a candidate that no longer verifies (signed longer ago than
+// the cookie may live) is dropped, so that it cannot make a request with
+// another, valid token anonymous. It reports v as verify would.
+func (b storeBackend) ageCandidates(s *Session, v verifiedValue, value string) (verifiedValue, bool) {
+	now := monoNow()
+	if c := &s.cand; s.ncands == 1 && c.until != 0 && now >= c.until {
+		if cv, ok := b.signer.verify(c.value); ok {
+			c.token, c.key, c.until, c.keyIndex = cv.token, cv.storeKey, 0, int32(cv.keyIndex)
+		} else {
+			b.rejectedSigned(c.value)
+			s.cand, s.ncands = candidate{}, s.ncands-1
+		}
+	}
+	if now >= v.until {
+		return b.signer.verify(value)
+	}
+	return v, true
 }
 
 // addCandidate records a token of the request that verified and is not
@@ -172,6 +205,7 @@ func (b storeBackend) load(s *Session) {
 		// have been in verify.
 		v, ok := m.signer.verify(c.value)
 		if !ok {
+			m.rejectedSigned(c.value)
 			return
 		}
 		c.token, c.key, c.until, c.keyIndex = v.token, v.storeKey, 0, int32(v.keyIndex)

@@ -113,10 +113,13 @@ func (c *callContext) Err() error {
 // then reads its own.
 func (c *callContext) errNow() (time.Time, error) { return c.status(true) }
 
-// errAt is Err as of now, the clock reading the call started with, for a
-// store the guard hands that reading (loadGetter, such as RedisStore on a
-// read its client cache answers): the deadline is compared with now rather
-// than with a clock reading of its own. now must carry a monotonic reading.
+// errAt is Err as of now, for a store the guard hands its clock reading
+// (loadGetter: RedisStore's load read): the deadline is compared with now
+// rather than with a clock reading of its own. As now is the reading the
+// deadline counts from, that comparison holds for any StoreTimeout, so
+// errAt answers the caller's cancellation, the release and an armed timer;
+// a read that then goes to the network is bounded by Deadline, from which
+// the client sets its socket deadlines. now must carry a monotonic reading.
 func (c *callContext) errAt(now time.Time) error {
 	if a := c.armed.Load(); a != nil {
 		return a.ctx.Err()

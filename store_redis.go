@@ -240,7 +240,7 @@ func (s *RedisStore) getAt(ctx context.Context, key string, now time.Time, _ *ca
 	}
 	var err error
 	if c, ok := ctx.(*callContext); ok && !now.IsZero() {
-		err = c.errAt(now) // the guard's context, as of the guard's reading
+		err = c.errAt(now) // the guard's context as of the guard's reading: no clock read
 	} else {
 		err = ctx.Err()
 	}

@@ -106,10 +106,14 @@ func (s *signer) sign(token []byte) (string, error) {
 // the current key). A value verified within the last minute is answered from
 // the cache. value must be at most maxCookieLen bytes.
 func (s *signer) verify(value string) (v verifiedValue, ok bool) {
-	if v, ok = s.verifyUnaged(value); ok && monoNow() >= v.until {
-		return s.decode(value, v.sum)
+	if len(value) > maxCookieLen {
+		return v, false
 	}
-	return v, ok
+	sum := maphash.String(s.seed, value)
+	if e := s.cache[sum&(verifiedSlots-1)].Load(); e != nil && e.sum == sum && constantTimeEqual(e.value, value) && monoNow() < e.until {
+		return *e, true
+	}
+	return s.decode(value, sum)
 }
 
 // verifyUnaged is verify without the check of a cached entry's age: v.until
@@ -131,14 +135,20 @@ func (s *signer) verifyUnaged(value string) (v verifiedValue, ok bool) {
 // decode verifies value in full and caches it under sum, its maphash. A
 // value whose MAC no key produced (a forged or damaged cookie) stops at
 // macIndex, with no allocation; one that passes is decoded by securecookie,
-// which checks it all again.
+// which checks it all again. A value that fails and still has an entry (it
+// verified once and has since grown older than the cookie may live) loses
+// it, so verifyUnaged stops taking it on its stale entry's word.
 func (s *signer) decode(value string, sum uint64) (verifiedValue, bool) {
+	slot := &s.cache[sum&(verifiedSlots-1)]
 	if i := s.macIndex(value); i >= 0 {
 		var b []byte
 		if s.codecs[i].Decode(s.name, value, &b) == nil && len(b) == tokenLen {
 			e := &verifiedValue{sum: sum, value: strings.Clone(value), token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: monoNow() + int64(verifiedTTL)}
-			s.cache[sum&(verifiedSlots-1)].Store(e)
+			slot.Store(e)
 			return *e, true
+		}
+		if e := slot.Load(); e != nil && e.sum == sum && constantTimeEqual(e.value, value) {
+			slot.CompareAndSwap(e, nil)
 		}
 	}
 	return verifiedValue{keyIndex: -1}, false
