@@ -28,6 +28,9 @@ func newStatements(table pgx.Identifier) statements {
 ON CONFLICT (key) DO UPDATE SET user_id = EXCLUDED.user_id, expires = EXCLUDED.expires, data = EXCLUDED.data, created = EXCLUDED.created
 WHERE s.expires <= ` + now
 	}
+	// others are the user's live rows other than the old and the new one
+	// ($1 old key or NULL, $2 new key, $3 user, $6 now), in replace.
+	others := `user_id = NULLIF($3, '') AND expires + interval '0 s' > $6 AND key IS DISTINCT FROM $1::bytea AND key <> $2::bytea`
 	st := statements{
 		// $1 key, $2 now
 		get: `SELECT user_id, expires, data FROM ` + t + ` WHERE key = $1 AND expires > $2`,
@@ -53,12 +56,17 @@ WHERE s.expires <= ` + now
 		// a plan that walks the expires index over every live row), and
 		// "key = ANY (ARRAY(...))" has the rows to end found by key (with
 		// "key IN (...)", a few users with many rows each got a hash join
-		// over the whole table).
+		// over the whole table). The others are sorted only when there are
+		// at least $7 of them (the CASE): a sort costs about 50 µs on the
+		// server even for no rows, which most logins, well under the cap,
+		// then spare; at the cap, counting first adds one scan of the
+		// user's rows.
 		replace: `WITH gone AS (DELETE FROM ` + t + ` WHERE key = $1::bytea),
 ins AS (` + insert("$2", "$3", "$4", "$5", "$6") + ` RETURNING 1),
-ended AS (DELETE FROM ` + t + ` WHERE $7::int > 0 AND EXISTS (SELECT 1 FROM ins) AND key = ANY (ARRAY(
-  SELECT key FROM ` + t + ` WHERE user_id = NULLIF($3, '') AND expires + interval '0 s' > $6 AND key IS DISTINCT FROM $1::bytea AND key <> $2::bytea
-  ORDER BY created DESC, key DESC OFFSET GREATEST($7::int - 1, 0))))
+ended AS (DELETE FROM ` + t + ` WHERE $7::int > 0 AND EXISTS (SELECT 1 FROM ins) AND key = ANY (CASE WHEN (
+  SELECT count(*) FROM ` + t + ` WHERE ` + others + `) >= $7::int THEN ARRAY(
+  SELECT key FROM ` + t + ` WHERE ` + others + `
+  ORDER BY created DESC, key DESC OFFSET $7::int - 1) END))
 SELECT count(*) FROM ins`,
 		// replace without a limit (the first save of an anonymous
 		// session, or a Replace called with none): $1 old key or NULL, $2

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,19 @@ FROM generate_series(1, 20000) i`
 				if strings.Contains(plan, "Seq Scan") {
 					t.Fatalf("generic plan of the login statement scans the table:\n%s", plan)
 				}
+				// A login under the cap sorts nothing (a sort costs tens of
+				// microseconds even for no rows); one past it sorts the
+				// user's rows to find the oldest.
+				for _, tc := range []struct {
+					user string
+					sort bool
+				}{{"someone-new", false}, {"crowd-1", true}} {
+					plan := explainAnalyzeGeneric(t, ctx, pool, s.sql.replaceName, tc.user)
+					sorted := regexp.MustCompile(`Sort \(actual`).MatchString(plan)
+					if sorted != tc.sort {
+						t.Fatalf("login of %s: the plan sorts: %v, want %v:\n%s", tc.user, sorted, tc.sort, plan)
+					}
+				}
 			}
 		})
 	}
@@ -94,6 +108,38 @@ func explainGeneric(t *testing.T, ctx context.Context, pool *pgxpool.Pool, name 
 	}
 	defer conn.Exec(ctx, `RESET plan_cache_mode`)
 	rows, err := conn.Query(ctx, `EXPLAIN EXECUTE `+name+`(NULL, '\x01', 'someone-new', now() + interval '1 hour', '\x00', now(), 32)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan.String()
+}
+
+// explainAnalyzeGeneric runs the prepared replace statement name with its
+// generic plan, as a login of user with a limit of 32, in a transaction it
+// rolls back, and returns the plan with what each node did.
+func explainAnalyzeGeneric(t *testing.T, ctx context.Context, pool *pgxpool.Pool, name, user string) string {
+	t.Helper()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE `+name+`(NULL, '\x01', '`+user+`', now() + interval '1 hour', '\x00', now(), 32)`)
 	if err != nil {
 		t.Fatal(err)
 	}
