@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sessionauth/session"
 )
@@ -108,22 +109,7 @@ func explainGeneric(t *testing.T, ctx context.Context, pool *pgxpool.Pool, name 
 	}
 	defer conn.Exec(ctx, `RESET plan_cache_mode`)
 	rows, err := conn.Query(ctx, `EXPLAIN EXECUTE `+name+`(NULL, '\x01', 'someone-new', now() + interval '1 hour', '\x00', now(), 32)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(line + "\n")
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return plan.String()
+	return planText(t, rows, err)
 }
 
 // explainAnalyzeGeneric runs the prepared replace statement name with its
@@ -140,6 +126,12 @@ func explainAnalyzeGeneric(t *testing.T, ctx context.Context, pool *pgxpool.Pool
 		t.Fatal(err)
 	}
 	rows, err := tx.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE `+name+`(NULL, '\x01', '`+user+`', now() + interval '1 hour', '\x00', now(), 32)`)
+	return planText(t, rows, err)
+}
+
+// planText returns the lines of an EXPLAIN's result, one per line.
+func planText(t *testing.T, rows pgx.Rows, err error) string {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
