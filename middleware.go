@@ -14,9 +14,10 @@ import (
 //
 // Cost per request: nothing for a request without our cookie; for one with
 // a cookie, one HMAC-SHA256 check (or a seeded hash and a comparison when
-// the same value verified within the last minute), one store read when the handler first uses the
-// session, and a store write only when a value changed or the idle window is
-// due for extension. A cookie that does not verify costs no store call.
+// the same value verified within the last minute), one store read when the
+// handler first uses the session, and a store write only when a value
+// changed or the idle window is due for extension. A cookie that does not
+// verify costs no store call.
 // Mounting it twice is harmless.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
