@@ -318,7 +318,9 @@ func TestStoreThatKeepsTheCallContextIsRaceFree(t *testing.T) {
 // errNow answers as Err does (the caller's cancellation, the release, an
 // armed timer, the deadline) and gives the time of its own clock reading,
 // with a monotonic reading; none when the call started on a test's clock.
-func TestCallContextErrNowAgreesWithErrAndTheClock(t *testing.T) {
+// errAt answers the same as of the reading it is given (at after the
+// start), comparing the deadline with that reading instead of the clock.
+func TestCallContextErrNowAndErrAtAgreeWithErr(t *testing.T) {
 	t.Parallel()
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -328,17 +330,21 @@ func TestCallContextErrNowAgreesWithErrAndTheClock(t *testing.T) {
 		testClock bool
 		timeout   time.Duration
 		setup     func(*callContext)
-		want      error
+		at        time.Duration // errAt's reading, after the start
+		want      error         // errNow's
+		wantAt    error         // errAt's
 	}{
 		{name: "live", ctx: context.Background(), timeout: time.Minute},
 		{name: "saturated", ctx: context.Background(), timeout: time.Duration(math.MaxInt64)},
 		{name: "test clock", ctx: context.Background(), testClock: true, timeout: time.Minute},
-		{name: "caller canceled", ctx: canceled, timeout: time.Minute, want: context.Canceled},
-		{name: "released", ctx: context.Background(), timeout: time.Minute, setup: (*callContext).release, want: context.Canceled},
+		{name: "a reading just before the deadline", ctx: context.Background(), timeout: time.Minute, at: time.Minute - 1},
+		{name: "a reading at the deadline", ctx: context.Background(), timeout: time.Minute, at: time.Minute, wantAt: context.DeadlineExceeded},
+		{name: "caller canceled", ctx: canceled, timeout: time.Minute, want: context.Canceled, wantAt: context.Canceled},
+		{name: "released", ctx: context.Background(), timeout: time.Minute, setup: (*callContext).release, want: context.Canceled, wantAt: context.Canceled},
 		{name: "deadline passed, not armed", ctx: context.Background(), timeout: time.Millisecond, setup: func(*callContext) { time.Sleep(5 * time.Millisecond) }, want: context.DeadlineExceeded},
-		{name: "deadline passed, armed", ctx: context.Background(), timeout: time.Millisecond, setup: func(c *callContext) { <-c.Done() }, want: context.DeadlineExceeded},
+		{name: "deadline passed, armed", ctx: context.Background(), timeout: time.Millisecond, setup: func(c *callContext) { <-c.Done() }, want: context.DeadlineExceeded, wantAt: context.DeadlineExceeded},
 		{name: "armed", ctx: context.Background(), timeout: time.Minute, setup: func(c *callContext) { c.Done() }},
-		{name: "armed, released", ctx: context.Background(), timeout: time.Minute, setup: func(c *callContext) { c.Done(); c.release() }, want: context.Canceled},
+		{name: "armed, released", ctx: context.Background(), timeout: time.Minute, setup: func(c *callContext) { c.Done(); c.release() }, want: context.Canceled, wantAt: context.Canceled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,6 +364,11 @@ func TestCallContextErrNowAgreesWithErrAndTheClock(t *testing.T) {
 			after := time.Now()
 			if err != tt.want {
 				t.Fatalf("errNow = %v, want %v", err, tt.want)
+			}
+			if !tt.testClock { // errAt needs a monotonic reading
+				if err := c.errAt(start.Add(tt.at)); err != tt.wantAt {
+					t.Fatalf("errAt = %v, want %v", err, tt.wantAt)
+				}
 			}
 			switch {
 			case err != nil:
@@ -500,44 +511,4 @@ func TestWrappedMemoryStoreFollowsASynctestClock(t *testing.T) {
 			t.Fatalf("after 2 idle hours (IdleTimeout 1h): user %q, want none", got)
 		}
 	})
-}
-
-// errAt answers as Err would at the reading it is given: the caller's
-// cancellation, the release and an armed timer as Err does, and the
-// deadline compared with that reading instead of the clock.
-func TestCallContextErrAtAnswersAsOfTheGivenReading(t *testing.T) {
-	t.Parallel()
-	canceled, cancel := context.WithCancel(context.Background())
-	cancel()
-	tests := []struct {
-		name    string
-		ctx     context.Context
-		timeout time.Duration
-		at      time.Duration // after the start
-		setup   func(*callContext)
-		want    error
-	}{
-		{name: "at the start", ctx: context.Background(), timeout: time.Minute},
-		{name: "just before the deadline", ctx: context.Background(), timeout: time.Minute, at: time.Minute - 1},
-		{name: "at the deadline", ctx: context.Background(), timeout: time.Minute, at: time.Minute, want: context.DeadlineExceeded},
-		{name: "deadline passed on the clock, not at the reading", ctx: context.Background(), timeout: time.Millisecond, setup: func(*callContext) { time.Sleep(5 * time.Millisecond) }},
-		{name: "caller canceled", ctx: canceled, timeout: time.Minute, want: context.Canceled},
-		{name: "released", ctx: context.Background(), timeout: time.Minute, setup: (*callContext).release, want: context.Canceled},
-		{name: "armed timer fired", ctx: context.Background(), timeout: time.Millisecond, setup: func(c *callContext) { <-c.Done() }, want: context.DeadlineExceeded},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			start := time.Now()
-			c := &callContext{}
-			withCallDeadlineIn(c, tt.ctx, start, tt.timeout)
-			defer c.release()
-			if tt.setup != nil {
-				tt.setup(c)
-			}
-			if err := c.errAt(start.Add(tt.at)); err != tt.want {
-				t.Fatalf("errAt = %v, want %v", err, tt.want)
-			}
-		})
-	}
 }
