@@ -136,6 +136,12 @@ func TestATokenFromBeforeARenewalCannotEndTheRenewedSessionLater(t *testing.T) {
 
 type renewingKey struct{}
 
+// countedCache is a client-side cache that counts its hits.
+type countedCache interface {
+	redis.Cache
+	Stats() redis.CSCStats
+}
+
 // with go-redis client-side caching, Renew's check that the old
 // record is still live (step 3) can be answered from the instance's cache.
 // Instance A logs a session out; instance B, which cached the record, renews
@@ -164,39 +170,45 @@ func TestRenewOnAnInstanceWithAStaleCacheCannotResurrectALoggedOutSession(t *tes
 		"one connection": func(o *redis.Options) { o.PoolSize = 1 },
 		"pool, FIFO":     func(o *redis.Options) { o.PoolFIFO, o.PoolSize, o.MinIdleConns = true, 8, 4 },
 	}
+	caches := map[string]func(redis.CacheConfig) countedCache{
+		"LocalCache":       func(c redis.CacheConfig) countedCache { return redis.NewLocalCache(c) },
+		"RedisClientCache": func(c redis.CacheConfig) countedCache { return NewRedisClientCache(c) },
+	}
 	for name, pool := range pools {
-		t.Run(name, func(t *testing.T) {
-			lc := redis.NewLocalCache(redis.CacheConfig{MaxEntries: 1000, MaxStaleness: time.Minute})
-			opt := srv.Options()
-			opt.Protocol = 3
-			opt.ClientSideCache = lc
-			// The README's recommended drain interval.
-			opt.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: time.Millisecond}
-			pool(opt)
-			bc := redis.NewClient(opt)
-			t.Cleanup(func() { bc.Close() })
-			b := instance(bc)
-			const rounds = 30
-			resurrected := 0
-			for range rounds {
-				c := a.login("alice")
-				b.whoami(c)
-				hits := lc.Stats().Hits
-				if b.whoami(c) != "alice" || lc.Stats().Hits == hits {
-					t.Fatal("B did not serve the session from its cache")
+		for cacheName, newCache := range caches {
+			t.Run(name+"/"+cacheName, func(t *testing.T) {
+				lc := newCache(redis.CacheConfig{MaxEntries: 1000, MaxStaleness: time.Minute})
+				opt := srv.Options()
+				opt.Protocol = 3
+				opt.ClientSideCache = lc
+				// The README's recommended drain interval.
+				opt.ClientSideCacheConfig = &redis.ClientSideCacheConfig{DrainInterval: time.Millisecond}
+				pool(opt)
+				bc := redis.NewClient(opt)
+				t.Cleanup(func() { bc.Close() })
+				b := instance(bc)
+				const rounds = 30
+				resurrected := 0
+				for range rounds {
+					c := a.login("alice")
+					b.whoami(c)
+					hits := lc.Stats().Hits
+					if b.whoami(c) != "alice" || lc.Stats().Hits == hits {
+						t.Fatal("B did not serve the session from its cache")
+					}
+					if w := a.do("POST", "/logout", c); w.Code != http.StatusNoContent {
+						t.Fatalf("logout on A: %d", w.Code)
+					}
+					w := b.do("POST", "/renew", c)
+					if nc := sessionCookie(t, w, b.m.cookie.Name); nc != nil && nc.Value != "" && a.whoami(nc.Value) != "" {
+						resurrected++
+					}
 				}
-				if w := a.do("POST", "/logout", c); w.Code != http.StatusNoContent {
-					t.Fatalf("logout on A: %d", w.Code)
+				if resurrected > 0 {
+					t.Fatalf("in %d of %d rounds a Renew on B just after A's Logout returned made a live session", resurrected, rounds)
 				}
-				w := b.do("POST", "/renew", c)
-				if nc := sessionCookie(t, w, b.m.cookie.Name); nc != nil && nc.Value != "" && a.whoami(nc.Value) != "" {
-					resurrected++
-				}
-			}
-			if resurrected > 0 {
-				t.Fatalf("in %d of %d rounds a Renew on B just after A's Logout returned made a live session", resurrected, rounds)
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -73,9 +73,10 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 //
 // Client-side caching (opt-in, RedisConfig.ClientSideCache): on a
 // *redis.Client built with Options.ClientSideCache set to a
-// redis.NewLocalCache (go-redis's server-assisted caching over RESP3,
-// experimental in go-redis), Get is served from process memory once a
-// record has been read, with no round trip. Redis pushes an invalidation to
+// NewRedisClientCache (or go-redis's own redis.NewLocalCache; go-redis's
+// server-assisted caching over RESP3, experimental in go-redis), Get is
+// served from process memory once a record has been read, with no round
+// trip; from a RedisClientCache at about the cost of a MemoryStore read. Redis pushes an invalidation to
 // every client that cached a record when it changes, is deleted or expires,
 // so a Logout, LogoutAll, update or idle extension on one instance reaches
 // the others after a delay of a few milliseconds (go-redis reads an idle
@@ -113,6 +114,7 @@ type RedisStore struct {
 
 	cache         redis.Cache       // the client's client-side cache, if any
 	localCache    *redis.LocalCache // cache, when it is go-redis's own
+	front         *RedisClientCache // cache, when it is one of this package's
 	cacheNS       string            // go-redis's namespace for cache's Redis keys
 	readPastCache bool              // the client caches, but not in a cache the store can reach
 }
@@ -136,7 +138,8 @@ type RedisConfig struct {
 	// ClientSideCache serves Get from the client's client-side cache (see
 	// RedisStore). It needs a *redis.Client built with Protocol 3 (or 0,
 	// go-redis's default, which is RESP3) and Options.ClientSideCache set to
-	// a cache such as redis.NewLocalCache; NewRedisStore panics, naming the
+	// a cache: NewRedisClientCache, the fastest for the store, or
+	// redis.NewLocalCache; NewRedisStore panics, naming the
 	// missing option, when the client has neither. When false, the store
 	// reads past any cache the client has (GETEX), so reads are never
 	// served from memory.
@@ -247,7 +250,7 @@ func (s *RedisStore) getAt(ctx context.Context, key string, now time.Time, _ *ca
 	if err != nil {
 		return Record{}, wrapRedis("get", err)
 	}
-	if rec, hit := s.cachedRecord(ctx, key); hit {
+	if rec, hit := s.cachedRecord(ctx, key, now); hit {
 		if now.IsZero() {
 			now = s.clock()
 		}

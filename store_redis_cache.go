@@ -48,10 +48,11 @@ func (s *RedisStore) useClientCache(client redis.UniversalClient, enabled bool) 
 	case opt.Protocol != 0 && opt.Protocol != 3:
 		return fmt.Errorf("session: NewRedisStore: RedisConfig.ClientSideCache needs RESP3: set redis.Options.Protocol to 3 (it is %d)", opt.Protocol)
 	case opt.ClientSideCache == nil:
-		return errors.New("session: NewRedisStore: RedisConfig.ClientSideCache needs redis.Options.ClientSideCache set to a cache, such as redis.NewLocalCache(redis.CacheConfig{...}) (ClientSideCacheConfig alone hides the cache from the store)")
+		return errors.New("session: NewRedisStore: RedisConfig.ClientSideCache needs redis.Options.ClientSideCache set to a cache, such as session.NewRedisClientCache(redis.CacheConfig{...}) (ClientSideCacheConfig alone hides the cache from the store)")
 	}
 	s.cache = opt.ClientSideCache
 	s.localCache, _ = s.cache.(*redis.LocalCache)
+	s.front, _ = s.cache.(*RedisClientCache)
 	s.cacheNS = cscNamespace(opt.DB, opt.Username)
 	return nil
 }

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"time"
 	"unsafe"
 )
 
 // cachedRecord answers Get from the client's cache when it holds the
-// record of key, without going through go-redis's command
+// record of key: from a RedisClientCache's front, or else without going through go-redis's command
 // path (a command, its arguments, hooks and the decoded reply: about 7
 // allocations and most of a cached read's time). It asks the cache exactly
 // what go-redis's own GET would ask it, under the same cache key, so it
@@ -25,9 +26,13 @@ import (
 // cache's Get only looks the key up (it keeps no reference to it), so the
 // key is a string over a stack buffer; and the value it returns is a fresh
 // copy, so the record's user ID and Data are views of it. Another Cache may
-// keep the key or share the value it returns: both are copied.
-func (s *RedisStore) cachedRecord(ctx context.Context, key string) (rec Record, hit bool) {
-	if s.cache == nil {
+// keep the key or share the value it returns: both are copied. now is the
+// Manager's time.Now reading, or zero (see RedisClientCache.record).
+func (s *RedisStore) cachedRecord(ctx context.Context, key string, now time.Time) (rec Record, hit bool) {
+	switch {
+	case s.front != nil:
+		return s.front.record(ctx, s, key, now)
+	case s.cache == nil:
 		return Record{}, false
 	}
 	var buf [256]byte

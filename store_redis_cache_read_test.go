@@ -38,7 +38,11 @@ func (p *processCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 func TestRedisClientCacheReadSkipsTheCommandPath(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
-	client, lc := cachedClient(t, srv)
+	forEachCache(t, func(t *testing.T, kind cacheKind) { testReadSkipsTheCommandPath(t, srv, kind) })
+}
+
+func testReadSkipsTheCommandPath(t *testing.T, srv *redistest.Server, kind cacheKind) {
+	client, lc := cachedClient(t, srv, kind)
 	pc := &processCounter{}
 	client.AddHook(pc)
 	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})

@@ -53,18 +53,46 @@ func (w *writeCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 	return next
 }
 
+// clientCache is a client-side cache the tests can count hits of.
+type clientCache interface {
+	redis.Cache
+	Stats() redis.CSCStats
+}
+
+// cacheKind is a cache a RedisStore can read: go-redis's LocalCache, or
+// this package's RedisClientCache in front of one.
+type cacheKind struct {
+	name string
+	new  func(redis.CacheConfig) clientCache
+}
+
+var cacheKinds = []cacheKind{
+	{"LocalCache", func(c redis.CacheConfig) clientCache { return redis.NewLocalCache(c) }},
+	{"RedisClientCache", func(c redis.CacheConfig) clientCache { return session.NewRedisClientCache(c) }},
+}
+
+// forEachCache runs f as a subtest for each cache kind.
+func forEachCache(t *testing.T, f func(t *testing.T, kind cacheKind)) {
+	for _, kind := range cacheKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, kind)
+		})
+	}
+}
+
 // cachedClient returns a client of srv with client-side caching in a
-// LocalCache, and the cache.
-func cachedClient(t testing.TB, srv *redistest.Server) (*redis.Client, *redis.LocalCache) {
+// cache of kind, and the cache.
+func cachedClient(t testing.TB, srv *redistest.Server, kind cacheKind) (*redis.Client, clientCache) {
 	t.Helper()
-	return cachedClientDraining(t, srv, 0)
+	return cachedClientDraining(t, srv, kind, 0)
 }
 
 // cachedClientDraining is cachedClient with go-redis's drain interval (0:
 // its default, 5 ms).
-func cachedClientDraining(t testing.TB, srv *redistest.Server, drain time.Duration) (*redis.Client, *redis.LocalCache) {
+func cachedClientDraining(t testing.TB, srv *redistest.Server, kind cacheKind, drain time.Duration) (*redis.Client, clientCache) {
 	t.Helper()
-	lc := redis.NewLocalCache(redis.CacheConfig{MaxEntries: 100_000, MaxStaleness: time.Minute, DrainInterval: drain})
+	lc := kind.new(redis.CacheConfig{MaxEntries: 100_000, MaxStaleness: time.Minute, DrainInterval: drain})
 	opt := srv.Options()
 	opt.Protocol = 3
 	opt.ClientSideCache = lc
@@ -80,9 +108,12 @@ func cachedClientDraining(t testing.TB, srv *redistest.Server, drain time.Durati
 
 func TestRedisClientCacheConformance(t *testing.T) {
 	t.Parallel()
-	client, _ := cachedClient(t, redistest.New(t))
-	storetest.Run(t, func(t *testing.T) session.Store {
-		return session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
+	srv := redistest.New(t)
+	forEachCache(t, func(t *testing.T, kind cacheKind) {
+		client, _ := cachedClient(t, srv, kind)
+		storetest.Run(t, func(t *testing.T) session.Store {
+			return session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
+		})
 	})
 }
 
@@ -91,16 +122,18 @@ func TestRedisClientCacheServesUnchangedReadsWithoutRoundTrip(t *testing.T) {
 	srv := redistest.New(t)
 	// Also with ClientSideCacheConfig set next to ClientSideCache, for its
 	// DrainInterval: the store still finds the cache.
-	for _, drain := range []time.Duration{0, time.Millisecond} {
-		t.Run("drain="+drain.String(), func(t *testing.T) {
-			t.Parallel()
-			testCachedReads(t, srv, drain)
-		})
-	}
+	forEachCache(t, func(t *testing.T, kind cacheKind) {
+		for _, drain := range []time.Duration{0, time.Millisecond} {
+			t.Run("drain="+drain.String(), func(t *testing.T) {
+				t.Parallel()
+				testCachedReads(t, srv, kind, drain)
+			})
+		}
+	})
 }
 
-func testCachedReads(t *testing.T, srv *redistest.Server, drain time.Duration) {
-	client, lc := cachedClientDraining(t, srv, drain)
+func testCachedReads(t *testing.T, srv *redistest.Server, kind cacheKind, drain time.Duration) {
+	client, lc := cachedClientDraining(t, srv, kind, drain)
 	wc := &writeCounter{}
 	client.AddHook(wc)
 	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
@@ -134,7 +167,11 @@ func testCachedReads(t *testing.T, srv *redistest.Server, drain time.Duration) {
 // the invalidation only when its drainer next reads the connection.
 func TestRedisClientCacheReadsOwnWrites(t *testing.T) {
 	t.Parallel()
-	client, lc := cachedClient(t, redistest.New(t))
+	forEachCache(t, testReadsOwnWrites)
+}
+
+func testReadsOwnWrites(t *testing.T, kind cacheKind) {
+	client, lc := cachedClient(t, redistest.New(t), kind)
 	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
 	ctx := tctx(t)
 	exp := time.Now().Add(time.Hour).Truncate(time.Millisecond)
@@ -201,10 +238,14 @@ func TestRedisClientCacheReadsOwnWrites(t *testing.T) {
 // not Redis has expired the key and its invalidation has arrived.
 func TestRedisClientCacheExpiryFromTheRecord(t *testing.T) {
 	t.Parallel()
+	forEachCache(t, testExpiryFromTheRecord)
+}
+
+func testExpiryFromTheRecord(t *testing.T, kind cacheKind) {
 	srv := redistest.New(t)
 	prefix := redistest.Prefix()
 	writer := session.NewRedisStore(srv.Client(t), session.RedisConfig{KeyPrefix: prefix})
-	client, lc := cachedClient(t, srv)
+	client, lc := cachedClient(t, srv, kind)
 	reader := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix, ClientSideCache: true})
 	ctx := tctx(t)
 	servedStale := 0
@@ -236,13 +277,13 @@ func TestRedisClientCacheExpiryFromTheRecord(t *testing.T) {
 // instances returns two apps, A without caching and B with it, acting as
 // two instances of one deployment (same keys, same prefix, same Redis,
 // separate clients), and B's cache.
-func instances(t testing.TB, cfg session.Config) (a, b *redisApp, lc *redis.LocalCache) {
+func instances(t testing.TB, kind cacheKind, cfg session.Config) (a, b *redisApp, lc clientCache) {
 	t.Helper()
-	return instancesDraining(t, cfg, 0)
+	return instancesDraining(t, kind, cfg, 0)
 }
 
 // instancesDraining is instances with B's drain interval given.
-func instancesDraining(t testing.TB, cfg session.Config, drain time.Duration) (a, b *redisApp, lc *redis.LocalCache) {
+func instancesDraining(t testing.TB, kind cacheKind, cfg session.Config, drain time.Duration) (a, b *redisApp, lc clientCache) {
 	t.Helper()
 	srv := redistest.New(t)
 	keys, err := session.NewKeyRing(session.GenerateKey())
@@ -252,14 +293,14 @@ func instancesDraining(t testing.TB, cfg session.Config, drain time.Duration) (a
 	cfg.Keys = keys
 	prefix := redistest.Prefix()
 	a = newRedisAppWith(t, srv.Client(t), cfg, prefix)
-	bc, lc := cachedClientDraining(t, srv, drain)
+	bc, lc := cachedClientDraining(t, srv, kind, drain)
 	b = newRedisAppWith(t, bc, cfg, prefix)
 	return a, b, lc
 }
 
 // readCached makes B read cookie twice and checks that the second read came
 // from its cache, and returns the body.
-func readCached(t testing.TB, b *redisApp, lc *redis.LocalCache, cookie string) string {
+func readCached(t testing.TB, b *redisApp, lc clientCache, cookie string) string {
 	t.Helper()
 	b.do("GET", "/me", cookie)
 	h := lc.Stats().Hits
@@ -296,9 +337,13 @@ func refused(code int, _ string) bool { return code == 401 }
 // session reaches instance B, which has read it into its client-side cache.
 func TestRedisClientCacheInvalidatesOtherInstances(t *testing.T) {
 	t.Parallel()
+	forEachCache(t, testInvalidatesOtherInstances)
+}
+
+func testInvalidatesOtherInstances(t *testing.T, kind cacheKind) {
 	t.Run("Logout", func(t *testing.T) {
 		t.Parallel()
-		a, b, lc := instances(t, session.Config{})
+		a, b, lc := instances(t, kind, session.Config{})
 		_, c := a.do("POST", "/login?user=lo", "")
 		readCached(t, b, lc, c)
 		if w, _ := a.do("POST", "/logout", c); w.Code != 200 {
@@ -314,7 +359,7 @@ func TestRedisClientCacheInvalidatesOtherInstances(t *testing.T) {
 	})
 	t.Run("LogoutAll", func(t *testing.T) {
 		t.Parallel()
-		a, b, lc := instances(t, session.Config{})
+		a, b, lc := instances(t, kind, session.Config{})
 		_, c1 := a.do("POST", "/login?user=la", "")
 		_, c2 := a.do("POST", "/login?user=la", "")
 		readCached(t, b, lc, c1)
@@ -329,7 +374,7 @@ func TestRedisClientCacheInvalidatesOtherInstances(t *testing.T) {
 	})
 	t.Run("ValueChange", func(t *testing.T) {
 		t.Parallel()
-		a, b, lc := instances(t, session.Config{})
+		a, b, lc := instances(t, kind, session.Config{})
 		_, c := a.do("POST", "/login?user=vc", "")
 		if body := readCached(t, b, lc, c); strings.HasSuffix(body, " vc") {
 			t.Fatalf("value set before the write: %q", body)
@@ -351,7 +396,7 @@ func TestRedisClientCacheInvalidatesOtherInstances(t *testing.T) {
 		// most, must accept it at l+2.4s, which it can only do if the
 		// extension reached its cache. Times are computed from l, not
 		// from a start before the login.
-		a, b, lc := instances(t, session.Config{IdleTimeout: 2 * time.Second, Lifetime: time.Hour})
+		a, b, lc := instances(t, kind, session.Config{IdleTimeout: 2 * time.Second, Lifetime: time.Hour})
 		_, c := a.do("POST", "/login?user=ie", "")
 		l := time.Now()
 		readCached(t, b, lc, c)
@@ -369,7 +414,7 @@ func TestRedisClientCacheInvalidatesOtherInstances(t *testing.T) {
 		// The last request that could have moved the idle deadline (B's
 		// cached reads) returned at r, so the session has ended by r+1s:
 		// no margin on the clock.
-		a, b, lc := instances(t, session.Config{IdleTimeout: time.Second, Lifetime: time.Hour})
+		a, b, lc := instances(t, kind, session.Config{IdleTimeout: time.Second, Lifetime: time.Hour})
 		_, c := a.do("POST", "/login?user=ex", "")
 		readCached(t, b, lc, c)
 		r := time.Now()
@@ -413,17 +458,18 @@ func TestRedisClientCacheNotReachableReadsPastIt(t *testing.T) {
 }
 
 // Serve unchanged session reads from process memory: go-redis's
-// server-assisted client-side cache, in a LocalCache the store can see (so
-// its own writes drop what they change). MaxEntries bounds the cache (about
-// 1 KB of heap per session); MaxStaleness bounds how long any cached session
-// is trusted without hearing from Redis. A Logout on another instance
-// reaches this one within milliseconds, through Redis's invalidation push
-// (see the README for measured delays).
+// server-assisted client-side cache, in a RedisClientCache the store can
+// see (so its own writes drop what they change, and it reads decoded
+// records at about the cost of a MemoryStore). MaxEntries bounds the cache
+// (about 1 KB of heap per session); MaxStaleness bounds how long any cached
+// session is trusted without hearing from Redis. A Logout on another
+// instance reaches this one within milliseconds, through Redis's
+// invalidation push (see the README for measured delays).
 func ExampleNewRedisStore_clientSideCache() {
 	client := redis.NewClient(&redis.Options{
 		Addr:     "localhost:6379",
 		Protocol: 3, // RESP3: the invalidations arrive as push messages
-		ClientSideCache: redis.NewLocalCache(redis.CacheConfig{
+		ClientSideCache: session.NewRedisClientCache(redis.CacheConfig{
 			MaxEntries:   100_000,
 			MaxStaleness: 10 * time.Second,
 		}),
@@ -452,67 +498,72 @@ func ExampleNewRedisStore_clientSideCache() {
 // serves nothing else, so only go-redis's drainer (every 5 ms) reads the
 // invalidation; with B=busy, two goroutines keep B's connections in use with
 // requests that reach Redis. drain is B's DrainInterval (default: go-redis's
-// 5 ms).
+// 5 ms). Each runs with both caches a store can read (cacheKinds).
 func BenchmarkRedisClientCacheRevocation(b *testing.B) {
 	for _, bench := range []struct {
 		mode  string
 		drain time.Duration
 	}{{"idle", 0}, {"busy", 0}, {"idle", time.Millisecond}, {"busy", time.Millisecond}} {
-		mode := bench.mode
-		drain := "default"
-		if bench.drain > 0 {
-			drain = bench.drain.String()
+		for _, kind := range cacheKinds {
+			benchmarkRevocation(b, kind, bench.mode, bench.drain)
 		}
-		b.Run("B="+mode+"/drain="+drain, func(b *testing.B) {
-			a, inst, lc := instancesDraining(b, session.Config{}, bench.drain)
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			if mode == "busy" {
-				for range 2 {
-					_, own := inst.do("POST", "/login?user=busy", "")
-					wg.Go(func() {
-						for i := 0; ; i++ {
-							select {
-							case <-stop:
-								return
-							default:
-							}
-							// An update, then a read that misses the
-							// cache: two requests to Redis.
-							inst.do("POST", "/write?n="+strconv.Itoa(i), own)
-							inst.do("GET", "/me", own)
-						}
-					})
-				}
-			}
-			var delays []time.Duration
-			for b.Loop() {
-				_, c := a.do("POST", "/login?user=rev", "")
-				readCached(b, inst, lc, c)
-				if w, _ := a.do("POST", "/logout", c); w.Code != 200 {
-					b.Fatalf("logout: %d", w.Code)
-				}
-				start := time.Now()
-				for {
-					if w, _ := inst.do("GET", "/me", c); w.Code == 401 {
-						break
-					}
-					if time.Since(start) > 10*time.Second {
-						b.Fatal("B still accepts the cookie 10s after the Logout")
-					}
-					time.Sleep(50 * time.Microsecond)
-				}
-				delays = append(delays, time.Since(start))
-			}
-			close(stop)
-			wg.Wait()
-			slices.Sort(delays)
-			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-			b.ReportMetric(ms(delays[len(delays)/2]), "p50-ms")
-			b.ReportMetric(ms(delays[len(delays)*99/100]), "p99-ms")
-			b.ReportMetric(ms(delays[len(delays)-1]), "max-ms")
-		})
 	}
+}
+
+func benchmarkRevocation(b *testing.B, kind cacheKind, mode string, drainEvery time.Duration) {
+	drain := "default"
+	if drainEvery > 0 {
+		drain = drainEvery.String()
+	}
+	b.Run("cache="+kind.name+"/B="+mode+"/drain="+drain, func(b *testing.B) {
+		a, inst, lc := instancesDraining(b, kind, session.Config{}, drainEvery)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		if mode == "busy" {
+			for range 2 {
+				_, own := inst.do("POST", "/login?user=busy", "")
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						// An update, then a read that misses the
+						// cache: two requests to Redis.
+						inst.do("POST", "/write?n="+strconv.Itoa(i), own)
+						inst.do("GET", "/me", own)
+					}
+				})
+			}
+		}
+		var delays []time.Duration
+		for b.Loop() {
+			_, c := a.do("POST", "/login?user=rev", "")
+			readCached(b, inst, lc, c)
+			if w, _ := a.do("POST", "/logout", c); w.Code != 200 {
+				b.Fatalf("logout: %d", w.Code)
+			}
+			start := time.Now()
+			for {
+				if w, _ := inst.do("GET", "/me", c); w.Code == 401 {
+					break
+				}
+				if time.Since(start) > 10*time.Second {
+					b.Fatal("B still accepts the cookie 10s after the Logout")
+				}
+				time.Sleep(50 * time.Microsecond)
+			}
+			delays = append(delays, time.Since(start))
+		}
+		close(stop)
+		wg.Wait()
+		slices.Sort(delays)
+		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+		b.ReportMetric(ms(delays[len(delays)/2]), "p50-ms")
+		b.ReportMetric(ms(delays[len(delays)*99/100]), "p99-ms")
+		b.ReportMetric(ms(delays[len(delays)-1]), "max-ms")
+	})
 }
 
 // BenchmarkRedisClientCacheBytesPerSession reports the heap that 10,000
@@ -539,14 +590,26 @@ func BenchmarkRedisClientCacheBytesPerSession(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	for _, kind := range cacheKinds {
+		b.Run("cache="+kind.name, func(b *testing.B) {
+			for b.Loop() {
+				bytesPerSession(b, srv, kind, prefix, keys, len(raw))
+			}
+		})
+	}
+}
+
+func bytesPerSession(b *testing.B, srv *redistest.Server, kind cacheKind, prefix string, keys []string, recordBytes int) {
+	ctx := context.Background()
+	n := len(keys)
 	heap := func() uint64 {
 		var m runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&m)
 		return m.HeapAlloc
 	}
-	for b.Loop() {
-		client, lc := cachedClient(b, srv)
+	{
+		client, lc := cachedClient(b, srv, kind)
 		reader := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: prefix, ClientSideCache: true})
 		reader.Get(ctx, keys[0]) // connections and buffers before the baseline
 		before := heap()
@@ -556,12 +619,13 @@ func BenchmarkRedisClientCacheBytesPerSession(b *testing.B) {
 			}
 		}
 		after := heap()
-		if got := lc.Len(); got != n {
-			b.Fatalf("%d entries cached, want %d", got, n)
+		st := lc.Stats()
+		if st.Entries != n {
+			b.Fatalf("%d entries cached, want %d", st.Entries, n)
 		}
-		b.ReportMetric(float64(after-before)/n, "bytes/session")
-		b.ReportMetric(float64(lc.MemoryUsage())/n, "estimate-bytes/session")
-		b.ReportMetric(float64(len(raw)), "record-bytes")
+		b.ReportMetric(float64(after-before)/float64(n), "bytes/session")
+		b.ReportMetric(float64(st.MemoryUsageBytes)/float64(n), "estimate-bytes/session")
+		b.ReportMetric(float64(recordBytes), "record-bytes")
 		client.Close()
 	}
 }
@@ -569,7 +633,14 @@ func BenchmarkRedisClientCacheBytesPerSession(b *testing.B) {
 // BenchmarkRedisClientCacheGet is RedisStore.Get of an unchanged record on a
 // client with client-side caching: a cache hit, no round trip.
 func BenchmarkRedisClientCacheGet(b *testing.B) {
-	client, _ := cachedClient(b, redistest.New(b))
+	srv := redistest.New(b)
+	for _, kind := range cacheKinds {
+		b.Run("cache="+kind.name, func(b *testing.B) { benchmarkCachedGet(b, srv, kind) })
+	}
+}
+
+func benchmarkCachedGet(b *testing.B, srv *redistest.Server, kind cacheKind) {
+	client, _ := cachedClient(b, srv, kind)
 	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
 	ctx := context.Background()
 	key := storetest.NewKey()
@@ -591,11 +662,15 @@ func BenchmarkRedisClientCacheGet(b *testing.B) {
 // the outage, as the uncached store does.
 func TestRedisClientCacheDroppedWhenRedisGoesAway(t *testing.T) {
 	t.Parallel()
+	forEachCache(t, testDroppedWhenRedisGoesAway)
+}
+
+func testDroppedWhenRedisGoesAway(t *testing.T, kind cacheKind) {
 	srv := redistest.New(t)
 	if !srv.Owned() {
 		t.Skip("REDIS_URL set: cannot kill that server")
 	}
-	client, lc := cachedClient(t, srv)
+	client, lc := cachedClient(t, srv, kind)
 	s := session.NewRedisStore(client, session.RedisConfig{KeyPrefix: redistest.Prefix(), ClientSideCache: true})
 	ctx := tctx(t)
 	key := storetest.NewKey()
@@ -603,8 +678,8 @@ func TestRedisClientCacheDroppedWhenRedisGoesAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Get(ctx, key)
-	if _, err := s.Get(ctx, key); err != nil || lc.Len() == 0 {
-		t.Fatalf("not cached: %v, %d entries", err, lc.Len())
+	if _, err := s.Get(ctx, key); err != nil || lc.Stats().Entries == 0 {
+		t.Fatalf("not cached: %v, %d entries", err, lc.Stats().Entries)
 	}
 	srv.Kill(t)
 	start := time.Now()

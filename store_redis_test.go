@@ -1176,7 +1176,7 @@ func init() { redis.SetLogger(quietRedisLog{}) }
 func TestNewRedisStoreClientSideCacheIsExplicit(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
-	cached, _ := cachedClient(t, srv)
+	cached, _ := cachedClient(t, srv, cacheKinds[1])
 	configOnly := redis.NewClient(&redis.Options{Addr: srv.Addr, Protocol: 3, ClientSideCacheConfig: &redis.ClientSideCacheConfig{MaxEntries: 10}})
 	resp2 := redis.NewClient(&redis.Options{Addr: srv.Addr, Protocol: 2})
 	t.Cleanup(func() { configOnly.Close(); resp2.Close() })

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sessionauth/session"
 )
 
 // NewRedisClient connects to the Redis at url and counts its round trips:
@@ -49,8 +50,9 @@ func (h countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 }
 
 // NewRedisCachedClient is NewRedisClient with go-redis's server-assisted
-// client-side caching on (RESP3, CLIENT TRACKING) in a LocalCache of at most
-// maxEntries entries, each served for at most a minute. A command the cache
+// client-side caching on (RESP3, CLIENT TRACKING) in a
+// session.RedisClientCache of at most maxEntries entries, each served for at
+// most a minute. A command the cache
 // answers makes no round trip, so this client counts what reaches the
 // network instead: one per write on its connections (one per command or
 // pipeline, as go-redis flushes them). Writes that set a new connection up
@@ -61,7 +63,7 @@ func NewRedisCachedClient(url string, maxEntries int) (*redis.Client, *Counter, 
 		return nil, nil, err
 	}
 	opt.Protocol = 3
-	opt.ClientSideCache = redis.NewLocalCache(redis.CacheConfig{MaxEntries: maxEntries, MaxStaleness: time.Minute})
+	opt.ClientSideCache = session.NewRedisClientCache(redis.CacheConfig{MaxEntries: maxEntries, MaxStaleness: time.Minute})
 	c := redis.NewClient(opt)
 	n := new(Counter)
 	c.AddHook(writeCountingHook{n: n})

@@ -225,15 +225,15 @@ func errorType(err error) int {
 }
 
 // ObserveCache adds the hits and misses of client's client-side cache
-// (redis.Options.ClientSideCache or ClientSideCacheConfig; see RedisStore)
-// as the counters session.store.cache.hits and session.store.cache.misses.
-// They count every cached read of that client, the store's and any other,
-// and stay 0 for a client without a cache. A session read the cache cannot
-// answer counts two misses: RedisStore looks in the cache itself first,
-// then go-redis does as it sends the GET; a hit counts once. go-redis
-// counts them itself,
-// so this costs nothing per read: client.CSCStats is read when the metrics
-// are collected.
+// (redis.Options.ClientSideCache, such as session.NewRedisClientCache, or
+// ClientSideCacheConfig; see RedisStore) as the counters
+// session.store.cache.hits and session.store.cache.misses. They count every
+// cached read of that client, the store's and any other, and stay 0 for a
+// client without a cache. A session read the cache cannot answer counts two
+// misses: RedisStore looks in the cache itself first, then go-redis does as
+// it sends the GET; a hit counts once, including one a RedisClientCache
+// answers from its front. The caches count them themselves, so this costs
+// nothing per read: client.CSCStats is read when the metrics are collected.
 func (r *Recorder) ObserveCache(client *redis.Client) error {
 	hits, err := r.meter.Int64ObservableCounter("session.store.cache.hits", metric.WithUnit("{read}"),
 		metric.WithDescription("Reads the Redis client's client-side cache answered without a round trip."))

@@ -51,13 +51,27 @@ func TestPrometheusServesStoreDurations(t *testing.T) {
 	}
 }
 
-// With a client-side cache, the reads it answers are counted as hits.
+// With a client-side cache, the reads it answers are counted as hits: with
+// go-redis's LocalCache, and with session.RedisClientCache, whose front
+// answers all but the first of them.
 func TestRecorderCountsClientCacheHits(t *testing.T) {
 	t.Parallel()
 	srv := redistest.New(t)
+	for name, cache := range map[string]redis.Cache{
+		"LocalCache":       redis.NewLocalCache(redis.CacheConfig{MaxEntries: 1000, MaxStaleness: time.Minute}),
+		"RedisClientCache": session.NewRedisClientCache(redis.CacheConfig{MaxEntries: 1000, MaxStaleness: time.Minute}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testRecorderCountsClientCacheHits(t, srv, cache)
+		})
+	}
+}
+
+func testRecorderCountsClientCacheHits(t *testing.T, srv *redistest.Server, cache redis.Cache) {
 	opt := srv.Options()
 	opt.Protocol = 3
-	opt.ClientSideCache = redis.NewLocalCache(redis.CacheConfig{MaxEntries: 1000, MaxStaleness: time.Minute})
+	opt.ClientSideCache = cache
 	client := redis.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
 	rec, reader := newRecorder(t)
