@@ -250,7 +250,7 @@ func (s *RedisStore) getAt(ctx context.Context, key string, now time.Time, _ *ca
 	if err != nil {
 		return Record{}, wrapRedis("get", err)
 	}
-	if rec, hit := s.cachedRecord(ctx, key, now); hit {
+	if rec, hit := s.cachedRecord(ctx, key); hit {
 		if now.IsZero() {
 			now = s.clock()
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strconv"
-	"time"
 	"unsafe"
 )
 
@@ -26,12 +25,11 @@ import (
 // cache's Get only looks the key up (it keeps no reference to it), so the
 // key is a string over a stack buffer; and the value it returns is a fresh
 // copy, so the record's user ID and Data are views of it. Another Cache may
-// keep the key or share the value it returns: both are copied. now is the
-// Manager's time.Now reading, or zero (see RedisClientCache.record).
-func (s *RedisStore) cachedRecord(ctx context.Context, key string, now time.Time) (rec Record, hit bool) {
+// keep the key or share the value it returns: both are copied.
+func (s *RedisStore) cachedRecord(ctx context.Context, key string) (rec Record, hit bool) {
 	switch {
 	case s.front != nil:
-		return s.front.record(ctx, s, key, now)
+		return s.front.record(ctx, s, key)
 	case s.cache == nil:
 		return Record{}, false
 	}

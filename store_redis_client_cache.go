@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash/maphash"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/redis/go-redis/v9"
@@ -16,11 +15,13 @@ import (
 //
 // It is go-redis's LocalCache, built from the same CacheConfig, in front
 // of which it keeps up to 4,096 session records the store has already
-// decoded (fewer when MaxEntries is smaller), one per slot of a table
-// indexed by the Redis key. A store's read looks there first: one hash of
-// the key and three atomic loads, no lock, no copy, no allocation. Every
-// invalidation go-redis applies passes through the cache's methods, so
-// the records in front are dropped with the ones behind it:
+// decoded, one per slot of a table indexed by the Redis key; fewer when
+// MaxEntries, or MaxMemoryBytes divided by 1 KiB, is smaller. A record of
+// more than 1 KiB (as stored in Redis) is never put in front. A store's
+// read looks there first: one hash of the key, four atomic loads and a
+// clock reading, no lock, no copy, no allocation. Every invalidation
+// go-redis applies passes through the cache's methods, so the records in
+// front are dropped with the ones behind it:
 //   - DeleteByRedisKey (an invalidation Redis pushed, or the store's own
 //     write) makes the records in that key's slot unusable;
 //   - EvictByConn, Flush and DeleteByCacheKey make every record in front
@@ -30,8 +31,9 @@ import (
 // it was read from the LocalCache, so an invalidation that lands during
 // that read leaves it unusable too. With CacheConfig.MaxStaleness set,
 // the LocalCache keeps an entry for half of it and the record in front
-// lives for the other half, so nothing is served later than MaxStaleness
-// after it was read from Redis, as with LocalCache alone.
+// lives for the other half, both measured on the monotonic clock when the
+// record is read, so nothing is served later than MaxStaleness after it
+// was read from Redis, as with LocalCache alone.
 //
 // What go-redis does differently with a cache that is not its own
 // LocalCache: its GET of a cached key returns a copy of the value (one
@@ -42,28 +44,36 @@ import (
 // is applied as it arrives.
 //
 // Memory: the LocalCache's, bounded as its CacheConfig says, plus the
-// records in front, which share nothing with it (about 300 bytes each for a
-// 100-byte record, so about 1.2 MB when all 4,096 slots are full).
-// Stats counts the hits served from the front with the LocalCache's, so
-// client.CSCStats, and otelsession's cache counters, see every hit.
+// records in front, which share nothing with it: about 300 bytes each for
+// a 100-byte record, so about 1.2 MB when all 4,096 slots are full, and at
+// most about 1.2 KB per slot. Stats counts the hits served from the front
+// with the LocalCache's, so client.CSCStats, and otelsession's cache
+// counters, see every hit; its Entries and MemoryUsageBytes are the
+// LocalCache's alone.
 //
 // Share one RedisClientCache only between clients of the same Redis
 // server, as go-redis's own cache.
 type RedisClientCache struct {
 	inner   *redis.LocalCache
-	limited bool          // CacheConfig.MaxStaleness was set: a record in front lives for ttl
-	ttl     time.Duration // how long a record stays in front, when limited
+	limited bool  // CacheConfig.MaxStaleness was set: a record in front lives for ttl
+	ttl     int64 // how long a record stays in front when limited, in ns
 	seed    maphash.Seed
 	mask    uint64
 	slots   []frontSlot
 	epoch   atomic.Uint64 // bumped when every record in front must go
+	_       [64]byte      // keeps the hit counts off the line of epoch
 	hits    [frontHitStripes]frontCounter
 
-	fillHook func() // tests: runs between the LocalCache's read and the front's fill
+	readHook func() // tests: runs as the LocalCache's Get returns, before the front's fill
 }
 
-// frontSlotsMax is the number of slots of a RedisClientCache's front.
-const frontSlotsMax = 4096
+// frontSlotsMax is the most slots a RedisClientCache's front has, and
+// frontMaxRecord the size of the largest record (as stored in Redis) it
+// keeps; MaxMemoryBytes gives it one slot per frontMaxRecord bytes.
+const (
+	frontSlotsMax  = 4096
+	frontMaxRecord = 1024
+)
 
 // frontHitStripes spreads the count of front hits over several cache lines,
 // so that readers on different cores rarely write the same one.
@@ -87,7 +97,7 @@ type frontEntry struct {
 	key   string // the Redis key, with go-redis's namespace
 	gen   uint64 // the slot's gen before the record was read
 	epoch uint64 // the cache's epoch before the record was read
-	until time.Time
+	until int64  // monoNow past which it is not served, when limited
 	rec   Record
 }
 
@@ -100,12 +110,12 @@ var _ redis.Cache = (*RedisClientCache)(nil)
 func NewRedisClientCache(cfg redis.CacheConfig) *RedisClientCache {
 	c := &RedisClientCache{seed: maphash.MakeSeed()}
 	if cfg.MaxStaleness > 0 {
-		c.limited = true
-		c.ttl = cfg.MaxStaleness / 2
-		cfg.MaxStaleness -= c.ttl
+		ttl := cfg.MaxStaleness / 2
+		c.limited, c.ttl = true, int64(ttl)
+		cfg.MaxStaleness -= ttl
 	}
 	n := frontSlotsMax
-	for cfg.MaxEntries > 0 && n > 1 && n/2 >= cfg.MaxEntries {
+	for n > 1 && (cfg.MaxEntries > 0 && n/2 >= cfg.MaxEntries || cfg.MaxMemoryBytes > 0 && int64(n)*frontMaxRecord > cfg.MaxMemoryBytes) {
 		n /= 2
 	}
 	c.slots = make([]frontSlot, n)
@@ -121,17 +131,18 @@ func (c *RedisClientCache) slot(redisKey string) (*frontSlot, uint64) {
 
 // record returns the record of the store key key from the front, or reads
 // it from the LocalCache and puts it in front; hit is false when neither
-// holds it. now is a time.Now reading taken before the call, or zero.
-func (c *RedisClientCache) record(ctx context.Context, s *RedisStore, key string, now time.Time) (rec Record, hit bool) {
+// holds it.
+func (c *RedisClientCache) record(ctx context.Context, s *RedisStore, key string) (rec Record, hit bool) {
 	var buf [256]byte
 	nk := append(append(append(buf[:0], s.cacheNS...), s.prefix...), key...)
 	name := unsafe.String(unsafe.SliceData(nk), len(nk))
 	slot, h := c.slot(name)
 	gen, epoch := slot.gen.Load(), c.epoch.Load()
-	if c.limited && now.IsZero() {
-		now = time.Now()
+	var now int64
+	if c.limited {
+		now = monoNow() // before the LocalCache's read, for the fill below
 	}
-	if e := slot.e.Load(); e != nil && e.key == name && e.gen == gen && e.epoch == epoch && (!c.limited || now.Before(e.until)) {
+	if e := slot.e.Load(); e != nil && e.key == name && e.gen == gen && e.epoch == epoch && (!c.limited || now < e.until) {
 		c.hits[h%frontHitStripes].n.Add(1)
 		return e.rec, true
 	}
@@ -139,7 +150,7 @@ func (c *RedisClientCache) record(ctx context.Context, s *RedisStore, key string
 	// from here on leaves the entry below unusable.
 	var kb [256]byte
 	ck := s.appendCacheKey(kb[:0], key)
-	raw, ok := c.inner.Get(ctx, unsafe.String(unsafe.SliceData(ck), len(ck)))
+	raw, ok := c.readInner(ctx, unsafe.String(unsafe.SliceData(ck), len(ck)))
 	if !ok {
 		return Record{}, false
 	}
@@ -151,15 +162,24 @@ func (c *RedisClientCache) record(ctx context.Context, s *RedisStore, key string
 	if !ok {
 		return Record{}, false
 	}
-	if c.fillHook != nil {
-		c.fillHook()
+	if len(v) > frontMaxRecord {
+		return rec, true
 	}
 	e := &frontEntry{key: string(nk), gen: gen, epoch: epoch, rec: rec}
 	if c.limited {
-		e.until = now.Add(c.ttl)
+		e.until = now + c.ttl
 	}
 	slot.e.Store(e)
 	return rec, true
+}
+
+// readInner is the LocalCache's Get, and then the test's hook.
+func (c *RedisClientCache) readInner(ctx context.Context, cacheKey string) ([]byte, bool) {
+	raw, ok := c.inner.Get(ctx, cacheKey)
+	if c.readHook != nil {
+		c.readHook()
+	}
+	return raw, ok
 }
 
 // Get returns a copy of the reply cached under cacheKey, as
@@ -192,6 +212,9 @@ func (c *RedisClientCache) DeleteByRedisKey(redisKey string) int {
 	// delete carries the old gen.
 	slot, _ := c.slot(redisKey)
 	slot.gen.Add(1)
+	if e := slot.e.Load(); e != nil && e.key == redisKey {
+		slot.e.CompareAndSwap(e, nil) // unusable already; let it go
+	}
 	return n
 }
 
@@ -214,6 +237,9 @@ func (c *RedisClientCache) EvictByConn(connID uint64) int {
 func (c *RedisClientCache) Flush() int {
 	n := c.inner.Flush()
 	c.epoch.Add(1)
+	for i := range c.slots {
+		c.slots[i].e.Store(nil)
+	}
 	return n
 }
 

@@ -35,12 +35,16 @@ func newFrontRig(cfg redis.CacheConfig) *frontRig {
 // publish caches the reply of a GET of the rig's key: a record whose Data
 // is version, fetched on connection conn.
 func (r *frontRig) publish(t testing.TB, version int, conn uint64) {
+	r.publishData(t, []byte(strconv.Itoa(version)), conn)
+}
+
+func (r *frontRig) publishData(t testing.TB, data []byte, conn uint64) {
 	tok, ok := r.c.Reserve(r.cacheKey, []string{r.redisKey})
 	if !ok {
 		t.Fatal("Reserve: another fetch holds the key")
 	}
 	exp := time.Now().Add(time.Hour).UnixMilli()
-	v := encodeRedisRecord(exp, exp, exp, "u", []byte(strconv.Itoa(version)))
+	v := encodeRedisRecord(exp, exp, exp, "u", data)
 	reply := append([]byte("$"+strconv.Itoa(len(v))+"\r\n"), v...)
 	if !r.c.FulfillOwned(r.cacheKey, tok, conn, append(reply, "\r\n"...)) {
 		t.Fatal("FulfillOwned refused the reply")
@@ -49,9 +53,9 @@ func (r *frontRig) publish(t testing.TB, version int, conn uint64) {
 
 // read reads the rig's key as the store does, and returns the version read
 // (-1 for none) and whether the front served it.
-func (r *frontRig) read(t testing.TB, now time.Time) (version int, fromFront bool) {
+func (r *frontRig) read(t testing.TB) (version int, fromFront bool) {
 	behind := r.c.inner.Stats()
-	rec, hit := r.c.record(context.Background(), r.s, r.key, now)
+	rec, hit := r.c.record(context.Background(), r.s, r.key)
 	after := r.c.inner.Stats()
 	if !hit {
 		return -1, false
@@ -66,15 +70,15 @@ func (r *frontRig) read(t testing.TB, now time.Time) (version int, fromFront boo
 func TestRedisClientCacheServesRepeatReadsFromItsFront(t *testing.T) {
 	t.Parallel()
 	r := newFrontRig(redis.CacheConfig{MaxEntries: 100})
-	if v, _ := r.read(t, time.Time{}); v != -1 {
+	if v, _ := r.read(t); v != -1 {
 		t.Fatalf("empty cache: read version %d", v)
 	}
 	r.publish(t, 1, 7)
-	if v, front := r.read(t, time.Time{}); v != 1 || front {
+	if v, front := r.read(t); v != 1 || front {
 		t.Fatalf("first read = version %d, from the front %v; want 1 from the LocalCache", v, front)
 	}
 	for range 3 {
-		if v, front := r.read(t, time.Time{}); v != 1 || !front {
+		if v, front := r.read(t); v != 1 || !front {
 			t.Fatalf("next read = version %d, from the front %v; want 1 from the front", v, front)
 		}
 	}
@@ -105,12 +109,12 @@ func TestRedisClientCacheDropsItsFrontWithEveryInvalidation(t *testing.T) {
 			t.Parallel()
 			r := newFrontRig(redis.CacheConfig{MaxEntries: 100})
 			r.publish(t, 1, 7)
-			r.read(t, time.Time{})
-			if _, front := r.read(t, time.Time{}); !front {
+			r.read(t)
+			if _, front := r.read(t); !front {
 				t.Fatal("the record never reached the front")
 			}
 			tt.drop(r)
-			v, front := r.read(t, time.Time{})
+			v, front := r.read(t)
 			if front {
 				t.Fatal("the front still served the record")
 			}
@@ -121,36 +125,106 @@ func TestRedisClientCacheDropsItsFrontWithEveryInvalidation(t *testing.T) {
 	}
 }
 
-// TestRedisClientCacheFrontLivesHalfOfMaxStaleness: with MaxStaleness set,
-// a record stays in front for half of it (the LocalCache keeps its entry
-// for the other half), so none is served later than MaxStaleness after it
+// TestRedisClientCacheServesNothingPastMaxStaleness: with MaxStaleness set,
+// a record stays in front for half of it and the LocalCache keeps its entry
+// for the other half, so neither serves it later than MaxStaleness after it
 // was read from Redis.
-func TestRedisClientCacheFrontLivesHalfOfMaxStaleness(t *testing.T) {
+func TestRedisClientCacheServesNothingPastMaxStaleness(t *testing.T) {
 	t.Parallel()
-	r := newFrontRig(redis.CacheConfig{MaxEntries: 100, MaxStaleness: 2 * time.Hour})
-	if r.c.ttl != time.Hour || r.c.inner == nil {
-		t.Fatalf("front lifetime %v, want 1h", r.c.ttl)
-	}
+	const maxStaleness = 2 * time.Second
+	r := newFrontRig(redis.CacheConfig{MaxEntries: 100, MaxStaleness: maxStaleness})
+	start := time.Now()
 	r.publish(t, 1, 7)
-	now := time.Now()
-	r.read(t, now)
+	r.read(t)
+	if v, front := r.read(t); v != 1 || !front {
+		t.Fatalf("read right away: version %d, from the front %v; want 1 from the front", v, front)
+	}
+	// Both halves have passed: a cache that served the record now would
+	// serve it for longer than MaxStaleness once the two are added.
+	time.Sleep(time.Until(start.Add(maxStaleness/2 + 100*time.Millisecond)))
+	if v, front := r.read(t); v != -1 {
+		t.Fatalf("read %v after the fetch: version %d (from the front %v); want none", time.Since(start), v, front)
+	}
+}
+
+// TestRedisClientCacheFrontKeepsOnlySmallRecords: a record of more than
+// 1 KiB is read from the LocalCache every time, so the front stays within
+// about 1.2 KB per slot.
+func TestRedisClientCacheFrontKeepsOnlySmallRecords(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
-		at        time.Duration
+		dataLen   int
 		fromFront bool
-	}{{0, true}, {time.Hour - time.Millisecond, true}, {time.Hour, false}} {
-		if v, front := r.read(t, now.Add(tt.at)); v != 1 || front != tt.fromFront {
-			t.Errorf("read %v after it reached the front: version %d, from the front %v; want %v", tt.at, v, front, tt.fromFront)
+	}{{100, true}, {frontMaxRecord - 42, true}, {frontMaxRecord - 41, false}} {
+		r := newFrontRig(redis.CacheConfig{MaxEntries: 100})
+		r.publishData(t, make([]byte, tt.dataLen), 7)
+		for range 2 {
+			if rec, hit := r.c.record(context.Background(), r.s, r.key); !hit || len(rec.Data) != tt.dataLen {
+				t.Fatalf("%d bytes of Data: read %d, hit %v", tt.dataLen, len(rec.Data), hit)
+			}
+		}
+		if fromFront := r.c.Stats().Hits > r.c.inner.Stats().Hits; fromFront != tt.fromFront {
+			t.Errorf("%d bytes of Data: the second read came from the front: %v, want %v", tt.dataLen, fromFront, tt.fromFront)
 		}
 	}
 }
 
-func TestNewRedisClientCacheSizesItsFrontByMaxEntries(t *testing.T) {
+// TestRedisClientCacheFrontNeverServesAnotherKeysRecord: keys that share a
+// slot (here, the only one) never get each other's record.
+func TestRedisClientCacheFrontNeverServesAnotherKeysRecord(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct{ maxEntries, slots int }{
-		{0, 4096}, {1, 1}, {2, 2}, {10, 16}, {64, 64}, {4096, 4096}, {100_000, 4096},
+	r := newFrontRig(redis.CacheConfig{MaxEntries: 1})
+	if len(r.c.slots) != 1 {
+		t.Fatalf("%d slots, want 1", len(r.c.slots))
+	}
+	r.publish(t, 1, 7)
+	r.read(t)
+	if _, front := r.read(t); !front {
+		t.Fatal("the record never reached the front")
+	}
+	for _, other := range []string{"other", "k2", "", "K"} {
+		if rec, hit := r.c.record(context.Background(), r.s, other); hit {
+			t.Fatalf("read of %q served %q's record %+v", other, r.key, rec)
+		}
+	}
+}
+
+// TestRedisClientCacheLetsGoOfWhatItDrops: an invalidated record does not
+// stay in memory until its slot is reused.
+func TestRedisClientCacheLetsGoOfWhatItDrops(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		drop func(r *frontRig)
+	}{
+		{"DeleteByRedisKey", func(r *frontRig) { r.c.DeleteByRedisKey(r.redisKey) }},
+		{"Flush", func(r *frontRig) { r.c.Flush() }},
 	} {
-		if got := len(NewRedisClientCache(redis.CacheConfig{MaxEntries: tt.maxEntries}).slots); got != tt.slots {
-			t.Errorf("MaxEntries %d: %d slots, want %d", tt.maxEntries, got, tt.slots)
+		r := newFrontRig(redis.CacheConfig{MaxEntries: 1})
+		r.publish(t, 1, 7)
+		r.read(t)
+		if r.c.slots[0].e.Load() == nil {
+			t.Fatal("the record never reached the front")
+		}
+		tt.drop(r)
+		if e := r.c.slots[0].e.Load(); e != nil {
+			t.Errorf("%s: the front still holds the record %+v", tt.name, e.rec)
+		}
+	}
+}
+
+func TestNewRedisClientCacheSizesItsFrontByItsBounds(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		maxEntries int
+		maxBytes   int64
+		slots      int
+	}{
+		{0, 0, 4096}, {1, 0, 1}, {2, 0, 2}, {10, 0, 16}, {64, 0, 64}, {4096, 0, 4096}, {100_000, 0, 4096},
+		{0, 100, 1}, {0, 1 << 20, 1024}, {0, 1<<20 - 1, 512}, {0, 1 << 30, 4096}, {10, 1 << 30, 16}, {100_000, 64 << 10, 64},
+	} {
+		if got := len(NewRedisClientCache(redis.CacheConfig{MaxEntries: tt.maxEntries, MaxMemoryBytes: tt.maxBytes}).slots); got != tt.slots {
+			t.Errorf("MaxEntries %d, MaxMemoryBytes %d: %d slots, want %d", tt.maxEntries, tt.maxBytes, got, tt.slots)
 		}
 	}
 }
@@ -172,18 +246,18 @@ func TestRedisClientCacheIgnoresARecordInvalidatedWhileItWasRead(t *testing.T) {
 			t.Parallel()
 			r := newFrontRig(redis.CacheConfig{MaxEntries: 100})
 			r.publish(t, 1, 7)
-			r.c.fillHook = func() {
-				r.c.fillHook = nil
+			r.c.readHook = func() {
+				r.c.readHook = nil
 				tt.drop(r)
 				r.publish(t, 2, 7) // go-redis's next GET
 			}
-			if v, _ := r.read(t, time.Time{}); v != 1 {
+			if v, _ := r.read(t); v != 1 {
 				t.Fatalf("the read that raced the invalidation = version %d, want 1", v)
 			}
-			if v, front := r.read(t, time.Time{}); v != 2 || front {
+			if v, front := r.read(t); v != 2 || front {
 				t.Fatalf("the next read = version %d, from the front %v; want 2 from the LocalCache", v, front)
 			}
-			if v, front := r.read(t, time.Time{}); v != 2 || !front {
+			if v, front := r.read(t); v != 2 || !front {
 				t.Fatalf("then = version %d, from the front %v; want 2 from the front", v, front)
 			}
 		})
@@ -207,7 +281,7 @@ func TestRedisClientCacheNeverServesARecordPastItsInvalidation(t *testing.T) {
 		wg.Go(func() {
 			for !stop.Load() {
 				d := dropped.Load()
-				v, front := r.read(t, time.Time{})
+				v, front := r.read(t)
 				reads.Add(1)
 				if front {
 					fromFront.Add(1)
