@@ -309,3 +309,42 @@ func TestRedisClientCacheNeverServesARecordPastItsInvalidation(t *testing.T) {
 		t.Error("no read came from the front: the race went untested")
 	}
 }
+
+// FuzzRedisClientCacheRecord puts arbitrary bytes in the cache where
+// go-redis would put the reply of a GET, and reads them as the store does,
+// twice (the second time from the front when the first took them): never a
+// panic, and a hit only for a whole blob string that decodes as a record,
+// the same record both times.
+func FuzzRedisClientCacheRecord(f *testing.F) {
+	exp := time.Now().Add(time.Hour).UnixMilli()
+	v := encodeRedisRecord(exp, exp, exp, "alice", []byte("data"))
+	f.Add(append(append([]byte("$"+strconv.Itoa(len(v))+"\r\n"), v...), "\r\n"...))
+	f.Add([]byte("$-1\r\n"))
+	f.Add([]byte("_\r\n"))
+	f.Add([]byte("$3\r\nabc\r\n"))
+	f.Fuzz(func(t *testing.T, reply []byte) {
+		r := newFrontRig(redis.CacheConfig{MaxEntries: 4})
+		tok, ok := r.c.Reserve(r.cacheKey, []string{r.redisKey})
+		if !ok || !r.c.FulfillOwned(r.cacheKey, tok, 7, reply) {
+			t.Skip("the LocalCache refused the reply")
+		}
+		first, hit := r.c.record(context.Background(), r.s, r.key)
+		blob, isBlob := respBlob(reply)
+		want, isRecord := decodeRedisRecord(blob)
+		if hit != (isBlob && isRecord) {
+			t.Fatalf("hit %v for a reply that is a blob %v holding a record %v", hit, isBlob, isRecord)
+		}
+		if !hit {
+			return
+		}
+		second, hit := r.c.record(context.Background(), r.s, r.key)
+		for _, got := range []Record{first, second} {
+			if got.UserID != want.UserID || !got.Expires.Equal(want.Expires) || string(got.Data) != string(want.Data) {
+				t.Fatalf("read %+v, want %+v", got, want)
+			}
+		}
+		if !hit {
+			t.Fatal("the second read missed")
+		}
+	})
+}
