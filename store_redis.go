@@ -76,7 +76,8 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // NewRedisClientCache (or go-redis's own redis.NewLocalCache; go-redis's
 // server-assisted caching over RESP3, experimental in go-redis), Get is
 // served from process memory once a record has been read, with no round
-// trip; from a RedisClientCache at about the cost of a MemoryStore read. Redis pushes an invalidation to
+// trip; from a RedisClientCache at about the cost of a MemoryStore read.
+// Redis pushes an invalidation to
 // every client that cached a record when it changes, is deleted or expires,
 // so a Logout, LogoutAll, update or idle extension on one instance reaches
 // the others after a delay of a few milliseconds (go-redis reads an idle
@@ -88,9 +89,11 @@ var errRedisUserIDTooLong = errors.New("session: redis store: user ID longer tha
 // session early but never extend one. go-redis caches only for a single
 // server in DB 0 (not Cluster, Sentinel or Ring clients). Without
 // ClientSideCache the store reads past whatever cache the client has, with
-// GETEX. Each cached session costs about 1 KB of heap; the cache is bounded
-// by CacheConfig.MaxEntries (10,000 when unset) or MaxMemoryBytes (which
-// counts go-redis's estimate, about 40% of the real heap).
+// GETEX. Each cached session costs about 1 KB of heap (a RedisClientCache
+// adds about 300 bytes for each of the up to 4,096 it keeps decoded); the
+// cache is bounded by CacheConfig.MaxEntries (10,000 when unset) or
+// MaxMemoryBytes (which counts go-redis's estimate, about 40% of the real
+// heap).
 //
 // Deadlines: the store checks ctx before any I/O, and the Manager gives
 // every call a deadline (Config.StoreTimeout). Whether go-redis abandons a

@@ -8,9 +8,10 @@ import (
 )
 
 // cachedRecord answers Get from the client's cache when it holds the
-// record of key: from a RedisClientCache's front, or else without going through go-redis's command
-// path (a command, its arguments, hooks and the decoded reply: about 7
-// allocations and most of a cached read's time). It asks the cache exactly
+// record of key: from a RedisClientCache's front (see
+// RedisClientCache.record), or else without going through go-redis's
+// command path (a command, its arguments, hooks and the decoded reply:
+// about 7 allocations and most of a cached read's time). It asks the cache exactly
 // what go-redis's own GET would ask it, under the same cache key, so it
 // serves what go-redis would serve, and nothing once go-redis has dropped
 // an entry. A miss, a cached "no such key", or anything it does not
