@@ -15,11 +15,13 @@ import (
 //
 // It is go-redis's LocalCache, built from the same CacheConfig, in front
 // of which it keeps up to 4,096 session records the store has already
-// decoded, one per slot of a table indexed by the Redis key; fewer when
-// MaxEntries, or MaxMemoryBytes divided by 1 KiB, is smaller. A record of
+// decoded, one per slot of a table indexed by the Redis key; with
+// MaxEntries set, the power of two at or above it when that is fewer, and
+// with MaxMemoryBytes set, no more than one slot per KiB of it. A record of
 // more than 1 KiB (as stored in Redis) is never put in front. A store's
-// read looks there first: one hash of the key, four atomic loads and a
-// clock reading, no lock, no copy, no allocation. Every invalidation
+// read looks there first: one hash of the key, three atomic loads, an
+// atomic add to the count of hits, and with MaxStaleness set a monotonic
+// clock reading; no lock, no copy, no allocation. Every invalidation
 // go-redis applies passes through the cache's methods, so the records in
 // front are dropped with the ones behind it:
 //   - DeleteByRedisKey (an invalidation Redis pushed, or the store's own
@@ -30,10 +32,11 @@ import (
 // A record is only put in front with the slot's state as it was before
 // it was read from the LocalCache, so an invalidation that lands during
 // that read leaves it unusable too. With CacheConfig.MaxStaleness set,
-// the LocalCache keeps an entry for half of it and the record in front
-// lives for the other half, both measured on the monotonic clock when the
-// record is read, so nothing is served later than MaxStaleness after it
-// was read from Redis, as with LocalCache alone.
+// the LocalCache keeps an entry for half of it (from when go-redis stored
+// the reply) and the record in front lives for the other half (from the
+// read that put it there, on the monotonic clock), so nothing is served
+// later than MaxStaleness after it was read from Redis, as with LocalCache
+// alone.
 //
 // What go-redis does differently with a cache that is not its own
 // LocalCache: its GET of a cached key returns a copy of the value (one
@@ -46,7 +49,7 @@ import (
 // Memory: the LocalCache's, bounded as its CacheConfig says, plus the
 // records in front, which share nothing with it: about 300 bytes each for
 // a 100-byte record, so about 1.2 MB when all 4,096 slots are full, and at
-// most about 1.2 KB per slot. Stats counts the hits served from the front
+// most about 1.4 KB per slot (a 1 KiB record and its key). Stats counts the hits served from the front
 // with the LocalCache's, so client.CSCStats, and otelsession's cache
 // counters, see every hit; its Entries and MemoryUsageBytes are the
 // LocalCache's alone.
@@ -54,7 +57,7 @@ import (
 // Share one RedisClientCache only between clients of the same Redis
 // server, as go-redis's own cache.
 type RedisClientCache struct {
-	inner   *redis.LocalCache
+	inner   localCache
 	limited bool  // CacheConfig.MaxStaleness was set: a record in front lives for ttl
 	ttl     int64 // how long a record stays in front when limited, in ns
 	seed    maphash.Seed
@@ -63,8 +66,13 @@ type RedisClientCache struct {
 	epoch   atomic.Uint64 // bumped when every record in front must go
 	_       [64]byte      // keeps the hit counts off the line of epoch
 	hits    [frontHitStripes]frontCounter
+}
 
-	readHook func() // tests: runs as the LocalCache's Get returns, before the front's fill
+// localCache is the go-redis LocalCache behind a RedisClientCache (an
+// interface so that tests can watch the calls to it).
+type localCache interface {
+	redis.Cache
+	Stats() redis.CSCStats
 }
 
 // frontSlotsMax is the most slots a RedisClientCache's front has, and
@@ -76,7 +84,8 @@ const (
 )
 
 // frontHitStripes spreads the count of front hits over several cache lines,
-// so that readers on different cores rarely write the same one.
+// by key, so that reads of different sessions on different cores rarely
+// write the same one (reads of one session all write one).
 const frontHitStripes = 8
 
 type frontCounter struct {
@@ -105,8 +114,8 @@ var _ redis.Cache = (*RedisClientCache)(nil)
 
 // NewRedisClientCache returns a RedisClientCache over a go-redis LocalCache
 // built from cfg (see redis.NewLocalCache for its fields and defaults).
-// It starts no goroutine; its front costs about 64 KB before anything is
-// cached.
+// It starts no goroutine; its front costs 16 bytes per slot before anything
+// is cached (64 KB for 4,096).
 func NewRedisClientCache(cfg redis.CacheConfig) *RedisClientCache {
 	c := &RedisClientCache{seed: maphash.MakeSeed()}
 	if cfg.MaxStaleness > 0 {
@@ -150,7 +159,7 @@ func (c *RedisClientCache) record(ctx context.Context, s *RedisStore, key string
 	// from here on leaves the entry below unusable.
 	var kb [256]byte
 	ck := s.appendCacheKey(kb[:0], key)
-	raw, ok := c.readInner(ctx, unsafe.String(unsafe.SliceData(ck), len(ck)))
+	raw, ok := c.inner.Get(ctx, unsafe.String(unsafe.SliceData(ck), len(ck)))
 	if !ok {
 		return Record{}, false
 	}
@@ -171,15 +180,6 @@ func (c *RedisClientCache) record(ctx context.Context, s *RedisStore, key string
 	}
 	slot.e.Store(e)
 	return rec, true
-}
-
-// readInner is the LocalCache's Get, and then the test's hook.
-func (c *RedisClientCache) readInner(ctx context.Context, cacheKey string) ([]byte, bool) {
-	raw, ok := c.inner.Get(ctx, cacheKey)
-	if c.readHook != nil {
-		c.readHook()
-	}
-	return raw, ok
 }
 
 // Get returns a copy of the reply cached under cacheKey, as
@@ -209,10 +209,10 @@ func (c *RedisClientCache) Cancel(cacheKey string, token uint64) bool {
 func (c *RedisClientCache) DeleteByRedisKey(redisKey string) int {
 	n := c.inner.DeleteByRedisKey(redisKey)
 	// After the LocalCache's delete: a record read from it before the
-	// delete carries the old gen.
+	// delete carries an older gen.
 	slot, _ := c.slot(redisKey)
-	slot.gen.Add(1)
-	if e := slot.e.Load(); e != nil && e.key == redisKey {
+	g := slot.gen.Add(1)
+	if e := slot.e.Load(); e != nil && e.gen < g {
 		slot.e.CompareAndSwap(e, nil) // unusable already; let it go
 	}
 	return n

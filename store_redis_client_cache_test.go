@@ -18,15 +18,59 @@ import (
 type frontRig struct {
 	c        *RedisClientCache
 	s        *RedisStore
-	key      string // the store key
-	cacheKey string // go-redis's cache key of the GET of key
-	redisKey string // the Redis key, with go-redis's namespace
+	behind   *watchedCache // the LocalCache behind c
+	key      string        // the store key
+	cacheKey string        // go-redis's cache key of the GET of key
+	redisKey string        // the Redis key, with go-redis's namespace
+}
+
+// watchedCache is a LocalCache that runs a test's function, once, as Get
+// returns or before a drop (DeleteByRedisKey, DeleteByCacheKey,
+// EvictByConn, Flush) starts.
+type watchedCache struct {
+	localCache
+	afterGet, beforeDrop func()
+}
+
+func once(f *func()) {
+	if g := *f; g != nil {
+		*f = nil
+		g()
+	}
+}
+
+func (w *watchedCache) Get(ctx context.Context, cacheKey string) ([]byte, bool) {
+	v, ok := w.localCache.Get(ctx, cacheKey)
+	once(&w.afterGet)
+	return v, ok
+}
+
+func (w *watchedCache) DeleteByRedisKey(redisKey string) int {
+	once(&w.beforeDrop)
+	return w.localCache.DeleteByRedisKey(redisKey)
+}
+
+func (w *watchedCache) DeleteByCacheKey(cacheKey string) bool {
+	once(&w.beforeDrop)
+	return w.localCache.DeleteByCacheKey(cacheKey)
+}
+
+func (w *watchedCache) EvictByConn(connID uint64) int {
+	once(&w.beforeDrop)
+	return w.localCache.EvictByConn(connID)
+}
+
+func (w *watchedCache) Flush() int {
+	once(&w.beforeDrop)
+	return w.localCache.Flush()
 }
 
 func newFrontRig(cfg redis.CacheConfig) *frontRig {
 	c := NewRedisClientCache(cfg)
+	behind := &watchedCache{localCache: c.inner}
+	c.inner = behind
 	s := &RedisStore{prefix: "p:", cache: c, front: c, cacheNS: cscNamespace(0, "")}
-	r := &frontRig{c: c, s: s, key: "k"}
+	r := &frontRig{c: c, s: s, behind: behind, key: "k"}
 	r.cacheKey = string(s.appendCacheKey(nil, r.key))
 	r.redisKey = s.cacheNS + s.recordKey(r.key)
 	return r
@@ -137,15 +181,16 @@ func TestRedisClientCacheServesNothingPastMaxStaleness(t *testing.T) {
 	t.Parallel()
 	const maxStaleness = 2 * time.Second
 	r := newFrontRig(redis.CacheConfig{MaxEntries: 100, MaxStaleness: maxStaleness})
-	start := time.Now()
 	r.publish(t, 1, 7)
 	r.read(t)
+	filled := time.Now() // the front's half runs from before this
 	if v, front := r.read(t); v != 1 || !front {
 		t.Fatalf("read right away: version %d, from the front %v; want 1 from the front", v, front)
 	}
 	// Both halves have passed: a cache that served the record now would
 	// serve it for longer than MaxStaleness once the two are added.
-	time.Sleep(time.Until(start.Add(maxStaleness/2 + 100*time.Millisecond)))
+	time.Sleep(time.Until(filled.Add(maxStaleness/2 + 100*time.Millisecond)))
+	start := filled
 	if v, front := r.read(t); v != -1 {
 		t.Fatalf("read %v after the fetch: version %d (from the front %v); want none", time.Since(start), v, front)
 	}
@@ -243,8 +288,7 @@ func TestRedisClientCacheIgnoresARecordInvalidatedWhileItWasRead(t *testing.T) {
 			t.Parallel()
 			r := newFrontRig(redis.CacheConfig{MaxEntries: 100})
 			r.publish(t, 1, 7)
-			r.c.readHook = func() {
-				r.c.readHook = nil
+			r.behind.afterGet = func() {
 				tt.drop(r)
 				r.publish(t, 2, 7) // go-redis's next GET
 			}
@@ -256,6 +300,34 @@ func TestRedisClientCacheIgnoresARecordInvalidatedWhileItWasRead(t *testing.T) {
 			}
 			if v, front := r.read(t); v != 2 || !front {
 				t.Fatalf("then = version %d, from the front %v; want 2 from the front", v, front)
+			}
+		})
+	}
+}
+
+// TestRedisClientCacheDropsBehindBeforeInFront: each drop empties the
+// LocalCache before it makes the front unusable: a read just before the
+// LocalCache's drop puts the record in front with the state the front's
+// drop then changes (the other order would let that read put it in front
+// for good).
+func TestRedisClientCacheDropsBehindBeforeInFront(t *testing.T) {
+	t.Parallel()
+	for _, tt := range frontDrops {
+		if tt.keptBehind {
+			continue
+		}
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := newFrontRig(redis.CacheConfig{MaxEntries: 100})
+			r.publish(t, 1, 7)
+			r.behind.beforeDrop = func() {
+				if v, _ := r.read(t); v != 1 {
+					t.Errorf("a read just before the LocalCache's drop = version %d, want 1", v)
+				}
+			}
+			tt.drop(r)
+			if v, front := r.read(t); v != -1 {
+				t.Fatalf("after the drop: version %d (from the front %v), want none", v, front)
 			}
 		})
 	}
