@@ -105,17 +105,8 @@ func (s *Session) load() {
 func (b storeBackend) load(s *Session) {
 	m, ctx, c := b.Manager, s.requestContext(), &s.cand
 	now := m.now()
-	if c.until != 0 && monoAt(now) >= c.until {
-		// The token verified from the cache with an entry past its
-		// verifiedTTL: verify it again. One that no longer does (signed
-		// longer ago than the cookie may live) is anonymous, as it would
-		// have been in verify.
-		v, ok := m.signer.verify(c.value)
-		if !ok {
-			m.rejectedSigned(c.value)
-			return
-		}
-		c.token, c.key, c.until, c.keyIndex = v.token, v.storeKey, 0, int32(v.keyIndex)
+	if !b.stillVerifies(c, monoAt(now)) {
+		return // anonymous, as it would have been in verify
 	}
 	rec, h, values, cut, err := m.fetch(ctx, c.key, now, &s.loadCall)
 	switch {

@@ -72,18 +72,30 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 // another, valid token anonymous. It reports v as verify would.
 func (b storeBackend) ageCandidates(s *Session, v verifiedValue, value string) (verifiedValue, bool) {
 	now := monoNow()
-	if c := &s.cand; s.ncands == 1 && c.until != 0 && now >= c.until {
-		if cv, ok := b.signer.verify(c.value); ok {
-			c.token, c.key, c.until, c.keyIndex = cv.token, cv.storeKey, 0, int32(cv.keyIndex)
-		} else {
-			b.rejectedSigned(c.value)
-			s.cand, s.ncands = candidate{}, s.ncands-1
-		}
+	if s.ncands == 1 && !b.stillVerifies(&s.cand, now) {
+		s.cand, s.ncands = candidate{}, 0
 	}
 	if now >= v.until {
 		return b.signer.verify(value)
 	}
 	return v, true
+}
+
+// stillVerifies checks c as of now (monotonic): a verification the cache
+// answered that is past its verifiedTTL is done again, and c takes its
+// result. It reports false, and reports the rejection, for a token that no
+// longer verifies (signed longer ago than the cookie may live).
+func (b storeBackend) stillVerifies(c *candidate, now int64) bool {
+	if c.until == 0 || now < c.until {
+		return true
+	}
+	v, ok := b.signer.verify(c.value)
+	if !ok {
+		b.rejectedSigned(c.value)
+		return false
+	}
+	c.token, c.key, c.until, c.keyIndex = v.token, v.storeKey, 0, int32(v.keyIndex)
+	return true
 }
 
 // addCandidate records a token of the request that verified and is not

@@ -136,12 +136,6 @@ func TestATokenFromBeforeARenewalCannotEndTheRenewedSessionLater(t *testing.T) {
 
 type renewingKey struct{}
 
-// countedCache is a client-side cache that counts its hits.
-type countedCache interface {
-	redis.Cache
-	Stats() redis.CSCStats
-}
-
 // with go-redis client-side caching, Renew's check that the old
 // record is still live (step 3) can be answered from the instance's cache.
 // Instance A logs a session out; instance B, which cached the record, renews
@@ -170,9 +164,9 @@ func TestRenewOnAnInstanceWithAStaleCacheCannotResurrectALoggedOutSession(t *tes
 		"one connection": func(o *redis.Options) { o.PoolSize = 1 },
 		"pool, FIFO":     func(o *redis.Options) { o.PoolFIFO, o.PoolSize, o.MinIdleConns = true, 8, 4 },
 	}
-	caches := map[string]func(redis.CacheConfig) countedCache{
-		"LocalCache":       func(c redis.CacheConfig) countedCache { return redis.NewLocalCache(c) },
-		"RedisClientCache": func(c redis.CacheConfig) countedCache { return NewRedisClientCache(c) },
+	caches := map[string]func(redis.CacheConfig) localCache{
+		"LocalCache":       func(c redis.CacheConfig) localCache { return redis.NewLocalCache(c) },
+		"RedisClientCache": func(c redis.CacheConfig) localCache { return NewRedisClientCache(c) },
 	}
 	for name, pool := range pools {
 		for cacheName, newCache := range caches {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash/maphash"
+	"math"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -105,15 +106,8 @@ func (s *signer) sign(token []byte) (string, error) {
 // the token, its store key and the index of the key that verified it (0 is
 // the current key). A value verified within the last minute is answered from
 // the cache. value must be at most maxCookieLen bytes.
-func (s *signer) verify(value string) (v verifiedValue, ok bool) {
-	if len(value) > maxCookieLen {
-		return v, false
-	}
-	sum := maphash.String(s.seed, value)
-	if e := s.cache[sum&(verifiedSlots-1)].Load(); e != nil && e.sum == sum && constantTimeEqual(e.value, value) && monoNow() < e.until {
-		return *e, true
-	}
-	return s.decode(value, sum)
+func (s *signer) verify(value string) (verifiedValue, bool) {
+	return s.verifyAt(value, monoNow())
 }
 
 // verifyUnaged is verify without the check of a cached entry's age: v.until
@@ -121,12 +115,18 @@ func (s *signer) verify(value string) (v verifiedValue, ok bool) {
 // with a clock reading it takes anyway (storeBackend.load), which spares the
 // request a clock read of its own. A value decoded here holds for
 // verifiedTTL.
-func (s *signer) verifyUnaged(value string) (v verifiedValue, ok bool) {
+func (s *signer) verifyUnaged(value string) (verifiedValue, bool) {
+	return s.verifyAt(value, math.MinInt64)
+}
+
+// verifyAt is verify with a cached entry taken while now (monotonic) is
+// before its until.
+func (s *signer) verifyAt(value string, now int64) (v verifiedValue, ok bool) {
 	if len(value) > maxCookieLen {
 		return v, false
 	}
 	sum := maphash.String(s.seed, value)
-	if e := s.cache[sum&(verifiedSlots-1)].Load(); e != nil && e.sum == sum && constantTimeEqual(e.value, value) {
+	if e := s.cache[sum&(verifiedSlots-1)].Load(); e != nil && e.sum == sum && constantTimeEqual(e.value, value) && now < e.until {
 		return *e, true
 	}
 	return s.decode(value, sum)
