@@ -287,7 +287,10 @@ func slowRequest(t *testing.T, h *harness, c string, fn func(w http.ResponseWrit
 func (s *signer) verifyBytes(v string) ([]byte, int, bool) {
 	r, ok := s.verify(v)
 	if !ok {
-		return nil, r.keyIndex, false
+		if r != nil {
+			panic("verify returned an entry for a value it refused")
+		}
+		return nil, -1, false
 	}
 	if r.storeKey != storeKey(r.token[:]) {
 		panic("cached store key does not match the token")

@@ -108,13 +108,13 @@ func (b storeBackend) load(s *Session) {
 	if !b.stillVerifies(c, monoAt(now)) {
 		return // anonymous, as it would have been in verify
 	}
-	rec, h, values, cut, err := m.fetch(ctx, c.key, now, &s.loadCall)
+	rec, h, values, cut, err := m.fetch(ctx, c.v.storeKey, now, &s.loadCall)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		// Logged out, expired, or never stored: a signed token the store
 		// does not know is never adopted. Delete the client's cookie when it
 		// is the only one of our name; with several we cannot tell which.
-		m.dead.add(c.token)
+		m.dead.add(c.v.token)
 		m.report(evRejected, "ended")
 		if c.fromCookie && s.cookies == 1 {
 			s.cookieOp = cookieExpire
@@ -122,13 +122,13 @@ func (b storeBackend) load(s *Session) {
 		return
 	case err != nil:
 		s.loadErr = err
-		s.token, s.key = c.token[:], c.key // so that Logout can still delete it
+		s.token, s.key = c.v.token[:], c.v.storeKey // so that Logout can still delete it
 		if ctx.Err() == nil {
-			m.logError(ctx, "session: store read failed", c.key, err)
+			m.logError(ctx, "session: store read failed", c.v.storeKey, err)
 		}
 		return
 	}
-	s.token, s.key = c.token[:], c.key
+	s.token, s.key = c.v.token[:], c.v.storeKey
 	if c.keyIndex == 0 {
 		s.signed = c.value
 	}

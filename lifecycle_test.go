@@ -704,7 +704,7 @@ func TestLoadVerifiesAgainACookieCachedPastItsTTL(t *testing.T) {
 		{"a fresh entry for a value no key signed is believed", unsigned, false, "bob"},
 		{"a stale entry for a value no key signed is anonymous", unsigned, true, ""},
 	} {
-		e := bobEntry
+		e := *bobEntry
 		e.value = tc.value
 		e.sum = maphash.String(h.m.signer.seed, tc.value)
 		e.until = monoNow() + int64(time.Hour)

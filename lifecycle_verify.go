@@ -50,7 +50,7 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 		return false
 	}
 	v, ok := b.signer.verifyUnaged(value)
-	if ok && s.ncands > 0 && v.token != s.cand.token {
+	if ok && s.ncands > 0 && v.token != s.cand.v.token {
 		v, ok = b.ageCandidates(s, v, value)
 	}
 	if !ok {
@@ -61,7 +61,7 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 		b.report(evRejected, "ended")
 		return true
 	}
-	s.addCandidate(candidate{token: v.token, key: v.storeKey, value: value, until: v.until, keyIndex: int32(v.keyIndex), fromCookie: fromCookie})
+	s.addCandidate(candidate{v: v, value: value, keyIndex: int32(v.keyIndex), fromCookie: fromCookie})
 	return false
 }
 
@@ -70,7 +70,7 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 // verifiedTTL: a candidate that no longer verifies (signed longer ago than
 // the cookie may live) is dropped, so that it cannot make a request with
 // another, valid token anonymous. It reports v as verify would.
-func (b storeBackend) ageCandidates(s *Session, v verifiedValue, value string) (verifiedValue, bool) {
+func (b storeBackend) ageCandidates(s *Session, v *verifiedValue, value string) (*verifiedValue, bool) {
 	now := monoNow()
 	if s.ncands == 1 && !b.stillVerifies(&s.cand, now) {
 		s.cand, s.ncands = candidate{}, 0
@@ -86,7 +86,7 @@ func (b storeBackend) ageCandidates(s *Session, v verifiedValue, value string) (
 // result. It reports false, and reports the rejection, for a token that no
 // longer verifies (signed longer ago than the cookie may live).
 func (b storeBackend) stillVerifies(c *candidate, now int64) bool {
-	if c.until == 0 || now < c.until {
+	if now < c.v.until {
 		return true
 	}
 	v, ok := b.signer.verify(c.value)
@@ -94,14 +94,14 @@ func (b storeBackend) stillVerifies(c *candidate, now int64) bool {
 		b.rejectedSigned(c.value)
 		return false
 	}
-	c.token, c.key, c.until, c.keyIndex = v.token, v.storeKey, 0, int32(v.keyIndex)
+	c.v, c.keyIndex = v, int32(v.keyIndex)
 	return true
 }
 
 // addCandidate records a token of the request that verified and is not
 // known to be dead. Only a request with exactly one can be signed in.
 func (s *Session) addCandidate(c candidate) {
-	if s.ncands > 0 && s.cand.token == c.token {
+	if s.ncands > 0 && s.cand.v.token == c.v.token {
 		s.cand.fromCookie = s.cand.fromCookie || c.fromCookie
 		return
 	}

@@ -69,11 +69,12 @@ func (st *requestState) Value(key any) any {
 // candidate is a token that verified, from a cookie or a Bearer header, or
 // in cookie-only mode a cookie that opened.
 type candidate struct {
-	token      [tokenLen]byte
-	key        string // store key
-	value      string
-	until      int64 // the verification holds until then (monoNow); 0: no limit
-	keyIndex   int32
+	// v is the verification, shared with the signer's cache (never
+	// changed): the token, its store key, and until when it holds
+	// (v.until, monoNow). Nil in cookie-only mode.
+	v          *verifiedValue
+	value      string // as the request sent it
+	keyIndex   int32  // the key that verified it; 0 is the current key
 	fromCookie bool
 	sealed     []byte // cookie-only mode: the opened payload (see sealed.go)
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestS5_TokenNotAcceptedFromQueryOrForm(t *testing.T) {
@@ -272,5 +273,44 @@ func TestTwoManagersWorkSideBySide(t *testing.T) {
 	w = do("GET", "/admin/who", appCookie, adminCookie)
 	if got := w.Body.String(); got != "root alice root" {
 		t.Fatalf("FromContext, app.FromContext, admin.FromContext = %q, want %q", got, "root alice root")
+	}
+}
+
+// A signed-in read costs the Middleware two allocations, the request's
+// copy (WithContext) and the request state, which holds the context, the
+// Session and the writer; the state stays within the allocator's 448-byte
+// class (a size class up costs about a tenth of a read in bench/).
+func TestASignedInReadAllocatesTheRequestCopyAndOneSmallState(t *testing.T) {
+	if size := unsafe.Sizeof(requestState{}); size > 448 {
+		t.Errorf("requestState is %d bytes, want at most 448 (one size class)", size)
+	}
+	ring, err := NewKeyRing(testKeyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(Config{Store: NewMemoryStore(), Keys: ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := httptest.NewRecorder()
+	m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Login(w, r, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	})).ServeHTTP(login, httptest.NewRequest("POST", "/login", nil))
+	c := sessionCookie(t, login, m.cookie.Name)
+	var user string
+	read := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user = FromContext(r.Context()).UserID()
+	}))
+	r := httptest.NewRequest("GET", "/me", nil)
+	r.AddCookie(c)
+	w := &discardWriter{h: http.Header{}}
+	read.ServeHTTP(w, r)
+	if user != "alice" {
+		t.Fatalf("read as %q, want alice", user)
+	}
+	if n := testing.AllocsPerRun(100, func() { read.ServeHTTP(w, r) }); n > 2 {
+		t.Errorf("a signed-in read allocates %v times, want at most 2", n)
 	}
 }

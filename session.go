@@ -35,7 +35,7 @@ type Session struct {
 	ncands  int32     // verified tokens not known to be dead
 	cookies int32     // cookies of our name in the request
 
-	token  []byte // raw 32-byte token; nil while there is no stored session
+	token  []byte // raw 32-byte token; nil while there is no stored session. Never written: it may be the signer's cache entry's (candidate.v)
 	key    string // hex SHA-256 of token: the store key
 	signed string // signed token as sent in the cookie, once known
 

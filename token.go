@@ -71,7 +71,9 @@ const (
 	verifiedTTL   = time.Minute
 )
 
-// verifiedValue is one entry of the cache, never changed once stored.
+// verifiedValue is one entry of the cache, never changed once stored:
+// verify hands out the entry itself, and a request's candidate keeps it
+// (its token and store key) without a copy.
 type verifiedValue struct {
 	sum      uint64 // maphash of value: the slot's tag
 	value    string // the cookie value that verified (a copy)
@@ -103,10 +105,10 @@ func (s *signer) sign(token []byte) (string, error) {
 }
 
 // verify checks value against every key, the signing key first, and returns
-// the token, its store key and the index of the key that verified it (0 is
-// the current key). A value verified within the last minute is answered from
+// the cache's entry for it: the token, its store key and the index of the
+// key that verified it (0 is the current key), which must not be changed. A value verified within the last minute is answered from
 // the cache. value must be at most maxCookieLen bytes.
-func (s *signer) verify(value string) (verifiedValue, bool) {
+func (s *signer) verify(value string) (*verifiedValue, bool) {
 	return s.verifyAt(value, monoNow())
 }
 
@@ -115,19 +117,19 @@ func (s *signer) verify(value string) (verifiedValue, bool) {
 // with a clock reading it takes anyway (storeBackend.load), which spares the
 // request a clock read of its own. A value decoded here holds for
 // verifiedTTL.
-func (s *signer) verifyUnaged(value string) (verifiedValue, bool) {
+func (s *signer) verifyUnaged(value string) (*verifiedValue, bool) {
 	return s.verifyAt(value, math.MinInt64)
 }
 
 // verifyAt is verify with a cached entry taken while now (monotonic) is
 // before its until.
-func (s *signer) verifyAt(value string, now int64) (v verifiedValue, ok bool) {
+func (s *signer) verifyAt(value string, now int64) (*verifiedValue, bool) {
 	if len(value) > maxCookieLen {
-		return v, false
+		return nil, false
 	}
 	sum := maphash.String(s.seed, value)
 	if e := s.cache[sum&(verifiedSlots-1)].Load(); e != nil && e.sum == sum && constantTimeEqual(e.value, value) && now < e.until {
-		return *e, true
+		return e, true
 	}
 	return s.decode(value, sum)
 }
@@ -138,20 +140,20 @@ func (s *signer) verifyAt(value string, now int64) (v verifiedValue, ok bool) {
 // which checks it all again. A value that fails and still has an entry (it
 // verified once and has since grown older than the cookie may live) loses
 // it, so verifyUnaged stops taking it on its stale entry's word.
-func (s *signer) decode(value string, sum uint64) (verifiedValue, bool) {
+func (s *signer) decode(value string, sum uint64) (*verifiedValue, bool) {
 	slot := &s.cache[sum&(verifiedSlots-1)]
 	if i := s.macIndex(value); i >= 0 {
 		var b []byte
 		if s.codecs[i].Decode(s.name, value, &b) == nil && len(b) == tokenLen {
 			e := &verifiedValue{sum: sum, value: strings.Clone(value), token: [tokenLen]byte(b), storeKey: storeKey(b), keyIndex: i, until: monoNow() + int64(verifiedTTL)}
 			slot.Store(e)
-			return *e, true
+			return e, true
 		}
 		if e := slot.Load(); e != nil && e.sum == sum && constantTimeEqual(e.value, value) {
 			slot.CompareAndSwap(e, nil)
 		}
 	}
-	return verifiedValue{keyIndex: -1}, false
+	return nil, false
 }
 
 // constantTimeEqual reports whether a and b are equal, in time that depends

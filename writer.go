@@ -16,16 +16,16 @@ var errResponseReplaced = errors.New("session: response replaced: the session co
 // it wrote nothing. Unwrap keeps http.ResponseController working.
 type commitWriter struct {
 	http.ResponseWriter
-	s      *Session // its Manager (s.m) commits it
-	r      *http.Request
-	done   bool // commit ran
-	failed bool // commit failed; the error response was written
+	s *Session // its Manager (s.m) commits it
+	r *http.Request
 	// outer marks the handlerResponseHeaders set before the Middleware ran
 	// (a compressing middleware's Content-Encoding, say: bit i for
 	// handlerResponseHeaders[i]), which a failed commit leaves in place;
 	// outerCookies is how many Set-Cookie values there were then.
 	outer        uint32
 	outerCookies uint8
+	done         bool // commit ran
+	failed       bool // commit failed; the error response was written
 }
 
 func (w *commitWriter) ensureCommitted() {
