@@ -31,7 +31,7 @@ type backend interface {
 	// consider verifies one token of the request (a cookie value or, with
 	// Config.Bearer, a Bearer token) and makes it a candidate of s when it
 	// verifies and may be live; a verification the cache answers may be
-	// taken without its age, which load then checks (candidate.until). It
+	// taken without its age, which load then checks (candidate.v.until). It
 	// reports whether it verified but is known to have ended, so that a
 	// lone such cookie is expired. No I/O.
 	consider(s *Session, value string, fromCookie bool) (dead bool)

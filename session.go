@@ -31,7 +31,7 @@ type Session struct {
 	mu sync.Mutex
 	m  *Manager // nil for a detached session (FromContext outside Middleware, or the zero Session)
 
-	cand    candidate // the verified token, when there is exactly one (its age is checked at load: candidate.until)
+	cand    candidate // the verified token, when there is exactly one (its age is checked at load: candidate.v.until)
 	ncands  int32     // verified tokens not known to be dead
 	cookies int32     // cookies of our name in the request
 

@@ -90,6 +90,9 @@ func (k *KeyRing) newSigner(name string, maxAge time.Duration) *signer {
 	s := &signer{name: name, codecs: make([]*securecookie.SecureCookie, len(k.hashKeys)), macs: make([]macPool, len(k.hashKeys)), namePipe: []byte(name + "|"), seed: maphash.MakeSeed()}
 	for i, hk := range k.hashKeys {
 		s.macs[i].key = hk
+		// No block key: with one, Encode would encrypt the token in
+		// place, and sign is handed tokens that are the cache's shared
+		// entries (Session.token); TestRequestsNeverWriteTheCachedVerifications.
 		c := securecookie.New(hk, nil)
 		c.SetSerializer(securecookie.NopEncoder{})
 		c.MaxLength(maxCookieLen)
