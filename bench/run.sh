@@ -134,8 +134,17 @@ failures() {
 	grep -A1 -- '--- FAIL: Benchmark.*/' "$1" | grep -v -- '^--$' | paste - - | sed 's/^--- FAIL: //; s/[[:space:]]\+/ /g' | cut -c1-300 |
 		while read -r line; do echo "failed:      $line"; done >>"$tmp/machine.txt"
 }
-timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench "$scenario_bench" \
-	-test.benchtime "$BENCHTIME" -test.count "$COUNT" -test.benchmem | tee "$tmp/seq.txt" >&2 || failures "$tmp/seq.txt"
+# COUNT rounds of -count 1 rather than one -count COUNT: each round runs
+# every subject once, so a burst of load from elsewhere on a shared
+# machine falls on all the subjects of a round alike instead of on all the
+# runs of the few subjects measured while it lasts.
+: >"$tmp/seq.txt"
+for round in $(seq "$COUNT"); do
+	log "  round $round of $COUNT"
+	timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench "$scenario_bench" \
+		-test.benchtime "$BENCHTIME" -test.count 1 -test.benchmem | tee "$tmp/round.txt" >&2 || failures "$tmp/round.txt"
+	cat "$tmp/round.txt" >>"$tmp/seq.txt"
+done
 log "benchmarks: PostgreSQL disk per session ($PG_SESSIONS logins per subject)"
 timeout 1800 "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkPostgresDisk$' \
 	-test.benchtime "${PG_SESSIONS}x" -test.count 1 | tee "$tmp/disk.txt" >&2 || failures "$tmp/disk.txt"

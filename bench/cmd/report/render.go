@@ -178,7 +178,7 @@ func write(w io.Writer, in inputs) error {
 	fmt.Fprintln(w, "# Benchmark results")
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Written by `%s`; every number below comes from that one run. "+
-		"Medians of all runs (`-count`) per benchmark, in-process requests through each subject's middleware "+
+		"Medians of all runs per benchmark (`-count` rounds, each of which runs every subject once), in-process requests through each subject's middleware "+
 		"with a reused request and response writer; GOMAXPROCS=%d unless stated.\n\n", in.command, t.procs)
 	if in.machine != "" {
 		fmt.Fprintln(w, "## Machine")
