@@ -283,9 +283,14 @@ func testUseRace(t *testing.T, s passkey.Store) {
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
+	start := make(chan struct{}) // all uses at once, not as their goroutines happen to start
 	for i := range n {
-		wg.Go(func() { errs[i] = s.Use(ctx(t), c.ID, 9, false, c.Created) })
+		wg.Go(func() {
+			<-start
+			errs[i] = s.Use(ctx(t), c.ID, 9, false, c.Created)
+		})
 	}
+	close(start)
 	wg.Wait()
 	ok := 0
 	for _, err := range errs {

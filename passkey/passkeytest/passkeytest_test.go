@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -143,7 +142,7 @@ func (s *flawedStore) Use(ctx context.Context, id []byte, signCount uint32, back
 		if !(signCount > prev || (signCount == 0 && prev == 0)) {
 			return passkey.ErrCounterRegression
 		}
-		runtime.Gosched()
+		time.Sleep(time.Millisecond) // a round trip between the check and the write
 		s.mu.Lock()
 		c.SignCount, c.BackedUp, c.LastUsed = signCount, backedUp, at
 		s.mu.Unlock()
