@@ -157,6 +157,7 @@ func (s *Server) run() error {
 		bin = "redis-server"
 	}
 	cmd := exec.Command(bin, s.args...)
+	dieWithTestBinary(cmd)
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
