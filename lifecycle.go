@@ -129,11 +129,11 @@ func (b storeBackend) load(s *Session) {
 		return
 	}
 	s.token, s.key = c.v.token[:], c.v.storeKey
-	if c.keyIndex == 0 {
-		s.signed = c.value
+	if c.v.keyIndex == 0 {
+		s.signed = c.v.value
 	}
 	s.fromCookie = c.fromCookie
-	s.resign = c.keyIndex > 0 && c.fromCookie
+	s.resign = c.v.keyIndex > 0 && c.fromCookie
 	s.userID = rec.UserID
 	s.header = h
 	s.expires = rec.Expires

@@ -61,7 +61,7 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 		b.report(evRejected, "ended")
 		return true
 	}
-	s.addCandidate(candidate{v: v, value: value, keyIndex: int32(v.keyIndex), fromCookie: fromCookie})
+	s.addCandidate(candidate{v: v, fromCookie: fromCookie})
 	return false
 }
 
@@ -89,12 +89,12 @@ func (b storeBackend) stillVerifies(c *candidate, now int64) bool {
 	if now < c.v.until {
 		return true
 	}
-	v, ok := b.signer.verify(c.value)
+	v, ok := b.signer.verify(c.v.value)
 	if !ok {
-		b.rejectedSigned(c.value)
+		b.rejectedSigned(c.v.value)
 		return false
 	}
-	c.v, c.keyIndex = v, int32(v.keyIndex)
+	c.v = v
 	return true
 }
 

@@ -70,12 +70,13 @@ func (st *requestState) Value(key any) any {
 // in cookie-only mode a cookie that opened.
 type candidate struct {
 	// v is the verification, shared with the signer's cache (never
-	// changed): the token, its store key, and until when it holds
-	// (v.until, monoNow). Nil in cookie-only mode.
+	// changed): the value, the key that verified it, its token and store
+	// key, and until when it holds (v.until, monoNow). Nil in cookie-only
+	// mode, which keeps the value and key index in the fields below.
 	v          *verifiedValue
-	value      string // as the request sent it
-	keyIndex   int32  // the key that verified it; 0 is the current key
 	fromCookie bool
+	keyIndex   int32  // cookie-only mode: the key that opened it; 0 is the current key
+	value      string // cookie-only mode: as the request sent it
 	sealed     []byte // cookie-only mode: the opened payload (see sealed.go)
 }
 
