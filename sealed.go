@@ -230,7 +230,8 @@ func (s *sealer) open(value string) (p sealedSession, plain []byte, keyIndex int
 		return p, nil, -1, false
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(value)
-	if err != nil || b[0] != sealFormat {
+	// The decoder skips \r and \n, so a long value can decode short.
+	if err != nil || len(b) < sealOverhead+minSealedPlain || b[0] != sealFormat {
 		return p, nil, -1, false
 	}
 	last := -1

@@ -109,6 +109,8 @@ func TestS54_SealedCookieRejectsBadInput(t *testing.T) {
 		"standard base64":  base64.RawStdEncoding.EncodeToString(raw) + "+/",
 		"oversized":        strings.Repeat("A", maxSetCookieLen+1),
 		"not base64":       strings.Repeat("%", len(v)),
+		"only newlines":    strings.Repeat("\n", len(v)), // the decoder skips them: nothing to decode
+		"newline padded":   strings.Repeat("\r\n", len(v)/2) + v[:8],
 		"server-side mode": signed,
 		"other format":     base64.RawURLEncoding.EncodeToString(append([]byte{sealFormat + 1}, raw[1:]...)),
 		"other key id":     base64.RawURLEncoding.EncodeToString(append([]byte{sealFormat, raw[1] + 1}, raw[2:]...)),
