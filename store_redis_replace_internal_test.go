@@ -11,40 +11,61 @@ import (
 	"github.com/sessionauth/session/internal/redistest"
 )
 
-// Index and order diverged (the index key was evicted while the order key
-// was not, then sessions re-entered the index through an extension, which
-// adds no order): a legacy entry L (no order) is in the index, an orphan B
-// is in the order set only, so the two sets have the same size. Replace
-// must still walk every index entry: L, with no order, is the oldest and
-// ends first.
+// The index key is lost while its order set stays (it expired a moment
+// before the order key, or was deleted from outside), then sessions come
+// back into the index through an extension, which gives no order. The
+// first entry of the new index starts a new order set, so the orders left
+// from before (A's and B's) name nothing; the re-indexed entries, with no
+// order, count as older than every login after, and a login past the cap
+// ends the oldest of them. Without the new order set, the old orders of
+// B (no longer indexed) and A made the two sets the same size, the walk
+// went by the order set, counted B and ended A, and L stayed for ever.
 func TestRedisReplaceCountsIndexEntriesWithoutAnOrder(t *testing.T) {
 	srv := redistest.New(t)
 	c := srv.Client(t)
 	p := redistest.Prefix()
 	s := NewRedisStore(c, RedisConfig{KeyPrefix: p})
 	ctx := context.Background()
-	now := time.Now().UnixMilli()
-	exp := now + int64(time.Hour/time.Millisecond)
+	now := time.Now()
+	exp := now.Add(time.Hour)
 	k := func(i int) string { return fmt.Sprintf("%064x", i) }
 	ik := s.indexKeys("u")
-	for _, i := range []int{1, 2, 3} { // L=1, A=2, B=3
-		c.Set(ctx, s.recordKey(k(i)), encodeRedisRecord(exp, exp, now, "u", nil), time.Hour)
+	for _, i := range []int{2, 3} { // A=2, B=3: indexed and ordered
+		if err := s.Create(ctx, k(i), Record{UserID: "u", Expires: exp}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	c.ZAdd(ctx, ik[0], redisZ(exp, k(1)), redisZ(exp, k(2))) // index: L, A
-	c.ZAdd(ctx, ik[1], redisZ(1, k(2)), redisZ(2, k(3)))     // order: A, B
-	if err := s.Replace(ctx, "", k(4), Record{UserID: "u", Expires: time.UnixMilli(exp)}, 2); err != nil {
+	c.Set(ctx, s.recordKey(k(1)), encodeRedisRecord(exp.UnixMilli(), exp.UnixMilli(), now.UnixMilli(), "u", nil), time.Hour) // L=1
+	// The index is lost.
+	if err := c.Del(ctx, ik[0]).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// L, then A, are extended past what the (lost) index covered: each
+	// comes back into the index with no order, L with the lower horizon.
+	for _, e := range []struct {
+		i int
+		h time.Duration
+	}{{1, 2 * time.Hour}, {2, 3 * time.Hour}} {
+		h := now.Add(e.h).UnixMilli()
+		if err := redisIdxAdd.Run(ctx, c, ik, now.UnixMilli(), h, k(e.i), "0").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := c.ZCard(ctx, ik[1]).Val(); n != 0 {
+		t.Fatalf("the order set keeps %d orders from before the index was lost; want none", n)
+	}
+	if err := s.Replace(ctx, "", k(4), Record{UserID: "u", Expires: exp}, 2); err != nil {
 		t.Fatal(err)
 	}
 	alive := func(i int) bool { return redisRecordExists(t, c, s, k(i)) }
-	// The index holds L, A and the new session; the newest two of them
-	// stay. B, in the order set only, is no index entry: the walk cannot
-	// count it (and a walk of the order set alone would have counted B and
-	// ended A, keeping L for ever).
 	if alive(1) {
-		t.Error("the legacy entry (no order, so the oldest) was kept past the limit")
+		t.Error("the oldest re-indexed entry (no order, lowest horizon) was kept past the limit")
 	}
 	if !alive(2) || !alive(4) {
 		t.Errorf("A live %v, new session live %v: want both kept", alive(2), alive(4))
+	}
+	if !alive(3) {
+		t.Error("B, no longer indexed, was deleted by a walk that should not see it")
 	}
 }
 
