@@ -145,8 +145,9 @@ type Config struct {
 // Manager is the session middleware and the API to log users in and out.
 // Create it once with New and share it; it is safe for concurrent use.
 type Manager struct {
-	mode             backend // where sessions live: storeBackend or sealedBackend
-	store            Store   // server-side mode's store, guarded; nil in cookie-only mode
+	mode             backend    // where sessions live: storeBackend or sealedBackend
+	store            Store      // server-side mode's store, guarded; nil in cookie-only mode (set with setStore)
+	getter           loadGetter // store, when it serves the load's read itself (resolved once: a type assertion per read costs more)
 	signer           *signer
 	cookie           CookieOptions
 	normal, remember timeouts
@@ -244,7 +245,7 @@ func newManager(cfg Config) (*Manager, error) {
 		if g, ok := m.store.(*guard); ok && cfg.Observe != nil {
 			g.observeWith(cfg.Observe)
 		}
-		m.store = observeStore(m.store, cfg.Observe)
+		m.setStore(observeStore(m.store, cfg.Observe))
 		m.storeTimeout = cfg.StoreTimeout
 		if m.storeTimeout == 0 {
 			m.storeTimeout = defaultStoreTimeout

@@ -15,7 +15,7 @@ func FuzzCookieValue(f *testing.F) {
 	ring, _ := NewKeyRing(testKeyA)
 	m, _ := New(Config{Keys: ring})
 	cs := &countingStore{Store: NewMemoryStore()}
-	m.store = cs
+	m.setStore(cs)
 	login := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.Login(w, r, "fuzz-user")
 	}))

@@ -327,8 +327,8 @@ func (s *Session) keyLocked() string {
 // reports that the record carries longer ones. Corrupt and expired records
 // are deleted and reported as ErrNotFound.
 func (m *Manager) fetch(ctx context.Context, key string, now time.Time, slot *callContext) (rec Record, h recordHeader, values []byte, cut bool, err error) {
-	if g, ok := m.store.(loadGetter); ok {
-		rec, err = g.getAt(ctx, key, now, slot)
+	if m.getter != nil {
+		rec, err = m.getter.getAt(ctx, key, now, slot)
 	} else {
 		rec, err = m.store.Get(ctx, key)
 	}
@@ -357,6 +357,12 @@ func (m *Manager) fetch(ctx context.Context, key string, now time.Time, slot *ca
 // observer's wrapper around it): see guard.getAt.
 type loadGetter interface {
 	getAt(ctx context.Context, key string, now time.Time, slot *callContext) (Record, error)
+}
+
+// setStore makes store the one m's sessions live in.
+func (m *Manager) setStore(store Store) {
+	m.store = store
+	m.getter, _ = store.(loadGetter)
 }
 
 func (m *Manager) deleteQuietly(ctx context.Context, key string) {

@@ -254,7 +254,7 @@ func TestShorterConfiguredTimeoutsEndOlderSessions(t *testing.T) {
 				short := mk(func(c *Config) { long(c); tt.short(c) })
 				short.m.now = h.clock.Now
 				if mode == "server-side" {
-					short.m.store = newGuard(h.store, 0, nil)
+					short.m.setStore(newGuard(h.store, 0, nil))
 				}
 				if got := short.do("GET", "/whoami", c); got.Body.String() != "" || !isExpiry(sessionCookie(t, got, short.m.cookie.Name)) {
 					t.Fatalf("a session older than the configured %s is signed in (%q), or its cookie was kept", tt.name, got.Body)
@@ -624,7 +624,7 @@ func TestAnActiveSessionOutlivesAShortenedIdleTimeout(t *testing.T) {
 			short := mk(func(c *Config) { long(c); c.IdleTimeout = time.Hour })
 			short.m.now = h.clock.Now
 			if mode == "server-side" {
-				short.m.store = newGuard(h.store, 0, nil)
+				short.m.setStore(newGuard(h.store, 0, nil))
 			}
 			// A request every 20 minutes, for five hours: never idle for
 			// as long as the shortened IdleTimeout.

@@ -94,7 +94,7 @@ func TestLoginUsesReplacer(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	rs := &replacingStore{countingStore: h.store}
-	h.m.store = rs
+	h.m.setStore(rs)
 	first := h.login("alice")
 	second := h.login("alice", first)
 	if rs.replaces != 2 || h.store.deletes.Load() != 0 || h.store.creates.Load() != 0 {
