@@ -240,3 +240,79 @@ func TestRedisKeysOfAnotherTypeReadAsGone(t *testing.T) {
 		})
 	}
 }
+
+// v01IdxAdd and v01IdxRemove are the user-index scripts of v0.1, which
+// knew no order set: they change the index only.
+var v01IdxAdd = redis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], top[2])
+return redis.call('ZCARD', KEYS[1])
+`)
+
+var v01IdxRemove = redis.NewScript(`
+local n = 0
+for i = 1, #ARGV, 2 do
+  local s = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if s and tonumber(s) == tonumber(ARGV[i + 1]) then
+    n = n + redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+if n > 0 then
+  local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  if top[2] then redis.call('PEXPIREAT', KEYS[1], top[2]) end
+end
+return n
+`)
+
+// During a rolling upgrade an instance of v0.1 shares the Redis: it drops
+// a logged-out session's entry from the index only, and indexes its own
+// logins with no order. The order set then names an entry the index lacks
+// (a) and holds as many entries as the index, one of which (d) it does not
+// name. A login past the cap must still end d, the oldest (no order), and
+// keep the limit.
+func TestRedisReplaceAtTheCapBesideAnInstanceOfV01(t *testing.T) {
+	srv := redistest.New(t)
+	c := srv.Client(t)
+	s := NewRedisStore(c, RedisConfig{KeyPrefix: redistest.Prefix()})
+	ctx := context.Background()
+	now := time.Now()
+	exp := now.Add(time.Hour)
+	k := func(i int) string { return fmt.Sprintf("%064x", i) }
+	ik := s.indexKeys("u")
+	for _, i := range []int{1, 2, 3} { // a, b, c, through this version
+		if err := s.Create(ctx, k(i), Record{UserID: "u", Expires: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a logs out; v0.1's ListUser then finds its record gone and drops its
+	// index entry (not its order).
+	if err := s.Delete(ctx, k(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := v01IdxRemove.Run(ctx, c, ik[:1], k(1), c.ZScore(ctx, ik[0], k(1)).Val()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// d logs in through v0.1: its record, then its index entry.
+	nm, em := now.UnixMilli(), exp.UnixMilli()
+	c.Set(ctx, s.recordKey(k(4)), encodeRedisRecord(em, redisHorizon(nm, em), nm, "u", nil), time.Hour)
+	if err := v01IdxAdd.Run(ctx, c, ik[:1], nm, redisHorizon(nm, em), k(4)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ni, no := c.ZCard(ctx, ik[0]).Val(), c.ZCard(ctx, ik[1]).Val(); ni != 3 || no != 3 {
+		t.Fatalf("index %d entries, order set %d; the case needs 3 and 3", ni, no)
+	}
+	// e logs in through this version, with a limit of 3.
+	if err := s.Replace(ctx, "", k(5), Record{UserID: "u", Expires: exp}, 3); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range map[int]bool{2: true, 3: true, 4: false, 5: true} {
+		if got := redisRecordExists(t, c, s, k(i)); got != want {
+			t.Errorf("session %d live %v, want %v (b, c and e kept; d, with no order, ended)", i, got, want)
+		}
+	}
+	if n := c.ZCard(ctx, ik[0]).Val(); n != 3 {
+		t.Errorf("the index holds %d entries after the login, want 3", n)
+	}
+}

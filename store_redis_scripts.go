@@ -12,8 +12,8 @@ import (
 // expiry (the horizon), KEYS[2] by the order in which this store created it
 // (a per-user sequence). Entries of the first without a score in the second
 // (written before the order existed) count as older than every ordered one.
-// redisIdxPrune is the Lua both scripts below start with: it removes the
-// entries whose horizon has passed from both sets.
+// redisIdxPrune is the Lua every index script below starts with: prune
+// removes the entries whose horizon has passed from both sets.
 const redisIdxPrune = `
 local function prune(now)
   local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -29,10 +29,10 @@ local function expireAt()
 end
 -- add raises member m's horizon in the index to h (adding m when absent)
 -- and returns how many entries the index holds. When m is the index's
--- first entry (the user had none, or the index key was lost: expired a
--- moment before the order key, or deleted from outside), the order set
--- left from before is deleted: it names no entry of this index, and the
--- order set must never hold one the index lacks (see redisReplace).
+-- first entry (the user had none, or the index key was lost: evicted or
+-- deleted from outside, or expired when an instance of v0.1, which moves
+-- the index's expiry alone, said so), the order set left from before is
+-- deleted: it names no entry of this index (see redisReplace).
 local function add(h, m)
   local added = redis.call('ZADD', KEYS[1], 'GT', h, m)
   local n = redis.call('ZCARD', KEYS[1])
@@ -116,17 +116,21 @@ return n
 // creation order, and with a limit walks the user's other entries newest
 // first: a live record of the user's is kept while fewer than limit are,
 // and deleted past that; an entry without a live record of the user's is
-// dropped. It walks the creation-order set itself, newest first, when every
-// index entry has an order; otherwise newest, which sorts. The two sets
-// holding as many entries says so: the order set never holds an entry the
-// index lacks (an order is given only to an entry just indexed, every
-// script that removes an entry removes its order, and an index that starts
-// again from its first entry starts a new order set: add), so an index
-// with an entry that has no order (written before the order existed, or
-// re-indexed by an extension after the index key was lost) has fewer
-// orders than entries. (ZINTERCARD would check the
-// members themselves, but on these small sets it compares them one by one:
-// about 18 µs of server time per login at the cap, in the bench.)
+// dropped. It walks the creation-order set itself, newest first, when it
+// holds as many entries as the index; otherwise newest, which sorts the
+// index (an entry with no order counts as older than every ordered one).
+// The scripts here keep the order set within the index (an order is given
+// only to an entry just indexed, every removal from the index removes the
+// order too, and an index that starts again from its first entry starts a
+// new order set: add), so there equal sizes mean the same entries. An
+// instance of v0.1, which knew no order set, removes entries from the
+// index only and adds entries with no order, so while one shares the
+// Redis (a rolling upgrade) the order set may name entries the index lacks
+// and equal sizes may hide entries with no order. A walk of the order set
+// misses those; when the index still holds more than limit entries after
+// it (one ZCARD), the sorted index is walked as well. (ZINTERCARD would
+// compare the two sets before the walk, but does it member by member:
+// about 18 µs of Redis time per login at the cap, in the bench.)
 // When the newest limit - 1 entries all have their records (one EXISTS per
 // 64), those are kept unread and only the records past them are read, one
 // GET each (one, as a rule, at the cap); otherwise it reads every record
@@ -147,12 +151,6 @@ order(ARGV[3])
 local ended = {}
 local limit = tonumber(ARGV[8])
 if limit > 0 and n > limit then
-  local list = {}
-  if redis.call('ZCARD', KEYS[2]) == n then
-    list = redis.call('ZRANGE', KEYS[2], 0, -1, 'REV')
-  else
-    for _, e in ipairs(newest(ARGV[3])) do list[#list + 1] = e[1] end
-  end
   -- A record of the user's ends its 41-byte header with the user ID's
   -- length in 4 hex digits, then has the user ID.
   local user, prefix = ARGV[9], ARGV[10]
@@ -170,39 +168,57 @@ if limit > 0 and n > limit then
     redis.call('ZREM', KEYS[1], m)
     redis.call('ZREM', KEYS[2], m)
   end
-  local others, rks = {}, {}
-  for _, m in ipairs(list) do
-    if m ~= ARGV[3] then
-      others[#others + 1] = m
-      rks[#rks + 1] = prefix .. m
+  -- walk keeps the user's newest live sessions of list (store keys,
+  -- newest first) and ends the rest.
+  local function walk(list)
+    local others, rks = {}, {}
+    for _, m in ipairs(list) do
+      if m ~= ARGV[3] then
+        others[#others + 1] = m
+        rks[#rks + 1] = prefix .. m
+      end
     end
-  end
-  -- At the cap, as a rule, every entry's record is there: then the newest
-  -- limit - 1 others are the ones kept, and one EXISTS per 64 of them says
-  -- so without reading them; only the records past them are read, each
-  -- deleted when it is the user's. Otherwise (a record is gone) the walk
-  -- reads every record, 64 per MGET, and keeps the user's newest live ones.
-  local keep, found = limit - 1, 0
-  for first = 1, keep, 64 do
-    found = found + redis.call('EXISTS', unpack(rks, first, math.min(first + 63, keep)))
-  end
-  if found == keep then
-    -- pcall: a key of another type (no record) answers GET with an error.
-    for i = keep + 1, #others do drop(others[i], rks[i], redis.pcall('GET', rks[i])) end
-  else
-    local live = 1
-    for first = 1, #others, 64 do
-      local last = math.min(first + 63, #others)
-      local vals = redis.call('MGET', unpack(rks, first, last))
-      for i = first, last do
-        local v = vals[i - first + 1]
-        if mine(v) and live < limit then
-          live = live + 1
-        else
-          drop(others[i], rks[i], v)
+    -- At the cap, as a rule, every entry's record is there: then the
+    -- newest limit - 1 others are the ones kept, and one EXISTS per 64 of
+    -- them says so without reading them; only the records past them are
+    -- read, each deleted when it is the user's. Otherwise (a record is
+    -- gone) the walk reads every record, 64 per MGET, and keeps the
+    -- user's newest live ones.
+    local keep, found = limit - 1, 0
+    for first = 1, keep, 64 do
+      found = found + redis.call('EXISTS', unpack(rks, first, math.min(first + 63, keep)))
+    end
+    if found == keep then
+      -- pcall: a key of another type (no record) answers GET with an error.
+      for i = keep + 1, #others do drop(others[i], rks[i], redis.pcall('GET', rks[i])) end
+    else
+      local live = 1
+      for first = 1, #others, 64 do
+        local last = math.min(first + 63, #others)
+        local vals = redis.call('MGET', unpack(rks, first, last))
+        for i = first, last do
+          local v = vals[i - first + 1]
+          if mine(v) and live < limit then
+            live = live + 1
+          else
+            drop(others[i], rks[i], v)
+          end
         end
       end
     end
+  end
+  local function sorted()
+    local list = {}
+    for _, e in ipairs(newest(ARGV[3])) do list[#list + 1] = e[1] end
+    return list
+  end
+  if redis.call('ZCARD', KEYS[2]) == n then
+    walk(redis.call('ZRANGE', KEYS[2], 0, -1, 'REV'))
+    -- Index entries the order set missed are still there (see above):
+    -- walk the whole index, sorted.
+    if redis.call('ZCARD', KEYS[1]) > limit then walk(sorted()) end
+  else
+    walk(sorted())
   end
 end
 expireAt()
