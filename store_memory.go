@@ -1,9 +1,7 @@
 package session
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -325,86 +323,6 @@ func (s *MemoryStore) userKeys(userID string) []string {
 		keys = append(keys, k)
 	}
 	return keys
-}
-
-// Replace deletes oldKey (unless it is ""), creates rec under key as Create
-// does, and, when rec.UserID is not "" and limit > 0, ends the user's oldest
-// live sessions, in the order they were created in this store, until at
-// most limit remain, the new one included (it implements Replacer). Replace
-// calls for one user run one at a time, so concurrent logins never leave
-// more than limit sessions. Cost: past the cap, a look at each of the
-// user's records.
-func (s *MemoryStore) Replace(ctx context.Context, oldKey, key string, rec Record, limit int) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	capped := rec.UserID != "" && limit > 0
-	if capped {
-		mu := s.userLock(rec.UserID)
-		mu.Lock()
-		defer mu.Unlock()
-	}
-	if oldKey != "" {
-		s.remove(oldKey)
-	}
-	if err := s.Create(ctx, key, rec); err != nil {
-		return err
-	}
-	if capped {
-		s.trim(rec.UserID, key, limit)
-	}
-	return nil
-}
-
-// userLock returns the lock Replace holds for userID (FNV-1a of the ID).
-func (s *MemoryStore) userLock(userID string) *sync.Mutex {
-	h := uint32(2166136261)
-	for i := 0; i < len(userID); i++ {
-		h ^= uint32(userID[i])
-		h *= 16777619
-	}
-	return &s.userLocks[h%uint32(len(s.userLocks))]
-}
-
-// trim ends userID's oldest live sessions until at most limit remain, keep
-// (the one just created) always among them. Expired records and index
-// entries without a record of the user's are dropped on the way.
-func (s *MemoryStore) trim(userID, keep string, limit int) {
-	type entry struct {
-		key   string
-		order uint64
-	}
-	s.usersMu.Lock()
-	set := s.users[userID]
-	if len(set) <= limit {
-		s.usersMu.Unlock()
-		return
-	}
-	entries := make([]entry, 0, len(set))
-	for k, o := range set {
-		if k != keep {
-			entries = append(entries, entry{k, o})
-		}
-	}
-	s.usersMu.Unlock()
-	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(b.order, a.order) }) // newest first
-	now := s.clock()
-	live := 1 // keep
-	for _, e := range entries {
-		sh := s.shard(e.key)
-		sh.mu.Lock()
-		rec, ok := sh.records[e.key]
-		switch {
-		case ok && rec.UserID == userID && now.Before(rec.Expires) && live < limit:
-			live++
-		case ok && rec.UserID == userID:
-			delete(sh.records, e.key) // past the cap, or expired
-			s.unindex(userID, e.key)
-		case !ok:
-			s.unindex(userID, e.key)
-		}
-		sh.mu.Unlock()
-	}
 }
 
 // DeleteUser deletes every record of userID.
