@@ -47,14 +47,15 @@ func (s *MemoryStore) userLock(userID string) *sync.Mutex {
 }
 
 // trim ends userID's oldest live sessions until at most limit remain, keep
-// (the one just created) always among them. Expired records and index
-// entries without a record of the user's are dropped on the way.
+// (the one just created) always among them. Expired records of the user's
+// are ended, and index entries whose record is gone dropped, on the way;
+// an entry whose record is another user's is left alone.
 //
 // It looks at every other record of the user's once, ending the expired
 // ones, and then ends the oldest of the live ones past limit - 1: found
 // with one pass when there is one (a login at the cap, as a rule), sorted
 // otherwise. (Sorting them all, newest first, took about 40 % of a login
-// at the cap: moving the keys in a heap slice costs a write barrier each
+// at the cap: each swap of two keys in a heap slice costs write barriers
 // while the collector runs.)
 func (s *MemoryStore) trim(userID, keep string, limit int) {
 	s.usersMu.Lock()

@@ -10,8 +10,9 @@ import (
 
 // A login past the cap on a MemoryStore keeps the user's newest live
 // sessions, the new one included, and ends the rest: expired records are
-// ended and not counted, deleted ones are not counted, and an index entry
-// whose record is another user's is neither counted nor touched. With one
+// ended and not counted, deleted ones are not counted, an index entry
+// whose record is gone is dropped, and one whose record is another user's
+// is neither counted nor touched. With one
 // session past the cap (a login at the cap) the oldest is found without
 // sorting; with several they are sorted; either way it must be the oldest,
 // whatever order the index's map yields them in.
@@ -23,6 +24,7 @@ func TestMemoryStoreReplaceEndsTheOldestLiveSessions(t *testing.T) {
 		limit    int
 		expired  []int // expire before the login
 		deleted  []int
+		gone     []int // the record vanishes, its index entry stays
 		foreign  []int // the entry's record is another user's
 		ended    []int // the user's records that must be gone (expired ones included)
 	}{
@@ -31,7 +33,8 @@ func TestMemoryStoreReplaceEndsTheOldestLiveSessions(t *testing.T) {
 		{name: "several past", sessions: 6, limit: 3, ended: []int{1, 2, 3, 4}},
 		{name: "expired ones not counted", sessions: 5, limit: 3, expired: []int{2, 4}, ended: []int{1, 2, 4}},
 		{name: "expired ones ended, the live ones under the cap kept", sessions: 5, limit: 5, expired: []int{1, 3}, ended: []int{1, 3}},
-		{name: "deleted ones not counted", sessions: 5, limit: 5, deleted: []int{5}},
+		{name: "deleted ones not counted", sessions: 6, limit: 5, deleted: []int{6}, ended: []int{1}},
+		{name: "entries without a record dropped, not counted", sessions: 6, limit: 5, gone: []int{6}, ended: []int{1}},
 		{name: "another user's record not counted", sessions: 4, limit: 3, foreign: []int{3}, ended: []int{1}},
 		{name: "a limit of one", sessions: 3, limit: 1, ended: []int{1, 2, 3}},
 	}
@@ -39,7 +42,7 @@ func TestMemoryStoreReplaceEndsTheOldestLiveSessions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clk := &clock{t: time.Now()}
-			s := NewMemoryStore()
+			s := newMemoryStore(time.Hour) // no sweep while the test runs
 			s.now = clk.Now
 			ctx := context.Background()
 			in := func(list []int, i int) bool {
@@ -74,6 +77,12 @@ func TestMemoryStoreReplaceEndsTheOldestLiveSessions(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			for _, i := range tt.gone {
+				sh := s.shard(keys[i])
+				sh.mu.Lock()
+				delete(sh.records, keys[i])
+				sh.mu.Unlock()
+			}
 			clk.Advance(2 * time.Minute)
 			newKey := memTestKey()
 			if err := s.Replace(ctx, "", newKey, Record{UserID: "u", Expires: clk.Now().Add(time.Hour)}, tt.limit); err != nil {
@@ -88,7 +97,7 @@ func TestMemoryStoreReplaceEndsTheOldestLiveSessions(t *testing.T) {
 				switch {
 				case in(tt.foreign, i) && gone:
 					t.Errorf("another user's record under entry %d was deleted", i)
-				case in(tt.deleted, i) || in(tt.foreign, i):
+				case in(tt.deleted, i) || in(tt.foreign, i) || in(tt.gone, i):
 				case in(tt.ended, i) != gone:
 					t.Errorf("session %d ended %v, want %v (ended: %v)", i, gone, in(tt.ended, i), tt.ended)
 				}
@@ -103,7 +112,7 @@ func TestMemoryStoreReplaceEndsTheOldestLiveSessions(t *testing.T) {
 					live++
 				}
 			}
-			if want := min(tt.limit, tt.sessions+1-len(tt.expired)-len(tt.deleted)-len(tt.foreign)); live != want {
+			if want := min(tt.limit, tt.sessions+1-len(tt.expired)-len(tt.deleted)-len(tt.gone)-len(tt.foreign)); live != want {
 				t.Errorf("ListUser after the login = %d of the user's sessions, want %d", live, want)
 			}
 			s.usersMu.Lock()
