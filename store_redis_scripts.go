@@ -29,9 +29,9 @@ local function expireAt()
 end
 -- add raises member m's horizon in the index to h (adding m when absent)
 -- and returns how many entries the index holds. When m is the index's
--- first entry (the user had none, or the index key was lost: evicted or
--- deleted from outside, or expired when an instance of v0.1, which moves
--- the index's expiry alone, said so), the order set left from before is
+-- first entry (the user had none, or the index key was lost: evicted,
+-- deleted from outside, or expired at a time set by an instance of v0.1,
+-- which sets the index's expiry alone), the order set left from before is
 -- deleted: it names no entry of this index (see redisReplace).
 local function add(h, m)
   local added = redis.call('ZADD', KEYS[1], 'GT', h, m)
