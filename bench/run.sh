@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks of this library, alexedwards/scs and gorilla/sessions,
-# and an end-to-end load test of GET /me; writes bench/RESULTS.md.
+# and an end-to-end load test of GET /me; writes bench/RESULTS.md, and the
+# figures the READMEs quote from it (README.md, pgstore/README.md: the regions
+# cmd/report -readmes writes) when OUT is that file.
 #
 #   bash bench/run.sh            # the full run (about 10 minutes on 2 cores)
 #   QUICK=1 bash bench/run.sh    # a fast check that everything works (numbers meaningless)
@@ -49,6 +51,17 @@ postgres) only_pg=1 ;;
 esac
 
 log() { printf '== %s\n' "$*" >&2; }
+
+# write_readmes rewrites the READMEs' quotes of the run when the run wrote
+# the committed RESULTS.md; a run into another file leaves them alone.
+write_readmes() {
+	if [ "$out_path" = "$bench_dir/RESULTS.md" ]; then
+		"$tmp/report" -readmes "$bench_dir/.." -out "$out_path"
+		log "rewrote the figures README.md and pgstore/README.md quote from it"
+	else
+		log "README.md and pgstore/README.md left alone (OUT is not bench/RESULTS.md)"
+	fi
+}
 
 command -v go >/dev/null || { echo "run.sh: Go is not installed (go 1.26 or newer is needed)" >&2; exit 1; }
 
@@ -153,6 +166,7 @@ if [ -n "$only_pg" ]; then
 	"$tmp/report" -seq "$tmp/seq.txt" -disk "$tmp/disk.txt" -machine "$tmp/machine.txt" \
 		-command "${QUICK:+QUICK=1 }${count_given:+COUNT=$count_given }ONLY=postgres bash bench/run.sh" -splice -out "$out_path"
 	log "wrote the PostgreSQL section of $out_path"
+	write_readmes
 	exit 0
 fi
 log "benchmarks: parallel read (-cpu 1,2)"
@@ -242,3 +256,4 @@ cmd="${knobs_given}bash bench/run.sh"
 "$tmp/report" -seq "$tmp/seq.txt" -par "$tmp/par.txt" -disk "$tmp/disk.txt" -e2e "$tmp/e2e.jsonl" \
 	-benchstat "$tmp/benchstat.txt" -machine "$tmp/machine.txt" -command "$cmd" -out "$out_path"
 log "wrote $out_path"
+write_readmes

@@ -28,7 +28,14 @@ func main() {
 	cmd := flag.String("command", "bench/run.sh", "the command that produced the run")
 	out := flag.String("out", "RESULTS.md", "where to write")
 	splice := flag.Bool("splice", false, "write only the PostgreSQL section, into the existing -out file, with this run's machine facts")
+	readmes := flag.String("readmes", "", "rewrite, from the -out file, the regions of the READMEs under this directory (the repository's root), and nothing else")
 	flag.Parse()
+	if *readmes != "" {
+		if err := writeREADMEs(*out, *readmes); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	var in inputs
 	var err error
 	if in.seq, err = readBench(*seq); err != nil {
