@@ -56,8 +56,11 @@ log() { printf '== %s\n' "$*" >&2; }
 # the committed RESULTS.md; a run into another file leaves them alone.
 write_readmes() {
 	if [ "$out_path" = "$bench_dir/RESULTS.md" ]; then
-		"$tmp/report" -readmes "$bench_dir/.." -out "$out_path"
-		log "rewrote the figures README.md and pgstore/README.md quote from it"
+		if "$tmp/report" -readmes "$bench_dir/.." -out "$out_path"; then
+			log "rewrote the figures README.md and pgstore/README.md quote from it"
+		else
+			log "README.md and pgstore/README.md left as they were: this run lacks figures they quote (above)"
+		fi
 	else
 		log "README.md and pgstore/README.md left alone (OUT is not bench/RESULTS.md)"
 	fi

@@ -27,26 +27,32 @@ var readmeFiles = []struct {
 }
 
 // writeREADMEs rewrites the regions of the READMEs under root from the
-// RESULTS.md at resultsPath.
+// RESULTS.md at resultsPath. It writes all of them or, when a figure is
+// missing (a run without PostgreSQL), none, so that the READMEs never quote
+// two runs at once.
 func writeREADMEs(resultsPath, root string) error {
 	raw, err := os.ReadFile(resultsPath)
 	if err != nil {
 		return err
 	}
-	for _, f := range readmeFiles {
-		path := filepath.Join(root, f.path)
-		old, err := os.ReadFile(path)
+	updated := make([]string, len(readmeFiles))
+	olds := make([]string, len(readmeFiles))
+	for i, f := range readmeFiles {
+		old, err := os.ReadFile(filepath.Join(root, f.path))
 		if err != nil {
 			return err
 		}
-		updated, err := fillRegions(string(old), string(raw), f.regions)
-		if err != nil {
+		olds[i] = string(old)
+		if updated[i], err = fillRegions(olds[i], string(raw), f.regions); err != nil {
 			return fmt.Errorf("%s: %w", f.path, err)
 		}
-		if updated != string(old) {
-			if err := os.WriteFile(path, []byte(updated), 0o644); err != nil {
-				return err
-			}
+	}
+	for i, f := range readmeFiles {
+		if updated[i] == olds[i] {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(root, f.path), []byte(updated[i]), 0o644); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -114,3 +114,63 @@ func TestRootPerformanceQuotesTheRun(t *testing.T) {
 		t.Errorf("a row for a subject the run did not measure:\n%s", got)
 	}
 }
+
+// TestWriteREADMEsWritesAllOrNone checks that a run missing a figure one
+// README quotes changes no README, so the READMEs never mix two runs.
+func TestWriteREADMEsWritesAllOrNone(t *testing.T) {
+	t.Parallel()
+	committed, err := os.ReadFile("../../RESULTS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another run: the bare handler's anonymous request took 1 ns (its
+	// row in the time table gains a cell in front).
+	run := strings.Replace(string(committed), "| bare | ", "| bare | 1 ns | ", 1)
+	root := t.TempDir()
+	originals := map[string][]byte{}
+	for _, f := range readmeFiles {
+		b, err := os.ReadFile(filepath.Join("../../..", f.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		originals[f.path] = b
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, f.path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, f.path), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(results string) error {
+		path := filepath.Join(t.TempDir(), "RESULTS.md")
+		if err := os.WriteFile(path, []byte(results), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return writeREADMEs(path, root)
+	}
+
+	// Without the PostgreSQL target, pgstore/README.md (the second file)
+	// cannot be written: README.md, which could, must stay as it was.
+	var kept []string
+	for _, line := range strings.SplitAfter(run, "\n") {
+		if !strings.HasPrefix(line, "Target: PostgreSQL") {
+			kept = append(kept, line)
+		}
+	}
+	if err := write(strings.Join(kept, "")); !errors.Is(err, errNoFigure) {
+		t.Fatalf("err = %v, want a missing figure", err)
+	}
+	for path, want := range originals {
+		if got, _ := os.ReadFile(filepath.Join(root, path)); string(got) != string(want) {
+			t.Errorf("%s changed although the run could not fill pgstore/README.md", path)
+		}
+	}
+
+	if err := write(run); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(root, "README.md"))
+	if !strings.Contains(string(got), "| bare handler (the floor) | 1 ns | ") {
+		t.Errorf("README.md does not quote the new run:\n%s", got)
+	}
+}
