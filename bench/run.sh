@@ -53,9 +53,12 @@ esac
 log() { printf '== %s\n' "$*" >&2; }
 
 # write_readmes rewrites the READMEs' quotes of the run when the run wrote
-# the committed RESULTS.md; a run into another file leaves them alone.
+# the committed RESULTS.md; a quick run, or a run into another file, leaves
+# them alone.
 write_readmes() {
-	if [ "$out_path" = "$bench_dir/RESULTS.md" ]; then
+	if [ "${QUICK:-}" = 1 ]; then
+		log "README.md and pgstore/README.md left alone (a QUICK run's figures mean nothing)"
+	elif [ "$out_path" = "$bench_dir/RESULTS.md" ]; then
 		if "$tmp/report" -readmes "$bench_dir/.." -out "$out_path"; then
 			log "rewrote the figures README.md and pgstore/README.md quote from it"
 		else
