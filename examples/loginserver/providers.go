@@ -78,8 +78,10 @@ func (a *app) deviceValues(next http.Handler) http.Handler {
 //   - Linked already: that user (a linked provider signs into the same
 //     account). If another user is signed in in this browser, refused: a
 //     provider account belongs to one user.
-//   - Not linked, someone signed in: linked to them ("Link Demo ID" on the
-//     account page), and they stay signed in.
+//   - Not linked, someone signed in: linked to them when they asked for it
+//     ("Link Demo ID" on the account page, behind a recent proof: see
+//     providerlink.go), and they stay signed in; refused otherwise (a
+//     step-up through an account that is not theirs, say).
 //   - Not linked, nobody signed in: a new account without a password, named
 //     after the verified email when it is free, else after the provider.
 func (a *app) providerUser(ctx context.Context, id providerlogin.Identity) (string, error) {
@@ -100,6 +102,12 @@ func (a *app) providerUser(ctx context.Context, id providerlogin.Identity) (stri
 		return "", err
 	}
 	if current != "" {
+		// Only the link flow (providerlink.go) links: not a sign-in or a
+		// step-up that comes back with an account nobody has.
+		if !takeLinkIntent(s, id.Provider) {
+			a.log.WarnContext(ctx, "provider account not linked; refused", "user_id", current, "provider", id.Provider)
+			return "", fmt.Errorf("%w: %w", providerlogin.ErrAccessDenied, ErrNotLinked)
+		}
 		switch err := a.users.Link(ctx, current, link); {
 		case errors.Is(err, ErrIdentityTaken):
 			return "", fmt.Errorf("%w: %w", providerlogin.ErrAccessDenied, err)
@@ -167,6 +175,9 @@ func (a *app) providerError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrIdentityTaken):
 		status, d.Notice = http.StatusForbidden, notice{noticeWarning,
 			"That provider account is already linked to another account here. Sign out and sign in with it to use that account."}
+	case errors.Is(err, ErrNotLinked):
+		status, d.Notice = http.StatusForbidden, notice{noticeWarning,
+			"That provider account is not linked to your account, so it cannot sign you in or confirm it is you. To use it, link it from your account page."}
 	case errors.Is(err, providerlogin.ErrAccessDenied):
 		status, d.Notice = http.StatusForbidden, notice{noticeInfo,
 			"The sign-in was cancelled at the provider. You are not signed in with it; nothing was changed."}
@@ -188,6 +199,7 @@ func (a *app) providerError(w http.ResponseWriter, r *http.Request, err error) {
 // providerButton is a "Sign in with" (or "Link") form on a page.
 type providerButton struct {
 	Name, Display, Action string
+	LinkAction            string // the account page's "Link" form (providerlink.go)
 	Linked                bool   // the account page: already linked
 	Email                 string // the linked account's email, when verified
 }
@@ -199,7 +211,7 @@ func (a *app) providerButtons(links []Link) []providerButton {
 	}
 	var out []providerButton
 	for _, p := range a.providers {
-		b := providerButton{Name: p.Name, Display: p.Display, Action: a.signin.LoginPath(p.Name)}
+		b := providerButton{Name: p.Name, Display: p.Display, Action: a.signin.LoginPath(p.Name), LinkAction: "/account/link/" + p.Name}
 		for _, l := range links {
 			if l.Provider == p.Name {
 				b.Linked, b.Email = true, l.Email

@@ -13,15 +13,21 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /password", auth(a.passwordPage))
 	mux.HandleFunc("GET /static/{name}", staticFile)
 	// "Sign in with": POST /auth/NAME/login, GET /auth/NAME/callback.
+	// Linking a provider to the signed-in account, like adding a passkey,
+	// needs a recent proof: a way in must not outlive the session that
+	// added it (a stolen cookie, a borrowed laptop).
+	recent := func(h http.Handler) http.Handler { return a.sessions.RequireRecentAuth(recentAuth)(h) }
 	if a.signin != nil {
 		mux.Handle("/auth/", a.ceremonyBudget(a.deviceValues(a.signin)))
+		mux.Handle("POST /account/link/{provider}", recent(http.HandlerFunc(a.linkProvider)))
 	}
 	// Passkeys: register, sign in (button and autofill), step-up, list,
-	// rename; removing one needs a recent proof, like signing out
-	// everywhere (the page steps up with a passkey and tries again).
+	// rename; adding or removing one needs a recent proof, like signing
+	// out everywhere (the page steps up with a passkey and tries again).
 	if a.passkeys != nil {
 		mux.Handle("/passkey/", a.ceremonyBudget(a.deviceValues(a.passkeys)))
-		mux.Handle("POST /passkey/remove", a.sessions.RequireRecentAuth(recentAuth)(a.passkeys))
+		mux.Handle("POST /passkey/register/", recent(a.passkeys))
+		mux.Handle("POST /passkey/remove", recent(a.passkeys))
 	}
 	// Forms and the JSON API: every POST takes a form or JSON.
 	mux.HandleFunc("POST /login", a.login)

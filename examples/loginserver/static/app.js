@@ -48,13 +48,18 @@ for (const button of document.querySelectorAll("button[data-reveal]")) {
     });
   }
 
-  // Account page: add, rename, remove. Removing needs a recent proof: on
-  // insufficient_user_authentication, step up with a passkey and retry.
+  // Account page: add, rename, remove. Adding and removing need a recent
+  // proof: on insufficient_user_authentication, adding goes to the confirm
+  // page (the first passkey cannot confirm anything yet), removing steps up
+  // with a passkey and retries.
   const add = document.getElementById("add-passkey-form");
   if (add) {
     add.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      pk.register(document.getElementById("passkey-name").value).then(() => location.reload(), showError);
+      pk.register(document.getElementById("passkey-name").value).then(
+        () => location.reload(),
+        (e) => (e.code === "insufficient_user_authentication" ? location.assign("/confirm?return=%2F") : showError(e)),
+      );
     });
   }
   for (const row of document.querySelectorAll("[data-passkey]")) {
