@@ -11,10 +11,15 @@ import (
 // MemoryConfig configures NewMemory. Zero fields take the defaults shown.
 type MemoryConfig struct {
 	// MaxKeys caps the number of keys tracked; 0 means 65,536. Each key
-	// costs about 200 bytes plus its length. When the cap is reached the
-	// least recently used key that is neither locked nor spent is dropped;
-	// only when every key is locked or spent, the one tried least recently.
-	// Set it above the number of keys active within a window.
+	// costs about 200 bytes plus its length. When the cap is reached one
+	// key is dropped, in this order: a key only ever counted by Takes in
+	// which another key refused (a locked address trying made-up
+	// usernames: such a flood makes room only among its own keys); then,
+	// among keys neither locked nor spent, the least recently used of
+	// those with the fewest attempts counted (so a flood of keys with one
+	// attempt each cannot push out an account with nine); only when every
+	// key is locked or spent, the one tried least recently. Set it above
+	// the number of keys active within a window.
 	MaxKeys int
 }
 
@@ -25,10 +30,19 @@ type memory struct {
 
 	mu   sync.Mutex
 	keys map[string]*memEntry
-	// free holds keys that are neither locked nor spent, held the others;
-	// both ordered from least to most recently changed.
-	free, held list.List
+	// Every key is in one list, each ordered from least to most recently
+	// changed: cheap holds keys counted only in refused Takes; free[n]
+	// the others that are neither locked nor spent, by attempts counted
+	// (the last list takes every count from freeLists-1 up); held the
+	// locked and spent ones. evict takes the first key of the first list
+	// that has one, in that order.
+	cheap list.List
+	free  [freeLists]list.List
+	held  list.List
 }
+
+// freeLists is how many attempt counts eviction tells apart.
+const freeLists = 16
 
 type memEntry struct {
 	key    string
@@ -40,7 +54,8 @@ type memEntry struct {
 	limit  int       // the rule of the last Take, for pruning and eviction
 	window time.Duration
 	el     *list.Element
-	held   bool
+	in     *list.List // the list el is in
+	cheap  bool       // counted only in Takes in which another key refused
 }
 
 // NewMemory returns a Limiter that keeps its counts in the memory of this
@@ -86,24 +101,47 @@ func (m *memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 	}
 	now := m.now()
 	res := make([]Result, len(reqs))
+	var entryBuf [8]*memEntry
+	var createdBuf [8]bool
+	entries, created := entryBuf[:0], createdBuf[:0] // on the stack for a Guard's few keys
+	refused := false
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, q := range reqs {
-		res[i] = m.take(q, now)
+		e, c := m.entry(q.Key)
+		entries, created = append(entries, e), append(created, c)
+		res[i] = m.take(e, q, now)
+		refused = refused || !res[i].Allowed
+	}
+	// A key counted only in refused Takes is the first to make room; one
+	// counted in a Take that nothing refused is an ordinary key from then
+	// on.
+	for i, e := range entries {
+		cheap := refused && (created[i] || e.cheap)
+		if e.cheap != cheap && m.keys[e.key] == e {
+			e.cheap = cheap
+			m.file(e, now)
+		}
 	}
 	m.prune(now)
 	return res, nil
 }
 
-func (m *memory) take(q Request, now time.Time) Result {
-	e := m.keys[q.Key]
-	if e == nil {
-		if len(m.keys) >= m.maxKeys {
-			m.evict()
-		}
-		e = &memEntry{key: q.Key}
-		m.keys[q.Key] = e
+// entry returns key's entry, making room for it and creating it when it
+// is not tracked (created).
+func (m *memory) entry(key string) (e *memEntry, created bool) {
+	if e = m.keys[key]; e != nil {
+		return e, false
 	}
+	if len(m.keys) >= m.maxKeys {
+		m.evict()
+	}
+	e = &memEntry{key: key}
+	m.keys[key] = e
+	return e, true
+}
+
+func (m *memory) take(e *memEntry, q Request, now time.Time) Result {
 	r := q.Rule
 	e.limit, e.window = r.Limit, r.Window
 	defer m.file(e, now)
@@ -111,7 +149,7 @@ func (m *memory) take(q Request, now time.Time) Result {
 		return Result{Key: q.Key, RetryAfter: e.until.Sub(now)}
 	}
 	if e.forgotten(now) {
-		*e = memEntry{key: e.key, limit: e.limit, window: e.window, el: e.el, held: e.held}
+		*e = memEntry{key: e.key, limit: e.limit, window: e.window, el: e.el, in: e.in, cheap: e.cheap}
 	}
 	if e.n == 0 || !now.Before(e.start.Add(r.Window)) {
 		e.n, e.start = 0, now
@@ -130,33 +168,28 @@ func (m *memory) take(q Request, now time.Time) Result {
 
 // file puts e at the back of the list its state belongs to.
 func (m *memory) file(e *memEntry, now time.Time) {
-	held := now.Before(e.until) || e.n >= e.limit
-	if e.el != nil && e.held == held {
-		l := &m.free
-		if held {
-			l = &m.held
-		}
+	var l *list.List
+	switch {
+	case now.Before(e.until) || e.n >= e.limit:
+		l = &m.held
+	case e.cheap:
+		l = &m.cheap
+	default:
+		l = &m.free[min(e.n, freeLists-1)]
+	}
+	if e.el != nil && e.in == l {
 		l.MoveToBack(e.el)
 		return
 	}
 	if e.el != nil {
 		m.unlink(e)
 	}
-	e.held = held
-	if held {
-		e.el = m.held.PushBack(e)
-	} else {
-		e.el = m.free.PushBack(e)
-	}
+	e.el, e.in = l.PushBack(e), l
 }
 
 func (m *memory) unlink(e *memEntry) {
-	if e.held {
-		m.held.Remove(e.el)
-	} else {
-		m.free.Remove(e.el)
-	}
-	e.el = nil
+	e.in.Remove(e.el)
+	e.el, e.in = nil, nil
 }
 
 func (m *memory) remove(e *memEntry) {
@@ -164,19 +197,34 @@ func (m *memory) remove(e *memEntry) {
 	delete(m.keys, e.key)
 }
 
-// evict drops one key: the least recently tried one that is neither locked
-// nor spent, or if there is none, the locked or spent one tried least
-// recently (an attempt refused by a lockout counts as trying).
-// So a flood of attempts on made-up keys cannot lift a lockout early, short
-// of locking MaxKeys keys at once.
+// evict drops one key, in the order MemoryConfig.MaxKeys gives: the
+// least recently changed key counted only in refused Takes; else of those
+// neither locked nor spent, the least recently changed among the ones with
+// the fewest attempts; else the locked or spent one tried least recently
+// (an attempt refused by a lockout counts as trying). So a flood of
+// attempts on made-up keys cannot lift a lockout early, short of locking
+// MaxKeys keys at once, nor reset a budget partly spent, short of spending
+// as much on MaxKeys keys of its own.
 func (m *memory) evict() {
-	el := m.free.Front()
-	if el == nil {
-		el = m.held.Front()
+	if l := m.first(); l != nil {
+		m.remove(l.Front().Value.(*memEntry))
 	}
-	if el != nil {
-		m.remove(el.Value.(*memEntry))
+}
+
+// first returns the first list, in eviction order, that holds a key, or nil.
+func (m *memory) first() *list.List {
+	if m.cheap.Len() > 0 {
+		return &m.cheap
 	}
+	for i := range m.free {
+		if m.free[i].Len() > 0 {
+			return &m.free[i]
+		}
+	}
+	if m.held.Len() > 0 {
+		return &m.held
+	}
+	return nil
 }
 
 // Refund implements Limiter.
@@ -220,7 +268,11 @@ func (m *memory) Reset(ctx context.Context, keys ...string) error {
 // behind one that is not (a longer window) waits for its turn or for
 // eviction. The caller holds m.mu.
 func (m *memory) prune(now time.Time) {
-	for _, l := range []*list.List{&m.free, &m.held} {
+	lists := [2 + freeLists]*list.List{&m.cheap, &m.held}
+	for i := range m.free {
+		lists[2+i] = &m.free[i]
+	}
+	for _, l := range lists {
 		for range 2 {
 			el := l.Front()
 			if el == nil || !el.Value.(*memEntry).forgotten(now) {

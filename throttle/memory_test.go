@@ -84,6 +84,66 @@ func TestMemoryNeverEvictsLockedOrSpentKeysFirst(t *testing.T) {
 	}
 }
 
+// tenPerWindow is an account's budget in the eviction tests.
+var tenPerWindow = throttle.Rule{Limit: 10, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}
+
+// A locked address that keeps trying made-up usernames (cheap: each is
+// refused at once, with no password hash) creates a key per username. Those
+// keys make room only among themselves: an account whose budget is nearly
+// spent keeps its count, and a key that once counted in a Take nothing
+// refused is an ordinary key from then on.
+func TestMemoryFloodFromALockedAddressCannotResetAnAccount(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 8}, clk.Now)
+	for range 9 {
+		take(t, m, tenPerWindow, "acct|victim")
+	}
+	lock(t, m, oneStrike, "addr|flooder")
+	refused := func(user string) {
+		t.Helper()
+		res, err := m.Take(context.Background(), []throttle.Request{{Key: "addr|flooder", Rule: oneStrike}, {Key: "acct|" + user, Rule: tenPerWindow}})
+		if err != nil || res[0].Allowed || !res[1].Allowed {
+			t.Fatalf("flood attempt on %s: %+v, %v; want the address refused and the account counted", user, res, err)
+		}
+	}
+	refused("once-junk")
+	take(t, m, tenPerWindow, "acct|once-junk") // counted in a Take nothing refused
+	for i := range 500 {
+		clk.Advance(time.Millisecond)
+		refused(fmt.Sprint("junk", i))
+	}
+	if res := take(t, m, tenPerWindow, "acct|victim"); !res.Allowed || res.Remaining != 0 {
+		t.Fatalf("victim after the flood: %+v, want its tenth attempt (Remaining 0): the flood reset its count", res)
+	}
+	if res := take(t, m, tenPerWindow, "acct|once-junk"); res.Remaining != 7 {
+		t.Fatalf("a key once counted in an allowed Take: Remaining %d, want 7 (three attempts): it was evicted by the flood", res.Remaining)
+	}
+}
+
+// Among keys neither locked nor spent, the one with the fewest attempts
+// makes room first, the least recently used of them: keys with one attempt
+// each cannot push out one with five.
+func TestMemoryEvictsKeysWithFewerAttemptsFirst(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 4}, clk.Now)
+	for range 5 {
+		take(t, m, tenPerWindow, "five")
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		clk.Advance(time.Second)
+		take(t, m, tenPerWindow, k)
+	}
+	take(t, m, tenPerWindow, "d") // makes room
+	if res := take(t, m, tenPerWindow, "five"); res.Remaining != 4 {
+		t.Fatalf("five: Remaining %d, want 4: it was evicted before keys with one attempt", res.Remaining)
+	}
+	if res := take(t, m, tenPerWindow, "c"); res.Remaining != 8 {
+		t.Fatalf("c: Remaining %d, want 8: the least recently used key with one attempt (a) should have gone, not c", res.Remaining)
+	}
+}
+
 // When every key is locked, the one left alone longest makes room: a
 // locked key that is still being tried (the attack goes on) is kept over
 // one nobody has tried since its lockout began.
