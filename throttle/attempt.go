@@ -192,7 +192,8 @@ func (g *Guard) giveBack(ctx context.Context, taken []Result) {
 
 // LoginSucceeded finishes a sign-in whose password was right. It gives
 // back what the attempt counted, clears the failures of a known device, and
-// sets the device cookie on w (call it before the response is written), so
+// sets the device cookie on w (call it before the response is written; the
+// response gets Cache-Control: no-store and Vary: Cookie with it), so
 // this browser keeps its own budget for this account from now on, however
 // many others fail. Then it releases the hashing slot.
 //

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -140,6 +141,13 @@ func (c *deviceCookie) set(w http.ResponseWriter, r *http.Request, username stri
 		if !c.owner(old, username) {
 			parts = append(parts, base64.RawURLEncoding.EncodeToString(old))
 		}
+	}
+	// As with the session cookie: no shared cache may keep a response
+	// that sets it.
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	if !slices.Contains(h.Values("Vary"), "Cookie") {
+		h.Add("Vary", "Cookie")
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     c.name,

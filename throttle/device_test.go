@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,11 @@ func TestDeviceCookieAttributesAreSafeByDefault(t *testing.T) {
 			}
 			if strings.Contains(c.Value, "alice") {
 				t.Fatal("the cookie names the account")
+			}
+			// As with the session cookie: no shared cache keeps a
+			// response that sets it.
+			if h := w.Result().Header; h.Get("Cache-Control") != "no-store" || !slices.Contains(h.Values("Vary"), "Cookie") {
+				t.Fatalf("Cache-Control %q, Vary %q: want no-store and Cookie", h.Get("Cache-Control"), h.Values("Vary"))
 			}
 		})
 	}

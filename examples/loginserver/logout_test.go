@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -59,5 +61,36 @@ func TestLogoutAllSignsOutEveryDevice(t *testing.T) {
 	wantStatus(t, r, http.StatusUnauthorized)
 	if msg := r.errorMsg(t); msg != "not authenticated" {
 		t.Fatalf("anonymous logout-all: %q", msg)
+	}
+}
+
+// A sign-out whose request carries more session cookies than the library
+// reads (tossed from a sibling site) cannot end the sessions past those it
+// reads, and says so: a 400 with the reason, never the 303 of a sign-out
+// that worked, nor a 503 that blames the store.
+func TestLogoutWithTooManySessionCookiesSaysSomeMayLiveOn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser("192.0.2.1:1")
+	b.mustLogin()
+	var junk []string
+	for i := range 16 {
+		junk = append(junk, fmt.Sprintf("%s=junk%d", e.app.cookieName, i))
+	}
+	b.header = http.Header{"Cookie": {strings.Join(junk, "; ")}}
+	own := *b.cookies[e.app.cookieName] // the 17th: past what the library reads
+	r := b.submit("/logout", nil)
+	wantStatus(t, r, http.StatusBadRequest)
+	wantBody(t, r, "could not end every session they name")
+	b.cookies[own.Name] = &own // the response expired the path-/ cookie; a tossed one elsewhere stays
+	r = b.postJSON("/logout", "")
+	wantStatus(t, r, http.StatusBadRequest)
+	if msg := r.errorMsg(t); msg != "too many session cookies" {
+		t.Fatalf("JSON error %q, want %q", msg, "too many session cookies")
+	}
+	b.header = nil
+	b.cookies[own.Name] = &own
+	if r := b.get("/me"); r.StatusCode != http.StatusOK {
+		t.Fatalf("without the tossed cookies the session answers %d, want 200 (nothing was ended)", r.StatusCode)
 	}
 }
