@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
+	"strings"
 )
 
 // maxBody bounds a request body: a WebAuthn response is a few kilobytes.
@@ -77,10 +79,52 @@ func readJSON(r *http.Request, v any) error {
 		}
 		return errBadRequest
 	}
+	if err := exactKeys(b, v); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil || dec.More() {
 		return errBadRequest
+	}
+	return nil
+}
+
+// exactKeys refuses a body whose top-level object has a key that is not,
+// exactly, the JSON name of one of the fields of the struct v points to,
+// or has one twice. encoding/json alone would match {"ID":…} to "id"
+// (case-insensitively, with Unicode folding) and let the last of two equal
+// keys win, so that a log or a proxy reading the first would see another
+// request than the handler. For a v that is not a pointer to a struct (a
+// raw credential, which go-webauthn parses) it checks nothing.
+func exactKeys(b []byte, v any) error {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	seen := make(map[string]bool, t.Elem().NumField())
+	for i := range t.Elem().NumField() {
+		name, _, _ := strings.Cut(t.Elem().Field(i).Tag.Get("json"), ",")
+		seen[name] = false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errBadRequest
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return errBadRequest
+		}
+		key, _ := tok.(string)
+		if done, known := seen[key]; !known || done {
+			return errBadRequest
+		}
+		seen[key] = true
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return errBadRequest
+		}
 	}
 	return nil
 }

@@ -56,7 +56,8 @@ func TestBodiesAreDecodedStrictlyAndBounded(t *testing.T) {
 	app := newTestApp(t)
 	v := app.visitor()
 	v.login("alice")
-	for _, body := range []string{`{"unknown":1}`, `{} {}`, `[`, `{"id":1}`} {
+	for _, body := range []string{`{"unknown":1}`, `{} {}`, `[`, `{"id":1}`,
+		`{"id":"AAAA","id":"BBBB"}`, `{"ID":"AAAA","name":"x"}`, `{"id":"AAAA","naMe":"x"}`, `{"id":"AAAA","NAME":"x"}`} {
 		v.refused("/passkey/rename", []byte(body), http.StatusBadRequest, "bad_request")
 	}
 	v.refused("/passkey/signin/finish", []byte(`{"id":"`+strings.Repeat("a", maxBody)+`"}`), http.StatusRequestEntityTooLarge, "too_large")
