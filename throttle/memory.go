@@ -16,10 +16,12 @@ type MemoryConfig struct {
 	// which another key refused (a locked address trying made-up
 	// usernames: such a flood makes room only among its own keys); then,
 	// among keys neither locked nor spent, the least recently used of
-	// those with the fewest attempts counted (so a flood of keys with one
-	// attempt each cannot push out an account with nine); only when every
-	// key is locked or spent, the one tried least recently. Set it above
-	// the number of keys active within a window.
+	// those that have counted the smallest share of their rule's limit,
+	// keys with a lockout behind them last (so a flood of keys with a few
+	// attempts each, under this rule or a more generous one, cannot push
+	// out an account nine guesses into ten); only when every key is
+	// locked or spent, the one tried least recently. Set it above the
+	// number of keys active within a window.
 	MaxKeys int
 }
 
@@ -31,18 +33,32 @@ type memory struct {
 	mu   sync.Mutex
 	keys map[string]*memEntry
 	// Every key is in one list, each ordered from least to most recently
-	// changed: cheap holds keys counted only in refused Takes; free[n]
-	// the others that are neither locked nor spent, by attempts counted
-	// (the last list takes every count from freeLists-1 up); held the
-	// locked and spent ones. evict takes the first key of the first list
+	// changed: cheap holds keys counted only in refused Takes; free[r]
+	// the others that are neither locked nor spent, by rank (the share of
+	// their limit they have counted; memEntry.rank); held the locked and
+	// spent ones. evict takes the first key of the first list
 	// that has one, in that order.
 	cheap list.List
 	free  [freeLists]list.List
 	held  list.List
 }
 
-// freeLists is how many attempt counts eviction tells apart.
+// freeLists is how many ranks of keys neither locked nor spent eviction
+// tells apart (see memEntry.rank).
 const freeLists = 16
+
+// rank is the free list of a key neither locked nor spent: the share of
+// its rule's limit it has counted, in sixteenths, so that keys under a
+// generous rule (300 sign-in starts per address) cannot push out one under
+// a strict rule (10 guesses per account) by counting more attempts each;
+// a key with a lockout behind it ranks last, so that eviction does not
+// reset its escalation.
+func (e *memEntry) rank() int {
+	if e.level > 0 || e.limit <= 0 {
+		return freeLists - 1
+	}
+	return min(e.n*(freeLists-1)/e.limit, freeLists-1)
+}
 
 type memEntry struct {
 	key    string
@@ -175,7 +191,7 @@ func (m *memory) file(e *memEntry, now time.Time) {
 	case e.cheap:
 		l = &m.cheap
 	default:
-		l = &m.free[min(e.n, freeLists-1)]
+		l = &m.free[e.rank()]
 	}
 	if e.el != nil && e.in == l {
 		l.MoveToBack(e.el)
@@ -199,8 +215,8 @@ func (m *memory) remove(e *memEntry) {
 
 // evict drops one key, in the order MemoryConfig.MaxKeys gives: the
 // least recently changed key counted only in refused Takes; else of those
-// neither locked nor spent, the least recently changed among the ones with
-// the fewest attempts; else the locked or spent one tried least recently
+// neither locked nor spent, the least recently changed among the ones of
+// the lowest rank; else the locked or spent one tried least recently
 // (an attempt refused by a lockout counts as trying). So a flood of
 // attempts on made-up keys cannot lift a lockout early, short of locking
 // MaxKeys keys at once, nor reset a budget partly spent, short of spending

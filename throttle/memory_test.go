@@ -144,6 +144,42 @@ func TestMemoryEvictsKeysWithFewerAttemptsFirst(t *testing.T) {
 	}
 }
 
+// Keys under a generous rule (300 sign-in starts per address, each
+// costing no password hash) rank by the share of their limit they used, so
+// many attempts on each cannot push out an account nine guesses into ten;
+// and a key with a lockout behind it outlasts fresh ones, so eviction does
+// not reset its escalation.
+func TestMemoryEvictsKeysByTheShareOfTheirLimitUsed(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	starts := throttle.Rule{Limit: 300, Window: 10 * time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 4}, clk.Now)
+	for range 9 {
+		take(t, m, tenPerWindow, "acct|victim")
+	}
+	three := throttle.Rule{Limit: 3, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}
+	lock(t, m, three, "acct|escalated") // locked once: level 1
+	clk.Advance(61 * time.Second)       // the lockout is over, not yet forgotten
+	take(t, m, three, "acct|escalated") // one attempt into its next window
+	for i := range 40 {
+		clk.Advance(time.Millisecond)
+		for range 20 {
+			take(t, m, starts, fmt.Sprint("ceremony|net", i))
+		}
+	}
+	if res := take(t, m, tenPerWindow, "acct|victim"); !res.Allowed || res.Remaining != 0 {
+		t.Fatalf("victim: %+v, want its tenth attempt: keys with 20 of 300 pushed it out", res)
+	}
+	take(t, m, three, "acct|escalated")
+	res := take(t, m, three, "acct|escalated") // its third: spent
+	if !res.Allowed || res.Remaining != 0 {
+		t.Fatalf("escalated: %+v, want its third attempt: it was evicted", res)
+	}
+	if res := take(t, m, three, "acct|escalated"); res.Allowed || res.RetryAfter <= time.Minute {
+		t.Fatalf("escalated, past its budget again: %+v, want a second, longer lockout", res)
+	}
+}
+
 // When every key is locked, the one left alone longest makes room: a
 // locked key that is still being tried (the attack goes on) is kept over
 // one nobody has tried since its lockout began.

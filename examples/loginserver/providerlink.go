@@ -15,7 +15,9 @@ import (
 // POST /account/link/NAME, behind a recent proof (as removing a way in is),
 // leaves a link intent in the session and starts a sign-in with the
 // provider; providerUser links an identity nobody has only while an intent
-// for that provider is there, and takes it. Any other sign-in or step-up
+// for that provider is there. The first callback of the signed-in user
+// takes the intent, whatever it brings, and a sign-in that fails or is
+// cancelled drops it (providerError). Any other sign-in or step-up
 // of a signed-in user with an unknown identity is refused, so a session
 // with an old proof (a borrowed laptop, a stolen cookie) can neither step
 // up through an account of its own at the provider nor make that account
@@ -25,9 +27,10 @@ import (
 // name and when the intent was made (Unix seconds), "NAME|SECONDS".
 const valueLinkIntent = "link"
 
-// linkIntentTTL is how long an intent waits for its provider's callback:
-// as long as providerlogin lets a started sign-in take.
-const linkIntentTTL = 10 * time.Minute
+// linkIntentTTL is how long an intent waits for its provider's callback.
+// The intent is made under a proof of at most recentAuth, so it links
+// under one of at most recentAuth + linkIntentTTL: both are five minutes.
+const linkIntentTTL = 5 * time.Minute
 
 // ErrNotLinked: a signed-in user came back from the provider with an
 // account that is linked to nobody, without asking to link it.

@@ -25,6 +25,7 @@ func newProviderEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	p.AddUser(providertest.User{Username: demoProviderUser, Password: demoProviderPassword, Subject: "attacker-subject", Email: "mallory@example.test"})
+	p.AddUser(providertest.User{Username: "other", Password: "other-password", Subject: "other-subject"})
 	p.AddClient(providertest.Client{ID: demoProviderClient, Secret: demoProviderSecret, Name: "loginserver",
 		RedirectURIs: []string{"http://localhost:8080/auth/demo/callback"}})
 	op = p
@@ -39,8 +40,15 @@ func newProviderEnv(t *testing.T) *env {
 // path with its query.
 func atProvider(t *testing.T, location string) string {
 	t.Helper()
+	return atProviderAs(t, location, demoProviderUser, demoProviderPassword, "approve")
+}
+
+// atProviderAs is atProvider as another account at the provider, with the
+// button pressed there: "approve" or "cancel".
+func atProviderAs(t *testing.T, location, user, password, action string) string {
+	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.PostForm(location, url.Values{"username": {demoProviderUser}, "password": {demoProviderPassword}, "action": {"approve"}})
+	res, err := client.PostForm(location, url.Values{"username": {user}, "password": {password}, "action": {action}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +120,49 @@ func TestLinkingAProviderLinksItToTheSignedInUser(t *testing.T) {
 		t.Fatal("the Link button did not link the provider account")
 	}
 	wantStatus(t, b.submit("/account/link/nosuch", nil), http.StatusNotFound)
+}
+
+// A link intent serves the next callback or none: a Link cancelled at the
+// provider (or failed) drops it, so an ordinary sign-in after it, within
+// the intent's five minutes, is refused as any other would be; a callback
+// that brings an account already linked takes it too.
+func TestALinkIntentServesOneCallback(t *testing.T) {
+	t.Parallel()
+	e := newProviderEnv(t)
+	b := e.browser("192.0.2.1:1")
+	b.mustLogin()
+	r := b.submit("/account/link/demo", nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	wantStatus(t, b.page(atProviderAs(t, r.Header.Get("Location"), demoProviderUser, demoProviderPassword, "cancel")), http.StatusForbidden)
+	for _, form := range []url.Values{{"return_to": {"/"}}, {"max_age": {"0"}, "return_to": {"/"}}} {
+		r = b.submit("/auth/demo/login", form)
+		wantStatus(t, r, http.StatusSeeOther)
+		r = b.page(atProvider(t, r.Header.Get("Location")))
+		wantStatus(t, r, http.StatusForbidden)
+		wantBody(t, r, "not linked to your account")
+	}
+	if e.linked(e.demo.ID) {
+		t.Fatal("a sign-in after a cancelled Link linked the provider account")
+	}
+
+	// Linked, then Link again, abandoned at the provider; a sign-in with
+	// the linked account takes the intent, so the next one, with another
+	// account at the provider, is refused and links nothing.
+	r = b.submit("/account/link/demo", nil)
+	wantStatus(t, b.page(atProvider(t, r.Header.Get("Location"))), http.StatusSeeOther)
+	if !e.linked(e.demo.ID) {
+		t.Fatal("the Link flow did not link")
+	}
+	wantStatus(t, b.submit("/account/link/demo", nil), http.StatusSeeOther) // abandoned
+	r = b.submit("/auth/demo/login", url.Values{"return_to": {"/"}})
+	wantStatus(t, b.page(atProvider(t, r.Header.Get("Location"))), http.StatusSeeOther)
+	r = b.submit("/auth/demo/login", url.Values{"return_to": {"/"}})
+	r = b.page(atProviderAs(t, r.Header.Get("Location"), "other", "other-password", "approve"))
+	wantStatus(t, r, http.StatusForbidden)
+	wantBody(t, r, "not linked to your account")
+	if got := b.get("/me"); got.StatusCode != http.StatusOK {
+		t.Fatalf("signed out by the refused sign-in: %d", got.StatusCode)
+	}
 }
 
 // Linking a provider or adding a passkey needs a proof of at most

@@ -87,6 +87,8 @@ func (a *app) deviceValues(next http.Handler) http.Handler {
 func (a *app) providerUser(ctx context.Context, id providerlogin.Identity) (string, error) {
 	s := session.FromContext(ctx)
 	current := s.UserID()
+	// A link intent serves this callback or none: taken whatever follows.
+	linking := current != "" && takeLinkIntent(s, id.Provider)
 	link := Link{Provider: id.Provider, Issuer: id.Issuer, Subject: id.Subject}
 	if id.EmailVerified {
 		link.Email = id.Email
@@ -104,7 +106,7 @@ func (a *app) providerUser(ctx context.Context, id providerlogin.Identity) (stri
 	if current != "" {
 		// Only the link flow (providerlink.go) links: not a sign-in or a
 		// step-up that comes back with an account nobody has.
-		if !takeLinkIntent(s, id.Provider) {
+		if !linking {
 			a.log.WarnContext(ctx, "provider account not linked; refused", "user_id", current, "provider", id.Provider)
 			return "", fmt.Errorf("%w: %w", providerlogin.ErrAccessDenied, ErrNotLinked)
 		}
@@ -166,6 +168,11 @@ func (a *app) providerDisplay(name string) string {
 // cancelled provider sign-in ends on a page in the app's own layout (API
 // clients get providerlogin's JSON), with the status WriteError would send.
 func (a *app) providerError(w http.ResponseWriter, r *http.Request, err error) {
+	// A failed or cancelled sign-in ends a link intent too: it served
+	// this flow or none.
+	if s := session.FromContext(r.Context()); s.Get(valueLinkIntent) != "" {
+		s.Delete(valueLinkIntent)
+	}
 	if !wantsHTML(r) {
 		providerlogin.WriteError(w, r, err)
 		return
