@@ -90,6 +90,9 @@ func (h *Handler) registerFinish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := checkCredentialKeys(req.Credential, true); err != nil {
+		return err
+	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(req.Credential)
 	if err != nil {
 		return errBadRequest

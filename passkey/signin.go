@@ -202,6 +202,9 @@ func (h *Handler) readAssertion(r *http.Request) (*protocol.ParsedCredentialAsse
 	if err := readJSON(r, &raw); err != nil {
 		return nil, err
 	}
+	if err := checkCredentialKeys(raw, false); err != nil {
+		return nil, err
+	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(raw)
 	if err != nil {
 		return nil, errBadRequest

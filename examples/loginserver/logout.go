@@ -18,7 +18,9 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	s := session.FromContext(r.Context())
 	uid, sid := s.UserID(), s.ID()
 	if err := a.sessions.Logout(w, r); errors.Is(err, session.ErrTooManyCookies) {
-		a.log.WarnContext(r.Context(), "logout: too many session cookies; nothing ended")
+		// Logout ended the sessions of the cookies it read; err may also
+		// carry a store failure for one of them.
+		a.log.WarnContext(r.Context(), "logout: too many session cookies; those past the ones read were not ended", "user_id", uid, "error", err)
 		a.answer(w, r, errTooManyCookies, "error", pageData{Title: "Sign-out did not finish"})
 		return
 	} else if err != nil {
