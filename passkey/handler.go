@@ -102,31 +102,12 @@ func exactKeys(b []byte, v any) error {
 	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
 		return nil
 	}
-	seen := make(map[string]bool, t.Elem().NumField())
+	allowed := make(map[string]bool, t.Elem().NumField())
 	for i := range t.Elem().NumField() {
 		name, _, _ := strings.Cut(t.Elem().Field(i).Tag.Get("json"), ",")
-		seen[name] = false
+		allowed[name] = true
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return errBadRequest
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return errBadRequest
-		}
-		key, _ := tok.(string)
-		if done, known := seen[key]; !known || done {
-			return errBadRequest
-		}
-		seen[key] = true
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
-			return errBadRequest
-		}
-	}
-	return nil
+	return checkObjectKeys(json.NewDecoder(bytes.NewReader(b)), allowed, nil)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
