@@ -2,6 +2,7 @@ package accesstoken
 
 import (
 	"crypto/sha256"
+	"slices"
 	"sync"
 	"time"
 )
@@ -43,8 +44,7 @@ func (c *tokenCache) get(token string, now time.Time, keys keySource) (*Claims, 
 	if !ok || !now.Before(e.until) || !keys.current(e.key) {
 		return nil, false
 	}
-	claims := *e.claims
-	return &claims, true
+	return e.claims.clone(), true
 }
 
 // put remembers a token verified at now, until its exp. When the cache is
@@ -56,7 +56,7 @@ func (c *tokenCache) put(token string, claims *Claims, key *verifyKey, now time.
 		return // verified within the leeway after exp: never cached
 	}
 	sum := sha256.Sum256([]byte(token))
-	saved := *claims
+	saved := claims.clone()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
@@ -72,7 +72,17 @@ func (c *tokenCache) put(token string, claims *Claims, key *verifyKey, now time.
 			delete(c.entries, k)
 		}
 	}
-	c.entries[sum] = cacheEntry{claims: &saved, key: key, until: claims.Expiry}
+	c.entries[sum] = cacheEntry{claims: saved, key: key, until: claims.Expiry}
+}
+
+// clone copies c with its slices, so that a handler that changes the
+// claims it got (against their doc) changes no other request's. The
+// payload is never written after verification and stays shared.
+func (c *Claims) clone() *Claims {
+	out := *c
+	out.Audience = slices.Clone(c.Audience)
+	out.AuthMethods = slices.Clone(c.AuthMethods)
+	return &out
 }
 
 // len returns the number of entries, for tests.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -91,11 +92,17 @@ func TestCacheHandsOutCopies(t *testing.T) {
 	tok := e.mint(e.login("alice"))
 	c1, _ := e.issuer.Verify(context.Background(), tok)
 	c1.Subject = "mallory"
+	c1.Audience[0] = "mallory's API"
+	c1.AuthMethods = append(c1.AuthMethods[:0], "hwk") // the first, verifying call's claims
 	c2, _ := e.issuer.Verify(context.Background(), tok)
 	c2.Subject = "eve"
+	c2.Audience[0] = "eve's API"
+	if len(c2.AuthMethods) > 0 {
+		c2.AuthMethods[0] = "hwk" // a cached copy's
+	}
 	c3, _ := e.issuer.Verify(context.Background(), tok)
-	if c3.Subject != "alice" {
-		t.Fatalf("a handler's change leaked into the cache: %q", c3.Subject)
+	if c3.Subject != "alice" || c3.Audience[0] != testAudience || slices.Contains(c3.AuthMethods, "hwk") {
+		t.Fatalf("a handler's change leaked into the cache: %q %q %q", c3.Subject, c3.Audience, c3.AuthMethods)
 	}
 }
 

@@ -196,7 +196,7 @@ func parseHeader(token string) (header, error) {
 	if !ok || strings.Contains(sig, ".") || first == "" || payload == "" || sig == "" {
 		return header{}, invalid(errMalformed)
 	}
-	for _, part := range []string{payload, sig} {
+	for _, part := range []string{first, payload, sig} {
 		if !isBase64URL(part) {
 			return header{}, invalid(errMalformed)
 		}

@@ -150,6 +150,11 @@ func TestVerifyRefusesBadTokens(t *testing.T) {
 		{"padded base64", parts[0] + "=." + parts[1] + "." + parts[2], errMalformed},
 		{"standard base64 alphabet", strings.NewReplacer("-", "+", "_", "/").Replace(valid) + "+/", errMalformed},
 		{"white space", parts[0] + ". " + parts[1] + "." + parts[2], errMalformed},
+		// The base64 decoder skips line breaks, and the signature covers the
+		// header as go-jose encodes it again: without a check of its own
+		// the header would take them, and one token would have many texts.
+		{"line break in the header", parts[0][:4] + "\n" + parts[0][4:] + "." + parts[1] + "." + parts[2], errMalformed},
+		{"CR LF in the header", "\r\n" + parts[0] + "." + parts[1] + "." + parts[2], errMalformed},
 		{"stray bits in the signature's last character", valid[:len(valid)-1] + string(lastFlip[valid[len(valid)-1]]), errMalformed},
 		{"garbled header base64", "!!!." + parts[1] + "." + parts[2], errMalformed},
 		{"oversized", craft(hdr(nil), cl(map[string]any{"pad": strings.Repeat("x", defaultMaxTokenSize)}), ours), errTooLarge},
