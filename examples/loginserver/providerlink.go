@@ -40,7 +40,7 @@ var ErrNotLinked = errors.New("provider account not linked to this user")
 // button. RequireRecentAuth runs first.
 func (a *app) linkProvider(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("provider")
-	if a.signin == nil || !a.hasProvider(name) {
+	if _, ok := a.provider(name); a.signin == nil || !ok {
 		writeError(w, http.StatusNotFound, "not found")
 		return
 	}
@@ -73,14 +73,4 @@ func takeLinkIntent(s *session.Session, provider string) bool {
 	}
 	age := time.Since(time.Unix(sec, 0))
 	return age >= -time.Minute && age <= linkIntentTTL
-}
-
-// hasProvider reports whether name is a configured provider.
-func (a *app) hasProvider(name string) bool {
-	for _, p := range a.providers {
-		if p.Name == name {
-			return true
-		}
-	}
-	return false
 }

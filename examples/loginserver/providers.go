@@ -154,12 +154,20 @@ func (a *app) createProviderUser(ctx context.Context, id providerlogin.Identity)
 	return User{}, ErrUsernameTaken
 }
 
-// providerDisplay is the provider's name for people ("Demo ID").
-func (a *app) providerDisplay(name string) string {
+// provider returns the configured provider named name.
+func (a *app) provider(name string) (providerSpec, bool) {
 	for _, p := range a.providers {
 		if p.Name == name {
-			return p.Display
+			return p, true
 		}
+	}
+	return providerSpec{}, false
+}
+
+// providerDisplay is the provider's name for people ("Demo ID").
+func (a *app) providerDisplay(name string) string {
+	if p, ok := a.provider(name); ok {
+		return p.Display
 	}
 	return name
 }
@@ -232,10 +240,6 @@ func (a *app) providerButtons(links []Link) []providerButton {
 // providerIsOIDC reports whether the provider is OpenID Connect: only its
 // ID token says when the user signed in, so only it can confirm (step up).
 func (a *app) providerIsOIDC(name string) bool {
-	for _, p := range a.providers {
-		if p.Name == name {
-			return p.OIDC
-		}
-	}
-	return false
+	p, ok := a.provider(name)
+	return ok && p.OIDC
 }

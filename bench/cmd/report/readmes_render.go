@@ -169,14 +169,14 @@ func pgstorePerformance(r results) (string, error) {
 // rounds is how many rounds the run made (its -count), in words.
 func rounds(f *figures) string {
 	_, after, _ := strings.Cut(f.machine("settings"), "-count ")
-	n := strings.TrimRight(after, ";")
-	if fields := strings.Fields(after); len(fields) > 0 {
-		n = strings.TrimRight(fields[0], ";,")
+	fields := strings.Fields(after)
+	if len(fields) == 0 {
+		if f.err == nil {
+			f.err = fmt.Errorf("machine facts, settings: no -count: %w", errNoFigure)
+		}
+		return ""
 	}
-	if n == "" && f.err == nil {
-		f.err = fmt.Errorf("machine facts, settings: no -count: %w", errNoFigure)
-	}
-	return spelled(n)
+	return spelled(strings.TrimRight(fields[0], ";,"))
 }
 
 func cores(f *figures) string { return f.machine("nproc") + "-core" }
