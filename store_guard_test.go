@@ -597,3 +597,35 @@ func BenchmarkStoreGuardGet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStoreGuardLoad measures what the guard adds to the load's read,
+// the one store call of most requests, on a MemoryStore behind a wrapper
+// the Manager cannot see through (Plain: the MemoryStore itself, unguarded,
+// with the Manager's clock reading, as the Manager calls it).
+func BenchmarkStoreGuardLoad(b *testing.B) {
+	mem := NewMemoryStore()
+	ctx := context.Background()
+	const key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	if err := mem.Create(ctx, key, Record{UserID: "u", Expires: time.Now().Add(time.Hour), Data: []byte("d")}); err != nil {
+		b.Fatal(err)
+	}
+	guarded := newGuard(struct{ Store }{mem}, 0, nil).(loadGetter)
+	for _, bc := range []struct {
+		name  string
+		store loadGetter
+	}{
+		{"Plain", mem},
+		{"Guarded", guarded},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var slot callContext
+			for b.Loop() {
+				slot = callContext{}
+				if _, err := bc.store.getAt(ctx, key, time.Now(), &slot); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
