@@ -53,13 +53,19 @@ type Config struct {
 	// user ID, creation time, idle deadline, remember-me, timeouts and
 	// values, sealed with XChaCha20-Poly1305 under keys derived from Keys
 	// (the first key seals, every key opens, and a cookie sealed under an
-	// older key is resealed in the same response). Nothing to run or share
-	// between instances, but nothing to revoke either: a copied cookie stays
-	// valid until its idle or absolute timeout, Logout only expires the
-	// browser's copy, and LogoutAll, LogoutOthers, Renew, ListSessions and
-	// LogoutSession return ErrCookieOnly. A session must fit in one cookie
-	// (about 2.8 KB of values): Session.Set, Put and Login return
-	// ErrCookieTooLarge beyond. Store must be nil and Bearer false.
+	// older key is resealed in the response to the first request that uses
+	// the session). Nothing to run or share between instances, but nothing
+	// to revoke either: a copied cookie stays valid until its idle or
+	// absolute timeout, Logout only expires the browser's copy (a request of
+	// the same browser still running may send it a fresh cookie afterwards,
+	// when it was due to extend the session), and LogoutAll, LogoutOthers,
+	// Renew, ListSessions and LogoutSession return ErrCookieOnly. Managers
+	// that share Keys and the cookie name accept each other's cookies: give
+	// each app its own keys. A session must fit in one cookie (about 2.8 KB
+	// of values): Session.Set, Put and Login return ErrCookieTooLarge
+	// beyond; a session that fitted under earlier cookie settings (a shorter
+	// Domain or Path) but no longer does is served as it is, without being
+	// extended. Store must be nil and Bearer false.
 	// Cost per request with a cookie: a base64 decode and one AEAD open
 	// (about a microsecond), no store; a changed session, or an idle window
 	// due for extension, is resealed into a new Set-Cookie.
@@ -113,7 +119,9 @@ type Config struct {
 	// route, or when a change to the session cannot be saved. err wraps
 	// ErrStoreUnavailable and the store's error (in cookie-only mode, which
 	// has no store, ErrCookieTooLarge, which Session.Set already reports).
-	// nil means 503 with the JSON body {"error":"session store unavailable"}.
+	// nil means 503 with the JSON body {"error":"session store unavailable"},
+	// or for ErrCookieTooLarge 500 with {"error":"session too large for its
+	// cookie"}.
 	// When it answers for a change that could not be saved, its response
 	// replaces the handler's: the headers the handler set for its own body,
 	// caching, redirect and cookies (Content-Length, Content-Encoding, ETag,

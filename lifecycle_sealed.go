@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -86,9 +87,17 @@ func (b sealedBackend) login(_ context.Context, s *Session, userID string, hdr r
 // under an older key; otherwise the response gets no Set-Cookie. s.mu is
 // held. An error (the session outgrew the cookie, which Session.Set and
 // Login check first) leaves the client's cookie as it was.
-func (b sealedBackend) commit(_ context.Context, s *Session, h http.Header) error {
+//
+// A session that did not change but no longer fits under the current
+// cookie settings (it was sealed when a shorter Domain or Path left more
+// room) is not resealed: the client keeps its cookie, which still opens,
+// the request is served, and the Logger is told. It is then not extended,
+// so it ends at its idle deadline, and the next Login starts one that fits.
+func (b sealedBackend) commit(ctx context.Context, s *Session, h http.Header) error {
 	now := b.now()
+	changed := false
 	if s.loaded {
+		changed = s.dirty
 		switch {
 		case s.dirty && s.token == nil:
 			s.dirty = false
@@ -112,6 +121,10 @@ func (b sealedBackend) commit(_ context.Context, s *Session, h http.Header) erro
 		v, err := b.sealer.seal(&p)
 		if err != nil {
 			s.cookieOp = cookieNone
+			if !changed && errors.Is(err, ErrCookieTooLarge) {
+				b.logError(ctx, "session: session no longer fits in its cookie under the current cookie settings; kept as it is, not extended", s.key, err)
+				return nil
+			}
 			return err
 		}
 		s.signed, s.resign, s.expires = v, false, p.expires

@@ -2,6 +2,8 @@ package session
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -644,5 +646,80 @@ func TestAnActiveSessionOutlivesAShortenedIdleTimeout(t *testing.T) {
 				t.Fatalf("idle for an hour under a one-hour IdleTimeout, still signed in as %q", got)
 			}
 		})
+	}
+}
+
+// A session filled near the cookie's limit, then served under cookie
+// settings that leave less room (a Domain added on a deploy, a key
+// rotation), is served as it is: the request that would only extend it or
+// move it to the current key keeps the client's cookie, says so in the
+// log, and is answered as usual, not with the ErrorHandler.
+func TestCookieOnlySessionThatNoLongerFitsIsServedNotExtended(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		later func(*Config) // the next deploy's settings
+		wait  time.Duration
+	}{
+		{"a longer Domain, extension due", func(c *Config) {
+			c.Cookie.Domain = "accounts.eu-west-1.internal.corp.example.com"
+		}, defaultRememberMeIdleTimeout/2 + time.Minute},
+		{"a longer Domain and a new signing key", func(c *Config) {
+			c.Cookie.Domain = "accounts.eu-west-1.internal.corp.example.com"
+			c.Keys, _ = NewKeyRing(testKeyB, testKeyA)
+		}, time.Minute},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			base := func(c *Config) { c.Cookie = CookieOptions{Name: "sid", DisableSecure: true} }
+			h := newCookieOnlyHarness(t, base)
+			app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if err := h.m.Login(w, r, "alice", RememberMe()); err != nil {
+					t.Error(err)
+				}
+				s := FromContext(r.Context())
+				for n := 2000; s.Set("cart", strings.Repeat("x", n)) == nil; n++ {
+				}
+			}))
+			w := httptest.NewRecorder()
+			app.ServeHTTP(w, httptest.NewRequest("POST", "/", nil))
+			c := h.cookieOf(w)
+
+			var logs strings.Builder
+			later := newCookieOnlyHarness(t, func(cf *Config) {
+				base(cf)
+				tt.later(cf)
+				cf.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			})
+			later.m.now = h.clock.Now
+			h.clock.Advance(tt.wait)
+			for i := range 2 {
+				w := later.do("GET", "/whoami", c)
+				if w.Code != http.StatusOK || w.Body.String() != "alice" {
+					t.Fatalf("request %d: %d %q, want 200 alice", i, w.Code, strings.TrimSpace(w.Body.String()))
+				}
+				noSessionCookie(t, later, w)
+			}
+			if !strings.Contains(logs.String(), "no longer fits") {
+				t.Fatalf("log: %q, want a line saying the session no longer fits", logs.String())
+			}
+		})
+	}
+}
+
+// A change that cannot be saved in cookie-only mode is answered by the
+// default ErrorHandler as what it is, not as a store outage: the mode has
+// no store.
+func TestCookieOnlyDefaultErrorHandlerNamesATooLargeSession(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	defaultErrorHandler(w, httptest.NewRequest("GET", "/", nil), ErrCookieTooLarge)
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "session too large for its cookie") {
+		t.Fatalf("ErrCookieTooLarge: %d %s", w.Code, w.Body)
+	}
+	w = httptest.NewRecorder()
+	defaultErrorHandler(w, httptest.NewRequest("GET", "/", nil), fmt.Errorf("%w: down", ErrStoreUnavailable))
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "session store unavailable") {
+		t.Fatalf("ErrStoreUnavailable: %d %s", w.Code, w.Body)
 	}
 }

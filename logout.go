@@ -33,7 +33,9 @@ import (
 //
 // Cost: per token, a store delete and a read (of the marker a concurrent
 // renewal leaves); one token, normally. In cookie-only mode Logout only
-// expires the cookie: a copy of it stays valid until it expires.
+// expires the cookie: a copy of it stays valid until it expires, and a
+// request of the same browser still running may send it a fresh cookie
+// afterwards, when it was due to extend the session (see Config.CookieOnly).
 func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 	s, err := m.ownWriter(w, r)
 	if err != nil {

@@ -126,6 +126,10 @@ func (m *Manager) defaultUnauthenticated(w http.ResponseWriter, r *http.Request)
 }
 
 func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, ErrCookieTooLarge) {
+		writeJSONError(w, http.StatusInternalServerError, "session too large for its cookie")
+		return
+	}
 	writeJSONError(w, http.StatusServiceUnavailable, "session store unavailable")
 }
 
