@@ -96,5 +96,7 @@
 // On Redis every check is one round trip, allowed or refused; a failed
 // sign-in costs nothing more, a successful one a second round trip (to give
 // its attempt back), and only ErrBusy a second one too. NewMemory's limiter
-// takes a mutex per call and about 200 bytes per key, at most MaxKeys keys.
+// takes a mutex per call and about 200 bytes per key, at most MaxKeys keys,
+// and once full about 56 bytes per MaxKeys more for what dropped keys
+// counted.
 package throttle

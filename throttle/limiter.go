@@ -31,7 +31,10 @@ type Limiter interface {
 	// Refund gives back attempts that Take allowed, such as a sign-in that
 	// succeeded: each allowed result's count drops by one if its key is
 	// still in the window the attempt was counted in. Results that were
-	// refused are ignored. A refund never lifts a lockout.
+	// refused are ignored. A refund never lifts a lockout. Refund each
+	// Result once: the limiter does not remember which it gave back, and a
+	// second refund gives back another attempt (a Guard's Attempt gives
+	// each back at most once).
 	Refund(ctx context.Context, res []Result) error
 	// Reset forgets keys: their counts, lockouts and history.
 	Reset(ctx context.Context, keys ...string) error

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -20,8 +21,14 @@ type MemoryConfig struct {
 	// keys with a lockout behind them last (so a flood of keys with a few
 	// attempts each, under this rule or a more generous one, cannot push
 	// out an account nine guesses into ten); only when every key is
-	// locked or spent, the one tried least recently. Set it above the
-	// number of keys active within a window.
+	// locked or spent, the one tried least recently. What a dropped key
+	// counted stays behind in a fixed table (about 56 bytes per MaxKeys,
+	// allocated when the limiter first fills), and the key, tried again
+	// within its window, resumes from it: dropping a key never hands it a
+	// fresh budget or lifts its lockout, short of two collisions in a
+	// seeded hash. Set MaxKeys above the number of keys active within a
+	// window all the same: the order above decides which counts a flood
+	// keeps in the map.
 	MaxKeys int
 }
 
@@ -41,6 +48,9 @@ type memory struct {
 	cheap list.List
 	free  [freeLists]list.List
 	held  list.List
+
+	seed   maphash.Seed // of the ghost table's hash (memory_ghost.go)
+	ghosts []ghost      // what dropped keys counted; nil until the first eviction
 }
 
 // freeLists is how many ranks of keys neither locked nor spent eviction
@@ -92,7 +102,7 @@ func newMemory(cfg MemoryConfig, now func() time.Time) *memory {
 	if cfg.MaxKeys <= 0 {
 		cfg.MaxKeys = 65536
 	}
-	return &memory{now: now, maxKeys: cfg.MaxKeys, keys: make(map[string]*memEntry)}
+	return &memory{now: now, maxKeys: cfg.MaxKeys, keys: make(map[string]*memEntry), seed: maphash.MakeSeed()}
 }
 
 // forgotten reports whether e has been quiet for a window after its last
@@ -124,7 +134,7 @@ func (m *memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, q := range reqs {
-		e, c := m.entry(q.Key)
+		e, c := m.entry(q.Key, q.Rule, now)
 		entries, created = append(entries, e), append(created, c)
 		res[i] = m.take(e, q, now)
 		refused = refused || !res[i].Allowed
@@ -144,15 +154,20 @@ func (m *memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 }
 
 // entry returns key's entry, making room for it and creating it when it
-// is not tracked (created).
-func (m *memory) entry(key string) (e *memEntry, created bool) {
+// is not tracked (created), from its ghost when it left one (for a Take
+// under rule).
+func (m *memory) entry(key string, rule Rule, now time.Time) (e *memEntry, created bool) {
 	if e = m.keys[key]; e != nil {
 		return e, false
 	}
+	g, haunted := m.unbury(key, now)
 	if len(m.keys) >= m.maxKeys {
-		m.evict()
+		m.evict(now)
 	}
 	e = &memEntry{key: key}
+	if haunted {
+		haunt(e, g, rule)
+	}
 	m.keys[key] = e
 	return e, true
 }
@@ -221,9 +236,14 @@ func (m *memory) remove(e *memEntry) {
 // attempts on made-up keys cannot lift a lockout early, short of locking
 // MaxKeys keys at once, nor reset a budget partly spent, short of spending
 // as much on MaxKeys keys of its own.
-func (m *memory) evict() {
+//
+// What the dropped key counted stays behind as its ghost (memory_ghost.go),
+// which a key created again under that name starts from.
+func (m *memory) evict(now time.Time) {
 	if l := m.first(); l != nil {
-		m.remove(l.Front().Value.(*memEntry))
+		e := l.Front().Value.(*memEntry)
+		m.bury(e, now)
+		m.remove(e)
 	}
 }
 

@@ -3,6 +3,7 @@ package throttle_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -180,10 +181,10 @@ func TestMemoryEvictsKeysByTheShareOfTheirLimitUsed(t *testing.T) {
 	}
 }
 
-// When every key is locked, the one left alone longest makes room: a
-// locked key that is still being tried (the attack goes on) is kept over
-// one nobody has tried since its lockout began.
-func TestMemoryEvictsTheLockLeftAloneLongest(t *testing.T) {
+// When every key is locked, one makes room, and its lockout outlives it:
+// the key, tried again, is still refused until its lockout ends, so a
+// flood that locks MaxKeys keys of its own lifts no lockout either.
+func TestMemoryKeepsALockoutThroughEviction(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
 	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 3}, clk.Now)
@@ -191,33 +192,77 @@ func TestMemoryEvictsTheLockLeftAloneLongest(t *testing.T) {
 		lock(t, m, oneStrike, k)
 		clk.Advance(time.Second)
 	}
-	if take(t, m, oneStrike, "a").Allowed { // tried again while locked
-		t.Fatal("a is locked")
+	lock(t, m, oneStrike, "d") // makes room: one of a, b, c goes
+	if n := throttle.MemoryLen(m); n != 3 {
+		t.Fatalf("Len = %d, want 3", n)
 	}
-	take(t, m, oneStrike, "d")
-	if take(t, m, oneStrike, "a").Allowed {
-		t.Fatal("a, locked first but tried since, was evicted")
-	}
-	if !take(t, m, oneStrike, "b").Allowed {
-		t.Fatal("b, left alone longest, should have made room")
+	for _, k := range []string{"a", "b", "c", "d"} {
+		if res := take(t, m, oneStrike, k); res.Allowed {
+			t.Fatalf("%s: allowed; its lockout was lifted by eviction", k)
+		}
 	}
 }
 
-// When every key is locked, the one locked first makes room.
-func TestMemoryEvictsOldestLockWhenAllAreLocked(t *testing.T) {
+// A flood that keeps the map full of keys with more attempts each pushes
+// the flooding address's own key out on every attempt; its count carries
+// on from the key's ghost, so the address still gets only its budget.
+func TestMemoryAddressBudgetSurvivesItsOwnFlood(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
-	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 3}, clk.Now)
-	for _, k := range []string{"a", "b", "c"} {
-		lock(t, m, oneStrike, k)
-		clk.Advance(time.Second)
+	const maxKeys = 300
+	lim := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: maxKeys}, clk.Now)
+	g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: lim})
+	u := 0 // fill: helper addresses, 50 wrong guesses each, one per made-up name
+	for i := 0; throttle.MemoryLen(lim) < maxKeys; i++ {
+		b := newBrowser(fmt.Sprintf("10.%d.%d.1:1", i/256, i%256))
+		for range 50 {
+			signIn(t, g, b, fmt.Sprintf("fill%d", u), false)
+			u++
+		}
+		clk.Advance(time.Millisecond)
 	}
-	take(t, m, oneStrike, "d")
-	if throttle.MemoryLen(m) != 3 {
-		t.Fatalf("Len = %d, want 3", throttle.MemoryLen(m))
+	b := newBrowser("203.0.113.7:1")
+	checked := 0
+	for i := range 1000 {
+		if signIn(t, g, b, fmt.Sprintf("spray%d", i), false) == http.StatusUnauthorized {
+			checked++
+		}
+		clk.Advance(10 * time.Millisecond)
 	}
-	if !take(t, m, oneStrike, "a").Allowed {
-		t.Fatal("a, locked first, should have made room")
+	if checked > 50 {
+		t.Fatalf("one address got %d password checks in 10 s; its budget is 50 per 15 minutes", checked)
+	}
+}
+
+// A key dropped to make room and tried again within its window resumes
+// its count, under its own rule or (scaled, rounding up) another; once the
+// rules would have forgotten it, it starts afresh.
+func TestMemoryDroppedKeyResumesItsCount(t *testing.T) {
+	t.Parallel()
+	twenty := throttle.Rule{Limit: 20, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}
+	for _, tt := range []struct {
+		name          string
+		again         throttle.Rule
+		wait          time.Duration
+		wantRemaining int
+	}{
+		{"within its window", tenPerWindow, time.Second, 5},                      // 4 attempts + this one, of 10
+		{"under a rule twice as generous", twenty, time.Second, 11},              // 8 of 20 + this one
+		{"after its window", tenPerWindow, tenPerWindow.Window + time.Second, 9}, // forgotten: this one only
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clk := throttletest.NewClock()
+			m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 1}, clk.Now)
+			for range 4 {
+				take(t, m, tenPerWindow, "four")
+			}
+			take(t, m, tenPerWindow, "other") // the map is full: "four" goes
+			clk.Advance(tt.wait)
+			if res := take(t, m, tt.again, "four"); res.Remaining != tt.wantRemaining {
+				t.Fatalf("four: Remaining %d, want %d", res.Remaining, tt.wantRemaining)
+			}
+		})
 	}
 }
 
