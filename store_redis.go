@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sessionauth/session/internal/redisring"
 )
 
 // defaultRedisKeyPrefix is the prefix of every key a RedisStore writes unless
@@ -113,6 +114,7 @@ type RedisStore struct {
 	now     func() time.Time // nil: time.Now (tests set a clock)
 
 	cluster    *redis.ClusterClient // client, when it is one
+	ring       *redis.Ring          // client, when it is one
 	lastReload atomic.Int64         // when the cluster's slot map was last reloaded, Unix ns
 
 	cache         redis.Cache       // the client's client-side cache, if any
@@ -157,8 +159,15 @@ type RedisConfig struct {
 // with the settings of cfg when one is given
 // (NewRedisStore(rdb, session.RedisConfig{KeyPrefix: "myapp:"})).
 // It starts no goroutine and needs no Close; the caller owns the client.
-// It panics when given more than one RedisConfig, or ClientSideCache with
-// a client that cannot cache (see RedisConfig.ClientSideCache).
+// It panics when given more than one RedisConfig, ClientSideCache with a
+// client that cannot cache (see RedisConfig.ClientSideCache), or a
+// *redis.Ring with go-redis's default HeartbeatFn: that ring takes a shard
+// it finds down out of its hash and sends the shard's keys to the others,
+// where a session reads as signed out (401, not 503) and a Logout deletes
+// nothing, and the session is back when the shard is. Give the ring a
+// HeartbeatFn that always reports its shards up
+// (func(context.Context, *redis.Client) bool { return true }); a call on a
+// down shard then fails, and the store guard answers it as an outage.
 //
 // What it needs from the deployment: Redis 7.0 or newer; maxmemory-policy
 // noeviction (an evicted record signs a user out, an evicted index hides
@@ -180,8 +189,12 @@ func NewRedisStore(client redis.UniversalClient, cfg ...RedisConfig) *RedisStore
 	if s.prefix == "" {
 		s.prefix = defaultRedisKeyPrefix
 	}
+	if ring, ok := client.(*redis.Ring); ok && redisring.DropsShards(ring) {
+		panic("session: NewRedisStore: a redis.Ring with the default HeartbeatFn moves a down shard's sessions to the other shards, signing their users out; " + redisring.Advice)
+	}
 	_, s.ordered = client.(*redis.Client)
 	s.cluster, _ = client.(*redis.ClusterClient)
+	s.ring, _ = client.(*redis.Ring)
 	if err := s.useClientCache(client, c.ClientSideCache); err != nil {
 		panic(err.Error())
 	}

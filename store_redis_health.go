@@ -100,11 +100,21 @@ func pingAnyMaster(ctx context.Context, c *redis.ClusterClient) error {
 }
 
 // partitioner returns, on a Cluster, the function naming the master node
-// that serves a record key (its address), so the store guard keeps one
-// breaker per node: a dead master's keys fail at once while the other
-// shards answer. It costs a lookup in the client's slot map per call. On
-// other clients it returns nil (one partition).
+// that serves a record key (its address), and on a Ring the shard that
+// holds it, so the store guard keeps one breaker per node: a dead node's
+// keys fail at once while the others answer. It costs a lookup in the
+// client's slot map or hash ring per call. On other clients it returns nil
+// (one partition).
 func (s *RedisStore) partitioner() func(ctx context.Context, key string) string {
+	if s.ring != nil {
+		return func(_ context.Context, key string) string {
+			c, err := s.ring.GetShardClientForKey(s.recordKey(key))
+			if err != nil {
+				return ""
+			}
+			return c.Options().Addr
+		}
+	}
 	if s.cluster == nil {
 		return nil
 	}

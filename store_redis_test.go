@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionauth/session"
+	"github.com/sessionauth/session/internal/redisring"
 	"github.com/sessionauth/session/internal/redistest"
 	"github.com/sessionauth/session/storetest"
 )
@@ -97,11 +98,119 @@ func TestRedisStoreConformanceRing(t *testing.T) {
 	if a.Addr == b.Addr {
 		t.Skip("REDIS_URL set: a ring needs two servers")
 	}
-	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr, "b": b.Addr}})
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr, "b": b.Addr}, HeartbeatFn: redisring.KeepShards})
 	t.Cleanup(func() { ring.Close() })
 	storetest.Run(t, func(t *testing.T) session.Store {
 		return session.NewRedisStore(ring, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	})
+}
+
+// A Ring with go-redis's default heartbeat sends a down shard's keys to the
+// other shards; NewRedisStore refuses it, naming the option that fixes it.
+func TestNewRedisStoreRefusesARingThatMovesKeysOffADownShard(t *testing.T) {
+	t.Parallel()
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1", "b": "127.0.0.1:2"}})
+	defer ring.Close()
+	defer func() {
+		if got := fmt.Sprint(recover()); !strings.Contains(got, "HeartbeatFn") {
+			t.Fatalf("NewRedisStore on a default Ring: panic %q, want one naming HeartbeatFn", got)
+		}
+	}()
+	session.NewRedisStore(ring)
+}
+
+// On a Ring that keeps its shards (the HeartbeatFn NewRedisStore asks
+// for), a shard going down is an outage for its sessions only: a signed-in
+// user of that shard gets 503, never 401 and an expired cookie, while the
+// other shard's users are served (the store guard keeps a breaker per
+// shard), and a Logout of such a session reports the store unavailable
+// rather than succeeding on another shard and leaving the session to come
+// back.
+func TestRedisRingShardOutageIsAnOutageNotASignOut(t *testing.T) {
+	t.Parallel()
+	a, b := redistest.New(t), redistest.New(t)
+	if !a.Owned() || !b.Owned() {
+		t.Skip("REDIS_URL set: the test needs two servers of its own to stop one")
+	}
+	ring := redis.NewRing(&redis.RingOptions{
+		Addrs:              map[string]string{"a": a.Addr, "b": b.Addr},
+		HeartbeatFn:        redisring.KeepShards,
+		HeartbeatFrequency: 50 * time.Millisecond,
+		DialTimeout:        200 * time.Millisecond,
+		ReadTimeout:        200 * time.Millisecond,
+		WriteTimeout:       200 * time.Millisecond,
+		MaxRetries:         -1,
+		DialerRetries:      1,
+	})
+	t.Cleanup(func() { ring.Close() })
+	keys, err := session.NewKeyRing(session.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.New(session.Config{Store: session.NewRedisStore(ring, session.RedisConfig{KeyPrefix: redistest.Prefix()}),
+		Keys: keys, Cookie: session.CookieOptions{Name: "sid", DisableSecure: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logoutErrs sync.Map // user → Logout's error
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Login(w, r, r.URL.Query().Get("u")); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		logoutErrs.Store(r.URL.Query().Get("u"), m.Logout(w, r))
+	})
+	mux.Handle("GET /me", m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(session.FromContext(r.Context()).UserID()))
+	})))
+	h := m.Middleware(mux)
+	do := func(method, path, cookie string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, nil)
+		if cookie != "" {
+			r.AddCookie(&http.Cookie{Name: "sid", Value: cookie})
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	cookies := map[string]string{}
+	for i := range 16 {
+		u := fmt.Sprint("u", i)
+		w := do("POST", "/login?u="+u, "")
+		if w.Code != http.StatusOK || len(w.Result().Cookies()) == 0 {
+			t.Fatalf("login %s: %d %s", u, w.Code, w.Body)
+		}
+		cookies[u] = w.Result().Cookies()[0].Value
+	}
+	b.Kill(t)
+	time.Sleep(time.Second) // twenty heartbeats: the default one would have moved b's keys by now
+	served, outage := 0, 0
+	for u, c := range cookies {
+		w := do("GET", "/me", c)
+		switch {
+		case w.Code == http.StatusServiceUnavailable: // on the down shard
+			outage++
+			do("POST", "/logout?u="+u, c)
+			v, _ := logoutErrs.Load(u)
+			if err, _ := v.(error); !errors.Is(err, session.ErrStoreUnavailable) {
+				t.Errorf("Logout of %s, on the down shard: %v, want ErrStoreUnavailable", u, err)
+			}
+		case w.Code == http.StatusOK && w.Body.String() == u:
+			served++
+		default:
+			t.Errorf("%s during b's outage: %d %q, want 200 %s or 503", u, w.Code, w.Body, u)
+		}
+		for _, sc := range w.Result().Cookies() {
+			if sc.Name == "sid" && sc.MaxAge < 0 {
+				t.Errorf("%s during b's outage: its cookie was expired", u)
+			}
+		}
+	}
+	if outage == 0 || served == 0 {
+		t.Fatalf("%d sessions served, %d answered as an outage: want some of each (one shard of two is down)", served, outage)
+	}
 }
 
 // TestS40_RedisRoundTrips counts the round trips of each Store operation.

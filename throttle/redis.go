@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sessionauth/session/internal/redisring"
 )
 
 // RedisConfig configures NewRedis. Zero fields take the defaults shown.
@@ -26,7 +27,12 @@ type redisLimiter struct {
 // (go-redis v9), shared by every instance of an application that uses the
 // same server and prefix. It works with a single server, Sentinel
 // (redis.NewFailoverClient), Redis Cluster and Ring. It starts no goroutine
-// and needs no Close; the caller owns the client.
+// and needs no Close; the caller owns the client. It panics on a
+// *redis.Ring with go-redis's default HeartbeatFn, which sends a down
+// shard's keys to the others, where every count starts afresh and every
+// lockout is lifted: give the ring a HeartbeatFn that always reports its
+// shards up (func(context.Context, *redis.Client) bool { return true }), and
+// a Take on a down shard fails, as the package promises for an outage.
 //
 // Each key is one Redis hash (the count, the window's start, the lockout's
 // end, the number of lockouts, the last attempt) under Prefix+key, and every
@@ -55,6 +61,9 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) Limiter {
 
 // newRedis is NewRedis on the clock now, which the package's tests set.
 func newRedis(client redis.UniversalClient, cfg RedisConfig, now func() time.Time) *redisLimiter {
+	if ring, ok := client.(*redis.Ring); ok && redisring.DropsShards(ring) {
+		panic("throttle: NewRedis: a redis.Ring with the default HeartbeatFn moves a down shard's counts to the other shards, lifting their limits; " + redisring.Advice)
+	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "throttle:"
 	}

@@ -255,3 +255,73 @@ func childTakes(t *testing.T, addr, prefix string) {
 	}
 	fmt.Printf("allowed=%d\n", allowed)
 }
+
+// A Ring with go-redis's default heartbeat sends a down shard's keys to
+// the other shards, where every count starts afresh; NewRedis refuses it,
+// naming the option that fixes it.
+func TestNewRedisRefusesARingThatMovesKeysOffADownShard(t *testing.T) {
+	t.Parallel()
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1", "b": "127.0.0.1:2"}})
+	defer ring.Close()
+	defer func() {
+		if got := fmt.Sprint(recover()); !strings.Contains(got, "HeartbeatFn") {
+			t.Fatalf("NewRedis on a default Ring: panic %q, want one naming HeartbeatFn", got)
+		}
+	}()
+	throttle.NewRedis(ring, throttle.RedisConfig{})
+}
+
+// On a Ring that keeps its shards, a shard going down fails the Takes of
+// its keys: a key locked for an hour is never allowed while its shard is
+// away (an outage never lifts the limits).
+func TestRedisRingShardOutageKeepsALockout(t *testing.T) {
+	t.Parallel()
+	s1, s2 := redistest.New(t), redistest.New(t)
+	if !s1.Owned() || !s2.Owned() {
+		t.Skip("REDIS_URL set: the test needs two servers of its own to stop one")
+	}
+	ring := redis.NewRing(&redis.RingOptions{
+		Addrs:              map[string]string{"s1": s1.Addr, "s2": s2.Addr},
+		HeartbeatFn:        func(context.Context, *redis.Client) bool { return true },
+		HeartbeatFrequency: 50 * time.Millisecond,
+		DialTimeout:        200 * time.Millisecond,
+		ReadTimeout:        200 * time.Millisecond,
+		MaxRetries:         -1,
+		DialerRetries:      1,
+	})
+	t.Cleanup(func() { ring.Close() })
+	prefix := redistest.Prefix()
+	l := throttle.NewRedis(ring, throttle.RedisConfig{Prefix: prefix})
+	ctx := context.Background()
+	rule := throttle.Rule{Limit: 3, Window: time.Hour, Lockout: time.Hour, MaxLockout: time.Hour}
+	take := func(k string) (throttle.Result, error) {
+		r, err := l.Take(ctx, []throttle.Request{{Key: k, Rule: rule}})
+		if err != nil {
+			return throttle.Result{}, err
+		}
+		return r[0], nil
+	}
+	onS1, key := s1.Client(t), ""
+	for i := 0; key == ""; i++ { // a key that lives on s1
+		k := fmt.Sprint("u:", i)
+		if _, err := take(k); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := onS1.Exists(ctx, prefix+k).Result(); n == 1 {
+			key = k
+		}
+	}
+	for range 3 {
+		take(key)
+	}
+	if r, err := take(key); err != nil || r.Allowed {
+		t.Fatalf("want locked for an hour: %+v %v", r, err)
+	}
+	s1.Kill(t)
+	for i := range 20 {
+		if r, err := take(key); err == nil && r.Allowed {
+			t.Fatalf("attempt %d while the key's shard is down: allowed", i)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
