@@ -22,14 +22,17 @@ func (m *Manager) saveLate(ctx context.Context, s *Session) {
 }
 
 // saveLate updates the existing record; a change that needed a new one (and
-// so a new cookie) is lost, and logged.
+// so a new cookie) is lost, and logged. The update does not end with the
+// request's context: Set already told the handler the change is kept, and
+// net/http cancels that context as soon as the client, having read the
+// response, closes the connection. StoreTimeout still bounds it.
 func (b storeBackend) saveLate(ctx context.Context, s *Session) {
 	if s.token == nil || s.loadErr != nil {
 		b.logError(ctx, "session: values set after the response was written are lost", s.key, ErrHeadersWritten)
 		return
 	}
 	rec := Record{UserID: s.userID, Expires: deadline(s.header, b.now()), Data: encodeRecord(s.header, s.values, nil)}
-	if err := b.store.Update(ctx, s.key, rec); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := b.store.Update(context.WithoutCancel(ctx), s.key, rec); err != nil && !errors.Is(err, ErrNotFound) {
 		b.logError(ctx, "session: saving values set after the response was written failed", s.key, err)
 	}
 }

@@ -218,7 +218,9 @@ func (s *Session) Lookup(key string) (string, bool) {
 // ErrCookieTooLarge when the session would no longer fit in its cookie.
 // With a store and a Middleware, a change made before the headers go out
 // never fails, and one made after them on a stored session is still saved
-// to the store.
+// to the store when the handler returns, even if the client has gone by
+// then; if the store fails at that point, the Logger is told, as the
+// handler has been told nil already.
 func (s *Session) Set(key, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
