@@ -241,6 +241,43 @@ func TestRedisKeysOfAnotherTypeReadAsGone(t *testing.T) {
 	}
 }
 
+// A user's index key holding another type than a sorted set (written from
+// outside) is not an index: logins, the devices list and LogoutAll of that
+// user work, as with a lost index, and none fails with WRONGTYPE (which
+// would also count against the store guard's breaker).
+func TestRedisIndexKeysOfAnotherTypeAreReplaced(t *testing.T) {
+	srv := redistest.New(t)
+	c := srv.Client(t)
+	ctx := context.Background()
+	for _, spread := range []bool{false, true} {
+		for i, which := range []string{"index", "order"} {
+			t.Run(fmt.Sprintf("%s,spread=%v", which, spread), func(t *testing.T) {
+				s := NewRedisStore(c, RedisConfig{KeyPrefix: redistest.Prefix()})
+				s.ordered = !spread
+				exp := time.Now().Add(time.Hour)
+				if err := c.Set(ctx, s.indexKeys("u")[i], "garbage", 0).Err(); err != nil {
+					t.Fatal(err)
+				}
+				for n := 1; n <= 3; n++ {
+					if err := s.Replace(ctx, "", fmt.Sprintf("%064x", n), Record{UserID: "u", Expires: exp}, 2); err != nil {
+						t.Fatalf("login %d: %v", n, err)
+					}
+				}
+				list, err := s.ListUser(ctx, "u")
+				if err != nil || len(list) != 2 {
+					t.Fatalf("ListUser: %d sessions, %v; want the 2 a cap of 2 keeps", len(list), err)
+				}
+				if err := s.DeleteUser(ctx, "u"); err != nil {
+					t.Fatalf("DeleteUser: %v", err)
+				}
+				if list, err := s.ListUser(ctx, "u"); err != nil || len(list) != 0 {
+					t.Fatalf("after DeleteUser: %d sessions, %v", len(list), err)
+				}
+			})
+		}
+	}
+}
+
 // v01IdxAdd and v01IdxRemove are the user-index scripts of v0.1, which
 // knew no order set: they change the index only.
 var v01IdxAdd = redis.NewScript(`

@@ -13,8 +13,17 @@ import (
 // (a per-user sequence). Entries of the first without a score in the second
 // (written before the order existed) count as older than every ordered one.
 // redisIdxPrune is the Lua every index script below starts with: prune
-// removes the entries whose horizon has passed from both sets.
+// removes the entries whose horizon has passed from both sets. First, an
+// index key that holds another type than a sorted set (written from
+// outside: the keys under the prefix's u: and o: are the store's) is
+// deleted, as a lost index would be (see add): its WRONGTYPE error failed
+// every login and LogoutAll of the user, each counting against the store
+// guard's breaker. Its sessions are then unlisted, as an evicted index's.
 const redisIdxPrune = `
+for i = 1, 2 do
+  local t = redis.call('TYPE', KEYS[i])['ok']
+  if t ~= 'zset' and t ~= 'none' then redis.call('DEL', KEYS[i]) end
+end
 local function prune(now)
   local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
   for i = 1, #dead do redis.call('ZREM', KEYS[2], dead[i]) end
