@@ -7,7 +7,8 @@ import "errors"
 var ErrInvalidConfig = errors.New("pgstore: invalid config")
 
 // ErrSchema is returned by Setup when the table exists but lacks a column the
-// store needs (for example, another library's table of the same name).
+// store needs, or has it with another type (for example, another library's
+// table of the same name).
 var ErrSchema = errors.New("pgstore: table does not have the store's columns")
 
 // errStoreKey is returned for a store key that is not 64 lower-case hex

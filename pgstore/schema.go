@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Schema returns the SQL that Setup runs: the schema (when Config.Schema
@@ -72,10 +73,10 @@ func (s *Store) Setup(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, stmts[0], pgx.QueryExecModeExec); err != nil {
 		return fmt.Errorf("pgstore: setup: %w", err)
 	}
-	// A table that existed already may be another library's.
-	check := `SELECT key, user_id, expires, data FROM ` + s.table.Sanitize() + ` LIMIT 0`
-	if _, err := tx.Exec(ctx, check, pgx.QueryExecModeExec); err != nil {
-		return fmt.Errorf("%w: %w", ErrSchema, err)
+	// A table that existed already may be another library's, or this
+	// one's with a column changed by hand.
+	if err := checkColumns(ctx, tx, s.table); err != nil {
+		return err
 	}
 	for _, stmt := range stmts[1:] {
 		if _, err := tx.Exec(ctx, stmt, pgx.QueryExecModeExec); err != nil {
@@ -84,6 +85,41 @@ func (s *Store) Setup(ctx context.Context) error {
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("pgstore: setup: %w", err)
+	}
+	return nil
+}
+
+// storeColumns are the columns the store reads and writes, with their
+// types: a column of another type (text for bytea, timestamp without a
+// time zone) would read every session back as a corrupt record, which the
+// Manager deletes.
+var storeColumns = []struct {
+	name string
+	oid  uint32
+	typ  string
+}{
+	{"key", pgtype.ByteaOID, "bytea"},
+	{"user_id", pgtype.TextOID, "text"},
+	{"expires", pgtype.TimestamptzOID, "timestamptz"},
+	{"data", pgtype.ByteaOID, "bytea"},
+}
+
+// checkColumns returns an error wrapping ErrSchema, naming the column,
+// unless table has the store's columns with their types.
+func checkColumns(ctx context.Context, tx pgx.Tx, table pgx.Identifier) error {
+	rows, err := tx.Query(ctx, `SELECT key, user_id, expires, data FROM `+table.Sanitize()+` LIMIT 0`, pgx.QueryExecModeExec)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSchema, err)
+	}
+	fields := rows.FieldDescriptions()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrSchema, err)
+	}
+	for i, c := range storeColumns {
+		if i >= len(fields) || fields[i].DataTypeOID != c.oid {
+			return fmt.Errorf("%w: column %s is not of type %s", ErrSchema, c.name, c.typ)
+		}
 	}
 	return nil
 }

@@ -291,3 +291,37 @@ func TestSetupMigratesATableWithoutCreated(t *testing.T) {
 		}
 	}
 }
+
+// TestSetupRefusesAColumnOfAnotherType checks that Setup refuses the
+// store's table with a column whose type was changed by hand (a migration
+// gone wrong), naming the column: the store would read every session back
+// as a corrupt record, which the Manager deletes.
+func TestSetupRefusesAColumnOfAnotherType(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ column, alter string }{
+		{"data", "ALTER COLUMN data TYPE text USING encode(data, 'base64')"},
+		{"expires", "ALTER COLUMN expires TYPE timestamp"},
+		{"key", "ALTER COLUMN key TYPE text USING encode(key, 'hex')"},
+	} {
+		t.Run(tt.column, func(t *testing.T) {
+			t.Parallel()
+			url, schema := pgtest.Schema(t)
+			pool := pgtest.Pool(t, url, nil)
+			ctx := testContext(t)
+			s, err := New(pool, Config{Schema: schema, CleanupInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Setup(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pool.Exec(ctx, `ALTER TABLE `+pgx.Identifier{schema, "http_sessions"}.Sanitize()+` `+tt.alter); err != nil {
+				t.Fatal(err)
+			}
+			err = s.Setup(ctx)
+			if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), "column "+tt.column) {
+				t.Fatalf("Setup after %s: %v, want ErrSchema naming the column", tt.alter, err)
+			}
+		})
+	}
+}
