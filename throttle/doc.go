@@ -97,6 +97,6 @@
 // sign-in costs nothing more, a successful one a second round trip (to give
 // its attempt back), and only ErrBusy a second one too. NewMemory's limiter
 // takes a mutex per call and about 200 bytes per key, at most MaxKeys keys,
-// and once full about 56 bytes per MaxKeys more for what dropped keys
+// and once full about 64 bytes per MaxKeys more for what dropped keys
 // counted.
 package throttle

@@ -22,7 +22,7 @@ type MemoryConfig struct {
 	// attempts each, under this rule or a more generous one, cannot push
 	// out an account nine guesses into ten); only when every key is
 	// locked or spent, the one tried least recently. What a dropped key
-	// counted stays behind in a fixed table (about 56 bytes per MaxKeys,
+	// counted stays behind in a fixed table (about 64 bytes per MaxKeys,
 	// allocated when the limiter first fills), and the key, tried again
 	// within its window, resumes from it: dropping a key never hands it a
 	// fresh budget or lifts its lockout, short of two collisions in a

@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"time"
 )
 
@@ -28,10 +29,10 @@ type ghost struct {
 	fp                 uint64 // the key's hash; 0: empty
 	start, last, until int64  // Unix nanoseconds, as memEntry's times
 	window             time.Duration
-	n, limit, level    int32
+	n, limit, level    int
 }
 
-// ghostSlots is the size of the ghost table for maxKeys: about 56 bytes a
+// ghostSlots is the size of the ghost table for maxKeys: about 64 bytes a
 // key, against about 200 for a key's entry.
 func ghostSlots(maxKeys int) int { return max(1024, maxKeys) }
 
@@ -51,7 +52,15 @@ func (g *ghost) spentMore(h *ghost) bool {
 	if g.until != h.until {
 		return g.until > h.until
 	}
-	return int64(g.n)*int64(max(h.limit, 1)) > int64(h.n)*int64(max(g.limit, 1))
+	return shareAbove(g.n, g.limit, h.n, h.limit)
+}
+
+// shareAbove reports whether n1/l1 > n2/l2, for counts and limits of at
+// least 0 and 1, without overflow.
+func shareAbove(n1, l1, n2, l2 int) bool {
+	hi1, lo1 := bits.Mul64(uint64(n1), uint64(max(l2, 1)))
+	hi2, lo2 := bits.Mul64(uint64(n2), uint64(max(l1, 1)))
+	return hi1 > hi2 || hi1 == hi2 && lo1 > lo2
 }
 
 // fingerprint is key's hash under the limiter's seed; never 0.
@@ -70,7 +79,7 @@ func (m *memory) bury(e *memEntry, now time.Time) {
 	if m.ghosts == nil {
 		m.ghosts = make([]ghost, ghostSlots(m.maxKeys))
 	}
-	g := ghost{fp: m.fingerprint(e.key), window: e.window, n: int32(e.n), limit: int32(e.limit), level: int32(e.level)}
+	g := ghost{fp: m.fingerprint(e.key), window: e.window, n: e.n, limit: e.limit, level: e.level}
 	g.start, g.last, g.until = unixNano(e.start), unixNano(e.last), unixNano(e.until)
 	if !g.live(now) {
 		return
@@ -119,12 +128,25 @@ func (m *memory) unbury(key string, now time.Time) (g ghost, ok bool) {
 // g counted. An attempt count under another limit is scaled to this
 // rule's, rounding up.
 func haunt(e *memEntry, g ghost, rule Rule) {
-	n := int(g.n)
-	if g.limit > 0 && int(g.limit) != rule.Limit {
-		n = min((n*rule.Limit+int(g.limit)-1)/int(g.limit), rule.Limit)
-	}
-	e.n, e.level = n, int(g.level)
+	e.n, e.level = scaleCount(g.n, g.limit, rule.Limit), g.level
 	e.start, e.last, e.until = fromUnixNano(g.start), fromUnixNano(g.last), fromUnixNano(g.until)
+}
+
+// scaleCount is n attempts of limit as attempts of to, rounding up: the
+// same share of the budget spent, at most all of it.
+func scaleCount(n, limit, to int) int {
+	switch {
+	case limit <= 0 || limit == to:
+		return n
+	case n >= limit:
+		return to
+	}
+	hi, lo := bits.Mul64(uint64(n), uint64(to))
+	q, r := bits.Div64(hi, lo, uint64(limit)) // n < limit, so the quotient is below to
+	if r != 0 {
+		q++
+	}
+	return int(q)
 }
 
 func unixNano(t time.Time) int64 {
