@@ -275,9 +275,13 @@ func (m *memory) Refund(ctx context.Context, res []Result) error {
 		if !r.Allowed {
 			continue
 		}
-		if e := m.keys[r.Key]; e != nil && e.n > 0 && e.start.Equal(r.WindowStart) {
-			e.n--
-			m.file(e, now)
+		if e := m.keys[r.Key]; e != nil {
+			if e.n > 0 && e.start.Equal(r.WindowStart) {
+				e.n--
+				m.file(e, now)
+			}
+		} else {
+			m.refundGhost(r.Key, r.WindowStart, now)
 		}
 	}
 	return nil
@@ -290,10 +294,12 @@ func (m *memory) Reset(ctx context.Context, keys ...string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := m.now()
 	for _, k := range keys {
 		if e := m.keys[k]; e != nil {
 			m.remove(e)
 		}
+		m.unbury(k, now) // and its ghost, if it was dropped
 	}
 	return nil
 }

@@ -124,6 +124,22 @@ func (m *memory) unbury(key string, now time.Time) (g ghost, ok bool) {
 	return ghost{}, false
 }
 
+// refundGhost is Refund for a key that was dropped: its ghost gives back
+// one attempt counted in the window that started at start.
+func (m *memory) refundGhost(key string, start time.Time, now time.Time) {
+	if m.ghosts == nil {
+		return
+	}
+	fp := m.fingerprint(key)
+	a, b := m.slots(fp)
+	for _, slot := range [2]*ghost{a, b} {
+		if slot.fp == fp && slot.live(now) && slot.n > 0 && slot.start == unixNano(start) {
+			slot.n--
+			return
+		}
+	}
+}
+
 // haunt gives e, a key just created for a Take under rule, what its ghost
 // g counted. An attempt count under another limit is scaled to this
 // rule's, rounding up.

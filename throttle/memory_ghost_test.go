@@ -13,8 +13,8 @@ func TestScaleCountKeepsTheShareSpent(t *testing.T) {
 		{5, 10, 3, 2}, // 1.5, rounded up
 		{1, 50, 10, 1},
 		{10, 10, 3, 3},
-		{12, 10, 3, 3},  // more than the limit: all of the new one
-		{3, 0, 10, 3},   // no limit known
+		{12, 10, 3, 3}, // more than the limit: all of the new one
+		{3, 0, 10, 3},  // no limit known
 		{0, 10, 20, 0},
 		{1, math.MaxInt, math.MaxInt - 1, 1},
 		{math.MaxInt - 1, math.MaxInt, math.MaxInt, math.MaxInt - 1},

@@ -322,3 +322,31 @@ func TestMemoryConcurrentUseStaysBounded(t *testing.T) {
 		t.Fatalf("Len = %d > MaxKeys", n)
 	}
 }
+
+// Reset and Refund reach a key that was dropped to make room: Reset
+// forgets its ghost too, and Refund gives an attempt back from it, as they
+// would for the key in the map.
+func TestMemoryResetAndRefundReachADroppedKey(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	ctx := context.Background()
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 1}, clk.Now)
+	var last throttle.Result
+	for range 4 {
+		last = take(t, m, tenPerWindow, "four")
+	}
+	take(t, m, tenPerWindow, "other") // the map is full: "four" goes
+	if err := m.Refund(ctx, []throttle.Result{last}); err != nil {
+		t.Fatal(err)
+	}
+	if res := take(t, m, tenPerWindow, "four"); res.Remaining != 6 {
+		t.Fatalf("after a refund while dropped: Remaining %d, want 6 (3 attempts kept, this one)", res.Remaining)
+	}
+	take(t, m, tenPerWindow, "other") // "four" goes again, with 4 attempts
+	if err := m.Reset(ctx, "four"); err != nil {
+		t.Fatal(err)
+	}
+	if res := take(t, m, tenPerWindow, "four"); res.Remaining != 9 {
+		t.Fatalf("after a reset while dropped: Remaining %d, want 9", res.Remaining)
+	}
+}
