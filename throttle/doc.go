@@ -73,7 +73,10 @@
 //     Guard.ResetAccount.
 //   - A device cookie is not a credential, but a stolen one gives its
 //     holder the device's budget for that account: 10 guesses per 15
-//     minutes, then lockouts.
+//     minutes, then lockouts, and every sign-in of the owner on that
+//     device clears the failures counted on it, the thief's included. A
+//     password change should end the owner's other sessions; the device
+//     budget is not a way to notice the theft.
 //   - Guessing spread over many accounts and many addresses (a botnet
 //     stuffing leaked credentials) gets each address's and each account's
 //     budget. Watch the rate of 401s and 429s, and consider a second
