@@ -36,12 +36,16 @@ type Config struct {
 	// ErrStoreUnavailable (RequireAuth answers 503 without waiting; public
 	// pages stay anonymous), and every 50 ms one request probes the store
 	// (its health check first, see Manager.Ping) until it answers; on a
-	// Redis Cluster each master node has a breaker of its own. The Logger
+	// Redis Cluster each master node, and on a Ring each shard, has a
+	// breaker of its own. The Logger
 	// gets one line when calls stop, one naming the cause, and one when they
 	// resume. Cost: a deadline per store call without a timer, about
 	// 120 ns and one small allocation, none for the session's load (a
 	// Redis round trip is about 50 µs). 0 means 1 s;
-	// a negative value turns the deadline and the breaker off. A
+	// a negative value turns the deadline and the breaker off (then a
+	// value saved after the response, which outlives the request's context
+	// so that a client hanging up does not lose it, is bounded only by the
+	// store client's own timeouts). A
 	// MemoryStore, which does no I/O, is never wrapped. Size it from the
 	// store's slowest healthy answer on a busy host (README: "Sizing
 	// StoreTimeout"); too small shows as 503s while the store is healthy.

@@ -22,13 +22,16 @@ import (
 // retries in the background only once a second, so probing a down server
 // through the pool would add up to a second to every recovery.
 //
-// On a Cluster, Redis answers when at least one master does (a dead shard
-// is isolated by the guard's per-node breakers; every instance of the app
-// sees the same cluster). On a Ring, it is the client's own Ping.
+// On a Cluster, Redis answers when at least one master does, and on a Ring
+// when at least one shard does (a dead shard is isolated by the guard's
+// per-node breakers; every instance of the app sees the same nodes). A Ring's
+// own Ping goes to a shard at random, so a readiness probe would flap.
 func (s *RedisStore) ping(ctx context.Context) error {
 	switch c := s.client.(type) {
 	case *redis.ClusterClient:
-		return pingAnyMaster(ctx, c)
+		return pingAny(ctx, c.ForEachMaster, "cluster master")
+	case *redis.Ring:
+		return pingAny(ctx, c.ForEachShard, "ring shard")
 	case *redis.Client:
 		if err := dialPing(ctx, c.Options()); err != nil {
 			return wrapRedis("ping", err)
@@ -75,12 +78,12 @@ func dialPing(ctx context.Context, o *redis.Options) error {
 	return nil
 }
 
-// pingAnyMaster returns nil when at least one master of the cluster answers
-// PING, else the last error.
-func pingAnyMaster(ctx context.Context, c *redis.ClusterClient) error {
+// pingAny returns nil when at least one of the nodes each calls fn on (a
+// cluster's masters, a ring's shards) answers PING, else the last error.
+func pingAny(ctx context.Context, each func(context.Context, func(context.Context, *redis.Client) error) error, node string) error {
 	var up atomic.Int32
 	var last atomic.Pointer[error]
-	err := c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+	err := each(ctx, func(ctx context.Context, m *redis.Client) error {
 		if err := m.Ping(ctx).Err(); err != nil {
 			last.Store(&err)
 			return nil
@@ -94,9 +97,9 @@ func pingAnyMaster(ctx context.Context, c *redis.ClusterClient) error {
 	case err != nil:
 		return wrapRedis("ping", err)
 	case last.Load() != nil:
-		return wrapRedis("ping", fmt.Errorf("no cluster master answers: %w", *last.Load()))
+		return wrapRedis("ping", fmt.Errorf("no %s answers: %w", node, *last.Load()))
 	}
-	return wrapRedis("ping", errors.New("the cluster has no master"))
+	return wrapRedis("ping", fmt.Errorf("no %s", node))
 }
 
 // partitioner returns, on a Cluster, the function naming the master node

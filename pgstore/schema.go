@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -89,19 +90,21 @@ func (s *Store) Setup(ctx context.Context) error {
 	return nil
 }
 
-// storeColumns are the columns the store reads and writes, with their
-// types: a column of another type (text for bytea, timestamp without a
-// time zone) would read every session back as a corrupt record, which the
-// Manager deletes.
+// storeColumns are the columns the store reads and writes, with the types
+// it works with (a domain over one of them reports it): a column of another
+// type (text for bytea, timestamp without a time zone) would read every
+// session back as a corrupt record, which the Manager deletes. user_id may
+// also be varchar, as a team's own migration may have made it; not char,
+// which pads the user ID.
 var storeColumns = []struct {
 	name string
-	oid  uint32
+	oids []uint32
 	typ  string
 }{
-	{"key", pgtype.ByteaOID, "bytea"},
-	{"user_id", pgtype.TextOID, "text"},
-	{"expires", pgtype.TimestamptzOID, "timestamptz"},
-	{"data", pgtype.ByteaOID, "bytea"},
+	{"key", []uint32{pgtype.ByteaOID}, "bytea"},
+	{"user_id", []uint32{pgtype.TextOID, pgtype.VarcharOID}, "text or varchar"},
+	{"expires", []uint32{pgtype.TimestamptzOID}, "timestamptz"},
+	{"data", []uint32{pgtype.ByteaOID}, "bytea"},
 }
 
 // checkColumns returns an error wrapping ErrSchema, naming the column,
@@ -117,7 +120,7 @@ func checkColumns(ctx context.Context, tx pgx.Tx, table pgx.Identifier) error {
 		return fmt.Errorf("%w: %w", ErrSchema, err)
 	}
 	for i, c := range storeColumns {
-		if i >= len(fields) || fields[i].DataTypeOID != c.oid {
+		if i >= len(fields) || !slices.Contains(c.oids, fields[i].DataTypeOID) {
 			return fmt.Errorf("%w: column %s is not of type %s", ErrSchema, c.name, c.typ)
 		}
 	}

@@ -292,6 +292,47 @@ func TestSetupMigratesATableWithoutCreated(t *testing.T) {
 	}
 }
 
+// TestSetupAcceptsTheTypesTheStoreWorksWith checks that Setup accepts a
+// table of a team's own migration with types the store reads and writes as
+// its own: a varchar user_id, a domain over bytea or text, a timestamptz
+// of lower precision.
+func TestSetupAcceptsTheTypesTheStoreWorksWith(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, pre, userID, expires, data string }{
+		{"varchar(255) user_id", "", "varchar(255)", "timestamptz", "bytea"},
+		{"varchar user_id", "", "varchar", "timestamptz", "bytea"},
+		{"timestamptz(3)", "", "text", "timestamptz(3)", "bytea"},
+		{"domain over bytea", "CREATE DOMAIN %s.blob AS bytea", "text", "timestamptz", "%s.blob"},
+		{"domain over text", "CREATE DOMAIN %s.uid AS text CHECK (VALUE <> '')", "%s.uid", "timestamptz", "bytea"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			url, schema := pgtest.Schema(t)
+			pool := pgtest.Pool(t, url, nil)
+			ctx := testContext(t)
+			q := pgx.Identifier{schema}.Sanitize()
+			sub := func(s string) string { return strings.ReplaceAll(s, "%s", q) }
+			if tt.pre != "" {
+				if _, err := pool.Exec(ctx, sub(tt.pre)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ddl := `CREATE TABLE ` + q + `.http_sessions (key bytea PRIMARY KEY, user_id ` + sub(tt.userID) +
+				`, expires ` + tt.expires + ` NOT NULL, data ` + sub(tt.data) + ` NOT NULL, created timestamptz NOT NULL DEFAULT now())`
+			if _, err := pool.Exec(ctx, ddl); err != nil {
+				t.Fatal(err)
+			}
+			s, err := New(pool, Config{Schema: schema, CleanupInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Setup(ctx); err != nil {
+				t.Fatalf("Setup on a table the store works with: %v", err)
+			}
+		})
+	}
+}
+
 // TestSetupRefusesAColumnOfAnotherType checks that Setup refuses the
 // store's table with a column whose type was changed by hand (a migration
 // gone wrong), naming the column: the store would read every session back
@@ -302,6 +343,7 @@ func TestSetupRefusesAColumnOfAnotherType(t *testing.T) {
 		{"data", "ALTER COLUMN data TYPE text USING encode(data, 'base64')"},
 		{"expires", "ALTER COLUMN expires TYPE timestamp"},
 		{"key", "ALTER COLUMN key TYPE text USING encode(key, 'hex')"},
+		{"user_id", "ALTER COLUMN user_id TYPE char(64)"}, // pads the user ID
 	} {
 		t.Run(tt.column, func(t *testing.T) {
 			t.Parallel()

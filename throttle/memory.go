@@ -154,8 +154,10 @@ func (m *memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 }
 
 // entry returns key's entry, making room for it and creating it when it
-// is not tracked (created), from its ghost when it left one (for a Take
-// under rule).
+// is not tracked, from its ghost when it left one (for a Take under rule).
+// created reports a key new to the limiter: one back from its ghost is
+// not, so a refused Take cannot make it cheap (evicted first, leaving no
+// ghost), which would hand it a fresh budget.
 func (m *memory) entry(key string, rule Rule, now time.Time) (e *memEntry, created bool) {
 	if e = m.keys[key]; e != nil {
 		return e, false
@@ -169,7 +171,7 @@ func (m *memory) entry(key string, rule Rule, now time.Time) (e *memEntry, creat
 		haunt(e, g, rule)
 	}
 	m.keys[key] = e
-	return e, true
+	return e, !haunted
 }
 
 func (m *memory) take(e *memEntry, q Request, now time.Time) Result {

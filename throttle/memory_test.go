@@ -205,32 +205,46 @@ func TestMemoryKeepsALockoutThroughEviction(t *testing.T) {
 
 // A flood that keeps the map full of keys with more attempts each pushes
 // the flooding address's own key out on every attempt; its count carries
-// on from the key's ghost, so the address still gets only its budget.
+// on from the key's ghost, so the address still gets only its budget, also
+// when it tries a locked account between guesses (each such attempt is
+// refused, which must not make its returning key look new).
 func TestMemoryAddressBudgetSurvivesItsOwnFlood(t *testing.T) {
 	t.Parallel()
-	clk := throttletest.NewClock()
-	const maxKeys = 300
-	lim := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: maxKeys}, clk.Now)
-	g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: lim})
-	u := 0 // fill: helper addresses, 50 wrong guesses each, one per made-up name
-	for i := 0; throttle.MemoryLen(lim) < maxKeys; i++ {
-		b := newBrowser(fmt.Sprintf("10.%d.%d.1:1", i/256, i%256))
-		for range 50 {
-			signIn(t, g, b, fmt.Sprintf("fill%d", u), false)
-			u++
-		}
-		clk.Advance(time.Millisecond)
-	}
-	b := newBrowser("203.0.113.7:1")
-	checked := 0
-	for i := range 1000 {
-		if signIn(t, g, b, fmt.Sprintf("spray%d", i), false) == http.StatusUnauthorized {
-			checked++
-		}
-		clk.Advance(10 * time.Millisecond)
-	}
-	if checked > 50 {
-		t.Fatalf("one address got %d password checks in 10 s; its budget is 50 per 15 minutes", checked)
+	for _, between := range []bool{false, true} {
+		t.Run(fmt.Sprintf("locked account between guesses=%v", between), func(t *testing.T) {
+			t.Parallel()
+			clk := throttletest.NewClock()
+			const maxKeys = 300
+			lim := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: maxKeys}, clk.Now)
+			g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: lim})
+			helper := newBrowser("198.51.100.9:1")
+			for range 11 {
+				signIn(t, g, helper, "locked-one", false)
+			}
+			u := 0 // fill: helper addresses, 50 wrong guesses each, one per made-up name
+			for i := 0; throttle.MemoryLen(lim) < maxKeys; i++ {
+				b := newBrowser(fmt.Sprintf("10.%d.%d.1:1", i/256, i%256))
+				for range 50 {
+					signIn(t, g, b, fmt.Sprintf("fill%d", u), false)
+					u++
+				}
+				clk.Advance(time.Millisecond)
+			}
+			b := newBrowser("203.0.113.7:1")
+			checked := 0
+			for i := range 1000 {
+				if signIn(t, g, b, fmt.Sprintf("spray%d", i), false) == http.StatusUnauthorized {
+					checked++
+				}
+				if between {
+					signIn(t, g, b, "locked-one", false)
+				}
+				clk.Advance(10 * time.Millisecond)
+			}
+			if checked > 50 {
+				t.Fatalf("one address got %d password checks in 10 s; its budget is 50 per 15 minutes", checked)
+			}
+		})
 	}
 }
 
@@ -348,5 +362,36 @@ func TestMemoryResetAndRefundReachADroppedKey(t *testing.T) {
 	}
 	if res := take(t, m, tenPerWindow, "four"); res.Remaining != 9 {
 		t.Fatalf("after a reset while dropped: Remaining %d, want 9", res.Remaining)
+	}
+}
+
+// A key back from its ghost is not new: a refused Take (another of its
+// keys locked) does not make it one of the keys counted only in refused
+// Takes, which make room first and leave no ghost. An address that
+// alternates a guess with an attempt on a locked account still gets only
+// its budget.
+func TestMemoryKeyBackFromItsGhostIsNotNew(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 2}, clk.Now)
+	ctx := context.Background()
+	addr := throttle.Rule{Limit: 5, Window: time.Hour, Lockout: time.Hour, MaxLockout: time.Hour}
+	lock(t, m, oneStrike, "acct|locked")
+	allowed := 0
+	for i := range 100 {
+		clk.Advance(time.Millisecond)
+		res, err := m.Take(ctx, []throttle.Request{{Key: "addr|A", Rule: addr}, {Key: fmt.Sprint("acct|x", i), Rule: tenPerWindow}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Allowed && res[1].Allowed {
+			allowed++
+		}
+		if _, err := m.Take(ctx, []throttle.Request{{Key: "addr|A", Rule: addr}, {Key: "acct|locked", Rule: oneStrike}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if allowed > addr.Limit {
+		t.Fatalf("addr|A allowed %d times within its window; its limit is %d", allowed, addr.Limit)
 	}
 }
