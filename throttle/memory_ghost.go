@@ -7,24 +7,25 @@ import (
 )
 
 // A key the memory limiter drops to make room leaves a ghost: what it had
-// counted (attempts, window, lockout and its escalation), in a table of
-// ghostSlots(MaxKeys) slots, in one of two slots picked by a seeded hash of
-// the key. A key
-// created again while its ghost would still count (the rules have not
-// forgotten it) starts from the ghost, so dropping a key never hands it a
-// fresh budget: a flood that pushes an address's own key out on every
-// attempt (the map full of keys with more attempts each) finds the count
-// where it left it. The ghost carries a fingerprint of its key, so no other
-// key inherits it. A ghost goes to whichever of its two slots is free (or
-// holds only a ghost the rules have forgotten); when both hold live ghosts
-// of other keys, it replaces the one locked for less time, else with the
-// smaller share of its limit spent, else the older, unless both outrank
-// it. So a ghost is lost only when both its slots are taken between its
-// burial and its key's return; the hash is seeded per limiter, so an
-// attacker cannot aim keys at another's slots. A key takes its ghost back before
+// counted (attempts, window, lockout and its escalation), in one of two
+// slots of a table of ghostSlots(MaxKeys), picked by a seeded hash of the
+// key. A key created again while its ghost would still count (the rules
+// have not forgotten it) starts from the ghost, so dropping a key never
+// hands it a fresh budget: a flood that pushes an address's own key out on
+// every attempt (the map full of keys with more attempts each) finds the
+// count where it left it. The ghost carries a fingerprint of its key, so
+// no other key inherits it.
+//
+// A ghost goes to whichever of its two slots is free (or holds only a
+// ghost the rules have forgotten); when both hold live ghosts of other
+// keys, it replaces the one locked for less time, else with the smaller
+// share of its limit spent, else the older, unless both outrank it. So a
+// ghost is lost only when both its slots are taken between its burial and
+// its key's return, and the hash is seeded per limiter, so an attacker
+// cannot aim keys at another's slots. A key takes its ghost back before
 // its own creation makes room (and buries another), so nothing lands on
-// the ghost in between. The table is allocated at
-// the first eviction: a limiter that never fills costs nothing more.
+// the ghost in between. The table is allocated at the first eviction: a
+// limiter that never fills costs nothing more.
 type ghost struct {
 	fp                 uint64 // the key's hash; 0: empty
 	start, last, until int64  // Unix nanoseconds, as memEntry's times
