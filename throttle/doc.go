@@ -58,9 +58,10 @@
 //   - Password hashing is bounded by HashSlots, of which registrations may
 //     hold RegisterSlots (a quarter by default): however many registrations
 //     arrive, the rest of the slots stay free for sign-ins.
-//   - When the Limiter fails (Redis down), CheckLogin and CheckRegister
-//     return its error and the application answers 503: an outage never
-//     lifts the limits.
+//   - When the Limiter fails (Redis down, or the memory limiter full of keys
+//     that all still count: ErrFull), CheckLogin and CheckRegister return
+//     its error and the application answers 503: neither an outage nor a
+//     flood lifts the limits.
 //
 // # Limits
 //
@@ -99,7 +100,5 @@
 // On Redis every check is one round trip, allowed or refused; a failed
 // sign-in costs nothing more, a successful one a second round trip (to give
 // its attempt back), and only ErrBusy a second one too. NewMemory's limiter
-// takes a mutex per call and about 200 bytes per key, at most MaxKeys keys,
-// and once full about 64 bytes per MaxKeys more for what dropped keys
-// counted.
+// takes a mutex per call and about 200 bytes per key, at most MaxKeys keys.
 package throttle

@@ -1,6 +1,7 @@
 package throttle_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -85,10 +86,14 @@ func (b *browser) keep(w *httptest.ResponseRecorder) {
 }
 
 // signIn runs one sign-in through g the way a handler does and returns the
-// status it would answer: 429 when refused, 200 when right, 401 when wrong.
+// status it would answer: 429 when refused, 200 when right, 401 when wrong,
+// 503 when a memory limiter is full (ErrFull).
 func signIn(t testing.TB, g *throttle.Guard, b *browser, user string, right bool) int {
 	t.Helper()
 	a, err := g.CheckLogin(b.request(), user)
+	if errors.Is(err, throttle.ErrFull) {
+		return http.StatusServiceUnavailable
+	}
 	if err != nil {
 		t.Fatalf("CheckLogin: %v", err)
 	}

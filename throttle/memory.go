@@ -4,7 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
-	"hash/maphash"
+	"slices"
 	"sync"
 	"time"
 )
@@ -12,23 +12,17 @@ import (
 // MemoryConfig configures NewMemory. Zero fields take the defaults shown.
 type MemoryConfig struct {
 	// MaxKeys caps the number of keys tracked; 0 means 65,536. Each key
-	// costs about 200 bytes plus its length. When the cap is reached one
-	// key is dropped, in this order: a key only ever counted by Takes in
-	// which another key refused (a locked address trying made-up
-	// usernames: such a flood makes room only among its own keys); then,
-	// among keys neither locked nor spent, the least recently used of
-	// those that have counted the smallest share of their rule's limit,
-	// keys with a lockout behind them last (so a flood of keys with a few
-	// attempts each, under this rule or a more generous one, cannot push
-	// out an account nine guesses into ten); only when every key is
-	// locked or spent, the one tried least recently. What a dropped key
-	// counted stays behind in a fixed table (about 64 bytes per MaxKeys,
-	// allocated when the limiter first fills), and the key, tried again
-	// within its window, resumes from it: dropping a key never hands it a
-	// fresh budget or lifts its lockout, short of two collisions in a
-	// seeded hash. Set MaxKeys above the number of keys active within a
-	// window all the same: the order above decides which counts a flood
-	// keeps in the map.
+	// costs about 200 bytes plus its length. A key that still counts (an
+	// attempt in its window, a lockout, an escalation to remember) is never
+	// dropped to make room, so no flood of new keys can reset a budget or
+	// lift a lockout. Room comes from keys the rules have forgotten, keys
+	// that count nothing (their attempts were given back), and keys counted
+	// only in refused Takes (a locked address trying made-up usernames: no
+	// password was checked for them). When none is left, Take fails with
+	// ErrFull and counts nothing: the limits hold, and the application
+	// answers 503, as when Redis is down. Set MaxKeys above the number of
+	// keys counting within a window at your peak (about three per failed
+	// sign-in: address, account, device), or use NewRedis.
 	MaxKeys int
 }
 
@@ -40,34 +34,10 @@ type memory struct {
 	mu   sync.Mutex
 	keys map[string]*memEntry
 	// Every key is in one list, each ordered from least to most recently
-	// changed: cheap holds keys counted only in refused Takes; free[r]
-	// the others that are neither locked nor spent, by rank (the share of
-	// their limit they have counted; memEntry.rank); held the locked and
-	// spent ones. evict takes the first key of the first list
-	// that has one, in that order.
-	cheap list.List
-	free  [freeLists]list.List
-	held  list.List
-
-	seed   maphash.Seed // of the ghost table's hash (memory_ghost.go)
-	ghosts []ghost      // what dropped keys counted; nil until the first eviction
-}
-
-// freeLists is how many ranks of keys neither locked nor spent eviction
-// tells apart (see memEntry.rank).
-const freeLists = 16
-
-// rank is the free list of a key neither locked nor spent: the share of
-// its rule's limit it has counted, in sixteenths, so that keys under a
-// generous rule (300 sign-in starts per address) cannot push out one under
-// a strict rule (10 guesses per account) by counting more attempts each;
-// a key with a lockout behind it ranks last, so that eviction does not
-// reset its escalation.
-func (e *memEntry) rank() int {
-	if e.level > 0 || e.limit <= 0 {
-		return freeLists - 1
-	}
-	return min(e.n*(freeLists-1)/e.limit, freeLists-1)
+	// changed: cheap holds keys counted only in refused Takes, empty the
+	// keys that count nothing, counting the others. Room is made from the
+	// first two, and from forgotten keys at the front of any.
+	cheap, empty, counting list.List
 }
 
 type memEntry struct {
@@ -77,7 +47,7 @@ type memEntry struct {
 	last   time.Time // last attempt counted
 	until  time.Time // locked before this instant
 	level  int       // lockouts so far
-	limit  int       // the rule of the last Take, for pruning and eviction
+	limit  int       // the rule of the last Take, for pruning
 	window time.Duration
 	el     *list.Element
 	in     *list.List // the list el is in
@@ -102,7 +72,7 @@ func newMemory(cfg MemoryConfig, now func() time.Time) *memory {
 	if cfg.MaxKeys <= 0 {
 		cfg.MaxKeys = 65536
 	}
-	return &memory{now: now, maxKeys: cfg.MaxKeys, keys: make(map[string]*memEntry), seed: maphash.MakeSeed()}
+	return &memory{now: now, maxKeys: cfg.MaxKeys, keys: make(map[string]*memEntry)}
 }
 
 // forgotten reports whether e has been quiet for a window after its last
@@ -133,15 +103,17 @@ func (m *memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 	refused := false
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.makeRoom(reqs, now); err != nil {
+		return nil, err
+	}
 	for i, q := range reqs {
-		e, c := m.entry(q.Key, q.Rule, now)
+		e, c := m.entry(q.Key)
 		entries, created = append(entries, e), append(created, c)
 		res[i] = m.take(e, q, now)
 		refused = refused || !res[i].Allowed
 	}
-	// A key counted only in refused Takes is the first to make room; one
-	// counted in a Take that nothing refused is an ordinary key from then
-	// on.
+	// A key counted only in refused Takes may make room; one counted in a
+	// Take that nothing refused counts from then on.
 	for i, e := range entries {
 		cheap := refused && (created[i] || e.cheap)
 		if e.cheap != cheap && m.keys[e.key] == e {
@@ -153,25 +125,64 @@ func (m *memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 	return res, nil
 }
 
-// entry returns key's entry, making room for it and creating it when it
-// is not tracked, from its ghost when it left one (for a Take under rule).
-// created reports a key new to the limiter: one back from its ghost is
-// not, so a refused Take cannot make it cheap (evicted first, leaving no
-// ghost), which would hand it a fresh budget.
-func (m *memory) entry(key string, rule Rule, now time.Time) (e *memEntry, created bool) {
+// makeRoom drops keys that lose nothing by it until the keys of reqs not
+// tracked yet fit within MaxKeys, before anything is counted; the keys of
+// reqs themselves stay. It returns ErrFull, having dropped nothing that
+// still counts, when no such key is left. The caller holds m.mu.
+func (m *memory) makeRoom(reqs []Request, now time.Time) error {
+	var pinBuf [8]*memEntry
+	pinned, missing := pinBuf[:0], 0
+	for i, q := range reqs {
+		if e := m.keys[q.Key]; e != nil {
+			pinned = append(pinned, e)
+		} else if !slices.ContainsFunc(reqs[:i], func(p Request) bool { return p.Key == q.Key }) {
+			missing++
+		}
+	}
+	for len(m.keys)+missing > m.maxKeys {
+		e := m.spare(now, pinned)
+		if e == nil {
+			return ErrFull
+		}
+		m.remove(e)
+	}
+	return nil
+}
+
+// spare returns a key that may be dropped and is not pinned: the least
+// recently changed one counted only in refused Takes, else one that counts
+// nothing, else one the rules have forgotten; nil when every key still
+// counts.
+func (m *memory) spare(now time.Time, pinned []*memEntry) *memEntry {
+	free := func(e *memEntry) bool { return !slices.Contains(pinned, e) }
+	for _, l := range [2]*list.List{&m.cheap, &m.empty} {
+		for el := l.Front(); el != nil; el = el.Next() {
+			if e := el.Value.(*memEntry); free(e) {
+				return e
+			}
+		}
+	}
+	for el := m.counting.Front(); el != nil; el = el.Next() {
+		e := el.Value.(*memEntry)
+		if !e.forgotten(now) {
+			break // the list is in order of last change
+		}
+		if free(e) {
+			return e
+		}
+	}
+	return nil
+}
+
+// entry returns key's entry, creating it when it is not tracked
+// (created); makeRoom has made room for it.
+func (m *memory) entry(key string) (e *memEntry, created bool) {
 	if e = m.keys[key]; e != nil {
 		return e, false
 	}
-	g, haunted := m.unbury(key, now)
-	if len(m.keys) >= m.maxKeys {
-		m.evict(now)
-	}
 	e = &memEntry{key: key}
-	if haunted {
-		haunt(e, g, rule)
-	}
 	m.keys[key] = e
-	return e, !haunted
+	return e, true
 }
 
 func (m *memory) take(e *memEntry, q Request, now time.Time) Result {
@@ -203,12 +214,12 @@ func (m *memory) take(e *memEntry, q Request, now time.Time) Result {
 func (m *memory) file(e *memEntry, now time.Time) {
 	var l *list.List
 	switch {
-	case now.Before(e.until) || e.n >= e.limit:
-		l = &m.held
 	case e.cheap:
 		l = &m.cheap
+	case e.n == 0 && e.level == 0 && !now.Before(e.until):
+		l = &m.empty
 	default:
-		l = &m.free[e.rank()]
+		l = &m.counting
 	}
 	if e.el != nil && e.in == l {
 		l.MoveToBack(e.el)
@@ -230,41 +241,6 @@ func (m *memory) remove(e *memEntry) {
 	delete(m.keys, e.key)
 }
 
-// evict drops one key, in the order MemoryConfig.MaxKeys gives: the
-// least recently changed key counted only in refused Takes; else of those
-// neither locked nor spent, the least recently changed among the ones of
-// the lowest rank; else the locked or spent one tried least recently
-// (an attempt refused by a lockout counts as trying). So a flood of
-// attempts on made-up keys cannot lift a lockout early, short of locking
-// MaxKeys keys at once, nor reset a budget partly spent, short of spending
-// as much on MaxKeys keys of its own.
-//
-// What the dropped key counted stays behind as its ghost (memory_ghost.go),
-// which a key created again under that name starts from.
-func (m *memory) evict(now time.Time) {
-	if l := m.first(); l != nil {
-		e := l.Front().Value.(*memEntry)
-		m.bury(e, now)
-		m.remove(e)
-	}
-}
-
-// first returns the first list, in eviction order, that holds a key, or nil.
-func (m *memory) first() *list.List {
-	if m.cheap.Len() > 0 {
-		return &m.cheap
-	}
-	for i := range m.free {
-		if m.free[i].Len() > 0 {
-			return &m.free[i]
-		}
-	}
-	if m.held.Len() > 0 {
-		return &m.held
-	}
-	return nil
-}
-
 // Refund implements Limiter.
 func (m *memory) Refund(ctx context.Context, res []Result) error {
 	if err := ctx.Err(); err != nil {
@@ -277,13 +253,9 @@ func (m *memory) Refund(ctx context.Context, res []Result) error {
 		if !r.Allowed {
 			continue
 		}
-		if e := m.keys[r.Key]; e != nil {
-			if e.n > 0 && e.start.Equal(r.WindowStart) {
-				e.n--
-				m.file(e, now)
-			}
-		} else {
-			m.refundGhost(r.Key, r.WindowStart, now)
+		if e := m.keys[r.Key]; e != nil && e.n > 0 && e.start.Equal(r.WindowStart) {
+			e.n--
+			m.file(e, now)
 		}
 	}
 	return nil
@@ -296,12 +268,10 @@ func (m *memory) Reset(ctx context.Context, keys ...string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.now()
 	for _, k := range keys {
 		if e := m.keys[k]; e != nil {
 			m.remove(e)
 		}
-		m.unbury(k, now) // and its ghost, if it was dropped
 	}
 	return nil
 }
@@ -309,14 +279,10 @@ func (m *memory) Reset(ctx context.Context, keys ...string) error {
 // prune drops up to two forgotten keys from the front of each list, where
 // the least recently changed keys are: amortized over the attempts that
 // made them, a key the rules have forgotten does not stay. A forgotten key
-// behind one that is not (a longer window) waits for its turn or for
-// eviction. The caller holds m.mu.
+// behind one that is not (a longer window) waits for its turn, or for
+// makeRoom. The caller holds m.mu.
 func (m *memory) prune(now time.Time) {
-	lists := [2 + freeLists]*list.List{&m.cheap, &m.held}
-	for i := range m.free {
-		lists[2+i] = &m.free[i]
-	}
-	for _, l := range lists {
+	for _, l := range [3]*list.List{&m.cheap, &m.empty, &m.counting} {
 		for range 2 {
 			el := l.Front()
 			if el == nil || !el.Value.(*memEntry).forgotten(now) {

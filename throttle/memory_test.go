@@ -2,6 +2,7 @@ package throttle_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -43,28 +44,47 @@ func lock(t *testing.T, l throttle.Limiter, r throttle.Rule, key string) {
 	}
 }
 
-func TestMemoryStaysWithinMaxKeys(t *testing.T) {
+// tenPerWindow is an account's budget in the tests below.
+var tenPerWindow = throttle.Rule{Limit: 10, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}
+
+// takeErr asks l for one attempt on key and returns its error.
+func takeErr(l throttle.Limiter, r throttle.Rule, key string) error {
+	_, err := l.Take(context.Background(), []throttle.Request{{Key: key, Rule: r}})
+	return err
+}
+
+// The limiter never tracks more than MaxKeys keys. Once every key still
+// counts, a new key is refused with ErrFull and nothing is counted; keys
+// already tracked go on as before, and new keys are taken again once the
+// rules have forgotten old ones.
+func TestMemoryStaysWithinMaxKeysAndFailsClosed(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
 	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 100}, clk.Now)
-	for i := range 10000 {
+	for i := range 100 {
 		take(t, m, oneStrike, fmt.Sprint("k", i))
+	}
+	for i := 100; i < 1000; i++ {
+		if err := takeErr(m, oneStrike, fmt.Sprint("k", i)); !errors.Is(err, throttle.ErrFull) {
+			t.Fatalf("key %d with every tracked key counting: %v, want ErrFull", i, err)
+		}
 		if n := throttle.MemoryLen(m); n > 100 {
-			t.Fatalf("after %d keys, Len = %d > MaxKeys", i+1, n)
+			t.Fatalf("Len = %d > MaxKeys", n)
 		}
 	}
-	// The least recently used keys went first; the newest are spent.
-	if !take(t, m, oneStrike, "k0").Allowed {
-		t.Fatal("k0 should have been evicted long ago")
+	if take(t, m, oneStrike, "k0").Allowed {
+		t.Fatal("k0, spent, was allowed: the flood reset it")
 	}
-	if take(t, m, oneStrike, "k9999").Allowed {
-		t.Fatal("k9999, spent a moment ago, was evicted")
+	clk.Advance(2 * time.Minute) // oneStrike forgets a key a window after its last attempt or lockout
+	if !take(t, m, oneStrike, "fresh").Allowed {
+		t.Fatal("a new key once the old ones are forgotten: refused")
 	}
 }
 
 // A flood of attempts on made-up keys (usernames from many addresses)
-// cannot lift a lockout by pushing the locked key out.
-func TestMemoryNeverEvictsLockedOrSpentKeysFirst(t *testing.T) {
+// cannot lift a lockout, reset a spent budget or reset one partly spent:
+// no key that still counts makes room.
+func TestMemoryFloodCannotDropAKeyThatCounts(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
 	three := throttle.Rule{Limit: 3, Window: time.Hour, Lockout: time.Hour, MaxLockout: time.Hour}
@@ -73,26 +93,33 @@ func TestMemoryNeverEvictsLockedOrSpentKeysFirst(t *testing.T) {
 	for range 3 {
 		take(t, m, three, "spent") // budget spent, not locked until its next attempt
 	}
+	take(t, m, three, "once")
 	clk.Advance(time.Second)
+	full := 0
 	for i := range 100 {
-		take(t, m, three, fmt.Sprint("flood", i)) // one attempt each: neither locked nor spent
+		if errors.Is(takeErr(m, three, fmt.Sprint("flood", i)), throttle.ErrFull) {
+			full++
+		}
 	}
-	if res := take(t, m, three, "locked"); res.Allowed {
-		t.Fatal("the lockout was lifted by evicting the key")
+	if full < 99 {
+		t.Fatalf("%d of 100 flood keys refused with ErrFull, want all but the one that fits", full)
 	}
-	if res := take(t, m, three, "spent"); res.Allowed {
-		t.Fatal("the spent budget was renewed by evicting the key")
+	if take(t, m, three, "locked").Allowed {
+		t.Fatal("the lockout was lifted")
+	}
+	if take(t, m, three, "spent").Allowed {
+		t.Fatal("the spent budget was renewed")
+	}
+	if res := take(t, m, three, "once"); res.Remaining != 1 {
+		t.Fatalf("once: Remaining %d, want 1: its count was reset", res.Remaining)
 	}
 }
 
-// tenPerWindow is an account's budget in the eviction tests.
-var tenPerWindow = throttle.Rule{Limit: 10, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}
-
 // A locked address that keeps trying made-up usernames (cheap: each is
 // refused at once, with no password hash) creates a key per username. Those
-// keys make room only among themselves: an account whose budget is nearly
-// spent keeps its count, and a key that once counted in a Take nothing
-// refused is an ordinary key from then on.
+// keys make room among themselves: the flood is not refused with ErrFull,
+// an account whose budget is nearly spent keeps its count, and a key that
+// once counted in a Take nothing refused counts from then on.
 func TestMemoryFloodFromALockedAddressCannotResetAnAccount(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
@@ -118,100 +145,65 @@ func TestMemoryFloodFromALockedAddressCannotResetAnAccount(t *testing.T) {
 		t.Fatalf("victim after the flood: %+v, want its tenth attempt (Remaining 0): the flood reset its count", res)
 	}
 	if res := take(t, m, tenPerWindow, "acct|once-junk"); res.Remaining != 7 {
-		t.Fatalf("a key once counted in an allowed Take: Remaining %d, want 7 (three attempts): it was evicted by the flood", res.Remaining)
+		t.Fatalf("a key once counted in an allowed Take: Remaining %d, want 7 (three attempts): it was dropped by the flood", res.Remaining)
 	}
 }
 
-// Among keys neither locked nor spent, the one with the fewest attempts
-// makes room first, the least recently used of them: keys with one attempt
-// each cannot push out one with five.
-func TestMemoryEvictsKeysWithFewerAttemptsFirst(t *testing.T) {
+// A key whose attempts were given back (a sign-in that succeeded) counts
+// nothing and makes room before the limiter refuses anything.
+func TestMemoryKeysThatCountNothingMakeRoom(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
-	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 4}, clk.Now)
-	for range 5 {
-		take(t, m, tenPerWindow, "five")
+	ctx := context.Background()
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 2}, clk.Now)
+	res, err := m.Take(ctx, []throttle.Request{{Key: "signed-in", Rule: tenPerWindow}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, k := range []string{"a", "b", "c"} {
-		clk.Advance(time.Second)
-		take(t, m, tenPerWindow, k)
+	if err := m.Refund(ctx, res); err != nil {
+		t.Fatal(err)
 	}
-	take(t, m, tenPerWindow, "d") // makes room
-	if res := take(t, m, tenPerWindow, "five"); res.Remaining != 4 {
-		t.Fatalf("five: Remaining %d, want 4: it was evicted before keys with one attempt", res.Remaining)
+	take(t, m, tenPerWindow, "failed")
+	if err := takeErr(m, tenPerWindow, "new"); err != nil {
+		t.Fatalf("a new key beside one that counts nothing: %v", err)
 	}
-	if res := take(t, m, tenPerWindow, "c"); res.Remaining != 8 {
-		t.Fatalf("c: Remaining %d, want 8: the least recently used key with one attempt (a) should have gone, not c", res.Remaining)
+	if err := takeErr(m, tenPerWindow, "newer"); !errors.Is(err, throttle.ErrFull) {
+		t.Fatalf("a new key when both others count: %v, want ErrFull", err)
 	}
 }
 
-// Keys under a generous rule (300 sign-in starts per address, each
-// costing no password hash) rank by the share of their limit they used, so
-// many attempts on each cannot push out an account nine guesses into ten;
-// and a key with a lockout behind it outlasts fresh ones, so eviction does
-// not reset its escalation.
-func TestMemoryEvictsKeysByTheShareOfTheirLimitUsed(t *testing.T) {
+// The keys of one Take never make room for each other: a key counted only
+// in refused Takes, now counted again in an allowed one, is not dropped to
+// make room for that Take's new key (which lost the address its count).
+func TestMemoryKeysOfATakeDoNotMakeRoomForEachOther(t *testing.T) {
 	t.Parallel()
 	clk := throttletest.NewClock()
-	starts := throttle.Rule{Limit: 300, Window: 10 * time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}
-	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 4}, clk.Now)
-	for range 9 {
-		take(t, m, tenPerWindow, "acct|victim")
-	}
-	three := throttle.Rule{Limit: 3, Window: time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}
-	lock(t, m, three, "acct|escalated") // locked once: level 1
-	clk.Advance(61 * time.Second)       // the lockout is over, not yet forgotten
-	take(t, m, three, "acct|escalated") // one attempt into its next window
-	for i := range 40 {
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 2}, clk.Now)
+	ctx := context.Background()
+	addr := throttle.Rule{Limit: 5, Window: time.Hour, Lockout: time.Hour, MaxLockout: time.Hour}
+	lock(t, m, oneStrike, "acct|locked")
+	allowed := 0
+	for i := range 100 {
 		clk.Advance(time.Millisecond)
-		for range 20 {
-			take(t, m, starts, fmt.Sprint("ceremony|net", i))
+		m.Take(ctx, []throttle.Request{{Key: "addr|A", Rule: addr}, {Key: "acct|locked", Rule: oneStrike}}) // refused: addr|A is cheap
+		res, err := m.Take(ctx, []throttle.Request{{Key: "addr|A", Rule: addr}, {Key: fmt.Sprint("acct|x", i), Rule: tenPerWindow}})
+		if err == nil && res[0].Allowed && res[1].Allowed {
+			allowed++
 		}
 	}
-	if res := take(t, m, tenPerWindow, "acct|victim"); !res.Allowed || res.Remaining != 0 {
-		t.Fatalf("victim: %+v, want its tenth attempt: keys with 20 of 300 pushed it out", res)
-	}
-	take(t, m, three, "acct|escalated")
-	res := take(t, m, three, "acct|escalated") // its third: spent
-	if !res.Allowed || res.Remaining != 0 {
-		t.Fatalf("escalated: %+v, want its third attempt: it was evicted", res)
-	}
-	if res := take(t, m, three, "acct|escalated"); res.Allowed || res.RetryAfter <= time.Minute {
-		t.Fatalf("escalated, past its budget again: %+v, want a second, longer lockout", res)
+	if allowed > addr.Limit {
+		t.Fatalf("addr|A allowed %d times within its window; its limit is %d", allowed, addr.Limit)
 	}
 }
 
-// When every key is locked, one makes room, and its lockout outlives it:
-// the key, tried again, is still refused until its lockout ends, so a
-// flood that locks MaxKeys keys of its own lifts no lockout either.
-func TestMemoryKeepsALockoutThroughEviction(t *testing.T) {
+// Through the Guard: helper addresses fill the limiter with keys that
+// count, then one address sprays made-up usernames, with or without an
+// attempt on a locked account between guesses. It gets at most its budget
+// of password checks; the rest are refused (ErrFull: 503) or throttled.
+func TestMemoryAddressBudgetHoldsWhenTheLimiterIsFull(t *testing.T) {
 	t.Parallel()
-	clk := throttletest.NewClock()
-	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 3}, clk.Now)
-	for _, k := range []string{"a", "b", "c"} {
-		lock(t, m, oneStrike, k)
-		clk.Advance(time.Second)
-	}
-	lock(t, m, oneStrike, "d") // makes room: one of a, b, c goes
-	if n := throttle.MemoryLen(m); n != 3 {
-		t.Fatalf("Len = %d, want 3", n)
-	}
-	for _, k := range []string{"a", "b", "c", "d"} {
-		if res := take(t, m, oneStrike, k); res.Allowed {
-			t.Fatalf("%s: allowed; its lockout was lifted by eviction", k)
-		}
-	}
-}
-
-// A flood that keeps the map full of keys with more attempts each pushes
-// the flooding address's own key out on every attempt; its count carries
-// on from the key's ghost, so the address still gets only its budget, also
-// when it tries a locked account between guesses (each such attempt is
-// refused, which must not make its returning key look new).
-func TestMemoryAddressBudgetSurvivesItsOwnFlood(t *testing.T) {
-	t.Parallel()
-	for _, between := range []bool{false, true} {
-		t.Run(fmt.Sprintf("locked account between guesses=%v", between), func(t *testing.T) {
+	for _, between := range []string{"", "before", "after"} {
+		t.Run("locked account "+between, func(t *testing.T) {
 			t.Parallel()
 			clk := throttletest.NewClock()
 			const maxKeys = 300
@@ -221,8 +213,8 @@ func TestMemoryAddressBudgetSurvivesItsOwnFlood(t *testing.T) {
 			for range 11 {
 				signIn(t, g, helper, "locked-one", false)
 			}
-			u := 0 // fill: helper addresses, 50 wrong guesses each, one per made-up name
-			for i := 0; throttle.MemoryLen(lim) < maxKeys; i++ {
+			u := 0 // fill: helper addresses, wrong guesses, one per made-up name
+			for i := 0; u < 3*maxKeys; i++ {
 				b := newBrowser(fmt.Sprintf("10.%d.%d.1:1", i/256, i%256))
 				for range 50 {
 					signIn(t, g, b, fmt.Sprintf("fill%d", u), false)
@@ -233,48 +225,19 @@ func TestMemoryAddressBudgetSurvivesItsOwnFlood(t *testing.T) {
 			b := newBrowser("203.0.113.7:1")
 			checked := 0
 			for i := range 1000 {
+				if between == "before" {
+					signIn(t, g, b, "locked-one", false)
+				}
 				if signIn(t, g, b, fmt.Sprintf("spray%d", i), false) == http.StatusUnauthorized {
 					checked++
 				}
-				if between {
+				if between == "after" {
 					signIn(t, g, b, "locked-one", false)
 				}
 				clk.Advance(10 * time.Millisecond)
 			}
 			if checked > 50 {
 				t.Fatalf("one address got %d password checks in 10 s; its budget is 50 per 15 minutes", checked)
-			}
-		})
-	}
-}
-
-// A key dropped to make room and tried again within its window resumes
-// its count, under its own rule or (scaled, rounding up) another; once the
-// rules would have forgotten it, it starts afresh.
-func TestMemoryDroppedKeyResumesItsCount(t *testing.T) {
-	t.Parallel()
-	twenty := throttle.Rule{Limit: 20, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}
-	for _, tt := range []struct {
-		name          string
-		again         throttle.Rule
-		wait          time.Duration
-		wantRemaining int
-	}{
-		{"within its window", tenPerWindow, time.Second, 5},                      // 4 attempts + this one, of 10
-		{"under a rule twice as generous", twenty, time.Second, 11},              // 8 of 20 + this one
-		{"after its window", tenPerWindow, tenPerWindow.Window + time.Second, 9}, // forgotten: this one only
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			clk := throttletest.NewClock()
-			m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 1}, clk.Now)
-			for range 4 {
-				take(t, m, tenPerWindow, "four")
-			}
-			take(t, m, tenPerWindow, "other") // the map is full: "four" goes
-			clk.Advance(tt.wait)
-			if res := take(t, m, tt.again, "four"); res.Remaining != tt.wantRemaining {
-				t.Fatalf("four: Remaining %d, want %d", res.Remaining, tt.wantRemaining)
 			}
 		})
 	}
@@ -334,64 +297,5 @@ func TestMemoryConcurrentUseStaysBounded(t *testing.T) {
 	wg.Wait()
 	if n := throttle.MemoryLen(m); n > 50 {
 		t.Fatalf("Len = %d > MaxKeys", n)
-	}
-}
-
-// Reset and Refund reach a key that was dropped to make room: Reset
-// forgets its ghost too, and Refund gives an attempt back from it, as they
-// would for the key in the map.
-func TestMemoryResetAndRefundReachADroppedKey(t *testing.T) {
-	t.Parallel()
-	clk := throttletest.NewClock()
-	ctx := context.Background()
-	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 1}, clk.Now)
-	var last throttle.Result
-	for range 4 {
-		last = take(t, m, tenPerWindow, "four")
-	}
-	take(t, m, tenPerWindow, "other") // the map is full: "four" goes
-	if err := m.Refund(ctx, []throttle.Result{last}); err != nil {
-		t.Fatal(err)
-	}
-	if res := take(t, m, tenPerWindow, "four"); res.Remaining != 6 {
-		t.Fatalf("after a refund while dropped: Remaining %d, want 6 (3 attempts kept, this one)", res.Remaining)
-	}
-	take(t, m, tenPerWindow, "other") // "four" goes again, with 4 attempts
-	if err := m.Reset(ctx, "four"); err != nil {
-		t.Fatal(err)
-	}
-	if res := take(t, m, tenPerWindow, "four"); res.Remaining != 9 {
-		t.Fatalf("after a reset while dropped: Remaining %d, want 9", res.Remaining)
-	}
-}
-
-// A key back from its ghost is not new: a refused Take (another of its
-// keys locked) does not make it one of the keys counted only in refused
-// Takes, which make room first and leave no ghost. An address that
-// alternates a guess with an attempt on a locked account still gets only
-// its budget.
-func TestMemoryKeyBackFromItsGhostIsNotNew(t *testing.T) {
-	t.Parallel()
-	clk := throttletest.NewClock()
-	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 2}, clk.Now)
-	ctx := context.Background()
-	addr := throttle.Rule{Limit: 5, Window: time.Hour, Lockout: time.Hour, MaxLockout: time.Hour}
-	lock(t, m, oneStrike, "acct|locked")
-	allowed := 0
-	for i := range 100 {
-		clk.Advance(time.Millisecond)
-		res, err := m.Take(ctx, []throttle.Request{{Key: "addr|A", Rule: addr}, {Key: fmt.Sprint("acct|x", i), Rule: tenPerWindow}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res[0].Allowed && res[1].Allowed {
-			allowed++
-		}
-		if _, err := m.Take(ctx, []throttle.Request{{Key: "addr|A", Rule: addr}, {Key: "acct|locked", Rule: oneStrike}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if allowed > addr.Limit {
-		t.Fatalf("addr|A allowed %d times within its window; its limit is %d", allowed, addr.Limit)
 	}
 }

@@ -15,8 +15,9 @@ import (
 //   - a budget is spent: 429 with Retry-After, at once (never a sleep that
 //     holds the connection), and the password is not checked;
 //   - every hashing slot stayed busy for 2 s: 503 with Retry-After;
-//   - the counts cannot be reached (Redis down): 503. An outage never lifts
-//     the limits.
+//   - the counts cannot be reached (Redis down), or the in-memory counts
+//     are full of keys that all still count (throttle.ErrFull, a flood of
+//     failed sign-ins from many addresses): 503. Neither lifts the limits.
 //
 // The policy itself (which budgets, device cookies, trusted proxies) is the
 // guard's: see the README's "Sign-in throttling" section.
@@ -29,6 +30,9 @@ func (a *app) refused(r *http.Request, att *throttle.Attempt, err error, what st
 	case errors.Is(err, throttle.ErrBusy):
 		a.log.WarnContext(r.Context(), what+": every password hashing slot is busy", "network", a.clientNetwork(r))
 		return errServerBusy
+	case errors.Is(err, throttle.ErrFull):
+		a.log.ErrorContext(r.Context(), what+": throttle full: every key it holds still counts; raise its MaxKeys or use Redis")
+		return errThrottleDown
 	case err != nil:
 		a.log.ErrorContext(r.Context(), what+": throttle unavailable", "error", err)
 		return errThrottleDown
