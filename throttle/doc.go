@@ -92,6 +92,12 @@
 //     on its own, and a restart forgets. Use NewRedis to share and keep
 //     counts.
 //     Instances sharing a Redis need clocks within seconds of each other.
+//   - NewMemory holds at most MaxKeys keys (65,536 by default) and never
+//     drops one that still counts: a flood of failed sign-ins that keeps
+//     that many counting (about 1,300 IPv4 addresses, each spending its
+//     budget on made-up usernames every 15 minutes, or the /64s of one
+//     IPv6 /48) makes sign-ins that need a new key answer 503 (ErrFull)
+//     while it lasts. Raise MaxKeys (about 200 bytes a key) or use NewRedis.
 //   - Usernames are counted as given: pass them as the user store looks
 //     them up (after case folding), or each spelling gets its own budget.
 //
