@@ -96,8 +96,11 @@
 //     drops one that still counts: a flood of failed sign-ins that keeps
 //     that many counting (about 1,300 IPv4 addresses, each spending its
 //     budget on made-up usernames every 15 minutes, or the /64s of one
-//     IPv6 /48) makes sign-ins that need a new key answer 503 (ErrFull)
-//     while it lasts. Raise MaxKeys (about 200 bytes a key) or use NewRedis.
+//     IPv6 /48, or one address with an account of its own that signs in
+//     without a cookie and then fails once with each device cookie it is
+//     given, two password hashes per key) makes sign-ins that need a new
+//     key answer 503 (ErrFull) while it lasts. Raise MaxKeys (about 200
+//     bytes a key) or use NewRedis.
 //   - Usernames are counted as given: pass them as the user store looks
 //     them up (after case folding), or each spelling gets its own budget.
 //

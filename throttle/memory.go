@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"container/heap"
 	"container/list"
 	"context"
 	"fmt"
@@ -33,11 +34,14 @@ type memory struct {
 
 	mu   sync.Mutex
 	keys map[string]*memEntry
-	// Every key is in one list, each ordered from least to most recently
-	// changed: cheap holds keys counted only in refused Takes, empty the
-	// keys that count nothing, counting the others. Room is made from the
-	// first two, and from forgotten keys at the front of any.
-	cheap, empty, counting list.List
+	// Every key is in one place: cheap holds keys counted only in Takes
+	// another key refused, empty the keys that count nothing (each list
+	// from least to most recently changed), counting the others, a heap
+	// by the time the rules forget each (memEntry.forgetAt), whatever its
+	// rule or lockout. Room is made from the first two, then from the
+	// forgotten keys at the top of counting.
+	cheap, empty list.List
+	counting     byForget
 }
 
 type memEntry struct {
@@ -50,8 +54,45 @@ type memEntry struct {
 	limit  int       // the rule of the last Take, for pruning
 	window time.Duration
 	el     *list.Element
-	in     *list.List // the list el is in
+	in     *list.List // the list el is in, or nil
+	idx    int        // its place in the counting heap, or -1
 	cheap  bool       // counted only in Takes in which another key refused
+}
+
+// forgetAt is when the rules forget e (see forgotten): a window after its
+// last attempt and after its lockout ends.
+func (e *memEntry) forgetAt() time.Time {
+	quiet := e.last
+	if e.until.After(quiet) {
+		quiet = e.until
+	}
+	if quiet.IsZero() {
+		return time.Unix(1<<62, 0) // never counted: not forgotten
+	}
+	return quiet.Add(e.window)
+}
+
+// byForget is a heap of entries, the one the rules forget first on top.
+type byForget []*memEntry
+
+func (h byForget) Len() int           { return len(h) }
+func (h byForget) Less(i, j int) bool { return h[i].forgetAt().Before(h[j].forgetAt()) }
+func (h byForget) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+func (h *byForget) Push(x any) {
+	e := x.(*memEntry)
+	e.idx = len(*h)
+	*h = append(*h, e)
+}
+func (h *byForget) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	e.idx = -1
+	return e
 }
 
 // NewMemory returns a Limiter that keeps its counts in the memory of this
@@ -100,7 +141,6 @@ func (m *memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 	var entryBuf [8]*memEntry
 	var createdBuf [8]bool
 	entries, created := entryBuf[:0], createdBuf[:0] // on the stack for a Guard's few keys
-	refused := false
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.makeRoom(reqs, now); err != nil {
@@ -110,12 +150,17 @@ func (m *memory) Take(ctx context.Context, reqs []Request) ([]Result, error) {
 		e, c := m.entry(q.Key)
 		entries, created = append(entries, e), append(created, c)
 		res[i] = m.take(e, q, now)
-		refused = refused || !res[i].Allowed
 	}
-	// A key counted only in refused Takes may make room; one counted in a
-	// Take that nothing refused counts from then on.
+	// A key counted only in Takes that another key refused (no password
+	// was checked for it) may make room; one counted in a Take that no
+	// other key refused counts from then on. A key that refused itself (a
+	// duplicate of it in the Take allowed, then locked) is not cheap.
 	for i, e := range entries {
-		cheap := refused && (created[i] || e.cheap)
+		byOther := false
+		for j, o := range entries {
+			byOther = byOther || o != e && !res[j].Allowed
+		}
+		cheap := byOther && (created[i] || e.cheap)
 		if e.cheap != cheap && m.keys[e.key] == e {
 			e.cheap = cheap
 			m.file(e, now)
@@ -162,16 +207,26 @@ func (m *memory) spare(now time.Time, pinned []*memEntry) *memEntry {
 			}
 		}
 	}
-	for el := m.counting.Front(); el != nil; el = el.Next() {
-		e := el.Value.(*memEntry)
-		if !e.forgotten(now) {
-			break // the list is in order of last change
+	// The forgotten keys are at the top of the heap; a pinned one (a key
+	// of the Take at hand, which take resets) is set aside meanwhile.
+	var aside [8]*memEntry
+	n := 0
+	var found *memEntry
+	for len(m.counting) > 0 && m.counting[0].forgotten(now) {
+		if e := m.counting[0]; free(e) || n == len(aside) {
+			found = e
+			break
 		}
-		if free(e) {
-			return e
-		}
+		aside[n] = heap.Pop(&m.counting).(*memEntry)
+		n++
 	}
-	return nil
+	for _, e := range aside[:n] {
+		heap.Push(&m.counting, e)
+	}
+	if found != nil && !free(found) {
+		return nil
+	}
+	return found
 }
 
 // entry returns key's entry, creating it when it is not tracked
@@ -180,7 +235,7 @@ func (m *memory) entry(key string) (e *memEntry, created bool) {
 	if e = m.keys[key]; e != nil {
 		return e, false
 	}
-	e = &memEntry{key: key}
+	e = &memEntry{key: key, idx: -1}
 	m.keys[key] = e
 	return e, true
 }
@@ -193,7 +248,7 @@ func (m *memory) take(e *memEntry, q Request, now time.Time) Result {
 		return Result{Key: q.Key, RetryAfter: e.until.Sub(now)}
 	}
 	if e.forgotten(now) {
-		*e = memEntry{key: e.key, limit: e.limit, window: e.window, el: e.el, in: e.in, cheap: e.cheap}
+		*e = memEntry{key: e.key, limit: e.limit, window: e.window, el: e.el, in: e.in, idx: e.idx, cheap: e.cheap}
 	}
 	if e.n == 0 || !now.Before(e.start.Add(r.Window)) {
 		e.n, e.start = 0, now
@@ -210,7 +265,8 @@ func (m *memory) take(e *memEntry, q Request, now time.Time) Result {
 	return Result{Key: q.Key, Allowed: true, Remaining: r.Limit - e.n, WindowStart: e.start}
 }
 
-// file puts e at the back of the list its state belongs to.
+// file puts e where its state belongs: at the back of the cheap or empty
+// list, or in the counting heap at its forgetting time.
 func (m *memory) file(e *memEntry, now time.Time) {
 	var l *list.List
 	switch {
@@ -218,22 +274,30 @@ func (m *memory) file(e *memEntry, now time.Time) {
 		l = &m.cheap
 	case e.n == 0 && e.level == 0 && !now.Before(e.until):
 		l = &m.empty
-	default:
-		l = &m.counting
 	}
-	if e.el != nil && e.in == l {
-		l.MoveToBack(e.el)
-		return
-	}
-	if e.el != nil {
+	switch {
+	case l == nil && e.idx >= 0:
+		heap.Fix(&m.counting, e.idx)
+	case l == nil:
 		m.unlink(e)
+		heap.Push(&m.counting, e)
+	case e.in == l:
+		l.MoveToBack(e.el)
+	default:
+		m.unlink(e)
+		e.el, e.in = l.PushBack(e), l
 	}
-	e.el, e.in = l.PushBack(e), l
 }
 
+// unlink takes e out of its list or the heap.
 func (m *memory) unlink(e *memEntry) {
-	e.in.Remove(e.el)
-	e.el, e.in = nil, nil
+	if e.in != nil {
+		e.in.Remove(e.el)
+		e.el, e.in = nil, nil
+	}
+	if e.idx >= 0 {
+		heap.Remove(&m.counting, e.idx)
+	}
 }
 
 func (m *memory) remove(e *memEntry) {
@@ -276,13 +340,12 @@ func (m *memory) Reset(ctx context.Context, keys ...string) error {
 	return nil
 }
 
-// prune drops up to two forgotten keys from the front of each list, where
-// the least recently changed keys are: amortized over the attempts that
-// made them, a key the rules have forgotten does not stay. A forgotten key
-// behind one that is not (a longer window) waits for its turn, or for
-// makeRoom. The caller holds m.mu.
+// prune drops up to two forgotten keys from the front of each list (the
+// least recently changed keys) and from the top of the counting heap (the
+// first the rules forget): amortized over the attempts that made them, a
+// key the rules have forgotten does not stay. The caller holds m.mu.
 func (m *memory) prune(now time.Time) {
-	for _, l := range [3]*list.List{&m.cheap, &m.empty, &m.counting} {
+	for _, l := range [2]*list.List{&m.cheap, &m.empty} {
 		for range 2 {
 			el := l.Front()
 			if el == nil || !el.Value.(*memEntry).forgotten(now) {
@@ -290,6 +353,12 @@ func (m *memory) prune(now time.Time) {
 			}
 			m.remove(el.Value.(*memEntry))
 		}
+	}
+	for range 2 {
+		if len(m.counting) == 0 || !m.counting[0].forgotten(now) {
+			break
+		}
+		m.remove(m.counting[0])
 	}
 }
 

@@ -299,3 +299,52 @@ func TestMemoryConcurrentUseStaysBounded(t *testing.T) {
 		t.Fatalf("Len = %d > MaxKeys", n)
 	}
 }
+
+// Keys the rules have forgotten make room whatever their rule or lockout:
+// a key locked for an hour (a spent registration budget) does not keep the
+// sign-in keys forgotten after 15 minutes from making room.
+func TestMemoryForgottenKeysMakeRoomBehindALongLockout(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	l := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 20}, clk.Now)
+	g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
+	reg := newBrowser("192.0.2.1:1234")
+	for i := range 11 { // 10 allowed, the 11th locks the address's registrations for an hour
+		a, err := g.CheckRegister(reg.request())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Allowed() != (i < 10) {
+			t.Fatalf("registration %d: allowed %v", i, a.Allowed())
+		}
+		a.Done()
+	}
+	for i := range 9 { // 18 sign-in keys: address and account
+		signIn(t, g, newBrowser(fmt.Sprintf("198.51.100.%d:1", i+1)), fmt.Sprint("user", i), false)
+	}
+	clk.Advance(20 * time.Minute) // the 18 are forgotten, the lockout is not
+	if got := signIn(t, g, newBrowser("203.0.113.9:1"), "alice", false); got != http.StatusUnauthorized {
+		t.Fatalf("a sign-in with 18 of %d keys forgotten: %d, want 401", throttle.MemoryLen(l), got)
+	}
+}
+
+// A key that refused itself (a duplicate of it in one Take allowed, then
+// locked) still counts: only a key counted in Takes that another key
+// refused may make room.
+func TestMemoryKeyThatRefusedItselfStillCounts(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	ctx := context.Background()
+	m := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 1}, clk.Now)
+	r := throttle.Rule{Limit: 1, Window: time.Hour, Lockout: time.Hour, MaxLockout: time.Hour}
+	res, err := m.Take(ctx, []throttle.Request{{Key: "k", Rule: r}, {Key: "k", Rule: r}})
+	if err != nil || !res[0].Allowed || res[1].Allowed {
+		t.Fatalf("k twice: %+v, %v; want allowed, then refused", res, err)
+	}
+	if err := takeErr(m, r, "other"); !errors.Is(err, throttle.ErrFull) {
+		t.Fatalf("a new key beside k, locked: %v, want ErrFull", err)
+	}
+	if take(t, m, r, "k").Allowed {
+		t.Fatal("k, locked for an hour, is allowed again")
+	}
+}
