@@ -19,10 +19,13 @@ import (
 // deleted, as a lost index would be (see add): its WRONGTYPE error failed
 // every login and LogoutAll of the user, each counting against the store
 // guard's breaker. Its sessions are then unlisted, as an evicted index's.
+// The check is a write that removes nothing (no score is +inf) and fails
+// on another type: a read would make the client that runs the script
+// track the index keys, and its own writes to them then invalidate, on a
+// client-side cache, the sessions it has just cached.
 const redisIdxPrune = `
 for i = 1, 2 do
-  local t = redis.call('TYPE', KEYS[i])['ok']
-  if t ~= 'zset' and t ~= 'none' then redis.call('DEL', KEYS[i]) end
+  if type(redis.pcall('ZREMRANGEBYSCORE', KEYS[i], '+inf', '+inf')) == 'table' then redis.call('DEL', KEYS[i]) end
 end
 local function prune(now)
   local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
