@@ -209,22 +209,18 @@ func (m *memory) spare(now time.Time, pinned []*memEntry) *memEntry {
 	}
 	// The forgotten keys are at the top of the heap; a pinned one (a key
 	// of the Take at hand, which take resets) is set aside meanwhile.
-	var aside [8]*memEntry
-	n := 0
+	var asideBuf [8]*memEntry
+	aside := asideBuf[:0] // at most the pinned keys
 	var found *memEntry
 	for len(m.counting) > 0 && m.counting[0].forgotten(now) {
-		if e := m.counting[0]; free(e) || n == len(aside) {
+		if e := m.counting[0]; free(e) {
 			found = e
 			break
 		}
-		aside[n] = heap.Pop(&m.counting).(*memEntry)
-		n++
+		aside = append(aside, heap.Pop(&m.counting).(*memEntry))
 	}
-	for _, e := range aside[:n] {
+	for _, e := range aside {
 		heap.Push(&m.counting, e)
-	}
-	if found != nil && !free(found) {
-		return nil
 	}
 	return found
 }

@@ -348,3 +348,26 @@ func TestMemoryKeyThatRefusedItselfStillCounts(t *testing.T) {
 		t.Fatal("k, locked for an hour, is allowed again")
 	}
 }
+
+// A Take of many keys, every one forgotten, does not hide a forgotten key
+// of another Take: it still makes room.
+func TestMemoryManyForgottenKeysOfATakeDoNotHideAnotherForgottenKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := throttletest.NewClock()
+	l := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: 10}, clk.Now)
+	r := throttle.Rule{Limit: 5, Window: 10 * time.Millisecond, Lockout: time.Second, MaxLockout: time.Second}
+	var pins []throttle.Request
+	for i := range 9 {
+		pins = append(pins, throttle.Request{Key: fmt.Sprint("p", i), Rule: r})
+	}
+	if _, err := l.Take(ctx, pins); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Millisecond)
+	take(t, l, r, "f")
+	clk.Advance(time.Hour) // every key forgotten
+	if _, err := l.Take(ctx, append(pins, throttle.Request{Key: "new", Rule: r})); err != nil {
+		t.Fatalf("Take: %v, though f is forgotten and not a key of the Take", err)
+	}
+}
