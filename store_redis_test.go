@@ -20,7 +20,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionauth/session"
-	"github.com/sessionauth/session/internal/redisring"
 	"github.com/sessionauth/session/internal/redistest"
 	"github.com/sessionauth/session/storetest"
 )
@@ -94,12 +93,7 @@ func TestRedisStoreConformanceCluster(t *testing.T) {
 
 func TestRedisStoreConformanceRing(t *testing.T) {
 	t.Parallel()
-	a, b := redistest.New(t), redistest.New(t)
-	if a.Addr == b.Addr {
-		t.Skip("REDIS_URL set: a ring needs two servers")
-	}
-	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr, "b": b.Addr}, HeartbeatFn: redisring.KeepShards})
-	t.Cleanup(func() { ring.Close() })
+	ring, _, _ := redistest.NewRing(t)
 	storetest.Run(t, func(t *testing.T) session.Store {
 		return session.NewRedisStore(ring, session.RedisConfig{KeyPrefix: redistest.Prefix()})
 	})
@@ -129,21 +123,7 @@ func TestNewRedisStoreRefusesARingThatMovesKeysOffADownShard(t *testing.T) {
 // every time, not by the shard a PING happens to reach.
 func TestRedisRingShardOutageIsAnOutageNotASignOut(t *testing.T) {
 	t.Parallel()
-	a, b := redistest.New(t), redistest.New(t)
-	if !a.Owned() || !b.Owned() {
-		t.Skip("REDIS_URL set: the test needs two servers of its own to stop one")
-	}
-	ring := redis.NewRing(&redis.RingOptions{
-		Addrs:              map[string]string{"a": a.Addr, "b": b.Addr},
-		HeartbeatFn:        redisring.KeepShards,
-		HeartbeatFrequency: 50 * time.Millisecond,
-		DialTimeout:        200 * time.Millisecond,
-		ReadTimeout:        200 * time.Millisecond,
-		WriteTimeout:       200 * time.Millisecond,
-		MaxRetries:         -1,
-		DialerRetries:      1,
-	})
-	t.Cleanup(func() { ring.Close() })
+	ring, _, b := redistest.NewRing(t)
 	keys, err := session.NewKeyRing(session.GenerateKey())
 	if err != nil {
 		t.Fatal(err)

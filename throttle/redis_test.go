@@ -276,20 +276,7 @@ func TestNewRedisRefusesARingThatMovesKeysOffADownShard(t *testing.T) {
 // away (an outage never lifts the limits).
 func TestRedisRingShardOutageKeepsALockout(t *testing.T) {
 	t.Parallel()
-	s1, s2 := redistest.New(t), redistest.New(t)
-	if !s1.Owned() || !s2.Owned() {
-		t.Skip("REDIS_URL set: the test needs two servers of its own to stop one")
-	}
-	ring := redis.NewRing(&redis.RingOptions{
-		Addrs:              map[string]string{"s1": s1.Addr, "s2": s2.Addr},
-		HeartbeatFn:        func(context.Context, *redis.Client) bool { return true },
-		HeartbeatFrequency: 50 * time.Millisecond,
-		DialTimeout:        200 * time.Millisecond,
-		ReadTimeout:        200 * time.Millisecond,
-		MaxRetries:         -1,
-		DialerRetries:      1,
-	})
-	t.Cleanup(func() { ring.Close() })
+	ring, s1, _ := redistest.NewRing(t)
 	prefix := redistest.Prefix()
 	l := throttle.NewRedis(ring, throttle.RedisConfig{Prefix: prefix})
 	ctx := context.Background()
