@@ -6,7 +6,8 @@ package session
 // accepts exactly what base64.URLEncoding.Decode accepts, with the same
 // result, except line breaks, which that skips and this refuses: a cookie
 // value never holds one (net/http drops a cookie whose value has a control
-// byte). It is the forged-value check's first step: a table lookup per
+// byte), and macIndex leaves a value it refuses to encoding/base64. It is
+// the forged-value check's first step: a table lookup per
 // character and no copy of src, about half the time of Decode, which reads
 // its input as []byte and so needs the string copied first.
 func decodeBase64URL(dst []byte, src string) (int, bool) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"hash"
 	"sync"
 )
@@ -29,6 +30,7 @@ type macPool struct {
 // that nothing passed to the hash escapes to a fresh allocation.
 type macScratch struct {
 	h   hash.Hash
+	in  [maxCookieLen]byte // the value, for encoding/base64 (see macIndex)
 	raw [maxCookieLen / 4 * 3]byte
 	sum [sha256.Size]byte
 }
@@ -52,7 +54,14 @@ func (s *signer) macIndex(value string) int {
 	defer s.macs[0].pool.Put(m)
 	dn, ok := decodeBase64URL(m.raw[:], value)
 	if !ok {
-		return -1
+		// Not plain base64url: encoding/base64 decides, as it does in
+		// Decode, which skips line breaks; such values are rare (net/http
+		// drops a cookie with a control byte), so they pay the copy.
+		n := copy(m.in[:], value)
+		var err error
+		if dn, err = base64.URLEncoding.Decode(m.raw[:], m.in[:n]); err != nil {
+			return -1
+		}
 	}
 	raw := m.raw[:dn]
 	// "date|value|mac": the MAC covers name|date|value.
