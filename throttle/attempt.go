@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -96,10 +97,13 @@ func (a *Attempt) finish(f func(ctx context.Context)) {
 // checked, and says whether it may go ahead.
 //
 // A browser with a device cookie for username (see LoginSucceeded) is
-// counted against that device's own budget only. Any other attempt is
-// counted against the client address (Address) and the account (Account);
-// if either refuses, so does the guard (and the other keeps the count). An
-// allowed attempt then waits up to SlotWait for a password hashing slot.
+// counted against that device's own budget (Device) and the budget of the
+// account's known devices at its client address (KnownDevices), never
+// against the budgets of unknown devices. Any other
+// attempt is counted against the client address (Address) and the account
+// (Account). If either of the two budgets refuses, so does the guard (and
+// the other keeps the count). An allowed attempt then waits up to SlotWait
+// for a password hashing slot.
 //
 // The attempt counts as a failure until LoginSucceeded or Abandon says
 // otherwise, so concurrent guesses can never exceed a budget. Pass the
@@ -117,7 +121,10 @@ func (g *Guard) CheckLogin(r *http.Request, username string) (*Attempt, error) {
 	var reqs []Request
 	if id, ok := g.cookie.find(r, username, g.now()); ok {
 		a.known, a.device = true, id
-		reqs = []Request{{Key: id.key(), Rule: g.device}}
+		reqs = []Request{
+			{Key: id.key(), Rule: g.device},
+			{Key: knownDevicesKey(addrKey(g.ClientAddr(r)), username), Rule: g.known},
+		}
 	} else {
 		reqs = []Request{
 			{Key: "a:" + addrKey(g.ClientAddr(r)), Rule: g.address},
@@ -198,8 +205,10 @@ func (g *Guard) giveBack(ctx context.Context, taken []Result) {
 // many others fail. Then it releases the hashing slot.
 //
 // An error from the Limiter is returned, as the Limiter returned it, after
-// the cookie is set: the sign-in itself stands. Cost: one Limiter call (one round trip on Redis)
-// and an HMAC per entry of the device cookie.
+// the cookie is set: the sign-in itself stands. Cost: an HMAC per entry of
+// the device cookie, and one Limiter call (one round trip on Redis) for an
+// unknown device, two for a known one (the attempt KnownDevices counted is
+// given back, the device's own failures are forgotten).
 func (g *Guard) LoginSucceeded(w http.ResponseWriter, a *Attempt) error {
 	if a == nil || !a.allowed || !a.login {
 		a.finish(nil)
@@ -209,7 +218,17 @@ func (g *Guard) LoginSucceeded(w http.ResponseWriter, a *Attempt) error {
 	a.finish(func(ctx context.Context) {
 		id := a.device
 		if a.known {
-			err = g.limiter.Reset(ctx, id.key())
+			// The device's own count is reset, which forgets its earlier
+			// failures too; KnownDevices' is only given back, as the
+			// account's other known devices at the address keep theirs.
+			var others []Result
+			for _, x := range a.taken {
+				if x.Key != id.key() {
+					others = append(others, x)
+				}
+			}
+			err = g.limiter.Refund(ctx, others)
+			err = errors.Join(err, g.limiter.Reset(ctx, id.key()))
 		} else {
 			id = newDeviceID()
 			err = g.limiter.Refund(ctx, a.taken)

@@ -325,6 +325,79 @@ func TestGuardKnownDeviceHasItsOwnBudget(t *testing.T) {
 	})
 }
 
+// Device cookies are free to collect for someone with an account (sign in
+// again from a new browser), and each has a budget of its own; the
+// account's known devices at one address share one more, so that collecting
+// them multiplies nothing. The budget is the account's at that address
+// only: another account's known device there, and this account's known
+// devices elsewhere, keep signing in.
+func TestGuardKnownDevicesOfAnAccountShareABudgetPerAddress(t *testing.T) {
+	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
+		const here, elsewhere = "192.0.2.1:1", "198.51.100.1:1"
+		owner := newBrowser(here)
+		if got := signIn(t, g, owner, "alice", true); got != http.StatusOK {
+			t.Fatalf("alice's first sign-in: %d", got)
+		}
+		var devices []*browser
+		for i := range 7 {
+			b := newBrowser(here)
+			if got := signIn(t, g, b, "mallory", true); got != http.StatusOK {
+				t.Fatalf("collecting device cookie %d: %d", i, got)
+			}
+			devices = append(devices, b)
+		}
+		for i, b := range devices[:5] { // 5 devices × 10 = the shared 50
+			for j := range 10 {
+				if got := signIn(t, g, b, "mallory", false); got != http.StatusUnauthorized {
+					t.Fatalf("device %d, failure %d: %d, want 401", i, j, got)
+				}
+			}
+		}
+		if got := signIn(t, g, devices[5], "mallory", false); got != http.StatusTooManyRequests {
+			t.Fatalf("a sixth device cookie, its own budget untouched: %d, want 429", got)
+		}
+		if got := signIn(t, g, owner, "alice", true); got != http.StatusOK {
+			t.Fatalf("another account's known device at the same address: %d, want 200", got)
+		}
+		devices[6].peer = elsewhere
+		if got := signIn(t, g, devices[6], "mallory", true); got != http.StatusOK {
+			t.Fatalf("the account's known device at another address: %d, want 200", got)
+		}
+		clk.Advance(time.Minute)
+		if got := signIn(t, g, devices[5], "mallory", true); got != http.StatusOK {
+			t.Fatalf("after the lockout: %d, want 200", got)
+		}
+	})
+}
+
+// A known device's successful sign-in gives back what the shared budget
+// counted: an account's owner signing in all day from known devices at one
+// address never runs it out.
+func TestGuardKnownDeviceSuccessGivesBackTheSharedBudget(t *testing.T) {
+	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l, KnownDevices: throttle.Rule{Limit: 3}})
+		var devices []*browser
+		for range 3 {
+			b := newBrowser("192.0.2.1:1")
+			signIn(t, g, b, "alice", true)
+			devices = append(devices, b)
+		}
+		for i := range 30 {
+			if got := signIn(t, g, devices[i%3], "alice", true); got != http.StatusOK {
+				t.Fatalf("sign-in %d from a known device: %d, want 200", i, got)
+			}
+		}
+		signIn(t, g, devices[0], "alice", false)
+		signIn(t, g, devices[1], "alice", false)
+		signIn(t, g, devices[2], "alice", true)
+		signIn(t, g, devices[2], "alice", false)
+		if got := signIn(t, g, devices[2], "alice", true); got != http.StatusTooManyRequests {
+			t.Fatalf("a fourth attempt past three failures: %d, want 429", got)
+		}
+	})
+}
+
 func TestGuardAbandonGivesEverythingBack(t *testing.T) {
 	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
 		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
@@ -530,7 +603,7 @@ func TestGuardRoundTripsOnRedis(t *testing.T) {
 		{"CheckLogin, unknown device", func() (err error) { a, err = g.CheckLogin(newBrowser("192.0.2.2:1").request(), "carol"); return }, 1},
 		{"LoginFailed", func() error { g.LoginFailed(a); return nil }, 0},
 		{"CheckLogin, known device", func() (err error) { a, err = g.CheckLogin(owner.request(), "alice"); return }, 1},
-		{"LoginSucceeded, known device", func() error { return g.LoginSucceeded(httptest.NewRecorder(), a) }, 1},
+		{"LoginSucceeded, known device", func() error { return g.LoginSucceeded(httptest.NewRecorder(), a) }, 2},
 		{"CheckLogin, refused", func() (err error) {
 			if a, err = g.CheckLogin(newBrowser("192.0.2.3:1").request(), "bob"); err == nil && a.Allowed() {
 				err = errors.New("bob's 11th attempt was allowed")

@@ -40,10 +40,14 @@
 //     derived from DeviceKeys (HttpOnly, Secure, SameSite=Strict, a __Host-
 //     name, 365 days, renewed at each sign-in; up to four accounts per
 //     browser). Its sign-ins to that account count against the device's
-//     own budget (10 per 15 minutes) and nothing else. So whoever spends an
-//     account's budget, or locks the address of a proxy its owner shares,
-//     cannot keep the owner out on a device that signed in before: the
-//     device-cookie defence of OWASP's guidance on credential stuffing.
+//     own budget (10 per 15 minutes) and a budget shared by the account's
+//     known devices at its client address (50 per 15 minutes), and nothing
+//     else. So whoever spends an account's budget, or locks the address of
+//     a proxy its owner shares, cannot keep the owner out on a device that
+//     signed in before: the device-cookie defence of OWASP's guidance on
+//     credential stuffing. The shared budget bounds how many device
+//     cookies of one account can be failed with from one address, each of
+//     which is a key the Limiter keeps.
 //   - A lockout starts at the first attempt over a budget, lasts 1 minute
 //     and doubles with each lockout up to 15 minutes (an hour for
 //     accounts), and always ends: attempts while locked are not counted
@@ -96,11 +100,10 @@
 //     drops one that still counts: a flood of failed sign-ins that keeps
 //     that many counting (about 1,300 IPv4 addresses, each spending its
 //     budget on made-up usernames every 15 minutes, or the /64s of one
-//     IPv6 /48, or one address with an account of its own that signs in
-//     without a cookie and then fails once with each device cookie it is
-//     given, two password hashes per key) makes sign-ins that need a new
-//     key answer 503 (ErrFull) while it lasts. Raise MaxKeys (about 200
-//     bytes a key) or use NewRedis.
+//     IPv6 /48, or accounts of the attacker's own, each of which keeps
+//     about a hundred device keys counting per address it fails from)
+//     makes sign-ins that need a new key answer 503 (ErrFull) while it
+//     lasts. Raise MaxKeys (about 200 bytes a key) or use NewRedis.
 //   - Usernames are counted as given: pass them as the user store looks
 //     them up (after case folding), or each spelling gets its own budget.
 //

@@ -22,6 +22,7 @@ var (
 	defaultAddress  = Rule{Limit: 50, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: 15 * time.Minute}
 	defaultAccount  = Rule{Limit: 10, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: time.Hour}
 	defaultDevice   = Rule{Limit: 10, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: 15 * time.Minute}
+	defaultKnown    = Rule{Limit: 50, Window: 15 * time.Minute, Lockout: time.Minute, MaxLockout: 15 * time.Minute}
 	defaultRegister = Rule{Limit: 10, Window: time.Hour, Lockout: time.Hour, MaxLockout: 24 * time.Hour}
 )
 
@@ -65,6 +66,13 @@ type GuardConfig struct {
 	// Default 10 attempts per 15 minutes, then lockouts of 1 minute doubling
 	// up to 15.
 	Device Rule
+	// KnownDevices is the sign-in budget of one account's known devices at
+	// one client address, together: a bound on how many device cookies,
+	// each a budget of its own and a key the Limiter keeps, someone with an
+	// account can fail with from one address. Default 50 attempts per 15
+	// minutes, then lockouts of 1 minute doubling up to 15. Attempts on
+	// other accounts, or from other addresses, do not count against it.
+	KnownDevices Rule
 	// Register is the registration budget of one client address. Default 10
 	// per hour, then lockouts of 1 hour doubling up to 24.
 	Register Rule
@@ -97,10 +105,11 @@ type GuardConfig struct {
 	Logger *slog.Logger
 	// Observe receives a session.Event named "throttle.refused" for each
 	// attempt CheckLogin or CheckRegister refuses, its Reason the budget
-	// that refused it: "address", "account", "device" or "register" (the
-	// first, when two did). It is the shape of session.Config.Observe, so
-	// one function (otelsession's Recorder.Observe) records both. nil
-	// reports nothing and costs nothing.
+	// that refused it: "address", "account", "device" (Device or
+	// KnownDevices) or "register" (the first, when two did). It is the shape of
+	// session.Config.Observe, so one function (otelsession's
+	// Recorder.Observe) records both. nil reports nothing and costs
+	// nothing.
 	Observe func(session.Event)
 }
 
@@ -115,6 +124,7 @@ type Guard struct {
 	address     Rule
 	account     Rule
 	device      Rule
+	known       Rule // KnownDevices
 	register    Rule
 	slots       *hashSlots
 	now         func() time.Time
@@ -192,6 +202,7 @@ func newGuard(cfg GuardConfig, now func() time.Time) (*Guard, error) {
 		{"Address", &g.address, cfg.Address, defaultAddress},
 		{"Account", &g.account, cfg.Account, defaultAccount},
 		{"Device", &g.device, cfg.Device, defaultDevice},
+		{"KnownDevices", &g.known, cfg.KnownDevices, defaultKnown},
 		{"Register", &g.register, cfg.Register, defaultRegister},
 	} {
 		*r.dst = r.cfg.orDefault(r.def)
@@ -226,6 +237,12 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
+// knownDevicesKey is the throttle key of username's known devices at the
+// client address addr (addrKey's form).
+func knownDevicesKey(addr, username string) string {
+	return "k:" + addr + ":" + accountKey(username)[len("u:"):]
+}
+
 // accountKey is the throttle key of an account: a hash of the username, so
 // keys have a bounded length and a Redis dump does not list usernames.
 func accountKey(username string) string {
@@ -242,7 +259,7 @@ func (g *Guard) refused(key string) {
 	switch {
 	case strings.HasPrefix(key, "u:"):
 		reason = "account"
-	case strings.HasPrefix(key, "d:"):
+	case strings.HasPrefix(key, "d:"), strings.HasPrefix(key, "k:"):
 		reason = "device"
 	case strings.HasPrefix(key, "r:"):
 		reason = "register"

@@ -243,6 +243,43 @@ func TestMemoryAddressBudgetHoldsWhenTheLimiterIsFull(t *testing.T) {
 	}
 }
 
+// One address with an account of its own collects device cookies (each a
+// successful sign-in from a new browser) and fails once with each, a key
+// per cookie. The account's known devices there share a budget, so the
+// limiter keeps a bounded number of those keys counting, and the others'
+// sign-ins keep their room.
+func TestMemoryDeviceCookiesOfOneAccountCannotFillTheLimiter(t *testing.T) {
+	t.Parallel()
+	clk := throttletest.NewClock()
+	const maxKeys = 200
+	lim := throttle.NewMemoryAt(throttle.MemoryConfig{MaxKeys: maxKeys}, clk.Now)
+	g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: lim})
+	const attacker = "203.0.113.7:1"
+	full := 0
+	for round := range 3 {
+		var devices []*browser
+		for range 2 * maxKeys {
+			b := newBrowser(attacker)
+			if signIn(t, g, b, "mallory", true) == http.StatusServiceUnavailable {
+				full++
+			}
+			devices = append(devices, b)
+		}
+		for _, b := range devices {
+			if signIn(t, g, b, "mallory", false) == http.StatusServiceUnavailable {
+				full++
+			}
+		}
+		if got := signIn(t, g, newBrowser(fmt.Sprintf("198.51.100.%d:1", round+1)), "bob", true); got != http.StatusOK {
+			t.Fatalf("round %d: another user's sign-in from a new device: %d, want 200", round, got)
+		}
+		clk.Advance(16 * time.Minute)
+	}
+	if full > 0 {
+		t.Fatalf("the limiter was full for %d of the attacker's attempts", full)
+	}
+}
+
 // Keys the rules have forgotten do not stay: each Take drops some, so
 // memory shrinks as attempts go on, without a sweep or a goroutine.
 func TestMemoryDropsForgottenKeysAsAttemptsGoOn(t *testing.T) {
