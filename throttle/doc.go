@@ -111,6 +111,7 @@
 //
 // On Redis every check is one round trip, allowed or refused; a failed
 // sign-in costs nothing more, a successful one a second round trip (to give
-// its attempt back), and only ErrBusy a second one too. NewMemory's limiter
+// its attempt back) and, from a known device, a third (to clear the
+// device's failures), and only ErrBusy a second one too. NewMemory's limiter
 // takes a mutex per call and about 200 bytes per key, at most MaxKeys keys.
 package throttle
