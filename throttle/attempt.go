@@ -50,7 +50,9 @@ func (a *Attempt) RetryAfter() time.Duration {
 
 // KnownDevice reports whether the sign-in came from a browser holding a
 // valid device cookie for the account, and was counted against that
-// device's own budget.
+// device's own budget and the one the account's known devices at its
+// client address share (KnownDevices), not against the budgets of
+// unknown devices.
 func (a *Attempt) KnownDevice() bool { return a != nil && a.known }
 
 // Done finishes the attempt as it stands: the hashing slot is released and
@@ -113,9 +115,9 @@ func (a *Attempt) finish(f func(ctx context.Context)) {
 //
 // err is ErrBusy when no slot came free, or the Limiter's error as it
 // returned it (the count could not be made: answer 503, so that an outage
-// of the Limiter does not lift every limit). Cost: one Limiter call, one round trip on
-// Redis, allowed or refused; only ErrBusy costs a second, to give the
-// attempt back.
+// of the Limiter does not lift every limit). Cost: one Limiter call, one
+// round trip on Redis, allowed or refused; ErrBusy, and a refusal of a
+// known device, cost a second, to give the attempt back.
 func (g *Guard) CheckLogin(r *http.Request, username string) (*Attempt, error) {
 	a := &Attempt{g: g, r: r, username: username, login: true}
 	var reqs []Request
@@ -163,10 +165,18 @@ func (g *Guard) check(a *Attempt, reqs []Request) (*Attempt, error) {
 		}
 	}
 	if retry > 0 {
-		// What the other budget counted stays counted: a client that keeps
-		// trying while refused spends it, as it would by failing. Giving it
-		// back would cost a second round trip on every refusal and protect
-		// nothing an attacker could not spend directly.
+		// From an unknown device, what the other budget counted stays
+		// counted: a client that keeps trying while refused spends it, as
+		// it would by failing; giving it back would cost a second round
+		// trip on every refusal and protect nothing an attacker could not
+		// spend directly. From a known device it is given back: a device
+		// locked by a thief holding its cookie must not spend, with
+		// attempts no password is checked for, the budget the account's
+		// other known devices at that address share, nor a locked shared
+		// budget the device's own.
+		if a.known {
+			g.giveBack(ctx, a.taken)
+		}
 		a.taken = nil
 		a.retry = retry.Truncate(time.Second)
 		if a.retry < retry {
@@ -183,8 +193,8 @@ func (g *Guard) check(a *Attempt, reqs []Request) (*Attempt, error) {
 	return a, nil
 }
 
-// giveBack refunds what an attempt that found no hashing slot counted. A
-// failure is logged, not returned: the attempt's answer does not depend on
+// giveBack refunds what an attempt counted that found no hashing slot, or
+// that a known device's budgets refused. A failure is logged, not returned: the attempt's answer does not depend on
 // it.
 func (g *Guard) giveBack(ctx context.Context, taken []Result) {
 	if len(taken) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -367,6 +368,41 @@ func TestGuardKnownDevicesOfAnAccountShareABudgetPerAddress(t *testing.T) {
 		clk.Advance(time.Minute)
 		if got := signIn(t, g, devices[5], "mallory", true); got != http.StatusOK {
 			t.Fatalf("after the lockout: %d, want 200", got)
+		}
+	})
+}
+
+// A thief holding one device cookie, at the owner's address (malware on
+// the laptop, the office's NAT), gets the device's own budget of password
+// checks, and the attempts its locked budget refuses count nothing: the
+// owner's other known device there keeps signing in while the thief goes
+// on.
+func TestGuardStolenDeviceCookieCannotLockTheOwnersOtherDevices(t *testing.T) {
+	backends(t, func(t *testing.T, clk *throttletest.Clock, l throttle.Limiter) {
+		g := newGuardAt(t, clk.Now, throttle.GuardConfig{Limiter: l})
+		const home = "192.0.2.10:1"
+		laptop, phone := newBrowser(home), newBrowser(home)
+		signIn(t, g, laptop, "alice", true)
+		signIn(t, g, phone, "alice", true)
+		thief := newBrowser(home)
+		maps.Copy(thief.cookies, laptop.cookies)
+		checked, ok := 0, 0
+		for minute := range 60 {
+			for range 60 {
+				if signIn(t, g, thief, "alice", false) == http.StatusUnauthorized {
+					checked++
+				}
+			}
+			if minute == 0 && checked != 10 {
+				t.Fatalf("the thief got %d password checks, want the device's 10", checked)
+			}
+			if signIn(t, g, phone, "alice", true) == http.StatusOK {
+				ok++
+			}
+			clk.Advance(time.Minute)
+		}
+		if ok != 60 {
+			t.Fatalf("the owner's phone signed in %d times in 60 minutes of trying, want 60 (the thief had %d password checks)", ok, checked)
 		}
 	})
 }

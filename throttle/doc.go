@@ -81,7 +81,11 @@
 //     minutes, then lockouts, and every sign-in of the owner on that
 //     device clears the failures counted on it, the thief's included. A
 //     password change should end the owner's other sessions; the device
-//     budget is not a way to notice the theft.
+//     budget is not a way to notice the theft. Attempts refused by a known
+//     device's budgets count nothing, so one stolen cookie cannot spend
+//     the budget the account's other known devices at that address share;
+//     several, used from the owner's address, can, and keep those devices
+//     out as an attack on the account keeps unknown devices out.
 //   - Guessing spread over many accounts and many addresses (a botnet
 //     stuffing leaked credentials) gets each address's and each account's
 //     budget. Watch the rate of 401s and 429s, and consider a second
@@ -98,12 +102,13 @@
 //     Instances sharing a Redis need clocks within seconds of each other.
 //   - NewMemory holds at most MaxKeys keys (65,536 by default) and never
 //     drops one that still counts: a flood of failed sign-ins that keeps
-//     that many counting (about 1,300 IPv4 addresses, each spending its
-//     budget on made-up usernames every 15 minutes, or the /64s of one
-//     IPv6 /48, or accounts of the attacker's own, each of which keeps
-//     about a hundred device keys counting per address it fails from)
-//     makes sign-ins that need a new key answer 503 (ErrFull) while it
-//     lasts. Raise MaxKeys (about 200 bytes a key) or use NewRedis.
+//     that many counting (about 330 IPv4 addresses, each spending its
+//     budget on made-up usernames and waiting out its lockouts, or the
+//     /64s of one IPv6 /48, or as many pairs of an address and an account
+//     of the attacker's own, each pair keeping about 200 device keys
+//     counting) makes sign-ins that need a new key answer 503 (ErrFull)
+//     while it lasts, after about 65,000 failed password checks. Raise
+//     MaxKeys (about 200 bytes a key) or use NewRedis.
 //   - Usernames are counted as given: pass them as the user store looks
 //     them up (after case folding), or each spelling gets its own budget.
 //
