@@ -88,7 +88,12 @@ type Config struct {
 	PostLogoutPath string
 	// FlowTimeout is how long a started sign-in may take. Default 10 minutes.
 	FlowTimeout time.Duration
-	// HTTPClient calls the providers. Default: a client with a 10 s timeout.
+	// HTTPClient calls the providers. Default: a client with a 10 s
+	// timeout. The Handler uses a copy that has a 10 s Timeout when this
+	// one has none, follows redirects only within the redirected request's
+	// origin (and none of a POST, so the token request goes to the token
+	// endpoint only) before asking this one's CheckRedirect, and reads at
+	// most 2 MiB of any answer.
 	HTTPClient *http.Client
 	// ErrorHandler answers a failed sign-in or logout. Default WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
@@ -178,6 +183,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.client == nil {
 		h.client = &http.Client{Timeout: providerTimeout}
 	}
+	h.client = providerClient(h.client)
 	if h.onError == nil {
 		h.onError = WriteError
 	}

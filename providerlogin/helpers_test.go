@@ -2,12 +2,16 @@ package providerlogin
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -15,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/sessionauth/session"
 	"github.com/sessionauth/session/providerlogin/providertest"
 	"github.com/sessionauth/session/storetest"
@@ -335,4 +340,170 @@ func mustParse(t testing.TB, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// hostileOP is an OpenID provider a test controls in full (an httptest
+// server): its discovery document, key set, token and user-info answers,
+// and the ID tokens it signs, for tests of what a hostile or broken
+// provider can do to the Handler.
+type hostileOP struct {
+	t   testing.TB
+	srv *httptest.Server
+	key *rsa.PrivateKey
+	kid string
+
+	mu        sync.Mutex
+	issuer    string // what the discovery document and ID tokens claim
+	nonce     string // put in the next ID tokens
+	subject   string
+	claims    func(c map[string]any)
+	sign      func(payload []byte) string // replaces RS256 signing with key
+	doc       func(d map[string]any)
+	jwks      http.HandlerFunc
+	token     http.HandlerFunc
+	userinfo  http.HandlerFunc
+	tokenReqs []url.Values
+}
+
+func newHostileOP(t testing.TB) *hostileOP {
+	t.Helper()
+	op := &hostileOP{t: t, kid: "k1", subject: "victim-subject"}
+	var err error
+	if op.key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		t.Fatal(err)
+	}
+	op.srv = httptest.NewServer(http.HandlerFunc(op.serve))
+	t.Cleanup(op.srv.Close)
+	op.issuer = op.srv.URL
+	return op
+}
+
+func (op *hostileOP) set(f func(op *hostileOP)) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	f(op)
+}
+
+func writeProviderJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (op *hostileOP) document() map[string]any {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	d := map[string]any{
+		"issuer":                                op.issuer,
+		"authorization_endpoint":                op.srv.URL + "/authorize",
+		"token_endpoint":                        op.srv.URL + "/token",
+		"userinfo_endpoint":                     op.srv.URL + "/userinfo",
+		"jwks_uri":                              op.srv.URL + "/jwks",
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+	}
+	if op.doc != nil {
+		op.doc(d)
+	}
+	return d
+}
+
+func (op *hostileOP) publicJWKS() []byte {
+	b, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &op.key.PublicKey, KeyID: op.kid, Algorithm: "RS256", Use: "sig"}}})
+	return b
+}
+
+func (op *hostileOP) serve(w http.ResponseWriter, r *http.Request) {
+	op.mu.Lock()
+	jwks, token, userinfo := op.jwks, op.token, op.userinfo
+	op.mu.Unlock()
+	switch r.URL.Path {
+	case "/.well-known/openid-configuration":
+		writeProviderJSON(w, http.StatusOK, op.document())
+	case "/jwks":
+		if jwks != nil {
+			jwks(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(op.publicJWKS())
+	case "/token":
+		r.ParseForm()
+		op.mu.Lock()
+		op.tokenReqs = append(op.tokenReqs, r.PostForm)
+		op.mu.Unlock()
+		if token != nil {
+			token(w, r)
+			return
+		}
+		writeProviderJSON(w, http.StatusOK, map[string]any{"access_token": "at-SECRET-ACCESS-TOKEN", "token_type": "Bearer", "id_token": op.idToken()})
+	case "/userinfo":
+		if userinfo != nil {
+			userinfo(w, r)
+			return
+		}
+		writeProviderJSON(w, http.StatusOK, map[string]any{"sub": op.subject})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (op *hostileOP) idToken() string {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	now := time.Now()
+	c := map[string]any{
+		"iss": op.issuer, "sub": op.subject, "aud": testClientID,
+		"exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix(), "nonce": op.nonce,
+	}
+	if op.claims != nil {
+		op.claims(c)
+	}
+	payload, _ := json.Marshal(c)
+	if op.sign != nil {
+		return op.sign(payload)
+	}
+	return signJWS(op.t, jose.RS256, jose.JSONWebKey{Key: op.key, KeyID: op.kid}, payload)
+}
+
+func signJWS(t testing.TB, alg jose.SignatureAlgorithm, key any, payload []byte) string {
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := s.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// hostileApp runs an app with one OpenID provider, "hostile", at issuer.
+func hostileApp(t testing.TB, issuer string, configure func(*Config), mod func(*OIDCConfig)) *testApp {
+	t.Helper()
+	return startApp(t, func(base string) []*Provider {
+		cfg := OIDCConfig{Name: "hostile", Issuer: issuer, ClientID: testClientID, ClientSecret: testClientSecret}
+		if mod != nil {
+			mod(&cfg)
+		}
+		p, err := NewOIDC(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []*Provider{p}
+	}, configure)
+}
+
+// hostileCallback starts a sign-in at the app, hands the nonce to the
+// provider (as its authorization endpoint would), and returns the callback
+// URL the provider would redirect to (code "c1").
+func hostileCallback(t testing.TB, a *testApp, b *browser, op *hostileOP) string {
+	t.Helper()
+	authURL := b.startLogin(a, "hostile", "")
+	q := authURL.Query()
+	op.set(func(op *hostileOP) { op.nonce = q.Get("nonce") })
+	return a.base + "/auth/hostile/callback?" + url.Values{"code": {"c1"}, "state": {q.Get("state")}}.Encode()
 }

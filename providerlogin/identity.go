@@ -82,7 +82,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *discovered, tok *oauth2
 	if p.fetchUserInfo {
 		ui, err := d.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 		if err != nil {
-			return Identity{}, "", fmt.Errorf("%w: user info: %w", ErrProviderUnavailable, stripURLError(err))
+			return Identity{}, "", fmt.Errorf("%w: user info: %w", ErrProviderUnavailable, userInfoError(err))
 		}
 		if ui.Subject != idt.Subject {
 			return Identity{}, "", fmt.Errorf("%w: user info names another subject than the ID token", errInvalidUser)
@@ -238,4 +238,25 @@ func jsonScalar(raw json.RawMessage) (string, bool) {
 		return strconv.FormatInt(i, 10), true
 	}
 	return "", false
+}
+
+// userInfoError is an error of go-oidc's UserInfo without the provider's
+// answer, which go-oidc quotes after the status ("401 Unauthorized: ...")
+// and which may echo the access token or be of any size: of such an error
+// only the status code is kept.
+func userInfoError(err error) error {
+	msg := err.Error()
+	if len(msg) > 4 && msg[3] == ' ' && isDigits(msg[:3]) {
+		return fmt.Errorf("answered HTTP %s", msg[:3])
+	}
+	return stripURLError(err)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -2,6 +2,8 @@ package providerlogin
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -137,5 +139,36 @@ func TestAuthTimeAndMethodsAreReadLeniently(t *testing.T) {
 		if strings.Join(got, " ") != tc.want || (tc.want == "" && got != nil) {
 			t.Errorf("amr %s: %q, want %q", tc.raw, got, tc.want)
 		}
+	}
+}
+
+// With FetchUserInfo, a user-info answer other than 200 reaches neither
+// the log nor the ErrorHandler with its body, which may echo the access
+// token: only its status does.
+func TestUserInfoErrorBodyIsNotLogged(t *testing.T) {
+	t.Parallel()
+	op := newHostileOP(t)
+	op.set(func(op *hostileOP) {
+		op.userinfo = func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, "invalid_token: "+r.Header.Get("Authorization")+" "+strings.Repeat("#", 4096))
+		}
+	})
+	logs := &syncBuffer{}
+	var handed string
+	a := hostileApp(t, op.issuer, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			handed = err.Error()
+			WriteError(w, r, err)
+		}
+	}, func(c *OIDCConfig) { c.FetchUserInfo = true })
+	b := newBrowser(t)
+	res := b.get(hostileCallback(t, a, b, op))
+	if res.status != http.StatusBadGateway {
+		t.Fatalf("status %d", res.status)
+	}
+	if strings.Contains(logs.String(), "at-SECRET-ACCESS-TOKEN") || strings.Contains(handed, "at-SECRET-ACCESS-TOKEN") {
+		t.Fatalf("the access token reached the log (%d bytes logged):\n%.300s", len(logs.String()), logs.String())
 	}
 }
