@@ -22,7 +22,7 @@ func (m *Manager) replace(ctx context.Context, s *Session, userID string, hdr re
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	if oldToken != nil {
-		m.dead.add([tokenLen]byte(oldToken))
+		m.dead.addReplaced([tokenLen]byte(oldToken), now)
 	}
 	s.start(tok, key, userID, hdr, rec.Expires, values)
 	return nil

@@ -113,12 +113,13 @@ func (b storeBackend) load(s *Session) {
 	case errors.Is(err, ErrNotFound):
 		// Logged out, expired, or never stored: a signed token the store
 		// does not know is never adopted. Delete the client's cookie when it
-		// is the only one of our name; with several we cannot tell which.
-		m.dead.add(c.v.token)
+		// is the only one of our name (with several we cannot tell which),
+		// unless a Login or renewal replaced it moments ago.
 		m.report(evRejected, "ended")
-		if c.fromCookie && s.cookies == 1 {
+		if c.fromCookie && s.cookies == 1 && !m.replacedLately(c.v.token, now) {
 			s.cookieOp = cookieExpire
 		}
+		m.dead.add(c.v.token)
 		return
 	case err != nil:
 		s.loadErr = err

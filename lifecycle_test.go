@@ -717,3 +717,58 @@ func TestLoadVerifiesAgainACookieCachedPastItsTTL(t *testing.T) {
 		}
 	}
 }
+
+// A request the browser sent with its old cookie just before the answer to
+// a Login or a renewal reached it (a poll, another tab, a stylesheet)
+// arrives late: it is anonymous, and its answer leaves the cookie alone,
+// since deleting it would delete the new one the browser now holds. Once
+// the renewal's moment has passed, or when the token ended by a sign-out,
+// the stale cookie is expired as always.
+func TestALateRequestDoesNotDeleteTheCookieOfALoginOrRenewal(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		replace  func(h *harness, old string) string // returns the new cookie
+		keepsOld bool                                // the old cookie's answer leaves it alone
+	}{
+		{"login over an anonymous session", func(h *harness, old string) string { return h.login("alice", old) }, true},
+		{"login over a signed-in session", func(h *harness, old string) string { return h.login("bob", old) }, true},
+		{"renew", func(h *harness, old string) string {
+			return sessionCookie(h.t, h.do("POST", "/renew", old), h.m.cookie.Name).Value
+		}, true},
+		{"logout others", func(h *harness, old string) string {
+			return sessionCookie(h.t, h.do("POST", "/logout-others", old), h.m.cookie.Name).Value
+		}, true},
+		{"logout", func(h *harness, old string) string { h.do("POST", "/logout", old); return "" }, false},
+	}
+	for _, tc := range tests {
+		for _, path := range []string{"/whoami", "/no-session-use"} {
+			t.Run(tc.name+path, func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, nil)
+				var old string
+				if strings.HasPrefix(tc.name, "login over an anonymous") {
+					old = sessionCookie(t, h.do("GET", "/set?k=cart&v=1"), h.m.cookie.Name).Value
+				} else {
+					old = h.login("carol")
+				}
+				tc.replace(h, old)
+				w := h.do("GET", path, old)
+				c := sessionCookie(t, w, h.m.cookie.Name)
+				if w.Body.String() != "" && path == "/whoami" {
+					t.Fatalf("the late request was signed in as %q", w.Body.String())
+				}
+				if tc.keepsOld && c != nil {
+					t.Fatalf("the late request's answer sets the cookie: %+v", c)
+				}
+				if !tc.keepsOld && !isExpiry(c) {
+					t.Fatalf("a signed-out cookie was not expired: %+v", c)
+				}
+				h.clock.Advance(h.m.successorLife())
+				if c := sessionCookie(t, h.do("GET", path, old), h.m.cookie.Name); !isExpiry(c) {
+					t.Fatalf("after the renewal's moment the stale cookie was not expired: %+v", c)
+				}
+			})
+		}
+	}
+}

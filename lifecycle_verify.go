@@ -57,9 +57,11 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 		b.rejectedSigned(value)
 		return false
 	}
-	if b.dead.has(v.token) {
+	if dead, replacedAt := b.dead.lookup(v.token); dead {
 		b.report(evRejected, "ended")
-		return true
+		// A token a Login or renewal replaced moments ago is anonymous too,
+		// but its cookie is left alone: the browser may hold the new one.
+		return replacedAt == 0 || !b.replacedLately(v.token, b.now())
 	}
 	s.addCandidate(candidate{v: v, fromCookie: fromCookie})
 	return false

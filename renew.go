@@ -138,7 +138,7 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool, p *pro
 		undo()
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
-	m.dead.add(oldToken)
+	m.dead.addReplaced(oldToken, now)
 	s.start(tok, newKey, userID, hdr, rec.Expires, s.values)
 	if !others {
 		return nil
@@ -184,6 +184,18 @@ func (m *Manager) successorOf(ctx context.Context, key string) (string, error) {
 	}
 	next, _ := decodeSuccessor(rec.Data)
 	return next, nil
+}
+
+// replacedLately reports whether token, whose record is gone, was replaced
+// by a Login or a renewal on this instance within successorLife: then a
+// request that carries it was most likely sent before the browser got the
+// new cookie, and its answer must not delete that cookie (it would sign
+// the user out). It costs no store read (the load's one read stays the
+// only one): a late request that reaches another instance and reads the
+// session there still has the cookie expired.
+func (m *Manager) replacedLately(token [tokenLen]byte, now time.Time) bool {
+	dead, at := m.dead.lookup(token)
+	return dead && at != 0 && now.UnixNano()-at < int64(m.successorLife())
 }
 
 // successorLife is how long a renewal's marker lives: successorTTL beyond

@@ -188,7 +188,10 @@ func load64[T string | []byte](s T) uint64 {
 // deadTokens remembers tokens whose records are gone (a read found none, or
 // Logout deleted them), so that presenting one again costs no store read.
 // A token never comes back to life: Login always makes a new one, and a
-// Store's ErrNotFound is final for a key.
+// Store's ErrNotFound is final for a key. A token that a Login or a renewal
+// replaced is remembered with the time it was replaced, so that a request
+// sent with it just before the browser got the new cookie does not delete
+// that cookie (see Manager.replacedLately).
 //
 // Like the verified-value cache it is direct-mapped: a token's first bytes
 // (it is random) pick one of deadSlots slots, and a newly dead token
@@ -196,25 +199,50 @@ func load64[T string | []byte](s T) uint64 {
 // more read. Every request with a token asks, and few add: asking is one
 // atomic load, with no lock and no shared cache line written.
 type deadTokens struct {
-	slots [deadSlots]atomic.Pointer[[tokenLen]byte]
+	slots [deadSlots]atomic.Pointer[deadToken]
+}
+
+// deadToken is an entry of deadTokens.
+type deadToken struct {
+	token      [tokenLen]byte
+	replacedAt int64 // the Manager's clock (Unix ns) when a Login or renewal replaced it; 0 when it ended otherwise
 }
 
 const deadSlots = 8192 // a power of two
 
-func (d *deadTokens) slot(token [tokenLen]byte) *atomic.Pointer[[tokenLen]byte] {
+func (d *deadTokens) slot(token [tokenLen]byte) *atomic.Pointer[deadToken] {
 	return &d.slots[binary.LittleEndian.Uint16(token[:])&(deadSlots-1)]
 }
 
+// add remembers token as ended. It keeps what it knew of a token replaced
+// before: a late request finding its record gone says nothing new.
 func (d *deadTokens) add(token [tokenLen]byte) {
 	slot := d.slot(token)
-	if p := slot.Load(); p == nil || *p != token {
-		slot.Store(&token)
+	if p := slot.Load(); p == nil || p.token != token {
+		slot.Store(&deadToken{token: token})
 	}
 }
 
+// addReplaced remembers token as replaced by a Login or a renewal at at
+// (the Manager's clock).
+func (d *deadTokens) addReplaced(token [tokenLen]byte, at time.Time) {
+	d.slot(token).Store(&deadToken{token: token, replacedAt: at.UnixNano()})
+}
+
+// has reports whether token is remembered as ended.
 func (d *deadTokens) has(token [tokenLen]byte) bool {
+	dead, _ := d.lookup(token)
+	return dead
+}
+
+// lookup reports whether token is remembered as ended and, when a Login or
+// a renewal replaced it, when (Unix ns; 0 otherwise).
+func (d *deadTokens) lookup(token [tokenLen]byte) (dead bool, replacedAt int64) {
 	p := d.slot(token).Load()
-	return p != nil && *p == token
+	if p == nil || p.token != token {
+		return false, 0
+	}
+	return true, p.replacedAt
 }
 
 // successorKey is the store key of the marker a renewal of the session
