@@ -307,6 +307,19 @@ func TestConfirmReturn(t *testing.T) {
 			t.Errorf("return=%s: %d, Location %q leaves the site", ret, w.Code, loc)
 		}
 	}
+	// Where RequireRecentAuth sends a page (GET /confirm?return=/password)
+	// and where the confirmation sends it back (GET /password) are pages.
+	for _, target := range []string{"/confirm?return=%2Fpassword", "/password"} {
+		r := httptest.NewRequest("GET", target, nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "<form") {
+			t.Errorf("GET %s: %d %q, want a page with a form", target, w.Code, w.Body.String())
+		}
+	}
 }
 `), 0o644))
 	tidy := exec.Command("go", "mod", "tidy")

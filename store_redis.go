@@ -159,7 +159,8 @@ type RedisConfig struct {
 // with the settings of cfg when one is given
 // (NewRedisStore(rdb, session.RedisConfig{KeyPrefix: "myapp:"})).
 // It starts no goroutine and needs no Close; the caller owns the client.
-// It panics when given more than one RedisConfig, ClientSideCache with a
+// It panics when client is nil, when given more than one RedisConfig,
+// ClientSideCache with a
 // client that cannot cache (see RedisConfig.ClientSideCache), or a
 // *redis.Ring with go-redis's default HeartbeatFn: that ring takes a shard
 // it finds down out of its hash and sends the shard's keys to the others,
@@ -180,6 +181,9 @@ type RedisConfig struct {
 func NewRedisStore(client redis.UniversalClient, cfg ...RedisConfig) *RedisStore {
 	if len(cfg) > 1 {
 		panic(fmt.Sprintf("session: NewRedisStore: %d RedisConfigs, want at most one", len(cfg)))
+	}
+	if redisring.IsNil(client) {
+		panic("session: NewRedisStore: the Redis client is nil")
 	}
 	var c RedisConfig
 	if len(cfg) == 1 {

@@ -113,6 +113,24 @@ func TestNewRedisStoreRefusesARingThatMovesKeysOffADownShard(t *testing.T) {
 	session.NewRedisStore(ring)
 }
 
+// A nil client is refused at once, by name, rather than at the first
+// request with a nil pointer dereference.
+func TestNewRedisStoreRefusesANilClient(t *testing.T) {
+	t.Parallel()
+	for name, client := range map[string]redis.UniversalClient{
+		"nil": nil, "nil *Client": (*redis.Client)(nil), "nil *ClusterClient": (*redis.ClusterClient)(nil), "nil *Ring": (*redis.Ring)(nil),
+	} {
+		func() {
+			defer func() {
+				if got := fmt.Sprint(recover()); !strings.Contains(got, "client is nil") {
+					t.Errorf("%s: panic %q, want one saying the client is nil", name, got)
+				}
+			}()
+			session.NewRedisStore(client)
+		}()
+	}
+}
+
 // On a Ring that keeps its shards (the HeartbeatFn NewRedisStore asks
 // for), a shard going down is an outage for its sessions only: a signed-in
 // user of that shard gets 503, never 401 and an expired cookie, while the

@@ -27,8 +27,8 @@ type redisLimiter struct {
 // (go-redis v9), shared by every instance of an application that uses the
 // same server and prefix. It works with a single server, Sentinel
 // (redis.NewFailoverClient), Redis Cluster and Ring. It starts no goroutine
-// and needs no Close; the caller owns the client. It panics on a
-// *redis.Ring with go-redis's default HeartbeatFn, which sends a down
+// and needs no Close; the caller owns the client. It panics on a nil
+// client, and on a *redis.Ring with go-redis's default HeartbeatFn, which sends a down
 // shard's keys to the others, where every count starts afresh and every
 // lockout is lifted: give the ring a HeartbeatFn that always reports its
 // shards up (func(context.Context, *redis.Client) bool { return true }), and
@@ -61,6 +61,9 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) Limiter {
 
 // newRedis is NewRedis on the clock now, which the package's tests set.
 func newRedis(client redis.UniversalClient, cfg RedisConfig, now func() time.Time) *redisLimiter {
+	if redisring.IsNil(client) {
+		panic("throttle: NewRedis: the Redis client is nil")
+	}
 	if ring, ok := client.(*redis.Ring); ok && redisring.DropsShards(ring) {
 		panic("throttle: NewRedis: a redis.Ring with the default HeartbeatFn moves a down shard's counts to the other shards, lifting their limits; " + redisring.Advice)
 	}

@@ -271,6 +271,23 @@ func TestNewRedisRefusesARingThatMovesKeysOffADownShard(t *testing.T) {
 	throttle.NewRedis(ring, throttle.RedisConfig{})
 }
 
+// A nil client is refused at once, by name.
+func TestNewRedisRefusesANilClient(t *testing.T) {
+	t.Parallel()
+	for name, client := range map[string]redis.UniversalClient{
+		"nil": nil, "nil *Client": (*redis.Client)(nil), "nil *ClusterClient": (*redis.ClusterClient)(nil), "nil *Ring": (*redis.Ring)(nil),
+	} {
+		func() {
+			defer func() {
+				if got := fmt.Sprint(recover()); !strings.Contains(got, "client is nil") {
+					t.Errorf("%s: panic %q, want one saying the client is nil", name, got)
+				}
+			}()
+			throttle.NewRedis(client, throttle.RedisConfig{})
+		}()
+	}
+}
+
 // On a Ring that keeps its shards, a shard going down fails the Takes of
 // its keys: a key locked for an hour is never allowed while its shard is
 // away (an outage never lifts the limits).

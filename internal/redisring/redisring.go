@@ -33,6 +33,23 @@ var defaultHeartbeat = sync.OnceValue(func() uintptr {
 	return reflect.ValueOf(r.Options().HeartbeatFn).Pointer()
 })
 
+// IsNil reports whether client is nil, or a nil *redis.Client,
+// *redis.ClusterClient or *redis.Ring: a constructor given one would
+// otherwise fail later, at the first call, with a nil pointer dereference.
+func IsNil(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case nil:
+		return true
+	case *redis.Client:
+		return c == nil
+	case *redis.ClusterClient:
+		return c == nil
+	case *redis.Ring:
+		return c == nil
+	}
+	return false
+}
+
 // KeepShards is a HeartbeatFn that reports every shard up, so the ring
 // never moves keys; the library's tests use it.
 func KeepShards(context.Context, *redis.Client) bool { return true }
