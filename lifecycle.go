@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -242,10 +243,20 @@ func (s *Session) forget() {
 
 // writeCookie adds the Set-Cookie header s.cookieOp asks for, with the
 // headers that keep shared caches from storing the response. A zero now
-// reads the clock, only when there is a cookie to write.
+// reads the clock, only when there is a cookie to write. With no cookie to
+// write, a response that depends on a session the handler used still gets
+// Vary on what carried it, so that no shared cache serves it to another
+// visitor.
 func (m *Manager) writeCookie(s *Session, h http.Header, now time.Time) {
 	var c *http.Cookie
 	if s.cookieOp == cookieNone {
+		if s.loaded && s.token != nil {
+			if s.fromCookie {
+				addVary(h, "Cookie")
+			} else {
+				addVary(h, "Authorization")
+			}
+		}
 		return
 	}
 	if now.IsZero() {
@@ -272,7 +283,7 @@ func (m *Manager) writeCookie(s *Session, h http.Header, now time.Time) {
 	s.cookieOp = cookieNone
 	h.Add("Set-Cookie", c.String())
 	h.Set("Cache-Control", "no-store")
-	h.Add("Vary", "Cookie")
+	addVary(h, "Cookie")
 	if s.clearSite {
 		h.Set("Clear-Site-Data", `"cookies"`)
 		s.clearSite = false
@@ -370,4 +381,16 @@ func (m *Manager) deleteQuietly(ctx context.Context, key string) {
 	if err := m.store.Delete(ctx, key); err != nil {
 		m.logError(ctx, "session: store delete failed", key, err)
 	}
+}
+
+// addVary adds name to h's Vary header unless it is there already.
+func addVary(h http.Header, name string) {
+	for _, v := range h.Values("Vary") {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); strings.EqualFold(f, name) || f == "*" {
+				return
+			}
+		}
+	}
+	h.Add("Vary", name)
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -769,6 +770,33 @@ func TestALateRequestDoesNotDeleteTheCookieOfALoginOrRenewal(t *testing.T) {
 					t.Fatalf("after the renewal's moment the stale cookie was not expired: %+v", c)
 				}
 			})
+		}
+	}
+}
+
+// A response that depends on the session the handler used carries Vary:
+// Cookie even when it sets no cookie, so that a shared cache never serves
+// one visitor's page to another; one that never looked at the session
+// does not.
+func TestAResponseThatUsedTheSessionVariesOnTheCookie(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	c := h.login("alice")
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"/whoami", true},
+		{"/get?k=x", true},
+		{"/no-session-use", false},
+	}
+	for _, tc := range tests {
+		w := h.do("GET", tc.path, c)
+		if got := slices.Contains(w.Header().Values("Vary"), "Cookie"); got != tc.want {
+			t.Errorf("GET %s: Vary %q, want Cookie: %v", tc.path, w.Header().Values("Vary"), tc.want)
+		}
+		if n := len(w.Header().Values("Vary")); n > 1 {
+			t.Errorf("GET %s: Vary %q given twice", tc.path, w.Header().Values("Vary"))
 		}
 	}
 }
