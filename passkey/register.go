@@ -23,7 +23,8 @@ const maxName = 64
 // registerBegin answers the options for navigator.credentials.create: a
 // new challenge, the user (with the user handle all their passkeys share),
 // their passkeys to exclude, a discoverable credential preferred and user
-// verification required.
+// verification required. The Handler serves it, and registerFinish, only
+// to a session with a recent proof (see Config.RecentAuth).
 func (h *Handler) registerBegin(w http.ResponseWriter, r *http.Request) error {
 	var req struct{}
 	if err := readJSON(r, &req); err != nil {

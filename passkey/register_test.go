@@ -3,9 +3,11 @@ package passkey
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sessionauth/session"
 )
@@ -48,5 +50,38 @@ func TestOneRegisterChallengeRegistersOnePasskeyUnderConcurrency(t *testing.T) {
 		if creds, _ := app.store.ListUser(t.Context(), "alice"); len(creds) != round+1 {
 			t.Fatalf("round %d: alice has %d passkeys, want %d: one per challenge", round, len(creds), round+1)
 		}
+	}
+}
+
+// TestAStolenCookieCannotAddAPasskeyToComeBackWith: a thief holding the
+// cookie of a session whose sign-in is old (copied from the browser, a
+// borrowed laptop) cannot add a passkey of their own, which would sign in
+// as the victim after LogoutAll and a password change, and step up with
+// it to remove the victim's passkeys. Remove is wrapped as the README
+// shows for an app that wants a passkey's proof there.
+func TestAStolenCookieCannotAddAPasskeyToComeBackWith(t *testing.T) {
+	t.Parallel()
+	app := newTestAppConfig(t, session.Config{}, func(c *Config) { c.RecentAuth = time.Second })
+	mux := http.NewServeMux()
+	mux.Handle("/", app.srv.Config.Handler)
+	mux.Handle("POST /passkey/remove", app.m.RequireRecentAuth(time.Second, "hwk", "swk")(app.h))
+	app.srv.Config.Handler = app.m.Middleware(mux)
+
+	aliceKey := newSoftAuthn(t)
+	alice := app.visitor()
+	alice.login("alice")
+	alice.register(aliceKey, "laptop")
+	time.Sleep(staleProof) // Alice's proof is old now
+
+	thief := app.visitor()
+	u, _ := url.Parse(app.srv.URL)
+	thief.client.Jar.SetCookies(u, alice.client.Jar.Cookies(u))
+	if thief.me().User != "alice" {
+		t.Fatal("the stolen cookie is not Alice's session")
+	}
+	thief.refused("/passkey/register/begin", nil, http.StatusUnauthorized, "insufficient_user_authentication")
+	thief.refused("/passkey/remove", []byte(`{"id":"`+b64(aliceKey.id)+`"}`), http.StatusUnauthorized, "insufficient_user_authentication")
+	if creds, _ := app.store.ListUser(t.Context(), "alice"); len(creds) != 1 || !bytes.Equal(creds[0].ID, aliceKey.id) {
+		t.Fatalf("alice has %d passkeys after the thief's attempts, want only her own", len(creds))
 	}
 }
