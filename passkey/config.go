@@ -43,7 +43,9 @@ type Config struct {
 	UserName func(ctx context.Context, userID string) (string, error)
 	// LoginOptions are passed to Sessions.Login after a passkey sign-in,
 	// for example session.RememberMe(). The Handler adds
-	// session.ProvedWith("hwk") or ("swk").
+	// session.ProvedWith("hwk") or ("swk"): "hwk" when the authenticator
+	// reported the passkey device-bound (not backup-eligible), its own
+	// unattested word, which a software authenticator can give too.
 	LoginOptions []session.LoginOption
 	// RecentAuth is how recent the session's last proof of identity
 	// (Session.AuthTime: its Login, or its last StepUp) must be for the

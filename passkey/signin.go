@@ -10,9 +10,12 @@ import (
 	"github.com/sessionauth/session"
 )
 
-// amrOf is the RFC 8176 method a passkey's use proves: "swk" for a
-// backup-eligible (synced) passkey, whose private key can leave the
-// device it was made on, "hwk" for one bound to its authenticator.
+// amrOf is the amr value a passkey's use records: "swk" for a passkey its
+// authenticator reported backup-eligible (synced: its private key can
+// leave the device it was made on), "hwk" for one it reported device-bound.
+// The flag is the authenticator's own word, unattested (registration asks
+// for attestation "none"): "hwk" does not prove the key is kept in
+// hardware, and a software authenticator can claim it.
 func amrOf(c Credential) string {
 	if c.BackupEligible {
 		return "swk"

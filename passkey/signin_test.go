@@ -20,8 +20,11 @@ func TestSignInWithoutAUsernameRecordsThePasskeyProof(t *testing.T) {
 		synced bool
 		amr    string
 	}{
-		{"device-bound passkey is hwk", false, "hwk"},
-		{"synced passkey is swk", true, "swk"},
+		// The flags are the authenticator's own word, unattested: this
+		// software key, reporting itself device-bound, gets "hwk", as the
+		// README says.
+		{"reported device-bound (unattested) is hwk", false, "hwk"},
+		{"reported backup-eligible (synced) is swk", true, "swk"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
