@@ -43,8 +43,29 @@ type Config struct {
 	UserName func(ctx context.Context, userID string) (string, error)
 	// LoginOptions are passed to Sessions.Login after a passkey sign-in,
 	// for example session.RememberMe(). The Handler adds
-	// session.ProvedWith("hwk") or ("swk").
+	// session.ProvedWith("hwk") or ("swk"): "hwk" when the authenticator
+	// reported the passkey device-bound (not backup-eligible), its own
+	// unattested word, which a software authenticator can give too.
 	LoginOptions []session.LoginOption
+	// RecentAuth is how recent the session's last proof of identity
+	// (Session.AuthTime: its Login, or its last StepUp) must be for the
+	// Handler to add or remove a passkey. To a signed-in session whose
+	// proof is older, register/begin, register/finish and remove answer
+	// what Sessions.RequireRecentAuth(RecentAuth) answers: 401
+	// {"error":"insufficient_user_authentication","reason":"stale",…}, and
+	// the page confirms (a passkey step-up, or the app's password page)
+	// and tries again; a request that is not signed in still gets
+	// not_signed_in. Without it, a session taken over long after its
+	// sign-in (a stolen cookie) could add a passkey of its own: a way back
+	// in that survives LogoutAll and a password change, and a passkey to
+	// step up with. 0 means 5 minutes, so a first passkey added right
+	// after signing in needs no step-up. A negative value turns the
+	// Handler's check off: the app then guards those routes itself (with
+	// Sessions.RequireRecentAuth). New refuses a value between 0 and one
+	// second. To demand particular methods as well (a passkey's, "hwk" or
+	// "swk"), wrap the route in Sessions.RequireRecentAuth with them. Cost:
+	// a clock read per request to those three routes.
+	RecentAuth time.Duration
 	// Logger receives refused ceremonies that may be attacks (a counter
 	// that went back, another user's passkey at step-up) and store
 	// failures, naming sessions by their public ID and credentials by a
@@ -65,8 +86,9 @@ type Config struct {
 // Every POST must carry a JSON body ("Content-Type: application/json") and
 // pass http.CrossOriginProtection, so a cross-site page can neither send
 // nor forge one. Answers are JSON; errors are {"error": code} (see the
-// README). It applies Sessions.Middleware itself. It is safe for
-// concurrent use.
+// README). register/begin, register/finish and remove also need a recent
+// proof of identity (Config.RecentAuth). It applies Sessions.Middleware
+// itself. It is safe for concurrent use.
 type Handler struct {
 	cfg      Config
 	prefix   string
@@ -76,6 +98,9 @@ type Handler struct {
 	now      func() time.Time
 	lifetime time.Duration // of a ceremony
 }
+
+// defaultRecentAuth is Config.RecentAuth when it is zero.
+const defaultRecentAuth = 5 * time.Minute
 
 // New checks cfg and returns a Handler. Every error it returns wraps
 // ErrInvalidConfig and names the field.
@@ -104,6 +129,12 @@ func New(cfg Config) (*Handler, error) {
 		if host != cfg.RPID && !strings.HasSuffix(host, "."+cfg.RPID) {
 			return bad("origin %q is not RPID %q or a subdomain of it", o, cfg.RPID)
 		}
+	}
+	switch {
+	case cfg.RecentAuth == 0:
+		cfg.RecentAuth = defaultRecentAuth
+	case cfg.RecentAuth > 0 && cfg.RecentAuth < time.Second:
+		return bad("RecentAuth %v is under a second (a negative value turns the check off)", cfg.RecentAuth)
 	}
 	prefix := cfg.Prefix
 	if prefix == "" {
@@ -142,8 +173,10 @@ func New(cfg Config) (*Handler, error) {
 		"stepup/begin": h.stepUpBegin, "stepup/finish": h.stepUpFinish,
 		"list": h.list, "rename": h.rename, "remove": h.remove,
 	}
+	// The routes that add or remove a passkey need a recent proof.
+	recent := map[string]bool{"register/begin": true, "register/finish": true, "remove": true}
 	for path, fn := range routes {
-		mux.Handle("POST "+prefix+path, h.api(fn))
+		mux.Handle("POST "+prefix+path, h.api(fn, recent[path]))
 	}
 	mux.HandleFunc("GET "+prefix+"passkey.js", serveScript)
 	h.mux = cfg.Sessions.Middleware(mux)

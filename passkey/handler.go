@@ -45,18 +45,11 @@ var (
 	errUnavailable  = errCode{http.StatusServiceUnavailable, "unavailable"}
 )
 
-// api wraps an endpoint: the cross-origin and content-type checks, a
-// bounded body, and the error answer.
-func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h.cop.Check(r); err != nil {
-			writeError(w, errCrossOrigin)
-			return
-		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			writeError(w, errContentType)
-			return
-		}
+// api wraps an endpoint: the cross-origin and content-type checks, then,
+// when recent is set, the recent-proof check (see recentProof), a bounded
+// body, and the error answer.
+func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request) error, recent bool) http.Handler {
+	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		if err := fn(w, r); err != nil {
 			var ec errCode
@@ -66,6 +59,39 @@ func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request) error) htt
 			}
 			writeError(w, ec)
 		}
+	})
+	if recent {
+		next = h.recentProof(next)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h.cop.Check(r); err != nil {
+			writeError(w, errCrossOrigin)
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeError(w, errContentType)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recentProof puts next behind Sessions.RequireRecentAuth(RecentAuth), so a
+// signed-in session whose last proof is older gets its answer, or returns
+// next as it is when RecentAuth is negative. A request that is not signed
+// in, or whose session could not be read, goes on to next, which answers
+// not_signed_in or unavailable as every endpoint does.
+func (h *Handler) recentProof(next http.Handler) http.Handler {
+	if h.cfg.RecentAuth < 0 {
+		return next
+	}
+	guarded := h.cfg.Sessions.RequireRecentAuth(h.cfg.RecentAuth)(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := h.cfg.Sessions.FromContext(r.Context()); s.Err() != nil || s.UserID() == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		guarded.ServeHTTP(w, r)
 	})
 }
 

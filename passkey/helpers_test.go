@@ -287,6 +287,13 @@ func newTestApp(t *testing.T) *testApp {
 // here).
 func newTestAppWith(t *testing.T, cfg session.Config) *testApp {
 	t.Helper()
+	return newTestAppConfig(t, cfg, nil)
+}
+
+// newTestAppConfig is newTestAppWith with a change to the Handler's Config
+// (nil for none) before New.
+func newTestAppConfig(t *testing.T, cfg session.Config, change func(*Config)) *testApp {
+	t.Helper()
 	keys, err := session.NewKeyRing(session.GenerateKey())
 	if err != nil {
 		t.Fatal(err)
@@ -298,10 +305,14 @@ func newTestAppWith(t *testing.T, cfg session.Config) *testApp {
 	}
 	logs := &lockedLog{}
 	store := NewMemoryStore()
-	h, err := New(Config{
+	pcfg := Config{
 		Sessions: m, Store: store, RPID: testRPID, Origins: []string{testOrigin},
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
-	})
+	}
+	if change != nil {
+		change(&pcfg)
+	}
+	h, err := New(pcfg)
 	if err != nil {
 		t.Fatal(err)
 	}

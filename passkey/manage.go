@@ -80,8 +80,9 @@ func (h *Handler) rename(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// remove deletes one of the signed-in user's passkeys: {"id": ...}. Wrap
-// this route in Manager.RequireRecentAuth to ask for a fresh proof first.
+// remove deletes one of the signed-in user's passkeys: {"id": ...}. The
+// Handler serves it only to a session with a recent proof (see
+// Config.RecentAuth).
 func (h *Handler) remove(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		ID string `json:"id"`

@@ -116,7 +116,10 @@
         (await PublicKeyCredential.isConditionalMediationAvailable()));
     },
     // register adds a passkey for the signed-in user, named name, and
-    // resolves to it: {id, name, created, synced}.
+    // resolves to it: {id, name, created, synced}. It needs a recent proof
+    // of identity: when the session's last one is too old it rejects with
+    // code "insufficient_user_authentication"; confirm (stepUp, or the
+    // app's password page for a user without a passkey) and call it again.
     register: async function (name) {
       abortAutofill();
       var o = await post("register/begin");
@@ -143,6 +146,8 @@
     rename: function (id, name) {
       return post("rename", { id: id, name: name });
     },
+    // remove removes one of the user's passkeys. Like register, it needs a
+    // recent proof ("insufficient_user_authentication" otherwise).
     remove: function (id) {
       return post("remove", { id: id });
     },

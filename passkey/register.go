@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/sessionauth/session"
 )
 
 // maxPasskeys is how many passkeys one user may register.
@@ -22,7 +23,8 @@ const maxName = 64
 // registerBegin answers the options for navigator.credentials.create: a
 // new challenge, the user (with the user handle all their passkeys share),
 // their passkeys to exclude, a discoverable credential preferred and user
-// verification required.
+// verification required. The Handler serves it, and registerFinish, only
+// to a session with a recent proof (see Config.RecentAuth).
 func (h *Handler) registerBegin(w http.ResponseWriter, r *http.Request) error {
 	var req struct{}
 	if err := readJSON(r, &req); err != nil {
@@ -69,7 +71,11 @@ func (h *Handler) registerBegin(w http.ResponseWriter, r *http.Request) error {
 }
 
 // registerFinish verifies the new credential against the ceremony begun in
-// this session by the same user, and stores it.
+// this session by the same user, and stores it. A challenge registers one
+// passkey, even when finishes race: the session is renewed (Manager.Renew,
+// atomic in the store) after the credential is verified and before it is
+// stored, and only one of the racing renewals succeeds. Cost: a ListUser,
+// a session renewal and a Create.
 func (h *Handler) registerFinish(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Credential json.RawMessage `json:"credential"`
@@ -123,6 +129,19 @@ func (h *Handler) registerFinish(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(existing) >= maxPasskeys {
 		return errTooMany
+	}
+	// take removed the ceremony from this request's copy of the session
+	// only: a concurrent finish may still hold it, with a credential of
+	// its own. Renewing the session before anything is stored spends it in
+	// the store, atomically: of two finishes, the second meets ErrConflict
+	// (or a session that is gone) and stores nothing. Cookie-only sessions
+	// cannot be renewed; there single use is as strong as the mode's
+	// revocation (see the README).
+	switch err := h.cfg.Sessions.Renew(w, r); {
+	case errors.Is(err, session.ErrConflict), errors.Is(err, session.ErrNotAuthenticated):
+		return errChallenge
+	case err != nil && !errors.Is(err, session.ErrCookieOnly):
+		return err
 	}
 	now := h.now()
 	if name == "" {

@@ -10,9 +10,12 @@ import (
 	"github.com/sessionauth/session"
 )
 
-// amrOf is the RFC 8176 method a passkey's use proves: "swk" for a
-// backup-eligible (synced) passkey, whose private key can leave the
-// device it was made on, "hwk" for one bound to its authenticator.
+// amrOf is the amr value a passkey's use records: "swk" for a passkey its
+// authenticator reported backup-eligible (synced: its private key can
+// leave the device it was made on), "hwk" for one it reported device-bound.
+// The flag is the authenticator's own word, unattested (registration asks
+// for attestation "none"): "hwk" does not prove the key is kept in
+// hardware, and a software authenticator can claim it.
 func amrOf(c Credential) string {
 	if c.BackupEligible {
 		return "swk"
@@ -83,14 +86,17 @@ func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	if !sameBytes(parsed.Response.UserHandle, stored.UserHandle) {
-		h.logRefused(r.Context(), "passkey: sign-in with a user handle that is not the credential's", parsed.RawID, errVerification)
-		return errVerification
-	}
-	u := &user{handle: stored.UserHandle, creds: []webauthn.Credential{toWebAuthn(stored)}}
-	_, cred, err := h.wa.ValidatePasskeyLogin(func(rawID, userHandle []byte) (webauthn.User, error) { return u, nil }, c.sessionData(h.cfg.RPID), parsed)
+	cred, err := h.verify(c, stored, parsed)
 	if err != nil {
 		h.logRefused(r.Context(), "passkey: sign-in refused", parsed.RawID, err)
+		return errVerification
+	}
+	// Only now, the assertion verified, is a user handle that is not the
+	// credential's a sign worth a warning (a forged assertion is any
+	// failed verification above). A discoverable credential must return
+	// its handle, so none at all is refused too.
+	if !sameBytes(parsed.Response.UserHandle, stored.UserHandle) {
+		h.logRefused(r.Context(), "passkey: sign-in with a user handle that is not the credential's", parsed.RawID, errVerification)
 		return errVerification
 	}
 	if err := h.use(r, stored, cred); err != nil {
@@ -163,19 +169,24 @@ func (h *Handler) stepUpFinish(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	// Verified first, against the credential as stored (no list of the
+	// passkeys the user had at begin, one of which may be gone): an
+	// assertion that names another user's credential without its key is
+	// any failed verification, so it tells nobody whose the credential is
+	// and logs no false alarm.
+	cred, err := h.verify(c, stored, parsed)
+	if err != nil {
+		h.logRefused(r.Context(), "passkey: step-up refused", parsed.RawID, err)
+		return errVerification
+	}
 	if stored.UserID != userID {
 		h.logRefused(r.Context(), "passkey: step-up with another user's passkey", parsed.RawID, errWrongUser)
 		return errWrongUser
 	}
-	// Verified against the credential as stored, the user's own: its user
-	// handle (two first passkeys registered at once got two), and no list
-	// of the passkeys the user had at begin, one of which may be gone.
-	u := &user{handle: stored.UserHandle, creds: []webauthn.Credential{toWebAuthn(stored)}}
-	sd := c.sessionData(h.cfg.RPID)
-	sd.UserID = stored.UserHandle
-	cred, err := h.wa.ValidateLogin(u, sd, parsed)
-	if err != nil {
-		h.logRefused(r.Context(), "passkey: step-up refused", parsed.RawID, err)
+	// The user handle, when the authenticator returns one, is the
+	// credential's (two first passkeys registered at once got two).
+	if len(parsed.Response.UserHandle) > 0 && !sameBytes(parsed.Response.UserHandle, stored.UserHandle) {
+		h.logRefused(r.Context(), "passkey: step-up refused", parsed.RawID, errVerification)
 		return errVerification
 	}
 	if err := h.use(r, stored, cred); err != nil {
@@ -210,6 +221,23 @@ func (h *Handler) readAssertion(r *http.Request) (*protocol.ParsedCredentialAsse
 		return nil, errBadRequest
 	}
 	return parsed, nil
+}
+
+// verify checks an assertion against the ceremony c and the stored
+// credential alone: the challenge, origin, RP ID, flags, user verification
+// and the signature by the credential's public key. The user handle an
+// assertion carries is not signed, so it proves nothing here and is not
+// compared: the callers compare it with the credential's once the
+// assertion is verified. It changes nothing. Cost: one signature
+// verification.
+func (h *Handler) verify(c ceremony, stored Credential, parsed *protocol.ParsedCredentialAssertionData) (*webauthn.Credential, error) {
+	handle := parsed.Response.UserHandle
+	if len(handle) == 0 {
+		handle = stored.UserHandle
+	}
+	sd := c.sessionData(h.cfg.RPID)
+	sd.UserID = handle
+	return h.wa.ValidateLogin(&user{handle: handle, creds: []webauthn.Credential{toWebAuthn(stored)}}, sd, parsed)
 }
 
 // use checks that a verified assertion's counter went up and that user

@@ -20,8 +20,11 @@ func TestSignInWithoutAUsernameRecordsThePasskeyProof(t *testing.T) {
 		synced bool
 		amr    string
 	}{
-		{"device-bound passkey is hwk", false, "hwk"},
-		{"synced passkey is swk", true, "swk"},
+		// The flags are the authenticator's own word, unattested: this
+		// software key, reporting itself device-bound, gets "hwk", as the
+		// README says.
+		{"reported device-bound (unattested) is hwk", false, "hwk"},
+		{"reported backup-eligible (synced) is swk", true, "swk"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -448,5 +451,59 @@ func TestSignInWithAUserHandleThatIsNotTheCredentialsIsRefused(t *testing.T) {
 		if got := v.me().User; got != "" {
 			t.Fatalf("a sign-in with %s user handle signed in as %q", name, got)
 		}
+	}
+}
+
+// TestOnlyAVerifiedAssertionIsCalledAnotherUsersPasskey: whether a
+// credential is another user's is decided only after its holder proved to
+// hold it. An assertion that names Alice's credential ID without her key
+// (an ID learnt or guessed) is any failed verification: it tells nobody
+// whose the credential is, and logs no warning about another user's
+// passkey or user handle. Alice's own key, over Bob's challenge, still is
+// another user's passkey, refused and logged.
+func TestOnlyAVerifiedAssertionIsCalledAnotherUsersPasskey(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		forged      bool // signed by a key that is not the credential's
+		path        string
+		status      int
+		code        string
+		warning     string // logged when the assertion is verified
+		fromSession bool   // the ceremony is begun in Bob's signed-in session
+	}{
+		{"step-up, forged", true, "stepup", http.StatusBadRequest, "verification", "another user's passkey", true},
+		{"step-up, Alice's key", false, "stepup", http.StatusForbidden, "wrong_user", "another user's passkey", true},
+		{"sign-in with Bob's user handle, forged", true, "signin", http.StatusBadRequest, "verification", "user handle that is not the credential's", false},
+		{"sign-in with Bob's user handle, Alice's key", false, "signin", http.StatusBadRequest, "verification", "user handle that is not the credential's", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			app := newTestApp(t)
+			aliceKey, bobKey := newSoftAuthn(t), newSoftAuthn(t)
+			alice, bob := app.visitor(), app.visitor()
+			alice.login("alice")
+			alice.register(aliceKey, "")
+			bob.login("bob")
+			bob.register(bobKey, "")
+
+			key := aliceKey
+			if tc.forged {
+				key = newSoftAuthn(t) // another private key, Alice's credential ID
+				key.id = aliceKey.id
+			}
+			key.handle = bobKey.handle
+			v := bob
+			if !tc.fromSession {
+				v = app.visitor()
+			}
+			v.refused("/passkey/"+tc.path+"/finish", key.get(v.must("/passkey/"+tc.path+"/begin", nil)), tc.status, tc.code)
+			if got := strings.Contains(app.log.String(), tc.warning); got == tc.forged {
+				t.Errorf("logged %q: %v, want %v:\n%s", tc.warning, got, !tc.forged, app.log)
+			}
+			if got := v.me(); got.User != "" && got.User != "bob" {
+				t.Fatalf("signed in as %q", got.User)
+			}
+		})
 	}
 }

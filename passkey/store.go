@@ -27,8 +27,8 @@ type Credential struct {
 	SignCount uint32
 	// BackupEligible reports a credential that can be synced to other
 	// devices (a synced passkey); BackedUp that it is backed up now.
-	// Signing in with a backup-eligible one records the method "swk", with
-	// any other "hwk".
+	// Both are the authenticator's own, unattested report. Signing in with
+	// a backup-eligible one records the method "swk", with any other "hwk".
 	BackupEligible bool
 	BackedUp       bool
 	// Transports are the authenticator's transports ("internal",
