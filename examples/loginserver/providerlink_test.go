@@ -122,10 +122,12 @@ func TestLinkingAProviderLinksItToTheSignedInUser(t *testing.T) {
 	wantStatus(t, b.submit("/account/link/nosuch", nil), http.StatusNotFound)
 }
 
-// A link intent serves the next callback or none: a Link cancelled at the
-// provider (or failed) drops it, so an ordinary sign-in after it, within
-// the intent's five minutes, is refused as any other would be; a callback
-// that brings an account already linked takes it too.
+// A link intent serves its own sign-in's callback, once: a Link cancelled
+// at the provider (or failed) drops it, so an ordinary sign-in after it,
+// within the intent's five minutes, is refused as any other would be; and
+// while a Link is pending (abandoned at the provider), a sign-in with the
+// linked account works and one with another account is refused, as
+// neither is that Link's callback.
 func TestALinkIntentServesOneCallback(t *testing.T) {
 	t.Parallel()
 	e := newProviderEnv(t)
@@ -146,8 +148,8 @@ func TestALinkIntentServesOneCallback(t *testing.T) {
 	}
 
 	// Linked, then Link again, abandoned at the provider; a sign-in with
-	// the linked account takes the intent, so the next one, with another
-	// account at the provider, is refused and links nothing.
+	// the linked account is an ordinary one, and the next one, with
+	// another account at the provider, is refused and links nothing.
 	r = b.submit("/account/link/demo", nil)
 	wantStatus(t, b.page(atProvider(t, r.Header.Get("Location"))), http.StatusSeeOther)
 	if !e.linked(e.demo.ID) {
@@ -163,6 +165,62 @@ func TestALinkIntentServesOneCallback(t *testing.T) {
 	if got := b.get("/me"); got.StatusCode != http.StatusOK {
 		t.Fatalf("signed out by the refused sign-in: %d", got.StatusCode)
 	}
+}
+
+// A link intent is bound to the sign-in the Link button started: someone
+// holding a copy of the session cookie (stolen, however old: starting a
+// sign-in needs no recent proof) who keeps a callback of their own
+// account at the provider ready cannot have it take the intent when the
+// user presses Link. Their callback is refused as not linked, and the
+// user's own link still goes through, with the user's provider account.
+func TestOnlyTheLinkButtonsOwnSignInCanLink(t *testing.T) {
+	t.Parallel()
+	e := newProviderEnv(t)
+	victim := e.browser("192.0.2.1:1")
+	victim.mustLogin()
+	thief := e.browser("198.51.100.7:1")
+	for k, c := range victim.cookies {
+		thief.cookies[k] = &http.Cookie{Name: c.Name, Value: c.Value}
+	}
+	r := thief.submit("/auth/demo/login", url.Values{"return_to": {"/"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	thiefCallback := atProviderAs(t, r.Header.Get("Location"), "other", "other-password", "approve")
+
+	link := victim.submit("/account/link/demo", nil)
+	wantStatus(t, link, http.StatusSeeOther)
+	r = thief.page(thiefCallback)
+	if e.linked(e.demo.ID) {
+		t.Fatalf("the thief's callback (%d) linked their provider account to the victim", r.StatusCode)
+	}
+	wantStatus(t, r, http.StatusForbidden)
+	wantBody(t, r, "not linked to your account")
+
+	r = victim.page(atProvider(t, link.Header.Get("Location")))
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/" {
+		t.Fatalf("the victim's link callback: %d to %q, want 303 to /", r.StatusCode, r.Header.Get("Location"))
+	}
+	links, err := e.users.Links(context.Background(), e.demo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) != 1 || links[0].Subject != "attacker-subject" { // demoProviderUser, the victim here
+		t.Fatalf("links %+v, want the victim's own provider account only", links)
+	}
+}
+
+// A Link whose sign-in cannot start (the provider does not answer) ends
+// on the sign-in's own error page, with its status.
+func TestALinkThatCannotStartSaysSo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *appConfig) {
+		c.Providers = []providerSpec{{OIDC: true, Name: "demo", Display: "Demo ID", Issuer: "http://127.0.0.1:9",
+			ClientID: demoProviderClient, ClientSecret: demoProviderSecret}}
+	})
+	b := e.browser("192.0.2.1:1")
+	b.mustLogin()
+	r := b.submit("/account/link/demo", nil)
+	wantStatus(t, r, http.StatusBadGateway)
+	wantBody(t, r, "The provider could not sign you in right now.")
 }
 
 // Linking a provider or adding a passkey needs a proof of at most

@@ -23,7 +23,7 @@ func (a *app) routes() http.Handler {
 		return a.sessions.RequireRecentAuth(recentAuth, wayInProofs...)(h)
 	}
 	if a.signin != nil {
-		mux.Handle("/auth/", a.ceremonyBudget(a.deviceValues(a.signin)))
+		mux.Handle("/auth/", a.ceremonyBudget(a.deviceValues(withCallbackState(a.signin))))
 		mux.Handle("POST /account/link/{provider}", addWayIn(http.HandlerFunc(a.linkProvider)))
 	}
 	// Passkeys: register, sign in (button and autofill), step-up, list,
