@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/sessionauth/session"
@@ -20,6 +21,32 @@ const recentAuth = 5 * time.Minute
 // records (RFC 8176 "amr"); a provider sign-in records the ID token's amr
 // or "fed" (package providerlogin), a passkey "hwk" or "swk".
 const amrPassword = "pwd"
+
+// wayInProofs are the RFC 8176 "amr" values of a proof that may add a way
+// in (link a provider, add a passkey): each says the user did something
+// just now, here or at their provider. A password, code or PIN they typed
+// ("pwd", "otp", "sms", "pin"), a key or card used with a gesture or PIN
+// ("hwk", "swk": our passkeys record these; "sc"), or several factors
+// ("mfa"). Not "fed": providerlogin records it when the provider says
+// nothing about a sign-in during this flow, as when its single sign-on
+// answers at once, so a borrowed laptop still signed in there would pass.
+// Nor the methods that need nobody at the keyboard: "wia" (the Windows
+// sign-in), "user" (presence only), "pop" (a key the device holds), "geo"
+// and "rba" (risk signals). RequireRecentAuth takes at most 8 values: a
+// provider that asserts only a biometric ("fpt", "face") or "tel", "kba",
+// "mca" confirms with the password or a passkey instead.
+var wayInProofs = []string{"pwd", "otp", "sms", "pin", "hwk", "swk", "sc", "mfa"}
+
+// provedInPerson reports whether a proof with these methods may add a way
+// in: one of them is one of wayInProofs.
+func provedInPerson(methods []string) bool {
+	for _, m := range methods {
+		if slices.Contains(wayInProofs, m) {
+			return true
+		}
+	}
+	return false
+}
 
 // confirmRequest is POST /confirm's body.
 type confirmRequest struct {
@@ -61,6 +88,14 @@ func (a *app) confirmPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Return = confirmReturn(d.Return)
 	d.Notice = notice{noticeInfo, "Please confirm it is you: your last sign-in was more than a few minutes ago."}
+	// A proof recent enough but not by a method of wayInProofs: adding a
+	// way in was refused for its method (a provider that signed the user
+	// in without asking, or one that does not say how it asked).
+	if s := session.FromContext(r.Context()); time.Since(s.AuthTime()) <= recentAuth && !provedInPerson(s.AuthMethods()) {
+		d.MethodRefused = true
+		d.Notice = notice{noticeInfo, "Please confirm it is you: adding a way to sign in needs your password, a passkey, " +
+			"or signing in again at your provider, and your last sign-in here did not ask for any of them."}
+	}
 	a.render(w, r, http.StatusOK, "confirm", d)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -99,5 +100,56 @@ func TestConfirmRacingASignOutAnswersSignedOut(t *testing.T) {
 	wantStatus(t, r, http.StatusUnauthorized)
 	if msg := r.errorMsg(t); msg != "not authenticated" {
 		t.Errorf("error %q; want not authenticated", msg)
+	}
+}
+
+// The confirm page says why it is shown: a proof too old, or a recent one
+// by no method that may add a way in (wayInProofs; a sign-in that recorded
+// none here). An account with neither a password, a passkey nor an OpenID
+// provider to confirm with is told it cannot add a way in this way.
+func TestTheConfirmPageSaysWhyARecentProofCannotAddAWayIn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		stale := e.browser("192.0.2.1:1")
+		stale.mustLogin()
+		time.Sleep(recentAuth + time.Second)
+		page := stale.page("/confirm?return=%2F")
+		wantBody(t, page, "your last sign-in was more than a few minutes ago", `id="confirm-form"`)
+
+		noMethod := e.browser("192.0.2.2:1")
+		noMethod.cookies[hostCookieName] = e.loginDirect(e.demo.ID)
+		page = noMethod.page("/confirm?return=%2F")
+		wantBody(t, page, "adding a way to sign in needs your password, a passkey, or signing in again at your provider", `id="confirm-form"`)
+		if strings.Contains(page.body, "more than a few minutes ago") {
+			t.Fatal("a recent proof is called old")
+		}
+
+		u, err := e.users.Create(context.Background(), "no-password", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nothing := e.browser("192.0.2.3:1")
+		nothing.cookies[hostCookieName] = e.loginDirect(u.ID)
+		page = nothing.page("/confirm?return=%2F")
+		wantBody(t, page, "so it cannot confirm adding a way to sign in")
+		if strings.Contains(page.body, `id="confirm-form"`) || strings.Contains(page.body, "that is a fresh sign-in") {
+			t.Fatal("an account with nothing to confirm with is offered a way that cannot work")
+		}
+	})
+}
+
+// wayInProofs are methods that need someone at the keyboard: never the
+// provider's bare "fed", nor a method a device or a network asserts alone.
+func TestWayInProofsNeedSomeoneAtTheKeyboard(t *testing.T) {
+	t.Parallel()
+	for _, m := range []string{"fed", "wia", "user", "pop", "geo", "rba"} {
+		if provedInPerson([]string{m}) {
+			t.Errorf("%q may add a way in", m)
+		}
+	}
+	for _, ms := range [][]string{{"pwd"}, {"hwk"}, {"swk"}, {"fed", "mfa", "otp"}} {
+		if !provedInPerson(ms) {
+			t.Errorf("%q may not add a way in", ms)
+		}
 	}
 }

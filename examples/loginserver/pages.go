@@ -84,6 +84,9 @@ type pageData struct {
 	Return   string // the confirm page: where to go back to
 	Error    string // what went wrong, in words for people
 	Focus    string // the id of the input to focus
+	// MethodRefused, on the confirm page: the last proof is recent, but
+	// by no method that may add a way in (wayInProofs).
+	MethodRefused bool
 	// Sessions are the rows of the account page; MoreSessions counts the
 	// sessions left out.
 	Sessions     []sessionJSON

@@ -79,16 +79,18 @@ func (a *app) deviceValues(next http.Handler) http.Handler {
 //     account). If another user is signed in in this browser, refused: a
 //     provider account belongs to one user.
 //   - Not linked, someone signed in: linked to them when they asked for it
-//     ("Link Demo ID" on the account page, behind a recent proof: see
-//     providerlink.go), and they stay signed in; refused otherwise (a
-//     step-up through an account that is not theirs, say).
+//     and this is the callback of the sign-in their "Link Demo ID" started
+//     (the account page, behind a recent proof: see providerlink.go), and
+//     they stay signed in; refused otherwise (a step-up through an
+//     account that is not theirs, say).
 //   - Not linked, nobody signed in: a new account without a password, named
 //     after the verified email when it is free, else after the provider.
 func (a *app) providerUser(ctx context.Context, id providerlogin.Identity) (string, error) {
 	s := session.FromContext(ctx)
 	current := s.UserID()
-	// A link intent serves this callback or none: taken whatever follows.
-	linking := current != "" && takeLinkIntent(s, id.Provider)
+	// A link intent serves the callback of the sign-in it started, and
+	// that callback only: taken whatever follows.
+	linking := current != "" && takeLinkIntent(s, id.Provider, callbackState(ctx))
 	link := Link{Provider: id.Provider, Issuer: id.Issuer, Subject: id.Subject}
 	if id.EmailVerified {
 		link.Email = id.Email
@@ -176,11 +178,9 @@ func (a *app) providerDisplay(name string) string {
 // cancelled provider sign-in ends on a page in the app's own layout (API
 // clients get providerlogin's JSON), with the status WriteError would send.
 func (a *app) providerError(w http.ResponseWriter, r *http.Request, err error) {
-	// A failed or cancelled sign-in ends a link intent too: it served
-	// this flow or none.
-	if s := session.FromContext(r.Context()); s.Get(valueLinkIntent) != "" {
-		s.Delete(valueLinkIntent)
-	}
+	// A failed or cancelled link ends its intent; another sign-in's
+	// failure leaves it to its own callback.
+	dropLinkIntent(session.FromContext(r.Context()), callbackState(r.Context()))
 	if !wantsHTML(r) {
 		providerlogin.WriteError(w, r, err)
 		return

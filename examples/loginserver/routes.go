@@ -14,19 +14,26 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /static/{name}", staticFile)
 	// "Sign in with": POST /auth/NAME/login, GET /auth/NAME/callback.
 	// Linking a provider to the signed-in account, like adding a passkey,
-	// needs a recent proof: a way in must not outlive the session that
-	// added it (a stolen cookie, a borrowed laptop).
+	// needs a recent proof by a method of wayInProofs: a way in must not
+	// outlive the session that added it (a stolen cookie, a borrowed
+	// laptop), and a provider's single sign-on, which answers without
+	// asking anyone (recorded "fed"), proves nobody is at the keyboard.
 	recent := func(h http.Handler) http.Handler { return a.sessions.RequireRecentAuth(recentAuth)(h) }
+	addWayIn := func(h http.Handler) http.Handler {
+		return a.sessions.RequireRecentAuth(recentAuth, wayInProofs...)(h)
+	}
 	if a.signin != nil {
-		mux.Handle("/auth/", a.ceremonyBudget(a.deviceValues(a.signin)))
-		mux.Handle("POST /account/link/{provider}", recent(http.HandlerFunc(a.linkProvider)))
+		mux.Handle("/auth/", a.ceremonyBudget(a.deviceValues(withCallbackState(a.signin))))
+		mux.Handle("POST /account/link/{provider}", addWayIn(http.HandlerFunc(a.linkProvider)))
 	}
 	// Passkeys: register, sign in (button and autofill), step-up, list,
-	// rename; adding or removing one needs a recent proof, like signing
-	// out everywhere (the page steps up with a passkey and tries again).
+	// rename. Adding one needs a recent proof as linking does; removing
+	// one a recent proof of any method, like signing out everywhere (it
+	// takes a way in away; the page steps up with a passkey and tries
+	// again).
 	if a.passkeys != nil {
 		mux.Handle("/passkey/", a.ceremonyBudget(a.deviceValues(a.passkeys)))
-		mux.Handle("POST /passkey/register/", recent(a.passkeys))
+		mux.Handle("POST /passkey/register/", addWayIn(a.passkeys))
 		mux.Handle("POST /passkey/remove", recent(a.passkeys))
 	}
 	// Forms and the JSON API: every POST takes a form or JSON.

@@ -49,9 +49,11 @@ for (const button of document.querySelectorAll("button[data-reveal]")) {
   }
 
   // Account page: add, rename, remove. Adding and removing need a recent
-  // proof: on insufficient_user_authentication, adding goes to the confirm
-  // page (the first passkey cannot confirm anything yet), removing steps up
-  // with a passkey and retries.
+  // proof, adding one by someone at the keyboard (not a provider's single
+  // sign-on): on insufficient_user_authentication, whatever its reason
+  // ("stale" or "method"), adding goes to the confirm page, which says why
+  // (the first passkey cannot confirm anything yet), removing steps up with
+  // a passkey and retries.
   const add = document.getElementById("add-passkey-form");
   if (add) {
     add.addEventListener("submit", (ev) => {
