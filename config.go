@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -113,7 +114,10 @@ type Config struct {
 
 	// Bearer also accepts the signed token in an "Authorization: Bearer"
 	// header, for API and mobile clients (get it with Session.Token after
-	// Login). Tokens are never read from query strings or form fields.
+	// Login). Tokens are never read from query strings or form fields. A
+	// request whose Bearer token and session cookie both verify but name
+	// different sessions is anonymous: which one is the caller's cannot be
+	// told.
 	Bearer bool
 
 	// Unauthenticated answers requests that RequireAuth turns away. nil means
@@ -158,9 +162,10 @@ type Config struct {
 // Manager is the session middleware and the API to log users in and out.
 // Create it once with New and share it; it is safe for concurrent use.
 type Manager struct {
-	mode             backend    // where sessions live: storeBackend or sealedBackend
-	store            Store      // server-side mode's store, guarded; nil in cookie-only mode (set with setStore)
-	getter           loadGetter // store, when it serves the load's read itself (resolved once: a type assertion per read costs more)
+	misuseLogged     [2]atomic.Bool // logMisuse: ErrNoMiddleware, ErrForeignWriter
+	mode             backend        // where sessions live: storeBackend or sealedBackend
+	store            Store          // server-side mode's store, guarded; nil in cookie-only mode (set with setStore)
+	getter           loadGetter     // store, when it serves the load's read itself (resolved once: a type assertion per read costs more)
 	signer           *signer
 	cookie           CookieOptions
 	normal, remember timeouts

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -413,3 +414,48 @@ func TestTimeoutHandlerGoesOutsideTheMiddleware(t *testing.T) {
 type selfUnwrapping struct{ http.ResponseWriter }
 
 func (w *selfUnwrapping) Unwrap() http.ResponseWriter { return w }
+
+// A Login on a request that never passed through Middleware, or with a
+// writer Middleware did not give the handler, is a programming error the
+// handler may answer as an outage: the Logger hears of each kind once.
+func TestMisuseIsLoggedOncePerKind(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	var mu sync.Mutex
+	h := newHarness(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logs.Write(p)
+		}), nil))
+	})
+	for range 3 {
+		if err := h.m.Login(httptest.NewRecorder(), httptest.NewRequest("POST", "/login", nil), "alice"); !errors.Is(err, ErrNoMiddleware) {
+			t.Fatalf("Login without Middleware: %v, want ErrNoMiddleware", err)
+		}
+	}
+	var errs []error
+	h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for range 3 {
+			errs = append(errs, h.m.Login(httptest.NewRecorder(), r, "alice"))
+		}
+	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/login", nil))
+	for _, err := range errs {
+		if !errors.Is(err, ErrForeignWriter) {
+			t.Fatalf("Login with another writer: %v, want ErrForeignWriter", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "wrap the handler or mux with Middleware"); n != 1 {
+		t.Errorf("ErrNoMiddleware logged %d times, want once:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "does not unwrap to, the one"); n != 1 {
+		t.Errorf("ErrForeignWriter logged %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+// writerFunc is an io.Writer made of a function.
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -119,6 +120,7 @@ const maxUnwrap = 32
 func (m *Manager) ownWriter(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	s, ok := m.own(r.Context())
 	if !ok {
+		m.logMisuse(r.Context(), 0, "session: a method that sets the cookie (Login, Logout, Renew...) was called on a request that did not pass through this Manager's Middleware; wrap the handler or mux with Middleware", ErrNoMiddleware)
 		return nil, ErrNoMiddleware
 	}
 	for range maxUnwrap {
@@ -134,7 +136,18 @@ func (m *Manager) ownWriter(w http.ResponseWriter, r *http.Request) (*Session, e
 		}
 		w = u.Unwrap()
 	}
+	m.logMisuse(r.Context(), 1, "session: a method that sets the cookie (Login, Logout, Renew...) was given a ResponseWriter that is not, and does not unwrap to, the one Middleware gave the handler (a writer of a middleware inside Middleware, such as http.TimeoutHandler's?)", ErrForeignWriter)
 	return nil, ErrForeignWriter
+}
+
+// logMisuse tells the Logger, once per Manager and kind, of a programming
+// error a method returns (ErrNoMiddleware, ErrForeignWriter): a handler
+// that answers every error with 503 would otherwise leave no trace of it.
+func (m *Manager) logMisuse(ctx context.Context, kind int, msg string, err error) {
+	if m.log == nil || m.misuseLogged[kind].Swap(true) {
+		return
+	}
+	m.log.LogAttrs(ctx, slog.LevelError, msg, slog.String("error", err.Error()))
 }
 
 // Err reports why the session may not reflect the store: ErrNoMiddleware
@@ -250,7 +263,10 @@ func (s *Session) Delete(key string) error {
 
 // Pop returns the value under key and removes it: the usual way to show a
 // flash message once. Its errors are Set's; on an error the value is still
-// returned, but stays in the session.
+// returned, but stays in the session. Call it before the response body
+// starts: in cookie-only mode, where removing the value means a new cookie,
+// a Pop after the first Write returns ErrHeadersWritten and the message
+// stays (a stored session saves the removal even then).
 func (s *Session) Pop(key string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
