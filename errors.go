@@ -31,8 +31,9 @@ var (
 	ErrForeignWriter = errors.New("session: the ResponseWriter is not the Middleware's, nor does it unwrap to it")
 	// ErrHeadersWritten: the response headers were already sent, so the
 	// session cookie can no longer be changed: Login, Logout and the like
-	// after them, and a change of values that would need a new cookie (see
-	// Session.Set). Nothing was changed.
+	// after them, and a change of values that would need a new cookie, or
+	// any change once the request has ended (see Session.Set). Nothing was
+	// changed.
 	ErrHeadersWritten = errors.New("session: response headers already written")
 	// ErrNotAuthenticated: the operation needs a signed-in session.
 	ErrNotAuthenticated = errors.New("session: not authenticated")

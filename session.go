@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -61,8 +62,9 @@ type Session struct {
 	fromCookie bool // the token came from the cookie (not a Bearer header)
 	resign     bool // the cookie verified under an older key
 	cookieOp   cookieOp
-	clearSite  bool // send Clear-Site-Data with the response
-	committed  bool // response headers are out; cookies can no longer change
+	clearSite  bool        // send Clear-Site-Data with the response
+	committed  bool        // response headers are out; cookies can no longer change
+	ended      atomic.Bool // Middleware finished the request: nothing more is saved
 }
 
 // requestContext is the context of s's request as the Middleware received
@@ -229,6 +231,8 @@ func (s *Session) Lookup(key string) (string, bool) {
 // cookie), or whose session could not be read (then the error also wraps
 // ErrStoreUnavailable); and, for Set in cookie-only mode, an error wrapping
 // ErrCookieTooLarge when the session would no longer fit in its cookie.
+// Once Middleware has finished the request (a goroutine that outlived the
+// handler), every change returns ErrHeadersWritten: nothing would save it.
 // With a store and a Middleware, a change made before the headers go out
 // never fails, and one made after them on a stored session is still saved
 // to the store when the handler returns, even if the client has gone by
@@ -244,7 +248,7 @@ func (s *Session) Set(key, value string) error {
 	if old, ok := s.values[key]; ok && old == value {
 		return nil
 	}
-	if err := s.m.mode.checkChange(s, key, value, false); err != nil {
+	if err := s.checkChange(key, value, false); err != nil {
 		return err
 	}
 	if s.values == nil {
@@ -259,6 +263,19 @@ func (s *Session) Set(key, value string) error {
 func (s *Session) Delete(key string) error {
 	_, err := s.Pop(key)
 	return err
+}
+
+// end marks the request finished: later changes are refused.
+func (s *Session) end() { s.ended.Store(true) }
+
+// checkChange reports whether a change can still be saved: never once
+// Middleware has finished the request (a goroutine that outlived the
+// handler), else as the backend says.
+func (s *Session) checkChange(key, value string, deleting bool) error {
+	if s.ended.Load() {
+		return ErrHeadersWritten
+	}
+	return s.m.mode.checkChange(s, key, value, deleting)
 }
 
 // Pop returns the value under key and removes it: the usual way to show a
@@ -278,7 +295,7 @@ func (s *Session) Pop(key string) (string, error) {
 	if !ok {
 		return "", nil
 	}
-	if err := s.m.mode.checkChange(s, key, "", true); err != nil {
+	if err := s.checkChange(key, "", true); err != nil {
 		return v, err
 	}
 	delete(s.values, key)

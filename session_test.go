@@ -184,3 +184,33 @@ func TestAZeroSessionIsDetached(t *testing.T) {
 		t.Error("a zero Session does not read as anonymous")
 	}
 }
+
+// A change from a goroutine that outlived its handler cannot be saved any
+// more: it reports ErrHeadersWritten instead of a nil that loses it.
+func TestAChangeAfterTheRequestEndedIsRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	c := h.login("alice")
+	var kept *Session
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: c})
+	h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kept = FromContext(r.Context())
+		kept.Set("kept", "1")
+	})).ServeHTTP(httptest.NewRecorder(), r)
+	for name, change := range map[string]func() error{
+		"Set":    func() error { return kept.Set("late", "1") },
+		"Delete": func() error { return kept.Delete("kept") },
+		"Pop":    func() error { _, err := kept.Pop("kept"); return err },
+	} {
+		if err := change(); !errors.Is(err, ErrHeadersWritten) {
+			t.Errorf("%s after the request ended: %v, want ErrHeadersWritten", name, err)
+		}
+	}
+	if got := h.do("GET", "/get?k=late", c).Body.String(); got != "" {
+		t.Errorf("a change after the request ended was saved: %q", got)
+	}
+	if got := h.do("GET", "/get?k=kept", c).Body.String(); got != "1" {
+		t.Errorf("the value set during the request: %q, want 1", got)
+	}
+}

@@ -143,6 +143,7 @@ func (w *commitWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // still saved to the store when the session exists; a change that needed a
 // new cookie is logged as lost.
 func (w *commitWriter) finish() {
+	defer w.s.end()
 	if !w.done {
 		w.ensureCommitted()
 		return
