@@ -383,9 +383,29 @@ func (m *Manager) deleteQuietly(ctx context.Context, key string) {
 	}
 }
 
+// varyCookie and varyAuthorization are the Vary values addVary sets on a
+// response that has none, shared so that the header costs no allocation:
+// of length and capacity 1, so that an append to them copies, and nobody
+// assigns to their element.
+var (
+	varyCookie        = []string{"Cookie"}
+	varyAuthorization = []string{"Authorization"}
+)
+
 // addVary adds name to h's Vary header unless it is there already.
 func addVary(h http.Header, name string) {
-	for _, v := range h.Values("Vary") {
+	vs := h["Vary"]
+	if len(vs) == 0 {
+		switch name {
+		case "Cookie":
+			h["Vary"] = varyCookie[:1:1]
+			return
+		case "Authorization":
+			h["Vary"] = varyAuthorization[:1:1]
+			return
+		}
+	}
+	for _, v := range vs {
 		for f := range strings.SplitSeq(v, ",") {
 			if f = strings.TrimSpace(f); strings.EqualFold(f, name) || f == "*" {
 				return
