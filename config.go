@@ -63,7 +63,9 @@ type Config struct {
 	// to revoke either: a copied cookie stays valid until its idle or
 	// absolute timeout, Logout only expires the browser's copy (a request of
 	// the same browser still running may send it a fresh cookie afterwards,
-	// when it was due to extend the session), and LogoutAll, LogoutOthers,
+	// when it was due to extend the session; so may one sent just before a
+	// Login or StepUp, resealing the session it carried over the new one),
+	// and LogoutAll, LogoutOthers,
 	// Renew, ListSessions and LogoutSession return ErrCookieOnly. Managers
 	// that share Keys and the cookie name accept each other's cookies: give
 	// each app its own keys. A session must fit in one cookie (about 2.8 KB

@@ -117,7 +117,9 @@ func (b storeBackend) load(s *Session) {
 		// is the only one of our name (with several we cannot tell which),
 		// unless a Login or renewal replaced it moments ago.
 		m.report(evRejected, "ended")
-		if c.fromCookie && s.cookies == 1 && !m.replacedLately(c.v.token, now) {
+		if m.replacedLately(c.v.token, now) {
+			s.late = true
+		} else if c.fromCookie && s.cookies == 1 {
 			s.cookieOp = cookieExpire
 		}
 		m.dead.add(c.v.token)
@@ -184,7 +186,9 @@ func (b storeBackend) commit(ctx context.Context, s *Session, h http.Header) err
 	switch {
 	case s.dirty && s.token == nil:
 		s.dirty = false
-		if len(s.values) == 0 {
+		if len(s.values) == 0 || s.late {
+			// A late request's values are dropped: its new session's cookie
+			// would replace the one a Login or renewal just sent.
 			break
 		}
 		hdr := recordHeader{created: now, idle: m.normal.idle, lifetime: m.normal.lifetime}
@@ -197,7 +201,7 @@ func (b storeBackend) commit(ctx context.Context, s *Session, h http.Header) err
 		switch err := m.store.Update(ctx, s.key, rec); {
 		case errors.Is(err, ErrNotFound):
 			// Deleted by a concurrent Logout or LogoutAll: never resurrect it.
-			s.forget()
+			s.forgetGone(m, now)
 		case err != nil:
 			return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 		default:
@@ -216,7 +220,7 @@ func (b storeBackend) commit(ctx context.Context, s *Session, h http.Header) err
 			}
 			switch {
 			case errors.Is(err, ErrNotFound):
-				s.forget()
+				s.forgetGone(m, now)
 			case err != nil:
 				m.logError(ctx, "session: extending idle timeout failed", s.key, err)
 			default:
@@ -301,6 +305,18 @@ func (s *Session) start(token []byte, key, userID string, hdr recordHeader, expi
 	s.values, s.rawValues, s.dirty = values, nil, false
 	s.loadErr, s.resign, s.fromCookie = nil, false, true
 	s.cookieOp = cookieSet
+}
+
+// forgetGone is forget for a session whose record went away while the
+// request ran: the cookie is expired, unless a Login or renewal on this
+// instance replaced the token moments ago (a request of another tab that
+// read its session just before), since the browser may hold the new one.
+func (s *Session) forgetGone(m *Manager, now time.Time) {
+	replaced := len(s.token) == tokenLen && m.replacedLately([tokenLen]byte(s.token), now)
+	s.forget()
+	if replaced {
+		s.cookieOp, s.late = cookieNone, true
+	}
 }
 
 // forgetAndExpire makes s anonymous and deletes the client's cookie.

@@ -800,3 +800,82 @@ func TestAResponseThatUsedTheSessionVariesOnTheCookie(t *testing.T) {
 		}
 	}
 }
+
+// A late request whose handler sets a value (a CSRF token, a flash) does
+// not start a new anonymous session: its cookie would replace the one the
+// Login just sent. The value is dropped.
+func TestALateRequestThatSetsAValueKeepsTheNewCookie(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	old := h.login("carol")
+	h.login("alice", old)
+	w := h.do("GET", "/set?k=csrf&v=1", old)
+	if c := sessionCookie(t, w, h.m.cookie.Name); c != nil {
+		t.Fatalf("the late request's answer replaces the login cookie: %s=%.12s... MaxAge=%d", c.Name, c.Value, c.MaxAge)
+	}
+}
+
+// The usual Unauthenticated handler that remembers where to come back to:
+// a late request to a protected page is refused, and its answer leaves the
+// renewed cookie alone.
+func TestALateRequestToAProtectedPageKeepsTheNewCookie(t *testing.T) {
+	t.Parallel()
+	var m *Manager
+	h := newHarness(t, func(c *Config) {
+		c.Unauthenticated = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			FromContext(r.Context()).Set("return_to", r.URL.Path)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+		})
+	})
+	m = h.m
+	old := h.login("carol")
+	nw := sessionCookie(t, h.do("POST", "/renew", old), m.cookie.Name).Value
+	w := h.do("GET", "/private", old)
+	if c := sessionCookie(t, w, m.cookie.Name); c != nil {
+		t.Fatalf("the late request's answer replaces the renewed cookie (%.8s...) with an anonymous one (%.8s..., MaxAge=%d)", nw, c.Value, c.MaxAge)
+	}
+}
+
+// A request of another tab that read its session just before a renewal on
+// this instance deleted the record, and saves after it (a value set, or
+// the idle window due), does not expire the cookie either.
+func TestARequestInFlightDuringARenewalDoesNotDeleteTheNewCookie(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		use  func(h *harness, s *Session)
+	}{
+		{"sets a value", func(h *harness, s *Session) { s.Set("seen", "1") }},
+		{"idle window due", func(h *harness, s *Session) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, nil)
+			old := h.login("carol")
+			if tc.name == "idle window due" {
+				h.clock.Advance(16 * time.Minute) // past half the 30-minute idle timeout
+			}
+			var renewed string
+			app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s := FromContext(r.Context())
+				if s.UserID() != "carol" { // loaded now
+					t.Fatalf("in-flight request is %q", s.UserID())
+				}
+				// Meanwhile the other tab's renewal completes.
+				renewed = sessionCookie(t, h.do("POST", "/renew", old), h.m.cookie.Name).Value
+				tc.use(h, s)
+				w.Write([]byte("ok"))
+			}))
+			r := httptest.NewRequest("GET", "/poll", nil)
+			r.AddCookie(&http.Cookie{Name: h.m.cookie.Name, Value: old})
+			rec := httptest.NewRecorder()
+			app.ServeHTTP(rec, r)
+			if renewed == "" {
+				t.Fatal("no renewal")
+			}
+			if c := sessionCookie(t, rec, h.m.cookie.Name); isExpiry(c) {
+				t.Fatalf("the in-flight request's answer expires the cookie (the renewed one in the browser): %v", c)
+			}
+		})
+	}
+}

@@ -121,7 +121,7 @@ func (b storeBackend) renew(ctx context.Context, s *Session, others bool, p *pro
 	if err := m.store.Touch(ctx, oldKey, s.expires); err != nil {
 		undo()
 		if errors.Is(err, ErrNotFound) {
-			s.forgetAndExpire()
+			s.forgetGone(m, now)
 			if others {
 				// Logged out meanwhile (a sign-out of this device from
 				// another one, say): a password change still ends every

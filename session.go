@@ -64,6 +64,7 @@ type Session struct {
 	cookieOp   cookieOp
 	clearSite  bool        // send Clear-Site-Data with the response
 	committed  bool        // response headers are out; cookies can no longer change
+	late       bool        // the request's token was replaced moments ago (Manager.replacedLately): no implicit cookie change
 	ended      atomic.Bool // Middleware finished the request: nothing more is saved
 }
 
