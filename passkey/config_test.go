@@ -3,7 +3,6 @@ package passkey
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -39,30 +38,6 @@ func TestNewRefusesAnIncompleteOrInconsistentConfig(t *testing.T) {
 			t.Errorf("%s: %v, want ErrInvalidConfig", name, err)
 		}
 	}
-}
-
-// answer is a response's status, WWW-Authenticate header and body.
-type answer struct {
-	status    int
-	challenge string
-	body      string
-}
-
-// postAnswer posts a JSON body as v and returns the whole answer.
-func (v *visitor) postAnswer(path string, body []byte) answer {
-	v.app.t.Helper()
-	if body == nil {
-		body = []byte("{}")
-	}
-	req, _ := http.NewRequest("POST", v.app.srv.URL+path, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := v.client.Do(req)
-	if err != nil {
-		v.app.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return answer{res.StatusCode, res.Header.Get("WWW-Authenticate"), string(b)}
 }
 
 // withRecentRoute adds POST /recent to app: an empty 200 behind

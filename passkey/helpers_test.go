@@ -352,8 +352,15 @@ func (a *testApp) visitor() *visitor {
 	return &visitor{app: a, client: &http.Client{Jar: jar}}
 }
 
-// post sends a JSON body and returns the status and body.
-func (v *visitor) post(path string, body []byte) (int, []byte) {
+// answer is a response's status, WWW-Authenticate header and body.
+type answer struct {
+	status    int
+	challenge string
+	body      string
+}
+
+// postAnswer posts a JSON body as v and returns the whole answer.
+func (v *visitor) postAnswer(path string, body []byte) answer {
 	v.app.t.Helper()
 	if body == nil {
 		body = []byte("{}")
@@ -366,7 +373,14 @@ func (v *visitor) post(path string, body []byte) (int, []byte) {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	return answer{res.StatusCode, res.Header.Get("WWW-Authenticate"), string(b)}
+}
+
+// post sends a JSON body and returns the status and body.
+func (v *visitor) post(path string, body []byte) (int, []byte) {
+	v.app.t.Helper()
+	a := v.postAnswer(path, body)
+	return a.status, []byte(a.body)
 }
 
 // must posts and fails unless the answer is 200.
