@@ -219,13 +219,7 @@ func TestStepUpRotatesTheSessionAndCreatesNone(t *testing.T) {
 
 func TestStepUpWithAnotherUsersPasskeyIsRefused(t *testing.T) {
 	t.Parallel()
-	app := newTestApp(t)
-	aliceKey, bobKey := newSoftAuthn(t), newSoftAuthn(t)
-	alice, bob := app.visitor(), app.visitor()
-	alice.login("alice")
-	alice.register(aliceKey, "")
-	bob.login("bob")
-	bob.register(bobKey, "")
+	app, _, bob, aliceKey, bobKey := aliceAndBob(t)
 	before := bob.me()
 	// Bob begins a step-up and answers it with Alice's passkey (he got
 	// hold of it, or of an assertion she made over his challenge).
@@ -437,13 +431,7 @@ func TestStepUpWorksWithEveryPasskeyOfTheUser(t *testing.T) {
 
 func TestSignInWithAUserHandleThatIsNotTheCredentialsIsRefused(t *testing.T) {
 	t.Parallel()
-	app := newTestApp(t)
-	aliceKey, bobKey := newSoftAuthn(t), newSoftAuthn(t)
-	alice, bob := app.visitor(), app.visitor()
-	alice.login("alice")
-	alice.register(aliceKey, "")
-	bob.login("bob")
-	bob.register(bobKey, "")
+	app, _, _, aliceKey, bobKey := aliceAndBob(t)
 	for name, handle := range map[string][]byte{"another user's": bobKey.handle, "none": nil, "a made-up one": []byte("mallory")} {
 		aliceKey.handle = handle
 		v := app.visitor()
@@ -479,13 +467,7 @@ func TestOnlyAVerifiedAssertionIsCalledAnotherUsersPasskey(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			app := newTestApp(t)
-			aliceKey, bobKey := newSoftAuthn(t), newSoftAuthn(t)
-			alice, bob := app.visitor(), app.visitor()
-			alice.login("alice")
-			alice.register(aliceKey, "")
-			bob.login("bob")
-			bob.register(bobKey, "")
+			app, _, bob, aliceKey, bobKey := aliceAndBob(t)
 
 			key := aliceKey
 			if tc.forged {
@@ -506,4 +488,18 @@ func TestOnlyAVerifiedAssertionIsCalledAnotherUsersPasskey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// aliceAndBob returns an app where alice and bob are signed in, each with
+// a passkey of their own.
+func aliceAndBob(t *testing.T) (app *testApp, alice, bob *visitor, aliceKey, bobKey *softAuthn) {
+	t.Helper()
+	app = newTestApp(t)
+	aliceKey, bobKey = newSoftAuthn(t), newSoftAuthn(t)
+	alice, bob = app.visitor(), app.visitor()
+	alice.login("alice")
+	alice.register(aliceKey, "")
+	bob.login("bob")
+	bob.register(bobKey, "")
+	return app, alice, bob, aliceKey, bobKey
 }
