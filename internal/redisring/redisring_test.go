@@ -28,3 +28,21 @@ func TestDropsShardsTellsTheDefaultHeartbeatFromOthers(t *testing.T) {
 		})
 	}
 }
+
+func TestIsNilKnowsEveryNilClient(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		client redis.UniversalClient
+		want   bool
+	}{
+		"nil":                {nil, true},
+		"nil *Client":        {(*redis.Client)(nil), true},
+		"nil *ClusterClient": {(*redis.ClusterClient)(nil), true},
+		"nil *Ring":          {(*redis.Ring)(nil), true},
+		"a client":           {redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), false},
+	} {
+		if got := IsNil(tc.client); got != tc.want {
+			t.Errorf("%s: IsNil = %v, want %v", name, got, tc.want)
+		}
+	}
+}
