@@ -304,7 +304,7 @@ func (s *Session) start(token []byte, key, userID string, hdr recordHeader, expi
 	s.userID, s.header, s.expires, s.cut = userID, hdr, expires, false
 	s.values, s.rawValues, s.dirty = values, nil, false
 	s.loadErr, s.resign, s.fromCookie = nil, false, true
-	s.cookieOp = cookieSet
+	s.cookieOp, s.late = cookieSet, false
 }
 
 // forgetGone is forget for a session whose record went away while the
@@ -330,7 +330,7 @@ func (s *Session) forgetAndExpire() {
 func (s *Session) loggedOut(clearSite bool) {
 	s.loaded = true
 	s.forgetAndExpire()
-	s.loadErr = nil
+	s.loadErr, s.late = nil, false
 	s.clearSite = clearSite
 }
 
@@ -399,28 +399,9 @@ func (m *Manager) deleteQuietly(ctx context.Context, key string) {
 	}
 }
 
-// varyCookie and varyAuthorization are the Vary values addVary sets on a
-// response that has none, shared so that the header costs no allocation:
-// of length and capacity 1, so that an append to them copies, and nobody
-// assigns to their element.
-var (
-	varyCookie        = []string{"Cookie"}
-	varyAuthorization = []string{"Authorization"}
-)
-
 // addVary adds name to h's Vary header unless it is there already.
 func addVary(h http.Header, name string) {
 	vs := h["Vary"]
-	if len(vs) == 0 {
-		switch name {
-		case "Cookie":
-			h["Vary"] = varyCookie[:1:1]
-			return
-		case "Authorization":
-			h["Vary"] = varyAuthorization[:1:1]
-			return
-		}
-	}
 	for _, v := range vs {
 		for f := range strings.SplitSeq(v, ",") {
 			if f = strings.TrimSpace(f); strings.EqualFold(f, name) || f == "*" {

@@ -143,7 +143,9 @@ func (w *commitWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // still saved to the store when the session exists; a change that needed a
 // new cookie is logged as lost.
 func (w *commitWriter) finish() {
-	defer w.s.end()
+	// Ended first: a change that got in before is in the save below (it
+	// waits for the session's lock), one after is refused.
+	w.s.end()
 	if !w.done {
 		w.ensureCommitted()
 		return
