@@ -61,7 +61,7 @@ func (b storeBackend) consider(s *Session, value string, fromCookie bool) (dead 
 		b.report(evRejected, "ended")
 		// A token a Login or renewal replaced moments ago is anonymous too,
 		// but its cookie is left alone: the browser may hold the new one.
-		if replacedAt != 0 && b.replacedLately(v.token, b.now()) {
+		if replacedAt != 0 && b.replacedWithin(replacedAt, b.now()) {
 			s.late = true
 			return false
 		}

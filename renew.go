@@ -194,8 +194,15 @@ func (m *Manager) successorOf(ctx context.Context, key string) (string, error) {
 // only one): a late request that reaches another instance and reads the
 // session there still has the cookie expired.
 func (m *Manager) replacedLately(token [tokenLen]byte, now time.Time) bool {
-	dead, at := m.dead.lookup(token)
-	return dead && at != 0 && now.UnixNano()-at < int64(m.successorLife())
+	_, at := m.dead.lookup(token)
+	return m.replacedWithin(at, now)
+}
+
+// replacedWithin reports whether a token replaced at at (deadTokens'
+// replacedAt; 0 for one that ended otherwise) was replaced within
+// successorLife of now.
+func (m *Manager) replacedWithin(at int64, now time.Time) bool {
+	return at != 0 && now.UnixNano()-at < int64(m.successorLife())
 }
 
 // successorLife is how long a renewal's marker lives: successorTTL beyond
